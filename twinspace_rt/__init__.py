@@ -1,0 +1,1 @@
+"""TwinSpace RT: real-time collaboration server for eTwinning project rooms."""

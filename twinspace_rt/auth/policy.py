@@ -1,0 +1,209 @@
+"""The one permission table. Every check in the product asks ``can(member, action)``.
+
+Roles and their rights follow eTwinning's TwinSpace. The project's status narrows the table:
+an archived project is read-only for everyone, a closed one admits only teacher administrators.
+``docs/ROLES.md`` is generated from this module (``twinspace-rt docs roles``) and a test keeps the
+two equal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    teacher_admin = "teacher_admin"
+    teacher = "teacher"
+    expert = "expert"
+    observer = "observer"
+    pupil_admin = "pupil_admin"
+    pupil = "pupil"
+
+
+class ProjectStatus(StrEnum):
+    active = "active"
+    archived = "archived"
+    closed = "closed"
+
+
+TEACHER_ROLES = frozenset({Role.teacher_admin, Role.teacher, Role.expert, Role.observer})
+PUPIL_ROLES = frozenset({Role.pupil_admin, Role.pupil})
+
+
+class Action(StrEnum):
+    project_view = "project.view"
+    project_manage = "project.manage"
+    members_manage = "members.manage"
+    pupils_create = "pupils.create"
+    audit_read = "audit.read"
+    chat_read = "chat.read"
+    chat_send = "chat.send"
+    chat_moderate = "chat.moderate"
+    chat_read_pupil_channel = "chat.read_pupil_channel"
+    chat_manage_channels = "chat.manage_channels"
+    forum_read = "forum.read"
+    forum_manage = "forum.manage"
+    forum_create_thread = "forum.create_thread"
+    forum_reply = "forum.reply"
+    forum_moderate = "forum.moderate"
+    bulletin_read = "bulletin.read"
+    bulletin_post = "bulletin.post"
+    doc_read = "doc.read"
+    doc_edit = "doc.edit"
+    doc_manage = "doc.manage"
+    video_start = "video.start"
+    video_join = "video.join"
+    video_moderate = "video.moderate"
+
+
+# Actions that change nothing; the only ones an archived project still allows.
+READ_ACTIONS = frozenset(
+    {
+        Action.project_view,
+        Action.audit_read,
+        Action.chat_read,
+        Action.chat_read_pupil_channel,
+        Action.forum_read,
+        Action.bulletin_read,
+        Action.doc_read,
+    }
+)
+
+# What an action means, for the generated matrix.
+ACTION_NOTES: dict[Action, str] = {
+    Action.project_view: "enter the room and see its members",
+    Action.project_manage: "rename, archive, close or reopen the project",
+    Action.members_manage: "invite teachers, change roles, remove members",
+    Action.pupils_create: "create pupil accounts and reset their passwords",
+    Action.audit_read: "read the moderation and administration audit log",
+    Action.chat_read: "read the chat channels open to the role",
+    Action.chat_send: "write in chat",
+    Action.chat_moderate: "delete others' messages, mute members, handle reports",
+    Action.chat_read_pupil_channel: "read the supervised pupils' channel without being a pupil",
+    Action.chat_manage_channels: "add channels with a member rule",
+    Action.forum_read: "read forums",
+    Action.forum_manage: "create, order and delete forums",
+    Action.forum_create_thread: "open a thread",
+    Action.forum_reply: "post a reply",
+    Action.forum_moderate: "edit/delete any post, pin, lock and move threads",
+    Action.bulletin_read: "read the teachers' bulletin",
+    Action.bulletin_post: "post on the teachers' bulletin",
+    Action.doc_read: "open documents (read-only)",
+    Action.doc_edit: "edit document content",
+    Action.doc_manage: "create, rename, delete documents; save and restore versions",
+    Action.video_start: "start a video session",
+    Action.video_join: "join a video session",
+    Action.video_moderate: "admit, mute, lock, remove participants, end the session",
+}
+
+_ALL = frozenset(Action)
+_EVERYONE_READS = frozenset({Action.project_view, Action.chat_read, Action.forum_read, Action.doc_read})
+
+PERMISSIONS: dict[Role, frozenset[Action]] = {
+    Role.teacher_admin: _ALL,
+    Role.teacher: _ALL
+    - {
+        Action.project_manage,
+        Action.members_manage,
+        Action.pupils_create,
+        Action.chat_manage_channels,
+        Action.forum_manage,
+        Action.video_start,
+    },
+    Role.expert: _EVERYONE_READS
+    | {
+        Action.chat_send,
+        Action.forum_create_thread,
+        Action.forum_reply,
+        Action.doc_edit,
+        Action.video_join,
+    },
+    Role.observer: _EVERYONE_READS | {Action.video_join},
+    Role.pupil_admin: _EVERYONE_READS
+    | {
+        Action.chat_send,
+        Action.forum_create_thread,
+        Action.forum_reply,
+        Action.doc_edit,
+        Action.doc_manage,
+        Action.video_join,
+    },
+    Role.pupil: _EVERYONE_READS
+    | {Action.chat_send, Action.forum_reply, Action.doc_edit, Action.video_join},
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """What the policy needs to know: who, in which role, in a project of which status."""
+
+    user_id: int
+    project_id: int
+    role: Role
+    project_status: ProjectStatus
+    is_founder: bool = False
+
+
+def role_allows(role: Role, action: Action) -> bool:
+    return action in PERMISSIONS[role]
+
+
+def status_allows(status: ProjectStatus, role: Role, action: Action) -> bool:
+    if status is ProjectStatus.closed:
+        return role is Role.teacher_admin
+    if status is ProjectStatus.archived:
+        return action in READ_ACTIONS or action is Action.project_manage
+    return True
+
+
+def can(member: Member, action: Action) -> bool:
+    return role_allows(member.role, action) and status_allows(
+        member.project_status, member.role, action
+    )
+
+
+def roles_for_account(is_pupil: bool) -> frozenset[Role]:
+    """Pupil accounts hold pupil roles only, teacher accounts teacher roles only."""
+    return PUPIL_ROLES if is_pupil else TEACHER_ROLES
+
+
+def matrix_markdown() -> str:
+    roles = list(Role)
+    lines = [
+        "# Roles and permissions",
+        "",
+        "Generated from `twinspace_rt/auth/policy.py` by `twinspace-rt docs roles`; "
+        "a test fails when this file and the code differ.",
+        "",
+        "Every check in the server (REST and WebSocket) is `policy.can(member, action)`.",
+        "",
+        "| action | meaning | " + " | ".join(f"`{r.value}`" for r in roles) + " |",
+        "|---|---|" + "---|" * len(roles),
+    ]
+    for action in Action:
+        cells = " | ".join("yes" if role_allows(r, action) else "–" for r in roles)
+        lines.append(f"| `{action.value}` | {ACTION_NOTES[action]} | {cells} |")
+    lines += [
+        "",
+        "## Project status",
+        "",
+        "- `active`: the table above applies.",
+        "- `archived`: read-only for everyone. Only these actions remain: "
+        + ", ".join(f"`{a.value}`" for a in Action if a in READ_ACTIONS)
+        + "; and `project.manage` for teacher administrators, so they can reopen it.",
+        "- `closed`: nobody but teacher administrators may enter; they keep their full rights.",
+        "",
+        "## Accounts and roles",
+        "",
+        "- Teacher accounts hold teacher roles: "
+        + ", ".join(f"`{r.value}`" for r in Role if r in TEACHER_ROLES)
+        + ".",
+        "- Pupil accounts (created by a teacher administrator, no e-mail) hold pupil roles: "
+        + ", ".join(f"`{r.value}`" for r in Role if r in PUPIL_ROLES)
+        + ", and belong to exactly one project.",
+        "- The founder of a project is a `teacher_admin` whom nobody else can demote or remove; "
+        "a project always keeps at least one `teacher_admin`.",
+        "",
+    ]
+    return "\n".join(lines)

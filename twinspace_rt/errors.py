@@ -1,0 +1,108 @@
+"""The one error vocabulary, shared by the REST API and the WebSocket protocols.
+
+Every refusal anywhere in the product is an ``AppError`` carrying an ``ErrorCode``. HTTP turns it
+into ``{"error": {"code", "message"}}`` with the code's status; sockets send the same code in an
+``error`` message. Clients switch on the code, never on the message text.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+
+class ErrorCode(StrEnum):
+    invalid_json = "invalid_json"
+    validation_failed = "validation_failed"
+    unauthenticated = "unauthenticated"
+    token_expired = "token_expired"
+    token_invalid = "token_invalid"
+    invalid_credentials = "invalid_credentials"
+    forbidden = "forbidden"
+    read_only = "read_only"
+    project_closed = "project_closed"
+    not_found = "not_found"
+    username_taken = "username_taken"
+    already_member = "already_member"
+    role_not_allowed = "role_not_allowed"
+    founder_protected = "founder_protected"
+    last_admin = "last_admin"
+    registration_closed = "registration_closed"
+    rate_limited = "rate_limited"
+    payload_too_large = "payload_too_large"
+    internal_error = "internal_error"
+
+
+HTTP_STATUS: dict[ErrorCode, int] = {
+    ErrorCode.invalid_json: 400,
+    ErrorCode.validation_failed: 422,
+    ErrorCode.unauthenticated: 401,
+    ErrorCode.token_expired: 401,
+    ErrorCode.token_invalid: 401,
+    ErrorCode.invalid_credentials: 401,
+    ErrorCode.forbidden: 403,
+    ErrorCode.read_only: 403,
+    ErrorCode.project_closed: 403,
+    ErrorCode.not_found: 404,
+    ErrorCode.username_taken: 409,
+    ErrorCode.already_member: 409,
+    ErrorCode.role_not_allowed: 422,
+    ErrorCode.founder_protected: 409,
+    ErrorCode.last_admin: 409,
+    ErrorCode.registration_closed: 403,
+    ErrorCode.rate_limited: 429,
+    ErrorCode.payload_too_large: 413,
+    ErrorCode.internal_error: 500,
+}
+
+DESCRIPTIONS: dict[ErrorCode, str] = {
+    ErrorCode.invalid_json: "The body is not a JSON object.",
+    ErrorCode.validation_failed: "A field is missing, of the wrong type, out of range or unknown.",
+    ErrorCode.unauthenticated: "No access token was sent.",
+    ErrorCode.token_expired: "The access token has expired; log in again.",
+    ErrorCode.token_invalid: "The token is malformed, tampered with, revoked or for no user.",
+    ErrorCode.invalid_credentials: "Wrong username or password.",
+    ErrorCode.forbidden: "Your role in this project does not allow this action.",
+    ErrorCode.read_only: "The project is archived: everything is read-only.",
+    ErrorCode.project_closed: "The project is closed; only its teacher administrators may enter.",
+    ErrorCode.not_found: "No such project, member or user (or you may not see it).",
+    ErrorCode.username_taken: "That username already exists.",
+    ErrorCode.already_member: "That user is already a member of the project.",
+    ErrorCode.role_not_allowed: "That role does not fit this account (teacher vs pupil roles).",
+    ErrorCode.founder_protected: "The founder cannot be demoted or removed by others.",
+    ErrorCode.last_admin: "A project must keep at least one teacher administrator.",
+    ErrorCode.registration_closed: "Open registration is disabled on this server.",
+    ErrorCode.rate_limited: "Too many attempts; wait `retry_after` seconds.",
+    ErrorCode.payload_too_large: "The request body is too large.",
+    ErrorCode.internal_error: "Unexpected server error; nothing was written.",
+}
+
+
+class AppError(Exception):
+    """A refusal the client can act on; raised anywhere, rendered by the transport."""
+
+    def __init__(
+        self,
+        code: ErrorCode,
+        message: str | None = None,
+        *,
+        retry_after: int | None = None,
+        details: Any = None,
+    ) -> None:
+        self.code = code
+        self.message = message or DESCRIPTIONS[code]
+        self.retry_after = retry_after
+        self.details = details
+        super().__init__(f"{code}: {self.message}")
+
+    @property
+    def status(self) -> int:
+        return HTTP_STATUS[self.code]
+
+    def body(self) -> dict[str, Any]:
+        error: dict[str, Any] = {"code": self.code.value, "message": self.message}
+        if self.retry_after is not None:
+            error["retry_after"] = self.retry_after
+        if self.details is not None:
+            error["details"] = self.details
+        return {"error": error}

@@ -1,0 +1,122 @@
+"""The one settings object: every knob comes from a ``TWINSPACE_*`` variable or ``.env``."""
+
+from __future__ import annotations
+
+import secrets
+from enum import StrEnum
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Environment(StrEnum):
+    development = "development"
+    production = "production"
+
+
+class Settings(BaseSettings):
+    """Read once at start-up; the app and the CLI receive it, nothing reads the environment again."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TWINSPACE_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    env: Environment = Field(
+        Environment.development,
+        description="`development` or `production`; production requires a secret key.",
+    )
+    host: str = Field("127.0.0.1", description="Address `serve` binds to.")
+    port: int = Field(8000, ge=0, le=65535, description="Port `serve` binds to.")
+    data_dir: Path = Field(
+        Path("data"), description="Folder for the embedded SQLite database and the dev secret key."
+    )
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy async URL. Empty: SQLite at `<data_dir>/twinspace.db`. "
+        "PostgreSQL: `postgresql+asyncpg://user@host:5432/db`.",
+    )
+    secret_key: SecretStr | None = Field(
+        None,
+        description="Signs access tokens (HS256). Required in production; in development one "
+        "is generated once and kept in `<data_dir>/secret_key`.",
+    )
+    token_ttl_seconds: int = Field(
+        3600, ge=60, le=7 * 86400, description="Lifetime of an access token."
+    )
+    open_registration: bool = Field(
+        False, description="Let anyone register a teacher account at `POST /api/auth/register`."
+    )
+    allowed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated browser origins allowed to open WebSockets "
+        "(same-origin is always allowed).",
+    )
+    redis_url: str | None = Field(
+        None, description="Redis URL for the multi-node broker. Empty: in-process broker."
+    )
+    login_max_failures: int = Field(
+        5, ge=1, description="Failed logins allowed per username and per client address..."
+    )
+    login_window_seconds: int = Field(
+        300, ge=1, description="...within this window, before 429 with `Retry-After`."
+    )
+    external_jwt_issuer: str | None = Field(
+        None, description="Issuer (`iss`) of tokens from the identity platform; empty disables."
+    )
+    external_jwt_audience: str | None = Field(
+        None, description="Audience (`aud`) those tokens must carry."
+    )
+    external_jwt_public_key: str | None = Field(
+        None, description="PEM public key for RS256/ES256 external tokens."
+    )
+    external_jwt_secret: SecretStr | None = Field(
+        None, description="Shared secret for HS256 external tokens."
+    )
+    log_level: str = Field("info", description="uvicorn log level.")
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _production_needs_secret(self) -> Settings:
+        if self.env is Environment.production and self.secret_key is None:
+            raise ValueError("TWINSPACE_SECRET_KEY is required when TWINSPACE_ENV=production")
+        if self.external_jwt_issuer and not (
+            self.external_jwt_public_key or self.external_jwt_secret
+        ):
+            raise ValueError(
+                "TWINSPACE_EXTERNAL_JWT_ISSUER needs TWINSPACE_EXTERNAL_JWT_PUBLIC_KEY "
+                "or TWINSPACE_EXTERNAL_JWT_SECRET"
+            )
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.data_dir / 'twinspace.db'}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.effective_database_url.startswith("sqlite")
+
+    @cached_property
+    def signing_key(self) -> str:
+        """The token secret; in development it survives restarts so logins stay valid."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        path = self.data_dir / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.touch(mode=0o600)
+        path.write_text(key)
+        return key
