@@ -22,6 +22,7 @@ class ErrorCode(StrEnum):
     read_only = "read_only"
     project_closed = "project_closed"
     not_found = "not_found"
+    method_not_allowed = "method_not_allowed"
     username_taken = "username_taken"
     already_member = "already_member"
     role_not_allowed = "role_not_allowed"
@@ -44,6 +45,7 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.read_only: 403,
     ErrorCode.project_closed: 403,
     ErrorCode.not_found: 404,
+    ErrorCode.method_not_allowed: 405,
     ErrorCode.username_taken: 409,
     ErrorCode.already_member: 409,
     ErrorCode.role_not_allowed: 422,
@@ -66,6 +68,7 @@ DESCRIPTIONS: dict[ErrorCode, str] = {
     ErrorCode.read_only: "The project is archived: everything is read-only.",
     ErrorCode.project_closed: "The project is closed; only its teacher administrators may enter.",
     ErrorCode.not_found: "No such project, member or user (or you may not see it).",
+    ErrorCode.method_not_allowed: "This path does not accept that HTTP method.",
     ErrorCode.username_taken: "That username already exists.",
     ErrorCode.already_member: "That user is already a member of the project.",
     ErrorCode.role_not_allowed: "That role does not fit this account (teacher vs pupil roles).",

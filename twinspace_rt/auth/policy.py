@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from twinspace_rt.errors import AppError, ErrorCode
+
 
 class Role(StrEnum):
     teacher_admin = "teacher_admin"
@@ -161,6 +163,17 @@ def can(member: Member, action: Action) -> bool:
     return role_allows(member.role, action) and status_allows(
         member.project_status, member.role, action
     )
+
+
+def require(member: Member, action: Action) -> None:
+    """Raise the error that tells the client *why* it may not: status first, then role."""
+    if can(member, action):
+        return
+    if member.project_status is ProjectStatus.closed:
+        raise AppError(ErrorCode.project_closed)
+    if member.project_status is ProjectStatus.archived and role_allows(member.role, action):
+        raise AppError(ErrorCode.read_only)
+    raise AppError(ErrorCode.forbidden, f"Your role ({member.role.value}) may not {action.value}.")
 
 
 def roles_for_account(is_pupil: bool) -> frozenset[Role]:

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
 from twinspace_rt.storage.engine import Database
@@ -20,6 +22,10 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
 async def upgrade(database: Database, revision: str = "head") -> None:
     def run(connection: Connection) -> None:
         command.upgrade(alembic_config(connection), revision)
@@ -30,8 +36,6 @@ async def upgrade(database: Database, revision: str = "head") -> None:
 
 async def current_revision(database: Database) -> str | None:
     def read(connection: Connection) -> str | None:
-        from alembic.runtime.migration import MigrationContext
-
         return MigrationContext.configure(connection).get_current_revision()
 
     async with database.engine.connect() as connection:

@@ -1,0 +1,74 @@
+"""Signing in and one's own account."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from twinspace_rt.api.http import Endpoint, caller, read_body, respond, services
+from twinspace_rt.api.schemas import LoginIn, PasswordChangeIn, RegisterIn, TokenOut, UserOut
+from twinspace_rt.errors import AppError, ErrorCode
+from twinspace_rt.projects import accounts
+from twinspace_rt.storage.models import User
+
+
+def _token_for(request: Request, user: User) -> TokenOut:
+    assert user.id is not None
+    token, expires_at = services(request).tokens.issue(user.id, user.token_generation)
+    return TokenOut(token=token, expires_at=expires_at, user=UserOut.of(user))
+
+
+async def login(request: Request) -> Response:
+    body = await read_body(request, LoginIn)
+    address = request.client.host if request.client else "unknown"
+    app = services(request)
+    async with app.db.reader() as session:
+        user = await accounts.login(session, app.throttle, body.username, body.password, address)
+    return respond(_token_for(request, user))
+
+
+async def register(request: Request) -> Response:
+    app = services(request)
+    if not app.settings.open_registration:
+        raise AppError(ErrorCode.registration_closed)
+    body = await read_body(request, RegisterIn)
+    async with app.db.transaction() as session:
+        user = await accounts.create_teacher(
+            session, body.username, body.password, body.display_name, body.country
+        )
+    return respond(_token_for(request, user), 201)
+
+
+async def me(request: Request) -> Response:
+    async with services(request).db.transaction() as session:
+        user = await caller(request, session)
+    return respond(UserOut.of(user))
+
+
+async def change_password(request: Request) -> Response:
+    body = await read_body(request, PasswordChangeIn)
+    async with services(request).db.transaction() as session:
+        user = await caller(request, session)
+        await accounts.change_password(session, user, body.current_password, body.new_password)
+    return respond(UserOut.of(user))
+
+
+ENDPOINTS = [
+    Endpoint(
+        "POST", "/api/auth/login", login, "Log in; returns an access token.",
+        body=LoginIn, response=TokenOut, public=True,
+        errors=(ErrorCode.invalid_credentials, ErrorCode.rate_limited),
+    ),
+    Endpoint(
+        "POST", "/api/auth/register", register,
+        "Register a teacher account (only with TWINSPACE_OPEN_REGISTRATION=true).",
+        body=RegisterIn, response=TokenOut, status=201, public=True,
+        errors=(ErrorCode.registration_closed, ErrorCode.username_taken),
+    ),
+    Endpoint("GET", "/api/me", me, "The signed-in account.", response=UserOut),
+    Endpoint(
+        "POST", "/api/me/password", change_password,
+        "Replace one's password (pupils replace their one-time password here).",
+        body=PasswordChangeIn, response=UserOut, errors=(ErrorCode.invalid_credentials,),
+    ),
+]

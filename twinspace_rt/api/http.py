@@ -1,0 +1,105 @@
+"""How an HTTP endpoint is declared, reads its body, finds its caller and answers."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+from sqlmodel.ext.asyncio.session import AsyncSession
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from twinspace_rt.errors import AppError, ErrorCode
+from twinspace_rt.projects.accounts import user_for_token
+from twinspace_rt.services import Services
+from twinspace_rt.storage.models import User
+
+BODY_MAX = 256 * 1024
+
+Handler = Callable[[Request], Awaitable[Response]]
+InputT = TypeVar("InputT", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One operation: its route and its OpenAPI entry come from this single declaration."""
+
+    method: str
+    path: str
+    handler: Handler
+    summary: str
+    body: type[BaseModel] | None = None
+    response: type[BaseModel] | None = None
+    status: int = 200
+    errors: tuple[ErrorCode, ...] = ()
+    public: bool = False
+    query: dict[str, str] = field(default_factory=dict)
+
+    def route(self) -> Route:
+        return Route(self.path, self.handler, methods=[self.method])
+
+
+def services(connection: HTTPConnection) -> Services:
+    return connection.app.state.services  # type: ignore[no-any-return]
+
+
+async def read_body(request: Request, model: type[InputT]) -> InputT:
+    """The whole body, bounded, parsed and validated before any work starts."""
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > BODY_MAX:
+            raise AppError(ErrorCode.payload_too_large, f"Bodies are limited to {BODY_MAX} bytes.")
+    try:
+        return model.model_validate_json(bytes(raw))
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False, include_context=False, include_input=False)
+        if any(e["type"] in {"json_invalid", "model_type"} and not e["loc"] for e in errors):
+            raise AppError(ErrorCode.invalid_json) from exc
+        details = [{"field": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]} for e in errors]
+        raise AppError(ErrorCode.validation_failed, details=details) from exc
+
+
+def bearer_token(connection: HTTPConnection) -> str:
+    """From ``Authorization: Bearer`` or, for WebSockets and browsers, ``?token=``."""
+    header = connection.headers.get("authorization", "")
+    scheme, _, credentials = header.partition(" ")
+    if scheme.lower() == "bearer" and credentials.strip():
+        return credentials.strip()
+    token = connection.query_params.get("token")
+    if token:
+        return token
+    raise AppError(ErrorCode.unauthenticated)
+
+
+async def caller(connection: HTTPConnection, session: AsyncSession) -> User:
+    return await user_for_token(session, services(connection).tokens, bearer_token(connection))
+
+
+def respond(payload: BaseModel | None, status: int = 200) -> Response:
+    if payload is None:
+        return Response(status_code=status)
+    return Response(payload.model_dump_json(), status_code=status, media_type="application/json")
+
+
+def error_response(error: AppError) -> JSONResponse:
+    headers = {"Retry-After": str(error.retry_after)} if error.retry_after is not None else None
+    return JSONResponse(error.body(), status_code=error.status, headers=headers)
+
+
+def query_int(request: Request, name: str, default: int | None, low: int, high: int) -> int | None:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        raise AppError(
+            ErrorCode.validation_failed, f"`{name}` must be an integer from {low} to {high}."
+        )
+    return value

@@ -1,0 +1,109 @@
+"""Access tokens: our own HS256 JWTs, and optionally the identity platform's tokens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import jwt
+
+from twinspace_rt.errors import AppError, ErrorCode
+from twinspace_rt.settings import Settings
+
+ISSUER = "twinspace-rt"
+ALGORITHM = "HS256"
+
+
+@dataclass(frozen=True, slots=True)
+class LocalIdentity:
+    user_id: int
+    generation: int
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ExternalIdentity:
+    """A person the identity platform vouches for; the account is created on first sight."""
+
+    issuer: str
+    subject: str
+    username: str | None
+    display_name: str | None
+    country: str | None
+    expires_at: datetime
+
+    @property
+    def external_id(self) -> str:
+        return f"{self.issuer}|{self.subject}"
+
+
+Identity = LocalIdentity | ExternalIdentity
+
+
+class TokenService:
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+
+    def issue(self, user_id: int, generation: int) -> tuple[str, datetime]:
+        now = datetime.now(UTC)
+        expires_at = now + timedelta(seconds=self._settings.token_ttl_seconds)
+        claims = {
+            "iss": ISSUER,
+            "sub": str(user_id),
+            "gen": generation,
+            "iat": now,
+            "exp": expires_at,
+        }
+        return jwt.encode(claims, self._settings.signing_key, algorithm=ALGORITHM), expires_at
+
+    def decode(self, token: str) -> Identity:
+        try:
+            issuer = jwt.decode(token, options={"verify_signature": False}).get("iss")
+            if self._settings.external_jwt_issuer and issuer == self._settings.external_jwt_issuer:
+                return self._decode_external(token)
+            claims = jwt.decode(
+                token,
+                self._settings.signing_key,
+                algorithms=[ALGORITHM],
+                issuer=ISSUER,
+                options={"require": ["exp", "sub", "iss"]},
+            )
+            return LocalIdentity(
+                user_id=int(claims["sub"]),
+                generation=int(claims.get("gen", 0)),
+                expires_at=datetime.fromtimestamp(claims["exp"], UTC),
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise AppError(ErrorCode.token_expired) from exc
+        except (jwt.InvalidTokenError, ValueError, TypeError) as exc:
+            raise AppError(ErrorCode.token_invalid) from exc
+
+    def _decode_external(self, token: str) -> ExternalIdentity:
+        settings = self._settings
+        if settings.external_jwt_public_key:
+            key: str = settings.external_jwt_public_key
+            algorithms = ["RS256", "RS384", "RS512", "ES256", "ES384", "EdDSA"]
+        else:
+            assert settings.external_jwt_secret is not None
+            key = settings.external_jwt_secret.get_secret_value()
+            algorithms = ["HS256", "HS384", "HS512"]
+        claims = jwt.decode(
+            token,
+            key,
+            algorithms=algorithms,
+            issuer=settings.external_jwt_issuer,
+            audience=settings.external_jwt_audience,
+            options={
+                "require": ["exp", "sub", "iss"],
+                "verify_aud": settings.external_jwt_audience is not None,
+            },
+        )
+        country = claims.get("country")
+        return ExternalIdentity(
+            issuer=claims["iss"],
+            subject=str(claims["sub"]),
+            username=claims.get("preferred_username"),
+            display_name=claims.get("name"),
+            country=country.upper() if isinstance(country, str) and len(country) == 2 else None,
+            expires_at=datetime.fromtimestamp(claims["exp"], UTC),
+        )

@@ -1,0 +1,150 @@
+"""The `twinspace-rt` command: serve, migrate, and the few admin tasks scripts need."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import sys
+from collections.abc import Awaitable, Callable
+
+import uvicorn
+from pydantic import ValidationError
+
+from twinspace_rt.app import create_app
+from twinspace_rt.auth.policy import matrix_markdown
+from twinspace_rt.auth.tokens import TokenService
+from twinspace_rt.demo import seed_demo
+from twinspace_rt.errors import AppError
+from twinspace_rt.projects import accounts, rooms
+from twinspace_rt.settings import Environment, Settings
+from twinspace_rt.storage.engine import Database
+from twinspace_rt.storage.migrate import upgrade
+
+
+async def _with_db(settings: Settings, work: Callable[[Database], Awaitable[None]]) -> None:
+    db = Database(settings.effective_database_url)
+    try:
+        await work(db)
+    finally:
+        await db.close()
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
+    host = args.host or settings.host
+    port = settings.port if args.port is None else args.port
+    if args.demo:
+        if settings.env is Environment.production:
+            raise SystemExit("--demo is refused when TWINSPACE_ENV=production")
+
+        async def demo(db: Database) -> None:
+            if settings.is_sqlite:
+                await upgrade(db)
+            project_id, logins = await seed_demo(db)
+            print(f"\nDemo room ready: project {project_id}. Open http://{host}:{port}/")
+            print(f"{'username':<16} {'password':<20} {'role':<14} name")
+            for login in logins:
+                print(f"{login.username:<16} {login.password:<20} {login.role:<14} {login.display_name}")
+            print(flush=True)
+
+        asyncio.run(_with_db(settings, demo))
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level)
+
+
+def cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> None:
+    asyncio.run(_with_db(settings, upgrade))
+    print("database is at the newest schema")
+
+
+def cmd_user_add(settings: Settings, args: argparse.Namespace) -> None:
+    password = args.password or getpass.getpass(f"Password for {args.username}: ")
+
+    async def add(db: Database) -> None:
+        async with db.transaction() as session:
+            user = await accounts.create_teacher(
+                session, args.username, password, args.name, args.country
+            )
+        print(f"teacher {user.username} created (id {user.id})")
+
+    asyncio.run(_with_db(settings, add))
+
+
+def cmd_project_add(settings: Settings, args: argparse.Namespace) -> None:
+    async def add(db: Database) -> None:
+        async with db.transaction() as session:
+            owner = await accounts.user_by_username(session, args.owner)
+            if owner is None:
+                raise SystemExit(f"no user {args.owner!r}")
+            project, _ = await rooms.create_project(session, owner, args.name, args.description)
+        print(f"project {project.id} {project.name!r} founded by {owner.username}")
+
+    asyncio.run(_with_db(settings, add))
+
+
+def cmd_token(settings: Settings, args: argparse.Namespace) -> None:
+    async def issue(db: Database) -> None:
+        async with db.reader() as session:
+            user = await accounts.user_by_username(session, args.username)
+        if user is None or user.id is None:
+            raise SystemExit(f"no user {args.username!r}")
+        token, _ = TokenService(settings).issue(user.id, user.token_generation)
+        print(token)
+
+    asyncio.run(_with_db(settings, issue))
+
+
+def cmd_docs_roles(settings: Settings, args: argparse.Namespace) -> None:
+    sys.stdout.write(matrix_markdown())
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="twinspace-rt", description=__doc__)
+    commands = root.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the server")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--demo", action="store_true", help="seed the demo room, print its logins")
+    serve.set_defaults(run=cmd_serve)
+
+    db = commands.add_parser("db", help="database schema").add_subparsers(dest="db", required=True)
+    db.add_parser("upgrade", help="migrate to the newest schema").set_defaults(run=cmd_db_upgrade)
+
+    user = commands.add_parser("user", help="accounts").add_subparsers(dest="user", required=True)
+    user_add = user.add_parser("add", help="create a teacher account")
+    user_add.add_argument("username")
+    user_add.add_argument("--password")
+    user_add.add_argument("--name")
+    user_add.add_argument("--country", help="two-letter country code")
+    user_add.set_defaults(run=cmd_user_add)
+
+    project = commands.add_parser("project", help="project rooms").add_subparsers(
+        dest="project", required=True
+    )
+    project_add = project.add_parser("add", help="found a project")
+    project_add.add_argument("name")
+    project_add.add_argument("--owner", required=True, help="the founding teacher's username")
+    project_add.add_argument("--description", default="")
+    project_add.set_defaults(run=cmd_project_add)
+
+    token = commands.add_parser("token", help="print an access token for a user")
+    token.add_argument("username")
+    token.set_defaults(run=cmd_token)
+
+    docs = commands.add_parser("docs", help="generated docs").add_subparsers(
+        dest="docs", required=True
+    )
+    docs.add_parser("roles", help="print docs/ROLES.md").set_defaults(run=cmd_docs_roles)
+    return root
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        raise SystemExit(f"invalid settings: {exc}") from exc
+    try:
+        args.run(settings, args)
+    except AppError as exc:
+        raise SystemExit(f"error: {exc.code.value}: {exc.message}") from exc

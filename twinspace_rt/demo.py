@@ -1,0 +1,77 @@
+"""The demo room `serve --demo` opens: two schools, two countries, a few pupils."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from twinspace_rt.auth.policy import Member, Role
+from twinspace_rt.projects import accounts, members, rooms
+from twinspace_rt.storage.engine import Database
+from twinspace_rt.storage.models import Membership, Project, User
+
+PROJECT_NAME = "Water Stories: Lisbon & Gdańsk"
+TEACHER_PASSWORD = "demo-teacher-2026"
+TEACHERS = [
+    ("ana", "Ana Sousa", "PT"),
+    ("tomasz", "Tomasz Nowak", "PL"),
+]
+PUPILS = ["Inês Costa", "Rui Almeida", "Zofia Wiśniewska", "Kacper Zieliński"]
+
+
+@dataclass(frozen=True)
+class Login:
+    username: str
+    password: str
+    display_name: str
+    role: str
+
+
+async def seed_demo(db: Database) -> tuple[int, list[Login]]:
+    """Idempotent: the room is made once; each start gives its pupils fresh one-time passwords."""
+    async with db.transaction() as session:
+        founder = await accounts.user_by_username(session, TEACHERS[0][0])
+        if founder is None:
+            founder, project, admin = await _create(session)
+        else:
+            found = await session.exec(
+                select(Project).where(Project.founder_id == founder.id, Project.name == PROJECT_NAME)
+            )
+            project = found.one()
+            assert founder.id is not None
+            admin = rooms.as_member(project, founder.id, Role.teacher_admin)
+        logins = [
+            Login(username, TEACHER_PASSWORD, name, role)
+            for (username, name, _), role in zip(TEACHERS, ["teacher_admin", "teacher"])
+        ]
+        pupils = await session.exec(
+            select(User, Membership)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.project_id == project.id, User.kind == "pupil")
+            .order_by(User.id)
+        )
+        for pupil, membership in pupils.all():
+            assert pupil.id is not None
+            _, password = await members.reset_pupil_password(session, admin, pupil.id)
+            logins.append(Login(pupil.username, password, pupil.display_name, membership.role))
+    assert project.id is not None
+    return project.id, logins
+
+
+async def _create(session: AsyncSession) -> tuple[User, Project, Member]:
+    teachers = [
+        await accounts.create_teacher(session, username, TEACHER_PASSWORD, name, country)
+        for username, name, country in TEACHERS
+    ]
+    project, admin = await rooms.create_project(
+        session,
+        teachers[0],
+        PROJECT_NAME,
+        "A joint story about the rivers and seas of our two cities, written by both classes.",
+    )
+    await members.invite(session, admin, TEACHERS[1][0], Role.teacher)
+    await members.create_pupils(session, admin, PUPILS[:1], Role.pupil_admin)
+    await members.create_pupils(session, admin, PUPILS[1:], Role.pupil)
+    return teachers[0], project, admin

@@ -1,0 +1,134 @@
+"""Accounts: teachers who sign up or arrive from the identity platform, and logging in."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from twinspace_rt.auth.login_throttle import LoginThrottle
+from twinspace_rt.auth.passwords import hash_password, verify_password
+from twinspace_rt.auth.tokens import ExternalIdentity, LocalIdentity, TokenService
+from twinspace_rt.errors import AppError, ErrorCode
+from twinspace_rt.storage.models import USERNAME_MAX, AccountKind, User
+
+USERNAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{2,63}$"
+_USERNAME_RE = re.compile(USERNAME_PATTERN)
+
+
+def normalise_username(username: str) -> str:
+    name = username.strip().lower()
+    if not _USERNAME_RE.fullmatch(name):
+        raise AppError(
+            ErrorCode.validation_failed,
+            "A username is 3-64 characters: lowercase letters, digits, '.', '_' or '-'.",
+        )
+    return name
+
+
+def username_stem(display_name: str) -> str:
+    """'Çağla Öztürk' -> 'cagla': ASCII letters of the first name, for a readable login."""
+    folded = unicodedata.normalize("NFKD", display_name).encode("ascii", "ignore").decode()
+    words = re.findall(r"[a-z0-9]+", folded.lower())
+    return (words[0] if words else "pupil")[:16]
+
+
+async def username_exists(session: AsyncSession, username: str) -> bool:
+    found = await session.exec(select(User.id).where(User.username == username))
+    return found.first() is not None
+
+
+async def free_username(session: AsyncSession, stem: str) -> str:
+    for _ in range(20):
+        candidate = f"{stem}.{secrets.randbelow(9000) + 1000}"
+        if not await username_exists(session, candidate):
+            return candidate
+    raise AppError(ErrorCode.username_taken, f"No free username left for {stem!r}.")
+
+
+async def create_teacher(
+    session: AsyncSession,
+    username: str,
+    password: str,
+    display_name: str | None = None,
+    country: str | None = None,
+) -> User:
+    username = normalise_username(username)
+    if await username_exists(session, username):
+        raise AppError(ErrorCode.username_taken, f"The username {username!r} is taken.")
+    user = User(
+        username=username,
+        display_name=display_name or username,
+        kind=AccountKind.teacher,
+        country=country.upper() if country else None,
+        password_hash=await hash_password(password),
+    )
+    session.add(user)
+    await session.flush()
+    return user
+
+
+async def user_by_username(session: AsyncSession, username: str) -> User | None:
+    found = await session.exec(select(User).where(User.username == username.strip().lower()))
+    return found.first()
+
+
+async def login(
+    session: AsyncSession, throttle: LoginThrottle, username: str, password: str, address: str
+) -> User:
+    keys = [f"user:{username.strip().lower()}", f"addr:{address}"]
+    retry_after = throttle.retry_after(keys)
+    if retry_after is not None:
+        raise AppError(ErrorCode.rate_limited, retry_after=retry_after)
+    user = await user_by_username(session, username)
+    if not await verify_password(user.password_hash if user else None, password) or user is None:
+        throttle.record_failure(keys)
+        raise AppError(ErrorCode.invalid_credentials)
+    throttle.forget(keys[0])
+    return user
+
+
+async def change_password(session: AsyncSession, user: User, current: str, new: str) -> User:
+    if not await verify_password(user.password_hash, current):
+        raise AppError(ErrorCode.invalid_credentials, "The current password is wrong.")
+    user.password_hash = await hash_password(new)
+    user.must_change_password = False
+    session.add(user)
+    await session.flush()
+    return user
+
+
+async def user_for_token(session: AsyncSession, tokens: TokenService, token: str) -> User:
+    identity = tokens.decode(token)
+    if isinstance(identity, LocalIdentity):
+        user = await session.get(User, identity.user_id)
+        if user is None or user.token_generation != identity.generation:
+            raise AppError(ErrorCode.token_invalid, "This token has been revoked.")
+        return user
+    return await _external_user(session, identity)
+
+
+async def _external_user(session: AsyncSession, identity: ExternalIdentity) -> User:
+    """The platform owns teacher identities; we keep a local row to hang memberships on."""
+    found = await session.exec(select(User).where(User.external_id == identity.external_id))
+    user = found.first()
+    if user is not None:
+        return user
+    wanted = (identity.username or identity.subject).lower()
+    stem = re.sub(r"[^a-z0-9._-]", "", wanted)[: USERNAME_MAX - 6] or "teacher"
+    username = stem if _USERNAME_RE.fullmatch(stem) and not await username_exists(
+        session, stem
+    ) else await free_username(session, stem[:16])
+    user = User(
+        username=username,
+        display_name=identity.display_name or username,
+        kind=AccountKind.teacher,
+        country=identity.country,
+        external_id=identity.external_id,
+    )
+    session.add(user)
+    await session.flush()
+    return user

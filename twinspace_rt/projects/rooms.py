@@ -1,0 +1,96 @@
+"""Project rooms: founding one, finding the caller's place in it, changing its status."""
+
+from __future__ import annotations
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from twinspace_rt.auth.policy import Action, Member, ProjectStatus, Role, can, require
+from twinspace_rt.errors import AppError, ErrorCode
+from twinspace_rt.projects import audit
+from twinspace_rt.storage.models import Membership, Project, User
+
+
+async def create_project(
+    session: AsyncSession, founder: User, name: str, description: str
+) -> tuple[Project, Member]:
+    if founder.is_pupil:
+        raise AppError(ErrorCode.forbidden, "Only teachers can found a project.")
+    assert founder.id is not None
+    project = Project(name=name, description=description, founder_id=founder.id)
+    session.add(project)
+    await session.flush()
+    assert project.id is not None
+    session.add(Membership(project_id=project.id, user_id=founder.id, role=Role.teacher_admin))
+    member = as_member(project, founder.id, Role.teacher_admin)
+    audit.record(session, member, "project.create", name=name)
+    await session.flush()
+    return project, member
+
+
+def as_member(project: Project, user_id: int, role: Role | str) -> Member:
+    assert project.id is not None
+    return Member(
+        user_id=user_id,
+        project_id=project.id,
+        role=Role(role),
+        project_status=ProjectStatus(project.status),
+        is_founder=project.founder_id == user_id,
+    )
+
+
+async def projects_of(session: AsyncSession, user: User) -> list[tuple[Project, Member]]:
+    """The rooms the user may enter; a closed room is listed only to its teacher admins."""
+    found = await session.exec(
+        select(Project, Membership)
+        .join(Membership, col(Membership.project_id) == col(Project.id))
+        .where(Membership.user_id == user.id)
+        .order_by(col(Project.id))
+    )
+    assert user.id is not None
+    rooms = [(project, as_member(project, user.id, m.role)) for project, m in found]
+    return [(p, m) for p, m in rooms if can(m, Action.project_view)]
+
+
+async def enter(
+    session: AsyncSession, user: User, project_id: int, action: Action = Action.project_view
+) -> tuple[Project, Member]:
+    """The caller's membership in a project, refused unless it allows ``action``."""
+    project = await session.get(Project, project_id)
+    if project is None:
+        raise AppError(ErrorCode.not_found, f"No project {project_id}.")
+    found = await session.exec(
+        select(Membership).where(
+            Membership.project_id == project_id, Membership.user_id == user.id
+        )
+    )
+    membership = found.first()
+    if membership is None:
+        raise AppError(ErrorCode.forbidden, "You are not a member of this project.")
+    assert user.id is not None
+    member = as_member(project, user.id, membership.role)
+    require(member, Action.project_view)
+    require(member, action)
+    return project, member
+
+
+async def update_project(
+    session: AsyncSession,
+    project: Project,
+    actor: Member,
+    name: str | None,
+    description: str | None,
+    status: ProjectStatus | None,
+) -> Project:
+    changes: dict[str, str] = {}
+    if name is not None and name != project.name:
+        changes["name"] = project.name = name
+    if description is not None and description != project.description:
+        changes["description"] = project.description = description
+    if status is not None and status != project.status:
+        changes["status"] = project.status = status
+    if changes:
+        session.add(project)
+        audit.record(session, actor, "project.update", **changes)
+        await session.flush()
+    return project

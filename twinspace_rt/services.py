@@ -1,0 +1,31 @@
+"""The long-lived objects one node holds, built once by the app's lifespan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from prometheus_client import CollectorRegistry
+
+from twinspace_rt.auth.login_throttle import LoginThrottle
+from twinspace_rt.auth.tokens import TokenService
+from twinspace_rt.settings import Settings
+from twinspace_rt.storage.engine import Database
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    tokens: TokenService
+    throttle: LoginThrottle
+    metrics: CollectorRegistry
+
+    @classmethod
+    def build(cls, settings: Settings) -> Services:
+        return cls(
+            settings=settings,
+            db=Database(settings.effective_database_url),
+            tokens=TokenService(settings),
+            throttle=LoginThrottle(settings.login_max_failures, settings.login_window_seconds),
+            metrics=CollectorRegistry(),
+        )
