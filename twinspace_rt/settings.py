@@ -6,10 +6,8 @@ import secrets
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated
-
-from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Environment(StrEnum):
@@ -49,14 +47,6 @@ class Settings(BaseSettings):
     open_registration: bool = Field(
         False, description="Let anyone register a teacher account at `POST /api/auth/register`."
     )
-    allowed_origins: Annotated[list[str], NoDecode] = Field(
-        default_factory=list,
-        description="Comma-separated browser origins allowed to open WebSockets "
-        "(same-origin is always allowed).",
-    )
-    redis_url: str | None = Field(
-        None, description="Redis URL for the multi-node broker. Empty: in-process broker."
-    )
     login_max_failures: int = Field(
         5, ge=1, description="Failed logins allowed per username and per client address..."
     )
@@ -76,13 +66,6 @@ class Settings(BaseSettings):
         None, description="Shared secret for HS256 external tokens."
     )
     log_level: str = Field("info", description="uvicorn log level.")
-
-    @field_validator("allowed_origins", mode="before")
-    @classmethod
-    def _split_origins(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [part.strip() for part in value.split(",") if part.strip()]
-        return value
 
     @model_validator(mode="after")
     def _production_needs_secret(self) -> Settings:

@@ -1,0 +1,32 @@
+# The two commands of the README: `make run` and `make test`. Each installs what it needs.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test test-sqlite test-postgres docs
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.run-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+$(VENV)/.test-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@
+
+run: $(VENV)/.run-installed
+	$(BIN)/twinspace-rt serve --demo
+
+test: test-sqlite test-postgres
+
+test-sqlite: $(VENV)/.test-installed
+	TWINSPACE_TEST_DATABASE=sqlite $(BIN)/python -m pytest -q
+
+test-postgres: $(VENV)/.test-installed
+	TWINSPACE_TEST_DATABASE=postgres $(BIN)/python -m pytest -q
+
+docs: $(VENV)/.run-installed
+	$(BIN)/twinspace-rt docs roles > docs/ROLES.md

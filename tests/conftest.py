@@ -1,0 +1,98 @@
+"""Fixtures: a fresh database of the selected kind per test, the real app, an HTTP client."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from starlette.applications import Starlette
+
+from tests.services import DB_KIND, POSTGRES_DSN, service_missing
+from twinspace_rt.app import create_app
+from twinspace_rt.services import Services
+from twinspace_rt.settings import Settings
+from twinspace_rt.storage.engine import Database
+from twinspace_rt.storage.migrate import upgrade
+
+PG_TEMPLATE = f"tsrt_template_{uuid.uuid4().hex[:8]}"
+
+
+def _pg_url(database: str) -> str:
+    base = POSTGRES_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+    return f"{base}/{database}"
+
+
+async def _pg_admin() -> asyncpg.Connection:
+    try:
+        return await asyncpg.connect(POSTGRES_DSN, timeout=5)
+    except (OSError, asyncpg.PostgresError) as exc:
+        service_missing("PostgreSQL", str(exc))
+        raise
+
+
+@pytest.fixture(scope="session")
+async def pg_template() -> AsyncIterator[str | None]:
+    """One migrated database per run; each test copies it (fast) instead of migrating."""
+    if DB_KIND != "postgres":
+        yield None
+        return
+    admin = await _pg_admin()
+    await admin.execute(f'CREATE DATABASE "{PG_TEMPLATE}"')
+    await admin.close()
+    db = Database(_pg_url(PG_TEMPLATE))
+    await upgrade(db)
+    await db.close()
+    yield PG_TEMPLATE
+    admin = await _pg_admin()
+    await admin.execute(f'DROP DATABASE IF EXISTS "{PG_TEMPLATE}" WITH (FORCE)')
+    await admin.close()
+
+
+@pytest.fixture
+async def database_url(pg_template: str | None, tmp_path: Path) -> AsyncIterator[str]:
+    if DB_KIND not in ("sqlite", "postgres"):
+        raise pytest.UsageError("TWINSPACE_TEST_DATABASE must be sqlite or postgres")
+    if pg_template is None:
+        yield f"sqlite+aiosqlite:///{tmp_path / 'twinspace.db'}"
+        return
+    name = f"tsrt_{uuid.uuid4().hex[:12]}"
+    admin = await _pg_admin()
+    await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"')
+    await admin.close()
+    yield _pg_url(name)
+    admin = await _pg_admin()
+    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await admin.close()
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        _env_file=None,
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        secret_key="test-secret-key-that-is-long-enough-for-hs256",
+    )
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[Starlette]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, client=("10.1.2.3", 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+@pytest.fixture
+def services(app: Starlette) -> Services:
+    return app.state.services  # type: ignore[no-any-return]
