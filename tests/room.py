@@ -20,8 +20,12 @@ async def add_teacher(services: Services, username: str, country: str = "PT") ->
     return user.id
 
 
-async def login(client: httpx.AsyncClient, username: str, password: str = PASSWORD) -> dict[str, str]:
-    response = await client.post("/api/auth/login", json={"username": username, "password": password})
+async def login(
+    client: httpx.AsyncClient, username: str, password: str = PASSWORD
+) -> dict[str, str]:
+    response = await client.post(
+        "/api/auth/login", json={"username": username, "password": password}
+    )
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['token']}"}
 

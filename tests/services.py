@@ -12,7 +12,9 @@ import pytest
 
 IN_CI = os.environ.get("CI", "").lower() not in ("", "0", "false")
 DB_KIND = os.environ.get("TWINSPACE_TEST_DATABASE", "sqlite")
-POSTGRES_DSN = os.environ.get("TWINSPACE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+POSTGRES_DSN = os.environ.get(
+    "TWINSPACE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
+)
 REDIS_URL = os.environ.get("TWINSPACE_TEST_REDIS", "redis://127.0.0.1:6379/0")
 
 

@@ -33,8 +33,12 @@ def _env(tmp_path: Path, database_url: str) -> dict[str, str]:
 
 def cli(tmp_path: Path, database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [CLI, *args], env=_env(tmp_path, database_url), cwd=tmp_path,
-        capture_output=True, text=True, timeout=60,
+        [CLI, *args],
+        env=_env(tmp_path, database_url),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -70,8 +74,19 @@ async def test_db_upgrade_on_an_empty_database(empty_database: str, tmp_path: Pa
 
 async def test_user_project_and_token_commands(database_url: str, tmp_path: Path) -> None:
     assert cli(tmp_path, database_url, "db", "upgrade").returncode == 0
-    added = cli(tmp_path, database_url, "user", "add", "Lena", "--password", "pw-long-enough",
-                "--name", "Lena Berg", "--country", "dk")
+    added = cli(
+        tmp_path,
+        database_url,
+        "user",
+        "add",
+        "Lena",
+        "--password",
+        "pw-long-enough",
+        "--name",
+        "Lena Berg",
+        "--country",
+        "dk",
+    )
     assert added.returncode == 0, added.stderr
     duplicate = cli(tmp_path, database_url, "user", "add", "lena", "--password", "pw-long-enough")
     assert duplicate.returncode != 0 and "username_taken" in duplicate.stderr
@@ -83,17 +98,26 @@ async def test_user_project_and_token_commands(database_url: str, tmp_path: Path
     assert roles.stdout.startswith("# Roles and permissions")
 
 
-async def _start_serve(tmp_path: Path, database_url: str, port: int) -> tuple[asyncio.subprocess.Process, list[list[str]]]:
+async def _start_serve(
+    tmp_path: Path, database_url: str, port: int
+) -> tuple[asyncio.subprocess.Process, list[list[str]]]:
     process = await asyncio.create_subprocess_exec(
-        CLI, "serve", "--demo", "--port", str(port), env=_env(tmp_path, database_url),
-        cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+        CLI,
+        "serve",
+        "--demo",
+        "--port",
+        str(port),
+        env=_env(tmp_path, database_url),
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
     )
     assert process.stdout is not None
     rows: list[list[str]] = []
     async with asyncio.timeout(60):
         while not (line := (await process.stdout.readline()).decode()).startswith("username"):
             assert line, "serve exited before printing the demo logins"
-        while (line := (await process.stdout.readline()).decode().strip()):
+        while line := (await process.stdout.readline()).decode().strip():
             rows.append(line.split(maxsplit=3))
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
             while True:
@@ -112,25 +136,48 @@ async def test_serve_demo_end_to_end_over_http(database_url: str, tmp_path: Path
         by_role = {role: (username, password) for username, password, role, _ in logins}
         assert {"teacher_admin", "teacher", "pupil_admin", "pupil"} <= set(by_role)
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+
             async def login(username: str, password: str) -> dict[str, str]:
-                response = await http.post("/api/auth/login", json={"username": username, "password": password})
+                response = await http.post(
+                    "/api/auth/login", json={"username": username, "password": password}
+                )
                 assert response.status_code == 200, response.text
                 return {"Authorization": f"Bearer {response.json()['token']}"}
 
             ana = await login(*by_role["teacher_admin"])
             demo_room = (await http.get("/api/projects", headers=ana)).json()["projects"][0]
-            countries = {m["country"] for m in (await http.get(f"/api/projects/{demo_room['id']}/members", headers=ana)).json()["members"]}
+            countries = {
+                m["country"]
+                for m in (
+                    await http.get(f"/api/projects/{demo_room['id']}/members", headers=ana)
+                ).json()["members"]
+            }
             assert {"PT", "PL"} <= countries
             # The walk-through: found a project, invite a partner abroad, create pupils.
-            project = (await http.post("/api/projects", json={"name": "Bridges"}, headers=ana)).json()
+            project = (
+                await http.post("/api/projects", json={"name": "Bridges"}, headers=ana)
+            ).json()
             base = f"/api/projects/{project['id']}"
             tomasz = by_role["teacher"][0]
-            assert (await http.post(f"{base}/members", json={"username": tomasz, "role": "teacher"}, headers=ana)).status_code == 201
-            pupils = (await http.post(f"{base}/pupils", json={"display_names": ["Marta", "Filip"]}, headers=ana)).json()["pupils"]
+            assert (
+                await http.post(
+                    f"{base}/members", json={"username": tomasz, "role": "teacher"}, headers=ana
+                )
+            ).status_code == 201
+            pupils = (
+                await http.post(
+                    f"{base}/pupils", json={"display_names": ["Marta", "Filip"]}, headers=ana
+                )
+            ).json()["pupils"]
             marta = await login(pupils[0]["username"], pupils[0]["password"])
-            assert [p["id"] for p in (await http.get("/api/projects", headers=marta)).json()["projects"]] == [project["id"]]
+            assert [
+                p["id"] for p in (await http.get("/api/projects", headers=marta)).json()["projects"]
+            ] == [project["id"]]
             demo_pupil = await login(*by_role["pupil"])
-            assert [p["id"] for p in (await http.get("/api/projects", headers=demo_pupil)).json()["projects"]] == [demo_room["id"]]
+            assert [
+                p["id"]
+                for p in (await http.get("/api/projects", headers=demo_pupil)).json()["projects"]
+            ] == [demo_room["id"]]
             assert (await http.get("/readyz")).status_code == 200
     finally:
         process.send_signal(signal.SIGTERM)
@@ -151,7 +198,9 @@ async def test_serve_demo_end_to_end_over_http(database_url: str, tmp_path: Path
 def test_production_requires_a_secret(tmp_path: Path) -> None:
     env = _env(tmp_path, f"sqlite+aiosqlite:///{tmp_path}/x.db")
     env["TWINSPACE_ENV"] = "production"
-    result = subprocess.run([CLI, "db", "upgrade"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [CLI, "db", "upgrade"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode != 0 and "TWINSPACE_SECRET_KEY is required" in result.stderr
 
 
@@ -162,5 +211,3 @@ def test_development_secret_is_generated_once(tmp_path: Path) -> None:
     second = Settings(_env_file=None, data_dir=tmp_path).signing_key
     assert first == second and len(first) >= 32
     assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
-
-

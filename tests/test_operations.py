@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+
 from tests.room import add_teacher, login
 from twinspace_rt.app import ENDPOINTS, create_app
 from twinspace_rt.services import Services
@@ -18,8 +19,14 @@ async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
 
 async def test_readiness_reflects_an_unreachable_database(settings: Settings) -> None:
     """A node whose database is gone answers 503, so the balancer stops sending it work."""
-    lost = create_app(settings.model_copy(update={"database_url": "postgresql+asyncpg://postgres@127.0.0.1:9/none"}))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=lost), base_url="http://t") as client:
+    lost = create_app(
+        settings.model_copy(
+            update={"database_url": "postgresql+asyncpg://postgres@127.0.0.1:9/none"}
+        )
+    )
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=lost), base_url="http://t"
+    ) as client:
         assert (await client.get("/healthz")).status_code == 200
         response = await client.get("/readyz")
     await lost.state.services.db.close()
@@ -27,14 +34,22 @@ async def test_readiness_reflects_an_unreachable_database(settings: Settings) ->
     assert response.json() == {"status": "unavailable", "checks": {"database": "unreachable"}}
 
 
-async def test_metrics_count_requests_and_errors(client: httpx.AsyncClient, services: Services) -> None:
+async def test_metrics_count_requests_and_errors(
+    client: httpx.AsyncClient, services: Services
+) -> None:
     await add_teacher(services, "ana")
     await login(client, "ana")
     await client.post("/api/auth/login", json={"username": "ana", "password": "wrong"})
     await client.get("/api/projects/12345", headers=await login(client, "ana"))
     text = (await client.get("/metrics")).text
-    assert 'twinspace_http_requests_total{method="POST",route="/api/auth/login",status="200"} 2.0' in text
-    assert 'twinspace_http_requests_total{method="POST",route="/api/auth/login",status="401"} 1.0' in text
+    assert (
+        'twinspace_http_requests_total{method="POST",route="/api/auth/login",status="200"} 2.0'
+        in text
+    )
+    assert (
+        'twinspace_http_requests_total{method="POST",route="/api/auth/login",status="401"} 1.0'
+        in text
+    )
     assert 'route="/api/projects/{project_id:int}",status="404"' in text
     assert 'twinspace_errors_total{code="invalid_credentials"} 1.0' in text
     assert "twinspace_http_request_seconds_bucket" in text
@@ -58,7 +73,9 @@ async def test_openapi_document_covers_every_endpoint(client: httpx.AsyncClient)
         assert str(endpoint.status) in operation["responses"]
     schemas = document["components"]["schemas"]
     login = document["paths"]["/api/auth/login"]["post"]
-    assert login["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/LoginIn")
+    assert login["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "/LoginIn"
+    )
     assert "401" in login["responses"] and "429" in login["responses"]
     assert schemas["ProjectCreateIn"]["additionalProperties"] is False
     assert schemas["ProjectOut"]["properties"]["role"]

@@ -9,11 +9,14 @@ from twinspace_rt.auth.policy import Action, Role
 from twinspace_rt.services import Services
 
 
-async def test_teacher_founds_a_project_and_is_its_admin(client: httpx.AsyncClient, services: Services) -> None:
+async def test_teacher_founds_a_project_and_is_its_admin(
+    client: httpx.AsyncClient, services: Services
+) -> None:
     founder = await add_teacher(services, "ana", "PT")
     headers = await login(client, "ana")
     created = await client.post(
-        "/api/projects", json={"name": "  Water Stories  ", "description": "Rivers\nand seas"},
+        "/api/projects",
+        json={"name": "  Water Stories  ", "description": "Rivers\nand seas"},
         headers=headers,
     )
     assert created.status_code == 201
@@ -32,7 +35,9 @@ async def test_teacher_founds_a_project_and_is_its_admin(client: httpx.AsyncClie
     ]
 
 
-async def test_pupil_sees_only_their_own_project(client: httpx.AsyncClient, services: Services) -> None:
+async def test_pupil_sees_only_their_own_project(
+    client: httpx.AsyncClient, services: Services
+) -> None:
     room = await make_room(client, services, "one")
     other = await make_room(client, services, "two")
     pupil = room.headers["pupil"]
@@ -49,34 +54,53 @@ async def test_pupil_sees_only_their_own_project(client: httpx.AsyncClient, serv
 
 async def test_pupils_cannot_found_projects(client: httpx.AsyncClient, services: Services) -> None:
     room = await make_room(client, services)
-    response = await client.post("/api/projects", json={"name": "Mine"}, headers=room.headers["pupil"])
+    response = await client.post(
+        "/api/projects", json={"name": "Mine"}, headers=room.headers["pupil"]
+    )
     assert response.status_code == 403 and response.json()["error"]["code"] == "forbidden"
-    assert len((await client.get("/api/projects", headers=room.headers["pupil"])).json()["projects"]) == 1
+    assert (
+        len((await client.get("/api/projects", headers=room.headers["pupil"])).json()["projects"])
+        == 1
+    )
 
 
-async def test_only_teacher_admins_change_a_project(client: httpx.AsyncClient, services: Services) -> None:
+async def test_only_teacher_admins_change_a_project(
+    client: httpx.AsyncClient, services: Services
+) -> None:
     room = await make_room(client, services)
     url = f"/api/projects/{room.project_id}"
     for role in ("teacher", "expert", "observer", "pupil_admin", "pupil"):
         response = await client.patch(url, json={"name": "Hijacked"}, headers=room.headers[role])
         assert response.status_code == 403, role
         assert response.json()["error"]["code"] == "forbidden"
-    renamed = await client.patch(url, json={"name": "Renamed"}, headers=room.headers["teacher_admin"])
+    renamed = await client.patch(
+        url, json={"name": "Renamed"}, headers=room.headers["teacher_admin"]
+    )
     assert renamed.status_code == 200 and renamed.json()["name"] == "Renamed"
 
 
-async def test_archived_project_is_read_only_everywhere(client: httpx.AsyncClient, services: Services) -> None:
+async def test_archived_project_is_read_only_everywhere(
+    client: httpx.AsyncClient, services: Services
+) -> None:
     room = await make_room(client, services)
     admin = room.headers["teacher_admin"]
     url = f"/api/projects/{room.project_id}"
     archived = await client.patch(url, json={"status": "archived"}, headers=admin)
     assert archived.status_code == 200
     assert set(archived.json()["permissions"]) == {
-        "project.view", "project.manage", "audit.read", "chat.read", "chat.read_pupil_channel",
-        "forum.read", "bulletin.read", "doc.read",
+        "project.view",
+        "project.manage",
+        "audit.read",
+        "chat.read",
+        "chat.read_pupil_channel",
+        "forum.read",
+        "bulletin.read",
+        "doc.read",
     }
     await add_teacher(services, "late", "DK")
-    invite = await client.post(f"{url}/members", json={"username": "late", "role": "teacher"}, headers=admin)
+    invite = await client.post(
+        f"{url}/members", json={"username": "late", "role": "teacher"}, headers=admin
+    )
     assert invite.status_code == 403 and invite.json()["error"]["code"] == "read_only"
     pupils = await client.post(f"{url}/pupils", json={"display_name": "Late Pupil"}, headers=admin)
     assert pupils.json()["error"]["code"] == "read_only"
@@ -90,10 +114,14 @@ async def test_archived_project_is_read_only_everywhere(client: httpx.AsyncClien
     assert reopened.status_code == 200 and reopened.json()["status"] == "active"
 
 
-async def test_closed_project_admits_only_teacher_admins(client: httpx.AsyncClient, services: Services) -> None:
+async def test_closed_project_admits_only_teacher_admins(
+    client: httpx.AsyncClient, services: Services
+) -> None:
     room = await make_room(client, services)
     url = f"/api/projects/{room.project_id}"
-    closed = await client.patch(url, json={"status": "closed"}, headers=room.headers["teacher_admin"])
+    closed = await client.patch(
+        url, json={"status": "closed"}, headers=room.headers["teacher_admin"]
+    )
     assert closed.status_code == 200
     for role in ("teacher", "expert", "observer", "pupil_admin", "pupil"):
         response = await client.get(url, headers=room.headers[role])
@@ -113,7 +141,9 @@ async def test_project_changes_are_audited(client: httpx.AsyncClient, services: 
     assert entries[0]["action"] == "project.update"
     assert entries[0]["details"] == {"status": "archived"}
     assert [e["action"] for e in entries[1:]] == ["pupil.create", "pupil.create"]
-    older = await client.get(f"{url}/audit?before={log.json()['next_before']}", headers=room.headers["teacher"])
+    older = await client.get(
+        f"{url}/audit?before={log.json()['next_before']}", headers=room.headers["teacher"]
+    )
     actions = [e["action"] for e in older.json()["entries"]]
     assert actions == ["member.invite"] * 3 + ["project.create"]
     assert older.json()["next_before"] is None
@@ -124,26 +154,39 @@ async def test_project_changes_are_audited(client: httpx.AsyncClient, services: 
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "validation_failed"
 
 
-async def test_every_role_against_every_rest_action(client: httpx.AsyncClient, services: Services) -> None:
+async def test_every_role_against_every_rest_action(
+    client: httpx.AsyncClient, services: Services
+) -> None:
     """Each REST write, tried by each role: allowed exactly where the table says."""
     room = await make_room(client, services)
     url = f"/api/projects/{room.project_id}"
     expectations = {
-        Role.teacher_admin: True, Role.teacher: False, Role.expert: False,
-        Role.observer: False, Role.pupil_admin: False, Role.pupil: False,
+        Role.teacher_admin: True,
+        Role.teacher: False,
+        Role.expert: False,
+        Role.observer: False,
+        Role.pupil_admin: False,
+        Role.pupil: False,
     }
-    target = await client.post(f"{url}/pupils", json={"display_name": "Target"},
-                               headers=room.headers["teacher_admin"])
+    target = await client.post(
+        f"{url}/pupils", json={"display_name": "Target"}, headers=room.headers["teacher_admin"]
+    )
     target_id = target.json()["pupils"][0]["user_id"]
     for number, (role, allowed) in enumerate(expectations.items()):
         headers = room.headers[role.value]
         await add_teacher(services, f"guest{number}", "TR")
         results = {
-            "project.manage": await client.patch(url, json={"description": role.value}, headers=headers),
-            "members.manage": await client.post(
-                f"{url}/members", json={"username": f"guest{number}", "role": "observer"}, headers=headers
+            "project.manage": await client.patch(
+                url, json={"description": role.value}, headers=headers
             ),
-            "pupils.create": await client.post(f"{url}/pupils", json={"display_name": f"P{number}"}, headers=headers),
+            "members.manage": await client.post(
+                f"{url}/members",
+                json={"username": f"guest{number}", "role": "observer"},
+                headers=headers,
+            ),
+            "pupils.create": await client.post(
+                f"{url}/pupils", json={"display_name": f"P{number}"}, headers=headers
+            ),
             "pupils.reset": await client.post(
                 f"{url}/pupils/{target_id}/reset-password", headers=headers
             ),

@@ -42,9 +42,10 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
                 await upgrade(db)
             project_id, logins = await seed_demo(db)
             print(f"\nDemo room ready: project {project_id}. Open http://{host}:{port}/")
-            print(f"{'username':<16} {'password':<20} {'role':<14} name")
+            row = "{:<16} {:<20} {:<14} {}"
+            print(row.format("username", "password", "role", "name"))
             for login in logins:
-                print(f"{login.username:<16} {login.password:<20} {login.role:<14} {login.display_name}")
+                print(row.format(login.username, login.password, login.role, login.display_name))
             print(flush=True)
 
         asyncio.run(_with_db(settings, demo))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from twinspace_rt.auth.policy import Member, Role
@@ -37,20 +37,24 @@ async def seed_demo(db: Database) -> tuple[int, list[Login]]:
             founder, project, admin = await _create(session)
         else:
             found = await session.exec(
-                select(Project).where(Project.founder_id == founder.id, Project.name == PROJECT_NAME)
+                select(Project).where(
+                    Project.founder_id == founder.id, Project.name == PROJECT_NAME
+                )
             )
             project = found.one()
             assert founder.id is not None
             admin = rooms.as_member(project, founder.id, Role.teacher_admin)
         logins = [
             Login(username, TEACHER_PASSWORD, name, role)
-            for (username, name, _), role in zip(TEACHERS, ["teacher_admin", "teacher"])
+            for (username, name, _), role in zip(
+                TEACHERS, ["teacher_admin", "teacher"], strict=True
+            )
         ]
         pupils = await session.exec(
             select(User, Membership)
-            .join(Membership, Membership.user_id == User.id)
+            .join(Membership, col(Membership.user_id) == col(User.id))
             .where(Membership.project_id == project.id, User.kind == "pupil")
-            .order_by(User.id)
+            .order_by(col(User.id))
         )
         for pupil, membership in pupils.all():
             assert pupil.id is not None

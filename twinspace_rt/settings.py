@@ -6,6 +6,7 @@ import secrets
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
+
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -16,7 +17,7 @@ class Environment(StrEnum):
 
 
 class Settings(BaseSettings):
-    """Read once at start-up; the app and the CLI receive it, nothing reads the environment again."""
+    """Read once at start-up and passed down; nothing else reads the environment."""
 
     model_config = SettingsConfigDict(
         env_prefix="TWINSPACE_", env_file=".env", extra="ignore", frozen=True

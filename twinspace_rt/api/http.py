@@ -59,7 +59,9 @@ async def read_body(request: Request, model: type[InputT]) -> InputT:
         errors = exc.errors(include_url=False, include_context=False, include_input=False)
         if any(e["type"] in {"json_invalid", "model_type"} and not e["loc"] for e in errors):
             raise AppError(ErrorCode.invalid_json) from exc
-        details = [{"field": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]} for e in errors]
+        details = [
+            {"field": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]} for e in errors
+        ]
         raise AppError(ErrorCode.validation_failed, details=details) from exc
 
 

@@ -91,7 +91,10 @@ async def reset_pupil_password(request: Request) -> Response:
 def _credentials(pupil: User, password: str) -> PupilCredentialsOut:
     assert pupil.id is not None
     return PupilCredentialsOut(
-        user_id=pupil.id, username=pupil.username, display_name=pupil.display_name, password=password
+        user_id=pupil.id,
+        username=pupil.username,
+        display_name=pupil.display_name,
+        password=password,
     )
 
 
@@ -99,33 +102,59 @@ MEMBER = PROJECT + "/members/{user_id:int}"
 MANAGE_ERRORS = ROOM_ERRORS + (ErrorCode.read_only,)
 
 ENDPOINTS = [
-    Endpoint("GET", PROJECT + "/members", list_members, "The members of a project.",
-             response=MemberListOut, errors=ROOM_ERRORS),
     Endpoint(
-        "POST", PROJECT + "/members", invite_member,
+        "GET",
+        PROJECT + "/members",
+        list_members,
+        "The members of a project.",
+        response=MemberListOut,
+        errors=ROOM_ERRORS,
+    ),
+    Endpoint(
+        "POST",
+        PROJECT + "/members",
+        invite_member,
         "Invite a teacher by username with a teacher role (`members.manage`).",
-        body=MemberInviteIn, response=MemberOut, status=201,
+        body=MemberInviteIn,
+        response=MemberOut,
+        status=201,
         errors=MANAGE_ERRORS + (ErrorCode.already_member, ErrorCode.role_not_allowed),
     ),
     Endpoint(
-        "PATCH", MEMBER, update_member, "Change a member's role (`members.manage`).",
-        body=MemberPatchIn, response=MemberOut,
+        "PATCH",
+        MEMBER,
+        update_member,
+        "Change a member's role (`members.manage`).",
+        body=MemberPatchIn,
+        response=MemberOut,
         errors=MANAGE_ERRORS
         + (ErrorCode.role_not_allowed, ErrorCode.founder_protected, ErrorCode.last_admin),
     ),
     Endpoint(
-        "DELETE", MEMBER, remove_member, "Remove a member (`members.manage`).", status=204,
+        "DELETE",
+        MEMBER,
+        remove_member,
+        "Remove a member (`members.manage`).",
+        status=204,
         errors=MANAGE_ERRORS + (ErrorCode.founder_protected, ErrorCode.last_admin),
     ),
     Endpoint(
-        "POST", PROJECT + "/pupils", create_pupils,
+        "POST",
+        PROJECT + "/pupils",
+        create_pupils,
         "Create one pupil or a class list; returns usernames and one-time passwords once "
         "(`pupils.create`).",
-        body=PupilsCreateIn, response=PupilCredentialsListOut, status=201, errors=MANAGE_ERRORS,
+        body=PupilsCreateIn,
+        response=PupilCredentialsListOut,
+        status=201,
+        errors=MANAGE_ERRORS,
     ),
     Endpoint(
-        "POST", PROJECT + "/pupils/{user_id:int}/reset-password", reset_pupil_password,
+        "POST",
+        PROJECT + "/pupils/{user_id:int}/reset-password",
+        reset_pupil_password,
         "Give a pupil a new one-time password; their sessions end (`pupils.create`).",
-        response=PupilCredentialsOut, errors=MANAGE_ERRORS,
+        response=PupilCredentialsOut,
+        errors=MANAGE_ERRORS,
     ),
 ]

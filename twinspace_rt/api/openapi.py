@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from twinspace_rt import __version__
 from twinspace_rt.api.http import Endpoint
@@ -48,8 +48,13 @@ def _operation(endpoint: Endpoint) -> dict[str, Any]:
         for name in _PATH_PARAM.findall(endpoint.path)
     ]
     parameters += [
-        {"name": name, "in": "query", "required": False, "description": text,
-         "schema": {"type": "integer"}}
+        {
+            "name": name,
+            "in": "query",
+            "required": False,
+            "description": text,
+            "schema": {"type": "integer"},
+        }
         for name, text in endpoint.query.items()
     ]
     operation: dict[str, Any] = {
@@ -72,7 +77,8 @@ def _operation(endpoint: Endpoint) -> dict[str, Any]:
 def openapi_document(endpoints: list[Endpoint]) -> dict[str, Any]:
     inputs = {e.body for e in endpoints if e.body is not None}
     outputs = {e.response for e in endpoints if e.response is not None} | {ErrorOut}
-    models = [(m, "validation") for m in inputs] + [(m, "serialization") for m in outputs]
+    models: list[tuple[type[BaseModel], JsonSchemaMode]] = [(m, "validation") for m in inputs]
+    models += [(m, "serialization") for m in outputs]
     _, schemas = models_json_schema(
         sorted(models, key=lambda pair: pair[0].__name__), ref_template=REF
     )
@@ -86,7 +92,9 @@ def openapi_document(endpoints: list[Endpoint]) -> dict[str, Any]:
         "paths": paths,
         "components": {
             "schemas": schemas.get("$defs", {}),
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+            },
         },
         "security": [{"bearer": []}],
     }

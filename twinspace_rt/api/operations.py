@@ -28,8 +28,9 @@ async def readyz(request: Request) -> Response:
         log.warning("readiness: database unreachable: %s", exc)
         checks["database"] = "unreachable"
     ready = all(value == "ok" for value in checks.values())
-    return respond(StatusOut(status="ready" if ready else "unavailable", checks=checks),
-                   200 if ready else 503)
+    return respond(
+        StatusOut(status="ready" if ready else "unavailable", checks=checks), 200 if ready else 503
+    )
 
 
 async def metrics(request: Request) -> Response:
@@ -38,7 +39,13 @@ async def metrics(request: Request) -> Response:
 
 ENDPOINTS = [
     Endpoint("GET", "/healthz", healthz, "The process is up.", response=StatusOut, public=True),
-    Endpoint("GET", "/readyz", readyz, "Every dependency is reachable (503 otherwise).",
-             response=StatusOut, public=True),
+    Endpoint(
+        "GET",
+        "/readyz",
+        readyz,
+        "Every dependency is reachable (503 otherwise).",
+        response=StatusOut,
+        public=True,
+    ),
     Endpoint("GET", "/metrics", metrics, "Prometheus text exposition.", public=True),
 ]

@@ -68,30 +68,51 @@ async def audit_log(request: Request) -> Response:
         )
         entries = await audit.entries(session, member.project_id, before, limit)
     next_before = entries[-1].id if len(entries) == limit else None
-    return respond(AuditListOut(entries=[AuditEntryOut.of(e) for e in entries], next_before=next_before))
+    return respond(
+        AuditListOut(entries=[AuditEntryOut.of(e) for e in entries], next_before=next_before)
+    )
 
 
 PROJECT = "/api/projects/{project_id:int}"
 
 ENDPOINTS = [
     Endpoint(
-        "POST", "/api/projects", create_project,
+        "POST",
+        "/api/projects",
+        create_project,
         "Found a project; the caller becomes its teacher administrator (teachers only).",
-        body=ProjectCreateIn, response=ProjectOut, status=201, errors=(ErrorCode.forbidden,),
+        body=ProjectCreateIn,
+        response=ProjectOut,
+        status=201,
+        errors=(ErrorCode.forbidden,),
     ),
-    Endpoint("GET", "/api/projects", list_projects, "The projects I may enter.",
-             response=ProjectListOut),
-    Endpoint("GET", PROJECT, get_project, "One project, with my role and permissions.",
-             response=ProjectOut, errors=ROOM_ERRORS),
     Endpoint(
-        "PATCH", PROJECT, update_project,
+        "GET", "/api/projects", list_projects, "The projects I may enter.", response=ProjectListOut
+    ),
+    Endpoint(
+        "GET",
+        PROJECT,
+        get_project,
+        "One project, with my role and permissions.",
+        response=ProjectOut,
+        errors=ROOM_ERRORS,
+    ),
+    Endpoint(
+        "PATCH",
+        PROJECT,
+        update_project,
         "Rename, describe, archive, close or reopen (`project.manage`).",
-        body=ProjectPatchIn, response=ProjectOut, errors=ROOM_ERRORS,
+        body=ProjectPatchIn,
+        response=ProjectOut,
+        errors=ROOM_ERRORS,
     ),
     Endpoint(
-        "GET", PROJECT + "/audit", audit_log,
+        "GET",
+        PROJECT + "/audit",
+        audit_log,
         "The administration and moderation audit log, newest first (`audit.read`).",
-        response=AuditListOut, errors=ROOM_ERRORS,
+        response=AuditListOut,
+        errors=ROOM_ERRORS,
         query={"before": "entry id to page back from", "limit": "1-200, default 50"},
     ),
 ]

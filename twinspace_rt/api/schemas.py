@@ -6,7 +6,14 @@ import unicodedata
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from twinspace_rt.auth.passwords import PASSWORD_MAX, PASSWORD_MIN
 from twinspace_rt.auth.policy import Action, Member, ProjectStatus, Role, can
@@ -111,7 +118,9 @@ class PupilsCreateIn(Input):
 
     @property
     def names(self) -> list[str]:
-        return [self.display_name] if self.display_name is not None else list(self.display_names or [])
+        return (
+            [self.display_name] if self.display_name is not None else list(self.display_names or [])
+        )
 
 
 class UserOut(BaseModel):

@@ -100,7 +100,9 @@ ACTION_NOTES: dict[Action, str] = {
 }
 
 _ALL = frozenset(Action)
-_EVERYONE_READS = frozenset({Action.project_view, Action.chat_read, Action.forum_read, Action.doc_read})
+_EVERYONE_READS = frozenset(
+    {Action.project_view, Action.chat_read, Action.forum_read, Action.doc_read}
+)
 
 PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.teacher_admin: _ALL,

@@ -119,9 +119,11 @@ async def _external_user(session: AsyncSession, identity: ExternalIdentity) -> U
         return user
     wanted = (identity.username or identity.subject).lower()
     stem = re.sub(r"[^a-z0-9._-]", "", wanted)[: USERNAME_MAX - 6] or "teacher"
-    username = stem if _USERNAME_RE.fullmatch(stem) and not await username_exists(
-        session, stem
-    ) else await free_username(session, stem[:16])
+    username = (
+        stem
+        if _USERNAME_RE.fullmatch(stem) and not await username_exists(session, stem)
+        else await free_username(session, stem[:16])
+    )
     user = User(
         username=username,
         display_name=identity.display_name or username,

@@ -25,9 +25,7 @@ async def list_members(session: AsyncSession, project_id: int) -> list[tuple[Mem
 
 async def _membership(session: AsyncSession, project_id: int, user_id: int) -> Membership:
     found = await session.exec(
-        select(Membership).where(
-            Membership.project_id == project_id, Membership.user_id == user_id
-        )
+        select(Membership).where(Membership.project_id == project_id, Membership.user_id == user_id)
     )
     membership = found.first()
     if membership is None:

@@ -60,9 +60,7 @@ async def enter(
     if project is None:
         raise AppError(ErrorCode.not_found, f"No project {project_id}.")
     found = await session.exec(
-        select(Membership).where(
-            Membership.project_id == project_id, Membership.user_id == user.id
-        )
+        select(Membership).where(Membership.project_id == project_id, Membership.user_id == user.id)
     )
     membership = found.first()
     if membership is None:
@@ -91,6 +89,6 @@ async def update_project(
         changes["status"] = project.status = status
     if changes:
         session.add(project)
-        audit.record(session, actor, "project.update", **changes)
+        audit.record(session, actor, "project.update", None, **changes)
         await session.flush()
     return project
