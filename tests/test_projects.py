@@ -26,7 +26,7 @@ async def test_teacher_founds_a_project_and_is_its_admin(
     assert project["status"] == "active"
     assert project["founder_id"] == founder
     assert project["role"] == "teacher_admin"
-    assert set(project["permissions"]) == {a.value for a in Action}
+    assert set(project["permissions"]) == {a.value for a in Action} - {"chat.pupil_channel"}
     mine = await client.get("/api/projects", headers=headers)
     assert [p["id"] for p in mine.json()["projects"]] == [project["id"]]
     members = await client.get(f"/api/projects/{project['id']}/members", headers=headers)
@@ -93,6 +93,7 @@ async def test_archived_project_is_read_only_everywhere(
         "audit.read",
         "chat.read",
         "chat.read_pupil_channel",
+        "chat.staff_room",
         "forum.read",
         "bulletin.read",
         "doc.read",
@@ -109,7 +110,13 @@ async def test_archived_project_is_read_only_everywhere(
         assert (await client.get(url, headers=headers)).status_code == 200, role
         assert (await client.get(f"{url}/members", headers=headers)).status_code == 200, role
     pupil_view = (await client.get(url, headers=room.headers["pupil"])).json()
-    assert pupil_view["permissions"] == ["project.view", "chat.read", "forum.read", "doc.read"]
+    assert pupil_view["permissions"] == [
+        "project.view",
+        "chat.read",
+        "chat.pupil_channel",
+        "forum.read",
+        "doc.read",
+    ]
     reopened = await client.patch(url, json={"status": "active"}, headers=admin)
     assert reopened.status_code == 200 and reopened.json()["status"] == "active"
 

@@ -11,13 +11,14 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 
-from twinspace_rt.api import accounts, members, operations, projects
+from twinspace_rt.api import accounts, chat, members, operations, projects
 from twinspace_rt.api.http import Endpoint, error_response
 from twinspace_rt.api.metrics import HttpMetrics, MetricsMiddleware
 from twinspace_rt.api.openapi import openapi_document
 from twinspace_rt.errors import AppError, ErrorCode
+from twinspace_rt.hub.session import hub_socket
 from twinspace_rt.services import Services
 from twinspace_rt.settings import Settings
 from twinspace_rt.storage.migrate import current_revision, head_revision, upgrade
@@ -25,7 +26,11 @@ from twinspace_rt.storage.migrate import current_revision, head_revision, upgrad
 log = logging.getLogger(__name__)
 
 ENDPOINTS: list[Endpoint] = (
-    operations.ENDPOINTS + accounts.ENDPOINTS + projects.ENDPOINTS + members.ENDPOINTS
+    operations.ENDPOINTS
+    + accounts.ENDPOINTS
+    + projects.ENDPOINTS
+    + members.ENDPOINTS
+    + chat.ENDPOINTS
 )
 
 _HTTP_CODES = {
@@ -45,9 +50,13 @@ def create_app(settings: Settings) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await _prepare_database(services)
+        await services.broker.start()
+        await services.hub.start()
         try:
             yield
         finally:
+            await services.hub.stop()
+            await services.broker.close()
             await services.db.close()
 
     async def openapi(request: Request) -> Response:
@@ -67,8 +76,9 @@ def create_app(settings: Settings) -> Starlette:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return await app_error(request, AppError(ErrorCode.internal_error))
 
-    routes = [endpoint.route() for endpoint in ENDPOINTS]
+    routes: list[BaseRoute] = [endpoint.route() for endpoint in ENDPOINTS]
     routes.append(Route("/openapi.json", openapi, methods=["GET"]))
+    routes.append(WebSocketRoute("/ws/projects/{project_id:int}", hub_socket))
     app = Starlette(
         routes=routes,
         middleware=[Middleware(MetricsMiddleware)],

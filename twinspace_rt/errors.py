@@ -23,6 +23,9 @@ class ErrorCode(StrEnum):
     project_closed = "project_closed"
     not_found = "not_found"
     method_not_allowed = "method_not_allowed"
+    conflict = "conflict"
+    muted = "muted"
+    edit_window_passed = "edit_window_passed"
     username_taken = "username_taken"
     already_member = "already_member"
     role_not_allowed = "role_not_allowed"
@@ -46,6 +49,9 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.project_closed: 403,
     ErrorCode.not_found: 404,
     ErrorCode.method_not_allowed: 405,
+    ErrorCode.conflict: 409,
+    ErrorCode.muted: 403,
+    ErrorCode.edit_window_passed: 403,
     ErrorCode.username_taken: 409,
     ErrorCode.already_member: 409,
     ErrorCode.role_not_allowed: 422,
@@ -69,6 +75,9 @@ DESCRIPTIONS: dict[ErrorCode, str] = {
     ErrorCode.project_closed: "The project is closed; only its teacher administrators may enter.",
     ErrorCode.not_found: "No such project, member or user (or you may not see it).",
     ErrorCode.method_not_allowed: "This path does not accept that HTTP method.",
+    ErrorCode.conflict: "That name is already in use here.",
+    ErrorCode.muted: "A moderator has muted you; `retry_after` says for how long.",
+    ErrorCode.edit_window_passed: "Authors may change a message only within the edit window.",
     ErrorCode.username_taken: "That username already exists.",
     ErrorCode.already_member: "That user is already a member of the project.",
     ErrorCode.role_not_allowed: "That role does not fit this account (teacher vs pupil roles).",

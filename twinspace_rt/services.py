@@ -8,6 +8,8 @@ from prometheus_client import CollectorRegistry
 
 from twinspace_rt.auth.login_throttle import LoginThrottle
 from twinspace_rt.auth.tokens import TokenService
+from twinspace_rt.broker import Broker, create_broker
+from twinspace_rt.hub.hub import Hub
 from twinspace_rt.settings import Settings
 from twinspace_rt.storage.engine import Database
 
@@ -19,13 +21,20 @@ class Services:
     tokens: TokenService
     throttle: LoginThrottle
     metrics: CollectorRegistry
+    broker: Broker
+    hub: Hub
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
+        db = Database(settings.effective_database_url)
+        tokens = TokenService(settings)
+        broker = create_broker(settings.redis_url)
         return cls(
             settings=settings,
-            db=Database(settings.effective_database_url),
-            tokens=TokenService(settings),
+            db=db,
+            tokens=tokens,
             throttle=LoginThrottle(settings.login_max_failures, settings.login_window_seconds),
             metrics=CollectorRegistry(),
+            broker=broker,
+            hub=Hub(settings, db, tokens, broker),
         )

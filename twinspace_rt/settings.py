@@ -6,9 +6,10 @@ import secrets
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Environment(StrEnum):
@@ -67,6 +68,45 @@ class Settings(BaseSettings):
         None, description="Shared secret for HS256 external tokens."
     )
     log_level: str = Field("info", description="uvicorn log level.")
+    redis_url: str | None = Field(
+        None, description="Redis URL for the multi-node broker. Empty: in-process broker."
+    )
+    allowed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated browser origins allowed to open WebSockets besides the "
+        "server's own.",
+    )
+    presence_ttl_seconds: int = Field(
+        45, ge=5, le=600, description="Presence of a silent node's users expires after this."
+    )
+    ws_ping_seconds: float = Field(25, gt=0, description="Server ping interval on sockets.")
+    ws_idle_timeout_seconds: float = Field(
+        60, gt=0, description="A socket silent for this long is dropped."
+    )
+    ws_send_queue: int = Field(
+        512, ge=8, description="Messages queued for one socket before it is closed as too slow."
+    )
+    ws_frame_max_bytes: int = Field(65536, ge=1024, description="Largest accepted hub frame.")
+    chat_text_max: int = Field(4000, ge=1, description="Longest chat message, in characters.")
+    chat_rate_per_second: float = Field(
+        5, gt=0, description="Sustained hub requests per second per connection."
+    )
+    chat_rate_burst: int = Field(20, ge=1, description="Hub requests a connection may burst.")
+    chat_edit_window_seconds: int = Field(
+        900, ge=0, description="How long authors may edit or delete their own messages."
+    )
+    chat_resume_max: int = Field(
+        5000,
+        ge=1,
+        description="Most messages replayed per channel on resume; beyond: `recovered: false`.",
+    )
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
     @model_validator(mode="after")
     def _production_needs_secret(self) -> Settings:

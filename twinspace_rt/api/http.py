@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from twinspace_rt.errors import AppError, ErrorCode
+from twinspace_rt.hub import events
 from twinspace_rt.projects.accounts import user_for_token
 from twinspace_rt.services import Services
 from twinspace_rt.storage.models import User
@@ -79,6 +80,11 @@ def bearer_token(connection: HTTPConnection) -> str:
 
 async def caller(connection: HTTPConnection, session: AsyncSession) -> User:
     return await user_for_token(session, services(connection).tokens, bearer_token(connection))
+
+
+async def room_changed(connection: HTTPConnection, project_id: int) -> None:
+    """After a commit that changes who may do what: every node re-checks its live sockets."""
+    await services(connection).hub.publish(project_id, events.room_changed())
 
 
 def respond(payload: BaseModel | None, status: int = 200) -> Response:

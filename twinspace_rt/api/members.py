@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from twinspace_rt.api.http import Endpoint, caller, read_body, respond, services
+from twinspace_rt.api.http import Endpoint, caller, read_body, respond, room_changed, services
 from twinspace_rt.api.projects import PROJECT, ROOM_ERRORS
 from twinspace_rt.api.schemas import (
     MemberInviteIn,
@@ -51,6 +51,7 @@ async def update_member(request: Request) -> Response:
         membership, target = await members.change_role(
             session, actor, project, request.path_params["user_id"], body.role
         )
+    await room_changed(request, actor.project_id)
     return respond(MemberOut.of(membership, target, project))
 
 
@@ -61,6 +62,7 @@ async def remove_member(request: Request) -> Response:
             session, user, request.path_params["project_id"], Action.members_manage
         )
         await members.remove(session, actor, project, request.path_params["user_id"])
+    await room_changed(request, actor.project_id)
     return respond(None, 204)
 
 
@@ -85,6 +87,7 @@ async def reset_pupil_password(request: Request) -> Response:
         pupil, password = await members.reset_pupil_password(
             session, actor, request.path_params["user_id"]
         )
+    await room_changed(request, actor.project_id)
     return respond(_credentials(pupil, password))
 
 

@@ -27,6 +27,7 @@ async def readyz(request: Request) -> Response:
     except Exception as exc:  # any failure means not ready; the reason goes to the log
         log.warning("readiness: database unreachable: %s", exc)
         checks["database"] = "unreachable"
+    checks["broker"] = services(request).broker.status()
     ready = all(value == "ok" for value in checks.values())
     return respond(
         StatusOut(status="ready" if ready else "unavailable", checks=checks), 200 if ready else 503

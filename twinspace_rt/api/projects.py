@@ -5,7 +5,15 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from twinspace_rt.api.http import Endpoint, caller, query_int, read_body, respond, services
+from twinspace_rt.api.http import (
+    Endpoint,
+    caller,
+    query_int,
+    read_body,
+    respond,
+    room_changed,
+    services,
+)
 from twinspace_rt.api.schemas import (
     AuditEntryOut,
     AuditListOut,
@@ -54,6 +62,7 @@ async def update_project(request: Request) -> Response:
             session, project, member, body.name, body.description, body.status
         )
         member = rooms.as_member(project, member.user_id, member.role)
+    await room_changed(request, member.project_id)
     return respond(ProjectOut.of(project, member))
 
 

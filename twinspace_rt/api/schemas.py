@@ -17,7 +17,9 @@ from pydantic import (
 
 from twinspace_rt.auth.passwords import PASSWORD_MAX, PASSWORD_MIN
 from twinspace_rt.auth.policy import Action, Member, ProjectStatus, Role, can
+from twinspace_rt.chat.channels import ChannelRule
 from twinspace_rt.projects.accounts import USERNAME_PATTERN
+from twinspace_rt.storage.chat_models import Channel
 from twinspace_rt.storage.models import (
     DESCRIPTION_MAX,
     NAME_MAX,
@@ -260,3 +262,29 @@ class ErrorOut(BaseModel):
 class StatusOut(BaseModel):
     status: str
     checks: dict[str, str] = {}
+
+
+class ChannelCreateIn(Input):
+    name: Annotated[str, StringConstraints(min_length=1, max_length=32)]
+    title: Name
+    rule: ChannelRule
+
+
+class ChannelOut(BaseModel):
+    name: str
+    title: str
+    rule: ChannelRule
+    last_seq: int
+
+    @classmethod
+    def of(cls, channel: Channel) -> ChannelOut:
+        return cls(
+            name=channel.name,
+            title=channel.title,
+            rule=ChannelRule(channel.rule),
+            last_seq=channel.last_seq,
+        )
+
+
+class ChannelListOut(BaseModel):
+    channels: list[ChannelOut]

@@ -43,6 +43,8 @@ class Action(StrEnum):
     chat_send = "chat.send"
     chat_moderate = "chat.moderate"
     chat_read_pupil_channel = "chat.read_pupil_channel"
+    chat_staff_room = "chat.staff_room"
+    chat_pupil_channel = "chat.pupil_channel"
     chat_manage_channels = "chat.manage_channels"
     forum_read = "forum.read"
     forum_manage = "forum.manage"
@@ -66,6 +68,8 @@ READ_ACTIONS = frozenset(
         Action.audit_read,
         Action.chat_read,
         Action.chat_read_pupil_channel,
+        Action.chat_staff_room,
+        Action.chat_pupil_channel,
         Action.forum_read,
         Action.bulletin_read,
         Action.doc_read,
@@ -83,6 +87,8 @@ ACTION_NOTES: dict[Action, str] = {
     Action.chat_send: "write in chat",
     Action.chat_moderate: "delete others' messages, mute members, handle reports",
     Action.chat_read_pupil_channel: "read the supervised pupils' channel without being a pupil",
+    Action.chat_staff_room: "read and write the teachers' staff-room channels",
+    Action.chat_pupil_channel: "read and write the supervised pupils' channels",
     Action.chat_manage_channels: "add channels with a member rule",
     Action.forum_read: "read forums",
     Action.forum_manage: "create, order and delete forums",
@@ -105,7 +111,7 @@ _EVERYONE_READS = frozenset(
 )
 
 PERMISSIONS: dict[Role, frozenset[Action]] = {
-    Role.teacher_admin: _ALL,
+    Role.teacher_admin: _ALL - {Action.chat_pupil_channel},
     Role.teacher: _ALL
     - {
         Action.project_manage,
@@ -114,6 +120,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
         Action.chat_manage_channels,
         Action.forum_manage,
         Action.video_start,
+        Action.chat_pupil_channel,
     },
     Role.expert: _EVERYONE_READS
     | {
@@ -126,6 +133,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.observer: _EVERYONE_READS | {Action.video_join},
     Role.pupil_admin: _EVERYONE_READS
     | {
+        Action.chat_pupil_channel,
         Action.chat_send,
         Action.forum_create_thread,
         Action.forum_reply,
@@ -134,7 +142,13 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
         Action.video_join,
     },
     Role.pupil: _EVERYONE_READS
-    | {Action.chat_send, Action.forum_reply, Action.doc_edit, Action.video_join},
+    | {
+        Action.chat_pupil_channel,
+        Action.chat_send,
+        Action.forum_reply,
+        Action.doc_edit,
+        Action.video_join,
+    },
 }
 
 

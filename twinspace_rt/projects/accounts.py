@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 import unicodedata
+from datetime import datetime
 
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -102,13 +103,21 @@ async def change_password(session: AsyncSession, user: User, current: str, new: 
 
 
 async def user_for_token(session: AsyncSession, tokens: TokenService, token: str) -> User:
+    user, _ = await session_for_token(session, tokens, token)
+    return user
+
+
+async def session_for_token(
+    session: AsyncSession, tokens: TokenService, token: str
+) -> tuple[User, datetime]:
+    """The token's user and when the token expires (long-lived sockets close then)."""
     identity = tokens.decode(token)
     if isinstance(identity, LocalIdentity):
         user = await session.get(User, identity.user_id)
         if user is None or user.token_generation != identity.generation:
             raise AppError(ErrorCode.token_invalid, "This token has been revoked.")
-        return user
-    return await _external_user(session, identity)
+        return user, identity.expires_at
+    return await _external_user(session, identity), identity.expires_at
 
 
 async def _external_user(session: AsyncSession, identity: ExternalIdentity) -> User:

@@ -1,0 +1,61 @@
+"""Chat channels over REST: the list a member may read, and new channels for teacher admins.
+
+Messages themselves travel over the hub socket (docs/PROTOCOL.md).
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from twinspace_rt.api.http import Endpoint, caller, read_body, respond, services
+from twinspace_rt.api.projects import PROJECT, ROOM_ERRORS
+from twinspace_rt.api.schemas import ChannelCreateIn, ChannelListOut, ChannelOut
+from twinspace_rt.auth.policy import Action
+from twinspace_rt.chat import channels
+from twinspace_rt.errors import ErrorCode
+from twinspace_rt.projects import rooms
+
+
+async def list_channels(request: Request) -> Response:
+    async with services(request).db.transaction() as session:
+        user = await caller(request, session)
+        _, member = await rooms.enter(
+            session, user, request.path_params["project_id"], Action.chat_read
+        )
+        found = await channels.of_project(session, member.project_id)
+    readable = [ChannelOut.of(c) for c in found if channels.can_read(member, c.rule)]
+    return respond(ChannelListOut(channels=readable))
+
+
+async def create_channel(request: Request) -> Response:
+    body = await read_body(request, ChannelCreateIn)
+    async with services(request).db.transaction() as session:
+        user = await caller(request, session)
+        _, member = await rooms.enter(
+            session, user, request.path_params["project_id"], Action.chat_manage_channels
+        )
+        channel = await channels.create(session, member, body.name, body.title, body.rule)
+    return respond(ChannelOut.of(channel), 201)
+
+
+ENDPOINTS = [
+    Endpoint(
+        "GET",
+        PROJECT + "/channels",
+        list_channels,
+        "The chat channels I may read.",
+        response=ChannelListOut,
+        errors=ROOM_ERRORS,
+    ),
+    Endpoint(
+        "POST",
+        PROJECT + "/channels",
+        create_channel,
+        "Add a channel with a member rule (`chat.manage_channels`).",
+        body=ChannelCreateIn,
+        response=ChannelOut,
+        status=201,
+        errors=ROOM_ERRORS + (ErrorCode.read_only, ErrorCode.conflict),
+    ),
+]

@@ -1,0 +1,112 @@
+"""Channels and their member rules: who may read and who may write where.
+
+The rules are spelled in policy actions, so the permission table stays the one source:
+``all`` is the whole room, ``staff`` the teachers' room, ``pupils`` the supervised pupils' channel
+(pupils write; teachers with ``chat.read_pupil_channel`` always read and moderate).
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from twinspace_rt.auth.policy import Action, Member, can, require
+from twinspace_rt.errors import AppError, ErrorCode
+from twinspace_rt.projects import audit
+from twinspace_rt.storage.chat_models import Channel
+
+CHANNEL_NAME_PATTERN = r"^[a-z0-9][a-z0-9-]{0,31}$"
+_NAME_RE = re.compile(CHANNEL_NAME_PATTERN)
+
+
+class ChannelRule(StrEnum):
+    all = "all"
+    staff = "staff"
+    pupils = "pupils"
+
+
+DEFAULT_CHANNELS = [
+    ("general", "General", ChannelRule.all),
+    ("teachers", "Teachers' room", ChannelRule.staff),
+    ("pupils", "Pupils", ChannelRule.pupils),
+]
+
+
+def can_read(member: Member, rule_name: str) -> bool:
+    """Takes the rule, not the row, so live fan-out can decide without a database read."""
+    if not can(member, Action.chat_read):
+        return False
+    rule = ChannelRule(rule_name)
+    if rule is ChannelRule.staff:
+        return can(member, Action.chat_staff_room)
+    if rule is ChannelRule.pupils:
+        return can(member, Action.chat_pupil_channel) or can(member, Action.chat_read_pupil_channel)
+    return True
+
+
+def require_read(member: Member, channel: Channel) -> None:
+    if not can_read(member, channel.rule):
+        raise AppError(ErrorCode.forbidden, f"You may not read #{channel.name}.")
+
+
+def require_write(member: Member, channel: Channel) -> None:
+    require_read(member, channel)
+    require(member, Action.chat_send)
+    rule = ChannelRule(channel.rule)
+    if rule is ChannelRule.pupils:
+        require(member, Action.chat_pupil_channel)
+    if rule is ChannelRule.staff:
+        require(member, Action.chat_staff_room)
+
+
+async def create_defaults(session: AsyncSession, project_id: int, founder_id: int) -> None:
+    for name, title, rule in DEFAULT_CHANNELS:
+        session.add(
+            Channel(project_id=project_id, name=name, title=title, rule=rule, created_by=founder_id)
+        )
+
+
+async def create(
+    session: AsyncSession, actor: Member, name: str, title: str, rule: ChannelRule
+) -> Channel:
+    require(actor, Action.chat_manage_channels)
+    if not _NAME_RE.fullmatch(name):
+        raise AppError(
+            ErrorCode.validation_failed,
+            "A channel name is 1-32 lowercase letters, digits or '-', starting with a letter "
+            "or digit.",
+        )
+    existing = await session.exec(
+        select(Channel.id).where(Channel.project_id == actor.project_id, Channel.name == name)
+    )
+    if existing.first() is not None:
+        raise AppError(ErrorCode.conflict, f"A channel #{name} already exists.")
+    channel = Channel(
+        project_id=actor.project_id, name=name, title=title, rule=rule, created_by=actor.user_id
+    )
+    session.add(channel)
+    audit.record(session, actor, "chat.channel.create", None, name=name, rule=rule.value)
+    await session.flush()
+    return channel
+
+
+async def of_project(session: AsyncSession, project_id: int) -> list[Channel]:
+    found = await session.exec(
+        select(Channel).where(Channel.project_id == project_id).order_by(col(Channel.id))
+    )
+    return list(found)
+
+
+async def by_name(session: AsyncSession, member: Member, name: str) -> Channel:
+    """The channel, if it exists in the member's project and they may read it."""
+    found = await session.exec(
+        select(Channel).where(Channel.project_id == member.project_id, Channel.name == name)
+    )
+    channel = found.first()
+    if channel is None:
+        raise AppError(ErrorCode.not_found, f"No channel #{name} in this project.")
+    require_read(member, channel)
+    return channel

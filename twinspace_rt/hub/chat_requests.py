@@ -1,0 +1,236 @@
+"""Chat requests on the hub: each stores first, then publishes, then acknowledges."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from twinspace_rt.chat import channels, messages, moderation, reading
+from twinspace_rt.chat.messages import MessageView
+from twinspace_rt.errors import AppError, ErrorCode
+from twinspace_rt.hub import events
+from twinspace_rt.hub.connection import ChannelCursor, Connection
+from twinspace_rt.hub.hub import Hub
+from twinspace_rt.hub.protocol import (
+    ChatChannels,
+    ChatDelete,
+    ChatEdit,
+    ChatHistory,
+    ChatMute,
+    ChatReact,
+    ChatRead,
+    ChatReport,
+    ChatSend,
+    ChatSubscribe,
+    ChatUnread,
+    ChatUnsubscribe,
+    message_payload,
+    push,
+)
+from twinspace_rt.storage.chat_models import Channel
+
+REPLAY_WAIT_SECONDS = 10.0
+
+
+async def _publish_change(
+    hub: Hub, conn: Connection, channel: Channel, view: MessageView, change: str
+) -> dict[str, Any]:
+    assert channel.id is not None
+    payload = message_payload(view, channel.name)
+    frame = push("chat.message", change=change, message=payload)
+    await hub.publish(
+        conn.member.project_id, events.chat(channel.id, channel.rule, view.message.version, frame)
+    )
+    return payload
+
+
+def _check_text(hub: Hub, text: str) -> None:
+    if len(text) > hub.settings.chat_text_max:
+        raise AppError(
+            ErrorCode.validation_failed,
+            f"A message is limited to {hub.settings.chat_text_max} characters.",
+        )
+
+
+async def send(hub: Hub, conn: Connection, request: ChatSend) -> dict[str, Any]:
+    _check_text(hub, request.text)
+    async with hub.db.transaction() as session:
+        channel = await channels.by_name(session, conn.member, request.channel)
+        view, created = await messages.post(
+            session, conn.member, channel, request.text, request.key, request.reply_to
+        )
+    if created:
+        await _publish_change(hub, conn, channel, view, "created")
+    message = view.message
+    return {
+        "seq": message.seq,
+        "version": message.version,
+        "created_at": message.created_at,
+        "duplicate": not created,
+    }
+
+
+async def edit(hub: Hub, conn: Connection, request: ChatEdit) -> dict[str, Any]:
+    _check_text(hub, request.text)
+    window = timedelta(seconds=hub.settings.chat_edit_window_seconds)
+    async with hub.db.transaction() as session:
+        channel = await channels.by_name(session, conn.member, request.channel)
+        view = await messages.edit(session, conn.member, channel, request.seq, request.text, window)
+    return {"message": await _publish_change(hub, conn, channel, view, "edited")}
+
+
+async def delete(hub: Hub, conn: Connection, request: ChatDelete) -> dict[str, Any]:
+    window = timedelta(seconds=hub.settings.chat_edit_window_seconds)
+    async with hub.db.transaction() as session:
+        channel = await channels.by_name(session, conn.member, request.channel)
+        before = channel.last_seq
+        view = await messages.delete(session, conn.member, channel, request.seq, window)
+    if channel.last_seq == before:
+        return {"message": message_payload(view, channel.name)}
+    return {"message": await _publish_change(hub, conn, channel, view, "deleted")}
+
+
+async def react(hub: Hub, conn: Connection, request: ChatReact) -> dict[str, Any]:
+    async with hub.db.transaction() as session:
+        channel = await channels.by_name(session, conn.member, request.channel)
+        before = channel.last_seq
+        view = await messages.react(
+            session, conn.member, channel, request.seq, request.emoji, request.on
+        )
+    if channel.last_seq == before:
+        return {"message": message_payload(view, channel.name)}
+    return {"message": await _publish_change(hub, conn, channel, view, "reaction")}
+
+
+async def history(hub: Hub, conn: Connection, request: ChatHistory) -> dict[str, Any]:
+    async with hub.db.reader() as session:
+        channel = await channels.by_name(session, conn.member, request.channel)
+        found = await messages.history(session, channel, request.before, request.limit)
+    return {
+        "messages": [message_payload(v, channel.name) for v in found],
+        "last_seq": channel.last_seq,
+    }
+
+
+async def list_channels(hub: Hub, conn: Connection, request: ChatChannels) -> dict[str, Any]:
+    async with hub.db.reader() as session:
+        found = await channels.of_project(session, conn.member.project_id)
+    return {
+        "channels": [
+            {
+                "name": c.name,
+                "title": c.title,
+                "rule": c.rule,
+                "last_seq": c.last_seq,
+                "writable": _writable(conn, c),
+            }
+            for c in found
+            if channels.can_read(conn.member, c.rule)
+        ]
+    }
+
+
+def _writable(conn: Connection, channel: Channel) -> bool:
+    try:
+        channels.require_write(conn.member, channel)
+    except AppError:
+        return False
+    return True
+
+
+async def subscribe(hub: Hub, conn: Connection, request: ChatSubscribe) -> dict[str, Any]:
+    """Replays each channel's missed changes, then switches it to live without gap or repeat.
+
+    The cursor is registered before the store is read, so a change committed meanwhile is
+    either in the replay or held back and released after it; never lost, never sent twice.
+    """
+    async with hub.db.reader() as session:
+        found = [await channels.by_name(session, conn.member, name) for name in request.channels]
+    result: dict[str, Any] = {}
+    for channel in found:
+        assert channel.id is not None
+        since = request.channels[channel.name]
+        cursor = ChannelCursor(rule=channel.rule, replaying=since is not None)
+        conn.cursors[channel.id] = cursor
+        if since is None:
+            async with hub.db.reader() as session:
+                current = await session.get(Channel, channel.id)
+            cursor.replayed = current.last_seq if current else 0
+            result[channel.name] = {"recovered": True, "replayed": 0, "last_seq": cursor.replayed}
+            continue
+        async with hub.db.reader() as session:
+            current = await session.get(Channel, channel.id)
+            assert current is not None
+            catchup = await messages.changes_since(
+                session, current, since, hub.settings.chat_resume_max
+            )
+        cursor.replayed = max(
+            [since, *(v.message.version for v in catchup.changes)]
+            if catchup.recovered
+            else [current.last_seq]
+        )
+        for view in catchup.changes:
+            frame = push(
+                "chat.message", change="replay", message=message_payload(view, channel.name)
+            )
+            await conn.push_waiting(frame, REPLAY_WAIT_SECONDS)
+        for version, frame in cursor.pending:
+            if version > cursor.replayed:
+                conn.push(frame)
+        cursor.pending.clear()
+        cursor.replaying = False
+        result[channel.name] = {
+            "recovered": catchup.recovered,
+            "reason": catchup.reason,
+            "replayed": len(catchup.changes),
+            "last_seq": current.last_seq,
+        }
+    return {"channels": result}
+
+
+async def unsubscribe(hub: Hub, conn: Connection, request: ChatUnsubscribe) -> dict[str, Any]:
+    async with hub.db.reader() as session:
+        found = await channels.of_project(session, conn.member.project_id)
+    names = set(request.channels)
+    for channel in found:
+        if channel.name in names and channel.id is not None:
+            conn.cursors.pop(channel.id, None)
+    return {}
+
+
+async def mark_read(hub: Hub, conn: Connection, request: ChatRead) -> dict[str, Any]:
+    async with hub.db.transaction() as session:
+        channel = await channels.by_name(session, conn.member, request.channel)
+        seq = await reading.mark_read(session, conn.member, channel, request.seq)
+    return {"last_read_seq": seq}
+
+
+async def unread(hub: Hub, conn: Connection, request: ChatUnread) -> dict[str, Any]:
+    async with hub.db.reader() as session:
+        found = await channels.of_project(session, conn.member.project_id)
+        counts = await reading.unread_counts(session, conn.member, found)
+    return {"unread": counts}
+
+
+async def report(hub: Hub, conn: Connection, request: ChatReport) -> dict[str, Any]:
+    async with hub.db.transaction() as session:
+        channel = await channels.by_name(session, conn.member, request.channel)
+        entry = await moderation.report(session, conn.member, channel, request.seq, request.reason)
+    frame = push(
+        "chat.reported",
+        report_id=entry.id,
+        channel=channel.name,
+        seq=request.seq,
+        reporter_id=conn.user_id,
+        reason=request.reason,
+    )
+    await hub.publish(conn.member.project_id, events.to_moderators(frame))
+    return {"report_id": entry.id}
+
+
+async def mute(hub: Hub, conn: Connection, request: ChatMute) -> dict[str, Any]:
+    async with hub.db.transaction() as session:
+        until = await moderation.mute(session, conn.member, request.user_id, request.minutes)
+    frame = push("chat.muted", user_id=request.user_id, until=until, by=conn.user_id)
+    await hub.publish(conn.member.project_id, events.to_moderators(frame))
+    return {"until": until}

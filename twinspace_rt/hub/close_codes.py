@@ -1,0 +1,28 @@
+"""Application close codes for the hub and Yjs sockets (documented in docs/PROTOCOL.md)."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+from twinspace_rt.errors import ErrorCode
+
+
+class CloseCode(IntEnum):
+    protocol_error = 4400
+    unauthenticated = 4401
+    forbidden = 4403
+    not_found = 4404
+    too_slow = 4408
+    rate_limited = 4429
+
+
+# A refusal before or during a session closes with the code that names its cause.
+FOR_ERROR: dict[ErrorCode, CloseCode] = {
+    ErrorCode.unauthenticated: CloseCode.unauthenticated,
+    ErrorCode.token_expired: CloseCode.unauthenticated,
+    ErrorCode.token_invalid: CloseCode.unauthenticated,
+    ErrorCode.not_found: CloseCode.not_found,
+    ErrorCode.forbidden: CloseCode.forbidden,
+    ErrorCode.project_closed: CloseCode.forbidden,
+    ErrorCode.rate_limited: CloseCode.rate_limited,
+}

@@ -1,0 +1,131 @@
+"""One hub socket: its identity in the room, its bounded send queue and its request budget.
+
+Fan-out never waits for a socket: ``push`` either queues or, when the queue is full, marks the
+socket too slow (4408) so that it reconnects and resumes by ``seq``. One writer task drains the
+queue, so frames leave in the order they were queued.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from starlette.websockets import WebSocket
+
+from twinspace_rt.auth.policy import Member
+from twinspace_rt.hub.close_codes import CloseCode
+from twinspace_rt.storage.models import User
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ChannelCursor:
+    """Where a subscription stands: live events at or below ``replayed`` were already replayed."""
+
+    rule: str
+    replayed: int = 0
+    replaying: bool = False
+    pending: list[tuple[int, str]] = field(default_factory=list)
+
+
+class TokenBucket:
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.tokens = float(burst)
+        self.updated = time.monotonic()
+
+    def take(self) -> float | None:
+        """None when allowed; otherwise seconds until a token is available."""
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return None
+        return (1 - self.tokens) / self.rate
+
+
+class Connection:
+    def __init__(
+        self,
+        websocket: WebSocket,
+        user: User,
+        member: Member,
+        expires_at: datetime,
+        queue_size: int,
+        bucket: TokenBucket,
+    ) -> None:
+        self.id = uuid.uuid4().hex
+        self.websocket = websocket
+        self.user = user
+        self.member = member
+        self.expires_at = expires_at
+        self.bucket = bucket
+        self.refusals = 0
+        self.status = "active"
+        self.location: dict[str, Any] = {"kind": "home", "ref": None}
+        self.device = websocket.headers.get("user-agent", "")[:80]
+        self.cursors: dict[int, ChannelCursor] = {}
+        self.last_heard = time.monotonic()
+        self.close_code: int | None = None
+        self.close_reason = ""
+        self._queue: asyncio.Queue[str] = asyncio.Queue(maxsize=queue_size)
+        self._closing = asyncio.Event()
+
+    @property
+    def user_id(self) -> int:
+        return self.member.user_id
+
+    @property
+    def closing(self) -> bool:
+        return self._closing.is_set()
+
+    def push(self, frame: str) -> None:
+        if self.closing:
+            return
+        try:
+            self._queue.put_nowait(frame)
+        except asyncio.QueueFull:
+            self.close(CloseCode.too_slow, "send queue overflow: reconnect and resume")
+
+    async def push_waiting(self, frame: str, timeout: float) -> None:
+        """For replays: waits for room in the queue, but never longer than ``timeout``."""
+        if self.closing:
+            return
+        try:
+            await asyncio.wait_for(self._queue.put(frame), timeout)
+        except TimeoutError:
+            self.close(CloseCode.too_slow, "replay not consumed: reconnect and resume")
+
+    def deliver(self, channel_id: int, version: int, frame: str) -> None:
+        """A live chat change: held back while its channel replays, dropped if already replayed."""
+        cursor = self.cursors.get(channel_id)
+        if cursor is None:
+            return
+        if cursor.replaying:
+            cursor.pending.append((version, frame))
+        elif version > cursor.replayed:
+            self.push(frame)
+
+    def close(self, code: int | None, reason: str = "") -> None:
+        """Asks the session to end; ``None`` means the peer already left."""
+        if self.closing:
+            return
+        self.close_code = code
+        self.close_reason = reason
+        self._closing.set()
+
+    async def closed(self) -> None:
+        await self._closing.wait()
+
+    async def write(self) -> None:
+        """Drains the queue for the socket's life; the session cancels it on close."""
+        while True:
+            await self.websocket.send_text(await self._queue.get())

@@ -1,0 +1,42 @@
+"""What travels between nodes on a project's broker topic. Frames are encoded once, at origin."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def topic(project_id: int) -> str:
+    return f"project:{project_id}"
+
+
+def chat(channel_id: int, rule: str, version: int, frame: str) -> dict[str, Any]:
+    return {
+        "kind": "chat",
+        "channel_id": channel_id,
+        "rule": rule,
+        "version": version,
+        "frame": frame,
+    }
+
+
+def typing(channel_id: int, rule: str, user_id: int, frame: str) -> dict[str, Any]:
+    return {
+        "kind": "typing",
+        "channel_id": channel_id,
+        "rule": rule,
+        "user_id": user_id,
+        "frame": frame,
+    }
+
+
+def to_moderators(frame: str) -> dict[str, Any]:
+    return {"kind": "moderators", "frame": frame}
+
+
+def presence_changed() -> dict[str, Any]:
+    return {"kind": "presence"}
+
+
+def room_changed() -> dict[str, Any]:
+    """Membership, roles or status changed: every node re-checks its sockets against the store."""
+    return {"kind": "room"}

@@ -1,0 +1,143 @@
+"""The node's hub: which project rooms have sockets here, and the clock that keeps them honest."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import UTC, datetime
+
+from twinspace_rt.auth.tokens import TokenService
+from twinspace_rt.broker.base import Broker, BrokerUnavailable, Subscription
+from twinspace_rt.hub import events
+from twinspace_rt.hub.close_codes import CloseCode
+from twinspace_rt.hub.connection import Connection
+from twinspace_rt.hub.presence import entry
+from twinspace_rt.hub.protocol import push
+from twinspace_rt.hub.room import LocalRoom
+from twinspace_rt.settings import Settings
+from twinspace_rt.storage.engine import Database
+
+log = logging.getLogger(__name__)
+
+GOING_AWAY = 1001
+
+
+class Hub:
+    def __init__(
+        self, settings: Settings, db: Database, tokens: TokenService, broker: Broker
+    ) -> None:
+        self.settings = settings
+        self.db = db
+        self.tokens = tokens
+        self.broker = broker
+        self.rooms: dict[int, LocalRoom] = {}
+        self._subscriptions: dict[int, Subscription] = {}
+        self._ticker: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self.broker.on_reconnect(self._after_broker_outage)
+        self._ticker = asyncio.create_task(self._tick())
+
+    async def stop(self) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+        for room in list(self.rooms.values()):
+            for conn in list(room.connections.values()):
+                conn.close(GOING_AWAY, "server shutting down: reconnect and resume")
+
+    async def publish(self, project_id: int, event: dict[str, object]) -> None:
+        await self.broker.publish(events.topic(project_id), event)
+
+    async def join(self, conn: Connection) -> LocalRoom:
+        project_id = conn.member.project_id
+        room = self.rooms.get(project_id)
+        if room is None:
+            scope = events.topic(project_id)
+            room = LocalRoom(project_id, self.db, lambda: self.broker.presence_all(scope))
+            self.rooms[project_id] = room
+            self._subscriptions[project_id] = self.broker.subscribe(scope, room.handle)
+        room.connections[conn.id] = conn
+        await self._put_presence(conn)
+        try:
+            state = await room.presence_state()
+        except BrokerUnavailable:
+            state = {}
+        conn.push(push("presence.state", users=list(state.values())))
+        await self.publish(project_id, events.presence_changed())
+        return room
+
+    async def leave(self, conn: Connection) -> None:
+        project_id = conn.member.project_id
+        room = self.rooms.get(project_id)
+        if room is None or room.connections.pop(conn.id, None) is None:
+            return
+        try:
+            await self.broker.presence_remove(events.topic(project_id), conn.id)
+        except BrokerUnavailable:
+            log.warning("presence of %s left to expire: broker unavailable", conn.id)
+        await self.publish(project_id, events.presence_changed())
+        if not room.connections:
+            self._subscriptions.pop(project_id).cancel()
+            del self.rooms[project_id]
+
+    async def presence_changed(self, conn: Connection) -> None:
+        await self._put_presence(conn)
+        await self.publish(conn.member.project_id, events.presence_changed())
+
+    async def _put_presence(self, conn: Connection) -> None:
+        value = entry(
+            conn.id,
+            conn.user_id,
+            conn.user.display_name,
+            conn.member.role.value,
+            conn.device,
+            conn.status,
+            conn.location,
+        )
+        try:
+            await self.broker.presence_put(
+                events.topic(conn.member.project_id),
+                conn.id,
+                value,
+                self.settings.presence_ttl_seconds,
+            )
+        except BrokerUnavailable:
+            log.warning("presence of %s not stored: broker unavailable", conn.id)
+
+    async def _tick(self) -> None:
+        """Once a second: pings, idle and expired sockets; every third of a TTL: presence."""
+        settings = self.settings
+        last_presence = time.monotonic()
+        last_ping = time.monotonic()
+        ping = push("ping")
+        while True:
+            await asyncio.sleep(1)
+            now = time.monotonic()
+            send_ping = now - last_ping >= settings.ws_ping_seconds
+            last_ping = now if send_ping else last_ping
+            refresh = now - last_presence >= settings.presence_ttl_seconds / 3
+            last_presence = now if refresh else last_presence
+            wall = datetime.now(UTC)
+            for room in list(self.rooms.values()):
+                for conn in list(room.connections.values()):
+                    if now - conn.last_heard > settings.ws_idle_timeout_seconds:
+                        conn.close(CloseCode.too_slow, "idle timeout: reconnect and resume")
+                    elif conn.expires_at <= wall:
+                        conn.close(CloseCode.unauthenticated, "token expired")
+                    elif send_ping:
+                        conn.push(ping)
+                    if refresh:
+                        await self._put_presence(conn)
+                if refresh:
+                    room.schedule("presence", room.refresh_presence)
+
+    async def _after_broker_outage(self) -> None:
+        """Events may have been missed: re-read presence and rooms, and ask clients to resume."""
+        for room in list(self.rooms.values()):
+            for conn in list(room.connections.values()):
+                await self._put_presence(conn)
+                if conn.cursors:
+                    conn.push(push("chat.resync", reason="broker reconnected"))
+            room.schedule("presence", room.refresh_presence)
+            room.schedule("room", room.recheck_members)

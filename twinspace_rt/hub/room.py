@@ -1,0 +1,135 @@
+"""A project's sockets on this node, and what happens when an event for the project arrives."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlmodel import col, select
+
+from twinspace_rt.auth.policy import Action, can
+from twinspace_rt.broker.base import BrokerUnavailable
+from twinspace_rt.chat.channels import can_read
+from twinspace_rt.hub.close_codes import CloseCode
+from twinspace_rt.hub.connection import Connection
+from twinspace_rt.hub.presence import group, presence_diff
+from twinspace_rt.hub.protocol import push
+from twinspace_rt.projects.rooms import as_member
+from twinspace_rt.storage.engine import Database
+from twinspace_rt.storage.models import Membership, Project, User
+
+log = logging.getLogger(__name__)
+
+PresenceSource = Callable[[], Awaitable[dict[str, dict[str, Any]]]]
+
+
+class LocalRoom:
+    def __init__(self, project_id: int, db: Database, presence_source: PresenceSource) -> None:
+        self.project_id = project_id
+        self.connections: dict[str, Connection] = {}
+        self._db = db
+        self._presence_source = presence_source
+        self._presence: dict[int, dict[str, Any]] = {}
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._again: set[str] = set()
+
+    async def handle(self, event: dict[str, Any]) -> None:
+        """Called in publish order; never waits on I/O so the next event is not held up."""
+        kind = event["kind"]
+        if kind == "chat":
+            for conn in list(self.connections.values()):
+                if can_read(conn.member, event["rule"]):
+                    conn.deliver(event["channel_id"], event["version"], event["frame"])
+        elif kind == "typing":
+            for conn in list(self.connections.values()):
+                if (
+                    conn.user_id != event["user_id"]
+                    and event["channel_id"] in conn.cursors
+                    and can_read(conn.member, event["rule"])
+                ):
+                    conn.push(event["frame"])
+        elif kind == "moderators":
+            for conn in list(self.connections.values()):
+                if can(conn.member, Action.chat_moderate):
+                    conn.push(event["frame"])
+        elif kind == "presence":
+            self.schedule("presence", self.refresh_presence)
+        elif kind == "room":
+            self.schedule("room", self.recheck_members)
+
+    def schedule(self, name: str, work: Callable[[], Awaitable[None]]) -> None:
+        """One run at a time per kind of work; a request during a run asks for one more run."""
+        if name in self._tasks:
+            self._again.add(name)
+            return
+
+        async def run() -> None:
+            try:
+                while True:
+                    self._again.discard(name)
+                    try:
+                        await work()
+                    except Exception:
+                        log.exception("room %s: %s failed", self.project_id, name)
+                    if name not in self._again:
+                        return
+            finally:
+                self._tasks.pop(name, None)
+
+        self._tasks[name] = asyncio.create_task(run())
+
+    async def presence_state(self) -> dict[int, dict[str, Any]]:
+        return group(await self._presence_source())
+
+    async def refresh_presence(self) -> None:
+        try:
+            current = await self.presence_state()
+        except BrokerUnavailable:
+            return
+        frames = [push(kind, user=entry) for kind, entry in presence_diff(self._presence, current)]
+        self._presence = current
+        for conn in list(self.connections.values()):
+            for frame in frames:
+                conn.push(frame)
+
+    async def recheck_members(self) -> None:
+        """Applies removals, role changes, archiving and revoked tokens to live sockets."""
+        user_ids = {conn.user_id for conn in self.connections.values()}
+        if not user_ids:
+            return
+        async with self._db.reader() as session:
+            project = await session.get(Project, self.project_id)
+            found = await session.exec(
+                select(Membership, User)
+                .join(User, col(User.id) == col(Membership.user_id))
+                .where(
+                    Membership.project_id == self.project_id,
+                    col(Membership.user_id).in_(user_ids),
+                )
+            )
+            rows = {membership.user_id: (membership, user) for membership, user in found}
+        for conn in list(self.connections.values()):
+            row = rows.get(conn.user_id)
+            if project is None or row is None:
+                conn.close(CloseCode.forbidden, "removed from the project")
+                continue
+            membership, user = row
+            if user.token_generation != conn.user.token_generation:
+                conn.close(CloseCode.unauthenticated, "session revoked")
+                continue
+            member = as_member(project, conn.user_id, membership.role)
+            if not can(member, Action.project_view):
+                conn.close(CloseCode.forbidden, "the project was closed")
+                continue
+            if member != conn.member:
+                conn.member = member
+                conn.push(
+                    push(
+                        "room.changed",
+                        role=member.role.value,
+                        status=member.project_status.value,
+                        permissions=[a.value for a in Action if can(member, a)],
+                    )
+                )

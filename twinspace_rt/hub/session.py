@@ -1,0 +1,226 @@
+"""The hub endpoint: the handshake, one reader per socket, and dispatch of each request."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import ValidationError
+from starlette.websockets import WebSocket
+
+from twinspace_rt.api.http import bearer_token
+from twinspace_rt.auth.policy import Action
+from twinspace_rt.chat import channels
+from twinspace_rt.errors import AppError, ErrorCode
+from twinspace_rt.hub import chat_requests, events
+from twinspace_rt.hub.close_codes import FOR_ERROR, CloseCode
+from twinspace_rt.hub.connection import Connection, TokenBucket
+from twinspace_rt.hub.hub import Hub
+from twinspace_rt.hub.protocol import (
+    REQUEST,
+    AuthRefresh,
+    Ping,
+    PresenceUpdate,
+    Typing,
+    ack,
+    error,
+    push,
+)
+from twinspace_rt.projects import rooms
+from twinspace_rt.projects.accounts import session_for_token
+from twinspace_rt.services import Services
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Hub, Connection, Any], Awaitable[dict[str, Any]]]
+
+
+async def ping(hub: Hub, conn: Connection, request: Ping) -> dict[str, Any]:
+    return {}
+
+
+async def auth_refresh(hub: Hub, conn: Connection, request: AuthRefresh) -> dict[str, Any]:
+    async with hub.db.transaction() as session:
+        user, expires_at = await session_for_token(session, hub.tokens, request.token)
+    if user.id != conn.user_id:
+        raise AppError(ErrorCode.token_invalid, "The new token is for another user.")
+    conn.user = user
+    conn.expires_at = expires_at
+    return {"expires_at": expires_at}
+
+
+async def presence_update(hub: Hub, conn: Connection, request: PresenceUpdate) -> dict[str, Any]:
+    if request.status is not None:
+        conn.status = request.status
+    if request.location is not None:
+        conn.location = request.location.model_dump()
+    await hub.presence_changed(conn)
+    return {}
+
+
+async def typing(hub: Hub, conn: Connection, request: Typing) -> dict[str, Any]:
+    """Ephemeral: relayed to readers of the channel who subscribed to it, never stored."""
+    async with hub.db.reader() as session:
+        channel = await channels.by_name(session, conn.member, request.channel)
+    channels.require_write(conn.member, channel)
+    assert channel.id is not None
+    frame = push(
+        "typing", channel=channel.name, user_id=conn.user_id, display_name=conn.user.display_name
+    )
+    await hub.publish(
+        conn.member.project_id, events.typing(channel.id, channel.rule, conn.user_id, frame)
+    )
+    return {}
+
+
+HANDLERS: dict[str, Handler] = {
+    "ping": ping,
+    "auth.refresh": auth_refresh,
+    "presence.update": presence_update,
+    "typing": typing,
+    "chat.channels": chat_requests.list_channels,
+    "chat.subscribe": chat_requests.subscribe,
+    "chat.unsubscribe": chat_requests.unsubscribe,
+    "chat.send": chat_requests.send,
+    "chat.history": chat_requests.history,
+    "chat.edit": chat_requests.edit,
+    "chat.delete": chat_requests.delete,
+    "chat.react": chat_requests.react,
+    "chat.read": chat_requests.mark_read,
+    "chat.unread": chat_requests.unread,
+    "chat.report": chat_requests.report,
+    "chat.mute": chat_requests.mute,
+}
+
+
+def check_origin(websocket: WebSocket, allowed: list[str]) -> None:
+    """Browsers always send Origin; a page from another site may not ride a user's token."""
+    origin = websocket.headers.get("origin")
+    if origin is None or origin in allowed:
+        return
+    if urlsplit(origin).netloc == websocket.headers.get("host"):
+        return
+    raise AppError(ErrorCode.forbidden, f"Origin {origin} may not open this socket.")
+
+
+async def _refuse(websocket: WebSocket, exc: AppError) -> None:
+    await websocket.accept()
+    await websocket.send_text(error(None, exc))
+    await websocket.close(FOR_ERROR.get(exc.code, CloseCode.protocol_error), exc.message[:120])
+
+
+async def hub_socket(websocket: WebSocket) -> None:
+    services: Services = websocket.app.state.services
+    hub = services.hub
+    try:
+        check_origin(websocket, services.settings.allowed_origins)
+        async with services.db.transaction() as session:
+            user, expires_at = await session_for_token(
+                session, services.tokens, bearer_token(websocket)
+            )
+            _, member = await rooms.enter(
+                session, user, websocket.path_params["project_id"], Action.chat_read
+            )
+    except AppError as exc:
+        await _refuse(websocket, exc)
+        return
+    await websocket.accept()
+    settings = services.settings
+    conn = Connection(
+        websocket,
+        user,
+        member,
+        expires_at,
+        settings.ws_send_queue,
+        TokenBucket(settings.chat_rate_per_second, settings.chat_rate_burst),
+    )
+    await hub.join(conn)
+    tasks = [asyncio.create_task(conn.write()), asyncio.create_task(_read(hub, conn))]
+    try:
+        await conn.closed()
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await hub.leave(conn)
+    if conn.close_code is not None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(websocket.close(conn.close_code, conn.close_reason), 2)
+
+
+async def _read(hub: Hub, conn: Connection) -> None:
+    limit = hub.settings.ws_frame_max_bytes
+    try:
+        while not conn.closing:
+            message = await conn.websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                conn.close(None)
+                return
+            conn.last_heard = time.monotonic()
+            text = message.get("text")
+            if text is None:
+                conn.close(CloseCode.protocol_error, "the hub speaks JSON text frames")
+                return
+            if len(text) > limit or len(text.encode()) > limit:
+                conn.close(CloseCode.protocol_error, f"frames are limited to {limit} bytes")
+                return
+            await _dispatch(hub, conn, text)
+    except Exception:
+        log.exception("hub reader for %s failed", conn.id)
+        conn.close(1011, "internal error")
+
+
+async def _dispatch(hub: Hub, conn: Connection, text: str) -> None:
+    request_id: str | None = None
+    try:
+        value = _decode(text)
+        if value.get("type") == "pong":
+            return
+        raw_id = value.get("id")
+        request_id = raw_id if isinstance(raw_id, str) and len(raw_id) <= 64 else None
+        wait = conn.bucket.take()
+        if wait is not None:
+            conn.refusals += 1
+            if conn.refusals > conn.bucket.burst:
+                conn.close(CloseCode.rate_limited, "rate limit exceeded repeatedly")
+            raise AppError(ErrorCode.rate_limited, retry_after=max(1, round(wait + 0.5)))
+        conn.refusals = 0
+        request = _validate(value)
+        fields = await HANDLERS[request.type](hub, conn, request)
+        conn.push(ack(request.id, **fields))
+    except AppError as exc:
+        conn.push(error(request_id, exc))
+    except Exception:
+        log.exception("hub request failed: %.200s", text)
+        conn.push(error(request_id, AppError(ErrorCode.internal_error)))
+
+
+def _decode(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise AppError(ErrorCode.invalid_json, "The frame is not JSON.") from exc
+    if not isinstance(value, dict):
+        raise AppError(ErrorCode.invalid_json, "Send a JSON object with a `type`.")
+    return value
+
+
+def _validate(value: dict[str, Any]) -> Any:
+    try:
+        return REQUEST.validate_python(value)
+    except ValidationError as exc:
+        problems = exc.errors(include_url=False, include_context=False, include_input=False)
+        if any(p["type"].startswith("union_tag") for p in problems):
+            raise AppError(
+                ErrorCode.validation_failed, f"Unknown request type {value.get('type')!r}."
+            ) from exc
+        details = [
+            {"field": ".".join(str(x) for x in p["loc"][1:]), "problem": p["msg"]} for p in problems
+        ]
+        raise AppError(ErrorCode.validation_failed, details=details) from exc

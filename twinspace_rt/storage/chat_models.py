@@ -1,0 +1,97 @@
+"""Chat tables: channels with a monotonic change counter, messages, and what hangs off them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel, String, UniqueConstraint, UTCDateTime
+
+from twinspace_rt.storage.models import NAME_MAX, utcnow
+
+CHANNEL_NAME_MAX = 32
+REPORT_REASON_MAX = 500
+
+
+class Channel(SQLModel, table=True):
+    """``last_seq`` numbers every change in the channel; resuming clients ask for what is newer."""
+
+    __tablename__ = "chat_channels"
+    __table_args__ = (UniqueConstraint("project_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="projects.id", index=True)
+    name: str = Field(max_length=CHANNEL_NAME_MAX)
+    title: str = Field(max_length=NAME_MAX)
+    rule: str = Field(sa_type=String(16))
+    last_seq: int = 0
+    created_by: int | None = Field(default=None, foreign_key="users.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ChatMessage(SQLModel, table=True):
+    """``seq`` is fixed at creation; ``version`` is the channel seq of its latest change."""
+
+    __tablename__ = "chat_messages"
+    __table_args__ = (
+        UniqueConstraint("channel_id", "seq"),
+        UniqueConstraint("channel_id", "version"),
+        UniqueConstraint("channel_id", "author_id", "client_key"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel_id: int = Field(foreign_key="chat_channels.id")
+    seq: int
+    version: int
+    author_id: int = Field(foreign_key="users.id")
+    client_key: str = Field(max_length=64)
+    text: str
+    reply_to: int | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    edited_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    deleted_by: int | None = Field(default=None, foreign_key="users.id")
+
+
+class Reaction(SQLModel, table=True):
+    __tablename__ = "chat_reactions"
+    __table_args__ = (UniqueConstraint("message_id", "user_id", "emoji"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key="chat_messages.id", index=True)
+    user_id: int = Field(foreign_key="users.id")
+    emoji: str = Field(max_length=16)
+
+
+class ReadMarker(SQLModel, table=True):
+    __tablename__ = "chat_read_markers"
+    __table_args__ = (UniqueConstraint("channel_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel_id: int = Field(foreign_key="chat_channels.id")
+    user_id: int = Field(foreign_key="users.id")
+    last_read_seq: int = 0
+
+
+class Mute(SQLModel, table=True):
+    __tablename__ = "chat_mutes"
+    __table_args__ = (UniqueConstraint("project_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="projects.id")
+    user_id: int = Field(foreign_key="users.id")
+    until: datetime = Field(sa_type=UTCDateTime)
+    muted_by: int = Field(foreign_key="users.id")
+
+
+class Report(SQLModel, table=True):
+    """A member flags content to the teacher administrators."""
+
+    __tablename__ = "reports"
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="projects.id", index=True)
+    reporter_id: int = Field(foreign_key="users.id")
+    kind: str = Field(sa_type=String(16))
+    target_id: int
+    reason: str = Field(max_length=REPORT_REASON_MAX)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
