@@ -11,6 +11,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
+from tests.live import Live, serve
 from tests.services import DB_KIND, POSTGRES_DSN, service_missing
 from twinspace_rt.app import create_app
 from twinspace_rt.services import Services
@@ -76,6 +77,9 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         data_dir=tmp_path / "data",
         database_url=database_url,
         secret_key="test-secret-key-that-is-long-enough-for-hs256",
+        # Tests drive sockets faster than people; the limiter has tests of its own.
+        chat_rate_per_second=1000,
+        chat_rate_burst=1000,
     )
 
 
@@ -96,3 +100,9 @@ async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 def services(app: Starlette) -> Services:
     return app.state.services  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+async def live(settings: Settings) -> AsyncIterator[Live]:
+    async with serve(settings) as server:
+        yield server

@@ -6,6 +6,7 @@ The shared Redis on 6379 serves every other test and is never stopped.
 from __future__ import annotations
 
 import asyncio
+import signal
 import subprocess
 
 import redis.asyncio
@@ -42,8 +43,14 @@ class RedisServer:
         finally:
             await client.aclose()
 
+    def freeze(self, frozen: bool = True) -> None:
+        """Stops or resumes the process: its sockets stay open but nothing answers."""
+        assert self._process is not None
+        self._process.send_signal(signal.SIGSTOP if frozen else signal.SIGCONT)
+
     async def kill(self) -> None:
         if self._process is not None and self._process.returncode is None:
+            self._process.send_signal(signal.SIGCONT)
             self._process.kill()
             await self._process.wait()
 

@@ -262,6 +262,26 @@ async def test_link_recovers_after_redis_restart(private_redis: RedisServer) -> 
         assert await b.presence_all("project:1") == {"ana": {}}
 
 
+async def test_silent_redis_counts_as_lost(private_redis: RedisServer) -> None:
+    await private_redis.start()
+    shared = prefix()
+    options: dict[str, Any] = {"prefix": shared, "timeout": 0.5, "ping_interval": 0.1}
+    a, b = RedisBroker(private_redis.url, **options), RedisBroker(private_redis.url, **options)
+    received = Recorder()
+    b.subscribe("project:1", received)
+    async with running(a, b):
+        await linked(a, b)
+        private_redis.freeze()
+        await eventually(lambda: a.status() != "ok" and b.status() != "ok")
+        await a.publish("project:1", {"n": "unsent"})
+
+        private_redis.freeze(False)
+        await eventually(lambda: a.status() == "ok" and b.status() == "ok")
+        await a.publish("project:1", {"n": "sent"})
+        await eventually(lambda: {"n": "sent"} in received.events)
+        assert {"n": "unsent"} not in received.events
+
+
 async def test_start_with_redis_down_then_up(private_redis: RedisServer) -> None:
     broker = RedisBroker(private_redis.url, prefix=prefix(), max_backoff=0.2)
     reconnected = asyncio.Event()

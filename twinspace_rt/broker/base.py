@@ -102,7 +102,10 @@ class Broker(ABC):
 
     @abstractmethod
     async def publish(self, topic: str, event: dict[str, Any]) -> None:
-        """Delivers to this node's handlers now and to the other nodes' when reachable."""
+        """Delivers to this node's handlers now and to the other nodes' when reachable.
+
+        Never raises because the backplane is down. The event must be JSON-serialisable.
+        """
 
     @abstractmethod
     def subscribe(self, topic: str, handler: Handler) -> Subscription:

@@ -73,9 +73,10 @@ class RedisBroker(Broker):
     The subscriber is one connection with one reading task, so events reach the handlers in
     the order Redis received them. A second task follows the local topics with SUBSCRIBE and
     UNSUBSCRIBE and sends a PING every `ping_interval`; a PING left unanswered for that long
-    counts as a lost link. A lost link is retried with jittered backoff capped at
-    `max_backoff`; once back, every topic is subscribed again, `status` is "ok" again, and the
-    `on_reconnect` callbacks are awaited before live events resume.
+    counts as a lost link (so does a handler blocking the reader that long). A lost link is
+    retried with jittered backoff capped at `max_backoff`; once back, every topic is subscribed
+    again, `status` is "ok" again, and the `on_reconnect` callbacks are awaited before live
+    events resume.
 
     Presence operations raise `BrokerUnavailable` whenever `status` is not "ok".
     """
@@ -134,6 +135,7 @@ class RedisBroker(Broker):
         if self._status == "closed":
             return
         self._status = "closed"
+        self._first_attempt_done.set()
         if self._link is not None:
             self._link.cancel()
             await asyncio.wait([self._link])
@@ -219,6 +221,8 @@ class RedisBroker(Broker):
             await connection.send_command("PING", check_health=False)
             while not await self._receive(await connection.read_response()):
                 pass
+        # Pooled command connections from before an outage are dead; start afresh.
+        await self._client.connection_pool.disconnect()
         self._link_up()
         if recovering:
             await self._call_reconnect_callbacks()
@@ -303,6 +307,6 @@ class RedisBroker(Broker):
         if not isinstance(error, UNREACHABLE_ERRORS):
             log.exception("broker: redis link failed unexpectedly")
         elif self._status != UNREACHABLE:
-            log.warning("broker: redis link lost: %s", error)
+            log.warning("broker: redis unreachable: %s", error)
         self._status = UNREACHABLE
         self._first_attempt_done.set()

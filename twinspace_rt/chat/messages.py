@@ -31,7 +31,7 @@ class MessageView:
 
 async def _next_seq(session: AsyncSession, channel: Channel) -> int:
     """Row-locks the channel on PostgreSQL; SQLite has one writer anyway."""
-    result = await session.execute(
+    result = await session.exec(
         update(Channel)
         .where(col(Channel.id) == channel.id)
         .values(last_seq=col(Channel.last_seq) + 1)

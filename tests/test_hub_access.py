@@ -1,0 +1,265 @@
+"""Who may open a hub socket and what they may do there: close codes and refusals."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime, timedelta
+
+import jwt
+import pytest
+import websockets
+
+from tests.live import HubClient, Live, serve
+from tests.room import make_room
+from tests.test_hub_chat import connect, token
+from twinspace_rt.settings import Settings
+
+
+async def refused(
+    live: Live, project_id: int, token_value: str | None, headers: dict[str, str] | None = None
+) -> tuple[int | None, dict]:
+    client = await HubClient.connect(live.url, project_id, token_value, headers)
+    code = await client.closed()
+    [frame] = client.of_type("error")
+    return code, frame
+
+
+async def test_handshake_refusals_use_close_codes(live: Live, settings: Settings) -> None:
+    room = await make_room(live.http, live.services, "a")
+    other = await make_room(live.http, live.services, "b")
+    code, frame = await refused(live, room.project_id, None)
+    assert (code, frame["code"]) == (4401, "unauthenticated")
+    code, frame = await refused(live, room.project_id, "garbage")
+    assert (code, frame["code"]) == (4401, "token_invalid")
+    now = datetime.now(UTC)
+    expired = jwt.encode(
+        {
+            "iss": "twinspace-rt",
+            "sub": str(room.user_ids["pupil"]),
+            "gen": 0,
+            "exp": now - timedelta(seconds=5),
+        },
+        settings.signing_key,
+        algorithm="HS256",
+    )
+    code, frame = await refused(live, room.project_id, expired)
+    assert (code, frame["code"]) == (4401, "token_expired")
+    # A token for project A, used on project B.
+    code, frame = await refused(live, other.project_id, token(room, "pupil"))
+    assert (code, frame["code"]) == (4403, "forbidden")
+    code, frame = await refused(live, 987654, token(room, "pupil"))
+    assert (code, frame["code"]) == (4404, "not_found")
+
+
+async def test_cross_origin_handshakes_are_refused(live: Live, settings: Settings) -> None:
+    room = await make_room(live.http, live.services)
+    code, frame = await refused(
+        live, room.project_id, token(room, "pupil"), {"Origin": "https://evil.example"}
+    )
+    assert (code, frame["code"]) == (4403, "forbidden")
+    host = live.url.removeprefix("http://")
+    same = await HubClient.connect(
+        live.url, room.project_id, token(room, "pupil"), {"Origin": f"http://{host}"}
+    )
+    await same.wait_for("presence.state")
+    await same.close()
+    async with serve(
+        settings.model_copy(update={"allowed_origins": ["https://school.example"]})
+    ) as other:
+        room2 = await make_room(other.http, other.services, "r2")
+        allowed = await HubClient.connect(
+            other.url, room2.project_id, token(room2, "pupil"), {"Origin": "https://school.example"}
+        )
+        await allowed.wait_for("presence.state")
+        await allowed.close()
+
+
+async def test_bearer_header_works_too(live: Live) -> None:
+    room = await make_room(live.http, live.services)
+    url = live.url.replace("http://", "ws://") + f"/ws/projects/{room.project_id}"
+    async with websockets.connect(url, additional_headers=room.headers["pupil"]) as socket:
+        assert json.loads(await socket.recv())["type"] == "presence.state"
+
+
+CHANNEL_RIGHTS = {
+    # role: (channels it may read, channels it may write)
+    "teacher_admin": ({"general", "teachers", "pupils"}, {"general", "teachers"}),
+    "teacher": ({"general", "teachers", "pupils"}, {"general", "teachers"}),
+    "expert": ({"general"}, {"general"}),
+    "observer": ({"general"}, set()),
+    "pupil_admin": ({"general", "pupils"}, {"general", "pupils"}),
+    "pupil": ({"general", "pupils"}, {"general", "pupils"}),
+}
+
+
+async def test_every_role_against_every_channel(live: Live) -> None:
+    room = await make_room(live.http, live.services)
+    for role, (readable, writable) in CHANNEL_RIGHTS.items():
+        client = await connect(live, room, role)
+        listed = await client.ok("chat.channels")
+        assert {c["name"] for c in listed["channels"]} == readable, role
+        assert {c["name"] for c in listed["channels"] if c["writable"]} == writable, role
+        for channel in ("general", "teachers", "pupils"):
+            sub = await client.request("chat.subscribe", channels={channel: 0})
+            history = await client.request("chat.history", channel=channel)
+            sent = await client.request(
+                "chat.send", channel=channel, text=f"{role} here", key=f"{role}-{channel}"
+            )
+            assert (sub["type"] == "ack") is (channel in readable), (role, channel)
+            assert (history["type"] == "ack") is (channel in readable), (role, channel)
+            assert (sent["type"] == "ack") is (channel in writable), (role, channel, sent)
+            if sent["type"] == "error":
+                assert sent["code"] == "forbidden"
+        await client.close()
+
+
+async def test_pupils_cannot_read_the_teachers_room(live: Live) -> None:
+    room = await make_room(live.http, live.services)
+    teacher = await connect(live, room, "teacher")
+    pupil = await connect(live, room, "pupil")
+    await teacher.ok("chat.send", channel="teachers", text="Parents' evening on Friday", key="x")
+    for request in (
+        {"type": "chat.subscribe", "channels": {"teachers": 0}},
+        {"type": "chat.history", "channel": "teachers"},
+        {"type": "typing", "channel": "teachers"},
+    ):
+        kind = request.pop("type")
+        reply = await pupil.request(kind, **request)
+        assert reply["type"] == "error" and reply["code"] == "forbidden"
+    assert "Parents" not in json.dumps(pupil.pushes)
+
+
+async def test_bad_frames(live: Live, settings: Settings) -> None:
+    room = await make_room(live.http, live.services)
+    client = await connect(live, room, "pupil")
+    await client.socket.send("{not json")
+    await client.socket.send("[1,2]")
+    await client.socket.send(json.dumps({"type": "chat.fly", "id": "x1"}))
+    await client.socket.send(json.dumps({"type": "chat.send", "id": "x2", "channel": "general"}))
+    await client.socket.send(
+        json.dumps({"type": "chat.send", "id": "x3", "channel": "general", "text": 5, "key": "k"})
+    )
+    await client.socket.send(
+        json.dumps(
+            {"type": "chat.send", "id": "x4", "channel": "general", "text": "x" * 4001, "key": "k"}
+        )
+    )
+    errors = await client.wait_for("error", count=2)
+    assert [e["code"] for e in errors] == ["invalid_json", "invalid_json"]
+    for request_id, code in (
+        ("x1", "validation_failed"),
+        ("x2", "validation_failed"),
+        ("x3", "validation_failed"),
+        ("x4", "validation_failed"),
+    ):
+        reply = await asyncio.wait_for(_reply(client, request_id), 5)
+        assert reply["code"] == code, reply
+    # The connection is still usable after bad input.
+    await client.ok("chat.send", channel="general", text="still here", key="ok")
+    await client.socket.send("x" * (settings.ws_frame_max_bytes + 1))
+    assert await client.closed() == 4400
+
+
+async def _reply(client: HubClient, request_id: str) -> dict:
+    while True:
+        for frame in client.pushes:
+            if frame.get("id") == request_id:
+                return frame
+        await asyncio.sleep(0.01)
+
+
+async def test_binary_frames_are_a_protocol_error(live: Live) -> None:
+    room = await make_room(live.http, live.services)
+    client = await connect(live, room, "pupil")
+    await client.socket.send(b"\x00\x01")
+    assert await client.closed() == 4400
+
+
+async def test_flood_hits_the_rate_limit(settings: Settings) -> None:
+    limited = settings.model_copy(update={"chat_rate_per_second": 2, "chat_rate_burst": 5})
+    async with serve(limited) as live:
+        room = await make_room(live.http, live.services)
+        client = await connect(live, room, "pupil")
+        replies = [
+            await client.request("chat.send", channel="general", text=f"{i}", key=f"{i}")
+            for i in range(8)
+        ]
+        assert [r["type"] for r in replies[:5]] == ["ack"] * 5
+        limited_reply = replies[5]
+        assert limited_reply["code"] == "rate_limited" and limited_reply["retry_after"] >= 1
+        # A client that ignores the limit is disconnected.
+        for i in range(20):
+            await client.socket.send(json.dumps({"type": "ping", "id": f"f{i}"}))
+        assert await client.closed() == 4429
+        history = await live.http.get(
+            f"/api/projects/{room.project_id}/channels", headers=room.headers["pupil"]
+        )
+        general = [c for c in history.json()["channels"] if c["name"] == "general"][0]
+        assert general["last_seq"] == 5, "refused sends wrote nothing"
+
+
+@pytest.mark.parametrize("status", ["archived", "closed"])
+async def test_room_changes_reach_live_sockets(live: Live, status: str) -> None:
+    room = await make_room(live.http, live.services)
+    pupil = await connect(live, room, "pupil")
+    admin = await connect(live, room, "teacher_admin")
+    changed = await live.http.patch(
+        f"/api/projects/{room.project_id}",
+        json={"status": status},
+        headers=room.headers["teacher_admin"],
+    )
+    assert changed.status_code == 200
+    if status == "closed":
+        assert await pupil.closed(timeout=2) == 4403
+        [note] = await admin.wait_for("room.changed", timeout=2)
+        assert note["status"] == "closed"
+        return
+    [note] = await pupil.wait_for("room.changed", timeout=2)
+    assert note["status"] == "archived" and "chat.send" not in note["permissions"]
+    reply = await pupil.request("chat.send", channel="general", text="hi", key="k")
+    assert reply["code"] == "read_only"
+    assert (await pupil.ok("chat.history", channel="general"))["messages"] == []
+
+
+async def test_removed_demoted_and_reset_members_are_told_at_once(live: Live) -> None:
+    room = await make_room(live.http, live.services)
+    expert = await connect(live, room, "expert")
+    teacher = await connect(live, room, "teacher")
+    pupil = await connect(live, room, "pupil")
+    admin = room.headers["teacher_admin"]
+    base = f"/api/projects/{room.project_id}"
+    await live.http.delete(f"{base}/members/{room.user_ids['expert']}", headers=admin)
+    assert await expert.closed(timeout=2) == 4403
+    await live.http.patch(
+        f"{base}/members/{room.user_ids['teacher']}", json={"role": "observer"}, headers=admin
+    )
+    [note] = await teacher.wait_for("room.changed", timeout=2)
+    assert note["role"] == "observer"
+    reply = await teacher.request("chat.send", channel="general", text="hi", key="k")
+    assert reply["code"] == "forbidden"
+    await live.http.post(f"{base}/pupils/{room.user_ids['pupil']}/reset-password", headers=admin)
+    assert await pupil.closed(timeout=2) == 4401
+
+
+async def test_token_expiry_and_refresh(live: Live, settings: Settings) -> None:
+    room = await make_room(live.http, live.services)
+    pupil_id = room.user_ids["pupil"]
+
+    def short_token(seconds: float) -> str:
+        exp = datetime.now(UTC) + timedelta(seconds=seconds)
+        return jwt.encode(
+            {"iss": "twinspace-rt", "sub": str(pupil_id), "gen": 0, "exp": exp},
+            settings.signing_key,
+            algorithm="HS256",
+        )
+
+    refreshed = await HubClient.connect(live.url, room.project_id, short_token(2))
+    expiring = await HubClient.connect(live.url, room.project_id, short_token(2))
+    reply = await refreshed.ok("auth.refresh", token=short_token(600))
+    assert reply["expires_at"]
+    wrong_user = await refreshed.request("auth.refresh", token=token(room, "teacher"))
+    assert wrong_user["code"] == "token_invalid"
+    assert await expiring.closed(timeout=6) == 4401
+    await refreshed.ok("ping")
+    await refreshed.close()
