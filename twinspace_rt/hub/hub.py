@@ -57,13 +57,8 @@ class Hub:
             room = LocalRoom(project_id, self.db, lambda: self.broker.presence_all(scope))
             self.rooms[project_id] = room
             self._subscriptions[project_id] = self.broker.subscribe(scope, room.handle)
-        room.connections[conn.id] = conn
         await self._put_presence(conn)
-        try:
-            state = await room.presence_state()
-        except BrokerUnavailable:
-            state = {}
-        conn.push(push("presence.state", users=list(state.values())))
+        await room.admit(conn)
         await self.publish(project_id, events.presence_changed())
         return room
 

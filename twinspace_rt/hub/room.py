@@ -34,6 +34,7 @@ class LocalRoom:
         self._presence: dict[int, dict[str, Any]] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._again: set[str] = set()
+        self._presence_lock = asyncio.Lock()
 
     async def handle(self, event: dict[str, Any]) -> None:
         """Called in publish order; never waits on I/O so the next event is not held up."""
@@ -80,19 +81,29 @@ class LocalRoom:
 
         self._tasks[name] = asyncio.create_task(run())
 
-    async def presence_state(self) -> dict[int, dict[str, Any]]:
-        return group(await self._presence_source())
+    async def admit(self, conn: Connection) -> None:
+        """Adds a socket and gives it the presence state that later diffs start from."""
+        async with self._presence_lock:
+            current = await self._broadcast_presence_changes()
+            self.connections[conn.id] = conn
+            conn.push(push("presence.state", users=list(current.values())))
 
     async def refresh_presence(self) -> None:
+        async with self._presence_lock:
+            await self._broadcast_presence_changes()
+
+    async def _broadcast_presence_changes(self) -> dict[int, dict[str, Any]]:
+        """Diffs against what this room last told its sockets; callers hold the lock."""
         try:
-            current = await self.presence_state()
+            current = group(await self._presence_source())
         except BrokerUnavailable:
-            return
+            return self._presence
         frames = [push(kind, user=entry) for kind, entry in presence_diff(self._presence, current)]
         self._presence = current
         for conn in list(self.connections.values()):
             for frame in frames:
                 conn.push(frame)
+        return current
 
     async def recheck_members(self) -> None:
         """Applies removals, role changes, archiving and revoked tokens to live sockets."""
