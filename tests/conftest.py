@@ -53,6 +53,26 @@ async def pg_template() -> AsyncIterator[str | None]:
     await admin.close()
 
 
+async def _new_pg_database(template: str | None) -> str:
+    """A fresh database: a copy of the migrated template, or migrated here when there is none."""
+    name = f"tsrt_{uuid.uuid4().hex[:12]}"
+    admin = await _pg_admin()
+    suffix = f' TEMPLATE "{template}"' if template else ""
+    await admin.execute(f'CREATE DATABASE "{name}"{suffix}')
+    await admin.close()
+    if template is None:
+        db = Database(_pg_url(name))
+        await upgrade(db)
+        await db.close()
+    return name
+
+
+async def _drop_pg_database(name: str) -> None:
+    admin = await _pg_admin()
+    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await admin.close()
+
+
 @pytest.fixture
 async def database_url(pg_template: str | None, tmp_path: Path) -> AsyncIterator[str]:
     if DB_KIND not in ("sqlite", "postgres"):
@@ -60,14 +80,17 @@ async def database_url(pg_template: str | None, tmp_path: Path) -> AsyncIterator
     if pg_template is None:
         yield f"sqlite+aiosqlite:///{tmp_path / 'twinspace.db'}"
         return
-    name = f"tsrt_{uuid.uuid4().hex[:12]}"
-    admin = await _pg_admin()
-    await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"')
-    await admin.close()
+    name = await _new_pg_database(pg_template)
     yield _pg_url(name)
-    admin = await _pg_admin()
-    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await admin.close()
+    await _drop_pg_database(name)
+
+
+@pytest.fixture
+async def pg_database_url(pg_template: str | None) -> AsyncIterator[str]:
+    """PostgreSQL whatever the selected kind: nodes of a cluster share it."""
+    name = await _new_pg_database(pg_template)
+    yield _pg_url(name)
+    await _drop_pg_database(name)
 
 
 @pytest.fixture

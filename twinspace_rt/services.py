@@ -28,7 +28,7 @@ class Services:
     def build(cls, settings: Settings) -> Services:
         db = Database(settings.effective_database_url)
         tokens = TokenService(settings)
-        broker = create_broker(settings.redis_url)
+        broker = create_broker(settings.redis_url, settings.redis_prefix)
         return cls(
             settings=settings,
             db=db,

@@ -1,0 +1,180 @@
+"""Several nodes sharing PostgreSQL and Redis: delivery, presence, room changes, failures."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import redis.asyncio
+from redis.exceptions import RedisError
+
+from tests.live import HubClient, Live, NodeProcess, serve
+from tests.redis_server import RedisServer
+from tests.room import Room, make_room
+from tests.services import REDIS_URL, service_missing
+from tests.test_hub_chat import token
+from twinspace_rt.settings import Settings
+
+
+@pytest.fixture
+async def shared_redis() -> str:
+    client = redis.asyncio.Redis.from_url(REDIS_URL)
+    try:
+        await client.ping()
+    except (RedisError, OSError) as exc:
+        service_missing("Redis", str(exc))
+    finally:
+        await client.aclose()
+    return REDIS_URL
+
+
+@pytest.fixture
+def cluster_settings(settings: Settings, pg_database_url: str, shared_redis: str) -> Settings:
+    return settings.model_copy(update={
+        "database_url": pg_database_url,
+        "redis_url": shared_redis,
+        "redis_prefix": f"test-{uuid.uuid4().hex[:8]}",
+        "presence_ttl_seconds": 6,
+    })
+
+
+@pytest.fixture
+async def two_nodes(cluster_settings: Settings) -> AsyncIterator[tuple[Live, Live]]:
+    async with serve(cluster_settings) as a, serve(cluster_settings) as b:
+        yield a, b
+
+
+async def hub(node: Live | NodeProcess, room: Room, role: str) -> HubClient:
+    client = await HubClient.connect(node.url, room.project_id, token(room, role))
+    await client.wait_for("presence.state")
+    return client
+
+
+async def test_a_message_sent_on_one_node_reaches_the_other(two_nodes: tuple[Live, Live]) -> None:
+    a, b = two_nodes
+    room = await make_room(a.http, a.services)
+    teacher = await hub(a, room, "teacher")
+    pupil = await hub(b, room, "pupil")
+    neighbour = await hub(a, room, "pupil_admin")
+    for client in (pupil, neighbour):
+        await client.ok("chat.subscribe", channels={"general": None})
+    for i in range(50):
+        await teacher.ok("chat.send", channel="general", text=f"hello {i}", key=f"k{i}")
+    for client in (pupil, neighbour):
+        pushes = await client.wait_for("chat.message", count=50)
+        assert [p["message"]["seq"] for p in pushes] == list(range(1, 51))
+    # Presence merges across the nodes: everyone sees all three people.
+    users = {room.user_ids[r] for r in ("teacher", "pupil", "pupil_admin")}
+    async with asyncio.timeout(5):
+        while {u["user_id"] for u in _present(pupil)} != users:
+            await asyncio.sleep(0.05)
+    for node in (a, b):
+        ready = await node.http.get("/readyz")
+        assert ready.json()["checks"] == {"database": "ok", "broker": "ok"}
+
+
+def _present(client: HubClient) -> list[dict]:
+    """The users a client currently believes present, from its state and the diffs after it."""
+    users = {u["user_id"]: u for u in client.of_type("presence.state")[-1]["users"]}
+    for frame in client.pushes:
+        if frame["type"] in ("presence.join", "presence.update"):
+            users[frame["user"]["user_id"]] = frame["user"]
+        elif frame["type"] == "presence.leave":
+            users.pop(frame["user"]["user_id"], None)
+    return list(users.values())
+
+
+async def test_a_connection_gets_only_its_own_projects_events(two_nodes: tuple[Live, Live]) -> None:
+    a, b = two_nodes
+    one = await make_room(a.http, a.services, "one")
+    two = await make_room(a.http, a.services, "two")
+    sender = await hub(a, one, "teacher")
+    outsider = await hub(b, two, "teacher")
+    await outsider.ok("chat.subscribe", channels={"general": None, "pupils": None, "teachers": None})
+    insider = await hub(b, one, "teacher")
+    await insider.ok("chat.subscribe", channels={"general": None})
+    await sender.ok("chat.send", channel="general", text="only for project one", key="x")
+    await insider.wait_for("chat.message")
+    await outsider.ok("ping")
+    assert outsider.of_type("chat.message") == []
+    assert "one-" not in str([u for u in _present(outsider)])
+
+
+async def test_room_changes_reach_sockets_on_every_node(two_nodes: tuple[Live, Live]) -> None:
+    a, b = two_nodes
+    room = await make_room(a.http, a.services)
+    expert = await hub(b, room, "expert")
+    removed = await a.http.delete(f"/api/projects/{room.project_id}/members/{room.user_ids['expert']}",
+                                  headers=room.headers["teacher_admin"])
+    assert removed.status_code == 204
+    assert await expert.closed(timeout=2) == 4403
+
+
+async def test_a_killed_node_leaves_no_ghosts(cluster_settings: Settings, tmp_path: Path) -> None:
+    env = {
+        "TWINSPACE_DATA_DIR": str(tmp_path / "node-a"),
+        "TWINSPACE_DATABASE_URL": str(cluster_settings.database_url),
+        "TWINSPACE_REDIS_URL": str(cluster_settings.redis_url),
+        "TWINSPACE_REDIS_PREFIX": cluster_settings.redis_prefix,
+        "TWINSPACE_PRESENCE_TTL_SECONDS": str(cluster_settings.presence_ttl_seconds),
+        "TWINSPACE_SECRET_KEY": cluster_settings.signing_key,
+        "TWINSPACE_LOG_LEVEL": "warning",
+    }
+    node_a = NodeProcess(env, tmp_path)
+    try:
+        await node_a.ready()
+        async with serve(cluster_settings) as b:
+            room = await make_room(b.http, b.services)
+            teacher = await hub(b, room, "teacher")
+            await hub(node_a, room, "pupil")
+            [joined] = await teacher.wait_for("presence.join")
+            assert joined["user"]["user_id"] == room.user_ids["pupil"]
+            node_a.kill()
+            # Within one TTL (plus one refresh period), the pupil is gone from node B's view.
+            ttl = cluster_settings.presence_ttl_seconds
+            [left] = await teacher.wait_for("presence.leave", timeout=ttl + ttl / 3 + 3)
+            assert left["user"]["user_id"] == room.user_ids["pupil"]
+    finally:
+        node_a.stop()
+
+
+async def test_redis_restart_loses_no_acknowledged_message(cluster_settings: Settings) -> None:
+    private = RedisServer()
+    await private.start()
+    settings = cluster_settings.model_copy(update={"redis_url": private.url})
+    try:
+        async with serve(settings) as a, serve(settings) as b:
+            room = await make_room(a.http, a.services)
+            teacher = await hub(a, room, "teacher")
+            pupil = await hub(b, room, "pupil")
+            await pupil.ok("chat.subscribe", channels={"general": 0})
+            await teacher.ok("chat.send", channel="general", text="before", key="b")
+            await pupil.wait_for("chat.message")
+            await private.kill()
+            for node in (a, b):
+                async with asyncio.timeout(10):
+                    while (await node.http.get("/readyz")).status_code != 503:
+                        await asyncio.sleep(0.05)
+                assert (await node.http.get("/readyz")).json()["checks"]["broker"] != "ok"
+            acked = [await teacher.ok("chat.send", channel="general", text=f"during {i}", key=f"d{i}")
+                     for i in range(20)]
+            assert [r["seq"] for r in acked] == list(range(2, 22))
+            await private.start()
+            [resync] = await pupil.wait_for("chat.resync", timeout=15)
+            assert resync["reason"]
+            held = max(p["message"]["version"] for p in pupil.of_type("chat.message"))
+            reply = await pupil.ok("chat.subscribe", channels={"general": held})
+            assert reply["channels"]["general"]["recovered"] is True
+            await teacher.ok("chat.send", channel="general", text="after", key="after")
+            await pupil.wait_for("chat.message", count=22)
+            texts = [p["message"]["text"] for p in pupil.of_type("chat.message")]
+            assert texts == ["before"] + [f"during {i}" for i in range(20)] + ["after"]
+            for node in (a, b):
+                assert (await node.http.get("/readyz")).status_code == 200
+    finally:
+        await private.kill()
+
+
