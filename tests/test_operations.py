@@ -14,7 +14,7 @@ async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
     assert (await client.get("/healthz")).json() == {"status": "ok", "checks": {}}
     ready = await client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json() == {"status": "ready", "checks": {"database": "ok"}}
+    assert ready.json() == {"status": "ready", "checks": {"database": "ok", "broker": "ok"}}
 
 
 async def test_readiness_reflects_an_unreachable_database(settings: Settings) -> None:
@@ -31,7 +31,10 @@ async def test_readiness_reflects_an_unreachable_database(settings: Settings) ->
         response = await client.get("/readyz")
     await lost.state.services.db.close()
     assert response.status_code == 503
-    assert response.json() == {"status": "unavailable", "checks": {"database": "unreachable"}}
+    assert response.json() == {
+        "status": "unavailable",
+        "checks": {"database": "unreachable", "broker": "ok"},
+    }
 
 
 async def test_metrics_count_requests_and_errors(

@@ -1,0 +1,155 @@
+"""The servers under test: each in its own process on a loopback ephemeral port, with its CPU
+time and memory read from /proc. Kept free of TwinSpace RT imports so load workers stay small.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+HOST = "127.0.0.1"
+BENCH = Path(__file__).resolve().parent
+TWINSPACE_CLI = str(Path(sys.executable).parent / "twinspace-rt")
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+KINDS = ("twinspace", "socketio", "websockets")
+
+
+@dataclass(frozen=True)
+class Seat:
+    """One client's place in the load: a global index, its room, and how it authenticates."""
+
+    index: int
+    room: int
+    project_id: int
+    token: str
+
+
+@dataclass(frozen=True)
+class Usage:
+    cpu_seconds: float
+    rss_kib: int
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def raise_fd_limit() -> None:
+    """Thousands of sockets need more descriptors than the usual soft limit of 1024."""
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        found.extend(int(child) for child in task.read_text().split())
+    return found
+
+
+def process_tree(pid: int) -> list[int]:
+    pids, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        pids.append(current)
+        todo.extend(_children(current))
+    return pids
+
+
+def usage(pid: int) -> Usage:
+    """CPU seconds (user + system, all threads) and resident memory of a process and its tree."""
+    cpu_ticks, rss = 0, 0
+    for current in process_tree(pid):
+        try:
+            stat = Path(f"/proc/{current}/stat").read_text()
+            status = Path(f"/proc/{current}/status").read_text()
+        except FileNotFoundError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        cpu_ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        rss += next(
+            int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")
+        )
+    return Usage(cpu_ticks / CLOCK_TICKS, rss)
+
+
+class ServerProcess:
+    """One server in its own session, so stopping it also stops anything it started."""
+
+    def __init__(self, kind: str, work_dir: Path, env: dict[str, str]) -> None:
+        self.kind = kind
+        self.port = free_port()
+        self.log_path = work_dir / f"{kind}-{self.port}.log"
+        if kind == "twinspace":
+            argv = [TWINSPACE_CLI, "serve", "--port", str(self.port)]
+        else:
+            argv = [sys.executable, str(BENCH / "baselines.py"), kind, "--port", str(self.port)]
+        with self.log_path.open("w") as log:
+            self.process = subprocess.Popen(
+                argv,
+                env=env,
+                cwd=work_dir,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                preexec_fn=raise_fd_limit,
+                start_new_session=True,
+            )
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        """Listening means ready: uvicorn binds only after the app's start-up (migrations)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.kind} exited during start-up:\n{self.log_tail()}")
+            try:
+                socket.create_connection((HOST, self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"{self.kind} did not listen within {timeout} s")
+
+    def usage(self) -> Usage:
+        return usage(self.pid)
+
+    def log_tail(self, lines: int = 20) -> str:
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.pid, signal.SIGTERM)
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.pid, signal.SIGKILL)
+                self.process.wait(5)
+
+    def __enter__(self) -> ServerProcess:
+        try:
+            self.wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
