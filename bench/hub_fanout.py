@@ -426,7 +426,10 @@ def parse_args(argv: list[str] | None = None) -> tuple[Config, argparse.Namespac
 
 
 def _abort(signum: int, frame: FrameType | None) -> None:
-    """Turns the overall timeout and SIGTERM into an exception, so every server is stopped."""
+    """Turns the overall timeout or SIGTERM into an exception, once, so that the clean-up that
+    follows (stopping every server and worker) is not itself interrupted."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGALRM, signal.SIG_IGN)
     raise TimeoutError(f"aborted by signal {signum}")
 
 

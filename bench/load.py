@@ -256,7 +256,10 @@ class Client:
             payload = f"{self.seat.index}:{number}:{now}"
             if window.holds(now):
                 tally.expect(f"{self.seat.index}:{number}", room_size)
-            await self.socket.send(self.dialect.chat(self.seat, number, payload))
+            try:
+                await self.socket.send(self.dialect.chat(self.seat, number, payload))
+            except websockets.ConnectionClosed:
+                return  # the reader counts the drop
             tally.sent_total += 1
             number += 1
             due += period_ns

@@ -130,11 +130,15 @@ class ServerProcess:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.pid, signal.SIGTERM)
-            try:
+        """SIGTERM, then SIGKILL after 15 s, even if the wait itself is interrupted."""
+        try:
+            if self.process.poll() is None:
+                os.killpg(self.pid, signal.SIGTERM)
                 self.process.wait(15)
-            except subprocess.TimeoutExpired:
+        except subprocess.TimeoutExpired:
+            pass
+        finally:
+            if self.process.poll() is None:
                 os.killpg(self.pid, signal.SIGKILL)
                 self.process.wait(5)
 

@@ -263,3 +263,38 @@ async def test_token_expiry_and_refresh(live: Live, settings: Settings) -> None:
     assert await expiring.closed(timeout=6) == 4401
     await refreshed.ok("ping")
     await refreshed.close()
+
+
+MODERATORS = {"teacher_admin", "teacher"}
+
+
+async def test_every_role_against_the_moderation_actions(live: Live) -> None:
+    room = await make_room(live.http, live.services)
+    author = await connect(live, room, "pupil")
+    for role in CHANNEL_RIGHTS:
+        if role == "pupil":
+            continue
+        client = await connect(live, room, role)
+        sent = await author.ok("chat.send", channel="general", text=f"for {role}", key=f"m-{role}")
+        deleted = await client.request("chat.delete", channel="general", seq=sent["seq"])
+        muted = await client.request("chat.mute", user_id=room.user_ids["pupil"], minutes=0)
+        reported = await client.request("chat.report", channel="general", seq=sent["seq"], reason="test")
+        assert (deleted["type"] == "ack") is (role in MODERATORS), (role, deleted)
+        assert (muted["type"] == "ack") is (role in MODERATORS), (role, muted)
+        assert reported["type"] == "ack", (role, reported)
+        await client.close()
+
+
+async def test_keepalive_pings_and_drops_silent_peers(settings: Settings) -> None:
+    quick = settings.model_copy(update={"ws_ping_seconds": 1, "ws_idle_timeout_seconds": 3})
+    async with serve(quick) as live:
+        room = await make_room(live.http, live.services)
+        silent = await connect(live, room, "pupil")
+        chatty = await connect(live, room, "teacher")
+        await silent.wait_for("ping", timeout=5)
+        for _ in range(5):
+            await chatty.socket.send(json.dumps({"type": "pong"}))
+            await asyncio.sleep(1)
+        assert await silent.closed(timeout=5) == 4408
+        assert chatty.close_code is None
+        await chatty.ok("ping")

@@ -72,8 +72,10 @@ class Settings(BaseSettings):
         None, description="Redis URL for the multi-node broker. Empty: in-process broker."
     )
     redis_prefix: str = Field(
-        "twinspace", min_length=1, description="Prefix of every Redis key and channel, so "
-        "several deployments can share one Redis."
+        "twinspace",
+        min_length=1,
+        description="Prefix of every Redis key and channel, so "
+        "several deployments can share one Redis.",
     )
     allowed_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,

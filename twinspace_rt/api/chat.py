@@ -8,21 +8,16 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from twinspace_rt.api.http import Endpoint, caller, read_body, respond, services
+from twinspace_rt.api.http import Endpoint, in_room, read_body, respond
 from twinspace_rt.api.projects import PROJECT, ROOM_ERRORS
 from twinspace_rt.api.schemas import ChannelCreateIn, ChannelListOut, ChannelOut
 from twinspace_rt.auth.policy import Action
 from twinspace_rt.chat import channels
 from twinspace_rt.errors import ErrorCode
-from twinspace_rt.projects import rooms
 
 
 async def list_channels(request: Request) -> Response:
-    async with services(request).db.transaction() as session:
-        user = await caller(request, session)
-        _, member = await rooms.enter(
-            session, user, request.path_params["project_id"], Action.chat_read
-        )
+    async with in_room(request, Action.chat_read) as (session, _, member):
         found = await channels.of_project(session, member.project_id)
     readable = [ChannelOut.of(c) for c in found if channels.can_read(member, c.rule)]
     return respond(ChannelListOut(channels=readable))
@@ -30,11 +25,7 @@ async def list_channels(request: Request) -> Response:
 
 async def create_channel(request: Request) -> Response:
     body = await read_body(request, ChannelCreateIn)
-    async with services(request).db.transaction() as session:
-        user = await caller(request, session)
-        _, member = await rooms.enter(
-            session, user, request.path_params["project_id"], Action.chat_manage_channels
-        )
+    async with in_room(request, Action.chat_manage_channels) as (session, _, member):
         channel = await channels.create(session, member, body.name, body.title, body.rule)
     return respond(ChannelOut.of(channel), 201)
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -12,11 +13,13 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from twinspace_rt.auth.policy import Action, Member
 from twinspace_rt.errors import AppError, ErrorCode
 from twinspace_rt.hub import events
+from twinspace_rt.projects import rooms
 from twinspace_rt.projects.accounts import user_for_token
 from twinspace_rt.services import Services
-from twinspace_rt.storage.models import User
+from twinspace_rt.storage.models import Project, User
 
 BODY_MAX = 256 * 1024
 
@@ -80,6 +83,19 @@ def bearer_token(connection: HTTPConnection) -> str:
 
 async def caller(connection: HTTPConnection, session: AsyncSession) -> User:
     return await user_for_token(session, services(connection).tokens, bearer_token(connection))
+
+
+@asynccontextmanager
+async def in_room(
+    request: Request, action: Action = Action.project_view
+) -> AsyncIterator[tuple[AsyncSession, Project, Member]]:
+    """One transaction in which the caller has entered ``{project_id}`` with ``action`` allowed."""
+    async with services(request).db.transaction() as session:
+        user = await caller(request, session)
+        project, member = await rooms.enter(
+            session, user, request.path_params["project_id"], action
+        )
+        yield session, project, member
 
 
 async def room_changed(connection: HTTPConnection, project_id: int) -> None:

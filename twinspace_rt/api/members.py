@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from twinspace_rt.api.http import Endpoint, caller, read_body, respond, room_changed, services
+from twinspace_rt.api.http import Endpoint, in_room, read_body, respond, room_changed
 from twinspace_rt.api.projects import PROJECT, ROOM_ERRORS
 from twinspace_rt.api.schemas import (
     MemberInviteIn,
@@ -18,36 +18,26 @@ from twinspace_rt.api.schemas import (
 )
 from twinspace_rt.auth.policy import Action
 from twinspace_rt.errors import ErrorCode
-from twinspace_rt.projects import members, rooms
+from twinspace_rt.projects import members
 from twinspace_rt.storage.models import User
 
 
 async def list_members(request: Request) -> Response:
-    async with services(request).db.transaction() as session:
-        user = await caller(request, session)
-        project, member = await rooms.enter(session, user, request.path_params["project_id"])
+    async with in_room(request) as (session, project, member):
         found = await members.list_members(session, member.project_id)
     return respond(MemberListOut(members=[MemberOut.of(m, u, project) for m, u in found]))
 
 
 async def invite_member(request: Request) -> Response:
     body = await read_body(request, MemberInviteIn)
-    async with services(request).db.transaction() as session:
-        user = await caller(request, session)
-        project, actor = await rooms.enter(
-            session, user, request.path_params["project_id"], Action.members_manage
-        )
+    async with in_room(request, Action.members_manage) as (session, project, actor):
         membership, invited = await members.invite(session, actor, body.username, body.role)
     return respond(MemberOut.of(membership, invited, project), 201)
 
 
 async def update_member(request: Request) -> Response:
     body = await read_body(request, MemberPatchIn)
-    async with services(request).db.transaction() as session:
-        user = await caller(request, session)
-        project, actor = await rooms.enter(
-            session, user, request.path_params["project_id"], Action.members_manage
-        )
+    async with in_room(request, Action.members_manage) as (session, project, actor):
         membership, target = await members.change_role(
             session, actor, project, request.path_params["user_id"], body.role
         )
@@ -56,11 +46,7 @@ async def update_member(request: Request) -> Response:
 
 
 async def remove_member(request: Request) -> Response:
-    async with services(request).db.transaction() as session:
-        user = await caller(request, session)
-        project, actor = await rooms.enter(
-            session, user, request.path_params["project_id"], Action.members_manage
-        )
+    async with in_room(request, Action.members_manage) as (session, project, actor):
         await members.remove(session, actor, project, request.path_params["user_id"])
     await room_changed(request, actor.project_id)
     return respond(None, 204)
@@ -68,22 +54,14 @@ async def remove_member(request: Request) -> Response:
 
 async def create_pupils(request: Request) -> Response:
     body = await read_body(request, PupilsCreateIn)
-    async with services(request).db.transaction() as session:
-        user = await caller(request, session)
-        _, actor = await rooms.enter(
-            session, user, request.path_params["project_id"], Action.pupils_create
-        )
+    async with in_room(request, Action.pupils_create) as (session, _, actor):
         created = await members.create_pupils(session, actor, body.names, body.role)
     pupils = [_credentials(pupil, password) for pupil, password in created]
     return respond(PupilCredentialsListOut(pupils=pupils), 201)
 
 
 async def reset_pupil_password(request: Request) -> Response:
-    async with services(request).db.transaction() as session:
-        user = await caller(request, session)
-        _, actor = await rooms.enter(
-            session, user, request.path_params["project_id"], Action.pupils_create
-        )
+    async with in_room(request, Action.pupils_create) as (session, _, actor):
         pupil, password = await members.reset_pupil_password(
             session, actor, request.path_params["user_id"]
         )

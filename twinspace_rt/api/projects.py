@@ -8,6 +8,7 @@ from starlette.responses import Response
 from twinspace_rt.api.http import (
     Endpoint,
     caller,
+    in_room,
     query_int,
     read_body,
     respond,
@@ -45,19 +46,13 @@ async def list_projects(request: Request) -> Response:
 
 
 async def get_project(request: Request) -> Response:
-    async with services(request).db.transaction() as session:
-        user = await caller(request, session)
-        project, member = await rooms.enter(session, user, request.path_params["project_id"])
-    return respond(ProjectOut.of(project, member))
+    async with in_room(request) as (_, project, member):
+        return respond(ProjectOut.of(project, member))
 
 
 async def update_project(request: Request) -> Response:
     body = await read_body(request, ProjectPatchIn)
-    async with services(request).db.transaction() as session:
-        user = await caller(request, session)
-        project, member = await rooms.enter(
-            session, user, request.path_params["project_id"], Action.project_manage
-        )
+    async with in_room(request, Action.project_manage) as (session, project, member):
         project = await rooms.update_project(
             session, project, member, body.name, body.description, body.status
         )
@@ -70,11 +65,7 @@ async def audit_log(request: Request) -> Response:
     before = query_int(request, "before", None, 1, 2**62)
     limit = query_int(request, "limit", 50, 1, 200)
     assert limit is not None
-    async with services(request).db.transaction() as session:
-        user = await caller(request, session)
-        _, member = await rooms.enter(
-            session, user, request.path_params["project_id"], Action.audit_read
-        )
+    async with in_room(request, Action.audit_read) as (session, _, member):
         entries = await audit.entries(session, member.project_id, before, limit)
     next_before = entries[-1].id if len(entries) == limit else None
     return respond(

@@ -44,6 +44,15 @@ async def _publish_change(
     return payload
 
 
+async def _answer_change(
+    hub: Hub, conn: Connection, channel: Channel, view: MessageView, before: int, change: str
+) -> dict[str, Any]:
+    """Publishes only when the channel moved on: repeating a delete or a reaction tells nobody."""
+    if channel.last_seq == before:
+        return {"message": message_payload(view, channel.name)}
+    return {"message": await _publish_change(hub, conn, channel, view, change)}
+
+
 def _check_text(hub: Hub, text: str) -> None:
     if len(text) > hub.settings.chat_text_max:
         raise AppError(
@@ -75,8 +84,9 @@ async def edit(hub: Hub, conn: Connection, request: ChatEdit) -> dict[str, Any]:
     window = timedelta(seconds=hub.settings.chat_edit_window_seconds)
     async with hub.db.transaction() as session:
         channel = await channels.by_name(session, conn.member, request.channel)
+        before = channel.last_seq
         view = await messages.edit(session, conn.member, channel, request.seq, request.text, window)
-    return {"message": await _publish_change(hub, conn, channel, view, "edited")}
+    return await _answer_change(hub, conn, channel, view, before, "edited")
 
 
 async def delete(hub: Hub, conn: Connection, request: ChatDelete) -> dict[str, Any]:
@@ -85,9 +95,7 @@ async def delete(hub: Hub, conn: Connection, request: ChatDelete) -> dict[str, A
         channel = await channels.by_name(session, conn.member, request.channel)
         before = channel.last_seq
         view = await messages.delete(session, conn.member, channel, request.seq, window)
-    if channel.last_seq == before:
-        return {"message": message_payload(view, channel.name)}
-    return {"message": await _publish_change(hub, conn, channel, view, "deleted")}
+    return await _answer_change(hub, conn, channel, view, before, "deleted")
 
 
 async def react(hub: Hub, conn: Connection, request: ChatReact) -> dict[str, Any]:
@@ -97,9 +105,7 @@ async def react(hub: Hub, conn: Connection, request: ChatReact) -> dict[str, Any
         view = await messages.react(
             session, conn.member, channel, request.seq, request.emoji, request.on
         )
-    if channel.last_seq == before:
-        return {"message": message_payload(view, channel.name)}
-    return {"message": await _publish_change(hub, conn, channel, view, "reaction")}
+    return await _answer_change(hub, conn, channel, view, before, "reaction")
 
 
 async def history(hub: Hub, conn: Connection, request: ChatHistory) -> dict[str, Any]:

@@ -57,8 +57,12 @@ class Hub:
             room = LocalRoom(project_id, self.db, lambda: self.broker.presence_all(scope))
             self.rooms[project_id] = room
             self._subscriptions[project_id] = self.broker.subscribe(scope, room.handle)
-        await self._put_presence(conn)
-        await room.admit(conn)
+        room.joining += 1
+        try:
+            await self._put_presence(conn)
+            await room.admit(conn)
+        finally:
+            room.joining -= 1
         await self.publish(project_id, events.presence_changed())
         return room
 
@@ -72,7 +76,7 @@ class Hub:
         except BrokerUnavailable:
             log.warning("presence of %s left to expire: broker unavailable", conn.id)
         await self.publish(project_id, events.presence_changed())
-        if not room.connections:
+        if not room.connections and not room.joining:
             self._subscriptions.pop(project_id).cancel()
             del self.rooms[project_id]
 

@@ -29,6 +29,8 @@ class LocalRoom:
     def __init__(self, project_id: int, db: Database, presence_source: PresenceSource) -> None:
         self.project_id = project_id
         self.connections: dict[str, Connection] = {}
+        # Sockets between handshake and admission: the room must not be dropped under them.
+        self.joining = 0
         self._db = db
         self._presence_source = presence_source
         self._presence: dict[int, dict[str, Any]] = {}
