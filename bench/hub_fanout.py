@@ -170,7 +170,12 @@ def run_chat(
             workers(chat_worker, [(target, s, config.period) for s in shares])
         )
         connected = group.ready()
-        print(f"  {connected} clients connected; warm-up {config.warmup:.0f} s", flush=True)
+        connect_seconds = time.monotonic() - server.started
+        print(
+            f"  {connected} clients connected in {connect_seconds:.0f} s; "
+            f"warm-up {config.warmup:.0f} s",
+            flush=True,
+        )
         start_ns = time.time_ns() + 500_000_000
         t0_ns = start_ns + int(config.warmup * 1e9)
         t1_ns = t0_ns + int(config.duration * 1e9)
@@ -180,19 +185,21 @@ def run_chat(
         sleep_until(t1_ns)
         server1, load1 = server.usage(), group.cpu_seconds()
         reports = [reply[1] for reply in group.gather(config.drain + 60)]
+        log_tail = server.log_tail(8)
     latencies = merged(reports, "latencies_us")
     delivered = sum(r["delivered"] for r in reports)
     cpu = server1.cpu_seconds - server0.cpu_seconds
     result: Result = {
         "server": NAMES[kind],
         "clients": connected,
+        "connect_seconds": connect_seconds,
         "sent": sum(r["sent"] for r in reports),
         "deliveries": delivered,
         "deliveries_per_s": delivered / config.duration,
         "p50_ms": percentile(latencies, 0.50) / 1000,
         "p99_ms": percentile(latencies, 0.99) / 1000,
         "max_ms": percentile(latencies, 1.0) / 1000,
-        "lost": sum(r["expected"] for r in reports) - delivered,
+        "undelivered": sum(r["expected"] for r in reports) - delivered,
         "duplicates": sum(r["duplicates"] for r in reports),
         "server_cpu_s": cpu,
         "server_cpu_percent": 100 * cpu / config.duration,
@@ -207,6 +214,8 @@ def run_chat(
     }
     if kind == "twinspace":
         result["stored"] = count_messages(work_dir / "data")
+    if result["errors"] or result["dropped"]:
+        result["server_log_tail"] = log_tail
     print(
         f"  {result['deliveries_per_s']:.0f} deliveries/s, p99 {result['p99_ms']:.1f} ms, "
         f"server CPU {result['server_cpu_percent']:.0f} %",
@@ -287,13 +296,13 @@ def fmt(value: float, digits: int = 1) -> str:
 
 def chat_table(results: list[Result]) -> str:
     rows: list[tuple[str, Callable[[Result], str]]] = [
-        ("clients connected", lambda r: f"{r['clients']:,}"),
+        ("clients connected", lambda r: f"{r['clients']:,} in {r['connect_seconds']:.0f} s"),
         ("messages sent in window", lambda r: f"{r['sent']:,}"),
         ("deliveries/s", lambda r: fmt(r["deliveries_per_s"], 0)),
         ("latency p50 (ms)", lambda r: fmt(r["p50_ms"])),
         ("latency p99 (ms)", lambda r: fmt(r["p99_ms"])),
         ("latency max (ms)", lambda r: fmt(r["max_ms"])),
-        ("lost deliveries", lambda r: f"{r['lost']:,}"),
+        ("deliveries missing after the drain", lambda r: f"{r['undelivered']:,}"),
         ("server CPU (% of one core)", lambda r: fmt(r["server_cpu_percent"], 0)),
         ("server CPU s per 1 000 deliveries", lambda r: fmt(r["cpu_s_per_1000"], 3)),
         ("deliveries per server CPU-second", lambda r: fmt(r["deliveries_per_cpu_s"], 0)),

@@ -15,9 +15,10 @@ import pytest
 import redis.asyncio
 from redis.exceptions import RedisError
 
-from tests.redis_server import RedisServer
+from tests.redis_server import RedisServer, TcpProxy
 from tests.services import REDIS_URL, service_missing
 from twinspace_rt.broker import (
+    GAP,
     Broker,
     BrokerUnavailable,
     MemoryBroker,
@@ -257,9 +258,39 @@ async def test_link_recovers_after_redis_restart(private_redis: RedisServer) -> 
         await eventually(lambda: len(statuses_at_reconnect) == 2)
         assert statuses_at_reconnect == {"a": "ok", "b": "ok"}
         await a.publish("project:1", {"n": "after"})
-        await eventually(lambda: on_b.events == [{"n": "after"}])
+        # B may also hear that A could not send it "during", if B was back first.
+        await eventually(lambda: on_b.events[-1:] == [{"n": "after"}])
+        assert all(event in (GAP, {"n": "after"}) for event in on_b.events)
         await a.presence_put("project:1", "ana", {}, ttl=30)
         assert await b.presence_all("project:1") == {"ana": {}}
+
+
+async def test_a_node_cut_off_alone_announces_its_gap() -> None:
+    """B stays linked and so gets no reconnect of its own: only A's announcement tells it."""
+    await require_shared_redis()
+    proxy = TcpProxy(int(REDIS_URL.rsplit(":", 1)[1].split("/")[0]))
+    await proxy.start()
+    shared = prefix()
+    a = RedisBroker(proxy.url, prefix=shared, max_backoff=0.2, timeout=0.5, ping_interval=0.2)
+    b = RedisBroker(REDIS_URL, prefix=shared)
+    on_a, on_b = Recorder(), Recorder()
+    a.subscribe("project:7", on_a)
+    b.subscribe("project:7", on_b)
+    try:
+        async with running(a, b):
+            await linked(a, b)
+            await proxy.cut()
+            await eventually(lambda: a.status() != "ok")
+            assert b.status() == "ok"
+            await a.publish("project:7", {"n": "unsent"})
+            await a.publish("project:8", {"n": "unsent elsewhere"})
+            assert on_b.events == []
+            await proxy.start()
+            await eventually(lambda: GAP in on_b.events)
+            await a.publish("project:7", {"n": "after"})
+            await eventually(lambda: on_b.events == [GAP, {"n": "after"}])
+    finally:
+        await proxy.cut()
 
 
 async def test_silent_redis_counts_as_lost(private_redis: RedisServer) -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from twinspace_rt.broker.base import Broker, BrokerUnavailable, Handler, Subscription
+from twinspace_rt.broker.base import GAP, Broker, BrokerUnavailable, Handler, Subscription
 from twinspace_rt.broker.memory import MemoryBroker
 from twinspace_rt.broker.redis import RedisBroker
 
 __all__ = [
+    "GAP",
     "Broker",
     "BrokerUnavailable",
     "Handler",

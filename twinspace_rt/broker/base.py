@@ -19,6 +19,10 @@ ReconnectCallback = Callable[[], Awaitable[None]]
 
 OK = "ok"
 
+# Delivered to a topic's handlers on other nodes when a node could not send them some events
+# (its link to Redis was down): they should catch up from the database.
+GAP: dict[str, Any] = {"kind": "gap"}
+
 
 class BrokerUnavailable(Exception):
     """The shared store cannot be reached now; the caller decides whether to retry or degrade."""

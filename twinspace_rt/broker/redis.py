@@ -23,6 +23,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from twinspace_rt.broker.base import (
+    GAP,
     OK,
     Broker,
     BrokerUnavailable,
@@ -118,6 +119,7 @@ class RedisBroker(Broker):
         self._topics_changed = asyncio.Event()
         self._handlers = HandlerTable(on_change=self._topics_changed.set)
         self._reconnect_callbacks: list[ReconnectCallback] = []
+        self._unsent: set[str] = set()
         self._status = "not started"
         self._link: asyncio.Task[None] | None = None
         self._first_attempt_done = asyncio.Event()
@@ -146,11 +148,28 @@ class RedisBroker(Broker):
         message = json.dumps({"origin": self.node_id, "event": event})
         await self._handlers.deliver(topic, event)
         if self._status != OK:
-            return  # dropped: the hub catches up from the database after `on_reconnect`
+            self._unsent.add(topic)  # the other nodes hear of the gap once the link is back
+            return
         try:
+            if topic in self._unsent:
+                await self._announce_gap(topic)
             await self._client.publish(self._channel(topic), message)
         except UNREACHABLE_ERRORS as exc:
+            self._unsent.add(topic)
             log.warning("broker: event on %s not sent to other nodes: %s", topic, exc)
+
+    async def _announce_gap(self, topic: str) -> None:
+        gap = json.dumps({"origin": self.node_id, "event": GAP})
+        await self._client.publish(self._channel(topic), gap)
+        self._unsent.discard(topic)
+
+    async def _announce_gaps(self) -> None:
+        for topic in sorted(self._unsent):
+            try:
+                await self._announce_gap(topic)
+            except UNREACHABLE_ERRORS as exc:
+                log.warning("broker: gap on %s not announced yet: %s", topic, exc)
+                return
 
     def subscribe(self, topic: str, handler: Handler) -> Subscription:
         """Takes effect on Redis a moment later, once the link task has sent SUBSCRIBE."""
@@ -226,6 +245,7 @@ class RedisBroker(Broker):
         self._link_up()
         if recovering:
             await self._call_reconnect_callbacks()
+        await self._announce_gaps()
         reader = asyncio.create_task(self._read(connection))
         writer = asyncio.create_task(self._write(connection, topics))
         try:

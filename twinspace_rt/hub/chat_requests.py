@@ -27,9 +27,8 @@ from twinspace_rt.hub.protocol import (
     message_payload,
     push,
 )
+from twinspace_rt.hub.replay import replay
 from twinspace_rt.storage.chat_models import Channel
-
-REPLAY_WAIT_SECONDS = 10.0
 
 
 async def _publish_change(
@@ -145,51 +144,21 @@ def _writable(conn: Connection, channel: Channel) -> bool:
 
 
 async def subscribe(hub: Hub, conn: Connection, request: ChatSubscribe) -> dict[str, Any]:
-    """Replays each channel's missed changes, then switches it to live without gap or repeat.
-
-    The cursor is registered before the store is read, so a change committed meanwhile is
-    either in the replay or held back and released after it; never lost, never sent twice.
-    """
+    """Replays each channel's missed changes, then switches it to live without gap or repeat."""
     async with hub.db.reader() as session:
         found = [await channels.by_name(session, conn.member, name) for name in request.channels]
     result: dict[str, Any] = {}
     for channel in found:
         assert channel.id is not None
-        since = request.channels[channel.name]
-        cursor = ChannelCursor(rule=channel.rule, replaying=since is not None)
-        conn.cursors[channel.id] = cursor
-        if since is None:
-            async with hub.db.reader() as session:
-                current = await session.get(Channel, channel.id)
-            cursor.replayed = current.last_seq if current else 0
-            result[channel.name] = {"recovered": True, "replayed": 0, "last_seq": cursor.replayed}
-            continue
-        async with hub.db.reader() as session:
-            current = await session.get(Channel, channel.id)
-            assert current is not None
-            catchup = await messages.changes_since(
-                session, current, since, hub.settings.chat_resume_max
-            )
-        cursor.replayed = max(
-            [since, *(v.message.version for v in catchup.changes)]
-            if catchup.recovered
-            else [current.last_seq]
+        conn.cursors[channel.id] = ChannelCursor(rule=channel.rule)
+        done = await replay(
+            hub.db, conn, channel.id, request.channels[channel.name], hub.settings.chat_resume_max
         )
-        for view in catchup.changes:
-            frame = push(
-                "chat.message", change="replay", message=message_payload(view, channel.name)
-            )
-            await conn.push_waiting(frame, REPLAY_WAIT_SECONDS)
-        for version, frame in cursor.pending:
-            if version > cursor.replayed:
-                conn.push(frame)
-        cursor.pending.clear()
-        cursor.replaying = False
         result[channel.name] = {
-            "recovered": catchup.recovered,
-            "reason": catchup.reason,
-            "replayed": len(catchup.changes),
-            "last_seq": current.last_seq,
+            "recovered": done.recovered,
+            "reason": done.reason,
+            "replayed": done.replayed,
+            "last_seq": done.last_seq,
         }
     return {"channels": result}
 

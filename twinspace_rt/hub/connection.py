@@ -26,12 +26,37 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class ChannelCursor:
-    """Where a subscription stands: live events at or below ``replayed`` were already replayed."""
+    """Which of a channel's change numbers this socket has been sent.
+
+    Every change in a channel has its own number, and a reader is sent every one of them, so
+    "all up to ``contiguous``, plus ``ahead``" describes exactly what the socket holds. While the
+    store is being replayed, live changes wait in ``pending``.
+    """
 
     rule: str
-    replayed: int = 0
-    replaying: bool = False
+    contiguous: int = 0
+    ahead: set[int] = field(default_factory=set)
+    replaying: bool = True
     pending: list[tuple[int, str]] = field(default_factory=list)
+
+    def accept(self, version: int) -> bool:
+        """True, and recorded as sent, when this change is new to the socket."""
+        if version <= self.contiguous or version in self.ahead:
+            return False
+        self.ahead.add(version)
+        while self.contiguous + 1 in self.ahead:
+            self.contiguous += 1
+            self.ahead.discard(self.contiguous)
+        return True
+
+    def finish_replay(self, up_to: int) -> list[str]:
+        """The replay covered everything up to ``up_to``; returns the held-back frames to send."""
+        self.contiguous = max(self.contiguous, up_to)
+        self.ahead = {v for v in self.ahead if v > self.contiguous}
+        frames = [frame for version, frame in self.pending if self.accept(version)]
+        self.pending.clear()
+        self.replaying = False
+        return frames
 
 
 class TokenBucket:
@@ -105,13 +130,13 @@ class Connection:
             self.close(CloseCode.too_slow, "replay not consumed: reconnect and resume")
 
     def deliver(self, channel_id: int, version: int, frame: str) -> None:
-        """A live chat change: held back while its channel replays, dropped if already replayed."""
+        """A live chat change: held back while its channel replays, dropped if already sent."""
         cursor = self.cursors.get(channel_id)
         if cursor is None:
             return
         if cursor.replaying:
             cursor.pending.append((version, frame))
-        elif version > cursor.replayed:
+        elif cursor.accept(version):
             self.push(frame)
 
     def close(self, code: int | None, reason: str = "") -> None:

@@ -54,7 +54,12 @@ class Hub:
         room = self.rooms.get(project_id)
         if room is None:
             scope = events.topic(project_id)
-            room = LocalRoom(project_id, self.db, lambda: self.broker.presence_all(scope))
+            room = LocalRoom(
+                project_id,
+                self.db,
+                lambda: self.broker.presence_all(scope),
+                self.settings.chat_resume_max,
+            )
             self.rooms[project_id] = room
             self._subscriptions[project_id] = self.broker.subscribe(scope, room.handle)
         room.joining += 1
@@ -132,11 +137,8 @@ class Hub:
                     room.schedule("presence", room.refresh_presence)
 
     async def _after_broker_outage(self) -> None:
-        """Events may have been missed: re-read presence and rooms, and ask clients to resume."""
+        """Presence entries and events may have been lost while this node was cut off."""
         for room in list(self.rooms.values()):
             for conn in list(room.connections.values()):
                 await self._put_presence(conn)
-                if conn.cursors:
-                    conn.push(push("chat.resync", reason="broker reconnected"))
-            room.schedule("presence", room.refresh_presence)
-            room.schedule("room", room.recheck_members)
+            room.catch_up()

@@ -16,6 +16,7 @@ from twinspace_rt.hub.close_codes import CloseCode
 from twinspace_rt.hub.connection import Connection
 from twinspace_rt.hub.presence import group, presence_diff
 from twinspace_rt.hub.protocol import push
+from twinspace_rt.hub.replay import catch_up
 from twinspace_rt.projects.rooms import as_member
 from twinspace_rt.storage.engine import Database
 from twinspace_rt.storage.models import Membership, Project, User
@@ -26,8 +27,11 @@ PresenceSource = Callable[[], Awaitable[dict[str, dict[str, Any]]]]
 
 
 class LocalRoom:
-    def __init__(self, project_id: int, db: Database, presence_source: PresenceSource) -> None:
+    def __init__(
+        self, project_id: int, db: Database, presence_source: PresenceSource, resume_max: int
+    ) -> None:
         self.project_id = project_id
+        self._resume_max = resume_max
         self.connections: dict[str, Connection] = {}
         # Sockets between handshake and admission: the room must not be dropped under them.
         self.joining = 0
@@ -61,6 +65,19 @@ class LocalRoom:
             self.schedule("presence", self.refresh_presence)
         elif kind == "room":
             self.schedule("room", self.recheck_members)
+        elif kind == "gap":
+            self.catch_up()
+
+    def catch_up(self) -> None:
+        """Events may have been lost: re-read presence, members and every subscribed channel."""
+        self.schedule("presence", self.refresh_presence)
+        self.schedule("room", self.recheck_members)
+        self.schedule("chat", self._replay_missed)
+
+    async def _replay_missed(self) -> None:
+        for conn in list(self.connections.values()):
+            if not conn.closing:
+                await catch_up(self._db, conn, self._resume_max)
 
     def schedule(self, name: str, work: Callable[[], Awaitable[None]]) -> None:
         """One run at a time per kind of work; a request during a run asks for one more run."""
