@@ -166,11 +166,12 @@ def run_chat(
         server = stack.enter_context(ServerProcess(kind, work_dir, env))
         target = Target(kind, server.port, config.deflate)
         shares = by_room(seats[: config.rooms * config.clients], config.workers)
+        begun = time.monotonic()
         group = stack.enter_context(
             workers(chat_worker, [(target, s, config.period) for s in shares])
         )
         connected = group.ready()
-        connect_seconds = time.monotonic() - server.started
+        connect_seconds = time.monotonic() - begun
         print(
             f"  {connected} clients connected in {connect_seconds:.0f} s; "
             f"warm-up {config.warmup:.0f} s",

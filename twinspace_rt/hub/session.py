@@ -16,22 +16,12 @@ from starlette.websockets import WebSocket
 
 from twinspace_rt.api.http import bearer_token
 from twinspace_rt.auth.policy import Action
-from twinspace_rt.chat import channels
 from twinspace_rt.errors import AppError, ErrorCode
-from twinspace_rt.hub import chat_requests, events
+from twinspace_rt.hub import chat_requests, room_requests
 from twinspace_rt.hub.close_codes import FOR_ERROR, CloseCode
 from twinspace_rt.hub.connection import Connection, TokenBucket
 from twinspace_rt.hub.hub import Hub
-from twinspace_rt.hub.protocol import (
-    REQUEST,
-    AuthRefresh,
-    Ping,
-    PresenceUpdate,
-    Typing,
-    ack,
-    error,
-    push,
-)
+from twinspace_rt.hub.protocol import REQUEST, ack, error
 from twinspace_rt.projects import rooms
 from twinspace_rt.projects.accounts import session_for_token
 from twinspace_rt.services import Services
@@ -41,49 +31,11 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Hub, Connection, Any], Awaitable[dict[str, Any]]]
 
 
-async def ping(hub: Hub, conn: Connection, request: Ping) -> dict[str, Any]:
-    return {}
-
-
-async def auth_refresh(hub: Hub, conn: Connection, request: AuthRefresh) -> dict[str, Any]:
-    async with hub.db.transaction() as session:
-        user, expires_at = await session_for_token(session, hub.tokens, request.token)
-    if user.id != conn.user_id:
-        raise AppError(ErrorCode.token_invalid, "The new token is for another user.")
-    conn.user = user
-    conn.expires_at = expires_at
-    return {"expires_at": expires_at}
-
-
-async def presence_update(hub: Hub, conn: Connection, request: PresenceUpdate) -> dict[str, Any]:
-    if request.status is not None:
-        conn.status = request.status
-    if request.location is not None:
-        conn.location = request.location.model_dump()
-    await hub.presence_changed(conn)
-    return {}
-
-
-async def typing(hub: Hub, conn: Connection, request: Typing) -> dict[str, Any]:
-    """Ephemeral: relayed to readers of the channel who subscribed to it, never stored."""
-    async with hub.db.reader() as session:
-        channel = await channels.by_name(session, conn.member, request.channel)
-    channels.require_write(conn.member, channel)
-    assert channel.id is not None
-    frame = push(
-        "typing", channel=channel.name, user_id=conn.user_id, display_name=conn.user.display_name
-    )
-    await hub.publish(
-        conn.member.project_id, events.typing(channel.id, channel.rule, conn.user_id, frame)
-    )
-    return {}
-
-
 HANDLERS: dict[str, Handler] = {
-    "ping": ping,
-    "auth.refresh": auth_refresh,
-    "presence.update": presence_update,
-    "typing": typing,
+    "ping": room_requests.ping,
+    "auth.refresh": room_requests.auth_refresh,
+    "presence.update": room_requests.presence_update,
+    "typing": room_requests.typing,
     "chat.channels": chat_requests.list_channels,
     "chat.subscribe": chat_requests.subscribe,
     "chat.unsubscribe": chat_requests.unsubscribe,
@@ -125,7 +77,7 @@ async def hub_socket(websocket: WebSocket) -> None:
                 session, services.tokens, bearer_token(websocket)
             )
             _, member = await rooms.enter(
-                session, user, websocket.path_params["project_id"], Action.chat_read
+                session, user, websocket.path_params["project_id"], Action.project_view
             )
     except AppError as exc:
         await _refuse(websocket, exc)
