@@ -190,3 +190,33 @@ async def test_teacher_admins_add_channels_with_a_rule(live: Live) -> None:
     assert [c["name"] for c in pupil_view.json()["channels"]] == ["general", "pupils"]
     expert_view = await live.http.get(url, headers=room.headers["expert"])
     assert [c["name"] for c in expert_view.json()["channels"]] == ["general"]
+
+
+async def test_concurrent_sends_share_commits_but_keep_their_own_answers(live: Live) -> None:
+    """Many sockets at once: group commit numbers them gaplessly, refusals stay individual."""
+    room = await make_room(live.http, live.services)
+    roles = ["teacher_admin", "teacher", "expert", "pupil_admin", "pupil"]
+    clients = [await connect(live, room, role) for role in roles]
+    watcher = await connect(live, room, "observer")
+    await watcher.ok("chat.subscribe", channels={"general": None})
+
+    async def burst(client: HubClient, role: str) -> list[dict]:
+        requests = [client.request("chat.send", channel="general", text=f"{role} {i}", key=f"{role}-{i}")
+                    for i in range(20)]
+        requests.append(client.request("chat.send", channel="general", text="dup", key=f"{role}-0"))
+        requests.append(client.request("chat.send", channel="general", text="x", key=f"{role}-bad",
+                                       reply_to=99999))
+        return await asyncio.gather(*requests)
+
+    replies = await asyncio.gather(*(burst(c, r) for c, r in zip(clients, roles, strict=True)))
+    for role_replies in replies:
+        fresh, duplicate, bad = role_replies[:20], role_replies[20], role_replies[21]
+        assert all(r["type"] == "ack" and not r["duplicate"] for r in fresh)
+        assert duplicate["duplicate"] is True and duplicate["seq"] == fresh[0]["seq"]
+        assert bad["type"] == "error" and bad["code"] == "not_found"
+    seqs = sorted(r["seq"] for role_replies in replies for r in role_replies[:20])
+    assert seqs == list(range(1, 101))
+    pushes = await watcher.wait_for("chat.message", count=100)
+    assert sorted(p["message"]["seq"] for p in pushes) == seqs
+    await asyncio.sleep(0.2)
+    assert len(watcher.of_type("chat.message")) == 100

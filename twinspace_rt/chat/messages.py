@@ -62,45 +62,6 @@ async def _by_seq(session: AsyncSession, channel: Channel, seq: int) -> ChatMess
     return message
 
 
-async def post(
-    session: AsyncSession,
-    member: Member,
-    channel: Channel,
-    text: str,
-    client_key: str,
-    reply_to: int | None,
-) -> tuple[MessageView, bool]:
-    """Returns the stored message and whether it is new (a retried key returns the original)."""
-    require_write(member, channel)
-    found = await session.exec(
-        select(ChatMessage).where(
-            ChatMessage.channel_id == channel.id,
-            ChatMessage.author_id == member.user_id,
-            ChatMessage.client_key == client_key,
-        )
-    )
-    existing = found.first()
-    if existing is not None:
-        return (await views(session, [existing]))[0], False
-    await _check_not_muted(session, member)
-    if reply_to is not None:
-        await _by_seq(session, channel, reply_to)
-    seq = await _next_seq(session, channel)
-    assert channel.id is not None
-    message = ChatMessage(
-        channel_id=channel.id,
-        seq=seq,
-        version=seq,
-        author_id=member.user_id,
-        client_key=client_key,
-        text=text,
-        reply_to=reply_to,
-    )
-    session.add(message)
-    await session.flush()
-    return MessageView(message), True
-
-
 async def edit(
     session: AsyncSession,
     member: Member,

@@ -62,19 +62,17 @@ def _check_text(hub: Hub, text: str) -> None:
 
 async def send(hub: Hub, conn: Connection, request: ChatSend) -> dict[str, Any]:
     _check_text(hub, request.text)
-    async with hub.db.transaction() as session:
-        channel = await channels.by_name(session, conn.member, request.channel)
-        view, created = await messages.post(
-            session, conn.member, channel, request.text, request.key, request.reply_to
-        )
-    if created:
-        await _publish_change(hub, conn, channel, view, "created")
-    message = view.message
+    posted = await hub.writer.post(
+        conn.member, request.channel, request.text, request.key, request.reply_to
+    )
+    if posted.created:
+        await _publish_change(hub, conn, posted.channel, posted.view, "created")
+    message = posted.view.message
     return {
         "seq": message.seq,
         "version": message.version,
         "created_at": message.created_at,
-        "duplicate": not created,
+        "duplicate": not posted.created,
     }
 
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from twinspace_rt.auth.tokens import TokenService
 from twinspace_rt.broker.base import Broker, BrokerUnavailable, Subscription
+from twinspace_rt.chat.writer import ChatWriter
 from twinspace_rt.hub import events
 from twinspace_rt.hub.close_codes import CloseCode
 from twinspace_rt.hub.connection import Connection
@@ -30,6 +31,7 @@ class Hub:
         self.settings = settings
         self.db = db
         self.tokens = tokens
+        self.writer = ChatWriter(db)
         self.broker = broker
         self.rooms: dict[int, LocalRoom] = {}
         self._subscriptions: dict[int, Subscription] = {}
@@ -42,6 +44,7 @@ class Hub:
     async def stop(self) -> None:
         if self._ticker is not None:
             self._ticker.cancel()
+        await self.writer.close()
         for room in list(self.rooms.values()):
             for conn in list(room.connections.values()):
                 conn.close(GOING_AWAY, "server shutting down: reconnect and resume")

@@ -1,0 +1,259 @@
+"""Group commit for new chat messages.
+
+The posts that arrive within a few milliseconds share one transaction and a handful of
+statements, so a busy room pays one commit per batch rather than one per message. Each post
+still gets its own answer: its stored message, a duplicate's original, or its own refusal. A
+batch that fails as a whole is retried one post at a time, so one bad post cannot sink others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Row, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from twinspace_rt.auth.policy import Member
+from twinspace_rt.chat.channels import require_write
+from twinspace_rt.chat.messages import MessageView
+from twinspace_rt.errors import AppError, ErrorCode
+from twinspace_rt.storage.chat_models import Channel, ChatMessage, Mute
+from twinspace_rt.storage.engine import Database
+
+log = logging.getLogger(__name__)
+
+CHANNELS = Channel.__table__  # type: ignore[attr-defined]
+MESSAGES = ChatMessage.__table__  # type: ignore[attr-defined]
+MUTES = Mute.__table__  # type: ignore[attr-defined]
+
+
+@dataclass
+class Posted:
+    channel: Channel
+    view: MessageView
+    created: bool
+
+
+@dataclass
+class _Post:
+    member: Member
+    channel_name: str
+    text: str
+    key: str
+    reply_to: int | None
+    done: asyncio.Future[Posted]
+
+
+class ChatWriter:
+    def __init__(self, db: Database, window: float = 0.002, batch_max: int = 500) -> None:
+        self._db = db
+        self._window = window
+        self._batch_max = batch_max
+        self._queue: list[_Post] = []
+        self._wakeup = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def post(
+        self, member: Member, channel_name: str, text: str, key: str, reply_to: int | None
+    ) -> Posted:
+        """Returns once the message is committed (or refused); the caller then publishes it."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._run())
+        done: asyncio.Future[Posted] = asyncio.get_running_loop().create_future()
+        self._queue.append(_Post(member, channel_name, text, key, reply_to, done))
+        self._wakeup.set()
+        return await done
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+        for post in self._queue:
+            post.done.set_exception(AppError(ErrorCode.internal_error, "Server shutting down."))
+        self._queue.clear()
+
+    async def _run(self) -> None:
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            await asyncio.sleep(self._window)
+            while self._queue:
+                batch = self._queue[: self._batch_max]
+                del self._queue[: self._batch_max]
+                await self._commit(batch)
+
+    async def _commit(self, batch: list[_Post]) -> None:
+        try:
+            async with self._db.engine.begin() as connection:
+                results = await _write(connection, batch)
+        except Exception:
+            if len(batch) > 1:
+                for post in batch:
+                    await self._commit([post])
+                return
+            log.exception("chat post failed")
+            results = [AppError(ErrorCode.internal_error)]
+        for post, result in zip(batch, results, strict=True):
+            if post.done.done():
+                continue
+            if isinstance(result, AppError):
+                post.done.set_exception(result)
+            else:
+                post.done.set_result(result)
+
+
+async def _write(connection: AsyncConnection, batch: list[_Post]) -> list[Posted | AppError]:
+    channels = await _channels(connection, {(p.member.project_id, p.channel_name) for p in batch})
+    results: list[Posted | AppError | None] = [None] * len(batch)
+    for index, post in enumerate(batch):
+        channel = channels.get((post.member.project_id, post.channel_name))
+        if channel is None:
+            results[index] = AppError(ErrorCode.not_found, f"No channel #{post.channel_name}.")
+            continue
+        try:
+            require_write(post.member, channel)
+        except AppError as refusal:
+            results[index] = refusal
+    wanted = [i for i, r in enumerate(results) if r is None]
+    existing = await _existing(connection, [_identity(batch[i], channels) for i in wanted])
+    muted = await _muted(
+        connection, {(batch[i].member.project_id, batch[i].member.user_id) for i in wanted}
+    )
+    replies = await _existing_seqs(
+        connection,
+        {
+            (_channel_of(batch[i], channels).id, batch[i].reply_to)
+            for i in wanted
+            if batch[i].reply_to is not None
+        },
+    )
+    now = datetime.now(UTC)
+    fresh: dict[tuple[int, int, str], int] = {}
+    for i in wanted:
+        post, channel = batch[i], _channel_of(batch[i], channels)
+        identity = _identity(post, channels)
+        if identity in existing:
+            results[i] = Posted(channel, MessageView(existing[identity]), False)
+        elif identity in fresh:
+            continue  # the same retry twice in one batch: answered with the first below
+        elif (until := muted.get((post.member.project_id, post.member.user_id))) and until > now:
+            results[i] = AppError(
+                ErrorCode.muted, retry_after=int((until - now).total_seconds()) + 1
+            )
+        elif post.reply_to is not None and (channel.id, post.reply_to) not in replies:
+            results[i] = AppError(ErrorCode.not_found, f"No message {post.reply_to} to reply to.")
+        else:
+            fresh[identity] = i
+    rows = await _insert(
+        connection, [(batch[i], _channel_of(batch[i], channels)) for i in fresh.values()], now
+    )
+    for i, message in zip(fresh.values(), rows, strict=True):
+        results[i] = Posted(_channel_of(batch[i], channels), MessageView(message), True)
+    for i in wanted:
+        if results[i] is None:
+            first = results[fresh[_identity(batch[i], channels)]]
+            assert isinstance(first, Posted)
+            results[i] = Posted(first.channel, first.view, False)
+    answered = [r for r in results if r is not None]
+    assert len(answered) == len(batch)
+    return answered
+
+
+def _channel_of(post: _Post, channels: dict[tuple[int, str], Channel]) -> Channel:
+    return channels[(post.member.project_id, post.channel_name)]
+
+
+def _identity(post: _Post, channels: dict[tuple[int, str], Channel]) -> tuple[int, int, str]:
+    channel_id = _channel_of(post, channels).id
+    assert channel_id is not None
+    return channel_id, post.member.user_id, post.key
+
+
+async def _channels(
+    connection: AsyncConnection, names: set[tuple[int, str]]
+) -> dict[tuple[int, str], Channel]:
+    found = await connection.execute(
+        select(CHANNELS).where(tuple_(CHANNELS.c.project_id, CHANNELS.c.name).in_(names))
+    )
+    return {(row.project_id, row.name): Channel(**row._mapping) for row in found}
+
+
+async def _existing(
+    connection: AsyncConnection, identities: list[tuple[int, int, str]]
+) -> dict[tuple[int, int, str], ChatMessage]:
+    if not identities:
+        return {}
+    columns = (MESSAGES.c.channel_id, MESSAGES.c.author_id, MESSAGES.c.client_key)
+    found = await connection.execute(select(MESSAGES).where(tuple_(*columns).in_(identities)))
+    return {(r.channel_id, r.author_id, r.client_key): _message(r) for r in found}
+
+
+async def _muted(
+    connection: AsyncConnection, members: set[tuple[int, int]]
+) -> dict[tuple[int, int], datetime]:
+    if not members:
+        return {}
+    found = await connection.execute(
+        select(MUTES.c.project_id, MUTES.c.user_id, MUTES.c.until).where(
+            tuple_(MUTES.c.project_id, MUTES.c.user_id).in_(members)
+        )
+    )
+    return {(r.project_id, r.user_id): r.until for r in found}
+
+
+async def _existing_seqs(
+    connection: AsyncConnection, wanted: set[tuple[int | None, int | None]]
+) -> set[tuple[int, int]]:
+    if not wanted:
+        return set()
+    found = await connection.execute(
+        select(MESSAGES.c.channel_id, MESSAGES.c.seq).where(
+            tuple_(MESSAGES.c.channel_id, MESSAGES.c.seq).in_(wanted)
+        )
+    )
+    return {(r.channel_id, r.seq) for r in found}
+
+
+async def _insert(
+    connection: AsyncConnection, posts: list[tuple[_Post, Channel]], now: datetime
+) -> list[ChatMessage]:
+    """Numbers each channel's new messages with one UPDATE, then inserts them all at once."""
+    if not posts:
+        return []
+    counts = Counter(channel.id for _, channel in posts)
+    next_seq: dict[int | None, int] = {}
+    for channel_id, count in counts.items():
+        last = await connection.scalar(
+            update(CHANNELS)
+            .where(CHANNELS.c.id == channel_id)
+            .values(last_seq=CHANNELS.c.last_seq + count)
+            .returning(CHANNELS.c.last_seq)
+        )
+        next_seq[channel_id] = int(last) - count + 1
+    values: list[dict[str, Any]] = []
+    for post, channel in posts:
+        seq = next_seq[channel.id]
+        next_seq[channel.id] = seq + 1
+        values.append(
+            {
+                "channel_id": channel.id,
+                "seq": seq,
+                "version": seq,
+                "author_id": post.member.user_id,
+                "client_key": post.key,
+                "text": post.text,
+                "reply_to": post.reply_to,
+                "created_at": now,
+            }
+        )
+    await connection.execute(MESSAGES.insert(), values)
+    return [ChatMessage(**value) for value in values]
+
+
+def _message(row: Row[Any]) -> ChatMessage:
+    return ChatMessage(**row._mapping)
