@@ -19,6 +19,7 @@ import multiprocessing
 import os
 import secrets
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -435,6 +436,17 @@ def parse_args(argv: list[str] | None = None) -> tuple[Config, argparse.Namespac
     return config, args
 
 
+def code_version() -> str:
+    """The server code measured: the checkout's commit, marked if files were modified."""
+    found = subprocess.run(
+        ["git", "describe", "--always", "--dirty"],
+        cwd=Path(__file__).resolve().parent,
+        capture_output=True,
+        text=True,
+    )
+    return found.stdout.strip() or "unknown"
+
+
 def _abort(signum: int, frame: FrameType | None) -> None:
     """Turns the overall timeout or SIGTERM into an exception, once, so that the clean-up that
     follows (stopping every server and worker) is not itself interrupted."""
@@ -450,6 +462,7 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGTERM, _abort)
     signal.alarm(int(args.timeout))
     command = "python bench/hub_fanout.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    version = code_version()
     with tempfile.TemporaryDirectory(prefix="twinspace-bench-") as tmp:
         work_dir = Path(tmp)
         secret = secrets.token_urlsafe(32)
@@ -470,7 +483,7 @@ def main(argv: list[str] | None = None) -> None:
             else []
         )
     signal.alarm(0)
-    report = [f"`{command}`", "", chat_table(chat), "", ratio_lines(chat)]
+    report = [f"`{command}` at `{version}`", "", chat_table(chat), "", ratio_lines(chat)]
     if idle:
         report += ["", idle_table(idle)]
     if kinds[:2] == ["twinspace", "socketio"] and idle:
@@ -478,7 +491,9 @@ def main(argv: list[str] | None = None) -> None:
     print("\n" + "\n".join(report))
     if args.json:
         args.json.write_text(
-            json.dumps({"config": vars(config), "chat": chat, "idle": idle}, indent=2)
+            json.dumps(
+                {"version": version, "config": vars(config), "chat": chat, "idle": idle}, indent=2
+            )
         )
 
 

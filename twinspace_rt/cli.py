@@ -49,7 +49,13 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
             print(flush=True)
 
         asyncio.run(_with_db(settings, demo))
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level)
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level=settings.log_level,
+        ws_per_message_deflate=settings.ws_compression,
+    )
 
 
 def cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> None:
