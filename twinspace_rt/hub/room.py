@@ -46,9 +46,10 @@ class LocalRoom:
         """Called in publish order; never waits on I/O so the next event is not held up."""
         kind = event["kind"]
         if kind == "chat":
+            channel_id, rule = event["channel_id"], event["rule"]
             for conn in list(self.connections.values()):
-                if can_read(conn.member, event["rule"]):
-                    conn.deliver(event["channel_id"], event["version"], event["frame"])
+                if channel_id in conn.cursors and can_read(conn.member, rule):
+                    conn.deliver(channel_id, event["version"], event["frame"])
         elif kind == "typing":
             for conn in list(self.connections.values()):
                 if (
