@@ -93,8 +93,9 @@ class Settings(BaseSettings):
         512, ge=8, description="Messages queued for one socket before it is closed as too slow."
     )
     ws_compression: bool = Field(
-        False, description="Offer permessage-deflate; chat frames are small, and each "
-        "compressed socket costs about 50 KiB and CPU per frame."
+        False,
+        description="Offer permessage-deflate; chat frames are small, and each "
+        "compressed socket costs about 50 KiB and CPU per frame.",
     )
     ws_frame_max_bytes: int = Field(65536, ge=1024, description="Largest accepted hub frame.")
     chat_text_max: int = Field(4000, ge=1, description="Longest chat message, in characters.")

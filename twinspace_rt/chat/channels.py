@@ -8,7 +8,9 @@ The rules are spelled in policy actions, so the permission table stays the one s
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from enum import StrEnum
+from typing import Protocol
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -26,6 +28,29 @@ class ChannelRule(StrEnum):
     all = "all"
     staff = "staff"
     pupils = "pupils"
+
+
+class ChannelInfo(Protocol):
+    """What rules and fan-out need of a channel: a stored row or a light `ChannelRef`."""
+
+    @property
+    def id(self) -> int | None: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def rule(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelRef:
+    """A channel read without the ORM, for the hot path of posting."""
+
+    id: int
+    project_id: int
+    name: str
+    rule: str
 
 
 DEFAULT_CHANNELS = [
@@ -47,12 +72,12 @@ def can_read(member: Member, rule_name: str) -> bool:
     return True
 
 
-def require_read(member: Member, channel: Channel) -> None:
+def require_read(member: Member, channel: ChannelInfo) -> None:
     if not can_read(member, channel.rule):
         raise AppError(ErrorCode.forbidden, f"You may not read #{channel.name}.")
 
 
-def require_write(member: Member, channel: Channel) -> None:
+def require_write(member: Member, channel: ChannelInfo) -> None:
     require_read(member, channel)
     require(member, Action.chat_send)
     rule = ChannelRule(channel.rule)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import update
 from sqlmodel import col, select
@@ -21,11 +22,42 @@ from twinspace_rt.projects import audit
 from twinspace_rt.storage.chat_models import Channel, ChatMessage, Mute, Reaction
 
 
+class MessageRecord(Protocol):
+    """A stored message: an ORM row, or the light record the group-commit writer builds."""
+
+    @property
+    def seq(self) -> int: ...
+
+    @property
+    def version(self) -> int: ...
+
+    @property
+    def author_id(self) -> int: ...
+
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def reply_to(self) -> int | None: ...
+
+    @property
+    def created_at(self) -> datetime: ...
+
+    @property
+    def edited_at(self) -> datetime | None: ...
+
+    @property
+    def deleted_at(self) -> datetime | None: ...
+
+    @property
+    def deleted_by(self) -> int | None: ...
+
+
 @dataclass
 class MessageView:
     """A message as members see it: a deleted one keeps its place but not its text."""
 
-    message: ChatMessage
+    message: MessageRecord
     reactions: dict[str, list[int]] = field(default_factory=dict)
 
 

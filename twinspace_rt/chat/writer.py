@@ -19,7 +19,7 @@ from sqlalchemy import Row, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from twinspace_rt.auth.policy import Member
-from twinspace_rt.chat.channels import require_write
+from twinspace_rt.chat.channels import ChannelRef, require_write
 from twinspace_rt.chat.messages import MessageView
 from twinspace_rt.errors import AppError, ErrorCode
 from twinspace_rt.storage.chat_models import Channel, ChatMessage, Mute
@@ -32,9 +32,25 @@ MESSAGES = ChatMessage.__table__  # type: ignore[attr-defined]
 MUTES = Mute.__table__  # type: ignore[attr-defined]
 
 
+@dataclass(frozen=True, slots=True)
+class NewMessage:
+    """A stored message as the writer knows it; building ORM objects here cost a fifth of a
+    busy server's CPU."""
+
+    seq: int
+    version: int
+    author_id: int
+    text: str
+    reply_to: int | None
+    created_at: datetime
+    edited_at: datetime | None = None
+    deleted_at: datetime | None = None
+    deleted_by: int | None = None
+
+
 @dataclass
 class Posted:
-    channel: Channel
+    channel: ChannelRef
     view: MessageView
     created: bool
 
@@ -164,11 +180,11 @@ async def _write(connection: AsyncConnection, batch: list[_Post]) -> list[Posted
     return answered
 
 
-def _channel_of(post: _Post, channels: dict[tuple[int, str], Channel]) -> Channel:
+def _channel_of(post: _Post, channels: dict[tuple[int, str], ChannelRef]) -> ChannelRef:
     return channels[(post.member.project_id, post.channel_name)]
 
 
-def _identity(post: _Post, channels: dict[tuple[int, str], Channel]) -> tuple[int, int, str]:
+def _identity(post: _Post, channels: dict[tuple[int, str], ChannelRef]) -> tuple[int, int, str]:
     channel_id = _channel_of(post, channels).id
     assert channel_id is not None
     return channel_id, post.member.user_id, post.key
@@ -176,16 +192,19 @@ def _identity(post: _Post, channels: dict[tuple[int, str], Channel]) -> tuple[in
 
 async def _channels(
     connection: AsyncConnection, names: set[tuple[int, str]]
-) -> dict[tuple[int, str], Channel]:
+) -> dict[tuple[int, str], ChannelRef]:
     found = await connection.execute(
         select(CHANNELS).where(tuple_(CHANNELS.c.project_id, CHANNELS.c.name).in_(names))
     )
-    return {(row.project_id, row.name): Channel(**row._mapping) for row in found}
+    return {
+        (row.project_id, row.name): ChannelRef(row.id, row.project_id, row.name, row.rule)
+        for row in found
+    }
 
 
 async def _existing(
     connection: AsyncConnection, identities: list[tuple[int, int, str]]
-) -> dict[tuple[int, int, str], ChatMessage]:
+) -> dict[tuple[int, int, str], NewMessage]:
     if not identities:
         return {}
     columns = (MESSAGES.c.channel_id, MESSAGES.c.author_id, MESSAGES.c.client_key)
@@ -220,8 +239,8 @@ async def _existing_seqs(
 
 
 async def _insert(
-    connection: AsyncConnection, posts: list[tuple[_Post, Channel]], now: datetime
-) -> list[ChatMessage]:
+    connection: AsyncConnection, posts: list[tuple[_Post, ChannelRef]], now: datetime
+) -> list[NewMessage]:
     """Numbers each channel's new messages with one UPDATE, then inserts them all at once."""
     if not posts:
         return []
@@ -252,8 +271,21 @@ async def _insert(
             }
         )
     await connection.execute(MESSAGES.insert(), values)
-    return [ChatMessage(**value) for value in values]
+    return [
+        NewMessage(v["seq"], v["version"], v["author_id"], v["text"], v["reply_to"], now)
+        for v in values
+    ]
 
 
-def _message(row: Row[Any]) -> ChatMessage:
-    return ChatMessage(**row._mapping)
+def _message(row: Row[Any]) -> NewMessage:
+    return NewMessage(
+        row.seq,
+        row.version,
+        row.author_id,
+        row.text,
+        row.reply_to,
+        row.created_at,
+        row.edited_at,
+        row.deleted_at,
+        row.deleted_by,
+    )

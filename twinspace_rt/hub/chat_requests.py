@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from twinspace_rt.chat import channels, messages, moderation, reading
+from twinspace_rt.chat.channels import ChannelInfo
 from twinspace_rt.chat.messages import MessageView
 from twinspace_rt.errors import AppError, ErrorCode
 from twinspace_rt.hub import events
@@ -32,7 +33,7 @@ from twinspace_rt.storage.chat_models import Channel
 
 
 async def _publish_change(
-    hub: Hub, conn: Connection, channel: Channel, view: MessageView, change: str
+    hub: Hub, conn: Connection, channel: ChannelInfo, view: MessageView, change: str
 ) -> dict[str, Any]:
     assert channel.id is not None
     payload = message_payload(view, channel.name)
