@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Row, select, tuple_, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from twinspace_rt.auth.policy import Member
@@ -73,6 +74,8 @@ class ChatWriter:
         self._queue: list[_Post] = []
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        # Channels are never renamed, re-ruled or deleted, so a row once read stays true.
+        self._channels: dict[tuple[int, str], ChannelRef] = {}
 
     async def post(
         self, member: Member, channel_name: str, text: str, key: str, reply_to: int | None
@@ -104,9 +107,12 @@ class ChatWriter:
                 await self._commit(batch)
 
     async def _commit(self, batch: list[_Post]) -> None:
+        """Optimistic first: a retried key is rare, so it is looked for only after a conflict."""
         try:
-            async with self._db.engine.begin() as connection:
-                results = await _write(connection, batch)
+            try:
+                results = await self._write(batch, look_for_retries=False)
+            except IntegrityError:
+                results = await self._write(batch, look_for_retries=True)
         except Exception:
             if len(batch) > 1:
                 for post in batch:
@@ -122,9 +128,20 @@ class ChatWriter:
             else:
                 post.done.set_result(result)
 
+    async def _write(self, batch: list[_Post], look_for_retries: bool) -> list[Posted | AppError]:
+        async with self._db.engine.begin() as connection:
+            wanted = {(p.member.project_id, p.channel_name) for p in batch}
+            if wanted - self._channels.keys():
+                self._channels.update(await _channels(connection, wanted - self._channels.keys()))
+            return await _write(connection, batch, self._channels, look_for_retries)
 
-async def _write(connection: AsyncConnection, batch: list[_Post]) -> list[Posted | AppError]:
-    channels = await _channels(connection, {(p.member.project_id, p.channel_name) for p in batch})
+
+async def _write(
+    connection: AsyncConnection,
+    batch: list[_Post],
+    channels: dict[tuple[int, str], ChannelRef],
+    look_for_retries: bool,
+) -> list[Posted | AppError]:
     results: list[Posted | AppError | None] = [None] * len(batch)
     for index, post in enumerate(batch):
         channel = channels.get((post.member.project_id, post.channel_name))
@@ -136,7 +153,11 @@ async def _write(connection: AsyncConnection, batch: list[_Post]) -> list[Posted
         except AppError as refusal:
             results[index] = refusal
     wanted = [i for i, r in enumerate(results) if r is None]
-    existing = await _existing(connection, [_identity(batch[i], channels) for i in wanted])
+    existing = (
+        await _existing(connection, [_identity(batch[i], channels) for i in wanted])
+        if look_for_retries
+        else {}
+    )
     muted = await _muted(
         connection, {(batch[i].member.project_id, batch[i].member.user_id) for i in wanted}
     )
