@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 from tests.live import HubClient, Live, serve
 from tests.room import Room, make_room
@@ -220,3 +221,17 @@ async def test_concurrent_sends_share_commits_but_keep_their_own_answers(live: L
     assert sorted(p["message"]["seq"] for p in pushes) == seqs
     await asyncio.sleep(0.2)
     assert len(watcher.of_type("chat.message")) == 100
+
+
+async def test_a_sender_that_hangs_up_at_once_still_reaches_the_room(live: Live) -> None:
+    room = await make_room(live.http, live.services)
+    watcher = await connect(live, room, "teacher")
+    await watcher.ok("chat.subscribe", channels={"general": None})
+    for i in range(5):
+        leaver = await connect(live, room, "pupil")
+        await leaver.socket.send(json.dumps(
+            {"type": "chat.send", "id": "1", "channel": "general", "text": f"bye {i}", "key": f"b{i}"}
+        ))
+        await leaver.socket.close()
+    pushes = await watcher.wait_for("chat.message", count=5)
+    assert sorted(p["message"]["text"] for p in pushes) == [f"bye {i}" for i in range(5)]

@@ -144,13 +144,23 @@ async def _dispatch(hub: Hub, conn: Connection, text: str) -> None:
             raise AppError(ErrorCode.rate_limited, retry_after=max(1, round(wait + 0.5)))
         conn.refusals = 0
         request = _validate(value)
-        fields = await HANDLERS[request.type](hub, conn, request)
+        # Shielded: a socket that closes mid-request must not cut a stored change off from
+        # its broadcast, or the room would hold a message nobody was told about.
+        work = asyncio.ensure_future(HANDLERS[request.type](hub, conn, request))
+        work.add_done_callback(_settled)
+        fields = await asyncio.shield(work)
         conn.push(ack(request.id, **fields))
     except AppError as exc:
         conn.push(error(request_id, exc))
     except Exception:
         log.exception("hub request failed: %.200s", text)
         conn.push(error(request_id, AppError(ErrorCode.internal_error)))
+
+
+def _settled(work: asyncio.Future[dict[str, Any]]) -> None:
+    """Marks the outcome as seen: after a close nobody awaits it, and the socket is gone."""
+    if not work.cancelled():
+        work.exception()
 
 
 def _decode(text: str) -> dict[str, Any]:
