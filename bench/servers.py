@@ -77,8 +77,10 @@ def usage(pid: int) -> Usage:
             continue
         fields = stat[stat.rindex(")") + 2 :].split()
         cpu_ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        # A process that has exited but not been reaped has no VmRSS line.
         rss += next(
-            int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")
+            (int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")),
+            0,
         )
     return Usage(cpu_ticks / CLOCK_TICKS, rss)
 

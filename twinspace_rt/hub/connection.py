@@ -89,7 +89,9 @@ class Connection:
     ) -> None:
         self.id = uuid.uuid4().hex
         self.websocket = websocket
-        self.user = user
+        # Only what the socket's life needs of the account, not the ORM row.
+        self.display_name = user.display_name
+        self.token_generation = user.token_generation
         self.member = member
         self.expires_at = expires_at
         self.bucket = bucket

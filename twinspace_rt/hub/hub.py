@@ -96,7 +96,7 @@ class Hub:
         value = entry(
             conn.id,
             conn.user_id,
-            conn.user.display_name,
+            conn.display_name,
             conn.member.role.value,
             conn.device,
             conn.status,

@@ -147,7 +147,7 @@ class LocalRoom:
                 conn.close(CloseCode.forbidden, "removed from the project")
                 continue
             membership, user = row
-            if user.token_generation != conn.user.token_generation:
+            if user.token_generation != conn.token_generation:
                 conn.close(CloseCode.unauthenticated, "session revoked")
                 continue
             member = as_member(project, conn.user_id, membership.role)

@@ -22,7 +22,7 @@ async def auth_refresh(hub: Hub, conn: Connection, request: AuthRefresh) -> dict
         user, expires_at = await session_for_token(session, hub.tokens, request.token)
     if user.id != conn.user_id:
         raise AppError(ErrorCode.token_invalid, "The new token is for another user.")
-    conn.user = user
+    conn.display_name = user.display_name
     conn.expires_at = expires_at
     return {"expires_at": expires_at}
 
@@ -43,7 +43,7 @@ async def typing(hub: Hub, conn: Connection, request: Typing) -> dict[str, Any]:
     channels.require_write(conn.member, channel)
     assert channel.id is not None
     frame = push(
-        "typing", channel=channel.name, user_id=conn.user_id, display_name=conn.user.display_name
+        "typing", channel=channel.name, user_id=conn.user_id, display_name=conn.display_name
     )
     await hub.publish(
         conn.member.project_id, events.typing(channel.id, channel.rule, conn.user_id, frame)
