@@ -2,7 +2,9 @@
 
 Fan-out never waits for a socket: ``push`` either queues or, when the queue is full, marks the
 socket too slow (4408) so that it reconnects and resumes by ``seq``. One writer task drains the
-queue, so frames leave in the order they were queued.
+queue, so frames leave in the order they were queued. The queue is a plain deque with a future
+to wake the writer: an ``asyncio.Queue`` costs three deques per socket, and a school server
+holds thousands of idle sockets.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import asyncio
 import logging
 import time
 import uuid
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -103,8 +106,12 @@ class Connection:
         self.last_heard = time.monotonic()
         self.close_code: int | None = None
         self.close_reason = ""
-        self._queue: asyncio.Queue[str] = asyncio.Queue(maxsize=queue_size)
-        self._closing = asyncio.Event()
+        self._frames: deque[str] = deque()
+        self._queue_size = queue_size
+        loop = asyncio.get_running_loop()
+        self._closed: asyncio.Future[None] = loop.create_future()
+        self._frame_queued: asyncio.Future[None] | None = None
+        self._frame_sent: asyncio.Future[None] | None = None
 
     @property
     def user_id(self) -> int:
@@ -112,24 +119,29 @@ class Connection:
 
     @property
     def closing(self) -> bool:
-        return self._closing.is_set()
+        return self._closed.done()
 
     def push(self, frame: str) -> None:
         if self.closing:
             return
-        try:
-            self._queue.put_nowait(frame)
-        except asyncio.QueueFull:
+        if len(self._frames) >= self._queue_size:
             self.close(CloseCode.too_slow, "send queue overflow: reconnect and resume")
+            return
+        self._frames.append(frame)
+        _wake(self._frame_queued)
 
     async def push_waiting(self, frame: str, timeout: float) -> None:
         """For replays: waits for room in the queue, but never longer than ``timeout``."""
-        if self.closing:
-            return
-        try:
-            await asyncio.wait_for(self._queue.put(frame), timeout)
-        except TimeoutError:
-            self.close(CloseCode.too_slow, "replay not consumed: reconnect and resume")
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while len(self._frames) >= self._queue_size and not self.closing:
+            self._frame_sent = loop.create_future()
+            try:
+                async with asyncio.timeout_at(deadline):
+                    await self._frame_sent
+            except TimeoutError:
+                self.close(CloseCode.too_slow, "replay not consumed: reconnect and resume")
+        self.push(frame)
 
     def deliver(self, channel_id: int, version: int, frame: str) -> None:
         """A live chat change: held back while its channel replays, dropped if already sent."""
@@ -147,12 +159,22 @@ class Connection:
             return
         self.close_code = code
         self.close_reason = reason
-        self._closing.set()
+        self._closed.set_result(None)
 
     async def closed(self) -> None:
-        await self._closing.wait()
+        await asyncio.shield(self._closed)
 
     async def write(self) -> None:
         """Drains the queue for the socket's life; the session cancels it on close."""
+        loop = asyncio.get_running_loop()
         while True:
-            await self.websocket.send_text(await self._queue.get())
+            while self._frames:
+                await self.websocket.send_text(self._frames.popleft())
+                _wake(self._frame_sent)
+            self._frame_queued = loop.create_future()
+            await self._frame_queued
+
+
+def _wake(waiter: asyncio.Future[None] | None) -> None:
+    if waiter is not None and not waiter.done():
+        waiter.set_result(None)

@@ -70,28 +70,9 @@ async def _refuse(websocket: WebSocket, exc: AppError) -> None:
 async def hub_socket(websocket: WebSocket) -> None:
     services: Services = websocket.app.state.services
     hub = services.hub
-    try:
-        check_origin(websocket, services.settings.allowed_origins)
-        async with services.db.transaction() as session:
-            user, expires_at = await session_for_token(
-                session, services.tokens, bearer_token(websocket)
-            )
-            _, member = await rooms.enter(
-                session, user, websocket.path_params["project_id"], Action.project_view
-            )
-    except AppError as exc:
-        await _refuse(websocket, exc)
+    conn = await _open(websocket, services)
+    if conn is None:
         return
-    await websocket.accept()
-    settings = services.settings
-    conn = Connection(
-        websocket,
-        user,
-        member,
-        expires_at,
-        settings.ws_send_queue,
-        TokenBucket(settings.chat_rate_per_second, settings.chat_rate_burst),
-    )
     await hub.join(conn)
     tasks = [asyncio.create_task(conn.write()), asyncio.create_task(_read(hub, conn))]
     try:
@@ -104,6 +85,32 @@ async def hub_socket(websocket: WebSocket) -> None:
     if conn.close_code is not None:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(websocket.close(conn.close_code, conn.close_reason), 2)
+
+
+async def _open(websocket: WebSocket, services: Services) -> Connection | None:
+    """The handshake; the account row is read here and not kept for the socket's life."""
+    try:
+        check_origin(websocket, services.settings.allowed_origins)
+        async with services.db.transaction() as session:
+            user, expires_at = await session_for_token(
+                session, services.tokens, bearer_token(websocket)
+            )
+            _, member = await rooms.enter(
+                session, user, websocket.path_params["project_id"], Action.project_view
+            )
+    except AppError as exc:
+        await _refuse(websocket, exc)
+        return None
+    await websocket.accept()
+    settings = services.settings
+    return Connection(
+        websocket,
+        user,
+        member,
+        expires_at,
+        settings.ws_send_queue,
+        TokenBucket(settings.chat_rate_per_second, settings.chat_rate_burst),
+    )
 
 
 async def _read(hub: Hub, conn: Connection) -> None:
