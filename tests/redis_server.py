@@ -85,7 +85,9 @@ class TcpProxy:
             writer.transport.abort()
         self._writers.clear()
 
-    async def _pipe(self, client_reader: asyncio.StreamReader, client: asyncio.StreamWriter) -> None:
+    async def _pipe(
+        self, client_reader: asyncio.StreamReader, client: asyncio.StreamWriter
+    ) -> None:
         try:
             upstream_reader, upstream = await asyncio.open_connection("127.0.0.1", self.target_port)
         except OSError:

@@ -9,6 +9,8 @@ import os
 import socket
 
 import pytest
+import redis.asyncio
+from redis.exceptions import RedisError
 
 IN_CI = os.environ.get("CI", "").lower() not in ("", "0", "false")
 DB_KIND = os.environ.get("TWINSPACE_TEST_DATABASE", "sqlite")
@@ -29,3 +31,15 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+async def require_shared_redis() -> str:
+    """The shared Redis every test but the fault tests uses; fails on CI when it is down."""
+    client = redis.asyncio.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        await client.ping()
+    except (RedisError, OSError) as exc:
+        service_missing("Redis", str(exc))
+    finally:
+        await client.aclose()
+    return REDIS_URL

@@ -13,10 +13,9 @@ from typing import Any
 
 import pytest
 import redis.asyncio
-from redis.exceptions import RedisError
 
 from tests.redis_server import RedisServer, TcpProxy
-from tests.services import REDIS_URL, service_missing
+from tests.services import REDIS_URL, require_shared_redis
 from twinspace_rt.broker import (
     GAP,
     Broker,
@@ -73,16 +72,6 @@ async def running(*brokers: Broker) -> AsyncIterator[None]:
     finally:
         for broker in brokers:
             await broker.close()
-
-
-async def require_shared_redis() -> None:
-    client = redis.asyncio.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-    try:
-        await client.ping()
-    except (RedisError, OSError) as exc:
-        service_missing("Redis", str(exc))
-    finally:
-        await client.aclose()
 
 
 @pytest.fixture(params=["memory", "redis"])

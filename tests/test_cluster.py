@@ -8,37 +8,30 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import redis.asyncio
-from redis.exceptions import RedisError
 
 from tests.live import HubClient, Live, NodeProcess, serve
 from tests.redis_server import RedisServer
 from tests.room import Room, make_room
-from tests.services import REDIS_URL, service_missing
+from tests.services import require_shared_redis
 from tests.test_hub_chat import token
 from twinspace_rt.settings import Settings
 
 
 @pytest.fixture
 async def shared_redis() -> str:
-    client = redis.asyncio.Redis.from_url(REDIS_URL)
-    try:
-        await client.ping()
-    except (RedisError, OSError) as exc:
-        service_missing("Redis", str(exc))
-    finally:
-        await client.aclose()
-    return REDIS_URL
+    return await require_shared_redis()
 
 
 @pytest.fixture
 def cluster_settings(settings: Settings, pg_database_url: str, shared_redis: str) -> Settings:
-    return settings.model_copy(update={
-        "database_url": pg_database_url,
-        "redis_url": shared_redis,
-        "redis_prefix": f"test-{uuid.uuid4().hex[:8]}",
-        "presence_ttl_seconds": 6,
-    })
+    return settings.model_copy(
+        update={
+            "database_url": pg_database_url,
+            "redis_url": shared_redis,
+            "redis_prefix": f"test-{uuid.uuid4().hex[:8]}",
+            "presence_ttl_seconds": 6,
+        }
+    )
 
 
 @pytest.fixture
@@ -93,7 +86,9 @@ async def test_a_connection_gets_only_its_own_projects_events(two_nodes: tuple[L
     two = await make_room(a.http, a.services, "two")
     sender = await hub(a, one, "teacher")
     outsider = await hub(b, two, "teacher")
-    await outsider.ok("chat.subscribe", channels={"general": None, "pupils": None, "teachers": None})
+    await outsider.ok(
+        "chat.subscribe", channels={"general": None, "pupils": None, "teachers": None}
+    )
     insider = await hub(b, one, "teacher")
     await insider.ok("chat.subscribe", channels={"general": None})
     await sender.ok("chat.send", channel="general", text="only for project one", key="x")
@@ -107,8 +102,10 @@ async def test_room_changes_reach_sockets_on_every_node(two_nodes: tuple[Live, L
     a, b = two_nodes
     room = await make_room(a.http, a.services)
     expert = await hub(b, room, "expert")
-    removed = await a.http.delete(f"/api/projects/{room.project_id}/members/{room.user_ids['expert']}",
-                                  headers=room.headers["teacher_admin"])
+    removed = await a.http.delete(
+        f"/api/projects/{room.project_id}/members/{room.user_ids['expert']}",
+        headers=room.headers["teacher_admin"],
+    )
     assert removed.status_code == 204
     assert await expert.closed(timeout=2) == 4403
 
@@ -159,21 +156,22 @@ async def test_redis_restart_loses_no_acknowledged_message(cluster_settings: Set
                     while (await node.http.get("/readyz")).status_code != 503:
                         await asyncio.sleep(0.05)
                 assert (await node.http.get("/readyz")).json()["checks"]["broker"] != "ok"
-            acked = [await teacher.ok("chat.send", channel="general", text=f"during {i}", key=f"d{i}")
-                     for i in range(20)]
+            acked = [
+                await teacher.ok("chat.send", channel="general", text=f"during {i}", key=f"d{i}")
+                for i in range(20)
+            ]
             assert [r["seq"] for r in acked] == list(range(2, 22))
             await private.start()
             await teacher.ok("chat.send", channel="general", text="after", key="after")
             # The server replays what the pupil's node missed: the client does nothing.
             await pupil.wait_for("chat.message", count=22, timeout=20)
             await asyncio.sleep(0.5)
-            received = sorted((p["message"]["seq"], p["message"]["text"])
-                              for p in pupil.of_type("chat.message"))
+            received = sorted(
+                (p["message"]["seq"], p["message"]["text"]) for p in pupil.of_type("chat.message")
+            )
             expected = ["before"] + [f"during {i}" for i in range(20)] + ["after"]
             assert received == list(enumerate(expected, start=1)), "each once, none lost"
             for node in (a, b):
                 assert (await node.http.get("/readyz")).status_code == 200
     finally:
         await private.kill()
-
-

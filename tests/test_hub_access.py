@@ -278,7 +278,9 @@ async def test_every_role_against_the_moderation_actions(live: Live) -> None:
         sent = await author.ok("chat.send", channel="general", text=f"for {role}", key=f"m-{role}")
         deleted = await client.request("chat.delete", channel="general", seq=sent["seq"])
         muted = await client.request("chat.mute", user_id=room.user_ids["pupil"], minutes=0)
-        reported = await client.request("chat.report", channel="general", seq=sent["seq"], reason="test")
+        reported = await client.request(
+            "chat.report", channel="general", seq=sent["seq"], reason="test"
+        )
         assert (deleted["type"] == "ack") is (role in MODERATORS), (role, deleted)
         assert (muted["type"] == "ack") is (role in MODERATORS), (role, muted)
         assert reported["type"] == "ack", (role, reported)

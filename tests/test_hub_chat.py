@@ -202,11 +202,16 @@ async def test_concurrent_sends_share_commits_but_keep_their_own_answers(live: L
     await watcher.ok("chat.subscribe", channels={"general": None})
 
     async def burst(client: HubClient, role: str) -> list[dict]:
-        requests = [client.request("chat.send", channel="general", text=f"{role} {i}", key=f"{role}-{i}")
-                    for i in range(20)]
+        requests = [
+            client.request("chat.send", channel="general", text=f"{role} {i}", key=f"{role}-{i}")
+            for i in range(20)
+        ]
         requests.append(client.request("chat.send", channel="general", text="dup", key=f"{role}-0"))
-        requests.append(client.request("chat.send", channel="general", text="x", key=f"{role}-bad",
-                                       reply_to=99999))
+        requests.append(
+            client.request(
+                "chat.send", channel="general", text="x", key=f"{role}-bad", reply_to=99999
+            )
+        )
         return await asyncio.gather(*requests)
 
     replies = await asyncio.gather(*(burst(c, r) for c, r in zip(clients, roles, strict=True)))
@@ -229,9 +234,17 @@ async def test_a_sender_that_hangs_up_at_once_still_reaches_the_room(live: Live)
     await watcher.ok("chat.subscribe", channels={"general": None})
     for i in range(5):
         leaver = await connect(live, room, "pupil")
-        await leaver.socket.send(json.dumps(
-            {"type": "chat.send", "id": "1", "channel": "general", "text": f"bye {i}", "key": f"b{i}"}
-        ))
+        await leaver.socket.send(
+            json.dumps(
+                {
+                    "type": "chat.send",
+                    "id": "1",
+                    "channel": "general",
+                    "text": f"bye {i}",
+                    "key": f"b{i}",
+                }
+            )
+        )
         await leaver.socket.close()
     pushes = await watcher.wait_for("chat.message", count=5)
     assert sorted(p["message"]["text"] for p in pushes) == [f"bye {i}" for i in range(5)]

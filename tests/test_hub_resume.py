@@ -9,7 +9,7 @@ import socket
 
 import websockets
 
-from tests.live import HubClient, Live, serve
+from tests.live import Live, serve
 from tests.room import make_room
 from tests.test_hub_chat import connect, token
 from twinspace_rt.settings import Settings
@@ -29,7 +29,10 @@ async def test_missed_500_messages_replay_exactly_in_order(live: Live) -> None:
     back = await connect(live, room, "pupil")
     reply = await back.ok("chat.subscribe", channels={"general": last_seq})
     assert reply["channels"]["general"] == {
-        "recovered": True, "reason": None, "replayed": 500, "last_seq": 501,
+        "recovered": True,
+        "reason": None,
+        "replayed": 500,
+        "last_seq": 501,
     }
     replayed = back.of_type("chat.message")
     assert [m["message"]["text"] for m in replayed] == [f"missed {i}" for i in range(500)]
@@ -70,7 +73,10 @@ async def test_a_gap_beyond_retention_is_reported(settings: Settings) -> None:
         pupil = await connect(live, room, "pupil")
         reply = await pupil.ok("chat.subscribe", channels={"general": 0, "pupils": 99})
         assert reply["channels"]["general"] == {
-            "recovered": False, "reason": "too_far_behind", "replayed": 0, "last_seq": 11,
+            "recovered": False,
+            "reason": "too_far_behind",
+            "replayed": 0,
+            "last_seq": 11,
         }
         assert reply["channels"]["pupils"]["reason"] == "unknown_position"
         assert pupil.of_type("chat.message") == []
@@ -122,14 +128,19 @@ async def test_typing_is_relayed_to_channel_readers_only(live: Live) -> None:
     assert expert.of_type("typing") == [] and pupil.of_type("typing") == []
 
 
-async def test_a_reader_that_stops_reading_is_closed_and_the_room_goes_on(settings: Settings) -> None:
+async def test_a_reader_that_stops_reading_is_closed_and_the_room_goes_on(
+    settings: Settings,
+) -> None:
     small = settings.model_copy(update={"ws_send_queue": 16})
     async with serve(small) as live:
         room = await make_room(live.http, live.services)
         teacher = await connect(live, room, "teacher")
         healthy = await connect(live, room, "pupil_admin")
         await healthy.ok("chat.subscribe", channels={"general": None})
-        url = live.url.replace("http://", "ws://") + f"/ws/projects/{room.project_id}?token={token(room, 'pupil')}"
+        url = (
+            live.url.replace("http://", "ws://")
+            + f"/ws/projects/{room.project_id}?token={token(room, 'pupil')}"
+        )
         # A tablet that stopped reading: tiny receive buffer, transport paused.
         sock = socket.socket()
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
@@ -138,7 +149,9 @@ async def test_a_reader_that_stops_reading_is_closed_and_the_room_goes_on(settin
         stalled = await websockets.connect(url, max_queue=1, sock=sock)
         stalled_transport = stalled.transport
         stalled_transport.pause_reading()
-        await stalled.send(json.dumps({"type": "chat.subscribe", "id": "s", "channels": {"general": None}}))
+        await stalled.send(
+            json.dumps({"type": "chat.subscribe", "id": "s", "channels": {"general": None}})
+        )
         await asyncio.sleep(0.3)
         # Random text: compression must not shrink what piles up for the stalled socket.
         big = secrets.token_hex(1950)
@@ -147,7 +160,9 @@ async def test_a_reader_that_stops_reading_is_closed_and_the_room_goes_on(settin
         # Send until the server gives up on the stalled socket (bounded in count and time).
         async with asyncio.timeout(60):
             while len(room_here.connections) == 3 and sent < 3000:
-                await teacher.ok("chat.send", channel="general", text=f"{sent} {big}", key=f"k{sent}")
+                await teacher.ok(
+                    "chat.send", channel="general", text=f"{sent} {big}", key=f"k{sent}"
+                )
                 sent += 1
         assert len(room_here.connections) == 2, "the stalled socket was dropped"
         await healthy.wait_for("chat.message", count=sent)
