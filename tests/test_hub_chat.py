@@ -146,6 +146,9 @@ async def test_report_reaches_moderators_and_mute_silences(live: Live) -> None:
     await admin.ok("chat.mute", user_id=room.user_ids["pupil"], minutes=10)
     muted = await pupil.request("chat.send", channel="pupils", text="again", key="b")
     assert muted["code"] == "muted" and 590 <= muted["retry_after"] <= 601
+    for kind, fields in (("chat.edit", {"text": "nicer words"}), ("chat.react", {"emoji": "👍"})):
+        refused = await pupil.request(kind, channel="pupils", seq=sent["seq"], **fields)
+        assert refused["code"] == "muted", kind
     await admin.ok("chat.mute", user_id=room.user_ids["pupil"], minutes=0)
     await pupil.ok("chat.send", channel="pupils", text="sorry", key="c")
     log = await live.http.get(

@@ -1,8 +1,9 @@
-"""Chat messages: durable before anyone sees them, numbered, idempotent, and resumable.
+"""Changes to chat messages after they are posted, history, and the replay a resume needs.
 
-Every change in a channel (a new message, an edit, a delete, a reaction) takes the channel's next
-``seq`` in the same transaction that stores it. A message keeps the ``seq`` it was born with and
-records the ``seq`` of its latest change as ``version``; resuming replays by ``version``.
+New messages are stored by the group-commit writer (`chat/writer.py`). Every change in a
+channel (a new message, an edit, a delete, a reaction) takes the channel's next ``seq`` in the
+same transaction that stores it. A message keeps the ``seq`` it was born with and records the
+``seq`` of its latest change as ``version``; resuming replays by ``version``.
 """
 
 from __future__ import annotations
@@ -103,6 +104,7 @@ async def edit(
     window: timedelta,
 ) -> MessageView:
     require_write(member, channel)
+    await _check_not_muted(session, member)
     message = await _by_seq(session, channel, seq)
     if message.author_id != member.user_id:
         raise AppError(ErrorCode.forbidden, "Only the author may edit a message.")
@@ -154,6 +156,7 @@ async def react(
     session: AsyncSession, member: Member, channel: Channel, seq: int, emoji: str, on: bool
 ) -> MessageView:
     require_write(member, channel)
+    await _check_not_muted(session, member)
     message = await _by_seq(session, channel, seq)
     if message.deleted_at is not None:
         raise AppError(ErrorCode.not_found, "That message was deleted.")
