@@ -11,9 +11,9 @@ import pytest
 
 from tests.live import HubClient, Live, NodeProcess, serve
 from tests.redis_server import RedisServer
-from tests.room import Room, make_room
+from tests.room import make_room
 from tests.services import require_shared_redis
-from tests.test_hub_chat import token
+from tests.test_hub_chat import connect
 from twinspace_rt.settings import Settings
 
 
@@ -40,18 +40,12 @@ async def two_nodes(cluster_settings: Settings) -> AsyncIterator[tuple[Live, Liv
         yield a, b
 
 
-async def hub(node: Live | NodeProcess, room: Room, role: str) -> HubClient:
-    client = await HubClient.connect(node.url, room.project_id, token(room, role))
-    await client.wait_for("presence.state")
-    return client
-
-
 async def test_a_message_sent_on_one_node_reaches_the_other(two_nodes: tuple[Live, Live]) -> None:
     a, b = two_nodes
     room = await make_room(a.http, a.services)
-    teacher = await hub(a, room, "teacher")
-    pupil = await hub(b, room, "pupil")
-    neighbour = await hub(a, room, "pupil_admin")
+    teacher = await connect(a, room, "teacher")
+    pupil = await connect(b, room, "pupil")
+    neighbour = await connect(a, room, "pupil_admin")
     for client in (pupil, neighbour):
         await client.ok("chat.subscribe", channels={"general": None})
     for i in range(50):
@@ -84,12 +78,12 @@ async def test_a_connection_gets_only_its_own_projects_events(two_nodes: tuple[L
     a, b = two_nodes
     one = await make_room(a.http, a.services, "one")
     two = await make_room(a.http, a.services, "two")
-    sender = await hub(a, one, "teacher")
-    outsider = await hub(b, two, "teacher")
+    sender = await connect(a, one, "teacher")
+    outsider = await connect(b, two, "teacher")
     await outsider.ok(
         "chat.subscribe", channels={"general": None, "pupils": None, "teachers": None}
     )
-    insider = await hub(b, one, "teacher")
+    insider = await connect(b, one, "teacher")
     await insider.ok("chat.subscribe", channels={"general": None})
     await sender.ok("chat.send", channel="general", text="only for project one", key="x")
     await insider.wait_for("chat.message")
@@ -101,7 +95,7 @@ async def test_a_connection_gets_only_its_own_projects_events(two_nodes: tuple[L
 async def test_room_changes_reach_sockets_on_every_node(two_nodes: tuple[Live, Live]) -> None:
     a, b = two_nodes
     room = await make_room(a.http, a.services)
-    expert = await hub(b, room, "expert")
+    expert = await connect(b, room, "expert")
     removed = await a.http.delete(
         f"/api/projects/{room.project_id}/members/{room.user_ids['expert']}",
         headers=room.headers["teacher_admin"],
@@ -125,8 +119,8 @@ async def test_a_killed_node_leaves_no_ghosts(cluster_settings: Settings, tmp_pa
         await node_a.ready()
         async with serve(cluster_settings) as b:
             room = await make_room(b.http, b.services)
-            teacher = await hub(b, room, "teacher")
-            await hub(node_a, room, "pupil")
+            teacher = await connect(b, room, "teacher")
+            await connect(node_a, room, "pupil")
             [joined] = await teacher.wait_for("presence.join")
             assert joined["user"]["user_id"] == room.user_ids["pupil"]
             node_a.kill()
@@ -145,8 +139,8 @@ async def test_redis_restart_loses_no_acknowledged_message(cluster_settings: Set
     try:
         async with serve(settings) as a, serve(settings) as b:
             room = await make_room(a.http, a.services)
-            teacher = await hub(a, room, "teacher")
-            pupil = await hub(b, room, "pupil")
+            teacher = await connect(a, room, "teacher")
+            pupil = await connect(b, room, "pupil")
             await pupil.ok("chat.subscribe", channels={"general": 0})
             await teacher.ok("chat.send", channel="general", text="before", key="b")
             await pupil.wait_for("chat.message")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 
-from tests.live import HubClient, Live, serve
+from tests.live import HubClient, Live, NodeProcess, serve
 from tests.room import Room, make_room
 from twinspace_rt.settings import Settings
 
@@ -14,8 +14,9 @@ def token(room: Room, role: str) -> str:
     return room.headers[role]["Authorization"].split()[1]
 
 
-async def connect(live: Live, room: Room, role: str) -> HubClient:
-    client = await HubClient.connect(live.url, room.project_id, token(room, role))
+async def connect(node: Live | NodeProcess, room: Room, role: str) -> HubClient:
+    """A member's socket on a node, once it has its presence state."""
+    client = await HubClient.connect(node.url, room.project_id, token(room, role))
     await client.wait_for("presence.state")
     return client
 

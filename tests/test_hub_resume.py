@@ -12,6 +12,7 @@ import websockets
 from tests.live import Live, serve
 from tests.room import make_room
 from tests.test_hub_chat import connect, token
+from twinspace_rt.hub.connection import ChannelCursor
 from twinspace_rt.settings import Settings
 
 
@@ -173,3 +174,30 @@ async def test_a_reader_that_stops_reading_is_closed_and_the_room_goes_on(
                     await stalled.recv()
             except websockets.ConnectionClosed as closed:
                 assert closed.rcvd is not None and closed.rcvd.code == 4408
+
+
+async def test_unsubscribe_stops_a_channel_only(live: Live) -> None:
+    room = await make_room(live.http, live.services)
+    teacher = await connect(live, room, "teacher")
+    pupil = await connect(live, room, "pupil")
+    await pupil.ok("chat.subscribe", channels={"general": None, "pupils": None})
+    await pupil.ok("chat.unsubscribe", channels=["general"])
+    await teacher.ok("chat.send", channel="general", text="not for you now", key="g")
+    await pupil.ok("chat.send", channel="pupils", text="still here", key="p")
+    [kept] = await pupil.wait_for("chat.message")
+    assert kept["message"]["channel"] == "pupils"
+    await pupil.ok("ping")
+    assert len(pupil.of_type("chat.message")) == 1
+
+
+def test_a_cursor_counts_every_change_exactly_once() -> None:
+    """Live changes may arrive out of order across nodes; a replay may overlap them."""
+    cursor = ChannelCursor(name="general", rule="all", replaying=False)
+    assert [cursor.accept(v) for v in (1, 3, 2, 3, 4)] == [True, True, True, False, True]
+    assert (cursor.contiguous, cursor.ahead) == (4, set())
+    assert cursor.accept(7) and not cursor.accept(7)
+    cursor.replaying = True
+    cursor.pending += [(6, "six"), (7, "seven"), (9, "nine")]
+    # The replay covered everything up to 8 (5, 6 and 8 among them); 9 is still new.
+    assert cursor.finish_replay(8) == ["nine"]
+    assert (cursor.contiguous, cursor.ahead, cursor.replaying) == (9, set(), False)

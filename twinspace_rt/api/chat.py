@@ -18,9 +18,8 @@ from twinspace_rt.errors import ErrorCode
 
 async def list_channels(request: Request) -> Response:
     async with in_room(request, Action.chat_read) as (session, _, member):
-        found = await channels.of_project(session, member.project_id)
-    readable = [ChannelOut.of(c) for c in found if channels.can_read(member, c.rule)]
-    return respond(ChannelListOut(channels=readable))
+        found = await channels.readable(session, member)
+    return respond(ChannelListOut(channels=[ChannelOut.of(c) for c in found]))
 
 
 async def create_channel(request: Request) -> Response:

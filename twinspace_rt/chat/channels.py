@@ -125,6 +125,11 @@ async def of_project(session: AsyncSession, project_id: int) -> list[Channel]:
     return list(found)
 
 
+async def readable(session: AsyncSession, member: Member) -> list[Channel]:
+    """The project's channels this member may read, in creation order."""
+    return [c for c in await of_project(session, member.project_id) if can_read(member, c.rule)]
+
+
 async def by_name(session: AsyncSession, member: Member, name: str) -> Channel:
     """The channel, if it exists in the member's project and they may read it."""
     found = await session.exec(

@@ -118,7 +118,7 @@ async def history(hub: Hub, conn: Connection, request: ChatHistory) -> dict[str,
 
 async def list_channels(hub: Hub, conn: Connection, request: ChatChannels) -> dict[str, Any]:
     async with hub.db.reader() as session:
-        found = await channels.of_project(session, conn.member.project_id)
+        found = await channels.readable(session, conn.member)
     return {
         "channels": [
             {
@@ -129,7 +129,6 @@ async def list_channels(hub: Hub, conn: Connection, request: ChatChannels) -> di
                 "writable": _writable(conn, c),
             }
             for c in found
-            if channels.can_read(conn.member, c.rule)
         ]
     }
 
@@ -149,7 +148,7 @@ async def subscribe(hub: Hub, conn: Connection, request: ChatSubscribe) -> dict[
     result: dict[str, Any] = {}
     for channel in found:
         assert channel.id is not None
-        conn.cursors[channel.id] = ChannelCursor(rule=channel.rule)
+        conn.cursors[channel.id] = ChannelCursor(name=channel.name, rule=channel.rule)
         done = await replay(
             hub.db, conn, channel.id, request.channels[channel.name], hub.settings.chat_resume_max
         )
@@ -163,12 +162,10 @@ async def subscribe(hub: Hub, conn: Connection, request: ChatSubscribe) -> dict[
 
 
 async def unsubscribe(hub: Hub, conn: Connection, request: ChatUnsubscribe) -> dict[str, Any]:
-    async with hub.db.reader() as session:
-        found = await channels.of_project(session, conn.member.project_id)
     names = set(request.channels)
-    for channel in found:
-        if channel.name in names and channel.id is not None:
-            conn.cursors.pop(channel.id, None)
+    for channel_id, cursor in list(conn.cursors.items()):
+        if cursor.name in names:
+            del conn.cursors[channel_id]
     return {}
 
 
@@ -181,8 +178,9 @@ async def mark_read(hub: Hub, conn: Connection, request: ChatRead) -> dict[str, 
 
 async def unread(hub: Hub, conn: Connection, request: ChatUnread) -> dict[str, Any]:
     async with hub.db.reader() as session:
-        found = await channels.of_project(session, conn.member.project_id)
-        counts = await reading.unread_counts(session, conn.member, found)
+        counts = await reading.unread_counts(
+            session, conn.member, await channels.readable(session, conn.member)
+        )
     return {"unread": counts}
 
 

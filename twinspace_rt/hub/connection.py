@@ -36,6 +36,7 @@ class ChannelCursor:
     store is being replayed, live changes wait in ``pending``.
     """
 
+    name: str
     rule: str
     contiguous: int = 0
     ahead: set[int] = field(default_factory=set)
@@ -135,10 +136,11 @@ class Connection:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while len(self._frames) >= self._queue_size and not self.closing:
-            self._frame_sent = loop.create_future()
+            if self._frame_sent is None or self._frame_sent.done():
+                self._frame_sent = loop.create_future()
             try:
                 async with asyncio.timeout_at(deadline):
-                    await self._frame_sent
+                    await asyncio.shield(self._frame_sent)
             except TimeoutError:
                 self.close(CloseCode.too_slow, "replay not consumed: reconnect and resume")
         self.push(frame)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from twinspace_rt.chat import messages
@@ -9,6 +10,8 @@ from twinspace_rt.hub.connection import ChannelCursor, Connection
 from twinspace_rt.hub.protocol import message_payload, push
 from twinspace_rt.storage.chat_models import Channel
 from twinspace_rt.storage.engine import Database
+
+log = logging.getLogger(__name__)
 
 REPLAY_WAIT_SECONDS = 10.0
 
@@ -31,13 +34,19 @@ async def replay(
     store is read is either in the replay or held back; never lost, never sent twice.
     """
     cursor = conn.cursors[channel_id]
-    async with db.reader() as session:
-        channel = await session.get(Channel, channel_id)
-        assert channel is not None
-        if since is None:
-            catchup = messages.Catchup([], True)
-        else:
-            catchup = await messages.changes_since(session, channel, since, most)
+    try:
+        async with db.reader() as session:
+            channel = await session.get(Channel, channel_id)
+            assert channel is not None
+            if since is None:
+                catchup = messages.Catchup([], True)
+            else:
+                catchup = await messages.changes_since(session, channel, since, most)
+    except Exception:
+        # Otherwise the cursor would hold every later live change back, silently, forever.
+        if _current(conn, channel_id, cursor):
+            del conn.cursors[channel_id]
+        raise
     sent = 0
     for view in catchup.changes:
         if _current(conn, channel_id, cursor) and cursor.accept(view.message.version):
@@ -64,6 +73,11 @@ async def catch_up(db: Database, conn: Connection, most: int) -> None:
     """After events may have been lost: replays each subscribed channel from what it holds."""
     for channel_id, cursor in list(conn.cursors.items()):
         cursor.replaying = True
-        result = await replay(db, conn, channel_id, cursor.contiguous, most)
+        try:
+            result = await replay(db, conn, channel_id, cursor.contiguous, most)
+        except Exception:
+            log.exception("catch-up of #%s failed; the client must resubscribe", cursor.name)
+            conn.push(push("chat.resync", channel=cursor.name, reason="catch_up_failed"))
+            continue
         if not result.recovered:
             conn.push(push("chat.resync", channel=result.channel, reason=result.reason))
