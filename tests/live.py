@@ -28,6 +28,7 @@ from websockets.asyncio.client import ClientConnection
 
 from tests.services import free_port
 from twinspace_rt.app import create_app
+from twinspace_rt.hub.transport import uvicorn_config
 from twinspace_rt.services import Services
 from twinspace_rt.settings import Settings
 
@@ -43,10 +44,16 @@ class Live:
 
 
 @asynccontextmanager
-async def serve(settings: Settings) -> AsyncIterator[Live]:
-    """A real uvicorn server on an ephemeral port, with an HTTP client pointed at it."""
+async def serve(settings: Settings, stock_uvicorn: bool = False) -> AsyncIterator[Live]:
+    """A real uvicorn server on an ephemeral port, with an HTTP client pointed at it.
+
+    ``stock_uvicorn`` runs it as a bare ``uvicorn`` would, without the hub's frame writer.
+    """
     app = create_app(settings)
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+    if stock_uvicorn:
+        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="critical")
+    else:
+        config = uvicorn_config(app, settings, "127.0.0.1", 0, "warning")
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     async with asyncio.timeout(WAIT):

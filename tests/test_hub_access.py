@@ -52,6 +52,15 @@ async def test_handshake_refusals_use_close_codes(live: Live, settings: Settings
     assert (code, frame["code"]) == (4404, "not_found")
 
 
+async def test_a_server_without_the_hub_frame_writer_says_so(settings: Settings) -> None:
+    """`uvicorn app` instead of `twinspace-rt serve`: a clear close, not a silent hub."""
+    async with serve(settings, stock_uvicorn=True) as live:
+        room = await make_room(live.http, live.services)
+        client = await HubClient.connect(live.url, room.project_id, token(room, "pupil"))
+        assert await client.closed() == 1011
+        assert "twinspace-rt serve" in client.close_reason
+
+
 async def test_cross_origin_handshakes_are_refused(live: Live, settings: Settings) -> None:
     room = await make_room(live.http, live.services)
     code, frame = await refused(

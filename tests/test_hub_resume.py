@@ -13,6 +13,7 @@ from tests.live import Live, serve
 from tests.room import make_room
 from tests.test_hub_chat import connect, token
 from twinspace_rt.hub.connection import ChannelCursor
+from twinspace_rt.hub.transport import OutFrame
 from twinspace_rt.settings import Settings
 
 
@@ -132,7 +133,7 @@ async def test_typing_is_relayed_to_channel_readers_only(live: Live) -> None:
 async def test_a_reader_that_stops_reading_is_closed_and_the_room_goes_on(
     settings: Settings,
 ) -> None:
-    small = settings.model_copy(update={"ws_send_queue": 16})
+    small = settings.model_copy(update={"ws_send_buffer_bytes": 65536})
     async with serve(small) as live:
         room = await make_room(live.http, live.services)
         teacher = await connect(live, room, "teacher")
@@ -197,7 +198,7 @@ def test_a_cursor_counts_every_change_exactly_once() -> None:
     assert (cursor.contiguous, cursor.ahead) == (4, set())
     assert cursor.accept(7) and not cursor.accept(7)
     cursor.replaying = True
-    cursor.pending += [(6, "six"), (7, "seven"), (9, "nine")]
+    cursor.pending += [(v, OutFrame(name)) for v, name in ((6, "six"), (7, "seven"), (9, "nine"))]
     # The replay covered everything up to 8 (5, 6 and 8 among them); 9 is still new.
-    assert cursor.finish_replay(8) == ["nine"]
+    assert [frame.text for frame in cursor.finish_replay(8)] == ["nine"]
     assert (cursor.contiguous, cursor.ahead, cursor.replaying) == (9, set(), False)

@@ -16,6 +16,7 @@ from twinspace_rt.auth.policy import matrix_markdown
 from twinspace_rt.auth.tokens import TokenService
 from twinspace_rt.demo import seed_demo
 from twinspace_rt.errors import AppError
+from twinspace_rt.hub.transport import uvicorn_config
 from twinspace_rt.projects import accounts, rooms
 from twinspace_rt.settings import Environment, Settings
 from twinspace_rt.storage.engine import Database
@@ -50,13 +51,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
             print(flush=True)
 
         asyncio.run(_with_db(settings, demo))
-    uvicorn.run(
-        create_app(settings),
-        host=host,
-        port=port,
-        log_level=settings.log_level,
-        ws_per_message_deflate=settings.ws_compression,
-    )
+    uvicorn.Server(
+        uvicorn_config(create_app(settings), settings, host, port, settings.log_level)
+    ).run()
 
 
 def cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> None:

@@ -89,8 +89,11 @@ class Settings(BaseSettings):
     ws_idle_timeout_seconds: float = Field(
         60, gt=0, description="A socket silent for this long is dropped."
     )
-    ws_send_queue: int = Field(
-        512, ge=8, description="Messages queued for one socket before it is closed as too slow."
+    ws_send_buffer_bytes: int = Field(
+        262144,
+        ge=65536,
+        description="Bytes waiting to be sent on one socket, beyond what the kernel holds, "
+        "before it is closed as too slow (4408).",
     )
     ws_compression: bool = Field(
         False,

@@ -1,10 +1,9 @@
-"""One hub socket: its identity in the room, its bounded send queue and its request budget.
+"""One hub socket: its identity in the room, its bounded send buffer and its request budget.
 
-Fan-out never waits for a socket: ``push`` either queues or, when the queue is full, marks the
-socket too slow (4408) so that it reconnects and resumes by ``seq``. One writer task drains the
-queue, so frames leave in the order they were queued. The queue is a plain deque with a future
-to wake the writer: an ``asyncio.Queue`` costs three deques per socket, and a school server
-holds thousands of idle sockets.
+Fan-out never waits for a socket: ``push`` writes the frame to the socket's transport at once
+(see ``transport.py``), in the order pushes happen. A socket whose unsent bytes pass the buffer
+limit is marked too slow (4408), so that it reconnects and resumes by ``seq``; it never holds
+the room back.
 """
 
 from __future__ import annotations
@@ -13,7 +12,6 @@ import asyncio
 import logging
 import time
 import uuid
-from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -22,6 +20,7 @@ from starlette.websockets import WebSocket
 
 from twinspace_rt.auth.policy import Member
 from twinspace_rt.hub.close_codes import CloseCode
+from twinspace_rt.hub.transport import FrameWriter, OutFrame
 from twinspace_rt.storage.models import User
 
 log = logging.getLogger(__name__)
@@ -41,10 +40,13 @@ class ChannelCursor:
     contiguous: int = 0
     ahead: set[int] = field(default_factory=set)
     replaying: bool = True
-    pending: list[tuple[int, str]] = field(default_factory=list)
+    pending: list[tuple[int, OutFrame]] = field(default_factory=list)
 
     def accept(self, version: int) -> bool:
         """True, and recorded as sent, when this change is new to the socket."""
+        if version == self.contiguous + 1 and not self.ahead:
+            self.contiguous = version
+            return True
         if version <= self.contiguous or version in self.ahead:
             return False
         self.ahead.add(version)
@@ -53,7 +55,7 @@ class ChannelCursor:
             self.ahead.discard(self.contiguous)
         return True
 
-    def finish_replay(self, up_to: int) -> list[str]:
+    def finish_replay(self, up_to: int) -> list[OutFrame]:
         """The replay covered everything up to ``up_to``; returns the held-back frames to send."""
         self.contiguous = max(self.contiguous, up_to)
         self.ahead = {v for v in self.ahead if v > self.contiguous}
@@ -85,10 +87,11 @@ class Connection:
     def __init__(
         self,
         websocket: WebSocket,
+        writer: FrameWriter,
         user: User,
         member: Member,
         expires_at: datetime,
-        queue_size: int,
+        buffer_limit: int,
         bucket: TokenBucket,
     ) -> None:
         self.id = uuid.uuid4().hex
@@ -107,12 +110,9 @@ class Connection:
         self.last_heard = time.monotonic()
         self.close_code: int | None = None
         self.close_reason = ""
-        self._frames: deque[str] = deque()
-        self._queue_size = queue_size
-        loop = asyncio.get_running_loop()
-        self._closed: asyncio.Future[None] = loop.create_future()
-        self._frame_queued: asyncio.Future[None] | None = None
-        self._frame_sent: asyncio.Future[None] | None = None
+        self._writer = writer
+        self._buffer_limit = buffer_limit
+        self._closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     @property
     def user_id(self) -> int:
@@ -122,30 +122,29 @@ class Connection:
     def closing(self) -> bool:
         return self._closed.done()
 
-    def push(self, frame: str) -> None:
+    def push(self, text: str) -> None:
+        """A frame for this socket alone."""
+        self.push_frame(OutFrame(text))
+
+    def push_frame(self, frame: OutFrame) -> None:
+        """A frame that may be shared: it was serialised once for every socket it goes to."""
         if self.closing:
             return
-        if len(self._frames) >= self._queue_size:
-            self.close(CloseCode.too_slow, "send queue overflow: reconnect and resume")
-            return
-        self._frames.append(frame)
-        _wake(self._frame_queued)
+        if not self._writer.write_frame(frame):
+            self.close(None)
+        elif self._writer.buffered() > self._buffer_limit:
+            self.close(CloseCode.too_slow, "send buffer overflow: reconnect and resume")
 
-    async def push_waiting(self, frame: str, timeout: float) -> None:
-        """For replays: waits for room in the queue, but never longer than ``timeout``."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while len(self._frames) >= self._queue_size and not self.closing:
-            if self._frame_sent is None or self._frame_sent.done():
-                self._frame_sent = loop.create_future()
+    async def push_waiting(self, frame: OutFrame, timeout: float) -> None:
+        """For replays: lets the socket drain first, but never waits longer than ``timeout``."""
+        if self._writer.buffered() >= self._buffer_limit // 2:
             try:
-                async with asyncio.timeout_at(deadline):
-                    await asyncio.shield(self._frame_sent)
+                await asyncio.wait_for(self._writer.drained(), timeout)
             except TimeoutError:
                 self.close(CloseCode.too_slow, "replay not consumed: reconnect and resume")
-        self.push(frame)
+        self.push_frame(frame)
 
-    def deliver(self, channel_id: int, version: int, frame: str) -> None:
+    def deliver(self, channel_id: int, version: int, frame: OutFrame) -> None:
         """A live chat change: held back while its channel replays, dropped if already sent."""
         cursor = self.cursors.get(channel_id)
         if cursor is None:
@@ -153,7 +152,7 @@ class Connection:
         if cursor.replaying:
             cursor.pending.append((version, frame))
         elif cursor.accept(version):
-            self.push(frame)
+            self.push_frame(frame)
 
     def close(self, code: int | None, reason: str = "") -> None:
         """Asks the session to end; ``None`` means the peer already left."""
@@ -165,18 +164,3 @@ class Connection:
 
     async def closed(self) -> None:
         await asyncio.shield(self._closed)
-
-    async def write(self) -> None:
-        """Drains the queue for the socket's life; the session cancels it on close."""
-        loop = asyncio.get_running_loop()
-        while True:
-            while self._frames:
-                await self.websocket.send_text(self._frames.popleft())
-                _wake(self._frame_sent)
-            self._frame_queued = loop.create_future()
-            await self._frame_queued
-
-
-def _wake(waiter: asyncio.Future[None] | None) -> None:
-    if waiter is not None and not waiter.done():
-        waiter.set_result(None)

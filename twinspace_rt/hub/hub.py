@@ -16,6 +16,7 @@ from twinspace_rt.hub.connection import Connection
 from twinspace_rt.hub.presence import entry
 from twinspace_rt.hub.protocol import push
 from twinspace_rt.hub.room import LocalRoom
+from twinspace_rt.hub.transport import OutFrame
 from twinspace_rt.settings import Settings
 from twinspace_rt.storage.engine import Database
 
@@ -117,7 +118,7 @@ class Hub:
         settings = self.settings
         last_presence = time.monotonic()
         last_ping = time.monotonic()
-        ping = push("ping")
+        ping = OutFrame(push("ping"))
         while True:
             await asyncio.sleep(1)
             now = time.monotonic()
@@ -133,7 +134,7 @@ class Hub:
                     elif conn.expires_at <= wall:
                         conn.close(CloseCode.unauthenticated, "token expired")
                     elif send_ping:
-                        conn.push(ping)
+                        conn.push_frame(ping)
                     if refresh:
                         await self._put_presence(conn)
                 if refresh:

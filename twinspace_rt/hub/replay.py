@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from twinspace_rt.chat import messages
 from twinspace_rt.hub.connection import ChannelCursor, Connection
 from twinspace_rt.hub.protocol import message_payload, push
+from twinspace_rt.hub.transport import OutFrame
 from twinspace_rt.storage.chat_models import Channel
 from twinspace_rt.storage.engine import Database
 
@@ -50,17 +51,15 @@ async def replay(
     sent = 0
     for view in catchup.changes:
         if _current(conn, channel_id, cursor) and cursor.accept(view.message.version):
-            frame = push(
+            text = push(
                 "chat.message", change="replay", message=message_payload(view, channel.name)
             )
-            await conn.push_waiting(frame, REPLAY_WAIT_SECONDS)
+            await conn.push_waiting(OutFrame(text), REPLAY_WAIT_SECONDS)
             sent += 1
     covered = channel.last_seq if since is None or not catchup.recovered else since
-    for frame in cursor.finish_replay(
-        max([covered, *(v.message.version for v in catchup.changes)])
-    ):
+    for held in cursor.finish_replay(max([covered, *(v.message.version for v in catchup.changes)])):
         if _current(conn, channel_id, cursor):
-            conn.push(frame)
+            conn.push_frame(held)
     return Replayed(channel.name, catchup.recovered, catchup.reason, sent, channel.last_seq)
 
 

@@ -17,6 +17,7 @@ from twinspace_rt.hub.connection import Connection
 from twinspace_rt.hub.presence import group, presence_diff
 from twinspace_rt.hub.protocol import push
 from twinspace_rt.hub.replay import catch_up
+from twinspace_rt.hub.transport import OutFrame
 from twinspace_rt.projects.rooms import as_member
 from twinspace_rt.storage.engine import Database
 from twinspace_rt.storage.models import Membership, Project, User
@@ -47,21 +48,24 @@ class LocalRoom:
         kind = event["kind"]
         if kind == "chat":
             channel_id, rule = event["channel_id"], event["rule"]
+            frame = OutFrame(event["frame"])
             for conn in list(self.connections.values()):
                 if channel_id in conn.cursors and can_read(conn.member, rule):
-                    conn.deliver(channel_id, event["version"], event["frame"])
+                    conn.deliver(channel_id, event["version"], frame)
         elif kind == "typing":
+            frame = OutFrame(event["frame"])
             for conn in list(self.connections.values()):
                 if (
                     conn.user_id != event["user_id"]
                     and event["channel_id"] in conn.cursors
                     and can_read(conn.member, event["rule"])
                 ):
-                    conn.push(event["frame"])
+                    conn.push_frame(frame)
         elif kind == "moderators":
+            frame = OutFrame(event["frame"])
             for conn in list(self.connections.values()):
                 if can(conn.member, Action.chat_moderate):
-                    conn.push(event["frame"])
+                    conn.push_frame(frame)
         elif kind == "presence":
             self.schedule("presence", self.refresh_presence)
         elif kind == "room":
@@ -118,11 +122,12 @@ class LocalRoom:
             current = group(await self._presence_source())
         except BrokerUnavailable:
             return self._presence
-        frames = [push(kind, user=entry) for kind, entry in presence_diff(self._presence, current)]
+        diff = presence_diff(self._presence, current)
+        frames = [OutFrame(push(kind, user=entry)) for kind, entry in diff]
         self._presence = current
         for conn in list(self.connections.values()):
             for frame in frames:
-                conn.push(frame)
+                conn.push_frame(frame)
         return current
 
     async def recheck_members(self) -> None:

@@ -22,6 +22,7 @@ from twinspace_rt.hub.close_codes import FOR_ERROR, CloseCode
 from twinspace_rt.hub.connection import Connection, TokenBucket
 from twinspace_rt.hub.hub import Hub
 from twinspace_rt.hub.protocol import REQUEST, ack, error
+from twinspace_rt.hub.transport import frame_writer
 from twinspace_rt.projects import rooms
 from twinspace_rt.projects.accounts import session_for_token
 from twinspace_rt.services import Services
@@ -74,13 +75,12 @@ async def hub_socket(websocket: WebSocket) -> None:
     if conn is None:
         return
     await hub.join(conn)
-    tasks = [asyncio.create_task(conn.write()), asyncio.create_task(_read(hub, conn))]
+    reader = asyncio.create_task(_read(hub, conn))
     try:
         await conn.closed()
     finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        reader.cancel()
+        await asyncio.gather(reader, return_exceptions=True)
         await hub.leave(conn)
     if conn.close_code is not None:
         with contextlib.suppress(Exception):
@@ -89,6 +89,12 @@ async def hub_socket(websocket: WebSocket) -> None:
 
 async def _open(websocket: WebSocket, services: Services) -> Connection | None:
     """The handshake; the account row is read here and not kept for the socket's life."""
+    writer = frame_writer(websocket.scope)
+    if writer is None:
+        log.error("the hub needs uvicorn with HubWebSocketProtocol: run `twinspace-rt serve`")
+        await websocket.accept()
+        await websocket.close(1011, "server not started with twinspace-rt serve")
+        return None
     try:
         check_origin(websocket, services.settings.allowed_origins)
         async with services.db.transaction() as session:
@@ -105,10 +111,11 @@ async def _open(websocket: WebSocket, services: Services) -> Connection | None:
     settings = services.settings
     return Connection(
         websocket,
+        writer,
         user,
         member,
         expires_at,
-        settings.ws_send_queue,
+        settings.ws_send_buffer_bytes,
         TokenBucket(settings.chat_rate_per_second, settings.chat_rate_burst),
     )
 
