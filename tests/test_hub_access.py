@@ -236,6 +236,10 @@ async def test_removed_demoted_and_reset_members_are_told_at_once(live: Live) ->
     expert = await connect(live, room, "expert")
     teacher = await connect(live, room, "teacher")
     pupil = await connect(live, room, "pupil")
+    staff = await connect(live, room, "teacher_admin")
+    await teacher.ok("chat.subscribe", channels={"teachers": None})
+    await staff.ok("chat.send", channel="teachers", text="before", key="b")
+    await teacher.wait_for("chat.message")
     admin = room.headers["teacher_admin"]
     base = f"/api/projects/{room.project_id}"
     await live.http.delete(f"{base}/members/{room.user_ids['expert']}", headers=admin)
@@ -247,6 +251,10 @@ async def test_removed_demoted_and_reset_members_are_told_at_once(live: Live) ->
     assert note["role"] == "observer"
     reply = await teacher.request("chat.send", channel="general", text="hi", key="k")
     assert reply["code"] == "forbidden"
+    # Observers have no staff room: the demoted teacher's subscription to it ends.
+    await staff.ok("chat.send", channel="teachers", text="after", key="a")
+    await teacher.ok("ping")
+    assert [m["message"]["text"] for m in teacher.of_type("chat.message")] == ["before"]
     await live.http.post(f"{base}/pupils/{room.user_ids['pupil']}/reset-password", headers=admin)
     assert await pupil.closed(timeout=2) == 4401
 

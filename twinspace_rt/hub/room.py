@@ -46,20 +46,18 @@ class LocalRoom:
     async def handle(self, event: dict[str, Any]) -> None:
         """Called in publish order; never waits on I/O so the next event is not held up."""
         kind = event["kind"]
+        # A socket holds a cursor only for channels its member may read: subscribing checks,
+        # and `recheck_members` drops cursors a changed role no longer allows.
         if kind == "chat":
-            channel_id, rule = event["channel_id"], event["rule"]
+            channel_id = event["channel_id"]
             frame = OutFrame(event["frame"])
             for conn in list(self.connections.values()):
-                if channel_id in conn.cursors and can_read(conn.member, rule):
+                if channel_id in conn.cursors:
                     conn.deliver(channel_id, event["version"], frame)
         elif kind == "typing":
             frame = OutFrame(event["frame"])
             for conn in list(self.connections.values()):
-                if (
-                    conn.user_id != event["user_id"]
-                    and event["channel_id"] in conn.cursors
-                    and can_read(conn.member, event["rule"])
-                ):
+                if conn.user_id != event["user_id"] and event["channel_id"] in conn.cursors:
                     conn.push_frame(frame)
         elif kind == "moderators":
             frame = OutFrame(event["frame"])
@@ -161,6 +159,9 @@ class LocalRoom:
                 continue
             if member != conn.member:
                 conn.member = member
+                for channel_id, cursor in list(conn.cursors.items()):
+                    if not can_read(member, cursor.rule):
+                        del conn.cursors[channel_id]
                 conn.push(
                     push(
                         "room.changed",
