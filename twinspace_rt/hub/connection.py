@@ -1,14 +1,11 @@
-"""One hub socket: its identity in the room, its bounded send buffer and its request budget.
+"""One hub socket: its identity in the room, its channel cursors and its request budget.
 
-Fan-out never waits for a socket: ``push`` writes the frame to the socket's transport at once
-(see ``transport.py``), in the order pushes happen. A socket whose unsent bytes pass the buffer
-limit is marked too slow (4408), so that it reconnects and resumes by ``seq``; it never holds
-the room back.
+Frames go straight to the socket's transport, in push order (``transport.DirectSocket``); a
+socket too slow to take them is closed with 4408 and resumes by ``seq``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 import uuid
@@ -19,8 +16,7 @@ from typing import Any
 from starlette.websockets import WebSocket
 
 from twinspace_rt.auth.policy import Member
-from twinspace_rt.hub.close_codes import CloseCode
-from twinspace_rt.hub.transport import FrameWriter, OutFrame
+from twinspace_rt.hub.transport import DirectSocket, FrameWriter, OutFrame
 from twinspace_rt.storage.models import User
 
 log = logging.getLogger(__name__)
@@ -83,7 +79,7 @@ class TokenBucket:
         return (1 - self.tokens) / self.rate
 
 
-class Connection:
+class Connection(DirectSocket):
     def __init__(
         self,
         websocket: WebSocket,
@@ -94,8 +90,8 @@ class Connection:
         buffer_limit: int,
         bucket: TokenBucket,
     ) -> None:
+        super().__init__(websocket, writer, buffer_limit)
         self.id = uuid.uuid4().hex
-        self.websocket = websocket
         # Only what the socket's life needs of the account, not the ORM row.
         self.display_name = user.display_name
         self.token_generation = user.token_generation
@@ -108,41 +104,14 @@ class Connection:
         self.device = websocket.headers.get("user-agent", "")[:80]
         self.cursors: dict[int, ChannelCursor] = {}
         self.last_heard = time.monotonic()
-        self.close_code: int | None = None
-        self.close_reason = ""
-        self._writer = writer
-        self._buffer_limit = buffer_limit
-        self._closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     @property
     def user_id(self) -> int:
         return self.member.user_id
 
-    @property
-    def closing(self) -> bool:
-        return self._closed.done()
-
     def push(self, text: str) -> None:
         """A frame for this socket alone."""
         self.push_frame(OutFrame(text))
-
-    def push_frame(self, frame: OutFrame) -> None:
-        """A frame that may be shared: it was serialised once for every socket it goes to."""
-        if self.closing:
-            return
-        if not self._writer.write_frame(frame):
-            self.close(None)
-        elif self._writer.buffered() > self._buffer_limit:
-            self.close(CloseCode.too_slow, "send buffer overflow: reconnect and resume")
-
-    async def push_waiting(self, frame: OutFrame, timeout: float) -> None:
-        """For replays: lets the socket drain first, but never waits longer than ``timeout``."""
-        if self._writer.buffered() >= self._buffer_limit // 2:
-            try:
-                await asyncio.wait_for(self._writer.drained(), timeout)
-            except TimeoutError:
-                self.close(CloseCode.too_slow, "replay not consumed: reconnect and resume")
-        self.push_frame(frame)
 
     def deliver(self, channel_id: int, version: int, frame: OutFrame) -> None:
         """A live chat change: held back while its channel replays, dropped if already sent."""
@@ -153,14 +122,3 @@ class Connection:
             cursor.pending.append((version, frame))
         elif cursor.accept(version):
             self.push_frame(frame)
-
-    def close(self, code: int | None, reason: str = "") -> None:
-        """Asks the session to end; ``None`` means the peer already left."""
-        if self.closing:
-            return
-        self.close_code = code
-        self.close_reason = reason
-        self._closed.set_result(None)
-
-    async def closed(self) -> None:
-        await asyncio.shield(self._closed)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import time
@@ -22,7 +21,7 @@ from twinspace_rt.hub.close_codes import FOR_ERROR, CloseCode
 from twinspace_rt.hub.connection import Connection, TokenBucket
 from twinspace_rt.hub.hub import Hub
 from twinspace_rt.hub.protocol import REQUEST, ack, error
-from twinspace_rt.hub.transport import frame_writer
+from twinspace_rt.hub.transport import frame_writer, refuse_unwired
 from twinspace_rt.projects import rooms
 from twinspace_rt.projects.accounts import session_for_token
 from twinspace_rt.services import Services
@@ -75,25 +74,18 @@ async def hub_socket(websocket: WebSocket) -> None:
     if conn is None:
         return
     await hub.join(conn)
-    reader = asyncio.create_task(_read(hub, conn))
     try:
-        await conn.closed()
+        await conn.run(_read(hub, conn))
     finally:
-        reader.cancel()
-        await asyncio.gather(reader, return_exceptions=True)
         await hub.leave(conn)
-    if conn.close_code is not None:
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(websocket.close(conn.close_code, conn.close_reason), 2)
+    await conn.hang_up()
 
 
 async def _open(websocket: WebSocket, services: Services) -> Connection | None:
     """The handshake; the account row is read here and not kept for the socket's life."""
     writer = frame_writer(websocket.scope)
     if writer is None:
-        log.error("the hub needs uvicorn with HubWebSocketProtocol: run `twinspace-rt serve`")
-        await websocket.accept()
-        await websocket.close(1011, "server not started with twinspace-rt serve")
+        await refuse_unwired(websocket)
         return None
     try:
         check_origin(websocket, services.settings.allowed_origins)

@@ -11,27 +11,38 @@ uvicorn's ASGI path, so other WebSocket endpoints are unaffected.
 
 from __future__ import annotations
 
-from typing import Protocol
+import asyncio
+import contextlib
+import logging
+from collections.abc import Coroutine
+from typing import Any, Protocol
 
 import uvicorn
 from starlette.types import ASGIApp, Scope
+from starlette.websockets import WebSocket
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Request
 
+from twinspace_rt.hub.close_codes import CloseCode
 from twinspace_rt.settings import Settings
+
+log = logging.getLogger(__name__)
 
 EXTENSION = "twinspace.frame_writer"
 
 
 class OutFrame:
-    """One text frame, serialised once however many sockets it goes to."""
+    """One message (text for the hub, binary for Yjs), serialised once for all its sockets."""
 
-    __slots__ = ("text", "wire")
+    __slots__ = ("payload", "wire")
 
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.wire = Frame(Opcode.TEXT, text.encode()).serialize(mask=False)
+    def __init__(self, payload: str | bytes) -> None:
+        self.payload = payload
+        if isinstance(payload, str):
+            self.wire = Frame(Opcode.TEXT, payload.encode()).serialize(mask=False)
+        else:
+            self.wire = Frame(Opcode.BINARY, payload).serialize(mask=False)
 
 
 class FrameWriter(Protocol):
@@ -65,7 +76,10 @@ class HubWebSocketProtocol(WebSocketsSansIOProtocol):
             return False
         if self.conn.extensions:
             # Compression was negotiated: this socket's copy is encoded by its own context.
-            self.conn.send_text(frame.text.encode())
+            if isinstance(frame.payload, str):
+                self.conn.send_text(frame.payload.encode())
+            else:
+                self.conn.send_binary(frame.payload)
             self.transport.write(b"".join(self.conn.data_to_send()))
         else:
             self.transport.write(frame.wire)
@@ -76,6 +90,73 @@ class HubWebSocketProtocol(WebSocketsSansIOProtocol):
 
     async def drained(self) -> None:
         await self.writable.wait()
+
+
+class DirectSocket:
+    """A socket whose frames go straight to its transport, and its close signal.
+
+    ``push_frame`` never waits: a socket whose unsent bytes pass ``buffer_limit`` is marked too
+    slow (4408), so that it reconnects and resumes; it never holds the room back.
+    """
+
+    def __init__(self, websocket: WebSocket, writer: FrameWriter, buffer_limit: int) -> None:
+        self.websocket = websocket
+        self.close_code: int | None = None
+        self.close_reason = ""
+        self._writer = writer
+        self._buffer_limit = buffer_limit
+        self._closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    @property
+    def closing(self) -> bool:
+        return self._closed.done()
+
+    def push_frame(self, frame: OutFrame) -> None:
+        if self.closing:
+            return
+        if not self._writer.write_frame(frame):
+            self.close(None)
+        elif self._writer.buffered() > self._buffer_limit:
+            self.close(CloseCode.too_slow, "send buffer overflow: reconnect and resume")
+
+    async def push_waiting(self, frame: OutFrame, timeout: float) -> None:
+        """For replays: lets the socket drain first, but never waits longer than ``timeout``."""
+        if self._writer.buffered() >= self._buffer_limit // 2:
+            try:
+                await asyncio.wait_for(self._writer.drained(), timeout)
+            except TimeoutError:
+                self.close(CloseCode.too_slow, "replay not consumed: reconnect and resume")
+        self.push_frame(frame)
+
+    def close(self, code: int | None, reason: str = "") -> None:
+        """Asks the session to end; ``None`` means the peer already left."""
+        if self.closing:
+            return
+        self.close_code = code
+        self.close_reason = reason
+        self._closed.set_result(None)
+
+    async def run(self, reader: Coroutine[Any, Any, None]) -> None:
+        """Runs ``reader`` until the socket is asked to close."""
+        task = asyncio.create_task(reader)
+        try:
+            await asyncio.shield(self._closed)
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    async def hang_up(self) -> None:
+        """Sends the close code the session ended with (none if the peer left first)."""
+        if self.close_code is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.websocket.close(self.close_code, self.close_reason), 2)
+
+
+async def refuse_unwired(websocket: WebSocket) -> None:
+    """Under a server without ``HubWebSocketProtocol`` the socket is closed with a reason."""
+    log.error("WebSockets need uvicorn with HubWebSocketProtocol: run `twinspace-rt serve`")
+    await websocket.accept()
+    await websocket.close(1011, "server not started with twinspace-rt serve")
 
 
 def frame_writer(scope: Scope) -> FrameWriter | None:
