@@ -93,7 +93,7 @@ async def update(
                 await session.flush()
         except IntegrityError as exc:
             raise AppError(ErrorCode.conflict, f"A document named {name!r} exists.") from exc
-        audit.record(session, member, "doc.update", document_id=document.id, **changes)
+        audit.record(session, member, "doc.update", document_id=document.id, changes=changes)
     return document
 
 

@@ -109,9 +109,7 @@ class DocRooms:
         self._keep(room)
         loop = asyncio.get_running_loop()
         grace = self.settings.docs_unload_grace_seconds
-        self._unloads[room.ref.id] = loop.call_later(
-            grace, lambda: self._spawn(self._unload(room))
-        )
+        self._unloads[room.ref.id] = loop.call_later(grace, lambda: self._spawn(self._unload(room)))
 
     def closed(self, document_id: int) -> None:
         """The document was deleted: its sockets close on every node (see `DocRoom.handle`)."""

@@ -61,9 +61,7 @@ async def yjs_socket(websocket: WebSocket) -> None:
             await asyncio.wait_for(websocket.close(conn.close_code, conn.close_reason), 2)
 
 
-async def _open(
-    websocket: WebSocket, services: Services
-) -> tuple[DocConnection, DocRef] | None:
+async def _open(websocket: WebSocket, services: Services) -> tuple[DocConnection, DocRef] | None:
     try:
         check_origin(websocket, services.settings.allowed_origins)
         async with services.db.transaction() as session:
