@@ -7,10 +7,11 @@ import asyncio
 import pytest
 from pycrdt import Doc, Text
 
-from tests.live import Live
+from tests.live import Live, serve
 from tests.room import Room, make_room
 from tests.yjs_client import YjsClient
 from twinspace_rt.documents import codec
+from twinspace_rt.settings import Settings
 
 
 def token(room: Room, role: str) -> str:
@@ -287,3 +288,49 @@ async def test_document_catalogue_rules(live: Live) -> None:
     )
     actions = [e["action"] for e in audit.json()["entries"]]
     assert {"doc.create", "doc.update", "doc.delete"} <= set(actions)
+
+
+async def test_room_changes_reach_open_document_sockets(live: Live) -> None:
+    room = await make_room(live.http, live.services)
+    doc = await new_doc(live, room)
+    expert = await open_doc(live, room, "expert")
+    pupil = await open_doc(live, room, "pupil")
+    await pupil.type("before ")
+    removed = await live.http.delete(
+        f"/api/projects/{room.project_id}/members/{room.user_ids['expert']}",
+        headers=room.headers["teacher_admin"],
+    )
+    assert removed.status_code == 204
+    assert await expert.closed() == 4403
+    archived = await live.http.patch(
+        f"/api/projects/{room.project_id}",
+        json={"status": "archived"},
+        headers=room.headers["teacher_admin"],
+    )
+    assert archived.status_code == 200
+    async with asyncio.timeout(10):
+        while True:  # the socket stays open; its next update is refused as read-only
+            await pupil.type("x")
+            if pupil.denials:
+                break
+            await asyncio.sleep(0.05)
+    assert pupil.denials[-1].startswith("read_only")
+    stored = await content(live, room, doc["id"])
+    assert stored.startswith("before ") and len(stored) < len(str(pupil.text))
+
+
+async def test_an_awareness_flood_closes_the_flooder_only(settings: Settings) -> None:
+    strict = settings.model_copy(update={"docs_rate_per_second": 5, "docs_rate_burst": 20})
+    async with serve(strict) as live:
+        room = await make_room(live.http, live.services)
+        doc = await new_doc(live, room)
+        calm = await open_doc(live, room, "teacher")
+        flooder = await open_doc(live, room, "pupil")
+        for i in range(200):
+            try:
+                await flooder.set_cursor({"i": i})
+            except Exception:
+                break
+        assert await flooder.closed() == 4429
+        await calm.type("still here")
+        await stored_text(live, room, doc["id"], "still here")
