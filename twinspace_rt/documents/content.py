@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Any, cast
 
@@ -176,35 +177,37 @@ def _delta_json(delta: Delta) -> list[dict[str, Any]]:
 
 
 def _delta_html(delta: Delta) -> list[str]:
-    """Marks are closed at each newline, so that lines can become paragraphs."""
-    out = []
-    for text, attrs in delta:
-        pieces = []
-        for line in str(text).split("\n"):
-            piece = html.escape(line)
-            for mark, tag in _MARKS_HTML:
-                if attrs and attrs.get(mark) and line:
-                    piece = f"<{tag}>{piece}</{tag}>"
-            link = (attrs or {}).get("link")
-            if isinstance(link, str) and line:
-                piece = f'<a href="{html.escape(link)}">{piece}</a>'
-            pieces.append(piece)
-        out.append("\n".join(pieces))
-    return out
+    def mark(line: str, attrs: dict[str, Any]) -> str:
+        piece = html.escape(line)
+        for name, tag in _MARKS_HTML:
+            if attrs.get(name):
+                piece = f"<{tag}>{piece}</{tag}>"
+        link = attrs.get("link")
+        return f'<a href="{html.escape(link)}">{piece}</a>' if isinstance(link, str) else piece
+
+    return _marked(delta, mark, html.escape)
 
 
 def _delta_markdown(delta: Delta) -> str:
+    def mark(line: str, attrs: dict[str, Any]) -> str:
+        piece = line
+        for name, symbol in _MARKS_MD:
+            if attrs.get(name) and line.strip():
+                piece = f"{symbol}{piece}{symbol}"
+        link = attrs.get("link")
+        return f"[{piece}]({link})" if isinstance(link, str) else piece
+
+    return "".join(_marked(delta, mark, str))
+
+
+def _marked(
+    delta: Delta, mark: Callable[[str, dict[str, Any]], str], plain: Callable[[str], str]
+) -> list[str]:
+    """Marks are closed at each newline, so that lines can become paragraphs."""
     out = []
     for text, attrs in delta:
-        pieces = []
-        for line in str(text).split("\n"):
-            piece = line
-            for mark, symbol in _MARKS_MD:
-                if attrs and attrs.get(mark) and line.strip():
-                    piece = f"{symbol}{piece}{symbol}"
-            link = (attrs or {}).get("link")
-            if isinstance(link, str) and line:
-                piece = f"[{piece}]({link})"
-            pieces.append(piece)
-        out.append("\n".join(pieces))
-    return "".join(out)
+        lines = str(text).split("\n")
+        out.append(
+            "\n".join(mark(line, attrs) if attrs and line else plain(line) for line in lines)
+        )
+    return out

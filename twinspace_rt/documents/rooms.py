@@ -43,7 +43,14 @@ class DocRooms:
         self._clock: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        self.broker.on_reconnect(self._after_broker_outage)
         self._clock = asyncio.create_task(self._tick())
+
+    async def _after_broker_outage(self) -> None:
+        """Updates from other nodes may have been lost: re-read every open document."""
+        for room in list(self.rooms.values()):
+            self._spawn(room.reload())
+            self._spawn(self._recheck(room.ref.project_id))
 
     async def stop(self) -> None:
         if self._clock is not None:
