@@ -7,7 +7,6 @@ carries a half-loaded document. Each frame is one message, handled in arrival or
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 
@@ -45,20 +44,11 @@ async def yjs_socket(websocket: WebSocket) -> None:
         with contextlib.suppress(Exception):
             await websocket.close(1011, "the document could not be loaded")
         return
-    tasks = [
-        asyncio.create_task(conn.write()),
-        asyncio.create_task(_read(documents, room, conn)),
-    ]
     try:
-        await conn.closed()
+        await conn.run(_read(documents, room, conn))
     finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
         await documents.leave(room, conn)
-    if conn.close_code is not None:
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(websocket.close(conn.close_code, conn.close_reason), 2)
+    await conn.hang_up()
 
 
 async def _open(websocket: WebSocket, services: Services) -> tuple[DocConnection, DocRef] | None:

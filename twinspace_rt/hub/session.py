@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import time
@@ -74,17 +73,11 @@ async def hub_socket(websocket: WebSocket) -> None:
     if conn is None:
         return
     await hub.join(conn)
-    tasks = [asyncio.create_task(conn.write()), asyncio.create_task(_read(hub, conn))]
     try:
-        await conn.closed()
+        await conn.run(_read(hub, conn))
     finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
         await hub.leave(conn)
-    if conn.close_code is not None:
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(websocket.close(conn.close_code, conn.close_reason), 2)
+    await conn.hang_up()
 
 
 async def _open(websocket: WebSocket, services: Services) -> Connection | None:
