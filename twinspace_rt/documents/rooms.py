@@ -55,6 +55,8 @@ class DocRooms:
     async def stop(self) -> None:
         if self._clock is not None:
             self._clock.cancel()
+        for timer in self._unloads.values():
+            timer.cancel()
         for room in list(self.rooms.values()):
             for conn in list(room.connections.values()):
                 conn.close(GOING_AWAY, "server shutting down: reconnect")
