@@ -18,7 +18,7 @@ from collections.abc import Coroutine
 from typing import Any, Protocol
 
 import uvicorn
-from starlette.types import ASGIApp, Scope
+from starlette.types import ASGIApp
 from starlette.websockets import WebSocket
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.frames import Frame, Opcode
@@ -114,10 +114,11 @@ class DirectSocket:
     def push_frame(self, frame: OutFrame) -> None:
         if self.closing:
             return
-        if not self._writer.write_frame(frame):
-            self.close(None)
-        elif self._writer.buffered() > self._buffer_limit:
+        # Measured before writing, so one large message (a document's step 2) always goes out.
+        if self._writer.buffered() > self._buffer_limit:
             self.close(CloseCode.too_slow, "send buffer overflow: reconnect and resume")
+        elif not self._writer.write_frame(frame):
+            self.close(None)
 
     async def push_waiting(self, frame: OutFrame, timeout: float) -> None:
         """For replays: lets the socket drain first, but never waits longer than ``timeout``."""
@@ -152,18 +153,16 @@ class DirectSocket:
                 await asyncio.wait_for(self.websocket.close(self.close_code, self.close_reason), 2)
 
 
-async def refuse_unwired(websocket: WebSocket) -> None:
-    """Under a server without ``HubWebSocketProtocol`` the socket is closed with a reason."""
+async def wired_writer(websocket: WebSocket) -> FrameWriter | None:
+    """The socket's frame writer; without one (not `twinspace-rt serve`) closes it with why."""
+    extension = websocket.scope.get("extensions", {}).get(EXTENSION)
+    if extension is not None:
+        writer: FrameWriter = extension["writer"]
+        return writer
     log.error("WebSockets need uvicorn with HubWebSocketProtocol: run `twinspace-rt serve`")
     await websocket.accept()
     await websocket.close(1011, "server not started with twinspace-rt serve")
-
-
-def frame_writer(scope: Scope) -> FrameWriter | None:
-    """The socket's writer, or None when the server is not run with ``HubWebSocketProtocol``."""
-    extension = scope.get("extensions", {}).get(EXTENSION)
-    writer: FrameWriter | None = None if extension is None else extension["writer"]
-    return writer
+    return None
 
 
 def uvicorn_config(

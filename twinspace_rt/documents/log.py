@@ -1,0 +1,63 @@
+"""The documents' update log: accepted Yjs updates, appended by group commit.
+
+Updates that arrive within a few milliseconds, from any socket and any document, share one
+transaction (`storage/group_commit.py`), so a busy node pays one commit per batch rather than one
+per keystroke. ``append`` returns only once its update is committed: the caller relays it after
+that, never before. Updates cannot conflict with each other, so a failed batch fails every caller
+in it; their clients resend on reconnect.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import update
+
+from twinspace_rt.documents.store import DOCUMENTS, UPDATES
+from twinspace_rt.storage.engine import Database
+from twinspace_rt.storage.group_commit import GroupCommit
+
+
+@dataclass(frozen=True, slots=True)
+class _Append:
+    document_id: int
+    data: bytes
+    user_id: int | None
+
+
+class UpdateLog:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._batches: GroupCommit[_Append, None] = GroupCommit(self._commit)
+
+    async def append(self, document_id: int, data: bytes, user_id: int | None) -> None:
+        """Returns once the update is committed; raises ``AppError`` if it could not be."""
+        await self._batches.submit(_Append(document_id, data, user_id))
+
+    async def close(self) -> None:
+        """Commits what is queued, then stops."""
+        await self._batches.close(drain=True)
+
+    async def _commit(self, batch: list[_Append]) -> list[None | Exception]:
+        now = datetime.now(UTC)
+        async with self._db.engine.begin() as connection:
+            rows = [
+                {
+                    "document_id": a.document_id,
+                    "data": a.data,
+                    "user_id": a.user_id,
+                    "created_at": now,
+                }
+                for a in batch
+            ]
+            await connection.execute(UPDATES.insert(), rows)
+            last_editor = {a.document_id: a.user_id for a in batch}
+            for document_id, user_id in sorted(last_editor.items()):
+                values: dict[str, object] = {"last_edited_at": now}
+                if user_id is not None:
+                    values["last_edited_by"] = user_id
+                await connection.execute(
+                    update(DOCUMENTS).where(DOCUMENTS.c.id == document_id).values(**values)
+                )
+        return [None] * len(batch)
