@@ -34,6 +34,9 @@ class ErrorCode(StrEnum):
     registration_closed = "registration_closed"
     rate_limited = "rate_limited"
     payload_too_large = "payload_too_large"
+    session_full = "session_full"
+    participant_removed = "participant_removed"
+    invalid_sdp = "invalid_sdp"
     internal_error = "internal_error"
 
 
@@ -60,6 +63,9 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.registration_closed: 403,
     ErrorCode.rate_limited: 429,
     ErrorCode.payload_too_large: 413,
+    ErrorCode.session_full: 409,
+    ErrorCode.participant_removed: 403,
+    ErrorCode.invalid_sdp: 422,
     ErrorCode.internal_error: 500,
 }
 
@@ -86,6 +92,9 @@ DESCRIPTIONS: dict[ErrorCode, str] = {
     ErrorCode.registration_closed: "Open registration is disabled on this server.",
     ErrorCode.rate_limited: "Too many attempts; wait `retry_after` seconds.",
     ErrorCode.payload_too_large: "The request body is too large.",
+    ErrorCode.session_full: "The video session has as many participants as it may hold.",
+    ErrorCode.participant_removed: "A moderator removed you from this video session.",
+    ErrorCode.invalid_sdp: "The SDP description or ICE candidate is malformed or too large.",
     ErrorCode.internal_error: "Unexpected server error; nothing was written.",
 }
 

@@ -104,6 +104,8 @@ class Connection:
         self.location: dict[str, Any] = {"kind": "home", "ref": None}
         self.device = websocket.headers.get("user-agent", "")[:80]
         self.cursors: dict[int, ChannelCursor] = {}
+        # Set once the socket joins a video session: its close then gives up or holds the seat.
+        self.in_video = False
         self.last_heard = time.monotonic()
         self.close_code: int | None = None
         self.close_reason = ""

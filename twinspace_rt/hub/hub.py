@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from twinspace_rt.auth.tokens import TokenService
@@ -23,6 +24,9 @@ log = logging.getLogger(__name__)
 
 GOING_AWAY = 1001
 
+# Called after a socket left its room (video signaling marks its seat as reconnecting).
+LeaveHook = Callable[["Hub", Connection], Awaitable[None]]
+
 
 class Hub:
     def __init__(
@@ -36,6 +40,8 @@ class Hub:
         self.rooms: dict[int, LocalRoom] = {}
         self._subscriptions: dict[int, Subscription] = {}
         self._ticker: asyncio.Task[None] | None = None
+        self.leave_hooks: list[LeaveHook] = []
+        self._later: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         self.broker.on_reconnect(self._after_broker_outage)
@@ -44,10 +50,26 @@ class Hub:
     async def stop(self) -> None:
         if self._ticker is not None:
             self._ticker.cancel()
+        for task in list(self._later):
+            task.cancel()
         await self.writer.close()
         for room in list(self.rooms.values()):
             for conn in list(room.connections.values()):
                 conn.close(GOING_AWAY, "server shutting down: reconnect and resume")
+
+    def later(self, delay: float, work: Callable[[], Awaitable[None]]) -> None:
+        """Runs ``work`` after ``delay`` seconds unless the node stops first; logs failures."""
+
+        async def run() -> None:
+            await asyncio.sleep(delay)
+            try:
+                await work()
+            except Exception:
+                log.exception("delayed hub work failed")
+
+        task = asyncio.create_task(run())
+        self._later.add(task)
+        task.add_done_callback(self._later.discard)
 
     async def publish(self, project_id: int, event: dict[str, object]) -> None:
         await self.broker.publish(events.topic(project_id), event)
@@ -79,6 +101,11 @@ class Hub:
         room = self.rooms.get(project_id)
         if room is None or room.connections.pop(conn.id, None) is None:
             return
+        for hook in self.leave_hooks:
+            try:
+                await hook(self, conn)
+            except Exception:
+                log.exception("leave hook failed for %s", conn.id)
         try:
             await self.broker.presence_remove(events.topic(project_id), conn.id)
         except BrokerUnavailable:

@@ -62,6 +62,13 @@ class LocalRoom:
             for conn in list(self.connections.values()):
                 if can(conn.member, Action.chat_moderate):
                     conn.push(event["frame"])
+        elif kind == "connection":
+            target = self.connections.get(event["connection_id"])
+            if target is not None:
+                target.push(event["frame"])
+        elif kind == "everyone":
+            for conn in list(self.connections.values()):
+                conn.push(event["frame"])
         elif kind == "presence":
             self.schedule("presence", self.refresh_presence)
         elif kind == "room":

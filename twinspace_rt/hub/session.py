@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from pydantic import ValidationError
 from starlette.websockets import WebSocket
 
+import signaling.handlers
 from twinspace_rt.api.http import bearer_token
 from twinspace_rt.auth.policy import Action
 from twinspace_rt.errors import AppError, ErrorCode
@@ -48,6 +49,7 @@ HANDLERS: dict[str, Handler] = {
     "chat.unread": chat_requests.unread,
     "chat.report": chat_requests.report,
     "chat.mute": chat_requests.mute,
+    **signaling.handlers.HANDLERS,
 }
 
 

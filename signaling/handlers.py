@@ -1,0 +1,252 @@
+"""The ``rtc.*`` requests of the hub socket: change the store, then tell whom it concerns.
+
+Session state goes to every socket of the room as ``rtc.session``; what concerns one participant
+(a relayed signal, an admission, a mute request, a removal) goes to that participant's socket
+alone. Both travel as broker events, so they reach sockets on every node.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from signaling import controls, sessions
+from signaling.ice import ice_servers
+from signaling.messages import (
+    RtcAdmit,
+    RtcEnd,
+    RtcHand,
+    RtcJoin,
+    RtcLeave,
+    RtcLock,
+    RtcMedia,
+    RtcMute,
+    RtcRemove,
+    RtcSignal,
+    RtcStart,
+    RtcState,
+)
+from signaling.routing import route
+from signaling.sdp import check_candidate, check_description
+from signaling.state import SessionState, read, running
+from twinspace_rt.auth.policy import Action, require
+from twinspace_rt.hub import events
+from twinspace_rt.hub.connection import Connection
+from twinspace_rt.hub.hub import Hub
+from twinspace_rt.hub.protocol import push
+from twinspace_rt.storage.video_models import Participant, ParticipantState
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def _announce(hub: Hub, project_id: int, state: SessionState) -> dict[str, Any]:
+    payload = state.payload()
+    await hub.publish(project_id, events.to_everyone(push("rtc.session", session=payload)))
+    return payload
+
+
+async def _tell(hub: Hub, project_id: int, connection_id: str | None, frame: str) -> None:
+    if connection_id is not None:
+        await hub.publish(project_id, events.to_connection(connection_id, frame))
+
+
+def _seat(hub: Hub, state: SessionState, me: Participant) -> dict[str, Any]:
+    """What a participant needs to connect: its id, ICE servers, and its glare role."""
+    others = [p.id for p in state.seated() if p.id != me.id and p.id is not None]
+    assert me.id is not None
+    return {
+        "participant_id": me.id,
+        "polite": all(me.id > other for other in others),
+        "ice_servers": ice_servers(hub.settings, me.user_id, time.time()),
+    }
+
+
+async def start(hub: Hub, conn: Connection, request: RtcStart) -> dict[str, Any]:
+    async with hub.db.transaction() as session:
+        state = await sessions.start(session, conn.member, request, hub.settings.rtc_mesh_max)
+    return {"session": await _announce(hub, conn.member.project_id, state)}
+
+
+async def current(hub: Hub, conn: Connection, request: RtcState) -> dict[str, Any]:
+    require(conn.member, Action.project_view)
+    async with hub.db.reader() as session:
+        video = await running(session, conn.member.project_id)
+        state = None if video is None else await read(session, video)
+    return {"session": None if state is None else state.payload()}
+
+
+async def join(hub: Hub, conn: Connection, request: RtcJoin) -> dict[str, Any]:
+    settings = hub.settings
+    async with hub.db.transaction() as session:
+        joined = await sessions.join(
+            session,
+            conn.member,
+            conn.display_name,
+            conn.id,
+            _now(),
+            settings.rtc_rejoin_grace_seconds,
+        )
+    conn.in_video = True
+    payload = await _announce(hub, conn.member.project_id, joined.state)
+    answer: dict[str, Any] = {
+        "participant_id": joined.me.id,
+        "state": joined.me.state.value,
+        "rejoined": joined.rejoined,
+        "session": payload,
+    }
+    if joined.me.state is ParticipantState.joined:
+        answer.update(_seat(hub, joined.state, joined.me))
+    return answer
+
+
+async def signal(hub: Hub, conn: Connection, request: RtcSignal) -> dict[str, Any]:
+    """Relayed to one participant of the same session, after aiortc's parser accepts it."""
+    settings = hub.settings
+    fields: dict[str, Any] = {}
+    if request.description is not None:
+        check_description(request.description, settings.rtc_sdp_max_bytes)
+        fields["description"] = request.description.model_dump()
+    if request.candidate is not None:
+        check_candidate(request.candidate, settings.rtc_candidate_max_bytes)
+        fields["candidate"] = request.candidate.model_dump()
+    async with hub.db.reader() as session:
+        found = await route(session, conn.member, conn.id, request.to)
+    frame = push("rtc.signal", **{"from": found.sender_id}, **fields)
+    await _tell(hub, conn.member.project_id, found.target_connection_id, frame)
+    return {}
+
+
+async def media(hub: Hub, conn: Connection, request: RtcMedia) -> dict[str, Any]:
+    async with hub.db.transaction() as session:
+        state = await sessions.media(
+            session, conn.member, conn.id, request, _now(), hub.settings.rtc_rejoin_grace_seconds
+        )
+    return {"session": await _announce(hub, conn.member.project_id, state)}
+
+
+async def hand(hub: Hub, conn: Connection, request: RtcHand) -> dict[str, Any]:
+    async with hub.db.transaction() as session:
+        state = await sessions.hand(
+            session,
+            conn.member,
+            conn.id,
+            request.raised,
+            _now(),
+            hub.settings.rtc_rejoin_grace_seconds,
+        )
+    return {"session": await _announce(hub, conn.member.project_id, state)}
+
+
+async def leave(hub: Hub, conn: Connection, request: RtcLeave) -> dict[str, Any]:
+    async with hub.db.transaction() as session:
+        state, _ = await sessions.leave_session(
+            session, conn.member, conn.id, _now(), hub.settings.rtc_rejoin_grace_seconds
+        )
+    await _announce(hub, conn.member.project_id, state)
+    return {}
+
+
+async def admit(hub: Hub, conn: Connection, request: RtcAdmit) -> dict[str, Any]:
+    async with hub.db.transaction() as session:
+        state, target = await controls.admit(
+            session,
+            conn.member,
+            request.participant_id,
+            _now(),
+            hub.settings.rtc_rejoin_grace_seconds,
+        )
+    project_id = conn.member.project_id
+    payload = await _announce(hub, project_id, state)
+    frame = push("rtc.admitted", session=payload, **_seat(hub, state, target))
+    await _tell(hub, project_id, target.connection_id, frame)
+    return {"session": payload}
+
+
+async def mute(hub: Hub, conn: Connection, request: RtcMute) -> dict[str, Any]:
+    async with hub.db.transaction() as session:
+        state, targets = await controls.mute(
+            session, conn.member, request, _now(), hub.settings.rtc_rejoin_grace_seconds
+        )
+    project_id = conn.member.project_id
+    frame = push("rtc.muted", by=conn.user_id, mic=request.mic, camera=request.camera)
+    for target in targets:
+        await _tell(hub, project_id, target.connection_id, frame)
+    return {"session": await _announce(hub, project_id, state)}
+
+
+async def lock(hub: Hub, conn: Connection, request: RtcLock) -> dict[str, Any]:
+    async with hub.db.transaction() as session:
+        state, affected = await controls.lock_media(
+            session, conn.member, request, _now(), hub.settings.rtc_rejoin_grace_seconds
+        )
+    project_id = conn.member.project_id
+    frame = push("rtc.muted", by=conn.user_id, mic=bool(request.mic), camera=bool(request.camera))
+    for target in affected:
+        await _tell(hub, project_id, target.connection_id, frame)
+    return {"session": await _announce(hub, project_id, state)}
+
+
+async def remove(hub: Hub, conn: Connection, request: RtcRemove) -> dict[str, Any]:
+    async with hub.db.transaction() as session:
+        state, target, connection_id = await controls.remove(
+            session,
+            conn.member,
+            request.participant_id,
+            _now(),
+            hub.settings.rtc_rejoin_grace_seconds,
+        )
+    project_id = conn.member.project_id
+    frame = push("rtc.removed", participant_id=target.id, by=conn.user_id)
+    await _tell(hub, project_id, connection_id, frame)
+    return {"session": await _announce(hub, project_id, state)}
+
+
+async def end(hub: Hub, conn: Connection, request: RtcEnd) -> dict[str, Any]:
+    async with hub.db.transaction() as session:
+        state, _ = await controls.end(
+            session, conn.member, _now(), hub.settings.rtc_rejoin_grace_seconds
+        )
+    return {"session": await _announce(hub, conn.member.project_id, state)}
+
+
+async def dropped(hub: Hub, conn: Connection) -> None:
+    """The hub's leave hook: the seat waits as ``reconnecting``, then is given up after grace."""
+    if not conn.in_video:
+        return
+    grace = hub.settings.rtc_rejoin_grace_seconds
+    async with hub.db.transaction() as session:
+        state = await sessions.dropped(session, conn.id, _now(), grace)
+    if state is None:
+        return
+    project_id = conn.member.project_id
+    await _announce(hub, project_id, state)
+    session_id = state.video.id
+    if state.video.active_project_id is None or session_id is None:
+        return
+
+    async def expire() -> None:
+        async with hub.db.transaction() as session:
+            expired = await sessions.expire(session, session_id, _now(), grace)
+        await _announce(hub, project_id, expired)
+
+    hub.later(grace + 0.5, expire)
+
+
+HANDLERS: dict[str, Callable[[Hub, Connection, Any], Awaitable[dict[str, Any]]]] = {
+    "rtc.start": start,
+    "rtc.state": current,
+    "rtc.join": join,
+    "rtc.signal": signal,
+    "rtc.media": media,
+    "rtc.hand": hand,
+    "rtc.leave": leave,
+    "rtc.end": end,
+    "rtc.admit": admit,
+    "rtc.mute": mute,
+    "rtc.lock": lock,
+    "rtc.remove": remove,
+}
