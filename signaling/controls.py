@@ -39,7 +39,7 @@ async def admit(
 ) -> tuple[SessionState, Participant]:
     state = await _moderate(session, member, now, grace)
     target = state.find(participant_id)
-    if target.state is not ParticipantState.lobby:
+    if target.state != ParticipantState.lobby:
         raise AppError(ErrorCode.conflict, f"Participant {participant_id} is not in the lobby.")
     check_room(state)
     target.state = ParticipantState.joined

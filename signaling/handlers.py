@@ -94,11 +94,11 @@ async def join(hub: Hub, conn: Connection, request: RtcJoin) -> dict[str, Any]:
     payload = await _announce(hub, conn.member.project_id, joined.state)
     answer: dict[str, Any] = {
         "participant_id": joined.me.id,
-        "state": joined.me.state.value,
+        "state": str(joined.me.state),
         "rejoined": joined.rejoined,
         "session": payload,
     }
-    if joined.me.state is ParticipantState.joined:
+    if joined.me.state == ParticipantState.joined:
         answer.update(_seat(hub, joined.state, joined.me))
     return answer
 

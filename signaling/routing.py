@@ -39,19 +39,19 @@ async def route(session: AsyncSession, member: Member, connection_id: str, to: i
         (
             p
             for p in mine
-            if p.state is ParticipantState.joined and p.connection_id == connection_id
+            if p.state == ParticipantState.joined and p.connection_id == connection_id
         ),
         None,
     )
     if sender is None or sender.id is None:
-        if any(p.state is ParticipantState.removed for p in mine):
+        if any(p.state == ParticipantState.removed for p in mine):
             raise AppError(ErrorCode.participant_removed)
         raise AppError(ErrorCode.forbidden, "Join the video session before signaling.")
     target = await session.get(Participant, to)
     if (
         target is None
         or target.session_id != video.id
-        or target.state is not ParticipantState.joined
+        or target.state != ParticipantState.joined
         or target.connection_id is None
         or target.id == sender.id
     ):

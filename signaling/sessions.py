@@ -122,7 +122,7 @@ def me(state: SessionState, connection_id: str, *, seated: bool = True) -> Parti
     """The caller's own seat, found by the socket that holds it."""
     for participant in state.participants:
         if participant.connection_id == connection_id:
-            if seated and participant.state is not ParticipantState.joined:
+            if seated and participant.state != ParticipantState.joined:
                 break
             return participant
     raise AppError(ErrorCode.not_found, "This socket is not in the video session.")
@@ -204,7 +204,7 @@ async def dropped(
     for participant in list(state.participants):
         if participant.connection_id != connection_id:
             continue
-        if participant.state is ParticipantState.lobby:
+        if participant.state == ParticipantState.lobby:
             leave(participant)
             state.participants.remove(participant)
         else:

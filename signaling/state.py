@@ -62,7 +62,7 @@ def _participant(p: Participant) -> dict[str, Any]:
         "user_id": p.user_id,
         "display_name": p.display_name,
         "role": p.role,
-        "state": p.state.value,
+        "state": str(p.state),
         "media": {"mic": p.mic, "camera": p.camera, "screen": p.screen},
         "hand": p.hand_order is not None,
         "muted_by": p.muted_by,
@@ -124,7 +124,7 @@ def _expire(state: SessionState, now: datetime, grace: float) -> None:
     limit = now - timedelta(seconds=grace)
     for participant in list(state.participants):
         gone = participant.disconnected_at
-        if participant.state is ParticipantState.reconnecting and gone is not None:
+        if participant.state == ParticipantState.reconnecting and gone is not None:
             if gone <= limit:
                 leave(participant)
                 state.participants.remove(participant)

@@ -101,11 +101,6 @@ class Hub:
         room = self.rooms.get(project_id)
         if room is None or room.connections.pop(conn.id, None) is None:
             return
-        for hook in self.leave_hooks:
-            try:
-                await hook(self, conn)
-            except Exception:
-                log.exception("leave hook failed for %s", conn.id)
         try:
             await self.broker.presence_remove(events.topic(project_id), conn.id)
         except BrokerUnavailable:
@@ -114,6 +109,11 @@ class Hub:
         if not room.connections and not room.joining:
             self._subscriptions.pop(project_id).cancel()
             del self.rooms[project_id]
+        for hook in self.leave_hooks:
+            try:
+                await hook(self, conn)
+            except Exception:
+                log.exception("leave hook failed for %s", conn.id)
 
     async def presence_changed(self, conn: Connection) -> None:
         await self._put_presence(conn)

@@ -1,0 +1,217 @@
+"""Video sessions with real aiortc peers, each signaling through its own hub socket.
+
+ICE runs on loopback only (`loopback_only`) with no STUN server; the peers send real video
+frames and data-channel messages to each other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+
+import pytest
+from aiortc import RTCPeerConnection
+
+from tests.live import HubClient, Live, serve
+from tests.room import Room, make_room
+from tests.rtc_peer import Peer, loopback_only, session_of, until
+from tests.test_hub_chat import connect
+from signaling.ice import ice_servers, turn_credentials
+from twinspace_rt.settings import Settings
+
+
+@pytest.fixture(autouse=True)
+def _loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+    loopback_only(monkeypatch)
+
+
+async def _peer(node: Live, room: Room, role: str, size: tuple[int, int]) -> Peer:
+    return Peer(await connect(node, room, role), role, size)
+
+
+async def _close(*peers: Peer) -> None:
+    for peer in peers:
+        await peer.close()
+
+
+def _states(session: dict) -> dict[int, str]:
+    return {p["participant_id"]: p["state"] for p in session["participants"]}
+
+
+async def _offer_sdp() -> str:
+    """A real description, as a browser would send it."""
+    pc = RTCPeerConnection()
+    pc.createDataChannel("probe")
+    await pc.setLocalDescription(await pc.createOffer())
+    sdp = pc.localDescription.sdp
+    await pc.close()
+    return sdp
+
+
+async def test_two_then_three_classrooms_see_and_message_each_other(live: Live) -> None:
+    room = await make_room(live.http, live.services)
+    lisbon = await _peer(live, room, "teacher_admin", (64, 48))
+    gdansk = await _peer(live, room, "teacher", (96, 64))
+    pupils = await _peer(live, room, "pupil", (128, 96))
+    try:
+        started = await lisbon.client.ok("rtc.start")
+        assert started["session"]["status"] == "active"
+        # Everyone in the room is told, joined or not.
+        await pupils.client.wait_for("rtc.session")
+
+        first = await lisbon.join()
+        assert first["polite"] is True and first["ice_servers"] == []
+        second = await gdansk.join()
+        assert second["polite"] is True and second["participant_id"] > first["participant_id"]
+        await gdansk.call(lisbon.participant_id)
+        await until(lambda: lisbon.sees(gdansk) and gdansk.sees(lisbon))
+
+        await pupils.join()
+        for other in (lisbon, gdansk):
+            await pupils.call(other.participant_id)
+        everyone = (lisbon, gdansk, pupils)
+        await until(lambda: all(a.sees(b) for a in everyone for b in everyone if a is not b))
+        for peer in everyone:
+            assert {pc.connectionState for pc in peer.pcs.values()} == {"connected"}
+
+        await pupils.client.ok("rtc.leave")
+        await until(lambda: pupils.participant_id not in _states(session_of(lisbon.client)))
+        assert set(_states(session_of(gdansk.client))) == {
+            lisbon.participant_id,
+            gdansk.participant_id,
+        }
+    finally:
+        await _close(lisbon, gdansk, pupils)
+
+
+async def test_signaling_is_refused_outside_the_rules(live: Live) -> None:
+    room = await make_room(live.http, live.services)
+    teacher = await connect(live, room, "teacher_admin")
+    pupil = await connect(live, room, "pupil")
+    expert = await connect(live, room, "expert")
+    observer = await connect(live, room, "observer")
+
+    refused = await pupil.request("rtc.start")
+    assert refused["type"] == "error" and refused["code"] == "forbidden"
+    assert (await pupil.request("rtc.join"))["code"] == "not_found"
+    await teacher.ok("rtc.start")
+    me = (await teacher.ok("rtc.join"))["participant_id"]
+    them = (await pupil.ok("rtc.join"))["participant_id"]
+    sdp = await _offer_sdp()
+    offer = {"type": "offer", "sdp": sdp}
+    await teacher.ok("rtc.signal", to=them, description=offer)
+    [relayed] = await pupil.wait_for("rtc.signal")
+    assert relayed["from"] == me and relayed["description"] == offer
+
+    # A socket that has not joined cannot signal anyone, and nobody can signal it.
+    outsider = await expert.request("rtc.signal", to=them, description=offer)
+    assert outsider["code"] == "forbidden"
+    ghost = await teacher.request("rtc.signal", to=them + 1000, description=offer)
+    assert ghost["code"] == "not_found"
+
+    # Malformed or oversized descriptions and candidates are refused whole.
+    bad = [
+        {"description": {"type": "offer", "sdp": "hello"}},
+        {"description": {"type": "offer", "sdp": "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\n"}},
+        {"description": {"type": "offer", "sdp": sdp.replace("a=fingerprint", "a=x")}},
+        {"description": {"type": "offer", "sdp": sdp + "a=x-pad:" + "x" * 20000 + "\r\n"}},
+        {"candidate": {"candidate": "candidate:garbage", "sdpMid": "0"}},
+        {"candidate": {"candidate": "candidate:1 1 udp 1 127.0.0.1 99999 typ host", "sdpMid": "0"}},
+        {"candidate": {"candidate": "candidate:1 1 udp 1 127.0.0.1 5000 typ host"}},
+    ]
+    for fields in bad:
+        reply = await teacher.request("rtc.signal", to=them, **fields)
+        assert reply["code"] == "invalid_sdp", (fields, reply)
+    schema = await teacher.request("rtc.signal", to=them, description={"type": "pranswer", "sdp": sdp})
+    assert schema["code"] == "validation_failed"
+
+    # A removed participant's signaling, and rejoining, are refused.
+    await teacher.ok("rtc.remove", participant_id=them)
+    [removed] = await pupil.wait_for("rtc.removed")
+    assert removed["by"] == room.user_ids["teacher_admin"]
+    assert (await pupil.request("rtc.signal", to=me, description=offer))["code"] == (
+        "participant_removed"
+    )
+    assert (await pupil.request("rtc.join"))["code"] == "participant_removed"
+    assert (await teacher.request("rtc.signal", to=them, description=offer))["code"] == "not_found"
+    await observer.ok("ping")
+    # Only the one relayed offer ever reached the pupil; nobody else got any signal.
+    await pupil.ok("ping")
+    assert len(pupil.of_type("rtc.signal")) == 1
+    assert observer.of_type("rtc.signal") == expert.of_type("rtc.signal") == []
+
+
+async def test_teacher_controls_work_and_are_audited(live: Live) -> None:
+    room = await make_room(live.http, live.services)
+    admin = await connect(live, room, "teacher_admin")
+    teacher = await connect(live, room, "teacher")
+    pupil = await connect(live, room, "pupil")
+    helper = await connect(live, room, "pupil_admin")
+    observer = await connect(live, room, "observer")
+
+    await admin.ok("rtc.start", lobby=True, max_participants=4)
+    await admin.ok("rtc.join")
+    # Moderators skip the lobby; pupils wait in it until admitted.
+    assert (await teacher.ok("rtc.join"))["state"] == "joined"
+    waiting = await pupil.ok("rtc.join")
+    assert waiting["state"] == "lobby" and "ice_servers" not in waiting
+    assert (await pupil.request("rtc.media", mic=True))["code"] == "not_found"
+    assert (await pupil.request("rtc.admit", participant_id=1))["code"] == "forbidden"
+    await admin.ok("rtc.admit", participant_id=waiting["participant_id"])
+    [admitted] = await pupil.wait_for("rtc.admitted")
+    assert admitted["participant_id"] == waiting["participant_id"]
+    assert admitted["polite"] is True and admitted["ice_servers"] == []
+    pupil_id = admitted["participant_id"]
+    helper_id = (await helper.ok("rtc.join"))["participant_id"]
+    await admin.ok("rtc.admit", participant_id=helper_id)
+
+    # The session was opened for four: a fifth waits in the lobby and cannot be admitted.
+    fifth = (await observer.ok("rtc.join"))["participant_id"]
+    full = await admin.request("rtc.admit", participant_id=fifth)
+    assert full["code"] == "session_full"
+
+    # Hands are queued in the order they went up.
+    await helper.ok("rtc.hand", raised=True)
+    await pupil.ok("rtc.hand", raised=True)
+    state = (await teacher.ok("rtc.hand", raised=True))["session"]
+    assert state["hands"][:2] == [helper_id, pupil_id]
+    state = (await helper.ok("rtc.hand", raised=False))["session"]
+    assert state["hands"][0] == pupil_id
+
+    # Mute one: the request reaches the pupil, the state shows who muted whom.
+    await pupil.ok("rtc.media", mic=True, camera=True)
+    state = (await admin.ok("rtc.mute", participant_id=pupil_id))["session"]
+    [muted] = await pupil.wait_for("rtc.muted")
+    assert muted == {"type": "rtc.muted", "by": room.user_ids["teacher_admin"], "mic": True, "camera": False}
+    mine = next(p for p in state["participants"] if p["participant_id"] == pupil_id)
+    assert mine["media"] == {"mic": False, "camera": True, "screen": False}
+    assert mine["muted_by"] == room.user_ids["teacher_admin"]
+
+    # Lock microphones: pupils cannot turn theirs on; moderators can.
+    await pupil.ok("rtc.media", mic=True)
+    await admin.ok("rtc.lock", mic=True)
+    assert len(await pupil.wait_for("rtc.muted", count=2)) == 2
+    assert (await pupil.request("rtc.media", mic=True))["code"] == "forbidden"
+    await teacher.ok("rtc.media", mic=True)
+    await admin.ok("rtc.lock", mic=False)
+    await pupil.ok("rtc.media", mic=True)
+
+    # Mute all but the moderator.
+    state = (await admin.ok("rtc.mute"))["session"]
+    assert all(not p["media"]["mic"] for p in state["participants"])
+
+    # End: everyone in the room learns it, and the seats are gone.
+    await admin.ok("rtc.end")
+    await until(lambda: session_of(observer)["status"] == "ended", timeout=5)
+    assert session_of(observer)["participants"] == []
+    assert (await pupil.request("rtc.media", mic=True))["code"] == "not_found"
+    assert (await admin.ok("rtc.state"))["session"] is None
+
+    audit = await live.http.get(
+        f"/api/projects/{room.project_id}/audit", headers=room.headers["teacher_admin"]
+    )
+    actions = [entry["action"] for entry in audit.json()["entries"]]
+    for action in ("video.start", "video.admit", "video.mute", "video.lock", "video.end"):
+        assert action in actions, actions
