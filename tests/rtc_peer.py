@@ -154,7 +154,9 @@ class Peer:
         sdp, candidates, mid = split_candidates(local.sdp)
         await self.client.ok("rtc.signal", to=other, description={"type": local.type, "sdp": sdp})
         for line in candidates:
-            await self.client.ok("rtc.signal", to=other, candidate={"candidate": line, "sdpMid": mid})
+            await self.client.ok(
+                "rtc.signal", to=other, candidate={"candidate": line, "sdpMid": mid}
+            )
         await self.client.ok("rtc.signal", to=other, candidate={"candidate": "", "sdpMid": mid})
 
     async def _pump(self) -> None:

@@ -6,20 +6,25 @@ frames and data-channel messages to each other.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import hmac
+import uuid
 
 import pytest
 from aiortc import RTCPeerConnection
+from pydantic import SecretStr
 
-from tests.live import HubClient, Live, serve
+from signaling.ice import ice_servers, turn_credentials
+from tests.live import Live, serve
 from tests.room import Room, make_room
 from tests.rtc_peer import Peer, loopback_only, session_of, until
+from tests.services import require_shared_redis
 from tests.test_hub_chat import connect
-from signaling.ice import ice_servers, turn_credentials
 from twinspace_rt.settings import Settings
+
+# `printf '1780003600:42' | openssl dgst -sha1 -hmac north-sea-secret -binary | base64`
+KNOWN_TURN_PASSWORD = "cNPD9rhps8t2Un9NIGNjBLXv5UA="
 
 
 @pytest.fixture(autouse=True)
@@ -124,7 +129,9 @@ async def test_signaling_is_refused_outside_the_rules(live: Live) -> None:
     for fields in bad:
         reply = await teacher.request("rtc.signal", to=them, **fields)
         assert reply["code"] == "invalid_sdp", (fields, reply)
-    schema = await teacher.request("rtc.signal", to=them, description={"type": "pranswer", "sdp": sdp})
+    schema = await teacher.request(
+        "rtc.signal", to=them, description={"type": "pranswer", "sdp": sdp}
+    )
     assert schema["code"] == "validation_failed"
 
     # A removed participant's signaling, and rejoining, are refused.
@@ -184,7 +191,12 @@ async def test_teacher_controls_work_and_are_audited(live: Live) -> None:
     await pupil.ok("rtc.media", mic=True, camera=True)
     state = (await admin.ok("rtc.mute", participant_id=pupil_id))["session"]
     [muted] = await pupil.wait_for("rtc.muted")
-    assert muted == {"type": "rtc.muted", "by": room.user_ids["teacher_admin"], "mic": True, "camera": False}
+    assert muted == {
+        "type": "rtc.muted",
+        "by": room.user_ids["teacher_admin"],
+        "mic": True,
+        "camera": False,
+    }
     mine = next(p for p in state["participants"] if p["participant_id"] == pupil_id)
     assert mine["media"] == {"mic": False, "camera": True, "screen": False}
     assert mine["muted_by"] == room.user_ids["teacher_admin"]
@@ -215,3 +227,103 @@ async def test_teacher_controls_work_and_are_audited(live: Live) -> None:
     actions = [entry["action"] for entry in audit.json()["entries"]]
     for action in ("video.start", "video.admit", "video.mute", "video.lock", "video.end"):
         assert action in actions, actions
+
+
+async def test_a_dropped_participant_rejoins_as_the_same_peer(settings: Settings) -> None:
+    grace = settings.model_copy(update={"rtc_rejoin_grace_seconds": 1.5})
+    async with serve(grace) as live:
+        room = await make_room(live.http, live.services)
+        lisbon = await _peer(live, room, "teacher_admin", (64, 48))
+        gdansk = await _peer(live, room, "teacher", (96, 64))
+        pupil = await connect(live, room, "pupil")
+        try:
+            await lisbon.client.ok("rtc.start")
+            await lisbon.join()
+            await gdansk.join()
+            await gdansk.call(lisbon.participant_id)
+            await until(lambda: lisbon.sees(gdansk) and gdansk.sees(lisbon))
+            dropped_id = gdansk.participant_id
+
+            # Gdańsk's hub socket drops; its media keeps flowing, its seat waits.
+            await gdansk.client.close()
+            await until(
+                lambda: _states(session_of(lisbon.client)).get(dropped_id) == "reconnecting"
+            )
+            back = await connect(live, room, "teacher")
+            rejoined = await back.ok("rtc.join")
+            assert rejoined["participant_id"] == dropped_id and rejoined["rejoined"] is True
+            await until(lambda: _states(session_of(lisbon.client)).get(dropped_id) == "joined")
+            # Signals reach the new socket under the same id: no renegotiation from scratch.
+            sdp = lisbon.pcs[dropped_id].localDescription.sdp
+            await lisbon.client.ok(
+                "rtc.signal", to=dropped_id, description={"type": "offer", "sdp": sdp}
+            )
+            [relayed] = await back.wait_for("rtc.signal")
+            assert relayed["from"] == lisbon.participant_id
+            assert lisbon.pcs[dropped_id].connectionState == "connected"
+
+            # A pupil who drops and stays away past the grace period loses the seat.
+            pupil_id = (await pupil.ok("rtc.join"))["participant_id"]
+            await pupil.close()
+            await until(lambda: _states(session_of(lisbon.client)).get(pupil_id) == "reconnecting")
+            await until(lambda: pupil_id not in _states(session_of(lisbon.client)), timeout=5)
+        finally:
+            await _close(lisbon, gdansk)
+
+
+def test_turn_credentials_follow_the_coturn_rest_definition() -> None:
+    secret, user_id, now, ttl = "north-sea-secret", 42, 1_780_000_000.7, 3600
+    username, password = turn_credentials(secret, user_id, now, ttl)
+    assert username == "1780003600:42"
+    expected = base64.b64encode(
+        hmac.new(b"north-sea-secret", b"1780003600:42", hashlib.sha1).digest()
+    ).decode()
+    assert password == expected
+    # And a known answer from another implementation (OpenSSL, see the constant).
+    assert password == KNOWN_TURN_PASSWORD
+
+
+def test_ice_servers_come_from_settings(settings: Settings) -> None:
+    assert ice_servers(settings, 7, 1000.0) == []
+    configured = settings.model_copy(
+        update={
+            "rtc_stun_urls": ["stun:stun.school.example:3478"],
+            "rtc_turn_urls": ["turn:turn.school.example:3478?transport=udp"],
+            "rtc_turn_secret": SecretStr("s3cret"),
+            "rtc_turn_ttl_seconds": 600,
+        }
+    )
+    stun, turn = ice_servers(configured, 7, 1000.0)
+    assert stun == {"urls": ["stun:stun.school.example:3478"]}
+    assert turn["urls"] == ["turn:turn.school.example:3478?transport=udp"]
+    assert turn["username"] == "1600:7"
+    assert turn["credential"] == turn_credentials("s3cret", 7, 1000.0, 600)[1]
+    with pytest.raises(ValueError, match="TURN_SECRET"):
+        Settings(_env_file=None, rtc_turn_urls="turn:x:3478")
+
+
+async def test_participants_on_two_nodes_connect_to_each_other(
+    settings: Settings, pg_database_url: str
+) -> None:
+    shared = settings.model_copy(
+        update={
+            "database_url": pg_database_url,
+            "redis_url": await require_shared_redis(),
+            "redis_prefix": f"test-{uuid.uuid4().hex[:8]}",
+        }
+    )
+    async with serve(shared) as a, serve(shared) as b:
+        room = await make_room(a.http, a.services)
+        lisbon = await _peer(a, room, "teacher_admin", (64, 48))
+        gdansk = await _peer(b, room, "teacher", (96, 64))
+        try:
+            await lisbon.client.ok("rtc.start")
+            await gdansk.client.wait_for("rtc.session")
+            await lisbon.join()
+            await gdansk.join()
+            await gdansk.call(lisbon.participant_id)
+            await until(lambda: lisbon.sees(gdansk) and gdansk.sees(lisbon))
+            await gdansk.client.ok("rtc.hand", raised=True)
+            await until(lambda: session_of(lisbon.client)["hands"] == [gdansk.participant_id])
+        finally:
+            await _close(lisbon, gdansk)
