@@ -231,7 +231,8 @@ async def dropped(hub: Hub, conn: Connection) -> None:
     async def expire() -> None:
         async with hub.db.transaction() as session:
             expired = await sessions.expire(session, session_id, _now(), grace)
-        await _announce(hub, project_id, expired)
+        if expired.video.active_project_id is not None:
+            await _announce(hub, project_id, expired)
 
     hub.later(grace + 0.5, expire)
 

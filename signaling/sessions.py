@@ -137,6 +137,7 @@ async def media(
     grace: float,
 ) -> SessionState:
     """Turning on is checked against locks and the publish rule; turning off always works."""
+    require(member, Action.video_join)
     state = await lock(session, lock_running(member.project_id), now, grace)
     mine = me(state, connection_id)
     video = state.video
@@ -168,6 +169,7 @@ async def hand(
     grace: float,
 ) -> SessionState:
     """A raised hand keeps its place in the queue: the session version it went up at."""
+    require(member, Action.video_join)
     state = await lock(session, lock_running(member.project_id), now, grace)
     mine = me(state, connection_id)
     if not raised:

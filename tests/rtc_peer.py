@@ -1,7 +1,7 @@
 """A classroom's video client for tests: an aiortc peer that signals through the hub socket.
 
 Each `Peer` holds one `HubClient` and one `RTCPeerConnection` per other participant. It sends a
-small video track whose frame size identifies it, opens a data channel, and trickles its ICE
+small video track whose frame size identifies it and an audio track, opens a data channel, and trickles its ICE
 candidates as separate `rtc.signal` messages (they are cut out of the description), so both
 relay paths of the server are used. The newcomer calls those already present.
 
@@ -20,6 +20,7 @@ from typing import Any
 import aioice.ice
 import pytest
 from aiortc import (
+    AudioStreamTrack,
     RTCConfiguration,
     RTCDataChannel,
     RTCIceServer,
@@ -89,6 +90,7 @@ class Peer:
         self.pcs: dict[int, RTCPeerConnection] = {}
         self.channels: dict[int, RTCDataChannel] = {}
         self.frames: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        self.sounds: dict[int, int] = defaultdict(int)
         self.messages: dict[int, list[str]] = defaultdict(list)
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -106,16 +108,19 @@ class Peer:
         await self._send_description(other, pc)
 
     def sees(self, other: Peer) -> bool:
-        """Frames of the other's size arrived, and its greeting on the data channel."""
-        frames = self.frames.get(other.participant_id, [])
-        return other.size in frames and f"hello from {other.name}" in self.messages.get(
-            other.participant_id, []
+        """Video frames of the other's size and its sound arrived, and its data-channel greeting."""
+        them = other.participant_id
+        return (
+            other.size in self.frames.get(them, [])
+            and self.sounds.get(them, 0) > 0
+            and f"hello from {other.name}" in self.messages.get(them, [])
         )
 
     def _pc(self, other: int) -> RTCPeerConnection:
         servers = [RTCIceServer(**server) for server in self.ice_servers]
         pc = RTCPeerConnection(RTCConfiguration(iceServers=servers))
         pc.addTrack(SizedTrack(*self.size))
+        pc.addTrack(AudioStreamTrack())
 
         @pc.on("track")
         def on_track(track: MediaStreamTrack) -> None:
@@ -142,12 +147,13 @@ class Peer:
             channel.on("open", lambda: channel.send(greeting))
 
     async def _receive(self, other: int, track: MediaStreamTrack) -> None:
-        if track.kind != "video":
-            return
         with contextlib.suppress(MediaStreamError):
             for _ in range(10):
                 frame = await track.recv()
-                self.frames[other].append((frame.width, frame.height))
+                if track.kind == "video":
+                    self.frames[other].append((frame.width, frame.height))
+                else:
+                    self.sounds[other] += 1
 
     async def _send_description(self, other: int, pc: RTCPeerConnection) -> None:
         local = pc.localDescription

@@ -42,12 +42,14 @@ class Hub:
         self._ticker: asyncio.Task[None] | None = None
         self.leave_hooks: list[LeaveHook] = []
         self._later: set[asyncio.Task[None]] = set()
+        self._stopped = False
 
     async def start(self) -> None:
         self.broker.on_reconnect(self._after_broker_outage)
         self._ticker = asyncio.create_task(self._tick())
 
     async def stop(self) -> None:
+        self._stopped = True
         if self._ticker is not None:
             self._ticker.cancel()
         for task in list(self._later):
@@ -59,6 +61,8 @@ class Hub:
 
     def later(self, delay: float, work: Callable[[], Awaitable[None]]) -> None:
         """Runs ``work`` after ``delay`` seconds unless the node stops first; logs failures."""
+        if self._stopped:
+            return
 
         async def run() -> None:
             await asyncio.sleep(delay)
