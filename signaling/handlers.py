@@ -33,7 +33,7 @@ from signaling.sdp import check_candidate, check_description
 from signaling.state import SessionState, read, running
 from twinspace_rt.auth.policy import Action, require
 from twinspace_rt.hub import events
-from twinspace_rt.hub.connection import Connection
+from twinspace_rt.hub.connection import Connection, TokenBucket
 from twinspace_rt.hub.hub import Hub
 from twinspace_rt.hub.protocol import push
 from twinspace_rt.storage.video_models import Participant, ParticipantState
@@ -91,6 +91,9 @@ async def join(hub: Hub, conn: Connection, request: RtcJoin) -> dict[str, Any]:
             settings.rtc_rejoin_grace_seconds,
         )
     conn.in_video = True
+    conn.buckets.setdefault(
+        "rtc.signal", TokenBucket(settings.rtc_signal_rate_per_second, settings.rtc_signal_burst)
+    )
     payload = await _announce(hub, conn.member.project_id, joined.state)
     answer: dict[str, Any] = {
         "participant_id": joined.me.id,

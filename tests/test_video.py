@@ -327,3 +327,22 @@ async def test_participants_on_two_nodes_connect_to_each_other(
             await until(lambda: session_of(lisbon.client)["hands"] == [gdansk.participant_id])
         finally:
             await _close(lisbon, gdansk)
+
+
+async def test_signals_have_a_budget_of_their_own(settings: Settings) -> None:
+    tight = settings.model_copy(update={"rtc_signal_burst": 5, "rtc_signal_rate_per_second": 0.01})
+    async with serve(tight) as live:
+        room = await make_room(live.http, live.services)
+        teacher = await connect(live, room, "teacher_admin")
+        pupil = await connect(live, room, "pupil")
+        await teacher.ok("rtc.start")
+        await teacher.ok("rtc.join")
+        them = (await pupil.ok("rtc.join"))["participant_id"]
+        end = {"candidate": "", "sdpMid": "0"}
+        for _ in range(5):
+            await teacher.ok("rtc.signal", to=them, candidate=end)
+        over = await teacher.request("rtc.signal", to=them, candidate=end)
+        assert over["code"] == "rate_limited"
+        # The rest of the hub is untouched by it.
+        await teacher.ok("chat.send", channel="general", text="still here", key="k")
+        assert len(await pupil.wait_for("rtc.signal", count=5)) == 5

@@ -133,6 +133,12 @@ class Settings(BaseSettings):
     rtc_rejoin_grace_seconds: float = Field(
         30, gt=0, description="How long a dropped participant may rejoin as the same peer."
     )
+    rtc_signal_rate_per_second: float = Field(
+        50, gt=0, description="Sustained `rtc.signal` requests per second per joined socket."
+    )
+    rtc_signal_burst: int = Field(
+        200, ge=1, description="`rtc.signal` requests a joined socket may burst."
+    )
     rtc_sdp_max_bytes: int = Field(
         20000, ge=1024, description="Largest SDP offer or answer relayed."
     )

@@ -99,6 +99,8 @@ class Connection:
         self.member = member
         self.expires_at = expires_at
         self.bucket = bucket
+        # Request types with a budget of their own (a video participant's burst of candidates).
+        self.buckets: dict[str, TokenBucket] = {}
         self.refusals = 0
         self.status = "active"
         self.location: dict[str, Any] = {"kind": "home", "ref": None}

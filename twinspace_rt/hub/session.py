@@ -145,10 +145,11 @@ async def _dispatch(hub: Hub, conn: Connection, text: str) -> None:
             return
         raw_id = value.get("id")
         request_id = raw_id if isinstance(raw_id, str) and len(raw_id) <= 64 else None
-        wait = conn.bucket.take()
+        bucket = conn.buckets.get(str(value.get("type")), conn.bucket)
+        wait = bucket.take()
         if wait is not None:
             conn.refusals += 1
-            if conn.refusals > conn.bucket.burst:
+            if conn.refusals > bucket.burst:
                 conn.close(CloseCode.rate_limited, "rate limit exceeded repeatedly")
             raise AppError(ErrorCode.rate_limited, retry_after=max(1, round(wait + 0.5)))
         conn.refusals = 0
