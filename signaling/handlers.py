@@ -30,17 +30,13 @@ from signaling.messages import (
 )
 from signaling.routing import route
 from signaling.sdp import check_candidate, check_description
-from signaling.state import SessionState, read, running
+from signaling.state import Actor, SessionState, read, running
 from twinspace_rt.auth.policy import Action, require
 from twinspace_rt.hub import events
 from twinspace_rt.hub.connection import Connection, TokenBucket
 from twinspace_rt.hub.hub import Hub
 from twinspace_rt.hub.protocol import push
 from twinspace_rt.storage.video_models import Participant, ParticipantState
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 async def _announce(hub: Hub, project_id: int, state: SessionState) -> dict[str, Any]:
@@ -79,18 +75,15 @@ async def current(hub: Hub, conn: Connection, request: RtcState) -> dict[str, An
     return {"session": None if state is None else state.payload()}
 
 
+def _actor(hub: Hub, conn: Connection) -> Actor:
+    return Actor(conn.member, conn.id, datetime.now(UTC), hub.settings.rtc_rejoin_grace_seconds)
+
+
 async def join(hub: Hub, conn: Connection, request: RtcJoin) -> dict[str, Any]:
-    settings = hub.settings
     async with hub.db.transaction() as session:
-        joined = await sessions.join(
-            session,
-            conn.member,
-            conn.display_name,
-            conn.id,
-            _now(),
-            settings.rtc_rejoin_grace_seconds,
-        )
+        joined = await sessions.join(session, _actor(hub, conn), conn.display_name)
     conn.in_video = True
+    settings = hub.settings
     conn.buckets.setdefault(
         "rtc.signal", TokenBucket(settings.rtc_signal_rate_per_second, settings.rtc_signal_burst)
     )
@@ -125,43 +118,26 @@ async def signal(hub: Hub, conn: Connection, request: RtcSignal) -> dict[str, An
 
 async def media(hub: Hub, conn: Connection, request: RtcMedia) -> dict[str, Any]:
     async with hub.db.transaction() as session:
-        state = await sessions.media(
-            session, conn.member, conn.id, request, _now(), hub.settings.rtc_rejoin_grace_seconds
-        )
+        state = await sessions.media(session, _actor(hub, conn), request)
     return {"session": await _announce(hub, conn.member.project_id, state)}
 
 
 async def hand(hub: Hub, conn: Connection, request: RtcHand) -> dict[str, Any]:
     async with hub.db.transaction() as session:
-        state = await sessions.hand(
-            session,
-            conn.member,
-            conn.id,
-            request.raised,
-            _now(),
-            hub.settings.rtc_rejoin_grace_seconds,
-        )
+        state = await sessions.hand(session, _actor(hub, conn), request.raised)
     return {"session": await _announce(hub, conn.member.project_id, state)}
 
 
 async def leave(hub: Hub, conn: Connection, request: RtcLeave) -> dict[str, Any]:
     async with hub.db.transaction() as session:
-        state, _ = await sessions.leave_session(
-            session, conn.member, conn.id, _now(), hub.settings.rtc_rejoin_grace_seconds
-        )
+        state = await sessions.leave_session(session, _actor(hub, conn))
     await _announce(hub, conn.member.project_id, state)
     return {}
 
 
 async def admit(hub: Hub, conn: Connection, request: RtcAdmit) -> dict[str, Any]:
     async with hub.db.transaction() as session:
-        state, target = await controls.admit(
-            session,
-            conn.member,
-            request.participant_id,
-            _now(),
-            hub.settings.rtc_rejoin_grace_seconds,
-        )
+        state, target = await controls.admit(session, _actor(hub, conn), request.participant_id)
     project_id = conn.member.project_id
     payload = await _announce(hub, project_id, state)
     frame = push("rtc.admitted", session=payload, **_seat(hub, state, target))
@@ -169,38 +145,38 @@ async def admit(hub: Hub, conn: Connection, request: RtcAdmit) -> dict[str, Any]
     return {"session": payload}
 
 
-async def mute(hub: Hub, conn: Connection, request: RtcMute) -> dict[str, Any]:
-    async with hub.db.transaction() as session:
-        state, targets = await controls.mute(
-            session, conn.member, request, _now(), hub.settings.rtc_rejoin_grace_seconds
-        )
+async def _muted(
+    hub: Hub,
+    conn: Connection,
+    state: SessionState,
+    targets: list[Participant],
+    mic: bool,
+    camera: bool,
+) -> dict[str, Any]:
+    """Asks each target's client to turn its media off, then tells the room the new state."""
     project_id = conn.member.project_id
-    frame = push("rtc.muted", by=conn.user_id, mic=request.mic, camera=request.camera)
+    frame = push("rtc.muted", by=conn.user_id, mic=mic, camera=camera)
     for target in targets:
         await _tell(hub, project_id, target.connection_id, frame)
     return {"session": await _announce(hub, project_id, state)}
 
 
+async def mute(hub: Hub, conn: Connection, request: RtcMute) -> dict[str, Any]:
+    async with hub.db.transaction() as session:
+        state, targets = await controls.mute(session, _actor(hub, conn), request)
+    return await _muted(hub, conn, state, targets, request.mic, request.camera)
+
+
 async def lock(hub: Hub, conn: Connection, request: RtcLock) -> dict[str, Any]:
     async with hub.db.transaction() as session:
-        state, affected = await controls.lock_media(
-            session, conn.member, request, _now(), hub.settings.rtc_rejoin_grace_seconds
-        )
-    project_id = conn.member.project_id
-    frame = push("rtc.muted", by=conn.user_id, mic=bool(request.mic), camera=bool(request.camera))
-    for target in affected:
-        await _tell(hub, project_id, target.connection_id, frame)
-    return {"session": await _announce(hub, project_id, state)}
+        state, affected = await controls.lock_media(session, _actor(hub, conn), request)
+    return await _muted(hub, conn, state, affected, bool(request.mic), bool(request.camera))
 
 
 async def remove(hub: Hub, conn: Connection, request: RtcRemove) -> dict[str, Any]:
     async with hub.db.transaction() as session:
         state, target, connection_id = await controls.remove(
-            session,
-            conn.member,
-            request.participant_id,
-            _now(),
-            hub.settings.rtc_rejoin_grace_seconds,
+            session, _actor(hub, conn), request.participant_id
         )
     project_id = conn.member.project_id
     frame = push("rtc.removed", participant_id=target.id, by=conn.user_id)
@@ -210,9 +186,7 @@ async def remove(hub: Hub, conn: Connection, request: RtcRemove) -> dict[str, An
 
 async def end(hub: Hub, conn: Connection, request: RtcEnd) -> dict[str, Any]:
     async with hub.db.transaction() as session:
-        state, _ = await controls.end(
-            session, conn.member, _now(), hub.settings.rtc_rejoin_grace_seconds
-        )
+        state = await controls.end(session, _actor(hub, conn))
     return {"session": await _announce(hub, conn.member.project_id, state)}
 
 
@@ -222,7 +196,7 @@ async def dropped(hub: Hub, conn: Connection) -> None:
         return
     grace = hub.settings.rtc_rejoin_grace_seconds
     async with hub.db.transaction() as session:
-        state = await sessions.dropped(session, conn.id, _now(), grace)
+        state = await sessions.dropped(session, conn.id, datetime.now(UTC), grace)
     if state is None:
         return
     project_id = conn.member.project_id
@@ -233,7 +207,7 @@ async def dropped(hub: Hub, conn: Connection) -> None:
 
     async def expire() -> None:
         async with hub.db.transaction() as session:
-            expired = await sessions.expire(session, session_id, _now(), grace)
+            expired = await sessions.expire(session, session_id, datetime.now(UTC), grace)
         if expired.video.active_project_id is not None:
             await _announce(hub, project_id, expired)
 

@@ -13,7 +13,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from signaling.messages import RtcMedia, RtcStart
-from signaling.state import SessionState, leave, lock, lock_by_id, lock_running
+from signaling.state import Actor, SessionState, leave, lock, lock_by_id
 from twinspace_rt.auth.policy import Action, Member, can, require
 from twinspace_rt.errors import AppError, ErrorCode
 from twinspace_rt.projects import audit
@@ -58,17 +58,11 @@ async def start(
     return SessionState(video, [])
 
 
-async def join(
-    session: AsyncSession,
-    member: Member,
-    display_name: str,
-    connection_id: str,
-    now: datetime,
-    grace: float,
-) -> Joined:
+async def join(session: AsyncSession, actor: Actor, display_name: str) -> Joined:
     """A seat for the caller; within the grace period the same seat, on the new socket."""
+    member = actor.member
     require(member, Action.video_join)
-    state = await lock(session, lock_running(member.project_id), now, grace)
+    state = await actor.lock_running(session)
     if await _was_removed(session, state, member.user_id):
         raise AppError(ErrorCode.participant_removed)
     for mine in state.participants:
@@ -77,7 +71,7 @@ async def join(
             rejoined = mine.state in SEATED
             if rejoined:
                 mine.state = ParticipantState.joined
-            mine.connection_id = connection_id
+            mine.connection_id = actor.connection_id
             mine.disconnected_at = None
             return Joined(state, mine, rejoined)
     waits = state.video.lobby and not can(member, Action.video_moderate)
@@ -90,8 +84,8 @@ async def join(
         display_name=display_name,
         role=member.role.value,
         state=ParticipantState.lobby if waits else ParticipantState.joined,
-        connection_id=connection_id,
-        joined_at=now,
+        connection_id=actor.connection_id,
+        joined_at=actor.now,
     )
     session.add(me)
     await session.flush()
@@ -128,20 +122,17 @@ def me(state: SessionState, connection_id: str, *, seated: bool = True) -> Parti
     raise AppError(ErrorCode.not_found, "This socket is not in the video session.")
 
 
-async def media(
-    session: AsyncSession,
-    member: Member,
-    connection_id: str,
-    request: RtcMedia,
-    now: datetime,
-    grace: float,
-) -> SessionState:
+async def _my_seat(session: AsyncSession, actor: Actor) -> tuple[SessionState, Participant]:
+    require(actor.member, Action.video_join)
+    state = await actor.lock_running(session)
+    return state, me(state, actor.connection_id)
+
+
+async def media(session: AsyncSession, actor: Actor, request: RtcMedia) -> SessionState:
     """Turning on is checked against locks and the publish rule; turning off always works."""
-    require(member, Action.video_join)
-    state = await lock(session, lock_running(member.project_id), now, grace)
-    mine = me(state, connection_id)
+    state, mine = await _my_seat(session, actor)
     video = state.video
-    moderator = can(member, Action.video_moderate)
+    moderator = can(actor.member, Action.video_moderate)
     wants_video = request.camera or request.screen
     if request.mic and video.mic_locked and not moderator:
         raise AppError(ErrorCode.forbidden, "A moderator has locked the microphones.")
@@ -160,18 +151,9 @@ async def media(
     return state
 
 
-async def hand(
-    session: AsyncSession,
-    member: Member,
-    connection_id: str,
-    raised: bool,
-    now: datetime,
-    grace: float,
-) -> SessionState:
+async def hand(session: AsyncSession, actor: Actor, raised: bool) -> SessionState:
     """A raised hand keeps its place in the queue: the session version it went up at."""
-    require(member, Action.video_join)
-    state = await lock(session, lock_running(member.project_id), now, grace)
-    mine = me(state, connection_id)
+    state, mine = await _my_seat(session, actor)
     if not raised:
         mine.hand_order = None
     elif mine.hand_order is None:
@@ -179,14 +161,13 @@ async def hand(
     return state
 
 
-async def leave_session(
-    session: AsyncSession, member: Member, connection_id: str, now: datetime, grace: float
-) -> tuple[SessionState, Participant]:
-    state = await lock(session, lock_running(member.project_id), now, grace)
-    mine = me(state, connection_id, seated=False)
+async def leave_session(session: AsyncSession, actor: Actor) -> SessionState:
+    """Always allowed, from the session or its lobby."""
+    state = await actor.lock_running(session)
+    mine = me(state, actor.connection_id, seated=False)
     leave(mine)
     state.participants.remove(mine)
-    return state, mine
+    return state
 
 
 async def dropped(

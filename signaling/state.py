@@ -15,10 +15,26 @@ from sqlalchemy import ColumnElement
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from twinspace_rt.auth.policy import Member
 from twinspace_rt.errors import AppError, ErrorCode
 from twinspace_rt.storage.video_models import SEATED, Participant, ParticipantState, VideoSession
 
 VISIBLE = (ParticipantState.lobby, *SEATED)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who asks, from which socket, and when; ``grace`` is how long a dropped seat is kept."""
+
+    member: Member
+    connection_id: str
+    now: datetime
+    grace: float
+
+    async def lock_running(self, session: AsyncSession) -> SessionState:
+        """The project's running session, locked for this change."""
+        where = col(VideoSession.active_project_id) == self.member.project_id
+        return await lock(session, where, self.now, self.grace)
 
 
 @dataclass
@@ -92,10 +108,6 @@ async def lock(
     state = await read(session, video)
     _expire(state, now, grace)
     return state
-
-
-def lock_running(project_id: int) -> ColumnElement[bool]:
-    return col(VideoSession.active_project_id) == project_id
 
 
 def lock_by_id(session_id: int) -> ColumnElement[bool]:
