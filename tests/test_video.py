@@ -16,7 +16,7 @@ from aiortc import RTCPeerConnection
 from pydantic import SecretStr
 
 from signaling.ice import ice_servers, turn_credentials
-from tests.live import Live, serve
+from tests.live import HubClient, Live, serve
 from tests.room import Room, make_room
 from tests.rtc_peer import Peer, loopback_only, session_of, until
 from tests.services import require_shared_redis
@@ -34,6 +34,10 @@ def _loopback(monkeypatch: pytest.MonkeyPatch) -> None:
 
 async def _peer(node: Live, room: Room, role: str, size: tuple[int, int]) -> Peer:
     return Peer(await connect(node, room, role), role, size)
+
+
+async def _people(live: Live, room: Room, *roles: str) -> list[HubClient]:
+    return [await connect(live, room, role) for role in roles]
 
 
 async def _close(*peers: Peer) -> None:
@@ -93,10 +97,9 @@ async def test_two_then_three_classrooms_see_and_message_each_other(live: Live) 
 
 async def test_signaling_is_refused_outside_the_rules(live: Live) -> None:
     room = await make_room(live.http, live.services)
-    teacher = await connect(live, room, "teacher_admin")
-    pupil = await connect(live, room, "pupil")
-    expert = await connect(live, room, "expert")
-    observer = await connect(live, room, "observer")
+    teacher, pupil, expert, observer = await _people(
+        live, room, "teacher_admin", "pupil", "expert", "observer"
+    )
 
     refused = await pupil.request("rtc.start")
     assert refused["type"] == "error" and refused["code"] == "forbidden"
@@ -152,11 +155,9 @@ async def test_signaling_is_refused_outside_the_rules(live: Live) -> None:
 
 async def test_teacher_controls_work_and_are_audited(live: Live) -> None:
     room = await make_room(live.http, live.services)
-    admin = await connect(live, room, "teacher_admin")
-    teacher = await connect(live, room, "teacher")
-    pupil = await connect(live, room, "pupil")
-    helper = await connect(live, room, "pupil_admin")
-    observer = await connect(live, room, "observer")
+    admin, teacher, pupil, helper, observer = await _people(
+        live, room, "teacher_admin", "teacher", "pupil", "pupil_admin", "observer"
+    )
 
     await admin.ok("rtc.start", lobby=True, max_participants=4)
     await admin.ok("rtc.join")
