@@ -1,6 +1,6 @@
 """video: sessions and their participants
 
-Revision ID: 0005
+Revision ID: 0005_video
 Revises: 0002
 Create Date: 2026-11-24
 """
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision = "0005"
+revision = "0005_video"
 down_revision = "0002"
 branch_labels = None
 depends_on = None
