@@ -150,7 +150,7 @@ class Peer:
         with contextlib.suppress(MediaStreamError):
             for _ in range(10):
                 frame = await track.recv()
-                if track.kind == "video":
+                if isinstance(frame, VideoFrame):
                     self.frames[other].append((frame.width, frame.height))
                 else:
                     self.sounds[other] += 1

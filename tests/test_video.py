@@ -10,6 +10,7 @@ import base64
 import hashlib
 import hmac
 import uuid
+from typing import Any
 
 import pytest
 from aiortc import RTCPeerConnection
@@ -45,7 +46,7 @@ async def _close(*peers: Peer) -> None:
         await peer.close()
 
 
-def _states(session: dict) -> dict[int, str]:
+def _states(session: dict[str, Any]) -> dict[int, str]:
     return {p["participant_id"]: p["state"] for p in session["participants"]}
 
 
