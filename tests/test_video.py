@@ -152,6 +152,11 @@ async def test_signaling_is_refused_outside_the_rules(live: Live) -> None:
     await pupil.ok("ping")
     assert len(pupil.of_type("rtc.signal")) == 1
     assert observer.of_type("rtc.signal") == expert.of_type("rtc.signal") == []
+    audit = await live.http.get(
+        f"/api/projects/{room.project_id}/audit", headers=room.headers["teacher_admin"]
+    )
+    [removal] = [e for e in audit.json()["entries"] if e["action"] == "video.remove"]
+    assert removal["target_user_id"] == room.user_ids["pupil"]
 
 
 async def test_teacher_controls_work_and_are_audited(live: Live) -> None:
@@ -161,6 +166,7 @@ async def test_teacher_controls_work_and_are_audited(live: Live) -> None:
     )
 
     await admin.ok("rtc.start", lobby=True, max_participants=4)
+    assert (await admin.request("rtc.start"))["code"] == "conflict"
     await admin.ok("rtc.join")
     # Moderators skip the lobby; pupils wait in it until admitted.
     assert (await teacher.ok("rtc.join"))["state"] == "joined"
@@ -212,6 +218,16 @@ async def test_teacher_controls_work_and_are_audited(live: Live) -> None:
     await admin.ok("rtc.lock", mic=False)
     await pupil.ok("rtc.media", mic=True)
 
+    # Lock cameras: off for pupils at once, refused to them until unlocked.
+    await pupil.ok("rtc.media", camera=True)
+    state = (await admin.ok("rtc.lock", camera=True))["session"]
+    assert (
+        next(p for p in state["participants"] if p["participant_id"] == pupil_id)["media"]["camera"]
+        is False
+    )
+    assert (await pupil.request("rtc.media", screen=True))["code"] == "forbidden"
+    await admin.ok("rtc.lock", camera=False)
+
     # Mute all but the moderator.
     state = (await admin.ok("rtc.mute"))["session"]
     assert all(not p["media"]["mic"] for p in state["participants"])
@@ -222,6 +238,12 @@ async def test_teacher_controls_work_and_are_audited(live: Live) -> None:
     assert session_of(observer)["participants"] == []
     assert (await pupil.request("rtc.media", mic=True))["code"] == "not_found"
     assert (await admin.ok("rtc.state"))["session"] is None
+
+    # A new session may start; this one lets only moderators publish video.
+    await admin.ok("rtc.start", publish="moderators")
+    await pupil.ok("rtc.join")
+    assert (await pupil.request("rtc.media", camera=True))["code"] == "forbidden"
+    await pupil.ok("rtc.media", mic=True)
 
     audit = await live.http.get(
         f"/api/projects/{room.project_id}/audit", headers=room.headers["teacher_admin"]
