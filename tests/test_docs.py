@@ -29,7 +29,7 @@ def test_protocol_lists_every_error_code() -> None:
 def test_architecture_names_existing_modules() -> None:
     architecture = (ROOT / "docs" / "ARCHITECTURE.md").read_text()
     for line in architecture.splitlines():
-        if line.startswith("| `twinspace_rt/"):
+        if line.startswith(("| `twinspace_rt/", "| `signaling/")):
             path = line.split("`")[1]
             assert (ROOT / path).exists(), f"ARCHITECTURE.md names {path}, which does not exist"
 
@@ -38,7 +38,8 @@ def test_protocol_lists_every_hub_message_and_close_code() -> None:
     protocol = (ROOT / "docs" / "PROTOCOL.md").read_text()
     request_models = get_args(get_args(AnyRequest)[0])
     requests = {get_args(m.model_fields["type"].annotation)[0] for m in request_models}
-    sources = "".join(p.read_text() for p in (ROOT / "twinspace_rt" / "hub").glob("*.py"))
+    folders = (ROOT / "twinspace_rt" / "hub", ROOT / "signaling")
+    sources = "".join(p.read_text() for folder in folders for p in folder.glob("*.py"))
     pushes = set(re.findall(r'push\(\s*"([a-z.]+)"', sources))
     assert {"presence.state", "chat.message", "room.changed"} <= pushes
     for kind in requests | pushes:

@@ -35,6 +35,9 @@ class ErrorCode(StrEnum):
     rate_limited = "rate_limited"
     payload_too_large = "payload_too_large"
     bad_update = "bad_update"
+    session_full = "session_full"
+    participant_removed = "participant_removed"
+    invalid_sdp = "invalid_sdp"
     internal_error = "internal_error"
 
 
@@ -62,6 +65,9 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.rate_limited: 429,
     ErrorCode.payload_too_large: 413,
     ErrorCode.bad_update: 422,
+    ErrorCode.session_full: 409,
+    ErrorCode.participant_removed: 403,
+    ErrorCode.invalid_sdp: 422,
     ErrorCode.internal_error: 500,
 }
 
@@ -89,6 +95,9 @@ DESCRIPTIONS: dict[ErrorCode, str] = {
     ErrorCode.rate_limited: "Too many attempts; wait `retry_after` seconds.",
     ErrorCode.payload_too_large: "The request body is too large.",
     ErrorCode.bad_update: "Not a well-formed Yjs v1 update; nothing was applied or stored.",
+    ErrorCode.session_full: "The video session has as many participants as it may hold.",
+    ErrorCode.participant_removed: "A moderator removed you from this video session.",
+    ErrorCode.invalid_sdp: "The SDP description or ICE candidate is malformed or too large.",
     ErrorCode.internal_error: "Unexpected server error; nothing was written.",
 }
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry
 
+import signaling.handlers
 from twinspace_rt.auth.login_throttle import LoginThrottle
 from twinspace_rt.auth.tokens import TokenService
 from twinspace_rt.broker import Broker, create_broker
@@ -31,6 +32,8 @@ class Services:
         db = Database(settings.effective_database_url)
         tokens = TokenService(settings)
         broker = create_broker(settings.redis_url, settings.redis_prefix)
+        hub = Hub(settings, db, tokens, broker)
+        hub.leave_hooks.append(signaling.handlers.dropped)
         return cls(
             settings=settings,
             db=db,
@@ -38,6 +41,6 @@ class Services:
             throttle=LoginThrottle(settings.login_max_failures, settings.login_window_seconds),
             metrics=CollectorRegistry(),
             broker=broker,
-            hub=Hub(settings, db, tokens, broker),
+            hub=hub,
             documents=DocRooms(settings, db, broker),
         )

@@ -140,9 +140,43 @@ class Settings(BaseSettings):
         300, gt=0, description="An automatic version is saved once edits pause for this long."
     )
 
-    @field_validator("allowed_origins", mode="before")
+    rtc_stun_urls: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated STUN URLs (`stun:host:3478`) given to video participants.",
+    )
+    rtc_turn_urls: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated TURN URLs (`turn:host:3478?transport=udp`); "
+        "needs the shared secret.",
+    )
+    rtc_turn_secret: SecretStr | None = Field(
+        None, description="coturn `static-auth-secret` for ephemeral TURN credentials."
+    )
+    rtc_turn_ttl_seconds: int = Field(
+        14400, ge=60, le=7 * 86400, description="Lifetime of the TURN credentials of one join."
+    )
+    rtc_mesh_max: int = Field(
+        6, ge=2, le=16, description="Most participants in a mesh video session."
+    )
+    rtc_rejoin_grace_seconds: float = Field(
+        30, gt=0, description="How long a dropped participant may rejoin as the same peer."
+    )
+    rtc_signal_rate_per_second: float = Field(
+        50, gt=0, description="Sustained `rtc.signal` requests per second per joined socket."
+    )
+    rtc_signal_burst: int = Field(
+        200, ge=1, description="`rtc.signal` requests a joined socket may burst."
+    )
+    rtc_sdp_max_bytes: int = Field(
+        20000, ge=1024, description="Largest SDP offer or answer relayed."
+    )
+    rtc_candidate_max_bytes: int = Field(
+        1024, ge=128, description="Largest ICE candidate line relayed."
+    )
+
+    @field_validator("allowed_origins", "rtc_stun_urls", "rtc_turn_urls", mode="before")
     @classmethod
-    def _split_origins(cls, value: object) -> object:
+    def _split_lists(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
@@ -158,6 +192,8 @@ class Settings(BaseSettings):
                 "TWINSPACE_EXTERNAL_JWT_ISSUER needs TWINSPACE_EXTERNAL_JWT_PUBLIC_KEY "
                 "or TWINSPACE_EXTERNAL_JWT_SECRET"
             )
+        if self.rtc_turn_urls and self.rtc_turn_secret is None:
+            raise ValueError("TWINSPACE_RTC_TURN_URLS needs TWINSPACE_RTC_TURN_SECRET")
         return self
 
     @property

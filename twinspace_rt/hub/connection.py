@@ -98,11 +98,15 @@ class Connection(DirectSocket):
         self.member = member
         self.expires_at = expires_at
         self.bucket = bucket
+        # Request types with a budget of their own (a video participant's burst of candidates).
+        self.buckets: dict[str, TokenBucket] = {}
         self.refusals = 0
         self.status = "active"
         self.location: dict[str, Any] = {"kind": "home", "ref": None}
         self.device = websocket.headers.get("user-agent", "")[:80]
         self.cursors: dict[int, ChannelCursor] = {}
+        # Set once the socket joins a video session: its close then gives up or holds the seat.
+        self.in_video = False
         self.last_heard = time.monotonic()
 
     @property

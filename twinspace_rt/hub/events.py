@@ -40,3 +40,13 @@ def presence_changed() -> dict[str, Any]:
 def room_changed() -> dict[str, Any]:
     """Membership, roles or status changed: every node re-checks its sockets against the store."""
     return {"kind": "room"}
+
+
+def to_connection(connection_id: str, frame: str) -> dict[str, Any]:
+    """One socket, on whatever node holds it (video signaling between participants)."""
+    return {"kind": "connection", "connection_id": connection_id, "frame": frame}
+
+
+def to_everyone(frame: str) -> dict[str, Any]:
+    """Every socket in the room (video session state)."""
+    return {"kind": "everyone", "frame": frame}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from twinspace_rt.auth.tokens import TokenService
@@ -24,6 +25,9 @@ log = logging.getLogger(__name__)
 
 GOING_AWAY = 1001
 
+# Called after a socket left its room (video signaling marks its seat as reconnecting).
+LeaveHook = Callable[["Hub", Connection], Awaitable[None]]
+
 
 class Hub:
     def __init__(
@@ -37,18 +41,40 @@ class Hub:
         self.rooms: dict[int, LocalRoom] = {}
         self._subscriptions: dict[int, Subscription] = {}
         self._ticker: asyncio.Task[None] | None = None
+        self.leave_hooks: list[LeaveHook] = []
+        self._later: set[asyncio.Task[None]] = set()
+        self._stopped = False
 
     async def start(self) -> None:
         self.broker.on_reconnect(self._after_broker_outage)
         self._ticker = asyncio.create_task(self._tick())
 
     async def stop(self) -> None:
+        self._stopped = True
         if self._ticker is not None:
             self._ticker.cancel()
+        for task in list(self._later):
+            task.cancel()
         await self.writer.close()
         for room in list(self.rooms.values()):
             for conn in list(room.connections.values()):
                 conn.close(GOING_AWAY, "server shutting down: reconnect and resume")
+
+    def later(self, delay: float, work: Callable[[], Awaitable[None]]) -> None:
+        """Runs ``work`` after ``delay`` seconds unless the node stops first; logs failures."""
+        if self._stopped:
+            return
+
+        async def run() -> None:
+            await asyncio.sleep(delay)
+            try:
+                await work()
+            except Exception:
+                log.exception("delayed hub work failed")
+
+        task = asyncio.create_task(run())
+        self._later.add(task)
+        task.add_done_callback(self._later.discard)
 
     async def publish(self, project_id: int, event: dict[str, object]) -> None:
         await self.broker.publish(events.topic(project_id), event)
@@ -88,6 +114,11 @@ class Hub:
         if not room.connections and not room.joining:
             self._subscriptions.pop(project_id).cancel()
             del self.rooms[project_id]
+        for hook in self.leave_hooks:
+            try:
+                await hook(self, conn)
+            except Exception:
+                log.exception("leave hook failed for %s", conn.id)
 
     async def presence_changed(self, conn: Connection) -> None:
         await self._put_presence(conn)

@@ -11,19 +11,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
 
+from signaling.messages import RtcRequest
 from twinspace_rt.chat.messages import MessageView
 from twinspace_rt.errors import AppError
+from twinspace_rt.hub.request import Request
 from twinspace_rt.storage.chat_models import REPORT_REASON_MAX
 
-RequestId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 ChannelName = Annotated[str, StringConstraints(min_length=1, max_length=32)]
 Seq = Annotated[int, Field(ge=1, le=2**62)]
-
-
-class Request(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    id: RequestId
 
 
 class Ping(Request):
@@ -144,7 +139,8 @@ AnyRequest = Annotated[
     | ChatRead
     | ChatUnread
     | ChatReport
-    | ChatMute,
+    | ChatMute
+    | RtcRequest,
     Field(discriminator="type"),
 ]
 REQUEST = TypeAdapter(AnyRequest)

@@ -62,6 +62,14 @@ class LocalRoom:
             for conn in list(self.connections.values()):
                 if can(conn.member, Action.chat_moderate):
                     conn.push_frame(frame)
+        elif kind == "connection":
+            target = self.connections.get(event["connection_id"])
+            if target is not None:
+                target.push(event["frame"])
+        elif kind == "everyone":
+            frame = OutFrame(event["frame"])
+            for conn in list(self.connections.values()):
+                conn.push_frame(frame)
         elif kind == "presence":
             self.schedule("presence", self.refresh_presence)
         elif kind == "room":

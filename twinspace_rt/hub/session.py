@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.websockets import WebSocket
 
+import signaling.handlers
 from twinspace_rt.api.http import bearer_token
 from twinspace_rt.auth.policy import Action, Member
 from twinspace_rt.errors import AppError, ErrorCode
@@ -51,6 +52,7 @@ HANDLERS: dict[str, Handler] = {
     "chat.unread": chat_requests.unread,
     "chat.report": chat_requests.report,
     "chat.mute": chat_requests.mute,
+    **signaling.handlers.HANDLERS,
 }
 
 
@@ -150,10 +152,11 @@ async def _dispatch(hub: Hub, conn: Connection, text: str) -> None:
             return
         raw_id = value.get("id")
         request_id = raw_id if isinstance(raw_id, str) and len(raw_id) <= 64 else None
-        wait = conn.bucket.take()
+        bucket = conn.buckets.get(str(value.get("type")), conn.bucket)
+        wait = bucket.take()
         if wait is not None:
             conn.refusals += 1
-            if conn.refusals > conn.bucket.burst:
+            if conn.refusals > bucket.burst:
                 conn.close(CloseCode.rate_limited, "rate limit exceeded repeatedly")
             raise AppError(ErrorCode.rate_limited, retry_after=max(1, round(wait + 0.5)))
         conn.refusals = 0

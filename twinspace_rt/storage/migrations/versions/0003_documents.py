@@ -1,6 +1,6 @@
 """documents: the catalogue, the update log with its snapshot, versions
 
-Revision ID: 0003_documents
+Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-24
 """
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision = "0003_documents"
+revision = "0003"
 down_revision = "0002"
 branch_labels = None
 depends_on = None

@@ -1,0 +1,230 @@
+"""The ``rtc.*`` requests of the hub socket: change the store, then tell whom it concerns.
+
+Session state goes to every socket of the room as ``rtc.session``; what concerns one participant
+(a relayed signal, an admission, a mute request, a removal) goes to that participant's socket
+alone. Both travel as broker events, so they reach sockets on every node.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from signaling import controls, sessions
+from signaling.ice import ice_servers
+from signaling.messages import (
+    RtcAdmit,
+    RtcEnd,
+    RtcHand,
+    RtcJoin,
+    RtcLeave,
+    RtcLock,
+    RtcMedia,
+    RtcMute,
+    RtcRemove,
+    RtcSignal,
+    RtcStart,
+    RtcState,
+)
+from signaling.routing import route
+from signaling.sdp import check_candidate, check_description
+from signaling.state import Actor, SessionState, read, running
+from twinspace_rt.auth.policy import Action, require
+from twinspace_rt.hub import events
+from twinspace_rt.hub.connection import Connection, TokenBucket
+from twinspace_rt.hub.hub import Hub
+from twinspace_rt.hub.protocol import push
+from twinspace_rt.storage.video_models import Participant, ParticipantState
+
+
+async def _announce(hub: Hub, project_id: int, state: SessionState) -> dict[str, Any]:
+    payload = state.payload()
+    await hub.publish(project_id, events.to_everyone(push("rtc.session", session=payload)))
+    return payload
+
+
+async def _tell(hub: Hub, project_id: int, connection_id: str | None, frame: str) -> None:
+    if connection_id is not None:
+        await hub.publish(project_id, events.to_connection(connection_id, frame))
+
+
+def _seat(hub: Hub, state: SessionState, me: Participant) -> dict[str, Any]:
+    """What a participant needs to connect: its id, ICE servers, and its glare role."""
+    others = [p.id for p in state.seated() if p.id != me.id and p.id is not None]
+    assert me.id is not None
+    return {
+        "participant_id": me.id,
+        "polite": all(me.id > other for other in others),
+        "ice_servers": ice_servers(hub.settings, me.user_id, time.time()),
+    }
+
+
+async def start(hub: Hub, conn: Connection, request: RtcStart) -> dict[str, Any]:
+    async with hub.db.transaction() as session:
+        state = await sessions.start(session, conn.member, request, hub.settings.rtc_mesh_max)
+    return {"session": await _announce(hub, conn.member.project_id, state)}
+
+
+async def current(hub: Hub, conn: Connection, request: RtcState) -> dict[str, Any]:
+    require(conn.member, Action.project_view)
+    async with hub.db.reader() as session:
+        video = await running(session, conn.member.project_id)
+        state = None if video is None else await read(session, video)
+    return {"session": None if state is None else state.payload()}
+
+
+def _actor(hub: Hub, conn: Connection) -> Actor:
+    return Actor(conn.member, conn.id, datetime.now(UTC), hub.settings.rtc_rejoin_grace_seconds)
+
+
+async def join(hub: Hub, conn: Connection, request: RtcJoin) -> dict[str, Any]:
+    async with hub.db.transaction() as session:
+        joined = await sessions.join(session, _actor(hub, conn), conn.display_name)
+    conn.in_video = True
+    settings = hub.settings
+    conn.buckets.setdefault(
+        "rtc.signal", TokenBucket(settings.rtc_signal_rate_per_second, settings.rtc_signal_burst)
+    )
+    payload = await _announce(hub, conn.member.project_id, joined.state)
+    answer: dict[str, Any] = {
+        "participant_id": joined.me.id,
+        "state": str(joined.me.state),
+        "rejoined": joined.rejoined,
+        "session": payload,
+    }
+    if joined.me.state == ParticipantState.joined:
+        answer.update(_seat(hub, joined.state, joined.me))
+    return answer
+
+
+async def signal(hub: Hub, conn: Connection, request: RtcSignal) -> dict[str, Any]:
+    """Relayed to one participant of the same session, after aiortc's parser accepts it."""
+    settings = hub.settings
+    fields: dict[str, Any] = {}
+    if request.description is not None:
+        check_description(request.description, settings.rtc_sdp_max_bytes)
+        fields["description"] = request.description.model_dump()
+    if request.candidate is not None:
+        check_candidate(request.candidate, settings.rtc_candidate_max_bytes)
+        fields["candidate"] = request.candidate.model_dump()
+    async with hub.db.reader() as session:
+        found = await route(session, conn.member, conn.id, request.to)
+    frame = push("rtc.signal", **{"from": found.sender_id}, **fields)
+    await _tell(hub, conn.member.project_id, found.target_connection_id, frame)
+    return {}
+
+
+async def media(hub: Hub, conn: Connection, request: RtcMedia) -> dict[str, Any]:
+    async with hub.db.transaction() as session:
+        state = await sessions.media(session, _actor(hub, conn), request)
+    return {"session": await _announce(hub, conn.member.project_id, state)}
+
+
+async def hand(hub: Hub, conn: Connection, request: RtcHand) -> dict[str, Any]:
+    async with hub.db.transaction() as session:
+        state = await sessions.hand(session, _actor(hub, conn), request.raised)
+    return {"session": await _announce(hub, conn.member.project_id, state)}
+
+
+async def leave(hub: Hub, conn: Connection, request: RtcLeave) -> dict[str, Any]:
+    async with hub.db.transaction() as session:
+        state = await sessions.leave_session(session, _actor(hub, conn))
+    await _announce(hub, conn.member.project_id, state)
+    return {}
+
+
+async def admit(hub: Hub, conn: Connection, request: RtcAdmit) -> dict[str, Any]:
+    async with hub.db.transaction() as session:
+        state, target = await controls.admit(session, _actor(hub, conn), request.participant_id)
+    project_id = conn.member.project_id
+    payload = await _announce(hub, project_id, state)
+    frame = push("rtc.admitted", session=payload, **_seat(hub, state, target))
+    await _tell(hub, project_id, target.connection_id, frame)
+    return {"session": payload}
+
+
+async def _muted(
+    hub: Hub,
+    conn: Connection,
+    state: SessionState,
+    targets: list[Participant],
+    mic: bool,
+    camera: bool,
+) -> dict[str, Any]:
+    """Asks each target's client to turn its media off, then tells the room the new state."""
+    project_id = conn.member.project_id
+    frame = push("rtc.muted", by=conn.user_id, mic=mic, camera=camera)
+    for target in targets:
+        await _tell(hub, project_id, target.connection_id, frame)
+    return {"session": await _announce(hub, project_id, state)}
+
+
+async def mute(hub: Hub, conn: Connection, request: RtcMute) -> dict[str, Any]:
+    async with hub.db.transaction() as session:
+        state, targets = await controls.mute(session, _actor(hub, conn), request)
+    return await _muted(hub, conn, state, targets, request.mic, request.camera)
+
+
+async def lock(hub: Hub, conn: Connection, request: RtcLock) -> dict[str, Any]:
+    async with hub.db.transaction() as session:
+        state, affected = await controls.lock_media(session, _actor(hub, conn), request)
+    return await _muted(hub, conn, state, affected, bool(request.mic), bool(request.camera))
+
+
+async def remove(hub: Hub, conn: Connection, request: RtcRemove) -> dict[str, Any]:
+    async with hub.db.transaction() as session:
+        state, target, connection_id = await controls.remove(
+            session, _actor(hub, conn), request.participant_id
+        )
+    project_id = conn.member.project_id
+    frame = push("rtc.removed", participant_id=target.id, by=conn.user_id)
+    await _tell(hub, project_id, connection_id, frame)
+    return {"session": await _announce(hub, project_id, state)}
+
+
+async def end(hub: Hub, conn: Connection, request: RtcEnd) -> dict[str, Any]:
+    async with hub.db.transaction() as session:
+        state = await controls.end(session, _actor(hub, conn))
+    return {"session": await _announce(hub, conn.member.project_id, state)}
+
+
+async def dropped(hub: Hub, conn: Connection) -> None:
+    """The hub's leave hook: the seat waits as ``reconnecting``, then is given up after grace."""
+    if not conn.in_video:
+        return
+    grace = hub.settings.rtc_rejoin_grace_seconds
+    async with hub.db.transaction() as session:
+        state = await sessions.dropped(session, conn.id, datetime.now(UTC), grace)
+    if state is None:
+        return
+    project_id = conn.member.project_id
+    await _announce(hub, project_id, state)
+    session_id = state.video.id
+    if state.video.active_project_id is None or session_id is None:
+        return
+
+    async def expire() -> None:
+        async with hub.db.transaction() as session:
+            expired = await sessions.expire(session, session_id, datetime.now(UTC), grace)
+        if expired.video.active_project_id is not None:
+            await _announce(hub, project_id, expired)
+
+    hub.later(grace + 0.5, expire)
+
+
+HANDLERS: dict[str, Callable[[Hub, Connection, Any], Awaitable[dict[str, Any]]]] = {
+    "rtc.start": start,
+    "rtc.state": current,
+    "rtc.join": join,
+    "rtc.signal": signal,
+    "rtc.media": media,
+    "rtc.hand": hand,
+    "rtc.leave": leave,
+    "rtc.end": end,
+    "rtc.admit": admit,
+    "rtc.mute": mute,
+    "rtc.lock": lock,
+    "rtc.remove": remove,
+}

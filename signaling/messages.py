@@ -1,0 +1,121 @@
+"""The ``rtc.*`` requests of the hub socket; they join the hub's one discriminated union."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from twinspace_rt.hub.request import Request
+
+ParticipantId = Annotated[int, Field(ge=1, le=2**62)]
+
+
+class RtcStart(Request):
+    """``publish``: who may turn on camera and screen: everyone, or moderators only."""
+
+    type: Literal["rtc.start"]
+    lobby: bool = False
+    max_participants: Annotated[int, Field(ge=2, le=64)] | None = None
+    publish: Literal["everyone", "moderators"] = "everyone"
+
+
+class RtcState(Request):
+    type: Literal["rtc.state"]
+
+
+class RtcJoin(Request):
+    type: Literal["rtc.join"]
+
+
+class Description(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    type: Literal["offer", "answer"]
+    sdp: str
+
+
+class Candidate(BaseModel):
+    """An ``RTCIceCandidateInit``; an empty ``candidate`` marks the end of candidates."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    candidate: str
+    sdpMid: Annotated[str, StringConstraints(max_length=32)] | None = None  # noqa: N815
+    sdpMLineIndex: Annotated[int, Field(ge=0, le=255)] | None = None  # noqa: N815
+
+
+class RtcSignal(Request):
+    type: Literal["rtc.signal"]
+    to: ParticipantId
+    description: Description | None = None
+    candidate: Candidate | None = None
+
+    @model_validator(mode="after")
+    def _one_payload(self) -> RtcSignal:
+        if (self.description is None) == (self.candidate is None):
+            raise ValueError("send exactly one of `description` and `candidate`")
+        return self
+
+
+class RtcMedia(Request):
+    type: Literal["rtc.media"]
+    mic: bool | None = None
+    camera: bool | None = None
+    screen: bool | None = None
+
+
+class RtcHand(Request):
+    type: Literal["rtc.hand"]
+    raised: bool
+
+
+class RtcLeave(Request):
+    type: Literal["rtc.leave"]
+
+
+class RtcEnd(Request):
+    type: Literal["rtc.end"]
+
+
+class RtcAdmit(Request):
+    type: Literal["rtc.admit"]
+    participant_id: ParticipantId
+
+
+class RtcMute(Request):
+    """One participant (``participant_id``) or, without it, everyone but the moderator."""
+
+    type: Literal["rtc.mute"]
+    participant_id: ParticipantId | None = None
+    mic: bool = True
+    camera: bool = False
+
+
+class RtcLock(Request):
+    """Locks (or unlocks) the microphones or cameras of everyone who may not moderate."""
+
+    type: Literal["rtc.lock"]
+    mic: bool | None = None
+    camera: bool | None = None
+
+
+class RtcRemove(Request):
+    type: Literal["rtc.remove"]
+    participant_id: ParticipantId
+
+
+RtcRequest = (
+    RtcStart
+    | RtcState
+    | RtcJoin
+    | RtcSignal
+    | RtcMedia
+    | RtcHand
+    | RtcLeave
+    | RtcEnd
+    | RtcAdmit
+    | RtcMute
+    | RtcLock
+    | RtcRemove
+)
