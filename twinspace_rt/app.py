@@ -13,7 +13,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
-from twinspace_rt.api import accounts, chat, members, operations, projects
+from twinspace_rt.api import (
+    accounts,
+    activity,
+    chat,
+    forums,
+    members,
+    operations,
+    projects,
+    search,
+)
 from twinspace_rt.api.http import Endpoint, error_response
 from twinspace_rt.api.metrics import HttpMetrics, MetricsMiddleware
 from twinspace_rt.api.openapi import openapi_document
@@ -31,6 +40,9 @@ ENDPOINTS: list[Endpoint] = (
     + projects.ENDPOINTS
     + members.ENDPOINTS
     + chat.ENDPOINTS
+    + forums.ENDPOINTS
+    + activity.ENDPOINTS
+    + search.ENDPOINTS
 )
 
 _HTTP_CODES = {

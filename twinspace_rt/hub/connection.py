@@ -16,7 +16,7 @@ import uuid
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.websockets import WebSocket
 
@@ -24,12 +24,18 @@ from twinspace_rt.auth.policy import Member
 from twinspace_rt.hub.close_codes import CloseCode
 from twinspace_rt.storage.models import User
 
+if TYPE_CHECKING:
+    from twinspace_rt.hub.replay import Backlog
+
 log = logging.getLogger(__name__)
+
+# A chat channel's id, or the name of a project stream (``forum``, ``bulletin``).
+CursorKey = int | str
 
 
 @dataclass
 class ChannelCursor:
-    """Which of a channel's change numbers this socket has been sent.
+    """Which of a stream's change numbers this socket has been sent (a chat channel, a forum).
 
     Every change in a channel has its own number, and a reader is sent every one of them, so
     "all up to ``contiguous``, plus ``ahead``" describes exactly what the socket holds. While the
@@ -42,6 +48,8 @@ class ChannelCursor:
     ahead: set[int] = field(default_factory=set)
     replaying: bool = True
     pending: list[tuple[int, str]] = field(default_factory=list)
+    # Reads the stream's stored changes for replay; set by whoever subscribes.
+    backlog: Backlog | None = None
 
     def accept(self, version: int) -> bool:
         """True, and recorded as sent, when this change is new to the socket."""
@@ -103,7 +111,7 @@ class Connection:
         self.status = "active"
         self.location: dict[str, Any] = {"kind": "home", "ref": None}
         self.device = websocket.headers.get("user-agent", "")[:80]
-        self.cursors: dict[int, ChannelCursor] = {}
+        self.cursors: dict[CursorKey, ChannelCursor] = {}
         self.last_heard = time.monotonic()
         self.close_code: int | None = None
         self.close_reason = ""
@@ -145,9 +153,9 @@ class Connection:
                 self.close(CloseCode.too_slow, "replay not consumed: reconnect and resume")
         self.push(frame)
 
-    def deliver(self, channel_id: int, version: int, frame: str) -> None:
-        """A live chat change: held back while its channel replays, dropped if already sent."""
-        cursor = self.cursors.get(channel_id)
+    def deliver(self, key: CursorKey, version: int, frame: str) -> None:
+        """A live change: held back while its stream replays, dropped if already sent."""
+        cursor = self.cursors.get(key)
         if cursor is None:
             return
         if cursor.replaying:

@@ -128,6 +128,23 @@ class ChatMute(Request):
     minutes: Annotated[int, Field(ge=0, le=7 * 24 * 60)]
 
 
+ForumStreamName = Literal["forum", "bulletin"]
+
+
+class ForumSubscribe(Request):
+    """``since`` per stream: the last seq the client holds, or null for live only."""
+
+    type: Literal["forum.subscribe"]
+    streams: Annotated[
+        dict[ForumStreamName, Annotated[int, Field(ge=0)] | None], Field(min_length=1)
+    ]
+
+
+class ForumUnsubscribe(Request):
+    type: Literal["forum.unsubscribe"]
+    streams: Annotated[list[ForumStreamName], Field(max_length=2)]
+
+
 AnyRequest = Annotated[
     Ping
     | AuthRefresh
@@ -144,7 +161,9 @@ AnyRequest = Annotated[
     | ChatRead
     | ChatUnread
     | ChatReport
-    | ChatMute,
+    | ChatMute
+    | ForumSubscribe
+    | ForumUnsubscribe,
     Field(discriminator="type"),
 ]
 REQUEST = TypeAdapter(AnyRequest)

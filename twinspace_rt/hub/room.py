@@ -12,6 +12,7 @@ from sqlmodel import col, select
 from twinspace_rt.auth.policy import Action, can
 from twinspace_rt.broker.base import BrokerUnavailable
 from twinspace_rt.chat.channels import can_read
+from twinspace_rt.forums.streams import READ_ACTION, Stream
 from twinspace_rt.hub.close_codes import CloseCode
 from twinspace_rt.hub.connection import Connection
 from twinspace_rt.hub.presence import group, presence_diff
@@ -58,9 +59,15 @@ class LocalRoom:
                     and can_read(conn.member, event["rule"])
                 ):
                     conn.push(event["frame"])
-        elif kind == "moderators":
+        elif kind == "forum":
+            stream, read = event["stream"], READ_ACTION[Stream(event["stream"])]
             for conn in list(self.connections.values()):
-                if can(conn.member, Action.chat_moderate):
+                if stream in conn.cursors and can(conn.member, read):
+                    conn.deliver(stream, event["seq"], event["frame"])
+        elif kind == "moderators":
+            action = Action(event.get("action", Action.chat_moderate))
+            for conn in list(self.connections.values()):
+                if can(conn.member, action):
                     conn.push(event["frame"])
         elif kind == "presence":
             self.schedule("presence", self.refresh_presence)

@@ -1,0 +1,433 @@
+"""Forums, threads, posts and the teachers' bulletin over REST.
+
+Every write stores its change with the stream's next seq in the request's transaction, and
+publishes it on the project's topic after the commit (`hub/events.py`), so sockets subscribed
+with `forum.subscribe` see it live and a resuming one replays it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import timedelta
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from twinspace_rt.api.forum_schemas import (
+    BulletinCreateIn,
+    BulletinPageOut,
+    ForumCreateIn,
+    ForumListOut,
+    ForumOut,
+    ForumPatchIn,
+    PostCreateIn,
+    PostEditIn,
+    PostOut,
+    PostPageOut,
+    ReactionIn,
+    ReadIn,
+    ReadOut,
+    ReportIn,
+    ReportOut,
+    ThreadCreatedOut,
+    ThreadCreateIn,
+    ThreadOut,
+    ThreadPageOut,
+    ThreadPatchIn,
+)
+from twinspace_rt.api.http import Endpoint, in_room, query_int, read_body, respond, services
+from twinspace_rt.api.projects import PROJECT, ROOM_ERRORS
+from twinspace_rt.auth.policy import Action
+from twinspace_rt.errors import ErrorCode
+from twinspace_rt.forums import boards, moderation, posts, reading, threads
+from twinspace_rt.forums.streams import Change
+from twinspace_rt.forums.views import forum_payload, post_payloads, thread_payload
+from twinspace_rt.hub import events
+from twinspace_rt.hub.protocol import push
+
+WRITE_ERRORS = ROOM_ERRORS + (ErrorCode.read_only, ErrorCode.validation_failed)
+POST_ERRORS = WRITE_ERRORS + (
+    ErrorCode.edit_window_passed,
+    ErrorCode.thread_locked,
+    ErrorCode.post_deleted,
+)
+PAGE = {"limit": "1-100, default 50"}
+
+
+async def _publish(request: Request, project_id: int, changes: Iterable[Change | None]) -> None:
+    for change in changes:
+        if change is not None:
+            event = events.forum(change.stream.value, change.seq, change.frame)
+            await services(request).hub.publish(project_id, event)
+
+
+def _window(request: Request) -> timedelta:
+    return timedelta(seconds=services(request).settings.chat_edit_window_seconds)
+
+
+def _path(request: Request, name: str) -> int:
+    return int(request.path_params[name])
+
+
+async def list_forums(request: Request) -> Response:
+    async with in_room(request, Action.forum_read) as (session, _, member):
+        found = await boards.of_project(session, member)
+    return respond(ForumListOut(forums=[ForumOut.model_validate(forum_payload(f)) for f in found]))
+
+
+async def create_forum(request: Request) -> Response:
+    body = await read_body(request, ForumCreateIn)
+    async with in_room(request, Action.forum_manage) as (session, _, member):
+        forum, change = await boards.create(
+            session, member, body.title, body.description, body.position
+        )
+    await _publish(request, member.project_id, [change])
+    return respond(ForumOut.model_validate(forum_payload(forum)), 201)
+
+
+async def update_forum(request: Request) -> Response:
+    body = await read_body(request, ForumPatchIn)
+    async with in_room(request, Action.forum_manage) as (session, _, member):
+        forum, change = await boards.update(
+            session, member, _path(request, "forum_id"), body.title, body.description, body.position
+        )
+    await _publish(request, member.project_id, [change])
+    return respond(ForumOut.model_validate(forum_payload(forum)))
+
+
+async def delete_forum(request: Request) -> Response:
+    async with in_room(request, Action.forum_manage) as (session, _, member):
+        change = await boards.delete(session, member, _path(request, "forum_id"))
+    await _publish(request, member.project_id, [change])
+    return respond(None, 204)
+
+
+async def list_threads(request: Request) -> Response:
+    before = query_int(request, "before", None, 1, 2**62)
+    limit = query_int(request, "limit", 50, 1, 100)
+    assert limit is not None
+    async with in_room(request, Action.forum_read) as (session, _, member):
+        page = await threads.list_threads(
+            session, member, _path(request, "forum_id"), before, limit
+        )
+    return respond(
+        ThreadPageOut(
+            pinned=[ThreadOut.model_validate(thread_payload(t)) for t in page.pinned],
+            threads=[ThreadOut.model_validate(thread_payload(t)) for t in page.threads],
+            next_before=page.next_before,
+        )
+    )
+
+
+async def create_thread(request: Request) -> Response:
+    body = await read_body(request, ThreadCreateIn)
+    async with in_room(request, Action.forum_create_thread) as (session, _, member):
+        thread, post, change = await threads.open_thread(
+            session, member, _path(request, "forum_id"), body.title, body.body
+        )
+        [payload] = await post_payloads(session, [post])
+    await _publish(request, member.project_id, [change])
+    out = ThreadCreatedOut(
+        thread=ThreadOut.model_validate(thread_payload(thread)),
+        post=PostOut.model_validate(payload),
+    )
+    return respond(out, 201)
+
+
+async def get_thread(request: Request) -> Response:
+    async with in_room(request, Action.forum_read) as (session, _, member):
+        thread = await threads.by_id(session, member, _path(request, "thread_id"))
+    return respond(ThreadOut.model_validate(thread_payload(thread)))
+
+
+async def update_thread(request: Request) -> Response:
+    body = await read_body(request, ThreadPatchIn)
+    async with in_room(request, Action.forum_read) as (session, _, member):
+        thread, changes = await threads.update(
+            session,
+            member,
+            _path(request, "thread_id"),
+            title=body.title,
+            pinned=body.pinned,
+            locked=body.locked,
+            forum_id=body.forum_id,
+            window=_window(request),
+        )
+    await _publish(request, member.project_id, changes)
+    return respond(ThreadOut.model_validate(thread_payload(thread)))
+
+
+async def list_posts(request: Request) -> Response:
+    after = query_int(request, "after", None, 0, 2**62)
+    limit = query_int(request, "limit", 50, 1, 100)
+    assert limit is not None
+    async with in_room(request, Action.forum_read) as (session, _, member):
+        thread, found, next_after = await posts.in_thread(
+            session, member, _path(request, "thread_id"), after, limit
+        )
+    return respond(
+        PostPageOut(
+            thread=ThreadOut.model_validate(thread_payload(thread)),
+            posts=[PostOut.model_validate(p) for p in found],
+            next_after=next_after,
+        )
+    )
+
+
+async def create_post(request: Request) -> Response:
+    body = await read_body(request, PostCreateIn)
+    async with in_room(request, Action.forum_reply) as (session, _, member):
+        post, change = await posts.reply(
+            session, member, _path(request, "thread_id"), body.body, body.reply_to
+        )
+        [payload] = await post_payloads(session, [post])
+    await _publish(request, member.project_id, [change])
+    return respond(PostOut.model_validate(payload), 201)
+
+
+async def read_thread(request: Request) -> Response:
+    body = await read_body(request, ReadIn)
+    async with in_room(request, Action.forum_read) as (session, _, member):
+        seq = await reading.mark_thread(session, member, _path(request, "thread_id"), body.seq)
+    return respond(ReadOut(last_read_seq=seq))
+
+
+async def list_bulletin(request: Request) -> Response:
+    before = query_int(request, "before", None, 1, 2**62)
+    limit = query_int(request, "limit", 50, 1, 100)
+    assert limit is not None
+    async with in_room(request, Action.bulletin_read) as (session, _, member):
+        found, next_before = await posts.on_bulletin(session, member, before, limit)
+    return respond(
+        BulletinPageOut(posts=[PostOut.model_validate(p) for p in found], next_before=next_before)
+    )
+
+
+async def create_bulletin_post(request: Request) -> Response:
+    body = await read_body(request, BulletinCreateIn)
+    async with in_room(request, Action.bulletin_post) as (session, _, member):
+        post, change = await posts.post_bulletin(session, member, body.body)
+        [payload] = await post_payloads(session, [post])
+    await _publish(request, member.project_id, [change])
+    return respond(PostOut.model_validate(payload), 201)
+
+
+async def read_bulletin(request: Request) -> Response:
+    body = await read_body(request, ReadIn)
+    async with in_room(request, Action.bulletin_read) as (session, _, member):
+        seq = await reading.mark_bulletin(session, member, body.seq)
+    return respond(ReadOut(last_read_seq=seq))
+
+
+async def edit_post(request: Request) -> Response:
+    body = await read_body(request, PostEditIn)
+    async with in_room(request) as (session, _, member):
+        payload, change = await posts.edit(
+            session, member, _path(request, "post_id"), body.body, _window(request)
+        )
+    await _publish(request, member.project_id, [change])
+    return respond(PostOut.model_validate(payload))
+
+
+async def delete_post(request: Request) -> Response:
+    async with in_room(request) as (session, _, member):
+        payload, change = await posts.delete(
+            session, member, _path(request, "post_id"), _window(request)
+        )
+    await _publish(request, member.project_id, [change])
+    return respond(PostOut.model_validate(payload))
+
+
+async def react(request: Request) -> Response:
+    body = await read_body(request, ReactionIn)
+    async with in_room(request) as (session, _, member):
+        payload, change = await posts.react(
+            session, member, _path(request, "post_id"), body.emoji, body.on
+        )
+    await _publish(request, member.project_id, [change])
+    return respond(PostOut.model_validate(payload))
+
+
+async def report(request: Request) -> Response:
+    body = await read_body(request, ReportIn)
+    async with in_room(request) as (session, _, member):
+        entry = await moderation.report(session, member, _path(request, "post_id"), body.reason)
+    assert entry.id is not None
+    frame = push(
+        "forum.reported",
+        report_id=entry.id,
+        board=entry.kind,
+        post_id=entry.target_id,
+        reporter_id=member.user_id,
+        reason=body.reason,
+    )
+    action = Action.forum_moderate if entry.kind == "forum" else Action.bulletin_moderate
+    await services(request).hub.publish(
+        member.project_id, events.to_moderators(frame, action.value)
+    )
+    return respond(ReportOut(report_id=entry.id), 201)
+
+
+FORUM = PROJECT + "/forums/{forum_id:int}"
+THREAD = PROJECT + "/threads/{thread_id:int}"
+POST = PROJECT + "/posts/{post_id:int}"
+
+
+ENDPOINTS = [
+    Endpoint(
+        "GET",
+        PROJECT + "/forums",
+        list_forums,
+        "The project's forums, in order.",
+        response=ForumListOut,
+        errors=ROOM_ERRORS,
+    ),
+    Endpoint(
+        "POST",
+        PROJECT + "/forums",
+        create_forum,
+        "Create a forum (`forum.manage`).",
+        body=ForumCreateIn,
+        response=ForumOut,
+        status=201,
+        errors=WRITE_ERRORS,
+    ),
+    Endpoint(
+        "PATCH",
+        FORUM,
+        update_forum,
+        "Rename, describe or reorder a forum (`forum.manage`).",
+        body=ForumPatchIn,
+        response=ForumOut,
+        errors=WRITE_ERRORS,
+    ),
+    Endpoint(
+        "DELETE",
+        FORUM,
+        delete_forum,
+        "Delete an empty forum (`forum.manage`).",
+        status=204,
+        errors=WRITE_ERRORS + (ErrorCode.conflict,),
+    ),
+    Endpoint(
+        "GET",
+        FORUM + "/threads",
+        list_threads,
+        "Threads by latest activity: pinned first, then pages keyed on `last_post_seq`.",
+        response=ThreadPageOut,
+        errors=ROOM_ERRORS,
+        query={"before": "`next_before` of the previous page", **PAGE},
+    ),
+    Endpoint(
+        "POST",
+        FORUM + "/threads",
+        create_thread,
+        "Open a thread with its first post (`forum.create_thread`).",
+        body=ThreadCreateIn,
+        response=ThreadCreatedOut,
+        status=201,
+        errors=WRITE_ERRORS,
+    ),
+    Endpoint("GET", THREAD, get_thread, "One thread.", response=ThreadOut, errors=ROOM_ERRORS),
+    Endpoint(
+        "PATCH",
+        THREAD,
+        update_thread,
+        "Rename (author in the edit window, moderators); pin, lock, move (`forum.moderate`).",
+        body=ThreadPatchIn,
+        response=ThreadOut,
+        errors=POST_ERRORS,
+    ),
+    Endpoint(
+        "GET",
+        THREAD + "/posts",
+        list_posts,
+        "A thread's posts, oldest first, pages keyed on `seq`.",
+        response=PostPageOut,
+        errors=ROOM_ERRORS,
+        query={"after": "`next_after` of the previous page", **PAGE},
+    ),
+    Endpoint(
+        "POST",
+        THREAD + "/posts",
+        create_post,
+        "Reply in a thread (`forum.reply`).",
+        body=PostCreateIn,
+        response=PostOut,
+        status=201,
+        errors=POST_ERRORS,
+    ),
+    Endpoint(
+        "POST",
+        THREAD + "/read",
+        read_thread,
+        "I have read the thread up to `seq`.",
+        body=ReadIn,
+        response=ReadOut,
+        errors=ROOM_ERRORS,
+    ),
+    Endpoint(
+        "GET",
+        PROJECT + "/bulletin",
+        list_bulletin,
+        "The teachers' bulletin, newest first (`bulletin.read`).",
+        response=BulletinPageOut,
+        errors=ROOM_ERRORS,
+        query={"before": "`next_before` of the previous page", **PAGE},
+    ),
+    Endpoint(
+        "POST",
+        PROJECT + "/bulletin",
+        create_bulletin_post,
+        "Post on the teachers' bulletin (`bulletin.post`).",
+        body=BulletinCreateIn,
+        response=PostOut,
+        status=201,
+        errors=WRITE_ERRORS,
+    ),
+    Endpoint(
+        "POST",
+        PROJECT + "/bulletin/read",
+        read_bulletin,
+        "I have read the bulletin up to `seq`.",
+        body=ReadIn,
+        response=ReadOut,
+        errors=ROOM_ERRORS,
+    ),
+    Endpoint(
+        "PATCH",
+        POST,
+        edit_post,
+        "Edit a post (author in the edit window; forum moderators any time).",
+        body=PostEditIn,
+        response=PostOut,
+        errors=POST_ERRORS,
+    ),
+    Endpoint(
+        "DELETE",
+        POST,
+        delete_post,
+        "Delete a post, leaving a tombstone (author; moderators any time).",
+        response=PostOut,
+        errors=POST_ERRORS,
+    ),
+    Endpoint(
+        "POST",
+        POST + "/reactions",
+        react,
+        "Add (`on`) or remove a reaction.",
+        body=ReactionIn,
+        response=PostOut,
+        errors=POST_ERRORS,
+    ),
+    Endpoint(
+        "POST",
+        POST + "/report",
+        report,
+        "Report a post to the moderators.",
+        body=ReportIn,
+        response=ReportOut,
+        status=201,
+        errors=WRITE_ERRORS,
+    ),
+]
