@@ -38,7 +38,8 @@ Title = Annotated[
 ]
 Body = Annotated[str, StringConstraints(min_length=1, max_length=BODY_MAX), AfterValidator(_body)]
 Position = Annotated[int, Field(ge=0, le=10_000)]
-Id = Annotated[int, Field(ge=1, le=2**62)]
+ID_MAX = 2**31 - 1  # row ids and seqs are 32-bit integers in the store
+Id = Annotated[int, Field(ge=1, le=ID_MAX)]
 
 
 class ForumCreateIn(Input):
@@ -88,7 +89,7 @@ class ReportIn(Input):
 
 
 class ReadIn(Input):
-    seq: Annotated[int, Field(ge=0, le=2**62)]
+    seq: Annotated[int, Field(ge=0, le=ID_MAX)]
 
 
 class ForumOut(BaseModel):

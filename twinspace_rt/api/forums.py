@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from twinspace_rt.api.forum_schemas import (
+    ID_MAX,
     BulletinCreateIn,
     BulletinPageOut,
     ForumCreateIn,
@@ -38,7 +39,7 @@ from twinspace_rt.api.forum_schemas import (
 from twinspace_rt.api.http import Endpoint, in_room, query_int, read_body, respond, services
 from twinspace_rt.api.projects import PROJECT, ROOM_ERRORS
 from twinspace_rt.auth.policy import Action
-from twinspace_rt.errors import ErrorCode
+from twinspace_rt.errors import AppError, ErrorCode
 from twinspace_rt.forums import boards, moderation, posts, reading, threads
 from twinspace_rt.forums.streams import Change
 from twinspace_rt.forums.views import forum_payload, post_payloads, thread_payload
@@ -66,7 +67,10 @@ def _window(request: Request) -> timedelta:
 
 
 def _path(request: Request, name: str) -> int:
-    return int(request.path_params[name])
+    value = int(request.path_params[name])
+    if value > ID_MAX:
+        raise AppError(ErrorCode.not_found, f"No such {name.removesuffix('_id')}.")
+    return value
 
 
 async def list_forums(request: Request) -> Response:
@@ -103,7 +107,7 @@ async def delete_forum(request: Request) -> Response:
 
 
 async def list_threads(request: Request) -> Response:
-    before = query_int(request, "before", None, 1, 2**62)
+    before = query_int(request, "before", None, 1, ID_MAX)
     limit = query_int(request, "limit", 50, 1, 100)
     assert limit is not None
     async with in_room(request, Action.forum_read) as (session, _, member):
@@ -158,7 +162,7 @@ async def update_thread(request: Request) -> Response:
 
 
 async def list_posts(request: Request) -> Response:
-    after = query_int(request, "after", None, 0, 2**62)
+    after = query_int(request, "after", None, 0, ID_MAX)
     limit = query_int(request, "limit", 50, 1, 100)
     assert limit is not None
     async with in_room(request, Action.forum_read) as (session, _, member):
@@ -193,7 +197,7 @@ async def read_thread(request: Request) -> Response:
 
 
 async def list_bulletin(request: Request) -> Response:
-    before = query_int(request, "before", None, 1, 2**62)
+    before = query_int(request, "before", None, 1, ID_MAX)
     limit = query_int(request, "limit", 50, 1, 100)
     assert limit is not None
     async with in_room(request, Action.bulletin_read) as (session, _, member):

@@ -66,11 +66,8 @@ WHERE to_tsvector('simple', p.body) @@ q.query AND p.project_id = :project
   AND p.board IN :boards AND p.deleted_at IS NULL AND p.id < :before
 ORDER BY p.id DESC LIMIT :limit
 """
-_HEADLINE = (
-    f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=24, MinWords=8, MaxFragments=2, "
-    'FragmentDelimiter=" … "'
-)
-_NO_BOUND = 2**62
+_HEADLINE = f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=24, MinWords=8"
+_NO_BOUND = 2**31 - 1  # ids are 32-bit integers
 
 
 @dataclass
@@ -88,6 +85,8 @@ class Cursor:
             chat, posts = (None if p == "" else int(p) for p in raw.split(".", 1))
         except ValueError as exc:
             raise AppError(ErrorCode.validation_failed, "`cursor` is not one we gave.") from exc
+        if any(v is not None and not 0 <= v <= _NO_BOUND for v in (chat, posts)):
+            raise AppError(ErrorCode.validation_failed, "`cursor` is not one we gave.")
         return cls(chat, posts)
 
     def encode(self) -> str:
@@ -147,7 +146,8 @@ async def _chat_hits(
     statement = text(_CHAT_POSTGRES if postgres else _CHAT_SQLITE).bindparams(
         bindparam("channels", expanding=True)
     )
-    rows = await session.execute(
+    connection = await session.connection()
+    rows = await connection.execute(
         statement, {**params, "channels": readable, "before": before or _NO_BOUND}
     )
     return [
@@ -181,7 +181,8 @@ async def _post_hits(
     statement = text(_POSTS_POSTGRES if postgres else _POSTS_SQLITE).bindparams(
         bindparam("boards", expanding=True)
     )
-    rows = await session.execute(
+    connection = await session.connection()
+    rows = await connection.execute(
         statement,
         {**params, "boards": boards, "project": member.project_id, "before": before or _NO_BOUND},
     )
