@@ -39,21 +39,25 @@ class Forums:
         created = await self.ok("teacher_admin", "POST", "/forums", {"title": title})
         return int(created["id"])
 
-    async def thread(self, forum_id: int, role: str = "teacher", title: str = "Rivers") -> dict:
+    async def thread(
+        self, forum_id: int, role: str = "teacher", title: str = "Rivers"
+    ) -> dict[str, Any]:
         body = {"title": title, "body": f"{title}: tell us about yours."}
         return await self.ok(role, "POST", f"/forums/{forum_id}/threads", body)  # type: ignore[no-any-return]
 
-    async def reply(self, thread_id: int, role: str, body: str, **extra: Any) -> dict:
+    async def reply(self, thread_id: int, role: str, body: str, **extra: Any) -> dict[str, Any]:
         return await self.ok(role, "POST", f"/threads/{thread_id}/posts", {"body": body, **extra})  # type: ignore[no-any-return]
 
 
-async def stream_frames(client: HubClient, count: int, prefix: str = "forum.") -> list[dict]:
+async def stream_frames(
+    client: HubClient, count: int, prefix: str = "forum.", timeout: float = WAIT
+) -> list[dict[str, Any]]:
     """The first ``count`` pushes of a stream, whatever their kind, waiting (bounded) if needed."""
 
-    def found() -> list[dict]:
+    def found() -> list[dict[str, Any]]:
         return [p for p in client.pushes if p["type"].startswith(prefix) and "seq" in p]
 
-    async with asyncio.timeout(WAIT):
+    async with asyncio.timeout(timeout):
         while len(found()) < count:
             await asyncio.sleep(0.02)
     return found()[:count]

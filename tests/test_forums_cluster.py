@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import asyncio
 
+from tests import test_cluster
 from tests.forum_helpers import Forums, stream_frames
-from tests.live import Live
+from tests.live import Live, serve
+from tests.redis_server import RedisServer
 from tests.room import make_room
-from tests.test_cluster import cluster_settings, shared_redis, two_nodes  # noqa: F401
 from tests.test_hub_chat import connect
+from twinspace_rt.settings import Settings
+
+# The two-node fixtures of the cluster tests: shared PostgreSQL, shared Redis.
+shared_redis = test_cluster.shared_redis
+cluster_settings = test_cluster.cluster_settings
+two_nodes = test_cluster.two_nodes
 
 
 async def test_posts_appear_live_on_both_nodes_and_resume_on_either(
@@ -54,3 +61,34 @@ async def test_posts_appear_live_on_both_nodes_and_resume_on_either(
     await asyncio.sleep(0.2)
     assert len(back.of_type("forum.post.created")) == 4
     assert [p for p in pupil_admin_a.pushes + back.pushes if p["type"].startswith("bulletin")] == []
+
+
+async def test_forum_changes_missed_during_a_redis_outage_are_replayed(
+    cluster_settings: Settings,
+) -> None:
+    private = RedisServer()
+    await private.start()
+    settings = cluster_settings.model_copy(update={"redis_url": private.url})
+    try:
+        async with serve(settings) as a, serve(settings) as b:
+            room = await make_room(a.http, a.services)
+            forums = Forums(a.http, room)
+            thread_id = (await forums.thread(await forums.forum()))["thread"]["id"]
+            teacher = await connect(b, room, "teacher")
+            await teacher.ok("forum.subscribe", streams={"forum": 0, "bulletin": 0})
+            await stream_frames(teacher, 2)
+            await private.kill()
+            async with asyncio.timeout(10):
+                while (await a.http.get("/readyz")).status_code != 503:
+                    await asyncio.sleep(0.05)
+            for i in range(3):
+                await forums.reply(thread_id, "pupil", f"during {i}")
+            await forums.ok("teacher_admin", "POST", "/bulletin", {"body": "during the outage"})
+            await private.start()
+            # Node B replays, from the store, every change its socket was not sent.
+            frames = await stream_frames(teacher, 5, timeout=20)
+            assert [f["seq"] for f in frames] == [1, 2, 3, 4, 5]
+            [bulletin] = await teacher.wait_for("bulletin.post.created", timeout=20)
+            assert bulletin["post"]["body"] == "during the outage"
+    finally:
+        await private.kill()

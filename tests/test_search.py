@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.forum_helpers import Forums
@@ -33,7 +35,7 @@ async def test_search_finds_each_language_and_leaks_nothing(live: Live) -> None:
     outsider = await connect(live, other, "teacher")
     await outsider.ok("chat.send", channel="general", text="fiume fuori", key="o")
 
-    async def search(role: str, q: str, **params: object) -> dict:
+    async def search(role: str, q: str, **params: object) -> dict[str, Any]:
         return await f.ok(role, "GET", "/search", q=q, **params)  # type: ignore[no-any-return]
 
     italian = await search("pupil", "FIUME")
