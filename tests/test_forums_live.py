@@ -121,3 +121,26 @@ async def test_bulletin_events_never_reach_pupils(live: Live) -> None:
         body = {"body": "x"} if method == "PATCH" else {"reason": "x"}
         response = await forums.call("pupil", method, path.format(posted["id"]), body)
         assert response.status_code == 404, response.text
+
+
+async def test_a_resumed_replay_never_shows_a_deleted_posts_text(live: Live) -> None:
+    room = await make_room(live.http, live.services)
+    forums = Forums(live.http, room)
+    thread_id = (await forums.thread(await forums.forum()))["thread"]["id"]
+    rude = await forums.reply(thread_id, "pupil", "something rude")
+    typo = await forums.reply(thread_id, "pupil_admin", "I lik it")
+    await forums.ok("pupil_admin", "PATCH", f"/posts/{typo['id']}", {"body": "I like it"})
+    await forums.ok("teacher", "DELETE", f"/posts/{rude['id']}")
+    late = await connect(live, room, "pupil_admin")
+    await late.ok("forum.subscribe", streams={"forum": 0})
+    frames = await stream_frames(late, 6)
+    assert [f["type"] for f in frames] == [
+        "forum.forum.created",
+        "forum.thread.created",
+        "forum.post.created",
+        "forum.post.created",
+        "forum.post.edited",
+        "forum.post.deleted",
+    ]
+    assert "rude" not in str(frames) and "I lik it" not in str(frames)
+    assert frames[2]["post"]["deleted"]["by"] == room.user_ids["teacher"]

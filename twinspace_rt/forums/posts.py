@@ -19,7 +19,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from twinspace_rt.auth.policy import Action, Member, can, require
 from twinspace_rt.errors import AppError, ErrorCode
 from twinspace_rt.forums import threads
-from twinspace_rt.forums.streams import READ_ACTION, Change, Stream, next_seq, record
+from twinspace_rt.forums.streams import (
+    READ_ACTION,
+    Change,
+    Stream,
+    next_seq,
+    record,
+    rewrite_post,
+)
 from twinspace_rt.forums.views import post_payloads, thread_payload
 from twinspace_rt.projects import audit
 from twinspace_rt.storage.forum_models import ForumPost, ForumReaction, ForumThread
@@ -194,6 +201,8 @@ async def _changed(
     session.add(post)
     await session.flush()
     [payload] = await post_payloads(session, [post])
+    if change in ("edited", "deleted"):
+        await rewrite_post(session, payload)
     kind = f"{stream.value}.post.{change}"
     return payload, record(session, member.project_id, stream, post.version, kind, post=payload)
 

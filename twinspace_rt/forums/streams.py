@@ -8,6 +8,7 @@ so numbers commit in order and a resuming client can never miss one.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -18,7 +19,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from twinspace_rt.auth.policy import Action
-from twinspace_rt.hub.protocol import push
+from twinspace_rt.hub.protocol import encode, push
 from twinspace_rt.storage.forum_models import ForumEvent, ForumStream
 
 
@@ -63,8 +64,31 @@ def record(
 ) -> Change:
     """Stores the push for ``seq`` (taken with ``next_seq`` in this transaction)."""
     frame = push(kind, stream=stream.value, seq=seq, **payload)
-    session.add(ForumEvent(project_id=project_id, stream=stream.value, seq=seq, frame=frame))
+    post = payload.get("post")
+    session.add(
+        ForumEvent(
+            project_id=project_id,
+            stream=stream.value,
+            seq=seq,
+            post_id=post["id"] if post else None,
+            frame=frame,
+        )
+    )
     return Change(stream, seq, frame)
+
+
+async def rewrite_post(session: AsyncSession, post: dict[str, Any]) -> None:
+    """Earlier stored frames of a post now carry its current state.
+
+    So a member who resumes after a moderator deleted a post replays its tombstone, never the
+    deleted text, just as chat replays each message as it is now.
+    """
+    found = await session.exec(select(ForumEvent).where(ForumEvent.post_id == post["id"]))
+    for event in found:
+        frame = json.loads(event.frame)
+        frame["post"] = post
+        event.frame = encode(frame)
+        session.add(event)
 
 
 async def last_seq(session: AsyncSession, project_id: int, stream: Stream) -> int:

@@ -39,6 +39,8 @@ class ForumEvent(SQLModel, table=True):
     project_id: int = Field(foreign_key="projects.id")
     stream: str = Field(sa_type=String(16))
     seq: int
+    # The post the frame carries, so an edit or deletion can rewrite what resume replays.
+    post_id: int | None = Field(default=None, index=True)
     frame: str = Field(sa_type=Text)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

@@ -62,10 +62,12 @@ def upgrade() -> None:
         sa.Column("project_id", sa.Integer(), sa.ForeignKey("projects.id"), nullable=False),
         sa.Column("stream", sa.String(16), nullable=False),
         sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("post_id", sa.Integer(), nullable=True),
         sa.Column("frame", sa.Text(), nullable=False),
         sa.Column("created_at", sqlmodel.UTCDateTime(), nullable=False),
         sa.UniqueConstraint("project_id", "stream", "seq"),
     )
+    op.create_index("ix_forum_events_post_id", "forum_events", ["post_id"])
     op.create_table(
         "forums",
         sa.Column("id", sa.Integer(), primary_key=True),
