@@ -182,12 +182,7 @@ async def subscribe(hub: Hub, conn: Connection, request: ChatSubscribe) -> dict[
         done = await replay(
             hub.db, conn, channel.id, request.channels[channel.name], hub.settings.chat_resume_max
         )
-        result[channel.name] = {
-            "recovered": done.recovered,
-            "reason": done.reason,
-            "replayed": done.replayed,
-            "last_seq": done.last_seq,
-        }
+        result[channel.name] = done.ack()
     return {"channels": result}
 
 

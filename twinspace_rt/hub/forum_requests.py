@@ -47,12 +47,7 @@ async def subscribe(hub: Hub, conn: Connection, request: ForumSubscribe) -> dict
             backlog=ForumBacklog(conn.member.project_id, stream),
         )
         done = await replay(hub.db, conn, stream.value, since, hub.settings.chat_resume_max)
-        result[stream.value] = {
-            "recovered": done.recovered,
-            "reason": done.reason,
-            "replayed": done.replayed,
-            "last_seq": done.last_seq,
-        }
+        result[stream.value] = done.ack()
     return {"streams": result}
 
 

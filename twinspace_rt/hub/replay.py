@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -48,6 +48,15 @@ class Replayed:
     reason: str | None
     replayed: int
     last_seq: int
+
+    def ack(self) -> dict[str, Any]:
+        """What a subscribe ack says of this stream."""
+        return {
+            "recovered": self.recovered,
+            "reason": self.reason,
+            "replayed": self.replayed,
+            "last_seq": self.last_seq,
+        }
 
 
 async def replay(

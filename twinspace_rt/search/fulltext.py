@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import BindParameter, bindparam, text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from twinspace_rt.auth.policy import Action, Member, can
@@ -143,13 +143,8 @@ async def _chat_hits(
     readable = [c.id for c in await channels.readable(session, member) if c.id is not None]
     if not readable:
         return []
-    statement = text(_CHAT_POSTGRES if postgres else _CHAT_SQLITE).bindparams(
-        bindparam("channels", expanding=True)
-    )
-    connection = await session.connection()
-    rows = await connection.execute(
-        statement, {**params, "channels": readable, "before": before or _NO_BOUND}
-    )
+    sql = _CHAT_POSTGRES if postgres else _CHAT_SQLITE
+    rows = await _run(session, sql, {**params, "channels": readable}, before)
     return [
         {
             "kind": "chat",
@@ -160,7 +155,7 @@ async def _chat_hits(
             "channel": row[4],
             "snippet": snippet_html(row[5]),
         }
-        for row in rows.all()
+        for row in rows
     ]
 
 
@@ -178,13 +173,9 @@ async def _post_hits(
     ]
     if before == 0 or not boards:
         return []
-    statement = text(_POSTS_POSTGRES if postgres else _POSTS_SQLITE).bindparams(
-        bindparam("boards", expanding=True)
-    )
-    connection = await session.connection()
-    rows = await connection.execute(
-        statement,
-        {**params, "boards": boards, "project": member.project_id, "before": before or _NO_BOUND},
+    sql = _POSTS_POSTGRES if postgres else _POSTS_SQLITE
+    rows = await _run(
+        session, sql, {**params, "boards": boards, "project": member.project_id}, before
     )
     return [
         {
@@ -196,8 +187,22 @@ async def _post_hits(
             "thread_title": row[5],
             "snippet": snippet_html(row[6]),
         }
-        for row in rows.all()
+        for row in rows
     ]
+
+
+async def _run(
+    session: AsyncSession, sql: str, params: dict[str, Any], before: int | None
+) -> list[Any]:
+    """List parameters (``channels``, ``boards``) expand to ``IN (…)``; ``before`` bounds ids."""
+    lists: list[BindParameter[Any]] = [
+        bindparam(name, expanding=True) for name in ("channels", "boards") if name in params
+    ]
+    connection = await session.connection()
+    found = await connection.execute(
+        text(sql).bindparams(*lists), {**params, "before": before or _NO_BOUND}
+    )
+    return list(found.all())
 
 
 def _when(value: datetime | str) -> datetime:
