@@ -144,3 +144,20 @@ async def test_a_resumed_replay_never_shows_a_deleted_posts_text(live: Live) -> 
     ]
     assert "rude" not in str(frames) and "I lik it" not in str(frames)
     assert frames[2]["post"]["deleted"]["by"] == room.user_ids["teacher"]
+
+
+async def test_losing_bulletin_access_ends_the_subscription(live: Live) -> None:
+    room = await make_room(live.http, live.services)
+    forums = Forums(live.http, room)
+    teacher = await connect(live, room, "teacher")
+    await teacher.ok("forum.subscribe", streams={"forum": None, "bulletin": None})
+    member = f"/members/{room.user_ids['teacher']}"
+    for count, role in enumerate(("expert", "teacher"), start=1):
+        await forums.ok("teacher_admin", "PATCH", member, {"role": role})
+        await teacher.wait_for("room.changed", count=count)
+        await forums.ok("teacher_admin", "POST", "/bulletin", {"body": f"while {role}"})
+    await forums.forum()
+    await teacher.wait_for("forum.forum.created")
+    assert teacher.of_type("bulletin.post.created") == [], "not live, and not replayed later"
+    again = await teacher.ok("forum.subscribe", streams={"bulletin": 0})
+    assert again["streams"]["bulletin"]["replayed"] == 2

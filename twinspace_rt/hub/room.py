@@ -163,6 +163,7 @@ class LocalRoom:
                 continue
             if member != conn.member:
                 conn.member = member
+                _drop_unreadable(conn)
                 conn.push(
                     push(
                         "room.changed",
@@ -171,3 +172,14 @@ class LocalRoom:
                         permissions=[a.value for a in Action if can(member, a)],
                     )
                 )
+
+
+def _drop_unreadable(conn: Connection) -> None:
+    """After a role change: a stream the member may no longer read is neither live nor replayed."""
+    for key, cursor in list(conn.cursors.items()):
+        if isinstance(key, int):
+            readable = can_read(conn.member, cursor.rule)
+        else:
+            readable = can(conn.member, READ_ACTION[Stream(key)])
+        if not readable:
+            del conn.cursors[key]
