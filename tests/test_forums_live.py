@@ -161,3 +161,19 @@ async def test_losing_bulletin_access_ends_the_subscription(live: Live) -> None:
     assert teacher.of_type("bulletin.post.created") == [], "not live, and not replayed later"
     again = await teacher.ok("forum.subscribe", streams={"bulletin": 0})
     assert again["streams"]["bulletin"]["replayed"] == 2
+
+
+async def test_concurrent_replies_take_consecutive_seqs(live: Live) -> None:
+    room = await make_room(live.http, live.services)
+    forums = Forums(live.http, room)
+    thread_id = (await forums.thread(await forums.forum()))["thread"]["id"]
+    watcher = await connect(live, room, "observer")
+    await watcher.ok("forum.subscribe", streams={"forum": 2})
+    roles = ["pupil", "pupil_admin", "teacher", "expert"] * 10
+    posted = await asyncio.gather(
+        *[forums.reply(thread_id, role, f"at once {i}") for i, role in enumerate(roles)]
+    )
+    assert sorted(p["seq"] for p in posted) == list(range(3, 43))
+    frames = await stream_frames(watcher, 40)
+    assert [f["seq"] for f in frames] == list(range(3, 43)), "in commit order, none missing"
+    assert [f["thread"]["post_count"] for f in frames] == list(range(2, 42))
