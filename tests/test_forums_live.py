@@ -107,6 +107,9 @@ async def test_bulletin_events_never_reach_pupils(live: Live) -> None:
     refused = await pupil.request("forum.subscribe", streams={"forum": None, "bulletin": None})
     assert refused["type"] == "error" and refused["code"] == "forbidden"
     assert pupil.of_type("forum.forum.created") == []
+    for streams in ({}, {"staff": None}, {"forum": -1}, ["forum"]):
+        bad = await pupil.request("forum.subscribe", streams=streams)
+        assert bad["code"] == "validation_failed", streams
     await pupil.ok("forum.subscribe", streams={"forum": None})
     teacher = await connect(live, room, "teacher")
     await teacher.ok("forum.subscribe", streams={"forum": None, "bulletin": 0})
