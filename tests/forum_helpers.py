@@ -52,7 +52,11 @@ class Forums:
 async def stream_frames(
     client: HubClient, count: int, prefix: str = "forum.", timeout: float = WAIT
 ) -> list[dict[str, Any]]:
-    """The first ``count`` pushes of a stream, whatever their kind, waiting (bounded) if needed."""
+    """The first ``count`` pushes of a stream, whatever their kind, waiting (bounded) if needed.
+
+    Returned by ``seq``, as a client applies them: pushes published at once by different
+    requests or nodes may arrive in either order.
+    """
 
     def found() -> list[dict[str, Any]]:
         return [p for p in client.pushes if p["type"].startswith(prefix) and "seq" in p]
@@ -60,4 +64,4 @@ async def stream_frames(
     async with asyncio.timeout(timeout):
         while len(found()) < count:
             await asyncio.sleep(0.02)
-    return found()[:count]
+    return sorted(found()[:count], key=lambda f: int(f["seq"]))
