@@ -20,6 +20,7 @@ from twinspace_rt.api import (
     forums,
     members,
     operations,
+    posts,
     projects,
     search,
 )
@@ -41,6 +42,7 @@ ENDPOINTS: list[Endpoint] = (
     + members.ENDPOINTS
     + chat.ENDPOINTS
     + forums.ENDPOINTS
+    + posts.ENDPOINTS
     + activity.ENDPOINTS
     + search.ENDPOINTS
 )

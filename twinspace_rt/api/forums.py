@@ -1,4 +1,4 @@
-"""Forums, threads, posts and the teachers' bulletin over REST.
+"""Forums, threads and replies over REST (posts and the bulletin: `api/posts.py`).
 
 Every write stores its change with the stream's next seq in the request's transaction, and
 publishes it on the project's topic after the commit (`hub/events.py`), so sockets subscribed
@@ -15,21 +15,15 @@ from starlette.responses import Response
 
 from twinspace_rt.api.forum_schemas import (
     ID_MAX,
-    BulletinCreateIn,
-    BulletinPageOut,
     ForumCreateIn,
     ForumListOut,
     ForumOut,
     ForumPatchIn,
     PostCreateIn,
-    PostEditIn,
     PostOut,
     PostPageOut,
-    ReactionIn,
     ReadIn,
     ReadOut,
-    ReportIn,
-    ReportOut,
     ThreadCreatedOut,
     ThreadCreateIn,
     ThreadOut,
@@ -40,11 +34,10 @@ from twinspace_rt.api.http import Endpoint, in_room, query_int, read_body, respo
 from twinspace_rt.api.projects import PROJECT, ROOM_ERRORS
 from twinspace_rt.auth.policy import Action
 from twinspace_rt.errors import AppError, ErrorCode
-from twinspace_rt.forums import boards, moderation, posts, reading, threads
+from twinspace_rt.forums import boards, posts, reading, threads
 from twinspace_rt.forums.streams import Change
 from twinspace_rt.forums.views import forum_payload, post_payloads, thread_payload
 from twinspace_rt.hub import events
-from twinspace_rt.hub.protocol import push
 
 WRITE_ERRORS = ROOM_ERRORS + (ErrorCode.read_only, ErrorCode.validation_failed)
 POST_ERRORS = WRITE_ERRORS + (
@@ -55,18 +48,23 @@ POST_ERRORS = WRITE_ERRORS + (
 PAGE = {"limit": "1-100, default 50"}
 
 
-async def _publish(request: Request, project_id: int, changes: Iterable[Change | None]) -> None:
+async def publish_changes(
+    request: Request, project_id: int, changes: Iterable[Change | None]
+) -> None:
+    """After the commit: a change is never announced before it is durable."""
     for change in changes:
         if change is not None:
             event = events.forum(change.stream.value, change.seq, change.frame)
             await services(request).hub.publish(project_id, event)
 
 
-def _window(request: Request) -> timedelta:
+def edit_window(request: Request) -> timedelta:
+    """Forum and bulletin authors share chat's window: one rule for members to learn."""
     return timedelta(seconds=services(request).settings.chat_edit_window_seconds)
 
 
-def _path(request: Request, name: str) -> int:
+def path_id(request: Request, name: str) -> int:
+    """A path id beyond what the store holds names nothing (and would overflow the driver)."""
     value = int(request.path_params[name])
     if value > ID_MAX:
         raise AppError(ErrorCode.not_found, f"No such {name.removesuffix('_id')}.")
@@ -85,7 +83,7 @@ async def create_forum(request: Request) -> Response:
         forum, change = await boards.create(
             session, member, body.title, body.description, body.position
         )
-    await _publish(request, member.project_id, [change])
+    await publish_changes(request, member.project_id, [change])
     return respond(ForumOut.model_validate(forum_payload(forum)), 201)
 
 
@@ -93,16 +91,21 @@ async def update_forum(request: Request) -> Response:
     body = await read_body(request, ForumPatchIn)
     async with in_room(request, Action.forum_manage) as (session, _, member):
         forum, change = await boards.update(
-            session, member, _path(request, "forum_id"), body.title, body.description, body.position
+            session,
+            member,
+            path_id(request, "forum_id"),
+            body.title,
+            body.description,
+            body.position,
         )
-    await _publish(request, member.project_id, [change])
+    await publish_changes(request, member.project_id, [change])
     return respond(ForumOut.model_validate(forum_payload(forum)))
 
 
 async def delete_forum(request: Request) -> Response:
     async with in_room(request, Action.forum_manage) as (session, _, member):
-        change = await boards.delete(session, member, _path(request, "forum_id"))
-    await _publish(request, member.project_id, [change])
+        change = await boards.delete(session, member, path_id(request, "forum_id"))
+    await publish_changes(request, member.project_id, [change])
     return respond(None, 204)
 
 
@@ -112,7 +115,7 @@ async def list_threads(request: Request) -> Response:
     assert limit is not None
     async with in_room(request, Action.forum_read) as (session, _, member):
         page = await threads.list_threads(
-            session, member, _path(request, "forum_id"), before, limit
+            session, member, path_id(request, "forum_id"), before, limit
         )
     return respond(
         ThreadPageOut(
@@ -127,10 +130,10 @@ async def create_thread(request: Request) -> Response:
     body = await read_body(request, ThreadCreateIn)
     async with in_room(request, Action.forum_create_thread) as (session, _, member):
         thread, post, change = await threads.open_thread(
-            session, member, _path(request, "forum_id"), body.title, body.body
+            session, member, path_id(request, "forum_id"), body.title, body.body
         )
         [payload] = await post_payloads(session, [post])
-    await _publish(request, member.project_id, [change])
+    await publish_changes(request, member.project_id, [change])
     out = ThreadCreatedOut(
         thread=ThreadOut.model_validate(thread_payload(thread)),
         post=PostOut.model_validate(payload),
@@ -140,7 +143,7 @@ async def create_thread(request: Request) -> Response:
 
 async def get_thread(request: Request) -> Response:
     async with in_room(request, Action.forum_read) as (session, _, member):
-        thread = await threads.by_id(session, member, _path(request, "thread_id"))
+        thread = await threads.by_id(session, member, path_id(request, "thread_id"))
     return respond(ThreadOut.model_validate(thread_payload(thread)))
 
 
@@ -150,14 +153,14 @@ async def update_thread(request: Request) -> Response:
         thread, changes = await threads.update(
             session,
             member,
-            _path(request, "thread_id"),
+            path_id(request, "thread_id"),
             title=body.title,
             pinned=body.pinned,
             locked=body.locked,
             forum_id=body.forum_id,
-            window=_window(request),
+            window=edit_window(request),
         )
-    await _publish(request, member.project_id, changes)
+    await publish_changes(request, member.project_id, changes)
     return respond(ThreadOut.model_validate(thread_payload(thread)))
 
 
@@ -167,7 +170,7 @@ async def list_posts(request: Request) -> Response:
     assert limit is not None
     async with in_room(request, Action.forum_read) as (session, _, member):
         thread, found, next_after = await posts.in_thread(
-            session, member, _path(request, "thread_id"), after, limit
+            session, member, path_id(request, "thread_id"), after, limit
         )
     return respond(
         PostPageOut(
@@ -182,99 +185,22 @@ async def create_post(request: Request) -> Response:
     body = await read_body(request, PostCreateIn)
     async with in_room(request, Action.forum_reply) as (session, _, member):
         post, change = await posts.reply(
-            session, member, _path(request, "thread_id"), body.body, body.reply_to
+            session, member, path_id(request, "thread_id"), body.body, body.reply_to
         )
         [payload] = await post_payloads(session, [post])
-    await _publish(request, member.project_id, [change])
+    await publish_changes(request, member.project_id, [change])
     return respond(PostOut.model_validate(payload), 201)
 
 
 async def read_thread(request: Request) -> Response:
     body = await read_body(request, ReadIn)
     async with in_room(request, Action.forum_read) as (session, _, member):
-        seq = await reading.mark_thread(session, member, _path(request, "thread_id"), body.seq)
+        seq = await reading.mark_thread(session, member, path_id(request, "thread_id"), body.seq)
     return respond(ReadOut(last_read_seq=seq))
-
-
-async def list_bulletin(request: Request) -> Response:
-    before = query_int(request, "before", None, 1, ID_MAX)
-    limit = query_int(request, "limit", 50, 1, 100)
-    assert limit is not None
-    async with in_room(request, Action.bulletin_read) as (session, _, member):
-        found, next_before = await posts.on_bulletin(session, member, before, limit)
-    return respond(
-        BulletinPageOut(posts=[PostOut.model_validate(p) for p in found], next_before=next_before)
-    )
-
-
-async def create_bulletin_post(request: Request) -> Response:
-    body = await read_body(request, BulletinCreateIn)
-    async with in_room(request, Action.bulletin_post) as (session, _, member):
-        post, change = await posts.post_bulletin(session, member, body.body)
-        [payload] = await post_payloads(session, [post])
-    await _publish(request, member.project_id, [change])
-    return respond(PostOut.model_validate(payload), 201)
-
-
-async def read_bulletin(request: Request) -> Response:
-    body = await read_body(request, ReadIn)
-    async with in_room(request, Action.bulletin_read) as (session, _, member):
-        seq = await reading.mark_bulletin(session, member, body.seq)
-    return respond(ReadOut(last_read_seq=seq))
-
-
-async def edit_post(request: Request) -> Response:
-    body = await read_body(request, PostEditIn)
-    async with in_room(request) as (session, _, member):
-        payload, change = await posts.edit(
-            session, member, _path(request, "post_id"), body.body, _window(request)
-        )
-    await _publish(request, member.project_id, [change])
-    return respond(PostOut.model_validate(payload))
-
-
-async def delete_post(request: Request) -> Response:
-    async with in_room(request) as (session, _, member):
-        payload, change = await posts.delete(
-            session, member, _path(request, "post_id"), _window(request)
-        )
-    await _publish(request, member.project_id, [change])
-    return respond(PostOut.model_validate(payload))
-
-
-async def react(request: Request) -> Response:
-    body = await read_body(request, ReactionIn)
-    async with in_room(request) as (session, _, member):
-        payload, change = await posts.react(
-            session, member, _path(request, "post_id"), body.emoji, body.on
-        )
-    await _publish(request, member.project_id, [change])
-    return respond(PostOut.model_validate(payload))
-
-
-async def report(request: Request) -> Response:
-    body = await read_body(request, ReportIn)
-    async with in_room(request) as (session, _, member):
-        entry = await moderation.report(session, member, _path(request, "post_id"), body.reason)
-    assert entry.id is not None
-    frame = push(
-        "forum.reported",
-        report_id=entry.id,
-        board=entry.kind,
-        post_id=entry.target_id,
-        reporter_id=member.user_id,
-        reason=body.reason,
-    )
-    action = Action.forum_moderate if entry.kind == "forum" else Action.bulletin_moderate
-    await services(request).hub.publish(
-        member.project_id, events.to_moderators(frame, action.value)
-    )
-    return respond(ReportOut(report_id=entry.id), 201)
 
 
 FORUM = PROJECT + "/forums/{forum_id:int}"
 THREAD = PROJECT + "/threads/{thread_id:int}"
-POST = PROJECT + "/posts/{post_id:int}"
 
 
 ENDPOINTS = [
@@ -369,69 +295,5 @@ ENDPOINTS = [
         body=ReadIn,
         response=ReadOut,
         errors=ROOM_ERRORS,
-    ),
-    Endpoint(
-        "GET",
-        PROJECT + "/bulletin",
-        list_bulletin,
-        "The teachers' bulletin, newest first (`bulletin.read`).",
-        response=BulletinPageOut,
-        errors=ROOM_ERRORS,
-        query={"before": "`next_before` of the previous page", **PAGE},
-    ),
-    Endpoint(
-        "POST",
-        PROJECT + "/bulletin",
-        create_bulletin_post,
-        "Post on the teachers' bulletin (`bulletin.post`).",
-        body=BulletinCreateIn,
-        response=PostOut,
-        status=201,
-        errors=WRITE_ERRORS,
-    ),
-    Endpoint(
-        "POST",
-        PROJECT + "/bulletin/read",
-        read_bulletin,
-        "I have read the bulletin up to `seq`.",
-        body=ReadIn,
-        response=ReadOut,
-        errors=ROOM_ERRORS,
-    ),
-    Endpoint(
-        "PATCH",
-        POST,
-        edit_post,
-        "Edit a post (author in the edit window; forum moderators any time).",
-        body=PostEditIn,
-        response=PostOut,
-        errors=POST_ERRORS,
-    ),
-    Endpoint(
-        "DELETE",
-        POST,
-        delete_post,
-        "Delete a post, leaving a tombstone (author; moderators any time).",
-        response=PostOut,
-        errors=POST_ERRORS,
-    ),
-    Endpoint(
-        "POST",
-        POST + "/reactions",
-        react,
-        "Add (`on`) or remove a reaction.",
-        body=ReactionIn,
-        response=PostOut,
-        errors=POST_ERRORS,
-    ),
-    Endpoint(
-        "POST",
-        POST + "/report",
-        report,
-        "Report a post to the moderators.",
-        body=ReportIn,
-        response=ReportOut,
-        status=201,
-        errors=WRITE_ERRORS,
     ),
 ]
