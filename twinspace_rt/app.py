@@ -13,7 +13,18 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
-from twinspace_rt.api import accounts, chat, documents, members, operations, projects
+from twinspace_rt.api import (
+    accounts,
+    activity,
+    chat,
+    documents,
+    forums,
+    members,
+    operations,
+    posts,
+    projects,
+    search,
+)
 from twinspace_rt.api.http import Endpoint, error_response
 from twinspace_rt.api.metrics import HttpMetrics, MetricsMiddleware
 from twinspace_rt.api.openapi import openapi_document
@@ -33,6 +44,10 @@ ENDPOINTS: list[Endpoint] = (
     + members.ENDPOINTS
     + chat.ENDPOINTS
     + documents.ENDPOINTS
+    + forums.ENDPOINTS
+    + posts.ENDPOINTS
+    + activity.ENDPOINTS
+    + search.ENDPOINTS
 )
 
 _HTTP_CODES = {

@@ -26,6 +26,8 @@ class ErrorCode(StrEnum):
     conflict = "conflict"
     muted = "muted"
     edit_window_passed = "edit_window_passed"
+    thread_locked = "thread_locked"
+    post_deleted = "post_deleted"
     username_taken = "username_taken"
     already_member = "already_member"
     role_not_allowed = "role_not_allowed"
@@ -56,6 +58,8 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.conflict: 409,
     ErrorCode.muted: 403,
     ErrorCode.edit_window_passed: 403,
+    ErrorCode.thread_locked: 409,
+    ErrorCode.post_deleted: 410,
     ErrorCode.username_taken: 409,
     ErrorCode.already_member: 409,
     ErrorCode.role_not_allowed: 422,
@@ -86,6 +90,8 @@ DESCRIPTIONS: dict[ErrorCode, str] = {
     ErrorCode.conflict: "That name is already in use here.",
     ErrorCode.muted: "A moderator has muted you; `retry_after` says for how long.",
     ErrorCode.edit_window_passed: "Authors may change a message only within the edit window.",
+    ErrorCode.thread_locked: "The thread is locked: only moderators may post or change it.",
+    ErrorCode.post_deleted: "That post was deleted.",
     ErrorCode.username_taken: "That username already exists.",
     ErrorCode.already_member: "That user is already a member of the project.",
     ErrorCode.role_not_allowed: "That role does not fit this account (teacher vs pupil roles).",

@@ -53,6 +53,7 @@ class Action(StrEnum):
     forum_moderate = "forum.moderate"
     bulletin_read = "bulletin.read"
     bulletin_post = "bulletin.post"
+    bulletin_moderate = "bulletin.moderate"
     doc_read = "doc.read"
     doc_edit = "doc.edit"
     doc_manage = "doc.manage"
@@ -97,6 +98,7 @@ ACTION_NOTES: dict[Action, str] = {
     Action.forum_moderate: "edit/delete any post, pin, lock and move threads",
     Action.bulletin_read: "read the teachers' bulletin",
     Action.bulletin_post: "post on the teachers' bulletin",
+    Action.bulletin_moderate: "delete others' posts on the teachers' bulletin",
     Action.doc_read: "open documents (read-only)",
     Action.doc_edit: "edit document content",
     Action.doc_manage: "create, rename, delete documents; save and restore versions",
@@ -119,6 +121,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
         Action.pupils_create,
         Action.chat_manage_channels,
         Action.forum_manage,
+        Action.bulletin_moderate,
         Action.video_start,
         Action.chat_pupil_channel,
     },

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from twinspace_rt.chat import channels, messages, moderation, reading
 from twinspace_rt.chat.channels import ChannelInfo
 from twinspace_rt.chat.messages import MessageView
@@ -28,8 +30,34 @@ from twinspace_rt.hub.protocol import (
     message_payload,
     push,
 )
-from twinspace_rt.hub.replay import replay
+from twinspace_rt.hub.replay import Pending, replay
 from twinspace_rt.storage.chat_models import Channel
+
+
+class ChatBacklog:
+    """A channel's stored changes, replayed as ``chat.message`` pushes with ``change: replay``."""
+
+    def __init__(self, channel_id: int, name: str) -> None:
+        self.channel_id = channel_id
+        self.name = name
+
+    async def read(self, session: AsyncSession, since: int | None, most: int) -> Pending:
+        channel = await session.get(Channel, self.channel_id)
+        assert channel is not None
+        if since is None:
+            return Pending([], True, None, channel.last_seq)
+        catchup = await messages.changes_since(session, channel, since, most)
+        frames = [
+            (
+                view.message.version,
+                push("chat.message", change="replay", message=message_payload(view, channel.name)),
+            )
+            for view in catchup.changes
+        ]
+        return Pending(frames, catchup.recovered, catchup.reason, channel.last_seq)
+
+    def resync(self, reason: str) -> str:
+        return push("chat.resync", channel=self.name, reason=reason)
 
 
 async def _publish_change(
@@ -148,24 +176,22 @@ async def subscribe(hub: Hub, conn: Connection, request: ChatSubscribe) -> dict[
     result: dict[str, Any] = {}
     for channel in found:
         assert channel.id is not None
-        conn.cursors[channel.id] = ChannelCursor(name=channel.name, rule=channel.rule)
+        conn.cursors[channel.id] = ChannelCursor(
+            name=channel.name, rule=channel.rule, backlog=ChatBacklog(channel.id, channel.name)
+        )
         done = await replay(
             hub.db, conn, channel.id, request.channels[channel.name], hub.settings.chat_resume_max
         )
-        result[channel.name] = {
-            "recovered": done.recovered,
-            "reason": done.reason,
-            "replayed": done.replayed,
-            "last_seq": done.last_seq,
-        }
+        result[channel.name] = done.ack()
     return {"channels": result}
 
 
 async def unsubscribe(hub: Hub, conn: Connection, request: ChatUnsubscribe) -> dict[str, Any]:
     names = set(request.channels)
-    for channel_id, cursor in list(conn.cursors.items()):
-        if cursor.name in names:
-            del conn.cursors[channel_id]
+    for key, cursor in list(conn.cursors.items()):
+        # Chat cursors are keyed by channel id; forum streams by name, and are not touched.
+        if isinstance(key, int) and cursor.name in names:
+            del conn.cursors[key]
     return {}
 
 

@@ -11,7 +11,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.websockets import WebSocket
 
@@ -19,12 +19,18 @@ from twinspace_rt.auth.policy import Member
 from twinspace_rt.hub.transport import DirectSocket, FrameWriter, OutFrame
 from twinspace_rt.storage.models import User
 
+if TYPE_CHECKING:
+    from twinspace_rt.hub.replay import Backlog
+
 log = logging.getLogger(__name__)
+
+# A chat channel's id, or the name of a project stream (``forum``, ``bulletin``).
+CursorKey = int | str
 
 
 @dataclass
 class ChannelCursor:
-    """Which of a channel's change numbers this socket has been sent.
+    """Which of a stream's change numbers this socket has been sent (a chat channel, a forum).
 
     Every change in a channel has its own number, and a reader is sent every one of them, so
     "all up to ``contiguous``, plus ``ahead``" describes exactly what the socket holds. While the
@@ -37,6 +43,8 @@ class ChannelCursor:
     ahead: set[int] = field(default_factory=set)
     replaying: bool = True
     pending: list[tuple[int, OutFrame]] = field(default_factory=list)
+    # Reads the stream's stored changes for replay; set by whoever subscribes.
+    backlog: Backlog | None = None
 
     def accept(self, version: int) -> bool:
         """True, and recorded as sent, when this change is new to the socket."""
@@ -104,7 +112,7 @@ class Connection(DirectSocket):
         self.status = "active"
         self.location: dict[str, Any] = {"kind": "home", "ref": None}
         self.device = websocket.headers.get("user-agent", "")[:80]
-        self.cursors: dict[int, ChannelCursor] = {}
+        self.cursors: dict[CursorKey, ChannelCursor] = {}
         # Set once the socket joins a video session: its close then gives up or holds the seat.
         self.in_video = False
         self.last_heard = time.monotonic()
@@ -117,9 +125,9 @@ class Connection(DirectSocket):
         """A frame for this socket alone."""
         self.push_frame(OutFrame(text))
 
-    def deliver(self, channel_id: int, version: int, frame: OutFrame) -> None:
-        """A live chat change: held back while its channel replays, dropped if already sent."""
-        cursor = self.cursors.get(channel_id)
+    def deliver(self, key: CursorKey, version: int, frame: OutFrame) -> None:
+        """A live change: held back while its stream replays, dropped if already sent."""
+        cursor = self.cursors.get(key)
         if cursor is None:
             return
         if cursor.replaying:

@@ -29,8 +29,14 @@ def typing(channel_id: int, rule: str, user_id: int, frame: str) -> dict[str, An
     }
 
 
-def to_moderators(frame: str) -> dict[str, Any]:
-    return {"kind": "moderators", "frame": frame}
+def forum(stream: str, seq: int, frame: str) -> dict[str, Any]:
+    """A stored change of a project's ``forum`` or ``bulletin`` stream."""
+    return {"kind": "forum", "stream": stream, "seq": seq, "frame": frame}
+
+
+def to_moderators(frame: str, action: str = "chat.moderate") -> dict[str, Any]:
+    """For the online members whose role holds ``action``."""
+    return {"kind": "moderators", "action": action, "frame": frame}
 
 
 def presence_changed() -> dict[str, Any]:

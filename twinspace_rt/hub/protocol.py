@@ -123,6 +123,23 @@ class ChatMute(Request):
     minutes: Annotated[int, Field(ge=0, le=7 * 24 * 60)]
 
 
+ForumStreamName = Literal["forum", "bulletin"]
+
+
+class ForumSubscribe(Request):
+    """``since`` per stream: the last seq the client holds, or null for live only."""
+
+    type: Literal["forum.subscribe"]
+    streams: Annotated[
+        dict[ForumStreamName, Annotated[int, Field(ge=0)] | None], Field(min_length=1)
+    ]
+
+
+class ForumUnsubscribe(Request):
+    type: Literal["forum.unsubscribe"]
+    streams: Annotated[list[ForumStreamName], Field(max_length=2)]
+
+
 AnyRequest = Annotated[
     Ping
     | AuthRefresh
@@ -140,7 +157,9 @@ AnyRequest = Annotated[
     | ChatUnread
     | ChatReport
     | ChatMute
-    | RtcRequest,
+    | RtcRequest
+    | ForumSubscribe
+    | ForumUnsubscribe,
     Field(discriminator="type"),
 ]
 REQUEST = TypeAdapter(AnyRequest)

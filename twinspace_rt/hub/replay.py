@@ -1,20 +1,45 @@
-"""Bringing one socket's view of a channel up to date from the store, without gap or repeat."""
+"""Bringing one socket's view of a stream up to date from the store, without gap or repeat.
+
+A stream is anything whose changes are numbered one by one and sent to every reader: a chat
+channel, or a project's forum or bulletin stream. Each subscription's cursor carries the
+``Backlog`` that reads its stored changes; replay and catch-up are the same for all of them.
+"""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any, Protocol
 
-from twinspace_rt.chat import messages
-from twinspace_rt.hub.connection import ChannelCursor, Connection
-from twinspace_rt.hub.protocol import message_payload, push
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from twinspace_rt.hub.connection import ChannelCursor, Connection, CursorKey
 from twinspace_rt.hub.transport import OutFrame
-from twinspace_rt.storage.chat_models import Channel
 from twinspace_rt.storage.engine import Database
 
 log = logging.getLogger(__name__)
 
 REPLAY_WAIT_SECONDS = 10.0
+
+
+@dataclass
+class Pending:
+    """Stored changes after a position: ``(number, frame)`` in order, or why there are none."""
+
+    frames: list[tuple[int, str]]
+    recovered: bool
+    reason: str | None
+    last_seq: int
+
+
+class Backlog(Protocol):
+    async def read(self, session: AsyncSession, since: int | None, most: int) -> Pending:
+        """The changes after ``since`` (none for ``None``), at most ``most`` of them."""
+        ...
+
+    def resync(self, reason: str) -> str:
+        """The push telling a socket that this stream could not be caught up."""
+        ...
 
 
 @dataclass
@@ -25,58 +50,61 @@ class Replayed:
     replayed: int
     last_seq: int
 
+    def ack(self) -> dict[str, Any]:
+        """What a subscribe ack says of this stream."""
+        return {
+            "recovered": self.recovered,
+            "reason": self.reason,
+            "replayed": self.replayed,
+            "last_seq": self.last_seq,
+        }
+
 
 async def replay(
-    db: Database, conn: Connection, channel_id: int, since: int | None, most: int
+    db: Database, conn: Connection, key: CursorKey, since: int | None, most: int
 ) -> Replayed:
     """Sends the changes after ``since`` (none for ``None``), then releases held-back live ones.
 
     The cursor must already be registered and replaying, so that a change committed while the
     store is read is either in the replay or held back; never lost, never sent twice.
     """
-    cursor = conn.cursors[channel_id]
+    cursor = conn.cursors[key]
+    assert cursor.backlog is not None
     try:
         async with db.reader() as session:
-            channel = await session.get(Channel, channel_id)
-            assert channel is not None
-            if since is None:
-                catchup = messages.Catchup([], True)
-            else:
-                catchup = await messages.changes_since(session, channel, since, most)
+            pending = await cursor.backlog.read(session, since, most)
     except Exception:
         # Otherwise the cursor would hold every later live change back, silently, forever.
-        if _current(conn, channel_id, cursor):
-            del conn.cursors[channel_id]
+        if _current(conn, key, cursor):
+            del conn.cursors[key]
         raise
     sent = 0
-    for view in catchup.changes:
-        if _current(conn, channel_id, cursor) and cursor.accept(view.message.version):
-            text = push(
-                "chat.message", change="replay", message=message_payload(view, channel.name)
-            )
+    for version, text in pending.frames:
+        if _current(conn, key, cursor) and cursor.accept(version):
             await conn.push_waiting(OutFrame(text), REPLAY_WAIT_SECONDS)
             sent += 1
-    covered = channel.last_seq if since is None or not catchup.recovered else since
-    for held in cursor.finish_replay(max([covered, *(v.message.version for v in catchup.changes)])):
-        if _current(conn, channel_id, cursor):
+    covered = pending.last_seq if since is None or not pending.recovered else since
+    for held in cursor.finish_replay(max([covered, *(v for v, _ in pending.frames)])):
+        if _current(conn, key, cursor):
             conn.push_frame(held)
-    return Replayed(channel.name, catchup.recovered, catchup.reason, sent, channel.last_seq)
+    return Replayed(cursor.name, pending.recovered, pending.reason, sent, pending.last_seq)
 
 
-def _current(conn: Connection, channel_id: int, cursor: ChannelCursor) -> bool:
-    """A newer subscription to the same channel replaces this one; its replay stops."""
-    return conn.cursors.get(channel_id) is cursor
+def _current(conn: Connection, key: CursorKey, cursor: ChannelCursor) -> bool:
+    """A newer subscription to the same stream replaces this one; its replay stops."""
+    return conn.cursors.get(key) is cursor
 
 
 async def catch_up(db: Database, conn: Connection, most: int) -> None:
-    """After events may have been lost: replays each subscribed channel from what it holds."""
-    for channel_id, cursor in list(conn.cursors.items()):
+    """After events may have been lost: replays each subscribed stream from what it holds."""
+    for key, cursor in list(conn.cursors.items()):
+        assert cursor.backlog is not None
         cursor.replaying = True
         try:
-            result = await replay(db, conn, channel_id, cursor.contiguous, most)
+            result = await replay(db, conn, key, cursor.contiguous, most)
         except Exception:
-            log.exception("catch-up of #%s failed; the client must resubscribe", cursor.name)
-            conn.push(push("chat.resync", channel=cursor.name, reason="catch_up_failed"))
+            log.exception("catch-up of %s failed; the client must resubscribe", cursor.name)
+            conn.push(cursor.backlog.resync("catch_up_failed"))
             continue
         if not result.recovered:
-            conn.push(push("chat.resync", channel=result.channel, reason=result.reason))
+            conn.push(cursor.backlog.resync(result.reason or "too_far_behind"))

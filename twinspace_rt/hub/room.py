@@ -11,6 +11,7 @@ from twinspace_rt.auth.policy import Action, can
 from twinspace_rt.broker.base import BrokerUnavailable
 from twinspace_rt.chat.channels import can_read
 from twinspace_rt.errors import ErrorCode
+from twinspace_rt.forums.streams import READ_ACTION, Stream
 from twinspace_rt.hub.close_codes import CloseCode
 from twinspace_rt.hub.connection import Connection
 from twinspace_rt.hub.presence import group, presence_diff
@@ -57,10 +58,17 @@ class LocalRoom:
             for conn in list(self.connections.values()):
                 if conn.user_id != event["user_id"] and event["channel_id"] in conn.cursors:
                     conn.push_frame(frame)
-        elif kind == "moderators":
+        elif kind == "forum":
+            stream = event["stream"]
             frame = OutFrame(event["frame"])
             for conn in list(self.connections.values()):
-                if can(conn.member, Action.chat_moderate):
+                if stream in conn.cursors:
+                    conn.deliver(stream, event["seq"], frame)
+        elif kind == "moderators":
+            action = Action(event.get("action", Action.chat_moderate))
+            frame = OutFrame(event["frame"])
+            for conn in list(self.connections.values()):
+                if can(conn.member, action):
                     conn.push_frame(frame)
         elif kind == "connection":
             target = self.connections.get(event["connection_id"])
@@ -152,9 +160,7 @@ class LocalRoom:
             elif standing.member is not None and standing.member != conn.member:
                 member = standing.member
                 conn.member = member
-                for channel_id, cursor in list(conn.cursors.items()):
-                    if not can_read(member, cursor.rule):
-                        del conn.cursors[channel_id]
+                _drop_unreadable(conn)
                 conn.push(
                     push(
                         "room.changed",
@@ -163,3 +169,14 @@ class LocalRoom:
                         permissions=[a.value for a in Action if can(member, a)],
                     )
                 )
+
+
+def _drop_unreadable(conn: Connection) -> None:
+    """After a role change: a stream the member may no longer read is neither live nor replayed."""
+    for key, cursor in list(conn.cursors.items()):
+        if isinstance(key, int):
+            readable = can_read(conn.member, cursor.rule)
+        else:
+            readable = can(conn.member, READ_ACTION[Stream(key)])
+        if not readable:
+            del conn.cursors[key]

@@ -19,7 +19,7 @@ import signaling.handlers
 from twinspace_rt.api.http import bearer_token
 from twinspace_rt.auth.policy import Action, Member
 from twinspace_rt.errors import AppError, ErrorCode
-from twinspace_rt.hub import chat_requests, room_requests
+from twinspace_rt.hub import chat_requests, forum_requests, room_requests
 from twinspace_rt.hub.close_codes import FOR_ERROR, CloseCode
 from twinspace_rt.hub.connection import Connection, TokenBucket
 from twinspace_rt.hub.hub import Hub
@@ -53,6 +53,8 @@ HANDLERS: dict[str, Handler] = {
     "chat.report": chat_requests.report,
     "chat.mute": chat_requests.mute,
     **signaling.handlers.HANDLERS,
+    "forum.subscribe": forum_requests.subscribe,
+    "forum.unsubscribe": forum_requests.unsubscribe,
 }
 
 

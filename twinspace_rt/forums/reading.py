@@ -1,0 +1,95 @@
+"""What is new for me: read markers per thread and for the bulletin, and the unread counts.
+
+A marker holds the stream seq up to which the member has read; it only moves forward, so a
+late marker from another device cannot rewind it. Unread posts are others' posts, not
+deleted, with a larger seq.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from twinspace_rt.auth.policy import Action, Member, require
+from twinspace_rt.forums import threads
+from twinspace_rt.forums.streams import Stream, last_seq
+from twinspace_rt.storage.forum_models import BulletinRead, ForumPost, ForumThread, ThreadRead
+
+
+async def mark_thread(session: AsyncSession, member: Member, thread_id: int, seq: int) -> int:
+    thread = await threads.by_id(session, member, thread_id)
+    assert thread.id is not None
+    found = await session.exec(
+        select(ThreadRead).where(
+            ThreadRead.thread_id == thread.id, ThreadRead.user_id == member.user_id
+        )
+    )
+    marker = found.first() or ThreadRead(thread_id=thread.id, user_id=member.user_id)
+    marker.last_read_seq = max(marker.last_read_seq, min(seq, thread.last_post_seq))
+    session.add(marker)
+    await session.flush()
+    return marker.last_read_seq
+
+
+async def mark_bulletin(session: AsyncSession, member: Member, seq: int) -> int:
+    require(member, Action.bulletin_read)
+    newest = await last_seq(session, member.project_id, Stream.bulletin)
+    found = await session.exec(
+        select(BulletinRead).where(
+            BulletinRead.project_id == member.project_id, BulletinRead.user_id == member.user_id
+        )
+    )
+    marker = found.first() or BulletinRead(project_id=member.project_id, user_id=member.user_id)
+    marker.last_read_seq = max(marker.last_read_seq, min(seq, newest))
+    session.add(marker)
+    await session.flush()
+    return marker.last_read_seq
+
+
+def _unread(member: Member) -> Any:
+    return (
+        col(ForumPost.project_id) == member.project_id,
+        col(ForumPost.author_id) != member.user_id,
+        col(ForumPost.deleted_at).is_(None),
+    )
+
+
+async def unread_threads(session: AsyncSession, member: Member) -> list[dict[str, Any]]:
+    """Threads with unread posts, most recent activity first, in one grouped query."""
+    require(member, Action.forum_read)
+    marker = func.coalesce(ThreadRead.last_read_seq, 0)
+    found = await session.exec(
+        select(ForumThread.id, ForumThread.forum_id, ForumThread.title, func.count())
+        .join(ForumPost, col(ForumPost.thread_id) == col(ForumThread.id))
+        .outerjoin(
+            ThreadRead,
+            (col(ThreadRead.thread_id) == col(ForumThread.id))
+            & (col(ThreadRead.user_id) == member.user_id),
+        )
+        .where(*_unread(member), col(ForumPost.seq) > marker)
+        .group_by(col(ForumThread.id), col(ForumThread.forum_id), col(ForumThread.title))
+        .order_by(func.max(ForumPost.seq).desc())
+    )
+    return [
+        {"thread_id": tid, "forum_id": fid, "title": title, "unread": count}
+        for tid, fid, title, count in found.all()
+    ]
+
+
+async def unread_bulletin(session: AsyncSession, member: Member) -> int:
+    require(member, Action.bulletin_read)
+    marker = await session.exec(
+        select(BulletinRead.last_read_seq).where(
+            BulletinRead.project_id == member.project_id, BulletinRead.user_id == member.user_id
+        )
+    )
+    found = await session.exec(
+        select(func.count()).where(
+            *_unread(member),
+            ForumPost.board == Stream.bulletin.value,
+            col(ForumPost.seq) > (marker.first() or 0),
+        )
+    )
+    return found.one()

@@ -1,0 +1,133 @@
+"""Numbering and logging forum changes: the seq a change takes, and the frame resume replays.
+
+Every change of a project's forums takes the next number of its stream (``forum``, or
+``bulletin`` for the teachers' board) and stores its encoded push in ``forum_events``, in the
+same transaction as the change itself. The counter row is locked by the ``UPDATE`` until commit,
+so numbers commit in order and a resuming client can never miss one.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from twinspace_rt.auth.policy import Action
+from twinspace_rt.hub.protocol import encode, push
+from twinspace_rt.storage.forum_models import ForumEvent, ForumStream
+
+
+class Stream(StrEnum):
+    forum = "forum"
+    bulletin = "bulletin"
+
+
+# Who may receive a stream's changes: every holder of the action receives every change.
+READ_ACTION = {Stream.forum: Action.forum_read, Stream.bulletin: Action.bulletin_read}
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A stored change, published on the project's topic after the commit."""
+
+    stream: Stream
+    seq: int
+    frame: str
+
+
+async def next_seq(session: AsyncSession, project_id: int, stream: Stream) -> int:
+    """Creates the counter on first use; ``INSERT … ON CONFLICT DO NOTHING`` races safely."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    await session.exec(
+        insert(ForumStream)
+        .values(project_id=project_id, stream=stream.value, last_seq=0)
+        .on_conflict_do_nothing(index_elements=["project_id", "stream"])
+    )
+    result = await session.exec(
+        update(ForumStream)
+        .where(col(ForumStream.project_id) == project_id, col(ForumStream.stream) == stream.value)
+        .values(last_seq=col(ForumStream.last_seq) + 1)
+        .returning(col(ForumStream.last_seq))
+    )
+    return int(result.scalar_one())
+
+
+def record(
+    session: AsyncSession, project_id: int, stream: Stream, seq: int, kind: str, **payload: Any
+) -> Change:
+    """Stores the push for ``seq`` (taken with ``next_seq`` in this transaction)."""
+    frame = push(kind, stream=stream.value, seq=seq, **payload)
+    post = payload.get("post")
+    session.add(
+        ForumEvent(
+            project_id=project_id,
+            stream=stream.value,
+            seq=seq,
+            post_id=post["id"] if post else None,
+            frame=frame,
+        )
+    )
+    return Change(stream, seq, frame)
+
+
+async def rewrite_post(session: AsyncSession, post: dict[str, Any]) -> None:
+    """Earlier stored frames of a post now carry its current state.
+
+    So a member who resumes after a moderator deleted a post replays its tombstone, never the
+    deleted text, just as chat replays each message as it is now.
+    """
+    found = await session.exec(select(ForumEvent).where(ForumEvent.post_id == post["id"]))
+    for event in found:
+        frame = json.loads(event.frame)
+        frame["post"] = post
+        event.frame = encode(frame)
+        session.add(event)
+
+
+async def last_seq(session: AsyncSession, project_id: int, stream: Stream) -> int:
+    found = await session.exec(
+        select(ForumStream.last_seq).where(
+            ForumStream.project_id == project_id, ForumStream.stream == stream.value
+        )
+    )
+    return found.first() or 0
+
+
+@dataclass
+class Backlog:
+    frames: list[tuple[int, str]]
+    recovered: bool
+    reason: str | None
+    last_seq: int
+
+
+async def changes_since(
+    session: AsyncSession, project_id: int, stream: Stream, since: int | None, most: int
+) -> Backlog:
+    """Every stored change after ``since``, in order; refuses a gap beyond ``most``."""
+    newest = await last_seq(session, project_id, stream)
+    if since is None:
+        return Backlog([], True, None, newest)
+    if since > newest:
+        return Backlog([], False, "unknown_position", newest)
+    found = await session.exec(
+        select(ForumEvent.seq, ForumEvent.frame)
+        .where(
+            ForumEvent.project_id == project_id,
+            ForumEvent.stream == stream.value,
+            col(ForumEvent.seq) > since,
+        )
+        .order_by(col(ForumEvent.seq))
+        .limit(most + 1)
+    )
+    frames = [(seq, frame) for seq, frame in found.all()]
+    if len(frames) > most:
+        return Backlog([], False, "too_far_behind", newest)
+    return Backlog(frames, True, None, newest)

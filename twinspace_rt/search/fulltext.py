@@ -1,0 +1,212 @@
+"""Room search over chat messages, forum posts and bulletin posts, with the database's engine.
+
+SQLite: FTS5 external-content tables (``chat_fts``, ``forum_fts``) kept in sync by triggers.
+PostgreSQL: ``to_tsvector('simple', …)`` behind GIN expression indexes. The ``simple``
+configuration (lower-case, no stemming, no stop words) is chosen on purpose: a room mixes
+Italian, Turkish, Danish… in one thread, and a language's stemmer applied to another language
+mangles words instead of helping. Prefix matching on every term (`search/terms.py`) stands in
+for stemming in all languages alike.
+
+What a member may see is decided before the engine runs: chat only in the channels they may
+read, forum posts only in their project, bulletin posts only with ``bulletin.read``; deleted
+messages and posts never match.
+
+Pages are newest first. Each source (chat, posts) is paged by keyset on its row id, and the
+cursor carries one position per source, so rows added while a member pages never shift the
+pages still to come.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import BindParameter, bindparam, text
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from twinspace_rt.auth.policy import Action, Member, can
+from twinspace_rt.chat import channels
+from twinspace_rt.errors import AppError, ErrorCode
+from twinspace_rt.search.terms import MARK_END, MARK_START, fts5_query, snippet_html, terms, tsquery
+
+_CHAT_SQLITE = """
+SELECT m.id, m.created_at, m.author_id, m.seq, c.name,
+       snippet(chat_fts, 0, :start, :stop, '…', 16)
+FROM chat_fts JOIN chat_messages m ON m.id = chat_fts.rowid
+JOIN chat_channels c ON c.id = m.channel_id
+WHERE chat_fts MATCH :query AND m.channel_id IN :channels AND m.deleted_at IS NULL
+  AND m.id < :before
+ORDER BY m.id DESC LIMIT :limit
+"""
+_CHAT_POSTGRES = """
+SELECT m.id, m.created_at, m.author_id, m.seq, c.name,
+       ts_headline('simple', m.text, q.query, :options)
+FROM chat_messages m JOIN chat_channels c ON c.id = m.channel_id,
+     to_tsquery('simple', :query) AS q(query)
+WHERE to_tsvector('simple', m.text) @@ q.query AND m.channel_id IN :channels
+  AND m.deleted_at IS NULL AND m.id < :before
+ORDER BY m.id DESC LIMIT :limit
+"""
+_POSTS_SQLITE = """
+SELECT p.id, p.created_at, p.author_id, p.board, p.thread_id, t.title,
+       snippet(forum_fts, 0, :start, :stop, '…', 16)
+FROM forum_fts JOIN forum_posts p ON p.id = forum_fts.rowid
+LEFT JOIN forum_threads t ON t.id = p.thread_id
+WHERE forum_fts MATCH :query AND p.project_id = :project AND p.board IN :boards
+  AND p.deleted_at IS NULL AND p.id < :before
+ORDER BY p.id DESC LIMIT :limit
+"""
+_POSTS_POSTGRES = """
+SELECT p.id, p.created_at, p.author_id, p.board, p.thread_id, t.title,
+       ts_headline('simple', p.body, q.query, :options)
+FROM forum_posts p LEFT JOIN forum_threads t ON t.id = p.thread_id,
+     to_tsquery('simple', :query) AS q(query)
+WHERE to_tsvector('simple', p.body) @@ q.query AND p.project_id = :project
+  AND p.board IN :boards AND p.deleted_at IS NULL AND p.id < :before
+ORDER BY p.id DESC LIMIT :limit
+"""
+_HEADLINE = f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=24, MinWords=8"
+_NO_BOUND = 2**31 - 1  # ids are 32-bit integers
+
+
+@dataclass
+class Cursor:
+    """Where each source stands: ``None`` not started, ``0`` exhausted, else the next id bound."""
+
+    chat: int | None = None
+    posts: int | None = None
+
+    @classmethod
+    def parse(cls, raw: str | None) -> Cursor:
+        if raw is None:
+            return cls()
+        try:
+            chat, posts = (None if p == "" else int(p) for p in raw.split(".", 1))
+        except ValueError as exc:
+            raise AppError(ErrorCode.validation_failed, "`cursor` is not one we gave.") from exc
+        if any(v is not None and not 0 <= v <= _NO_BOUND for v in (chat, posts)):
+            raise AppError(ErrorCode.validation_failed, "`cursor` is not one we gave.")
+        return cls(chat, posts)
+
+    def encode(self) -> str:
+        return ".".join("" if v is None else str(v) for v in (self.chat, self.posts))
+
+
+@dataclass
+class Page:
+    hits: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+async def search(
+    session: AsyncSession, member: Member, query: str, cursor: str | None, limit: int
+) -> Page:
+    words = terms(query)
+    position = Cursor.parse(cursor)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    params: dict[str, Any] = {"limit": limit + 1, "start": MARK_START, "stop": MARK_END}
+    if postgres:
+        params.update(query=tsquery(words), options=_HEADLINE)
+    else:
+        params["query"] = fts5_query(words)
+    chat = await _chat_hits(session, member, postgres, params, position.chat)
+    posts = await _post_hits(session, member, postgres, params, position.posts)
+    merged = sorted(chat + posts, key=lambda h: (h["created_at"], h["kind"], h["id"]))[::-1]
+    page = merged[:limit]
+    after = Cursor(
+        _next(position.chat, chat, [h for h in page if h["kind"] == "chat"], limit),
+        _next(position.posts, posts, [h for h in page if h["kind"] != "chat"], limit),
+    )
+    exhausted = after.chat == 0 and after.posts == 0
+    return Page(page, None if exhausted else after.encode())
+
+
+def _next(
+    before: int | None, fetched: list[dict[str, Any]], taken: list[dict[str, Any]], limit: int
+) -> int | None:
+    """Exhausted (0) when everything fetched was shown and no more was there to fetch."""
+    if len(fetched) <= limit and len(taken) == len(fetched):
+        return 0
+    return int(taken[-1]["id"]) if taken else before
+
+
+async def _chat_hits(
+    session: AsyncSession,
+    member: Member,
+    postgres: bool,
+    params: dict[str, Any],
+    before: int | None,
+) -> list[dict[str, Any]]:
+    if before == 0:
+        return []
+    readable = [c.id for c in await channels.readable(session, member) if c.id is not None]
+    if not readable:
+        return []
+    sql = _CHAT_POSTGRES if postgres else _CHAT_SQLITE
+    rows = await _run(session, sql, {**params, "channels": readable}, before)
+    return [
+        {
+            "kind": "chat",
+            "id": row[0],
+            "created_at": _when(row[1]),
+            "author_id": row[2],
+            "seq": row[3],
+            "channel": row[4],
+            "snippet": snippet_html(row[5]),
+        }
+        for row in rows
+    ]
+
+
+async def _post_hits(
+    session: AsyncSession,
+    member: Member,
+    postgres: bool,
+    params: dict[str, Any],
+    before: int | None,
+) -> list[dict[str, Any]]:
+    boards = [
+        board
+        for board, action in (("forum", Action.forum_read), ("bulletin", Action.bulletin_read))
+        if can(member, action)
+    ]
+    if before == 0 or not boards:
+        return []
+    sql = _POSTS_POSTGRES if postgres else _POSTS_SQLITE
+    rows = await _run(
+        session, sql, {**params, "boards": boards, "project": member.project_id}, before
+    )
+    return [
+        {
+            "kind": row[3],
+            "id": row[0],
+            "created_at": _when(row[1]),
+            "author_id": row[2],
+            "thread_id": row[4],
+            "thread_title": row[5],
+            "snippet": snippet_html(row[6]),
+        }
+        for row in rows
+    ]
+
+
+async def _run(
+    session: AsyncSession, sql: str, params: dict[str, Any], before: int | None
+) -> list[Any]:
+    """List parameters (``channels``, ``boards``) expand to ``IN (…)``; ``before`` bounds ids."""
+    lists: list[BindParameter[Any]] = [
+        bindparam(name, expanding=True) for name in ("channels", "boards") if name in params
+    ]
+    connection = await session.connection()
+    found = await connection.execute(
+        text(sql).bindparams(*lists), {**params, "before": before or _NO_BOUND}
+    )
+    return list(found.all())
+
+
+def _when(value: datetime | str) -> datetime:
+    """Raw SQL bypasses the ORM's type: SQLite hands back the stored text."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
