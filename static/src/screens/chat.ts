@@ -1,0 +1,341 @@
+/** A chat channel: history with scroll-back, live changes, the composer, message actions. */
+
+import { h, replace, uid } from "../dom";
+import { formatTime, t } from "../i18n";
+import type { ChannelState, Message, Outgoing } from "../hub/channel";
+import type { RoomClient } from "../hub/room_client";
+import { ask } from "./dialog";
+import { errorText } from "./errors";
+
+const REACTIONS = ["👍", "❤️", "😂", "🎉", "😮"];
+const TYPING_EVERY_MS = 3000;
+
+interface Names {
+  nameOf(userId: number): string;
+  loadMembers(): Promise<void>;
+}
+
+export class ChatView {
+  private readonly list = h("ol", { class: "messages" });
+  private readonly scroller: HTMLElement;
+  private readonly older = h("button", { type: "button", class: "secondary older" }, t("chat.load_older"));
+  private readonly typingLine = h("p", { class: "typing", "aria-live": "polite" });
+  private readonly composer = h("div", { class: "composer-area" });
+  private readonly status = h("p", { class: "form-error", role: "alert" });
+  private replyTo: number | null = null;
+  private lastTyping = 0;
+  private loadingOlder = false;
+  private readonly unsubscribe: () => void;
+  private readonly fieldId = uid("compose");
+  private draft = "";
+
+  constructor(
+    host: HTMLElement,
+    private readonly client: RoomClient,
+    private readonly channel: string,
+    private readonly names: Names,
+  ) {
+    this.scroller = h("div", { class: "scroller", tabindex: "0", "aria-label": t("chat.history_label") }, this.older, this.list);
+    this.scroller.addEventListener("scroll", () => {
+      if (this.scroller.scrollTop < 40) void this.loadOlder();
+      else this.markRead();
+    });
+    this.older.addEventListener("click", () => void this.loadOlder());
+    this.unsubscribe = client.on((event) => {
+      if (event.kind === "messages" && event.channel === channel) this.renderMessages();
+      if (event.kind === "typing" || event.kind === "presence") this.renderTyping();
+      if (event.kind === "link" && client.link === "online") void this.ensureLoaded();
+      if (event.kind === "channels" || event.kind === "permissions") {
+        // Which actions a message offers follows from the role, the status and `writable`.
+        this.refreshComposer();
+        this.renderMessages();
+      }
+    });
+    const state = client.channels.get(channel);
+    replace(
+      host,
+      h("h1", { class: "channel-title" }, state ? `# ${state.info.title}` : `# ${channel}`),
+      this.scroller,
+      this.typingLine,
+      this.composer,
+    );
+    this.refreshComposer();
+    this.renderMessages();
+    void this.ensureLoaded();
+  }
+
+  detach(): void {
+    this.unsubscribe();
+  }
+
+  private get state(): ChannelState | undefined {
+    return this.client.channels.get(this.channel);
+  }
+
+  private async ensureLoaded(): Promise<void> {
+    const state = this.state;
+    if (!state || state.loaded || this.client.link !== "online") return;
+    try {
+      await this.client.reload(state);
+      this.scroller.scrollTop = this.scroller.scrollHeight;
+      this.markRead();
+    } catch (error) {
+      this.status.textContent = errorText(error);
+    }
+  }
+
+  private async loadOlder(): Promise<void> {
+    const state = this.state;
+    if (!state || !state.loaded || !state.hasOlder || this.loadingOlder) return;
+    this.loadingOlder = true;
+    const fromBottom = this.scroller.scrollHeight - this.scroller.scrollTop;
+    try {
+      await this.client.loadOlder(state);
+      this.scroller.scrollTop = this.scroller.scrollHeight - fromBottom;
+    } catch (error) {
+      this.status.textContent = errorText(error);
+    } finally {
+      this.loadingOlder = false;
+    }
+  }
+
+  private markRead(): void {
+    const state = this.state;
+    const atBottom = this.scroller.scrollHeight - this.scroller.scrollTop - this.scroller.clientHeight < 60;
+    if (state && atBottom) this.client.markRead(state);
+  }
+
+  private renderMessages(): void {
+    const state = this.state;
+    if (!state) return;
+    const atBottom = this.scroller.scrollHeight - this.scroller.scrollTop - this.scroller.clientHeight < 60;
+    const messages = state.ordered();
+    if (messages.some((m) => !this.known(m.author_id))) void this.names.loadMembers().then(() => this.renderMessages());
+    this.older.hidden = !state.loaded || !state.hasOlder;
+    replace(
+      this.list,
+      ...messages.map((message) => this.renderMessage(state, message)),
+      ...state.outbox.map((item) => this.renderOutgoing(item)),
+    );
+    if (state.loaded && messages.length === 0 && state.outbox.length === 0) {
+      this.list.append(h("li", { class: "empty" }, t("chat.empty")));
+    }
+    if (atBottom) this.scroller.scrollTop = this.scroller.scrollHeight;
+    this.markRead();
+  }
+
+  private unknownChecked = new Set<number>();
+
+  private known(userId: number): boolean {
+    if (this.unknownChecked.has(userId)) return true;
+    this.unknownChecked.add(userId);
+    return this.names.nameOf(userId) !== t("chat.someone");
+  }
+
+  private renderMessage(state: ChannelState, message: Message): HTMLElement {
+    const mine = message.author_id === this.client.selfId;
+    const writable = state.info.writable && this.client.can("chat.send");
+    const author = this.names.nameOf(message.author_id);
+    const meta = h(
+      "p",
+      { class: "meta" },
+      h("strong", {}, author),
+      " ",
+      h("time", { datetime: message.created_at }, formatTime(message.created_at)),
+      message.edited_at && !message.deleted ? h("span", { class: "edited" }, ` ${t("chat.edited")}`) : null,
+    );
+    if (message.deleted) {
+      return h("li", { class: "message deleted", id: `msg-${message.seq}` }, meta, h("p", { class: "text" }, t("chat.deleted")));
+    }
+    const quoted = message.reply_to === null ? null : state.messages.get(message.reply_to);
+    const reply = message.reply_to === null
+      ? null
+      : h(
+          "p",
+          { class: "reply-quote" },
+          quoted
+            ? t("chat.reply_to", { name: this.names.nameOf(quoted.author_id), text: snippet(quoted) })
+            : t("chat.reply_to_older"),
+        );
+    const reactions = Object.entries(message.reactions).filter(([, users]) => users.length > 0);
+    const act = (label: string, run: () => Promise<unknown>, cls = "link") =>
+      h("button", { type: "button", class: cls, onclick: () => this.attempt(run) }, label);
+    const actions: (HTMLElement | null)[] = [
+      writable ? act(t("chat.reply"), async () => this.startReply(message)) : null,
+      writable ? this.reactMenu(message) : null,
+      writable && mine ? act(t("chat.edit"), () => this.edit(message)) : null,
+      (writable && mine) || this.client.can("chat.moderate") ? act(t("chat.delete"), () => this.remove(message)) : null,
+      !mine ? act(t("chat.report"), () => this.report(message)) : null,
+    ];
+    return h(
+      "li",
+      { class: `message${mine ? " mine" : ""}`, id: `msg-${message.seq}` },
+      meta,
+      reply,
+      h("p", { class: "text" }, message.text),
+      reactions.length > 0
+        ? h(
+            "div",
+            { class: "reactions" },
+            ...reactions.map(([emoji, users]) =>
+              h(
+                "button",
+                {
+                  type: "button",
+                  class: "reaction",
+                  "aria-pressed": users.includes(this.client.selfId) ? "true" : "false",
+                  "aria-label": t("chat.reaction_label", { emoji, count: users.length }),
+                  disabled: !writable,
+                  onclick: () => this.attempt(() => this.react(message, emoji, !users.includes(this.client.selfId))),
+                },
+                `${emoji} ${users.length}`,
+              ),
+            ),
+          )
+        : null,
+      h("div", { class: "actions" }, ...actions),
+    );
+  }
+
+  private reactMenu(message: Message): HTMLElement {
+    return h(
+      "details",
+      { class: "react-menu" },
+      h("summary", {}, t("chat.react")),
+      h(
+        "div",
+        { class: "react-choices" },
+        ...REACTIONS.map((emoji) =>
+          h(
+            "button",
+            { type: "button", "aria-label": t("chat.react_with", { emoji }), onclick: () => this.attempt(() => this.react(message, emoji, true)) },
+            emoji,
+          ),
+        ),
+      ),
+    );
+  }
+
+  private renderOutgoing(item: Outgoing): HTMLElement {
+    return h(
+      "li",
+      { class: `message mine pending${item.failed ? " failed" : ""}` },
+      h("p", { class: "meta" }, h("strong", {}, this.names.nameOf(this.client.selfId)), " ", item.failed ? t("chat.failed") : t("chat.sending")),
+      h("p", { class: "text" }, item.text),
+      item.failed
+        ? h("div", { class: "actions" }, h("button", { type: "button", class: "link", onclick: () => this.client.discard(this.channel, item.key) }, t("chat.discard")))
+        : null,
+    );
+  }
+
+  private renderTyping(): void {
+    const names = [...this.client.typing.values()].filter((entry) => entry.channel === this.channel).map((entry) => entry.name);
+    this.typingLine.textContent = names.length === 0 ? "" : t("chat.typing", { names: names.join(", ") });
+  }
+
+  refreshComposer(): void {
+    const state = this.state;
+    if (!state) return;
+    const writable = state.info.writable && this.client.can("chat.send");
+    if (!writable) {
+      replace(this.composer, h("p", { class: "readonly-note" }, t("chat.read_only")), this.status);
+      return;
+    }
+    if (this.composer.querySelector("form")) return;
+    const field = h("textarea", { id: this.fieldId, rows: 2, maxlength: 4000, placeholder: t("chat.placeholder") });
+    field.value = this.draft;
+    field.addEventListener("input", () => {
+      this.draft = field.value;
+      const now = Date.now();
+      if (field.value && now - this.lastTyping > TYPING_EVERY_MS && this.client.link === "online") {
+        this.lastTyping = now;
+        this.client.request("typing", { channel: this.channel }).catch(() => undefined);
+      }
+    });
+    field.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        form.requestSubmit();
+      }
+    });
+    const form = h(
+      "form",
+      {
+        class: "composer",
+        onsubmit: (event: Event) => {
+          event.preventDefault();
+          const text = field.value.trim();
+          if (!text) return;
+          this.client.send(this.channel, text, this.replyTo);
+          field.value = "";
+          this.draft = "";
+          this.replyTo = null;
+          this.renderReplyBanner();
+          this.scroller.scrollTop = this.scroller.scrollHeight;
+        },
+      },
+      h("div", { class: "reply-banner" }),
+      h("label", { for: this.fieldId, class: "visually-hidden" }, t("chat.message_label", { channel: state.info.title })),
+      field,
+      h("button", { type: "submit" }, t("chat.send")),
+    );
+    replace(this.composer, form, this.status);
+  }
+
+  private startReply(message: Message): void {
+    this.replyTo = message.seq;
+    this.renderReplyBanner();
+    (document.getElementById(this.fieldId) as HTMLTextAreaElement | null)?.focus();
+  }
+
+  private renderReplyBanner(): void {
+    const banner = this.composer.querySelector(".reply-banner");
+    if (!banner) return;
+    const quoted = this.replyTo === null ? undefined : this.state?.messages.get(this.replyTo);
+    replace(
+      banner as HTMLElement,
+      quoted
+        ? h("span", {}, t("chat.replying_to", { name: this.names.nameOf(quoted.author_id) }), " ")
+        : null,
+      quoted
+        ? h("button", { type: "button", class: "link", onclick: () => { this.replyTo = null; this.renderReplyBanner(); } }, t("chat.cancel_reply"))
+        : null,
+    );
+  }
+
+  private async attempt(run: () => Promise<unknown>): Promise<void> {
+    this.status.textContent = "";
+    try {
+      await run();
+    } catch (error) {
+      this.status.textContent = errorText(error);
+    }
+  }
+
+  private react(message: Message, emoji: string, on: boolean): Promise<unknown> {
+    return this.client.request("chat.react", { channel: this.channel, seq: message.seq, emoji, on });
+  }
+
+  private async edit(message: Message): Promise<void> {
+    const text = await ask({ title: t("chat.edit_title"), label: t("chat.edit_label"), value: message.text, confirm: t("common.save") });
+    if (text) await this.client.request("chat.edit", { channel: this.channel, seq: message.seq, text });
+  }
+
+  private async remove(message: Message): Promise<void> {
+    const ok = await ask({ title: t("chat.delete_title"), confirm: t("chat.delete"), danger: true });
+    if (ok !== null) await this.client.request("chat.delete", { channel: this.channel, seq: message.seq });
+  }
+
+  private async report(message: Message): Promise<void> {
+    const reason = await ask({ title: t("chat.report_title"), label: t("chat.report_label"), confirm: t("chat.report_send") });
+    if (reason) {
+      await this.client.request("chat.report", { channel: this.channel, seq: message.seq, reason: reason.slice(0, 500) });
+      this.status.textContent = t("chat.report_thanks");
+    }
+  }
+}
+
+function snippet(message: Message): string {
+  if (message.deleted) return t("chat.deleted");
+  return message.text.length > 80 ? `${message.text.slice(0, 80)}…` : message.text;
+}
