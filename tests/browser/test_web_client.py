@@ -133,7 +133,7 @@ async def test_teacher_and_pupil_chat_both_ways(teacher: Page, pupil: Page, site
     await message(pupil, hello + " (edited)").get_by_role("button", name="Report").click()
     await pupil.get_by_role("dialog").locator("textarea").fill("I do not like it")
     await pupil.get_by_role("dialog").get_by_role("button", name="Send to the teachers").click()
-    await expect(pupil.get_by_role("alert")).to_have_text("Thank you. The teachers will look at it.")
+    await expect(pupil.get_by_role("status")).to_have_text("Thank you. The teachers will look at it.")
     await check_screen(teacher, "03-room-chat-teacher")
     await check_screen(pupil, "04-room-chat-pupil")
 

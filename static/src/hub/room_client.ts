@@ -257,10 +257,12 @@ export class RoomClient {
     if (change === "created") {
       this.typing.delete(message.author_id);
       const here = this.location.kind === "channel" && this.location.ref === message.channel;
-      if (!here && message.author_id !== this.selfId) state.unread += 1;
+      if (!here && message.author_id !== this.selfId) {
+        state.unread += 1;
+        this.emit({ kind: "channels" });
+      }
     }
     this.emit({ kind: "messages", channel: message.channel });
-    this.emit({ kind: "channels" });
   }
 
   private async resync(name: string, reason: string): Promise<void> {

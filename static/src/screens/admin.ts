@@ -129,7 +129,7 @@ function renderMembers(box: HTMLElement, project: Project, room: Room, attempt: 
       h("th", { scope: "row" }, member.display_name),
       h("td", {}, member.username),
       h("td", {}, role),
-      h("td", { class: "row-actions" }, reset, remove),
+      h("td", {}, h("div", { class: "row-actions" }, reset, remove)),
     );
   });
   replace(

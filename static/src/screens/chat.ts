@@ -21,7 +21,9 @@ export class ChatView {
   private readonly older = h("button", { type: "button", class: "secondary older" }, t("chat.load_older"));
   private readonly typingLine = h("p", { class: "typing", "aria-live": "polite" });
   private readonly composer = h("div", { class: "composer-area" });
+  private readonly title = h("h1", { class: "channel-title" });
   private readonly status = h("p", { class: "form-error", role: "alert" });
+  private readonly note = h("p", { class: "hint", role: "status" });
   private replyTo: number | null = null;
   private lastTyping = 0;
   private loadingOlder = false;
@@ -50,18 +52,24 @@ export class ChatView {
         this.refreshComposer();
         this.renderMessages();
       }
+      if (event.kind === "channels") this.renderTitle();
     });
-    const state = client.channels.get(channel);
     replace(
       host,
-      h("h1", { class: "channel-title" }, state ? `# ${state.info.title}` : `# ${channel}`),
+      this.title,
       this.scroller,
       this.typingLine,
       this.composer,
     );
+    this.renderTitle();
     this.refreshComposer();
     this.renderMessages();
     void this.ensureLoaded();
+  }
+
+  private renderTitle(): void {
+    const title = this.state?.info.title ?? this.channel;
+    replace(this.title, h("span", { class: "hash", "aria-hidden": "true" }, "#"), h("bdi", {}, title));
   }
 
   detach(): void {
@@ -238,7 +246,7 @@ export class ChatView {
     if (!state) return;
     const writable = state.info.writable && this.client.can("chat.send");
     if (!writable) {
-      replace(this.composer, h("p", { class: "readonly-note" }, t("chat.read_only")), this.status);
+      replace(this.composer, h("p", { class: "readonly-note" }, t("chat.read_only")), this.status, this.note);
       return;
     }
     if (this.composer.querySelector("form")) return;
@@ -279,7 +287,7 @@ export class ChatView {
       field,
       h("button", { type: "submit" }, t("chat.send")),
     );
-    replace(this.composer, form, this.status);
+    replace(this.composer, form, this.status, this.note);
   }
 
   private startReply(message: Message): void {
@@ -305,6 +313,7 @@ export class ChatView {
 
   private async attempt(run: () => Promise<unknown>): Promise<void> {
     this.status.textContent = "";
+    this.note.textContent = "";
     try {
       await run();
     } catch (error) {
@@ -330,7 +339,7 @@ export class ChatView {
     const reason = await ask({ title: t("chat.report_title"), label: t("chat.report_label"), confirm: t("chat.report_send") });
     if (reason) {
       await this.client.request("chat.report", { channel: this.channel, seq: message.seq, reason: reason.slice(0, 500) });
-      this.status.textContent = t("chat.report_thanks");
+      this.note.textContent = t("chat.report_thanks");
     }
   }
 }

@@ -161,7 +161,7 @@ export class RoomScreen {
         h(
           "a",
           { href: `#/p/${project.id}/chat/${encodeURIComponent(state.info.name)}`, "aria-current": current("chat", state.info.name) },
-          h("span", { class: "channel-name" }, `# ${state.info.title}`),
+          h("span", { class: "channel-name" }, h("span", { class: "hash", "aria-hidden": "true" }, "#"), h("bdi", {}, state.info.title)),
           state.unread > 0
             ? h("span", { class: "badge unread" }, formatNumber(state.unread), h("span", { class: "visually-hidden" }, ` ${t("nav.unread")}`))
             : null,
