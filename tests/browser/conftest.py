@@ -51,6 +51,8 @@ class Site:
     project_id: int
     teacher: tuple[str, str]
     pupil: tuple[str, str, str]  # username, one-time password, display name
+    observer: tuple[str, str]
+    teacher_token: str
 
 
 def _require_tools() -> None:
@@ -76,6 +78,9 @@ async def site(
         database_url=url,
         secret_key="test-secret-key-that-is-long-enough-for-hs256",
         web_dir=DIST,
+        # The scroll-back test writes a long history quickly; the limiter has its own tests.
+        chat_rate_per_second=1000,
+        chat_rate_burst=1000,
     )
     try:
         async with serve(settings) as live:
@@ -93,11 +98,20 @@ async def site(
             )
             assert pupils.status_code == 201, pupils.text
             pupil = pupils.json()["pupils"][0]
+            await add_teacher(live.services, "olaf", "DK")
+            invited = await live.http.post(
+                f"/api/projects/{project_id}/members",
+                json={"username": "olaf", "role": "observer"},
+                headers=headers,
+            )
+            assert invited.status_code == 201, invited.text
             yield Site(
                 live,
                 project_id,
                 ("ana", PASSWORD),
                 (pupil["username"], pupil["password"], pupil["display_name"]),
+                ("olaf", PASSWORD),
+                headers["Authorization"].removeprefix("Bearer "),
             )
     finally:
         if pg_name:

@@ -20,6 +20,7 @@ from tests.browser.conftest import (
     sign_in,
     unique_text,
 )
+from tests.live import HubClient
 
 
 @pytest.fixture(scope="module")
@@ -62,16 +63,20 @@ def message(page: Page, text: str) -> Locator:
     return page.locator(".message").filter(has=page.locator(".text", has_text=exact(text)))
 
 
-async def test_sign_in_refuses_a_wrong_password_and_is_accessible(
+async def test_sign_in_by_keyboard_alone_refuses_a_wrong_password(
     browser: Browser, site: Site
 ) -> None:
     context = await new_context(browser, site)
     page = await context.new_page()
     await page.goto("/")
     await expect(page.locator("html")).to_have_attribute("lang", "en")
-    await page.get_by_label("Username").fill("ana")
-    await page.get_by_label("Password").fill("not the password")
-    await page.get_by_role("button", name="Sign in").click()
+    # The username field has the focus; Tab, type and Enter do the rest.
+    await expect(page.get_by_label("Username")).to_be_focused()
+    await page.keyboard.type("ana")
+    await page.keyboard.press("Tab")
+    await expect(page.get_by_label("Password")).to_be_focused()
+    await page.keyboard.type("not the password")
+    await page.keyboard.press("Enter")
     await expect(page.get_by_role("alert")).to_have_text("That username or password is not right.")
     assert await page.evaluate("sessionStorage.length") == 0
     await check_screen(page, "01-sign-in")
@@ -111,9 +116,7 @@ async def test_teacher_and_pupil_chat_both_ways(teacher: Page, pupil: Page, site
     await answered.get_by_role("button", name="Answer").click()
     reply = unique_text("Great")
     await say(teacher, reply)
-    await expect(message(pupil, reply).locator(".reply-quote")).to_contain_text(
-        answer
-    )
+    await expect(message(pupil, reply).locator(".reply-quote")).to_contain_text(answer)
     await answered.locator("summary").click()
     await answered.get_by_role("button", name="React with 👍").click()
     await expect(message(pupil, answer).locator(".reaction")).to_have_text("👍 1")
@@ -133,7 +136,9 @@ async def test_teacher_and_pupil_chat_both_ways(teacher: Page, pupil: Page, site
     await message(pupil, hello + " (edited)").get_by_role("button", name="Report").click()
     await pupil.get_by_role("dialog").locator("textarea").fill("I do not like it")
     await pupil.get_by_role("dialog").get_by_role("button", name="Send to the teachers").click()
-    await expect(pupil.get_by_role("status")).to_have_text("Thank you. The teachers will look at it.")
+    await expect(pupil.get_by_role("status")).to_have_text(
+        "Thank you. The teachers will look at it."
+    )
     await check_screen(teacher, "03-room-chat-teacher")
     await check_screen(pupil, "04-room-chat-pupil")
 
@@ -180,9 +185,7 @@ async def test_dropped_connection_resumes_without_loss_or_duplicates(
     assert [texts.index(t) for t in missed] == sorted(texts.index(t) for t in missed)
 
 
-async def test_teacher_creates_pupils_in_bulk_and_gets_a_sheet(
-    teacher: Page, site: Site
-) -> None:
+async def test_teacher_creates_pupils_in_bulk_and_gets_a_sheet(teacher: Page, site: Site) -> None:
     await teacher.goto(f"/#/p/{site.project_id}/admin")
     await expect(teacher.get_by_role("heading", name="Members and pupils", level=1)).to_be_visible()
     await check_screen(teacher, "06-admin")
@@ -251,4 +254,38 @@ async def test_arabic_renders_right_to_left(browser: Browser, site: Site) -> Non
     await page.get_by_label("اللغة").select_option("tr")
     await expect(html).to_have_attribute("dir", "ltr")
     await expect(page.locator(".room-nav")).to_contain_text("Sohbet kanalları")
+    await context.close()
+
+
+async def test_older_messages_load_when_scrolling_back(teacher: Page, site: Site) -> None:
+    made = await site.live.http.post(
+        f"/api/projects/{site.project_id}/channels",
+        json={"name": "history", "title": "History", "rule": "all"},
+        headers={"Authorization": f"Bearer {site.teacher_token}"},
+    )
+    assert made.status_code == 201, made.text
+    hub = await HubClient.connect(site.live.url, site.project_id, site.teacher_token)
+    for n in range(70):
+        await hub.ok("chat.send", channel="history", text=f"Line {n}", key=f"history-{n}")
+    await hub.close()
+    await open_channel(teacher, site, "history")
+    await expect(teacher.locator(".message")).to_have_count(50)
+    await expect(messages(teacher, "Line 69")).to_have_count(1)
+    await teacher.locator(".scroller").evaluate("el => { el.scrollTop = 0; }")
+    await expect(teacher.locator(".message")).to_have_count(70)
+    await expect(messages(teacher, "Line 0")).to_have_count(1)
+    await expect(teacher.get_by_role("button", name="Show older messages")).to_be_hidden()
+
+
+async def test_an_observer_reads_but_cannot_write(browser: Browser, site: Site) -> None:
+    context = await new_context(browser, site, locale="da-DK")
+    page = await context.new_page()
+    await sign_in(page, *site.observer)
+    await open_channel(page, site, "general")
+    await expect(page.locator(".banner.readonly")).to_have_text(
+        "Du er her for at kigge med: du kan læse, men du kan ikke skrive."
+    )
+    await expect(page.locator(".composer")).to_have_count(0)
+    await expect(page.locator(".message").first).to_be_visible()
+    await check_screen(page, "13-room-observer-danish")
     await context.close()

@@ -46,11 +46,14 @@ export class ChannelState {
     this.cursor = info.last_seq;
   }
 
-  /** Applies a message state unless an equal or newer one is held. True if it changed. */
-  merge(message: Message): boolean {
+  /**
+   * Applies a message state unless an equal or newer one is held. True if it changed. A pushed
+   * change to a message older than the loaded window is skipped: history brings it when needed.
+   */
+  merge(message: Message, fromHistory = false): boolean {
     const held = this.messages.get(message.seq);
     if (held && held.version >= message.version) return false;
-    if (!held && this.loaded && message.seq < this.oldestSeq() && this.hasOlder) return false;
+    if (!held && !fromHistory && this.hasOlder && message.seq < this.oldestSeq()) return false;
     this.messages.set(message.seq, message);
     return true;
   }

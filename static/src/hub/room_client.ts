@@ -84,6 +84,20 @@ export class RoomClient {
 
   /** After each (re)connection: channels, then every channel resumed from its cursor. */
   private async resume(): Promise<void> {
+    await this.listChannels();
+    const since: Record<string, number> = {};
+    for (const [name, state] of this.channels) since[name] = state.cursor;
+    await this.subscribe(since);
+    await this.refreshUnread();
+    await this.hub.request("presence.update", { status: this.visibleStatus(), location: this.location });
+    for (const state of this.channels.values()) {
+      for (const item of state.outbox) void this.deliver(state, item.key);
+    }
+    this.watchTyping();
+  }
+
+  /** Reads the channels I may read now (with `writable`), keeping what is held of each. */
+  private async listChannels(): Promise<void> {
     const listed = await this.hub.request("chat.channels");
     const infos = listed.channels as ChannelInfo[];
     for (const info of infos) {
@@ -95,20 +109,28 @@ export class RoomClient {
       if (!infos.some((info) => info.name === name)) this.channels.delete(name);
     }
     this.emit({ kind: "channels" });
-    const since: Record<string, number> = {};
-    for (const [name, state] of this.channels) since[name] = state.cursor;
+  }
+
+  /** Subscribes from each cursor; a channel the server cannot replay is reloaded. */
+  private async subscribe(since: Record<string, number>): Promise<void> {
     const ack = await this.hub.request("chat.subscribe", { channels: since });
-    const results = ack.channels as Record<string, { recovered: boolean; last_seq: number }>;
+    const results = ack.channels as Record<string, { recovered: boolean }>;
     for (const [name, result] of Object.entries(results)) {
       const state = this.channels.get(name);
       if (state && !result.recovered) await this.reload(state);
     }
-    await this.refreshUnread();
-    await this.hub.request("presence.update", { status: this.visibleStatus(), location: this.location });
-    for (const state of this.channels.values()) {
-      for (const item of state.outbox) void this.deliver(state, item.key);
-    }
-    this.watchTyping();
+  }
+
+  /**
+   * The hub announces no new channels: a channel added (or opened to me by a new role) since I
+   * connected is found by listing again, when I navigate to it or my role changes.
+   */
+  async discoverChannels(): Promise<void> {
+    const known = new Set(this.channels.keys());
+    await this.listChannels();
+    const since: Record<string, number> = {};
+    for (const [name, state] of this.channels) if (!known.has(name)) since[name] = state.cursor;
+    if (Object.keys(since).length > 0) await this.subscribe(since);
   }
 
   /** Loads the latest page of a channel (on first view, or after the server says reload). */
@@ -125,7 +147,7 @@ export class RoomClient {
     const first = !state.loaded;
     state.loaded = true;
     if (page.length < 50) state.hasOlder = false;
-    for (const message of page) state.merge(message);
+    for (const message of page) state.merge(message, true);
     if (first) state.coveredUpTo(reply.last_seq as number);
     this.emit({ kind: "messages", channel: state.info.name });
   }
@@ -242,8 +264,8 @@ export class RoomClient {
         this.status = frame.status as string;
         this.permissions = new Set(frame.permissions as string[]);
         this.emit({ kind: "permissions" });
-        // Which channels are writable follows from the new role or status.
-        void this.relist();
+        // Which channels are readable and writable follows from the new role or status.
+        this.discoverChannels().catch(() => undefined);
         break;
     }
   }
@@ -275,16 +297,6 @@ export class RoomClient {
       if (result?.recovered) return;
     }
     await this.reload(state);
-  }
-
-  private async relist(): Promise<void> {
-    const listed = await this.hub.request("chat.channels").catch(() => null);
-    if (!listed) return;
-    for (const info of listed.channels as ChannelInfo[]) {
-      const held = this.channels.get(info.name);
-      if (held) held.info = info;
-    }
-    this.emit({ kind: "channels" });
   }
 
   private watchTyping(): void {

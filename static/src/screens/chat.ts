@@ -81,8 +81,10 @@ export class ChatView {
   }
 
   private async ensureLoaded(): Promise<void> {
+    if (this.client.link !== "online") return;
+    if (!this.state) await this.client.discoverChannels().catch(() => undefined);
     const state = this.state;
-    if (!state || state.loaded || this.client.link !== "online") return;
+    if (!state || state.loaded) return;
     try {
       await this.client.reload(state);
       this.scroller.scrollTop = this.scroller.scrollHeight;
