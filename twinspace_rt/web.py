@@ -1,6 +1,6 @@
 """The web client: the built files of `static/` served at `/`, or a page saying how to build them.
 
-The client is a static bundle (see `static/README.md`): the API and the hub live on the same
+The client is a static bundle (README, "The web client"): the API and the hub live on the same
 origin, so it needs no configuration and the server needs no templates.
 """
 

@@ -124,6 +124,7 @@ async def test_teacher_and_pupil_chat_both_ways(teacher: Page, pupil: Page, site
     mine = message(teacher, hello)
     await mine.get_by_role("button", name="Change").click()
     dialog = teacher.get_by_role("dialog")
+    await check_screen(teacher, "03-dialog-edit")
     await dialog.locator("textarea").fill(hello + " (edited)")
     await dialog.get_by_role("button", name="Save").click()
     await expect(message(pupil, hello + " (edited)")).to_contain_text("(changed)")
@@ -139,7 +140,7 @@ async def test_teacher_and_pupil_chat_both_ways(teacher: Page, pupil: Page, site
     await expect(pupil.get_by_role("status")).to_have_text(
         "Thank you. The teachers will look at it."
     )
-    await check_screen(teacher, "03-room-chat-teacher")
+    await check_screen(teacher, "03-room-chat")
     await check_screen(pupil, "04-room-chat-pupil")
 
 
