@@ -59,13 +59,8 @@ RoomScreen.onSessionEnded = sessionEnded;
 applyToDocument();
 window.addEventListener("hashchange", route);
 onLanguageChange(() => {
-  // A room keeps its connection; only its text is redrawn.
-  if (room) {
-    const main = renderShell(root, currentSession()?.user ?? null);
-    room.remount(main);
-    route();
-  } else {
-    route();
-  }
+  // A room keeps its connection; only its elements are rebuilt, in the new language.
+  if (room) room.remount(renderShell(root, currentSession()?.user ?? null));
+  else route();
 });
 route();

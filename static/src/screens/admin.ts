@@ -52,6 +52,10 @@ export async function renderAdmin(
 
 type Attempt = (run: () => Promise<void>) => Promise<void>;
 
+function roleOptions(roles: readonly string[], selected: string): HTMLOptionElement[] {
+  return roles.map((r) => h("option", { value: r, selected: r === selected }, roleName(r)));
+}
+
 function projectSection(project: Project, attempt: Attempt, changed: (project: Project) => void): HTMLElement {
   const archived = project.status === "archived";
   return h(
@@ -96,7 +100,7 @@ function renderMembers(box: HTMLElement, project: Project, room: Room, attempt: 
                 await refresh();
               }),
           },
-          ...roles.map((r) => h("option", { value: r, selected: r === member.role }, roleName(r))),
+          ...roleOptions(roles, member.role),
         )
       : h("span", {}, roleName(member.role), member.is_founder ? ` (${t("admin.founder")})` : "");
     const reset = member.kind === "pupil" && can("pupils.create")
@@ -148,7 +152,7 @@ function inviteForm(project: Project, attempt: Attempt, refresh: () => Promise<v
   const userId = uid("invite-user");
   const roleId = uid("invite-role");
   const username = h("input", { id: userId, required: true, autocomplete: "off" });
-  const role = h("select", { id: roleId }, ...TEACHER_ROLES.map((r) => h("option", { value: r, selected: r === "teacher" }, roleName(r))));
+  const role = h("select", { id: roleId }, ...roleOptions(TEACHER_ROLES, "teacher"));
   return h(
     "form",
     {
@@ -175,7 +179,7 @@ function pupilsForm(project: Project, attempt: Attempt, showSheet: (l: PupilLogi
   const namesId = uid("pupil-names");
   const roleId = uid("pupil-role");
   const names = h("textarea", { id: namesId, rows: 6, required: true, "aria-describedby": `${namesId}-hint` });
-  const role = h("select", { id: roleId }, ...PUPIL_ROLES.map((r) => h("option", { value: r, selected: r === "pupil" }, roleName(r))));
+  const role = h("select", { id: roleId }, ...roleOptions(PUPIL_ROLES, "pupil"));
   return h(
     "form",
     {

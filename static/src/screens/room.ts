@@ -94,7 +94,6 @@ export class RoomScreen {
       main,
       h("div", { class: "room" }, this.nav, h("div", { class: "room-main" }, this.banner, this.content), this.side),
     );
-    this.chat = null;
     this.renderFrame();
     this.renderSide();
     this.renderView();
