@@ -12,13 +12,14 @@ const TYPING_EVERY_MS = 3000;
 
 interface Names {
   nameOf(userId: number): string;
+  knows(userId: number): boolean;
   loadMembers(): Promise<void>;
 }
 
 export class ChatView {
   private readonly list = h("ol", { class: "messages" });
   private readonly scroller: HTMLElement;
-  private readonly older = h("button", { type: "button", class: "secondary older" }, t("chat.load_older"));
+  private readonly older = h("button", { type: "button", class: "secondary older", hidden: true }, t("chat.load_older"));
   private readonly typingLine = h("p", { class: "typing", "aria-live": "polite" });
   private readonly composer = h("div", { class: "composer-area" });
   private readonly title = h("h1", { class: "channel-title" });
@@ -120,7 +121,7 @@ export class ChatView {
     if (!state) return;
     const atBottom = this.scroller.scrollHeight - this.scroller.scrollTop - this.scroller.clientHeight < 60;
     const messages = state.ordered();
-    if (messages.some((m) => !this.known(m.author_id))) void this.names.loadMembers().then(() => this.renderMessages());
+    this.lookUpAuthors(messages);
     this.older.hidden = !state.loaded || !state.hasOlder;
     replace(
       this.list,
@@ -134,12 +135,14 @@ export class ChatView {
     this.markRead();
   }
 
-  private unknownChecked = new Set<number>();
+  /** Authors missing from the member list (pupils created since it loaded): reload it once. */
+  private readonly lookedUp = new Set<number>();
 
-  private known(userId: number): boolean {
-    if (this.unknownChecked.has(userId)) return true;
-    this.unknownChecked.add(userId);
-    return this.names.nameOf(userId) !== t("chat.someone");
+  private lookUpAuthors(messages: Message[]): void {
+    const missing = messages.map((m) => m.author_id).filter((id) => !this.lookedUp.has(id) && !this.names.knows(id));
+    if (missing.length === 0) return;
+    for (const id of missing) this.lookedUp.add(id);
+    this.names.loadMembers().then(() => this.renderMessages()).catch(() => undefined);
   }
 
   private renderMessage(state: ChannelState, message: Message): HTMLElement {

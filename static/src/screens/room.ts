@@ -143,6 +143,10 @@ export class RoomScreen {
     return Boolean(this.client && (this.client.can("members.manage") || this.client.can("pupils.create") || this.client.can("project.manage")));
   }
 
+  knows(userId: number): boolean {
+    return this.members.has(userId);
+  }
+
   nameOf(userId: number): string {
     return this.members.get(userId)?.display_name ?? this.client?.presence.get(userId)?.display_name ?? t("chat.someone");
   }
