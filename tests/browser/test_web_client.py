@@ -120,6 +120,11 @@ async def test_teacher_and_pupil_chat_both_ways(teacher: Page, pupil: Page, site
     await answered.locator("summary").click()
     await answered.get_by_role("button", name="React with 👍").click()
     await expect(message(pupil, answer).locator(".reaction")).to_have_text("👍 1")
+    # By keyboard: the pupil adds theirs; the redrawn message keeps the focus on that button.
+    await message(pupil, answer).locator(".reaction").focus()
+    await pupil.keyboard.press("Enter")
+    await expect(message(teacher, answer).locator(".reaction")).to_have_text("👍 2")
+    await expect(message(pupil, answer).locator(".reaction")).to_be_focused()
 
     mine = message(teacher, hello)
     await mine.get_by_role("button", name="Change").click()
@@ -205,6 +210,9 @@ async def test_teacher_creates_pupils_in_bulk_and_gets_a_sheet(teacher: Page, si
     assert not await teacher.locator(".room-nav").is_visible()
     await teacher.emulate_media(media="screen")
 
+    await teacher.get_by_label("Role of Zofia Wiśniewska").select_option("pupil_admin")
+    await expect(teacher.get_by_label("Role of Zofia Wiśniewska")).to_have_value("pupil_admin")
+
     # A pupil forgot: a new one-time password, on a sheet of one.
     row = teacher.locator("tr", has_text="Jens Ørsted")
     await row.get_by_role("button", name="New password").click()
@@ -215,6 +223,7 @@ async def test_teacher_creates_pupils_in_bulk_and_gets_a_sheet(teacher: Page, si
     await teacher.goto(f"/#/p/{site.project_id}/audit")
     await expect(teacher.locator("td", has_text="created a pupil account")).to_have_count(4)
     await expect(teacher.locator("td", has_text="gave a pupil a new password")).to_have_count(1)
+    await expect(teacher.locator("tr", has_text="changed a role")).to_contain_text("pupil_admin")
     await check_screen(teacher, "09-audit")
 
 

@@ -123,16 +123,35 @@ export class ChatView {
     const messages = state.ordered();
     this.lookUpAuthors(messages);
     this.older.hidden = !state.loaded || !state.hasOlder;
+    const restore = this.rememberFocus();
     replace(
       this.list,
       ...messages.map((message) => this.renderMessage(state, message)),
       ...state.outbox.map((item) => this.renderOutgoing(item)),
     );
+    restore();
     if (state.loaded && messages.length === 0 && state.outbox.length === 0) {
       this.list.append(h("li", { class: "empty" }, t("chat.empty")));
     }
     if (atBottom) this.scroller.scrollTop = this.scroller.scrollHeight;
     this.markRead();
+  }
+
+  /**
+   * The list is redrawn on every change; the keyboard focus and any open reaction menu are
+   * carried over by message id and the control's `data-control` name.
+   */
+  private rememberFocus(): () => void {
+    const active = document.activeElement;
+    const openMenus = [...this.list.querySelectorAll("details[open]")].map((d) => d.closest("li")?.id);
+    const item = active instanceof HTMLElement && this.list.contains(active) ? active.closest("li")?.id : undefined;
+    const control = active instanceof HTMLElement ? active.dataset.control : undefined;
+    return () => {
+      for (const id of openMenus) if (id) document.getElementById(id)?.querySelector("details")?.setAttribute("open", "");
+      if (!item || !control) return;
+      const controls = document.getElementById(item)?.querySelectorAll<HTMLElement>("[data-control]") ?? [];
+      [...controls].find((el) => el.dataset.control === control)?.focus();
+    };
   }
 
   /** Authors missing from the member list (pupils created since it loaded): reload it once. */
@@ -171,14 +190,14 @@ export class ChatView {
             : t("chat.reply_to_older"),
         );
     const reactions = Object.entries(message.reactions).filter(([, users]) => users.length > 0);
-    const act = (label: string, run: () => Promise<unknown>, cls = "link") =>
-      h("button", { type: "button", class: cls, onclick: () => this.attempt(run) }, label);
+    const act = (control: string, label: string, run: () => Promise<unknown>) =>
+      h("button", { type: "button", class: "link", "data-control": control, onclick: () => this.attempt(run) }, label);
     const actions: (HTMLElement | null)[] = [
-      writable ? act(t("chat.reply"), async () => this.startReply(message)) : null,
+      writable ? act("reply", t("chat.reply"), async () => this.startReply(message)) : null,
       writable ? this.reactMenu(message) : null,
-      writable && mine ? act(t("chat.edit"), () => this.edit(message)) : null,
-      (writable && mine) || this.client.can("chat.moderate") ? act(t("chat.delete"), () => this.remove(message)) : null,
-      !mine ? act(t("chat.report"), () => this.report(message)) : null,
+      writable && mine ? act("edit", t("chat.edit"), () => this.edit(message)) : null,
+      (writable && mine) || this.client.can("chat.moderate") ? act("delete", t("chat.delete"), () => this.remove(message)) : null,
+      !mine ? act("report", t("chat.report"), () => this.report(message)) : null,
     ];
     return h(
       "li",
@@ -196,6 +215,7 @@ export class ChatView {
                 {
                   type: "button",
                   class: "reaction",
+                  "data-control": `reaction ${emoji}`,
                   "aria-pressed": users.includes(this.client.selfId) ? "true" : "false",
                   "aria-label": t("chat.reaction_label", { emoji, count: users.length }),
                   disabled: !writable,
@@ -214,14 +234,19 @@ export class ChatView {
     return h(
       "details",
       { class: "react-menu" },
-      h("summary", {}, t("chat.react")),
+      h("summary", { "data-control": "react" }, t("chat.react")),
       h(
         "div",
         { class: "react-choices" },
         ...REACTIONS.map((emoji) =>
           h(
             "button",
-            { type: "button", "aria-label": t("chat.react_with", { emoji }), onclick: () => this.attempt(() => this.react(message, emoji, true)) },
+            {
+              type: "button",
+              "aria-label": t("chat.react_with", { emoji }),
+              "data-control": `react ${emoji}`,
+              onclick: () => this.attempt(() => this.react(message, emoji, true)),
+            },
             emoji,
           ),
         ),
