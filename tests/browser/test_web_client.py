@@ -104,6 +104,10 @@ async def test_teacher_and_pupil_chat_both_ways(teacher: Page, pupil: Page, site
     hello = unique_text("Hello from Lisbon")
     await say(teacher, hello)
     await expect(messages(pupil, hello)).to_have_count(1)
+    # Screen readers hear it once, in the pupil's language.
+    await expect(pupil.locator("[aria-live=polite].visually-hidden")).to_have_text(
+        f"New message from Ana: {hello}"
+    )
 
     await pupil.locator(".composer textarea").press_sequentially("Hi")
     await expect(teacher.locator(".typing")).to_contain_text(site.pupil[2])

@@ -22,7 +22,7 @@ export interface Location {
 export type RoomEvent =
   | { kind: "link" }
   | { kind: "channels" }
-  | { kind: "messages"; channel: string }
+  | { kind: "messages"; channel: string; created?: Message }
   | { kind: "presence" }
   | { kind: "typing" }
   | { kind: "permissions" }
@@ -284,7 +284,7 @@ export class RoomClient {
         this.emit({ kind: "channels" });
       }
     }
-    this.emit({ kind: "messages", channel: message.channel });
+    this.emit({ kind: "messages", channel: message.channel, created: change === "created" ? message : undefined });
   }
 
   private async resync(name: string, reason: string): Promise<void> {

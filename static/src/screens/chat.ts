@@ -1,13 +1,13 @@
 /** A chat channel: history with scroll-back, live changes, the composer, message actions. */
 
 import { h, replace, uid } from "../dom";
-import { formatTime, t } from "../i18n";
-import type { ChannelState, Message, Outgoing } from "../hub/channel";
+import { t } from "../i18n";
+import type { ChannelState, Message } from "../hub/channel";
 import type { RoomClient } from "../hub/room_client";
 import { ask } from "./dialog";
 import { errorText } from "./errors";
+import { type MessageContext, renderMessage, renderOutgoing, snippet } from "./message";
 
-const REACTIONS = ["👍", "❤️", "😂", "🎉", "😮"];
 const TYPING_EVERY_MS = 3000;
 
 interface Names {
@@ -25,6 +25,8 @@ export class ChatView {
   private readonly title = h("h1", { class: "channel-title" });
   private readonly status = h("p", { class: "form-error", role: "alert" });
   private readonly note = h("p", { class: "hint", role: "status" });
+  /** Screen readers hear each new message once; the redrawn list itself is not a live region. */
+  private readonly announcer = h("p", { class: "visually-hidden", "aria-live": "polite" });
   private replyTo: number | null = null;
   private lastTyping = 0;
   private loadingOlder = false;
@@ -45,7 +47,10 @@ export class ChatView {
     });
     this.older.addEventListener("click", () => void this.loadOlder());
     this.unsubscribe = client.on((event) => {
-      if (event.kind === "messages" && event.channel === channel) this.renderMessages();
+      if (event.kind === "messages" && event.channel === channel) {
+        this.renderMessages();
+        if (event.created) this.announce(event.created);
+      }
       if (event.kind === "typing" || event.kind === "presence") this.renderTyping();
       if (event.kind === "link" && client.link === "online") void this.ensureLoaded();
       if (event.kind === "channels" || event.kind === "permissions") {
@@ -61,6 +66,7 @@ export class ChatView {
       this.scroller,
       this.typingLine,
       this.composer,
+      this.announcer,
     );
     this.renderTitle();
     this.refreshComposer();
@@ -124,10 +130,11 @@ export class ChatView {
     this.lookUpAuthors(messages);
     this.older.hidden = !state.loaded || !state.hasOlder;
     const restore = this.rememberFocus();
+    const context = this.messageContext(state);
     replace(
       this.list,
-      ...messages.map((message) => this.renderMessage(state, message)),
-      ...state.outbox.map((item) => this.renderOutgoing(item)),
+      ...messages.map((message) => renderMessage(message, context)),
+      ...state.outbox.map((item) => renderOutgoing(item, context)),
     );
     restore();
     if (state.loaded && messages.length === 0 && state.outbox.length === 0) {
@@ -154,6 +161,22 @@ export class ChatView {
     };
   }
 
+  private messageContext(state: ChannelState): MessageContext {
+    return {
+      selfId: this.client.selfId,
+      writable: state.info.writable && this.client.can("chat.send"),
+      moderator: this.client.can("chat.moderate"),
+      nameOf: (userId) => this.names.nameOf(userId),
+      quoted: (seq) => state.messages.get(seq),
+      reply: (message) => this.startReply(message),
+      react: (message, emoji, on) => void this.attempt(() => this.react(message, emoji, on)),
+      edit: (message) => void this.attempt(() => this.edit(message)),
+      remove: (message) => void this.attempt(() => this.remove(message)),
+      report: (message) => void this.attempt(() => this.report(message)),
+      discard: (key) => this.client.discard(this.channel, key),
+    };
+  }
+
   /** Authors missing from the member list (pupils created since it loaded): reload it once. */
   private readonly lookedUp = new Set<number>();
 
@@ -164,106 +187,9 @@ export class ChatView {
     this.names.loadMembers().then(() => this.renderMessages()).catch(() => undefined);
   }
 
-  private renderMessage(state: ChannelState, message: Message): HTMLElement {
-    const mine = message.author_id === this.client.selfId;
-    const writable = state.info.writable && this.client.can("chat.send");
-    const author = this.names.nameOf(message.author_id);
-    const meta = h(
-      "p",
-      { class: "meta" },
-      h("strong", {}, author),
-      " ",
-      h("time", { datetime: message.created_at }, formatTime(message.created_at)),
-      message.edited_at && !message.deleted ? h("span", { class: "edited" }, ` ${t("chat.edited")}`) : null,
-    );
-    if (message.deleted) {
-      return h("li", { class: "message deleted", id: `msg-${message.seq}` }, meta, h("p", { class: "text" }, t("chat.deleted")));
-    }
-    const quoted = message.reply_to === null ? null : state.messages.get(message.reply_to);
-    const reply = message.reply_to === null
-      ? null
-      : h(
-          "p",
-          { class: "reply-quote" },
-          quoted
-            ? t("chat.reply_to", { name: this.names.nameOf(quoted.author_id), text: snippet(quoted) })
-            : t("chat.reply_to_older"),
-        );
-    const reactions = Object.entries(message.reactions).filter(([, users]) => users.length > 0);
-    const act = (control: string, label: string, run: () => Promise<unknown>) =>
-      h("button", { type: "button", class: "link", "data-control": control, onclick: () => this.attempt(run) }, label);
-    const actions: (HTMLElement | null)[] = [
-      writable ? act("reply", t("chat.reply"), async () => this.startReply(message)) : null,
-      writable ? this.reactMenu(message) : null,
-      writable && mine ? act("edit", t("chat.edit"), () => this.edit(message)) : null,
-      (writable && mine) || this.client.can("chat.moderate") ? act("delete", t("chat.delete"), () => this.remove(message)) : null,
-      !mine ? act("report", t("chat.report"), () => this.report(message)) : null,
-    ];
-    return h(
-      "li",
-      { class: `message${mine ? " mine" : ""}`, id: `msg-${message.seq}` },
-      meta,
-      reply,
-      h("p", { class: "text" }, message.text),
-      reactions.length > 0
-        ? h(
-            "div",
-            { class: "reactions" },
-            ...reactions.map(([emoji, users]) =>
-              h(
-                "button",
-                {
-                  type: "button",
-                  class: "reaction",
-                  "data-control": `reaction ${emoji}`,
-                  "aria-pressed": users.includes(this.client.selfId) ? "true" : "false",
-                  "aria-label": t("chat.reaction_label", { emoji, count: users.length }),
-                  disabled: !writable,
-                  onclick: () => this.attempt(() => this.react(message, emoji, !users.includes(this.client.selfId))),
-                },
-                `${emoji} ${users.length}`,
-              ),
-            ),
-          )
-        : null,
-      h("div", { class: "actions" }, ...actions),
-    );
-  }
-
-  private reactMenu(message: Message): HTMLElement {
-    return h(
-      "details",
-      { class: "react-menu" },
-      h("summary", { "data-control": "react" }, t("chat.react")),
-      h(
-        "div",
-        { class: "react-choices" },
-        ...REACTIONS.map((emoji) =>
-          h(
-            "button",
-            {
-              type: "button",
-              "aria-label": t("chat.react_with", { emoji }),
-              "data-control": `react ${emoji}`,
-              onclick: () => this.attempt(() => this.react(message, emoji, true)),
-            },
-            emoji,
-          ),
-        ),
-      ),
-    );
-  }
-
-  private renderOutgoing(item: Outgoing): HTMLElement {
-    return h(
-      "li",
-      { class: `message mine pending${item.failed ? " failed" : ""}` },
-      h("p", { class: "meta" }, h("strong", {}, this.names.nameOf(this.client.selfId)), " ", item.failed ? t("chat.failed") : t("chat.sending")),
-      h("p", { class: "text" }, item.text),
-      item.failed
-        ? h("div", { class: "actions" }, h("button", { type: "button", class: "link", onclick: () => this.client.discard(this.channel, item.key) }, t("chat.discard")))
-        : null,
-    );
+  private announce(message: Message): void {
+    if (message.author_id === this.client.selfId) return;
+    this.announcer.textContent = t("chat.new_from", { name: this.names.nameOf(message.author_id), text: snippet(message) });
   }
 
   private renderTyping(): void {
@@ -372,9 +298,4 @@ export class ChatView {
       this.note.textContent = t("chat.report_thanks");
     }
   }
-}
-
-function snippet(message: Message): string {
-  if (message.deleted) return t("chat.deleted");
-  return message.text.length > 80 ? `${message.text.slice(0, 80)}…` : message.text;
 }
