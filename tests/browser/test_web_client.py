@@ -268,6 +268,10 @@ async def test_arabic_renders_right_to_left(browser: Browser, site: Site) -> Non
     await page.get_by_label("اللغة").select_option("tr")
     await expect(html).to_have_attribute("dir", "ltr")
     await expect(page.locator(".room-nav")).to_contain_text("Sohbet kanalları")
+    # Signing out forgets the token and leaves the room.
+    await page.get_by_role("button", name="Çıkış yap").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Giriş yap")
+    assert await page.evaluate("sessionStorage.getItem('twinspace.session')") is None
     await context.close()
 
 
