@@ -206,7 +206,7 @@ export class ChatView {
       return;
     }
     if (this.composer.querySelector("form")) return;
-    const field = h("textarea", { id: this.fieldId, rows: 2, maxlength: 4000, placeholder: t("chat.placeholder") });
+    const field = h("textarea", { id: this.fieldId, rows: 2, maxlength: 4000, dir: "auto", placeholder: t("chat.placeholder") });
     field.value = this.draft;
     field.addEventListener("input", () => {
       this.draft = field.value;

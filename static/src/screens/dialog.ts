@@ -17,7 +17,7 @@ export function ask(question: Question): Promise<string | null> {
     const fieldId = uid("answer");
     const field = question.label === undefined
       ? null
-      : h("textarea", { id: fieldId, rows: 3, required: true, maxlength: 4000 });
+      : h("textarea", { id: fieldId, rows: 3, required: true, maxlength: 4000, dir: "auto" });
     if (field) field.value = question.value ?? "";
     const titleId = uid("dialog-title");
     const dialog = h(

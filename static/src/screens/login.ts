@@ -9,7 +9,7 @@ import { errorText } from "./errors";
 export function renderLogin(main: HTMLElement, notice: string | null, done: () => void): void {
   const userId = uid("username");
   const passId = uid("password");
-  const username = h("input", { id: userId, name: "username", autocomplete: "username", required: true });
+  const username = h("input", { id: userId, name: "username", autocomplete: "username", dir: "auto", required: true });
   const password = h("input", {
     id: passId,
     name: "password",

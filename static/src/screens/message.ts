@@ -53,7 +53,7 @@ export function renderMessage(message: Message, context: MessageContext): HTMLEl
     { class: `message${mine ? " mine" : ""}`, id },
     meta,
     quote(message, context),
-    h("p", { class: "text" }, message.text),
+    h("p", { class: "text", dir: "auto" }, message.text),
     reactions(message, context),
     h("div", { class: "actions" }, ...actions),
   );
@@ -64,7 +64,7 @@ function quote(message: Message, context: MessageContext): HTMLElement | null {
   const quoted = context.quoted(message.reply_to);
   return h(
     "p",
-    { class: "reply-quote" },
+    { class: "reply-quote", dir: "auto" },
     quoted
       ? t("chat.reply_to", { name: context.nameOf(quoted.author_id), text: snippet(quoted) })
       : t("chat.reply_to_older"),
@@ -132,7 +132,7 @@ export function renderOutgoing(item: Outgoing, context: MessageContext): HTMLEle
       " ",
       item.failed ? t("chat.failed") : t("chat.sending"),
     ),
-    h("p", { class: "text" }, item.text),
+    h("p", { class: "text", dir: "auto" }, item.text),
     item.failed
       ? h("div", { class: "actions" }, action("discard", t("chat.discard"), () => context.discard(item.key)))
       : null,
