@@ -1,8 +1,16 @@
+FROM node:20-slim AS web
+WORKDIR /web
+COPY static/package.json static/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY static/ ./
+RUN npm run build
+
 FROM python:3.12-slim
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY twinspace_rt ./twinspace_rt
 COPY signaling ./signaling
+COPY --from=web /web/dist ./static/dist
 RUN pip install --no-cache-dir . && useradd --create-home twinspace
 USER twinspace
 ENV TWINSPACE_HOST=0.0.0.0 TWINSPACE_DATA_DIR=/home/twinspace/data

@@ -4,7 +4,14 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 INTEROP := tests/interop
 
-.PHONY: run test test-sqlite test-postgres docs
+# The web client (static/): npm packages from the lock file, then an esbuild bundle into static/dist.
+WEB := static
+NPM_STAMP := $(WEB)/node_modules/.installed
+WEB_BUILT := $(WEB)/dist/index.html
+WEB_SOURCES := $(shell find $(WEB)/src -type f 2>/dev/null) \
+	$(WEB)/index.html $(WEB)/build.mjs $(WEB)/tsconfig.json
+
+.PHONY: run test test-sqlite test-postgres docs web browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,15 +30,30 @@ $(INTEROP)/node_modules/.installed: $(INTEROP)/package.json $(INTEROP)/package-l
 	cd $(INTEROP) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-run: $(VENV)/.run-installed
+$(NPM_STAMP): $(WEB)/package.json $(WEB)/package-lock.json
+	@command -v npm >/dev/null || { echo "The web client needs Node.js >= 18 with npm."; exit 1; }
+	cd $(WEB) && npm ci --no-audit --no-fund
+	touch $@
+
+$(WEB_BUILT): $(NPM_STAMP) $(WEB_SOURCES)
+	cd $(WEB) && npm run build
+
+web: $(WEB_BUILT)
+
+# The browser tests drive Debian's Chromium (Playwright's own browser download is not used).
+browser:
+	@command -v chromium >/dev/null || \
+		(apt-get update && apt-get install -y chromium fonts-noto-color-emoji)
+
+run: $(VENV)/.run-installed $(WEB_BUILT)
 	$(BIN)/twinspace-rt serve --demo
 
 test: test-sqlite test-postgres
 
-test-sqlite: $(VENV)/.test-installed $(INTEROP)/node_modules/.installed
+test-sqlite: $(VENV)/.test-installed $(INTEROP)/node_modules/.installed $(WEB_BUILT) browser
 	TWINSPACE_TEST_DATABASE=sqlite $(BIN)/python -m pytest -q
 
-test-postgres: $(VENV)/.test-installed $(INTEROP)/node_modules/.installed
+test-postgres: $(VENV)/.test-installed $(INTEROP)/node_modules/.installed $(WEB_BUILT) browser
 	TWINSPACE_TEST_DATABASE=postgres $(BIN)/python -m pytest -q
 
 docs: $(VENV)/.run-installed

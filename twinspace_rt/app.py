@@ -34,6 +34,7 @@ from twinspace_rt.hub.session import hub_socket
 from twinspace_rt.services import Services
 from twinspace_rt.settings import Settings
 from twinspace_rt.storage.migrate import current_revision, head_revision, upgrade
+from twinspace_rt.web import web_client_route
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +100,7 @@ def create_app(settings: Settings) -> Starlette:
     routes.append(Route("/openapi.json", openapi, methods=["GET"]))
     routes.append(WebSocketRoute("/ws/projects/{project_id:int}", hub_socket))
     routes.append(WebSocketRoute("/yjs/{project_id:int}/{doc_name}", yjs_socket))
+    routes.append(web_client_route(settings.web_dir))
     app = Starlette(
         routes=routes,
         middleware=[Middleware(MetricsMiddleware)],

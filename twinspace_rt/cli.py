@@ -42,7 +42,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
             if settings.is_sqlite:
                 await upgrade(db)
             project_id, logins = await seed_demo(db)
-            print(f"\nDemo room ready: project {project_id} on http://{host}:{port}")
+            print(f"\nDemo room ready (project {project_id}): open http://{host}:{port}/")
             print("The REST API is described at /openapi.json; the hub is /ws/projects/{id}.")
             row = "{:<16} {:<20} {:<14} {}"
             print(row.format("username", "password", "role", "name"))

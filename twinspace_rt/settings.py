@@ -68,6 +68,10 @@ class Settings(BaseSettings):
         None, description="Shared secret for HS256 external tokens."
     )
     log_level: str = Field("info", description="uvicorn log level.")
+    web_dir: Path = Field(
+        Path("static/dist"),
+        description="The built web client served at `/` (relative to the working directory).",
+    )
     redis_url: str | None = Field(
         None, description="Redis URL for the multi-node broker. Empty: in-process broker."
     )

@@ -1,0 +1,121 @@
+/** The REST API (docs/PROTOCOL.md): JSON in and out, errors as `{error: {code, message}}`. */
+
+import { currentSession, type User } from "./session";
+
+export class ApiError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly retryAfter: number | null = null,
+  ) {
+    super(message);
+  }
+}
+
+export type Role = "teacher_admin" | "teacher" | "expert" | "observer" | "pupil_admin" | "pupil";
+export type ProjectStatus = "active" | "archived" | "closed";
+
+export interface Project {
+  id: number;
+  name: string;
+  description: string;
+  status: ProjectStatus;
+  founder_id: number;
+  created_at: string;
+  role: Role;
+  permissions: string[];
+}
+
+export interface MemberInfo {
+  user_id: number;
+  username: string;
+  display_name: string;
+  kind: "teacher" | "pupil";
+  country: string | null;
+  role: Role;
+  is_founder: boolean;
+  joined_at: string;
+}
+
+export interface PupilLogin {
+  user_id: number;
+  username: string;
+  display_name: string;
+  password: string;
+}
+
+export interface AuditEntry {
+  id: number;
+  actor_id: number;
+  action: string;
+  target_user_id: number | null;
+  details: Record<string, unknown>;
+  created_at: string;
+}
+
+/** Called when the server says the session is over (expired or revoked token). */
+let onSessionEnded: () => void = () => undefined;
+
+export function whenSessionEnds(handler: () => void): void {
+  onSessionEnded = handler;
+}
+
+async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = {};
+  const session = currentSession();
+  if (session) headers.Authorization = `Bearer ${session.token}`;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError("network", "network error");
+  }
+  const data = (await response.json().catch(() => ({}))) as {
+    error?: { code: string; message: string; retry_after?: number };
+  };
+  if (!response.ok) {
+    const error = data.error ?? { code: "internal_error", message: response.statusText };
+    if (session && ["token_expired", "token_invalid"].includes(error.code)) onSessionEnded();
+    throw new ApiError(error.code, error.message, error.retry_after ?? null);
+  }
+  return data as T;
+}
+
+const project = (id: number) => `/api/projects/${id}`;
+
+export const api = {
+  login: (username: string, password: string) =>
+    call<{ token: string; expires_at: string; user: User }>("POST", "/api/auth/login", {
+      username,
+      password,
+    }),
+  projects: () => call<{ projects: Project[] }>("GET", "/api/projects"),
+  createProject: (name: string) => call<Project>("POST", "/api/projects", { name }),
+  project: (id: number) => call<Project>("GET", project(id)),
+  setStatus: (id: number, status: ProjectStatus) =>
+    call<Project>("PATCH", project(id), { status }),
+  members: (id: number) => call<{ members: MemberInfo[] }>("GET", `${project(id)}/members`),
+  invite: (id: number, username: string, role: Role) =>
+    call<MemberInfo>("POST", `${project(id)}/members`, { username, role }),
+  setRole: (id: number, userId: number, role: Role) =>
+    call<MemberInfo>("PATCH", `${project(id)}/members/${userId}`, { role }),
+  remove: (id: number, userId: number) =>
+    call<unknown>("DELETE", `${project(id)}/members/${userId}`),
+  createPupils: (id: number, names: string[], role: Role) =>
+    call<{ pupils: PupilLogin[] }>("POST", `${project(id)}/pupils`, {
+      display_names: names,
+      role,
+    }),
+  resetPassword: (id: number, userId: number) =>
+    call<PupilLogin>("POST", `${project(id)}/pupils/${userId}/reset-password`),
+  audit: (id: number, before: number | null) =>
+    call<{ entries: AuditEntry[]; next_before: number | null }>(
+      "GET",
+      `${project(id)}/audit?limit=50${before === null ? "" : `&before=${before}`}`,
+    ),
+};

@@ -1,0 +1,95 @@
+/** Languages: every UI string comes from `locales/<lang>.json`; dates and numbers from `Intl`. */
+
+import ar from "./locales/ar.json";
+import ca from "./locales/ca.json";
+import da from "./locales/da.json";
+import en from "./locales/en.json";
+import it from "./locales/it.json";
+import tr from "./locales/tr.json";
+
+export type Key = keyof typeof en;
+type Messages = Record<Key, string>;
+
+interface Language {
+  name: string;
+  dir: "ltr" | "rtl";
+  messages: Messages;
+}
+
+export const LANGUAGES: Record<string, Language> = {
+  en: { name: "English", dir: "ltr", messages: en },
+  ar: { name: "العربية", dir: "rtl", messages: ar },
+  tr: { name: "Türkçe", dir: "ltr", messages: tr },
+  it: { name: "Italiano", dir: "ltr", messages: it },
+  ca: { name: "Català", dir: "ltr", messages: ca },
+  da: { name: "Dansk", dir: "ltr", messages: da },
+};
+
+const STORAGE_KEY = "twinspace.language";
+let current = pickLanguage();
+const listeners = new Set<() => void>();
+
+function pickLanguage(): string {
+  const saved = localStorage.getItem(STORAGE_KEY);
+  if (saved && saved in LANGUAGES) return saved;
+  for (const tag of navigator.languages ?? [navigator.language]) {
+    const base = tag.toLowerCase().split("-")[0];
+    if (base in LANGUAGES) return base;
+  }
+  return "en";
+}
+
+/** Marks a string as a locale key without translating it yet (tests check every marked key). */
+export function tk(key: Key): Key {
+  return key;
+}
+
+export function t(key: Key, vars: Record<string, string | number> = {}): string {
+  const text = LANGUAGES[current].messages[key] ?? en[key];
+  return text.replace(/\{(\w+)\}/g, (_, name: string) =>
+    name in vars ? formatValue(vars[name]) : `{${name}}`,
+  );
+}
+
+function formatValue(value: string | number): string {
+  return typeof value === "number" ? formatNumber(value) : value;
+}
+
+export function language(): string {
+  return current;
+}
+
+export function setLanguage(code: string): void {
+  if (!(code in LANGUAGES) || code === current) return;
+  current = code;
+  localStorage.setItem(STORAGE_KEY, code);
+  applyToDocument();
+  for (const listener of listeners) listener();
+}
+
+export function onLanguageChange(listener: () => void): void {
+  listeners.add(listener);
+}
+
+export function applyToDocument(): void {
+  document.documentElement.lang = current;
+  document.documentElement.dir = LANGUAGES[current].dir;
+}
+
+export function formatNumber(value: number): string {
+  return new Intl.NumberFormat(current).format(value);
+}
+
+export function formatDateTime(iso: string): string {
+  return new Intl.DateTimeFormat(current, { dateStyle: "medium", timeStyle: "short" }).format(
+    new Date(iso),
+  );
+}
+
+export function formatTime(iso: string): string {
+  const date = new Date(iso);
+  const sameDay = date.toDateString() === new Date().toDateString();
+  return sameDay
+    ? new Intl.DateTimeFormat(current, { timeStyle: "short" }).format(date)
+    : formatDateTime(iso);
+}

@@ -1,0 +1,66 @@
+/** Boot and routing: `#/` sign in or my projects, `#/p/<id>/<view>/<ref>` a room. */
+
+import "./styles.css";
+import { whenSessionEnds } from "./api";
+import { applyToDocument, onLanguageChange, t } from "./i18n";
+import { renderLogin } from "./screens/login";
+import { renderProjects } from "./screens/projects";
+import { RoomScreen } from "./screens/room";
+import { renderShell } from "./screens/shell";
+import { currentSession, signOut } from "./session";
+
+const root = document.getElementById("app") as HTMLElement;
+let room: RoomScreen | null = null;
+let endedNotice: string | null = null;
+
+function route(): void {
+  const session = currentSession();
+  const parts = location.hash.replace(/^#\/?/, "").split("/").filter(Boolean).map(decodeURIComponent);
+  if (!session) {
+    leaveRoom();
+    const main = renderShell(root, null);
+    renderLogin(main, endedNotice, () => {
+      endedNotice = null;
+      location.hash = "#/projects";
+      route();
+    });
+    return;
+  }
+  if (parts[0] === "p" && /^\d+$/.test(parts[1] ?? "")) {
+    const projectId = Number(parts[1]);
+    if (room === null || room.projectId !== projectId) {
+      leaveRoom();
+      const main = renderShell(root, session.user);
+      room = new RoomScreen(main, projectId, session.token, session.user);
+    }
+    room.show(parts[2] ?? "chat", parts[3] ?? null);
+    return;
+  }
+  leaveRoom();
+  const main = renderShell(root, session.user);
+  void renderProjects(main, session.user);
+}
+
+function leaveRoom(): void {
+  room?.close();
+  room = null;
+}
+
+/** An expired or revoked session: back to sign-in, saying why. */
+function sessionEnded(): void {
+  signOut();
+  endedNotice = t("login.session_ended");
+  location.hash = "#/";
+  route();
+}
+
+whenSessionEnds(sessionEnded);
+RoomScreen.onSessionEnded = sessionEnded;
+applyToDocument();
+window.addEventListener("hashchange", route);
+onLanguageChange(() => {
+  // A room keeps its connection; only its elements are rebuilt, in the new language.
+  if (room) room.remount(renderShell(root, currentSession()?.user ?? null));
+  else route();
+});
+route();

@@ -1,0 +1,145 @@
+/** One chat message as a list item: author, time, quote, text, reactions and its actions. */
+
+import { h } from "../dom";
+import { formatTime, t } from "../i18n";
+import type { Message, Outgoing } from "../hub/channel";
+
+const REACTIONS = ["👍", "❤️", "😂", "🎉", "😮"];
+
+/** What a message needs from its channel view: who reads, what they may do, and how. */
+export interface MessageContext {
+  selfId: number;
+  writable: boolean;
+  moderator: boolean;
+  nameOf(userId: number): string;
+  quoted(seq: number): Message | undefined;
+  reply(message: Message): void;
+  react(message: Message, emoji: string, on: boolean): void;
+  edit(message: Message): void;
+  remove(message: Message): void;
+  report(message: Message): void;
+  discard(key: string): void;
+}
+
+/** Controls carry `data-control`, by which the view gives the focus back after a redraw. */
+function action(control: string, label: string, run: () => void): HTMLElement {
+  return h("button", { type: "button", class: "link", "data-control": control, onclick: run }, label);
+}
+
+export function renderMessage(message: Message, context: MessageContext): HTMLElement {
+  const mine = message.author_id === context.selfId;
+  const meta = h(
+    "p",
+    { class: "meta" },
+    h("strong", {}, context.nameOf(message.author_id)),
+    " ",
+    h("time", { datetime: message.created_at }, formatTime(message.created_at)),
+    message.edited_at && !message.deleted ? h("span", { class: "edited" }, ` ${t("chat.edited")}`) : null,
+  );
+  const id = `msg-${message.seq}`;
+  if (message.deleted) {
+    return h("li", { class: "message deleted", id }, meta, h("p", { class: "text" }, t("chat.deleted")));
+  }
+  const { writable } = context;
+  const actions = [
+    writable ? action("reply", t("chat.reply"), () => context.reply(message)) : null,
+    writable ? reactMenu(message, context) : null,
+    writable && mine ? action("edit", t("chat.edit"), () => context.edit(message)) : null,
+    (writable && mine) || context.moderator ? action("delete", t("chat.delete"), () => context.remove(message)) : null,
+    mine ? null : action("report", t("chat.report"), () => context.report(message)),
+  ];
+  return h(
+    "li",
+    { class: `message${mine ? " mine" : ""}`, id },
+    meta,
+    quote(message, context),
+    h("p", { class: "text", dir: "auto" }, message.text),
+    reactions(message, context),
+    h("div", { class: "actions" }, ...actions),
+  );
+}
+
+function quote(message: Message, context: MessageContext): HTMLElement | null {
+  if (message.reply_to === null) return null;
+  const quoted = context.quoted(message.reply_to);
+  return h(
+    "p",
+    { class: "reply-quote", dir: "auto" },
+    quoted
+      ? t("chat.reply_to", { name: context.nameOf(quoted.author_id), text: snippet(quoted) })
+      : t("chat.reply_to_older"),
+  );
+}
+
+function reactions(message: Message, context: MessageContext): HTMLElement | null {
+  const given = Object.entries(message.reactions).filter(([, users]) => users.length > 0);
+  if (given.length === 0) return null;
+  return h(
+    "div",
+    { class: "reactions" },
+    ...given.map(([emoji, users]) => {
+      const mineToo = users.includes(context.selfId);
+      return h(
+        "button",
+        {
+          type: "button",
+          class: "reaction",
+          "data-control": `reaction ${emoji}`,
+          "aria-pressed": mineToo ? "true" : "false",
+          "aria-label": t("chat.reaction_label", { emoji, count: users.length }),
+          disabled: !context.writable,
+          onclick: () => context.react(message, emoji, !mineToo),
+        },
+        `${emoji} ${users.length}`,
+      );
+    }),
+  );
+}
+
+function reactMenu(message: Message, context: MessageContext): HTMLElement {
+  return h(
+    "details",
+    { class: "react-menu" },
+    h("summary", { "data-control": "react" }, t("chat.react")),
+    h(
+      "div",
+      { class: "react-choices" },
+      ...REACTIONS.map((emoji) =>
+        h(
+          "button",
+          {
+            type: "button",
+            "aria-label": t("chat.react_with", { emoji }),
+            "data-control": `react ${emoji}`,
+            onclick: () => context.react(message, emoji, true),
+          },
+          emoji,
+        ),
+      ),
+    ),
+  );
+}
+
+/** A message in the outbox: sending, or refused (then it can be removed). */
+export function renderOutgoing(item: Outgoing, context: MessageContext): HTMLElement {
+  return h(
+    "li",
+    { class: `message mine pending${item.failed ? " failed" : ""}` },
+    h(
+      "p",
+      { class: "meta" },
+      h("strong", {}, context.nameOf(context.selfId)),
+      " ",
+      item.failed ? t("chat.failed") : t("chat.sending"),
+    ),
+    h("p", { class: "text", dir: "auto" }, item.text),
+    item.failed
+      ? h("div", { class: "actions" }, action("discard", t("chat.discard"), () => context.discard(item.key)))
+      : null,
+  );
+}
+
+export function snippet(message: Message): string {
+  if (message.deleted) return t("chat.deleted");
+  return message.text.length > 80 ? `${message.text.slice(0, 80)}…` : message.text;
+}

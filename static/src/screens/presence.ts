@@ -1,0 +1,65 @@
+/** Who is here: each person once, active or away, where they are, and whether they type. */
+
+import { h, replace } from "../dom";
+import { t } from "../i18n";
+import type { Location, PresenceUser, RoomClient } from "../hub/room_client";
+import { roleName } from "./names";
+
+interface Names {
+  nameOf(userId: number): string;
+}
+
+export function renderPresence(side: HTMLElement, client: RoomClient, names: Names): void {
+  const people = [...client.presence.values()].sort((a, b) => a.display_name.localeCompare(b.display_name));
+  side.setAttribute("aria-label", t("presence.title"));
+  replace(
+    side,
+    h("h2", {}, t("presence.title")),
+    people.length === 0
+      ? h("p", { class: "hint" }, t("presence.nobody"))
+      : h("ul", { class: "people" }, ...people.map((user) => person(user, client, names))),
+  );
+}
+
+function person(user: PresenceUser, client: RoomClient, names: Names): HTMLElement {
+  const typing = client.typing.get(user.user_id);
+  const channelTitle = (name: string) => client.channels.get(name)?.info.title ?? name;
+  const where = whereabouts(user, channelTitle);
+  return h(
+    "li",
+    { class: `person ${user.status}` },
+    h("span", { class: "dot", "aria-hidden": "true" }),
+    h(
+      "div",
+      {},
+      h("strong", {}, user.user_id === client.selfId ? t("presence.you", { name: user.display_name }) : names.nameOf(user.user_id) || user.display_name),
+      h("span", { class: "role" }, roleName(user.role)),
+      h(
+        "span",
+        { class: "where" },
+        user.status === "away" ? t("presence.away") : t("presence.active"),
+        where ? ` · ${where}` : "",
+      ),
+      typing ? h("span", { class: "is-typing" }, t("presence.typing_in", { channel: channelTitle(typing.channel) })) : null,
+    ),
+  );
+}
+
+/** The location of the person's most recent active device. */
+function whereabouts(user: PresenceUser, channelTitle: (name: string) => string): string {
+  const device = user.devices.find((d) => d.status === "active" && d.location) ?? user.devices.find((d) => d.location);
+  const place: Location | null | undefined = device?.location;
+  if (!place) return "";
+  switch (place.kind) {
+    case "channel":
+      return t("presence.in_channel", { channel: channelTitle(place.ref ?? "") });
+    case "doc":
+      return t("presence.in_document");
+    case "video":
+      return t("presence.in_video");
+    case "forum":
+      return t("presence.in_forum");
+    default:
+      return t("presence.in_room");
+  }
+}

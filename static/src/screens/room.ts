@@ -1,0 +1,207 @@
+/**
+ * The room: navigation (channels with unread badges, admin), the open view, and presence.
+ * One `RoomClient` (one hub socket) lives as long as the person stays in this project.
+ */
+
+import { api, type MemberInfo, type Project } from "../api";
+import { h, replace } from "../dom";
+import { type Key, formatNumber, t, tk } from "../i18n";
+import { RoomClient } from "../hub/room_client";
+import type { User } from "../session";
+import { renderAdmin } from "./admin";
+import { renderAudit } from "./audit";
+import { ChatView } from "./chat";
+import { errorText } from "./errors";
+import { renderPresence } from "./presence";
+
+/**
+ * Room features still to come (issue 7, second half): documents (issue 4), forums, bulletin,
+ * search and activity (issue 6), video (issue 5). Each gets its navigation entry here, with
+ * `ready: true`, when its screen lands; until then it is not shown.
+ */
+const FEATURES: { view: string; label: Key; permission: string; ready: boolean }[] = [
+  { view: "documents", label: tk("nav.documents"), permission: "doc.read", ready: false },
+  { view: "forums", label: tk("nav.forums"), permission: "forum.read", ready: false },
+  { view: "bulletin", label: tk("nav.bulletin"), permission: "bulletin.read", ready: false },
+  { view: "search", label: tk("nav.search"), permission: "project.view", ready: false },
+  { view: "activity", label: tk("nav.activity"), permission: "project.view", ready: false },
+  { view: "video", label: tk("nav.video"), permission: "video.join", ready: false },
+];
+
+export class RoomScreen {
+  static onSessionEnded: () => void = () => undefined;
+  private client: RoomClient | null = null;
+  private project: Project | null = null;
+  readonly members = new Map<number, MemberInfo>();
+  private view = "chat";
+  private ref: string | null = null;
+  private chat: ChatView | null = null;
+  private nav = h("nav", { class: "room-nav" });
+  private content = h("section", { class: "room-content" });
+  private side = h("aside", { class: "presence" });
+  private banner = h("div", { class: "banners" });
+
+  constructor(
+    private main: HTMLElement,
+    readonly projectId: number,
+    private readonly token: string,
+    readonly user: User,
+  ) {
+    replace(main, h("p", { role: "status" }, t("common.loading")));
+    void this.load();
+  }
+
+  private async load(): Promise<void> {
+    try {
+      this.project = await api.project(this.projectId);
+      await this.loadMembers();
+    } catch (error) {
+      replace(this.main, h("p", { role: "alert" }, errorText(error)), h("a", { href: "#/projects" }, t("room.back")));
+      return;
+    }
+    const project = this.project;
+    this.client = new RoomClient(this.projectId, this.token, project.role, project.status, new Set(project.permissions));
+    this.client.selfId = this.user.id;
+    this.client.on((event) => {
+      if (event.kind === "ended") {
+        if (event.code === 4401) RoomScreen.onSessionEnded();
+        else location.hash = "#/projects";
+        return;
+      }
+      if (event.kind === "permissions" && this.project) {
+        this.project.status = this.client?.status as Project["status"];
+        this.project.role = this.client?.role as Project["role"];
+        this.project.permissions = [...(this.client?.permissions ?? [])];
+      }
+      if (["channels", "permissions", "link"].includes(event.kind)) this.renderFrame();
+      if (event.kind === "presence" || event.kind === "typing") this.renderSide();
+    });
+    document.addEventListener("visibilitychange", this.visibility);
+    this.remount(this.main);
+  }
+
+  async loadMembers(): Promise<void> {
+    const { members } = await api.members(this.projectId);
+    this.members.clear();
+    for (const member of members) this.members.set(member.user_id, member);
+  }
+
+  /** Called on a language change: rebuild every element from the state held. */
+  remount(main: HTMLElement): void {
+    this.main = main;
+    if (!this.client || !this.project) return;
+    replace(
+      main,
+      h("div", { class: "room" }, this.nav, h("div", { class: "room-main" }, this.banner, this.content), this.side),
+    );
+    this.renderFrame();
+    this.renderSide();
+    this.renderView();
+  }
+
+  show(view: string, ref: string | null): void {
+    this.view = view;
+    this.ref = ref;
+    if (this.client) {
+      this.renderFrame();
+      this.renderView();
+    }
+  }
+
+  close(): void {
+    document.removeEventListener("visibilitychange", this.visibility);
+    this.client?.close();
+  }
+
+  private readonly visibility = (): void => {
+    this.client?.setAway(document.visibilityState !== "visible");
+  };
+
+  private renderView(): void {
+    const client = this.client;
+    if (!client || !this.project) return;
+    this.chat?.detach();
+    this.chat = null;
+    if (this.view === "admin" && this.canAdmin()) {
+      client.setLocation({ kind: "home" });
+      void renderAdmin(this.content, this.project, this, (project) => {
+        this.project = project;
+        this.renderFrame();
+        this.renderView();
+      });
+    } else if (this.view === "audit" && client.can("audit.read")) {
+      client.setLocation({ kind: "home" });
+      void renderAudit(this.content, this.projectId, this);
+    } else {
+      const channel = this.ref ?? "general";
+      client.setLocation({ kind: "channel", ref: channel });
+      this.chat = new ChatView(this.content, client, channel, this);
+    }
+  }
+
+  canAdmin(): boolean {
+    return Boolean(this.client && (this.client.can("members.manage") || this.client.can("pupils.create") || this.client.can("project.manage")));
+  }
+
+  knows(userId: number): boolean {
+    return this.members.has(userId);
+  }
+
+  nameOf(userId: number): string {
+    return this.members.get(userId)?.display_name ?? this.client?.presence.get(userId)?.display_name ?? t("chat.someone");
+  }
+
+  private renderFrame(): void {
+    const client = this.client;
+    const project = this.project;
+    if (!client || !project) return;
+    const current = (view: string, ref: string | null = null) =>
+      this.view === view && (ref === null || (this.ref ?? "general") === ref) ? "page" : null;
+    const channelLinks = [...client.channels.values()].map((state) =>
+      h(
+        "li",
+        {},
+        h(
+          "a",
+          { href: `#/p/${project.id}/chat/${encodeURIComponent(state.info.name)}`, "aria-current": current("chat", state.info.name) },
+          h("span", { class: "channel-name" }, h("span", { class: "hash", "aria-hidden": "true" }, "#"), h("bdi", {}, state.info.title)),
+          state.unread > 0
+            ? h("span", { class: "badge unread" }, formatNumber(state.unread), h("span", { class: "visually-hidden" }, ` ${t("nav.unread")}`))
+            : null,
+        ),
+      ),
+    );
+    const features = FEATURES.filter((f) => f.ready && client.can(f.permission)).map((f) =>
+      h("li", {}, h("a", { href: `#/p/${project.id}/${f.view}`, "aria-current": current(f.view) }, t(f.label))),
+    );
+    const admin = [
+      this.canAdmin() ? h("li", {}, h("a", { href: `#/p/${project.id}/admin`, "aria-current": current("admin") }, t("nav.admin"))) : null,
+      client.can("audit.read") ? h("li", {}, h("a", { href: `#/p/${project.id}/audit`, "aria-current": current("audit") }, t("nav.audit"))) : null,
+    ];
+    replace(
+      this.nav,
+      h("p", { class: "room-title" }, h("a", { href: "#/projects" }, t("room.back")), h("strong", {}, project.name)),
+      h("h2", { class: "nav-heading" }, t("nav.channels")),
+      h("ul", { "aria-label": t("nav.channels") }, ...channelLinks),
+      features.length > 0 ? h("ul", {}, ...features) : null,
+      admin.some(Boolean) ? h("h2", { class: "nav-heading" }, t("nav.teachers")) : null,
+      admin.some(Boolean) ? h("ul", {}, ...admin) : null,
+    );
+    this.nav.setAttribute("aria-label", t("nav.room"));
+    const banners: HTMLElement[] = [];
+    if (client.link !== "online") {
+      banners.push(h("p", { class: `banner link-${client.link}`, role: "status" }, client.link === "offline" ? t("room.offline") : t("room.connecting")));
+    }
+    if (project.status !== "active") {
+      banners.push(h("p", { class: "banner readonly" }, project.status === "closed" ? t("room.closed") : t("room.archived")));
+    } else if (!client.can("chat.send")) {
+      banners.push(h("p", { class: "banner readonly" }, t("room.observer")));
+    }
+    replace(this.banner, ...banners);
+    this.chat?.refreshComposer();
+  }
+
+  private renderSide(): void {
+    if (this.client) renderPresence(this.side, this.client, this);
+  }
+}
