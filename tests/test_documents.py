@@ -182,6 +182,27 @@ async def test_awareness_is_relayed_to_everyone_and_removed_on_close(live: Live)
     await other.until(lambda: not other.others())
 
 
+async def test_echoed_awareness_of_a_full_class_is_nobody_s_flood(live: Live) -> None:
+    """Stock clients re-send every awareness change they hear; twelve editors are no flood."""
+    room = await make_room(live.http, live.services)
+    await new_doc(live, room)
+    editors = [await open_doc(live, room, "pupil") for _ in range(12)]
+    for number, editor in enumerate(editors):
+        await editor.set_cursor({"name": f"pupil {number}"})
+    echoer = editors[0]
+    await echoer.until(lambda: len(echoer.others()) == 11)
+    everyone = echoer.awareness.encode_awareness_update(list(echoer.awareness.states))
+    await echoer.send(codec.awareness_message(everyone))
+    await echoer.type("still here")
+    await editors[1].until(lambda: str(editors[1].text) == "still here")
+    # The echoer leaving takes its own cursor only, not the ones it echoed.
+    await echoer.close()
+    watcher = editors[1]
+    await watcher.until(lambda: echoer.doc.client_id not in watcher.awareness.states)
+    assert len(watcher.others()) == 10
+    assert all(editor.close_code is None for editor in editors[1:])
+
+
 async def test_the_socket_refuses_strangers_and_missing_documents(live: Live) -> None:
     room = await make_room(live.http, live.services)
     other = await make_room(live.http, live.services, "o")

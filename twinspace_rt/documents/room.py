@@ -135,7 +135,10 @@ class DocRoom:
         for entry in codec.decode_awareness(payload):
             if entry.state == "null":
                 conn.client_ids.discard(entry.client_id)
-            else:
+            elif entry.client_id not in self.awareness.states:
+                # Stock clients echo every awareness change they hear, others' included: an id
+                # is a socket's own only when it introduced it, or one leaving would take the
+                # others' cursors with it, and a busy document would look like a flood.
                 conn.client_ids.add(entry.client_id)
         if len(conn.client_ids) > AWARENESS_CLIENTS_MAX:
             raise codec.Malformed("too many awareness client ids on one socket")
