@@ -262,14 +262,23 @@ async def test_rich_text_content_in_every_format(live: Live) -> None:
         paragraph = editor.fragment.children.append(XmlElement("paragraph"))
         text = paragraph.children.append(XmlText("The Tagus <flows> west"))
         text.format(4, 9, {"bold": True})
+        # As y-prosemirror stores marks: attributes objects; an unsafe link stays plain text.
+        marks = editor.fragment.children.append(XmlElement("paragraph"))
+        linked = marks.children.append(XmlText("See map or this"))
+        linked.format(0, 3, {"italic": {}})
+        linked.format(4, 7, {"link": {"href": "https://maps.example/tagus"}})
+        linked.format(11, 15, {"link": {"href": "javascript:alert(1)"}})
 
     await editor.edit(write)
-    await stored_text(live, room, doc["id"], "Rivers\nThe Tagus <flows> west")
+    await stored_text(live, room, doc["id"], "Rivers\nThe Tagus <flows> west\nSee map or this")
     assert await content(live, room, doc["id"], "markdown") == (
-        "## Rivers\n\nThe **Tagus** <flows> west\n"
+        "## Rivers\n\nThe **Tagus** <flows> west\n\n"
+        "_See_ [map](https://maps.example/tagus) or this\n"
     )
     assert await content(live, room, doc["id"], "html") == (
         "<h2>Rivers</h2><p>The <strong>Tagus</strong> &lt;flows&gt; west</p>"
+        '<p><em>See</em> <a href="https://maps.example/tagus" rel="nofollow noopener">map</a>'
+        " or this</p>"
     )
     as_json = await content(live, room, doc["id"], "json")
     assert '"type": "heading", "attrs": {"level": "2"}' in as_json

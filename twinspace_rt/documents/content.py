@@ -62,6 +62,7 @@ _VOID_TAGS = {
     "hard_break": "br",
 }
 _MARKS_HTML = [("bold", "strong"), ("italic", "em"), ("strike", "s"), ("code", "code")]
+_SAFE_SCHEMES = ("http://", "https://", "mailto:")
 _MARKS_MD = [("code", "`"), ("bold", "**"), ("italic", "_"), ("strike", "~~")]
 
 
@@ -180,10 +181,12 @@ def _delta_html(delta: Delta) -> list[str]:
     def mark(line: str, attrs: dict[str, Any]) -> str:
         piece = html.escape(line)
         for name, tag in _MARKS_HTML:
-            if attrs.get(name):
+            if _has_mark(attrs, name):
                 piece = f"<{tag}>{piece}</{tag}>"
-        link = attrs.get("link")
-        return f'<a href="{html.escape(link)}">{piece}</a>' if isinstance(link, str) else piece
+        link = _link(attrs)
+        return (
+            f'<a href="{html.escape(link)}" rel="nofollow noopener">{piece}</a>' if link else piece
+        )
 
     return _marked(delta, mark, html.escape)
 
@@ -192,12 +195,27 @@ def _delta_markdown(delta: Delta) -> str:
     def mark(line: str, attrs: dict[str, Any]) -> str:
         piece = line
         for name, symbol in _MARKS_MD:
-            if attrs.get(name) and line.strip():
+            if _has_mark(attrs, name) and line.strip():
                 piece = f"{symbol}{piece}{symbol}"
-        link = attrs.get("link")
-        return f"[{piece}]({link})" if isinstance(link, str) else piece
+        link = _link(attrs)
+        return f"[{piece}]({link})" if link else piece
 
     return "".join(_marked(delta, mark, str))
+
+
+def _has_mark(attrs: dict[str, Any], name: str) -> bool:
+    """Quill-style bindings store a mark as ``true``, y-prosemirror as its attributes (``{}``)."""
+    return attrs.get(name) not in (None, False)
+
+
+def _link(attrs: dict[str, Any]) -> str | None:
+    """A link's target (a string, or y-prosemirror's ``{"href": …}``), if it is a safe scheme."""
+    link = attrs.get("link")
+    if isinstance(link, dict):
+        link = link.get("href")
+    if isinstance(link, str) and link.lower().startswith(_SAFE_SCHEMES):
+        return link
+    return None
 
 
 def _marked(
