@@ -50,8 +50,9 @@ export function renderToolbar(editor: DocEditor): HTMLElement {
         // Keep the selection in the text: a mouse press must not move the focus.
         onmousedown: (event: Event) => event.preventDefault(),
         onclick: () => editor.run((view) => tool.command(view.state, view.dispatch)),
+        // Drawn by CSS: the accessible name is the label, and no visible text contradicts it.
+        "data-glyph": tool.glyph,
       },
-      h("span", { "aria-hidden": "true" }, tool.glyph),
     ),
   );
   const bar = h("div", { role: "toolbar", class: "doc-toolbar", "aria-label": t("docs.toolbar") }, ...buttons);

@@ -7,9 +7,7 @@
 import "../docs/docs.css";
 import { h, replace, uid } from "../dom";
 import { type DocInfo, docsApi, nameFor } from "../docs/api";
-import { DocEditor } from "../docs/editor";
-import { VersionsPanel } from "../docs/history";
-import { refreshToolbar, renderToolbar } from "../docs/toolbar";
+import type { DocEditor } from "../docs/editor";
 import type { RoomClient } from "../hub/room_client";
 import { formatDateTime, t } from "../i18n";
 import type { User } from "../session";
@@ -155,6 +153,13 @@ export class DocumentsView {
       readonly.textContent = t("docs.other_kind");
       return;
     }
+    // Yjs and ProseMirror load with the first open document, not with every page.
+    const [{ DocEditor }, { renderToolbar, refreshToolbar }, { VersionsPanel }] = await Promise.all([
+      import("../docs/editor"),
+      import("../docs/toolbar"),
+      import("../docs/history"),
+    ]);
+    if (!this.host.contains(editorHost)) return;
     const editor = new DocEditor(editorHost, this.projectId, doc.name, this.token, { id: this.user.id, name: this.user.display_name }, this.writable, t("docs.editor_label", { title: doc.title }), {
       changed: () => this.renderLink(editor, link, people),
       ended: (code) => this.ended(code),
@@ -180,7 +185,7 @@ export class DocumentsView {
 
   private renderLink(editor: DocEditor, link: HTMLElement, people: HTMLElement): void {
     const text = {
-      synced: t("docs.synced"),
+      synced: editor.canEdit ? t("docs.synced") : t("docs.synced_read"),
       connecting: t("docs.connecting"),
       offline: editor.unsent ? t("docs.offline_unsent") : t("docs.offline"),
       ended: t("docs.ended"),
