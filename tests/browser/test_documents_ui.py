@@ -41,8 +41,11 @@ async def open_document(page: Page, site: Site) -> None:
 
 
 async def write_at_end(page: Page, text: str) -> None:
-    await page.locator(".doc-body").click()
+    """A new last paragraph. ProseMirror reads the caret on `selectionchange`, a task of its
+    own: one frame lets it see where End put the caret before Enter splits there."""
+    await page.locator(".doc-body > :last-child").click()
     await page.keyboard.press("Control+End")
+    await page.evaluate("new Promise(done => requestAnimationFrame(() => setTimeout(done)))")
     await page.keyboard.press("Enter")
     await page.keyboard.type(text)
 
@@ -75,6 +78,7 @@ async def test_teacher_and_pupil_write_together_and_see_each_other(
     answer = unique_text("It passes our school")
     await write_at_end(pupil, answer)
     await expect(teacher.locator(".doc-body")).to_contain_text(answer)
+    assert (await rest_text(site, teacher)).split("\n") == [hello, answer]
 
     # Each sees the other's caret with a name, and who is in the document.
     await expect(teacher.locator(".ProseMirror-yjs-cursor")).to_have_text(site.pupil[2])
@@ -132,9 +136,76 @@ async def test_teacher_saves_and_restores_a_version_the_pupil_follows(
     # The restore is a forward update: the pupil's open editor converges to it.
     await expect(pupil.locator(".doc-body")).not_to_contain_text(later)
     await expect(pupil.locator(".doc-body")).to_contain_text("Our river starts in the hills")
-    assert later not in await rest_text(site, teacher)
+    restored = await rest_text(site, teacher)
+    assert later not in restored
+    doc_id = teacher.url.rsplit("/", 1)[1]
+    auth = {"Authorization": f"Bearer {site.teacher_token}"}
+    docs = f"/api/projects/{site.project_id}/docs/{doc_id}"
+    listed = (await site.live.http.get(f"{docs}/versions", headers=auth)).json()["versions"]
+    draft = next(v for v in listed if v["name"] == "First draft")
+    saved = await site.live.http.get(f"{docs}/versions/{draft['id']}/content", headers=auth)
+    assert restored == saved.text
     # Pupils neither manage documents nor see versions.
     await expect(pupil.locator(".versions")).to_have_count(0)
+
+
+async def test_archiving_turns_the_open_editor_read_only_live(
+    teacher: Page, pupil: Page, site: Site
+) -> None:
+    async def set_status(status: str) -> None:
+        response = await site.live.http.patch(
+            f"/api/projects/{site.project_id}",
+            json={"status": status},
+            headers={"Authorization": f"Bearer {site.teacher_token}"},
+        )
+        assert response.status_code == 200, response.text
+
+    body = pupil.locator(".doc-body")
+    await set_status("archived")
+    await expect(body).to_have_attribute("contenteditable", "false")
+    await expect(pupil.locator(".readonly-note")).to_contain_text("archived")
+    await expect(pupil.locator(".doc-toolbar")).to_have_count(0)
+    await set_status("active")
+    await expect(body).to_have_attribute("contenteditable", "true")
+    # The provider reconnected with write access: an edit reaches the teacher again.
+    await expect(pupil.locator(".doc-link.link-synced")).to_be_visible()
+    again = unique_text("Back to work")
+    await write_at_end(pupil, again)
+    await expect(teacher.locator(".doc-body")).to_contain_text(again)
+
+
+async def test_the_editor_follows_a_change_of_language(teacher: Page, site: Site) -> None:
+    await teacher.get_by_label("Language").select_option("ar")
+    await expect(teacher.locator("html")).to_have_attribute("dir", "rtl")
+    await expect(teacher.locator(".doc-link")).to_have_text("محفوظ: الجميع يرون تغييراتك.")
+    await expect(teacher.locator(".doc-body")).to_contain_text("Our river starts in the hills")
+    await check_screen(teacher, "25-document-arabic")
+    await teacher.get_by_label("اللغة").select_option("en")
+    await expect(teacher.locator(".doc-link.link-synced")).to_be_visible()
+
+
+async def test_teacher_renames_and_deletes_a_document_the_pupil_has_open(
+    teacher: Page, pupil: Page, site: Site
+) -> None:
+    await teacher.goto(f"/#/p/{site.project_id}/documents")
+    await teacher.get_by_label("Title of the new document").fill("Scratch")
+    await teacher.get_by_role("button", name="Create document").click()
+    await expect(teacher.locator(".doc-link.link-synced")).to_be_visible()
+    await teacher.get_by_role("link", name="All documents").click()
+    await teacher.get_by_role("button", name="Rename Scratch").click()
+    await teacher.get_by_role("dialog").locator("textarea").fill("Scratch notes")
+    await teacher.get_by_role("dialog").get_by_role("button", name="Save").click()
+    await expect(teacher.get_by_role("link", name="Scratch notes")).to_be_visible()
+    await check_screen(teacher, "26-documents-list")
+
+    await pupil.goto(f"/#/p/{site.project_id}/documents")
+    await expect(pupil.get_by_role("button", name="Rename Scratch notes")).to_have_count(0)
+    await pupil.get_by_role("link", name="Scratch notes").click()
+    await expect(pupil.locator(".doc-link.link-synced")).to_be_visible()
+    await teacher.get_by_role("button", name="Delete Scratch notes").click()
+    await teacher.get_by_role("dialog").get_by_role("button", name="Delete").click()
+    await expect(teacher.get_by_role("link", name="Scratch notes")).to_have_count(0)
+    await expect(pupil.get_by_role("alert")).to_have_text("This document was deleted.")
 
 
 async def test_an_observer_reads_the_document_but_cannot_change_it(
