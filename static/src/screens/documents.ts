@@ -173,7 +173,7 @@ export class DocumentsView {
     this.refreshOpen = () => {
       editor.setEditable(this.writable);
       replace(bar, editor.canEdit ? toolbar : null);
-      readonly.textContent = editor.canEdit ? "" : t(this.client.status === "active" ? "docs.read_only" : "docs.read_only_archived");
+      readonly.textContent = this.client.status === "active" ? t("docs.read_only") : t("docs.read_only_archived");
       readonly.hidden = editor.canEdit;
     };
     this.refreshOpen();
