@@ -88,6 +88,16 @@ async def test_teacher_and_pupil_write_together_and_see_each_other(
     await teacher.keyboard.press("Control+b")
     await teacher.keyboard.type(" bold")
     await expect(pupil.locator(".doc-body strong")).to_have_text(" bold")
+    bold = teacher.get_by_role("button", name="Bold")
+    await expect(bold).to_have_attribute("aria-pressed", "true")
+    # The toolbar is one tab stop; arrows move inside it; a tool returns the focus to the text.
+    await bold.focus()
+    await teacher.keyboard.press("ArrowRight")
+    await expect(teacher.get_by_role("button", name="Italic")).to_be_focused()
+    await teacher.keyboard.press("Enter")
+    await expect(teacher.locator(".doc-body")).to_be_focused()
+    await teacher.keyboard.type(" slanted")
+    await expect(pupil.locator(".doc-body em")).to_have_text(" slanted")
     await check_screen(teacher, "20-document-teacher")
     await check_screen(pupil, "21-document-pupil")
 
