@@ -4,32 +4,11 @@ version, and an observer reads. The tests share one server and run in order."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
 from playwright.async_api import Browser, Page, expect
 
 from tests.browser.conftest import Site, check_screen, new_context, sign_in, unique_text
 
 TITLE = "River diary"
-
-
-@pytest.fixture(scope="module")
-async def teacher(browser: Browser, site: Site) -> AsyncIterator[Page]:
-    context = await new_context(browser, site)
-    page = await context.new_page()
-    await sign_in(page, *site.teacher)
-    yield page
-    await context.close()
-
-
-@pytest.fixture(scope="module")
-async def pupil(browser: Browser, site: Site) -> AsyncIterator[Page]:
-    context = await new_context(browser, site)
-    page = await context.new_page()
-    await sign_in(page, site.pupil[0], site.pupil[1])
-    yield page
-    await context.close()
 
 
 async def open_document(page: Page, site: Site) -> None:

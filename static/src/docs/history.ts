@@ -10,7 +10,7 @@ import * as Y from "yjs";
 import { h, replace, uid } from "../dom";
 import { formatDateTime, t } from "../i18n";
 import { ask } from "../screens/dialog";
-import { errorText } from "../screens/errors";
+import { attempt } from "../screens/errors";
 import { type Version, docsApi } from "./api";
 import { schema } from "./schema";
 
@@ -107,12 +107,7 @@ export class VersionsPanel {
     await this.load();
   }
 
-  private async attempt(run: () => Promise<void>): Promise<void> {
-    this.status.textContent = "";
-    try {
-      await run();
-    } catch (error) {
-      this.status.textContent = errorText(error);
-    }
+  private attempt(run: () => Promise<void>): Promise<void> {
+    return attempt(this.status, run);
   }
 }

@@ -12,7 +12,7 @@ import type { RoomClient } from "../hub/room_client";
 import { formatDateTime, t } from "../i18n";
 import type { User } from "../session";
 import { ask } from "./dialog";
-import { errorText } from "./errors";
+import { attempt } from "./errors";
 
 interface Names {
   nameOf(userId: number): string;
@@ -215,12 +215,8 @@ export class DocumentsView {
   }
 
   private async attempt(run: () => Promise<void>): Promise<void> {
-    this.status.textContent = "";
-    try {
-      await run();
-    } catch (error) {
-      if (!this.host.contains(this.status)) replace(this.host, this.status);
-      this.status.textContent = errorText(error);
-    }
+    await attempt(this.status, run);
+    // A failed first load has no list or editor around the alert yet.
+    if (this.status.textContent && !this.host.contains(this.status)) replace(this.host, this.status);
   }
 }
