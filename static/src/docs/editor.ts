@@ -37,7 +37,7 @@ const FINAL_CLOSES = [4401, 4403, 4404, 4413, 4422];
 /** Dark enough for white names on them (WCAG AA), and told apart by a dot in the people list. */
 const COLORS = ["#b3261e", "#0b5cad", "#1e7a3c", "#8e24aa", "#a05a00", "#00695c", "#ad1457", "#4a5361"];
 
-export function colorOf(userId: number): string {
+function colorOf(userId: number): string {
   return COLORS[userId % COLORS.length];
 }
 
