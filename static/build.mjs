@@ -14,8 +14,10 @@ const writeIndex = {
     build.onEnd(async (result) => {
       if (result.errors.length > 0) return;
       const outputs = Object.keys(result.metafile.outputs).map((file) => "/" + path.relative(outdir, file));
-      const script = outputs.find((file) => file.endsWith(".js"));
-      const style = outputs.find((file) => file.endsWith(".css"));
+      // The entry's script and style; other chunks (the document editor) load on demand.
+      const [entry, meta] = Object.entries(result.metafile.outputs).find(([, output]) => output.entryPoint === "src/main.ts");
+      const script = "/" + path.relative(outdir, entry);
+      const style = "/" + path.relative(outdir, meta.cssBundle);
       const html = (await readFile("index.html", "utf8"))
         .replace("<!-- style -->", `<link rel="stylesheet" href="${style}" />`)
         .replace("<!-- script -->", `<script type="module" src="${script}"></script>`);
@@ -30,11 +32,13 @@ const ctx = await context({
   entryPoints: ["src/main.ts"],
   bundle: true,
   format: "esm",
+  splitting: true,
   target: "es2022",
   minify: !watch,
   sourcemap: true,
   outdir: path.join(outdir, "assets"),
   entryNames: "[name]-[hash]",
+  chunkNames: "[name]-[hash]",
   metafile: true,
   logLevel: "warning",
   plugins: [writeIndex],

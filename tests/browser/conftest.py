@@ -129,6 +129,29 @@ async def browser() -> AsyncIterator[Browser]:
         await launched.close()
 
 
+@pytest.fixture(scope="module")
+async def teacher(browser: Browser, site: Site) -> AsyncIterator[Page]:
+    """The founding teacher's page, signed in, for the tests of one module."""
+    async for page in signed_in(browser, site, *site.teacher):
+        yield page
+
+
+@pytest.fixture(scope="module")
+async def pupil(browser: Browser, site: Site) -> AsyncIterator[Page]:
+    async for page in signed_in(browser, site, site.pupil[0], site.pupil[1]):
+        yield page
+
+
+async def signed_in(
+    browser: Browser, site: Site, username: str, password: str
+) -> AsyncIterator[Page]:
+    context = await new_context(browser, site)
+    page = await context.new_page()
+    await sign_in(page, username, password)
+    yield page
+    await context.close()
+
+
 async def new_context(browser: Browser, site: Site, locale: str = "en-GB") -> BrowserContext:
     """A fresh browser profile whose language is `locale` (the client's default language)."""
     return await browser.new_context(

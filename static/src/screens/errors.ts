@@ -29,3 +29,13 @@ export function errorText(error: unknown): string {
   const key = KNOWN[code];
   return key ? t(key) : t("error.generic");
 }
+
+/** Runs a user's action; a refusal is shown in `status` (a `role="alert"` line) instead of thrown. */
+export async function attempt(status: HTMLElement, run: () => Promise<void>): Promise<void> {
+  status.textContent = "";
+  try {
+    await run();
+  } catch (error) {
+    status.textContent = errorText(error);
+  }
+}

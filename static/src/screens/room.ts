@@ -11,6 +11,7 @@ import type { User } from "../session";
 import { renderAdmin } from "./admin";
 import { renderAudit } from "./audit";
 import { ChatView } from "./chat";
+import { DocumentsView } from "./documents";
 import { errorText } from "./errors";
 import { renderPresence } from "./presence";
 
@@ -20,7 +21,7 @@ import { renderPresence } from "./presence";
  * `ready: true`, when its screen lands; until then it is not shown.
  */
 const FEATURES: { view: string; label: Key; permission: string; ready: boolean }[] = [
-  { view: "documents", label: tk("nav.documents"), permission: "doc.read", ready: false },
+  { view: "documents", label: tk("nav.documents"), permission: "doc.read", ready: true },
   { view: "forums", label: tk("nav.forums"), permission: "forum.read", ready: false },
   { view: "bulletin", label: tk("nav.bulletin"), permission: "bulletin.read", ready: false },
   { view: "search", label: tk("nav.search"), permission: "project.view", ready: false },
@@ -36,6 +37,7 @@ export class RoomScreen {
   private view = "chat";
   private ref: string | null = null;
   private chat: ChatView | null = null;
+  private documents: DocumentsView | null = null;
   private nav = h("nav", { class: "room-nav" });
   private content = h("section", { class: "room-content" });
   private side = h("aside", { class: "presence" });
@@ -110,6 +112,7 @@ export class RoomScreen {
 
   close(): void {
     document.removeEventListener("visibilitychange", this.visibility);
+    this.documents?.detach();
     this.client?.close();
   }
 
@@ -122,6 +125,8 @@ export class RoomScreen {
     if (!client || !this.project) return;
     this.chat?.detach();
     this.chat = null;
+    this.documents?.detach();
+    this.documents = null;
     if (this.view === "admin" && this.canAdmin()) {
       client.setLocation({ kind: "home" });
       void renderAdmin(this.content, this.project, this, (project) => {
@@ -132,6 +137,9 @@ export class RoomScreen {
     } else if (this.view === "audit" && client.can("audit.read")) {
       client.setLocation({ kind: "home" });
       void renderAudit(this.content, this.projectId, this);
+    } else if (this.view === "documents" && client.can("doc.read")) {
+      const docId = /^\d+$/.test(this.ref ?? "") ? Number(this.ref) : null;
+      this.documents = new DocumentsView(this.content, client, this.token, this.user, this, docId);
     } else {
       const channel = this.ref ?? "general";
       client.setLocation({ kind: "channel", ref: channel });
