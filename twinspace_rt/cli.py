@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import getpass
 import sys
 from collections.abc import Awaitable, Callable
@@ -31,6 +32,13 @@ async def _with_db(settings: Settings, work: Callable[[Database], Awaitable[None
         await db.close()
 
 
+# A node holds thousands of long-lived sockets. Collecting the young generation every 700
+# allocations promotes objects that are merely in flight, and each full collection then scans
+# every socket's state: at 100 rooms x 30 clients that pause set the p99 (bench/hub_fanout.py:
+# 436 ms with the defaults, 164 ms with these).
+GC_THRESHOLDS = (20_000, 20, 10)
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
     host = args.host or settings.host
     port = settings.port if args.port is None else args.port
@@ -51,6 +59,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
             print(flush=True)
 
         asyncio.run(_with_db(settings, demo))
+    gc.set_threshold(*GC_THRESHOLDS)
     uvicorn.Server(
         uvicorn_config(create_app(settings), settings, host, port, settings.log_level)
     ).run()
