@@ -20,6 +20,7 @@ BENCH = Path(__file__).resolve().parent
 TWINSPACE_CLI = str(Path(sys.executable).parent / "twinspace-rt")
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 KINDS = ("twinspace", "socketio", "websockets")
+YJS_SERVER = BENCH / "yjs" / "node_modules" / "@y" / "websocket-server" / "src" / "server.js"
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,16 @@ def usage(pid: int) -> Usage:
     return Usage(cpu_ticks / CLOCK_TICKS, rss)
 
 
+def command(kind: str, port: int) -> tuple[list[str], dict[str, str]]:
+    """How to start a server: TwinSpace RT's own CLI, the reference Node Yjs server
+    (``yws``, which reads its address from the environment), or one of ``baselines.py``."""
+    if kind == "twinspace":
+        return [TWINSPACE_CLI, "serve", "--port", str(port)], {}
+    if kind == "yws":
+        return ["node", str(YJS_SERVER)], {"HOST": HOST, "PORT": str(port)}
+    return [sys.executable, str(BENCH / "baselines.py"), kind, "--port", str(port)], {}
+
+
 class ServerProcess:
     """One server in its own session, so stopping it also stops anything it started."""
 
@@ -92,14 +103,11 @@ class ServerProcess:
         self.kind = kind
         self.port = free_port()
         self.log_path = work_dir / f"{kind}-{self.port}.log"
-        if kind == "twinspace":
-            argv = [TWINSPACE_CLI, "serve", "--port", str(self.port)]
-        else:
-            argv = [sys.executable, str(BENCH / "baselines.py"), kind, "--port", str(self.port)]
+        argv, address = command(kind, self.port)
         with self.log_path.open("w") as log:
             self.process = subprocess.Popen(
                 argv,
-                env=env,
+                env=env | address,
                 cwd=work_dir,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
