@@ -13,10 +13,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
-from twinspace_rt.api import accounts, chat, members, operations, projects
+from twinspace_rt.api import accounts, chat, documents, members, operations, projects
 from twinspace_rt.api.http import Endpoint, error_response
 from twinspace_rt.api.metrics import HttpMetrics, MetricsMiddleware
 from twinspace_rt.api.openapi import openapi_document
+from twinspace_rt.documents.socket import yjs_socket
 from twinspace_rt.errors import AppError, ErrorCode
 from twinspace_rt.hub.session import hub_socket
 from twinspace_rt.services import Services
@@ -31,6 +32,7 @@ ENDPOINTS: list[Endpoint] = (
     + projects.ENDPOINTS
     + members.ENDPOINTS
     + chat.ENDPOINTS
+    + documents.ENDPOINTS
 )
 
 _HTTP_CODES = {
@@ -52,9 +54,11 @@ def create_app(settings: Settings) -> Starlette:
         await _prepare_database(services)
         await services.broker.start()
         await services.hub.start()
+        await services.documents.start()
         try:
             yield
         finally:
+            await services.documents.stop()
             await services.hub.stop()
             await services.broker.close()
             await services.db.close()
@@ -79,6 +83,7 @@ def create_app(settings: Settings) -> Starlette:
     routes: list[BaseRoute] = [endpoint.route() for endpoint in ENDPOINTS]
     routes.append(Route("/openapi.json", openapi, methods=["GET"]))
     routes.append(WebSocketRoute("/ws/projects/{project_id:int}", hub_socket))
+    routes.append(WebSocketRoute("/yjs/{project_id:int}/{doc_name}", yjs_socket))
     app = Starlette(
         routes=routes,
         middleware=[Middleware(MetricsMiddleware)],

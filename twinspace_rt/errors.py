@@ -34,6 +34,7 @@ class ErrorCode(StrEnum):
     registration_closed = "registration_closed"
     rate_limited = "rate_limited"
     payload_too_large = "payload_too_large"
+    bad_update = "bad_update"
     internal_error = "internal_error"
 
 
@@ -60,6 +61,7 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.registration_closed: 403,
     ErrorCode.rate_limited: 429,
     ErrorCode.payload_too_large: 413,
+    ErrorCode.bad_update: 422,
     ErrorCode.internal_error: 500,
 }
 
@@ -86,6 +88,7 @@ DESCRIPTIONS: dict[ErrorCode, str] = {
     ErrorCode.registration_closed: "Open registration is disabled on this server.",
     ErrorCode.rate_limited: "Too many attempts; wait `retry_after` seconds.",
     ErrorCode.payload_too_large: "The request body is too large.",
+    ErrorCode.bad_update: "Not a well-formed Yjs v1 update; nothing was applied or stored.",
     ErrorCode.internal_error: "Unexpected server error; nothing was written.",
 }
 

@@ -9,6 +9,7 @@ from prometheus_client import CollectorRegistry
 from twinspace_rt.auth.login_throttle import LoginThrottle
 from twinspace_rt.auth.tokens import TokenService
 from twinspace_rt.broker import Broker, create_broker
+from twinspace_rt.documents.rooms import DocRooms
 from twinspace_rt.hub.hub import Hub
 from twinspace_rt.settings import Settings
 from twinspace_rt.storage.engine import Database
@@ -23,6 +24,7 @@ class Services:
     metrics: CollectorRegistry
     broker: Broker
     hub: Hub
+    documents: DocRooms
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -37,4 +39,5 @@ class Services:
             metrics=CollectorRegistry(),
             broker=broker,
             hub=Hub(settings, db, tokens, broker),
+            documents=DocRooms(settings, db, broker),
         )

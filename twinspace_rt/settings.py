@@ -111,6 +111,33 @@ class Settings(BaseSettings):
         ge=1,
         description="Most messages replayed per channel on resume; beyond: `recovered: false`.",
     )
+    docs_message_max_bytes: int = Field(
+        4 * 1024 * 1024,
+        ge=1024,
+        description="Largest y-websocket message a client may send (4413 beyond); it bounds "
+        "one Yjs update, so it is also the largest offline change merged in one go.",
+    )
+    docs_awareness_max_bytes: int = Field(
+        16384, ge=256, description="Largest awareness update (cursor, name, colour); 4413 beyond."
+    )
+    docs_rate_per_second: float = Field(
+        100, gt=0, description="Sustained y-websocket messages per second per socket."
+    )
+    docs_rate_burst: int = Field(
+        1000, ge=1, description="Messages a Yjs socket may burst above that before 4429."
+    )
+    docs_compact_updates: int = Field(
+        500, ge=1, description="Compact a document once its update log holds this many rows..."
+    )
+    docs_compact_bytes: int = Field(
+        1024 * 1024, ge=1, description="...or this many bytes."
+    )
+    docs_unload_grace_seconds: float = Field(
+        30, ge=0, description="A document with no sockets stays loaded this long."
+    )
+    docs_version_after_seconds: float = Field(
+        300, gt=0, description="An automatic version is saved once edits pause for this long."
+    )
 
     @field_validator("allowed_origins", mode="before")
     @classmethod

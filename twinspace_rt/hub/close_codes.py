@@ -13,6 +13,8 @@ class CloseCode(IntEnum):
     forbidden = 4403
     not_found = 4404
     too_slow = 4408
+    too_large = 4413
+    bad_update = 4422
     rate_limited = 4429
 
 
@@ -25,4 +27,6 @@ FOR_ERROR: dict[ErrorCode, CloseCode] = {
     ErrorCode.forbidden: CloseCode.forbidden,
     ErrorCode.project_closed: CloseCode.forbidden,
     ErrorCode.rate_limited: CloseCode.rate_limited,
+    ErrorCode.payload_too_large: CloseCode.too_large,
+    ErrorCode.bad_update: CloseCode.bad_update,
 }

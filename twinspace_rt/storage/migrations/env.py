@@ -4,6 +4,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import twinspace_rt.storage.chat_models  # noqa: F401  (registers the tables on the metadata)
+import twinspace_rt.storage.document_models  # noqa: F401
 import twinspace_rt.storage.models  # noqa: F401
 
 connection = context.config.attributes.get("connection")

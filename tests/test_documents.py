@@ -1,0 +1,218 @@
+"""Shared documents: the Yjs socket with pycrdt clients, permissions, bad input, REST."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from pycrdt import Doc, Text
+
+from tests.live import Live
+from tests.room import Room, make_room
+from tests.yjs_client import YjsClient
+from twinspace_rt.documents import codec
+
+
+def token(room: Room, role: str) -> str:
+    return room.headers[role]["Authorization"].removeprefix("Bearer ")
+
+
+async def new_doc(live: Live, room: Room, name: str = "story", kind: str = "text") -> dict:
+    created = await live.http.post(
+        f"/api/projects/{room.project_id}/docs",
+        json={"name": name, "title": name.title(), "kind": kind},
+        headers=room.headers["teacher"],
+    )
+    assert created.status_code == 201, created.text
+    return created.json()
+
+
+async def open_doc(live: Live, room: Room, role: str, name: str = "story") -> YjsClient:
+    client = await YjsClient.connect(live.url, room.project_id, name, token(room, role))
+    async with asyncio.timeout(10):
+        await client.synced.wait()
+    return client
+
+
+async def content(live: Live, room: Room, doc_id: int, fmt: str = "text") -> str:
+    got = await live.http.get(
+        f"/api/projects/{room.project_id}/docs/{doc_id}/content?format={fmt}",
+        headers=room.headers["pupil"],
+    )
+    assert got.status_code == 200, got.text
+    return got.text
+
+
+async def stored_text(live: Live, room: Room, doc_id: int, expected: str) -> None:
+    """Waits (bounded) until the store holds `expected`: a sender gets no acknowledgement."""
+    async with asyncio.timeout(10):
+        while await content(live, room, doc_id) != expected:
+            await asyncio.sleep(0.02)
+
+
+async def test_two_editors_converge_and_the_log_holds_every_update(live: Live) -> None:
+    room = await make_room(live.http, live.services)
+    doc = await new_doc(live, room)
+    pupil = await open_doc(live, room, "pupil")
+    teacher = await open_doc(live, room, "teacher")
+    for i in range(20):
+        await pupil.type(f"p{i} ")
+        await teacher.type(f"t{i} ")
+    expected_len = sum(len(f"p{i} ") + len(f"t{i} ") for i in range(20))
+    for client in (pupil, teacher):
+        await client.until(lambda c=client: len(str(c.text)) == expected_len)
+    assert str(pupil.text) == str(teacher.text)
+    # Every update was stored before it was relayed: the store already has the same text.
+    assert await content(live, room, doc["id"]) == str(pupil.text)
+    # A latecomer is answered from the loaded document.
+    late = await open_doc(live, room, "expert")
+    assert str(late.text) == str(pupil.text)
+    listed = await live.http.get(
+        f"/api/projects/{room.project_id}/docs", headers=room.headers["observer"]
+    )
+    [entry] = listed.json()["documents"]
+    assert entry["last_edited_by"] in (room.user_ids["pupil"], room.user_ids["teacher"])
+    for client in (pupil, teacher, late):
+        await client.close()
+
+
+async def test_offline_edits_flow_back_on_reconnect(live: Live) -> None:
+    room = await make_room(live.http, live.services)
+    doc = await new_doc(live, room)
+    first = await open_doc(live, room, "pupil")
+    await first.type("online ")
+    await first.until(lambda: True)
+    await first.close()
+    offline = first.doc
+    offline.get("content", type=Text).insert(0, "offline ")
+    other = await open_doc(live, room, "teacher")
+    await other.type("meanwhile ")
+    back = await YjsClient.connect(live.url, room.project_id, "story", token(room, "pupil"), offline)
+    await back.until(lambda: "meanwhile" in str(back.text))
+    await other.until(lambda: "offline" in str(other.text))
+    assert str(back.text) == str(other.text)
+    await stored_text(live, room, doc["id"], str(other.text))
+
+
+async def test_a_read_only_socket_is_answered_but_its_updates_refused(live: Live) -> None:
+    room = await make_room(live.http, live.services)
+    doc = await new_doc(live, room)
+    writer = await open_doc(live, room, "pupil")
+    await writer.type("hello")
+    observer = await open_doc(live, room, "observer")
+    await observer.until(lambda: str(observer.text) == "hello")
+    await observer.type(" from the observer")
+    await observer.until(lambda: len(observer.denials) == 1)
+    assert observer.denials[0].startswith("forbidden")
+    await writer.type(" world")
+    await observer.until(lambda: " world" in str(observer.text))
+    assert "observer" not in str(writer.text)
+    await stored_text(live, room, doc["id"], "hello world")
+    # Awareness still flows both ways for a reader.
+    await observer.set_cursor({"user": "observer"})
+    await writer.until(lambda: {"user": "observer"} in writer.others().values())
+
+
+async def test_an_archived_project_is_read_only_on_the_socket(live: Live) -> None:
+    room = await make_room(live.http, live.services)
+    doc = await new_doc(live, room)
+    archived = await live.http.patch(
+        f"/api/projects/{room.project_id}",
+        json={"status": "archived"},
+        headers=room.headers["teacher_admin"],
+    )
+    assert archived.status_code == 200
+    pupil = await open_doc(live, room, "pupil")
+    await pupil.type("late homework")
+    await pupil.until(lambda: len(pupil.denials) == 1)
+    assert await content(live, room, doc["id"]) == ""
+    assert pupil.denials[0].startswith("read_only")
+
+
+@pytest.mark.parametrize(
+    ("frame", "code"),
+    [
+        (codec.update_message(b"\x05garbage-update"), 4422),
+        (b"\x00\x02\xff\xff", 4422),  # truncated varint in the length
+        (b"\x00\x02\x10abc", 4422),  # a length running past the frame
+        (b"\x07", 4422),  # unknown message type
+        (codec.update_message(b"\x00\x00") + b"\x00", 4422),  # two messages in one frame
+        (codec.awareness_message(b"\x01\x01\x01\x03{x}"), 4422),  # state is not JSON
+        (codec.awareness_message(b"\x01\x01\x01" + b"\x80\x80\x01" + b" " * 16384), 4413),
+        (b"\x00\x02" + b"\x01" * (4 * 1024 * 1024), 4413),  # over the message limit
+    ],
+)
+async def test_bad_input_closes_the_sender_and_the_room_carries_on(
+    live: Live, frame: bytes, code: int
+) -> None:
+    room = await make_room(live.http, live.services)
+    doc = await new_doc(live, room)
+    bystander = await open_doc(live, room, "teacher")
+    await bystander.type("before ")
+    sender = await open_doc(live, room, "pupil")
+    await sender.send(frame)
+    assert await sender.closed() == code
+    await bystander.type("after")
+    await stored_text(live, room, doc["id"], "before after")
+    assert len(live.services.documents.rooms[doc["id"]].connections) == 1
+
+
+async def test_awareness_is_relayed_to_everyone_and_removed_on_close(live: Live) -> None:
+    room = await make_room(live.http, live.services)
+    await new_doc(live, room)
+    alone = await open_doc(live, room, "pupil")
+    await alone.set_cursor({"name": "Ana", "cursor": 3})
+    before = len(alone.frames)
+    # Relayed back to the sender too: a lone client otherwise reconnects every 30 s.
+    await alone.until(lambda: len(alone.frames) > before)
+    assert codec.decode(alone.frames[-1]).type is codec.MessageType.awareness
+    other = await open_doc(live, room, "teacher")
+    await other.until(lambda: {"name": "Ana", "cursor": 3} in other.others().values())
+    await alone.close()
+    await other.until(lambda: not other.others())
+
+
+async def test_the_socket_refuses_strangers_and_missing_documents(live: Live) -> None:
+    room = await make_room(live.http, live.services)
+    other = await make_room(live.http, live.services, "o")
+    await new_doc(live, room)
+    stranger = await YjsClient.connect(live.url, room.project_id, "story", token(other, "teacher"))
+    assert await stranger.closed() == 4403
+    missing = await YjsClient.connect(live.url, room.project_id, "nope", token(room, "teacher"))
+    assert await missing.closed() == 4404
+    anonymous = await YjsClient.connect(live.url, room.project_id, "story", None)
+    assert await anonymous.closed() == 4401
+    forged = await YjsClient.connect(live.url, room.project_id, "story", "x.y.z")
+    assert await forged.closed() == 4401
+
+
+async def test_rest_update_is_stored_and_relayed_live(live: Live) -> None:
+    room = await make_room(live.http, live.services)
+    doc = await new_doc(live, room)
+    editor = await open_doc(live, room, "pupil")
+    source: Doc = Doc()
+    source.get("content", type=Text).insert(0, "imported by a bot")
+    base = f"/api/projects/{room.project_id}/docs/{doc['id']}"
+    posted = await live.http.post(
+        base + "/update", content=source.get_update(), headers=room.headers["teacher"]
+    )
+    assert posted.status_code == 200, posted.text
+    assert posted.json() == {"stored": True}
+    await editor.until(lambda: str(editor.text) == "imported by a bot")
+    bad = await live.http.post(base + "/update", content=b"\x09junk", headers=room.headers["pupil"])
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "bad_update"
+    refused = await live.http.post(
+        base + "/update", content=source.get_update(), headers=room.headers["observer"]
+    )
+    assert refused.status_code == 403
+    binary = await live.http.get(base + "/content?format=update", headers=room.headers["pupil"])
+    replica: Doc = Doc()
+    replica.apply_update(binary.content)
+    assert str(replica.get("content", type=Text)) == "imported by a bot"
+    import base64
+
+    sv = base64.urlsafe_b64encode(replica.get_state()).decode()
+    nothing_new = await live.http.get(
+        base + f"/content?format=update&sv={sv}", headers=room.headers["pupil"]
+    )
+    assert len(nothing_new.content) < len(binary.content)

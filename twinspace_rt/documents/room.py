@@ -1,0 +1,176 @@
+"""One open document on this node: its pycrdt replica, awareness and local sockets.
+
+Every change reaches the replica the same way, through `handle`, the broker handler of the
+document's topic: an update accepted here is first committed to the log, then published, and
+the broker calls `handle` on this node at once and on every other node that has the document
+open. So the replica only ever holds stored content, and step 2 only ever sends stored content.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pycrdt import Awareness, Doc, get_state
+
+from twinspace_rt.documents import codec, store
+from twinspace_rt.documents.connection import DocConnection
+from twinspace_rt.documents.log import UpdateLog
+from twinspace_rt.hub.close_codes import CloseCode
+from twinspace_rt.storage.engine import Database
+
+log = logging.getLogger(__name__)
+
+# A y-websocket client has one client id; a few more allow for a client that reset its doc.
+AWARENESS_CLIENTS_MAX = 8
+
+Publish = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+class BadUpdate(ValueError):
+    """Not a Yjs v1 update: refused whole, nothing applied or stored."""
+
+
+@dataclass(frozen=True)
+class DocRef:
+    id: int
+    project_id: int
+    kind: str
+
+
+def topic(document_id: int) -> str:
+    return f"doc:{document_id}"
+
+
+def check_update(update: bytes) -> None:
+    """Decodes the whole update (pycrdt reads every struct), so a bad one is refused whole."""
+    try:
+        get_state(update)
+    except ValueError as exc:
+        raise BadUpdate(str(exc)) from exc
+
+
+class DocRoom:
+    def __init__(self, ref: DocRef, db: Database, updates: UpdateLog, publish: Publish) -> None:
+        self.ref = ref
+        self.doc: Doc = Doc()
+        self.awareness = Awareness(self.doc)
+        self.awareness.set_local_state(None)  # the server itself has no cursor
+        self.connections: dict[str, DocConnection] = {}
+        self.holds = 0  # REST requests using the room: it is not unloaded under them
+        self.log_rows = 0
+        self.log_bytes = 0
+        self.edited_at: float | None = None  # monotonic time of the last edit since a version
+        self.loaded: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._db = db
+        self._updates = updates
+        self._publish = publish
+        self._reloading: asyncio.Task[None] | None = None
+
+    @property
+    def idle(self) -> bool:
+        return not self.connections and not self.holds
+
+    async def load(self) -> None:
+        """Called after subscribing to the topic, so no update is missed while reading."""
+        try:
+            stored = await store.read(self._db, self.ref.id)
+            store.apply_all(self.doc, stored)
+        except Exception as exc:
+            self.loaded.set_exception(exc)
+            self.loaded.exception()  # retrieved here; waiters get it from `loaded`
+            raise
+        self.log_rows, self.log_bytes = len(stored.updates), stored.log_bytes
+        self.loaded.set_result(None)
+
+    async def reload(self) -> None:
+        """After a broker gap: reads the store again and sends every socket what was missed."""
+        before = self.doc.get_state()
+        store.apply_all(self.doc, await store.read(self._db, self.ref.id))
+        missed = self.doc.get_update(before)
+        if missed != codec.EMPTY_UPDATE:
+            frame = codec.update_message(missed)
+            for conn in list(self.connections.values()):
+                conn.push(frame)
+
+    def greet(self, conn: DocConnection) -> None:
+        """Step 1 (so the client's offline edits flow back) and who else is here."""
+        conn.push(codec.step1(self.doc.get_state()))
+        if self.awareness.states:
+            states = self.awareness.encode_awareness_update(list(self.awareness.states))
+            conn.push(codec.awareness_message(states))
+
+    def answer_step1(self, conn: DocConnection, state_vector: bytes) -> None:
+        try:
+            missing = self.doc.get_update(state_vector)
+        except ValueError as exc:
+            raise BadUpdate(f"bad state vector: {exc}") from exc
+        conn.push(codec.step2(missing))
+
+    def send_awareness(self, conn: DocConnection) -> None:
+        states = self.awareness.encode_awareness_update(list(self.awareness.states))
+        conn.push(codec.awareness_message(states))
+
+    async def submit(self, update: bytes, origin: str | None, user_id: int | None) -> bool:
+        """Checks, stores, then publishes an update; False when it carried nothing."""
+        check_update(update)
+        if update == codec.EMPTY_UPDATE:
+            return False
+        await self._updates.append(self.ref.id, update, user_id)
+        self.log_rows += 1
+        self.log_bytes += len(update)
+        self.edited_at = time.monotonic()
+        await self._publish(
+            {"kind": "update", "conn": origin, "data": base64.b64encode(update).decode()}
+        )
+        return True
+
+    async def submit_awareness(self, conn: DocConnection, payload: bytes) -> None:
+        for entry in codec.decode_awareness(payload):
+            if entry.state == "null":
+                conn.client_ids.discard(entry.client_id)
+            else:
+                conn.client_ids.add(entry.client_id)
+        if len(conn.client_ids) > AWARENESS_CLIENTS_MAX:
+            raise codec.Malformed("too many awareness client ids on one socket")
+        await self._publish({"kind": "awareness", "data": base64.b64encode(payload).decode()})
+
+    async def forget(self, conn: DocConnection) -> None:
+        """A socket left: its cursors leave with it, on every node."""
+        ids = [i for i in conn.client_ids if i in self.awareness.states]
+        if not ids:
+            return
+        self.awareness.remove_awareness_states(ids, conn.id)
+        removal = self.awareness.encode_awareness_update(ids)
+        await self._publish({"kind": "awareness", "data": base64.b64encode(removal).decode()})
+
+    async def handle(self, event: dict[str, Any]) -> None:
+        """The broker handler: in publish order, from this node and every other."""
+        kind = event["kind"]
+        if kind == "update":
+            update = base64.b64decode(event["data"])
+            try:
+                self.doc.apply_update(update)
+            except ValueError:
+                log.exception("document %s: an update does not apply", self.ref.id)
+                return
+            frame = codec.update_message(update)
+            for conn in list(self.connections.values()):
+                if conn.id != event["conn"]:
+                    conn.push(frame)
+        elif kind == "awareness":
+            payload = base64.b64decode(event["data"])
+            self.awareness.apply_awareness_update(payload, "remote")
+            frame = codec.awareness_message(payload)
+            for conn in list(self.connections.values()):
+                conn.push(frame)  # the sender too: a lone client otherwise reconnects
+        elif kind == "deleted":
+            for conn in list(self.connections.values()):
+                conn.close(CloseCode.not_found, "the document was deleted")
+        elif kind == "gap":
+            self._reloading = asyncio.create_task(self.reload())  # the handler must not wait

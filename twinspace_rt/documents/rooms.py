@@ -1,0 +1,173 @@
+"""The documents open on this node: opening (subscribe, then load), compaction, versions taken
+after a spell of activity, and unloading a document nobody has used for a grace period."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from twinspace_rt.broker.base import Broker, Subscription
+from twinspace_rt.documents import store, versions
+from twinspace_rt.documents.connection import DocConnection
+from twinspace_rt.documents.log import UpdateLog
+from twinspace_rt.documents.room import DocRef, DocRoom, topic
+from twinspace_rt.settings import Settings
+from twinspace_rt.storage.engine import Database
+
+log = logging.getLogger(__name__)
+
+GOING_AWAY = 1001
+
+
+class DocRooms:
+    def __init__(self, settings: Settings, db: Database, broker: Broker) -> None:
+        self.settings = settings
+        self.db = db
+        self.broker = broker
+        self.updates = UpdateLog(db)
+        self.rooms: dict[int, DocRoom] = {}
+        self._subscriptions: dict[int, Subscription] = {}
+        self._unloads: dict[int, asyncio.TimerHandle] = {}
+        self._work: set[asyncio.Task[Any]] = set()
+        self._compacting: set[int] = set()
+        self._clock: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._clock = asyncio.create_task(self._tick())
+
+    async def stop(self) -> None:
+        if self._clock is not None:
+            self._clock.cancel()
+        for room in list(self.rooms.values()):
+            for conn in list(room.connections.values()):
+                conn.close(GOING_AWAY, "server shutting down: reconnect")
+        await self.updates.close()
+        for task in list(self._work):
+            task.cancel()
+        await asyncio.gather(*self._work, return_exceptions=True)
+
+    async def open(self, ref: DocRef) -> DocRoom:
+        """The loaded room of a document, opened here if needed."""
+        room = self.rooms.get(ref.id)
+        if room is None:
+            room = DocRoom(ref, self.db, self.updates, self._publisher(ref.id))
+            self.rooms[ref.id] = room
+            self._subscriptions[ref.id] = self.broker.subscribe(topic(ref.id), room.handle)
+            try:
+                await room.load()
+            except Exception:
+                self._drop(room)
+                raise
+        self._keep(room)
+        await asyncio.shield(room.loaded)
+        return room
+
+    @contextlib.asynccontextmanager
+    async def held(self, ref: DocRef) -> AsyncIterator[DocRoom]:
+        """The room for a REST request; released (and maybe unloaded later) afterwards."""
+        room = await self.open(ref)
+        room.holds += 1
+        try:
+            yield room
+        finally:
+            room.holds -= 1
+            self.release(room)
+
+    async def join(self, ref: DocRef, conn: DocConnection) -> DocRoom:
+        room = await self.open(ref)
+        room.connections[conn.id] = conn
+        room.greet(conn)
+        return room
+
+    async def leave(self, room: DocRoom, conn: DocConnection) -> None:
+        room.connections.pop(conn.id, None)
+        try:
+            await room.forget(conn)
+        finally:
+            self.release(room)
+
+    async def submit(
+        self, room: DocRoom, update: bytes, origin: str | None, user_id: int | None
+    ) -> bool:
+        stored = await room.submit(update, origin, user_id)
+        settings = self.settings
+        if stored and (
+            room.log_rows >= settings.docs_compact_updates
+            or room.log_bytes >= settings.docs_compact_bytes
+        ):
+            self._spawn(self._compact(room))
+        return stored
+
+    def release(self, room: DocRoom) -> None:
+        """An idle room is unloaded after the grace period unless someone comes back."""
+        if not room.idle or self.rooms.get(room.ref.id) is not room:
+            return
+        self._keep(room)
+        loop = asyncio.get_running_loop()
+        grace = self.settings.docs_unload_grace_seconds
+        self._unloads[room.ref.id] = loop.call_later(
+            grace, lambda: self._spawn(self._unload(room))
+        )
+
+    def closed(self, document_id: int) -> None:
+        """The document was deleted: its sockets close on every node (see `DocRoom.handle`)."""
+        self._spawn(self.broker.publish(topic(document_id), {"kind": "deleted"}))
+
+    def _keep(self, room: DocRoom) -> None:
+        timer = self._unloads.pop(room.ref.id, None)
+        if timer is not None:
+            timer.cancel()
+
+    async def _unload(self, room: DocRoom) -> None:
+        if not room.idle or self.rooms.get(room.ref.id) is not room:
+            return
+        self._unloads.pop(room.ref.id, None)
+        self._drop(room)
+        if room.edited_at is not None:
+            await versions.save_auto(self.db, room.ref.id)
+
+    def _drop(self, room: DocRoom) -> None:
+        if self.rooms.get(room.ref.id) is room:
+            del self.rooms[room.ref.id]
+            self._subscriptions.pop(room.ref.id).cancel()
+
+    async def _compact(self, room: DocRoom) -> None:
+        if room.ref.id in self._compacting:
+            return
+        self._compacting.add(room.ref.id)
+        try:
+            rows, size = await store.compact(self.db, room.ref.id)
+            room.log_rows = max(0, room.log_rows - rows)
+            room.log_bytes = max(0, room.log_bytes - size)
+        finally:
+            self._compacting.discard(room.ref.id)
+
+    async def _tick(self) -> None:
+        """Every second: documents quiet for a while after edits get an automatic version."""
+        while True:
+            await asyncio.sleep(1)
+            quiet = time.monotonic() - self.settings.docs_version_after_seconds
+            for room in list(self.rooms.values()):
+                if room.edited_at is not None and room.edited_at <= quiet:
+                    room.edited_at = None
+                    self._spawn(versions.save_auto(self.db, room.ref.id))
+
+    def _publisher(self, document_id: int) -> Any:
+        async def publish(event: dict[str, Any]) -> None:
+            await self.broker.publish(topic(document_id), event)
+
+        return publish
+
+    def _spawn(self, work: Any) -> None:
+        task = asyncio.ensure_future(work)
+        self._work.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[Any]) -> None:
+        self._work.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("documents: background work failed", exc_info=task.exception())

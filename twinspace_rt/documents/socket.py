@@ -1,0 +1,149 @@
+"""`WS /yjs/{project_id}/{doc_name}`: the y-websocket endpoint.
+
+The handshake checks origin, token, membership and `doc.read`; `doc.edit` decides whether the
+socket may write. The room is loaded before the socket is greeted or read, so step 2 never
+carries a half-loaded document. Each frame is one message, handled in arrival order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from starlette.websockets import WebSocket
+
+from twinspace_rt.api.http import bearer_token
+from twinspace_rt.auth.policy import Action, can, require
+from twinspace_rt.documents import catalog, codec
+from twinspace_rt.documents.codec import Malformed, MessageType, YSyncMessageType
+from twinspace_rt.documents.connection import DocConnection
+from twinspace_rt.documents.room import BadUpdate, DocRef, DocRoom
+from twinspace_rt.documents.rooms import DocRooms
+from twinspace_rt.errors import AppError, ErrorCode
+from twinspace_rt.hub.close_codes import FOR_ERROR, CloseCode
+from twinspace_rt.hub.connection import TokenBucket
+from twinspace_rt.hub.session import check_origin
+from twinspace_rt.projects import rooms
+from twinspace_rt.projects.accounts import session_for_token
+from twinspace_rt.services import Services
+
+log = logging.getLogger(__name__)
+
+
+async def yjs_socket(websocket: WebSocket) -> None:
+    services: Services = websocket.app.state.services
+    opened = await _open(websocket, services)
+    if opened is None:
+        return
+    conn, ref = opened
+    documents = services.documents
+    try:
+        room = await documents.join(ref, conn)
+    except Exception:
+        log.exception("document %s could not be loaded", ref.id)
+        with contextlib.suppress(Exception):
+            await websocket.close(1011, "the document could not be loaded")
+        return
+    tasks = [
+        asyncio.create_task(conn.write()),
+        asyncio.create_task(_read(documents, room, conn)),
+    ]
+    try:
+        await conn.closed()
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await documents.leave(room, conn)
+    if conn.close_code is not None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(websocket.close(conn.close_code, conn.close_reason), 2)
+
+
+async def _open(
+    websocket: WebSocket, services: Services
+) -> tuple[DocConnection, DocRef] | None:
+    try:
+        check_origin(websocket, services.settings.allowed_origins)
+        async with services.db.transaction() as session:
+            user, _ = await session_for_token(session, services.tokens, bearer_token(websocket))
+            _, member = await rooms.enter(
+                session, user, websocket.path_params["project_id"], Action.doc_read
+            )
+            document = await catalog.by_name(
+                session, member.project_id, websocket.path_params["doc_name"]
+            )
+    except AppError as exc:
+        await websocket.accept()
+        code = FOR_ERROR.get(exc.code, CloseCode.protocol_error)
+        await websocket.close(code, exc.message[:120])
+        return None
+    await websocket.accept()
+    settings = services.settings
+    conn = DocConnection(
+        websocket,
+        member,
+        can(member, Action.doc_edit),
+        settings.ws_send_queue,
+        TokenBucket(settings.docs_rate_per_second, settings.docs_rate_burst),
+    )
+    return conn, catalog.ref(document)
+
+
+async def _read(documents: DocRooms, room: DocRoom, conn: DocConnection) -> None:
+    settings = documents.settings
+    try:
+        while not conn.closing:
+            message = await conn.websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                conn.close(None)
+                return
+            frame = message.get("bytes")
+            if frame is None:
+                conn.close(CloseCode.protocol_error, "y-websocket speaks binary frames")
+                return
+            if len(frame) > settings.docs_message_max_bytes:
+                limit = settings.docs_message_max_bytes
+                conn.close(CloseCode.too_large, f"messages are limited to {limit} bytes")
+                return
+            if conn.bucket.take() is not None:
+                conn.close(CloseCode.rate_limited, "too many messages")
+                return
+            await _handle(documents, room, conn, frame)
+    except (Malformed, BadUpdate) as exc:
+        conn.close(CloseCode.bad_update, f"malformed message: {exc}"[:120])
+    except AppError as exc:
+        conn.close(FOR_ERROR.get(exc.code, 1011), exc.message[:120])
+    except Exception:
+        log.exception("yjs reader for %s failed", conn.id)
+        conn.close(1011, "internal error")
+
+
+async def _handle(documents: DocRooms, room: DocRoom, conn: DocConnection, frame: bytes) -> None:
+    message = codec.decode(frame)
+    if message.type is MessageType.sync:
+        if message.sync_type is YSyncMessageType.SYNC_STEP1:
+            room.answer_step1(conn, message.payload)
+        elif not conn.writable:
+            if message.payload != codec.EMPTY_UPDATE:
+                conn.push(codec.permission_denied(_read_only_reason(conn)))
+        else:
+            await documents.submit(room, message.payload, conn.id, conn.user_id)
+    elif message.type is MessageType.awareness:
+        if len(message.payload) > documents.settings.docs_awareness_max_bytes:
+            limit = documents.settings.docs_awareness_max_bytes
+            conn.close(CloseCode.too_large, f"awareness updates are limited to {limit} bytes")
+            return
+        await room.submit_awareness(conn, message.payload)
+    elif message.type is MessageType.query_awareness:
+        room.send_awareness(conn)
+
+
+def _read_only_reason(conn: DocConnection) -> str:
+    """The policy's own refusal (`read_only`, `forbidden`), as the auth message's reason."""
+    try:
+        require(conn.member, Action.doc_edit)
+    except AppError as exc:
+        return f"{exc.code.value}: {exc.message}"
+    return ErrorCode.forbidden.value

@@ -1,0 +1,62 @@
+"""Shared-document tables: the catalogue, the update log with its snapshot, and versions.
+
+A document's content is its ``snapshot`` (one merged Yjs update) plus every row of
+``doc_updates`` that belongs to it. Compaction folds rows into the snapshot and deletes them in
+one transaction, guarded by ``snapshot_version``, so the content is never held nowhere.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Field, LargeBinary, SQLModel, String, UniqueConstraint, UTCDateTime
+
+from twinspace_rt.storage.models import NAME_MAX, utcnow
+
+DOC_NAME_MAX = 64
+VERSION_NAME_MAX = 120
+
+
+class Document(SQLModel, table=True):
+    __tablename__ = "documents"
+    __table_args__ = (UniqueConstraint("project_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="projects.id", index=True)
+    # The room name of the y-websocket URL: /yjs/{project_id}/{name}.
+    name: str = Field(max_length=DOC_NAME_MAX)
+    title: str = Field(max_length=NAME_MAX)
+    kind: str = Field(sa_type=String(16))
+    created_by: int = Field(foreign_key="users.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_edited_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_edited_by: int | None = Field(default=None, foreign_key="users.id")
+    deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    snapshot: bytes = Field(default=b"", sa_type=LargeBinary)
+    snapshot_version: int = 0
+
+
+class DocUpdate(SQLModel, table=True):
+    """One accepted Yjs update (v1), stored before anyone else received it."""
+
+    __tablename__ = "doc_updates"
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="documents.id", index=True)
+    data: bytes = Field(sa_type=LargeBinary)
+    user_id: int | None = Field(default=None, foreign_key="users.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class DocVersion(SQLModel, table=True):
+    """The whole state of a document at one moment, named by a teacher or taken automatically."""
+
+    __tablename__ = "doc_versions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="documents.id", index=True)
+    name: str = Field(max_length=VERSION_NAME_MAX)
+    auto: bool = False
+    state: bytes = Field(sa_type=LargeBinary)
+    created_by: int | None = Field(default=None, foreign_key="users.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
