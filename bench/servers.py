@@ -139,6 +139,12 @@ class ServerProcess:
     def log_tail(self, lines: int = 20) -> str:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
+    def kill(self) -> None:
+        """SIGKILL, as a crash would: nothing gets to flush or finish."""
+        if self.process.poll() is None:
+            os.killpg(self.pid, signal.SIGKILL)
+            self.process.wait(5)
+
     def stop(self) -> None:
         """SIGTERM, then SIGKILL after 15 s, even if the wait itself is interrupted."""
         try:

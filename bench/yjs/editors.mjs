@@ -4,9 +4,9 @@
 // The coordinator writes one JSON command per line on stdin and reads one JSON reply per line
 // on stdout. Times are CLOCK_MONOTONIC microseconds (`process.hrtime`, Python's
 // `time.monotonic_ns`), one clock for every process of the machine. An edit inserts the marker
-// `[editor:number:sentMicros]` at a random place; a replica that sees the marker arrive in a
-// remote transaction records `now - sentMicros`, so latency includes the receiver's own decoding
-// and applying, as an editor would see it. When stdin closes, the worker exits.
+// `[editor:number:sentMicros]` at a random place; a replica that sees the marker arrive from the
+// server records `now - sentMicros`, so latency includes the receiver's own decoding and
+// applying, as an editor would see it. When stdin closes, the worker exits.
 
 import { createHash } from 'node:crypto'
 import { createInterface } from 'node:readline'
@@ -91,15 +91,21 @@ class Replica {
     })
   }
 
-  /** Starts counting remote markers: each one is a delivered edit. */
+  /**
+   * Starts counting remote markers: each one is a delivered edit. The provider applies what
+   * the server sends with itself as origin; the update event carries just those structs, so
+   * decoding it costs the size of the edit, not of the document (a text event's delta would
+   * walk the whole text).
+   */
   listen () {
     this.ready = true
-    this.text.observe((event, transaction) => {
-      if (transaction.local || tally.window === null) return
+    this.doc.on('update', (update, origin) => {
+      if (origin !== this.provider || tally.window === null) return
       const now = nowUs()
-      for (const op of event.delta) {
-        if (typeof op.insert !== 'string') continue
-        for (const match of op.insert.matchAll(MARKER)) {
+      for (const struct of Y.decodeUpdate(update).structs) {
+        const inserted = struct.content && struct.content.str
+        if (typeof inserted !== 'string') continue
+        for (const match of inserted.matchAll(MARKER)) {
           const sent = Number(match[3])
           if (sent >= tally.window.t0 && sent < tally.window.t1) {
             tally.delivered++
@@ -245,6 +251,7 @@ async function build ({ seats, updates, chunk, round, timeoutMs }) {
 /** Times fresh replicas' initial sync, one after the other: socket opened to step 2 applied. */
 async function probe ({ seat, repeat, length }) {
   const timesMs = []
+  const applyMs = [] // the client's own share: applying the same state to an empty Y.Doc
   for (let i = 0; i < repeat; i++) {
     const began = process.hrtime.bigint()
     const replica = new Replica(seat)
@@ -254,11 +261,15 @@ async function probe ({ seat, repeat, length }) {
       if (replica.text.length !== length) {
         throw new Error(`synced ${replica.text.length} characters, expected ${length}`)
       }
+      const state = Y.encodeStateAsUpdate(replica.doc)
+      const applying = process.hrtime.bigint()
+      Y.applyUpdate(new Y.Doc(), state)
+      applyMs.push(Number(process.hrtime.bigint() - applying) / 1e6)
     } finally {
       await replica.close()
     }
   }
-  return { timesMs }
+  return { timesMs, applyMs }
 }
 
 async function close () {
