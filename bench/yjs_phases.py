@@ -180,6 +180,7 @@ def run_relay(kind: str, docs: int, editors: int, stage: Stage) -> Result:
         result["log_rows"], result["compactions"] = stage.twinspace.update_log(names)
     if result["drops"] or result["errors"] or result["missing"]:
         result["server_log_tail"] = log_tail
+        result["drop_samples"] = [sample for r in reports for sample in r["dropSamples"]][:5]
     print(
         f"  {result['deliveries_per_s']:.0f} deliveries/s, p50 {result['p50_ms']:.1f} ms, "
         f"p99 {result['p99_ms']:.1f} ms, server CPU {result['server_cpu_percent']:.0f} %, "

@@ -26,6 +26,7 @@ import os
 import secrets
 import sys
 import tempfile
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +85,9 @@ def parse_args(argv: list[str] | None = None) -> tuple[YjsConfig, argparse.Names
     )
     parser.add_argument("--json", type=Path, help="also write every figure here")
     parser.add_argument(
+        "--keep", type=Path, help="work here (database, server and editor logs) and keep it"
+    )
+    parser.add_argument(
         "--timeout", type=float, default=2400.0, help="abort the whole run after this"
     )
     parser.add_argument(
@@ -122,8 +126,12 @@ def main(argv: list[str] | None = None) -> None:
     command = "python bench/yjs_relay.py " + " ".join(sys.argv[1:] if argv is None else argv)
     version = code_version()
     figures: dict[str, Any] = {"relay": {}, "large": [], "churn": []}
-    with tempfile.TemporaryDirectory(prefix="twinspace-yjs-bench-") as tmp:
-        work_dir = Path(tmp)
+    with ExitStack() as stack:
+        if args.keep:
+            args.keep.mkdir(parents=True)
+            work_dir = args.keep.resolve()
+        else:
+            work_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="yjs-bench-")))
         twinspace = None
         if "twinspace" in kinds:
             editors = max([e for _, e in config.loads] + [config.large_builders]) + 1

@@ -48,6 +48,7 @@ const tally = {
   latencies: [],
   lastArrival: 0,
   drops: 0,
+  dropSamples: [], // close code, reason and µs after the window closed, of the first few drops
   errors: 0
 }
 
@@ -65,8 +66,13 @@ class Replica {
       disableBc: true,
       connect: true
     })
-    this.provider.on('connection-close', () => {
-      if (this.ready && !this.closing) tally.drops++
+    this.provider.on('connection-close', (event) => {
+      if (!this.ready || this.closing) return
+      tally.drops++
+      if (tally.dropSamples.length < 5) {
+        const after = tally.window === null ? null : nowUs() - tally.window.t1
+        tally.dropSamples.push([event && event.code, event && event.reason, after])
+      }
     })
     this.provider.on('connection-error', () => {
       if (this.ready && !this.closing) tally.errors++
@@ -191,6 +197,7 @@ async function edit ({ start, t0, t1, periodUs, drainMs }) {
     latencies: tally.latencies,
     lags,
     drops: tally.drops,
+    dropSamples: tally.dropSamples,
     errors: tally.errors
   }
   tally.window = null
