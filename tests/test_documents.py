@@ -7,10 +7,11 @@ import asyncio
 import pytest
 from pycrdt import Doc, Text
 
-from tests.live import Live
+from tests.live import Live, serve
 from tests.room import Room, make_room
 from tests.yjs_client import YjsClient
 from twinspace_rt.documents import codec
+from twinspace_rt.settings import Settings
 
 
 def token(room: Room, role: str) -> str:
@@ -87,7 +88,9 @@ async def test_offline_edits_flow_back_on_reconnect(live: Live) -> None:
     offline.get("content", type=Text).insert(0, "offline ")
     other = await open_doc(live, room, "teacher")
     await other.type("meanwhile ")
-    back = await YjsClient.connect(live.url, room.project_id, "story", token(room, "pupil"), offline)
+    back = await YjsClient.connect(
+        live.url, room.project_id, "story", token(room, "pupil"), offline
+    )
     await back.until(lambda: "meanwhile" in str(back.text))
     await other.until(lambda: "offline" in str(other.text))
     assert str(back.text) == str(other.text)
@@ -216,3 +219,118 @@ async def test_rest_update_is_stored_and_relayed_live(live: Live) -> None:
         base + f"/content?format=update&sv={sv}", headers=room.headers["pupil"]
     )
     assert len(nothing_new.content) < len(binary.content)
+
+
+async def test_rich_text_content_in_every_format(live: Live) -> None:
+    from pycrdt import XmlElement, XmlText
+
+    room = await make_room(live.http, live.services)
+    doc = await new_doc(live, room, "notes", kind="richtext")
+    editor = await open_doc(live, room, "pupil", "notes")
+
+    def write(_: Doc) -> None:
+        heading = editor.fragment.children.append(XmlElement("heading", {"level": "2"}))
+        heading.children.append(XmlText("Rivers"))
+        paragraph = editor.fragment.children.append(XmlElement("paragraph"))
+        text = paragraph.children.append(XmlText("The Tagus <flows> west"))
+        text.format(4, 9, {"bold": True})
+
+    await editor.edit(write)
+    await stored_text(live, room, doc["id"], "Rivers\nThe Tagus <flows> west")
+    assert await content(live, room, doc["id"], "markdown") == (
+        "## Rivers\n\nThe **Tagus** <flows> west\n"
+    )
+    assert await content(live, room, doc["id"], "html") == (
+        "<h2>Rivers</h2><p>The <strong>Tagus</strong> &lt;flows&gt; west</p>"
+    )
+    as_json = await content(live, room, doc["id"], "json")
+    assert '"type": "heading", "attrs": {"level": "2"}' in as_json
+    wrong = await live.http.get(
+        f"/api/projects/{room.project_id}/docs/{doc['id']}/content?format=pdf",
+        headers=room.headers["pupil"],
+    )
+    assert wrong.status_code == 422
+
+
+async def test_document_catalogue_rules(live: Live) -> None:
+    room = await make_room(live.http, live.services)
+    base = f"/api/projects/{room.project_id}/docs"
+    made = await new_doc(live, room)
+    twin = await live.http.post(
+        base, json={"name": "story", "title": "Again"}, headers=room.headers["teacher"]
+    )
+    assert twin.status_code == 409
+    for role in ("pupil", "observer", "expert"):
+        refused = await live.http.post(
+            base, json={"name": f"x-{role}", "title": "X"}, headers=room.headers[role]
+        )
+        assert refused.status_code == 403, role
+    bad_name = await live.http.post(
+        base, json={"name": "../etc", "title": "X"}, headers=room.headers["teacher"]
+    )
+    assert bad_name.status_code == 422
+    renamed = await live.http.patch(
+        f"{base}/{made['id']}",
+        json={"name": "river-story", "title": "River story"},
+        headers=room.headers["pupil_admin"],
+    )
+    assert renamed.status_code == 200, renamed.text
+    assert renamed.json()["socket"] == f"/yjs/{room.project_id}/river-story"
+    editor = await open_doc(live, room, "pupil", "river-story")
+    deleted = await live.http.delete(f"{base}/{made['id']}", headers=room.headers["teacher"])
+    assert deleted.status_code == 204
+    assert await editor.closed() == 4404
+    assert (await live.http.get(base, headers=room.headers["pupil"])).json()["documents"] == []
+    again = await new_doc(live, room, "river-story")
+    assert again["id"] != made["id"]
+    audit = await live.http.get(
+        f"/api/projects/{room.project_id}/audit", headers=room.headers["teacher_admin"]
+    )
+    actions = [e["action"] for e in audit.json()["entries"]]
+    assert {"doc.create", "doc.update", "doc.delete"} <= set(actions)
+
+
+async def test_room_changes_reach_open_document_sockets(live: Live) -> None:
+    room = await make_room(live.http, live.services)
+    doc = await new_doc(live, room)
+    expert = await open_doc(live, room, "expert")
+    pupil = await open_doc(live, room, "pupil")
+    await pupil.type("before ")
+    removed = await live.http.delete(
+        f"/api/projects/{room.project_id}/members/{room.user_ids['expert']}",
+        headers=room.headers["teacher_admin"],
+    )
+    assert removed.status_code == 204
+    assert await expert.closed() == 4403
+    archived = await live.http.patch(
+        f"/api/projects/{room.project_id}",
+        json={"status": "archived"},
+        headers=room.headers["teacher_admin"],
+    )
+    assert archived.status_code == 200
+    async with asyncio.timeout(10):
+        while True:  # the socket stays open; its next update is refused as read-only
+            await pupil.type("x")
+            if pupil.denials:
+                break
+            await asyncio.sleep(0.05)
+    assert pupil.denials[-1].startswith("read_only")
+    stored = await content(live, room, doc["id"])
+    assert stored.startswith("before ") and len(stored) < len(str(pupil.text))
+
+
+async def test_an_awareness_flood_closes_the_flooder_only(settings: Settings) -> None:
+    strict = settings.model_copy(update={"docs_rate_per_second": 5, "docs_rate_burst": 20})
+    async with serve(strict) as live:
+        room = await make_room(live.http, live.services)
+        doc = await new_doc(live, room)
+        calm = await open_doc(live, room, "teacher")
+        flooder = await open_doc(live, room, "pupil")
+        for i in range(200):
+            try:
+                await flooder.set_cursor({"i": i})
+            except Exception:
+                break
+        assert await flooder.closed() == 4429
+        await calm.type("still here")
+        await stored_text(live, room, doc["id"], "still here")

@@ -119,4 +119,3 @@ class YjsClient:
     async def close(self) -> None:
         await self.socket.close()
         await self._reader
-

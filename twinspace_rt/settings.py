@@ -129,9 +129,7 @@ class Settings(BaseSettings):
     docs_compact_updates: int = Field(
         500, ge=1, description="Compact a document once its update log holds this many rows..."
     )
-    docs_compact_bytes: int = Field(
-        1024 * 1024, ge=1, description="...or this many bytes."
-    )
+    docs_compact_bytes: int = Field(1024 * 1024, ge=1, description="...or this many bytes.")
     docs_unload_grace_seconds: float = Field(
         30, ge=0, description="A document with no sockets stays loaded this long."
     )

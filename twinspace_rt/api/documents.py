@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import difflib
+from typing import Any
 
 from pycrdt import Doc
 from starlette.requests import Request
@@ -174,7 +175,7 @@ def _format(request: Request) -> Format:
 
 
 def _content(ref: DocRef, state: bytes, fmt: Format, sv: str | None) -> Response:
-    doc: Doc = Doc()
+    doc: Doc[Any] = Doc()
     doc.apply_update(state)
     if fmt is Format.update:
         vector = _state_vector(sv) if sv else None
@@ -187,7 +188,7 @@ def _content(ref: DocRef, state: bytes, fmt: Format, sv: str | None) -> Response
 
 
 def _text(ref: DocRef, state: bytes) -> str:
-    doc: Doc = Doc()
+    doc: Doc[Any] = Doc()
     doc.apply_update(state)
     return render(doc, ref.kind, Format.text)
 
@@ -224,9 +225,7 @@ ENDPOINTS = [
         status=201,
         errors=WRITE_ERRORS + (ErrorCode.conflict,),
     ),
-    Endpoint(
-        "GET", DOC, get_document, "One document.", response=DocumentOut, errors=ROOM_ERRORS
-    ),
+    Endpoint("GET", DOC, get_document, "One document.", response=DocumentOut, errors=ROOM_ERRORS),
     Endpoint(
         "PATCH",
         DOC,

@@ -34,12 +34,7 @@ async def create(
         kind=kind,
         created_by=member.user_id,
     )
-    session.add(document)
-    try:
-        async with session.begin_nested():
-            await session.flush()
-    except IntegrityError as exc:
-        raise AppError(ErrorCode.conflict, f"A document named {name!r} exists.") from exc
+    await _store(session, document)
     audit.record(session, member, "doc.create", name=name, title=title, kind=kind)
     return document
 
@@ -87,14 +82,19 @@ async def update(
     if name is not None and name != document.name:
         changes["name"] = document.name = name
     if changes:
-        session.add(document)
-        try:
-            async with session.begin_nested():
-                await session.flush()
-        except IntegrityError as exc:
-            raise AppError(ErrorCode.conflict, f"A document named {name!r} exists.") from exc
-        audit.record(session, member, "doc.update", document_id=document.id, **changes)
+        await _store(session, document)
+        audit.record(session, member, "doc.update", document_id=document.id, changes=changes)
     return document
+
+
+async def _store(session: AsyncSession, document: Document) -> None:
+    """Flushes the row; a name already taken in the project is a conflict, not a crash."""
+    session.add(document)
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError as exc:
+        raise AppError(ErrorCode.conflict, f"A document named {document.name!r} exists.") from exc
 
 
 async def delete(session: AsyncSession, member: Member, document: Document) -> None:

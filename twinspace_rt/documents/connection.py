@@ -10,10 +10,11 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import deque
+from datetime import datetime
 
 from starlette.websockets import WebSocket
 
-from twinspace_rt.auth.policy import Member
+from twinspace_rt.auth.policy import Action, Member, can
 from twinspace_rt.hub.close_codes import CloseCode
 from twinspace_rt.hub.connection import TokenBucket
 
@@ -23,14 +24,16 @@ class DocConnection:
         self,
         websocket: WebSocket,
         member: Member,
-        writable: bool,
+        token_generation: int,
+        expires_at: datetime,
         queue_size: int,
         bucket: TokenBucket,
     ) -> None:
         self.id = uuid.uuid4().hex
         self.websocket = websocket
         self.member = member
-        self.writable = writable
+        self.token_generation = token_generation
+        self.expires_at = expires_at
         self.bucket = bucket
         # The awareness client ids this socket announced: removed for everyone when it closes.
         self.client_ids: set[int] = set()
@@ -44,6 +47,11 @@ class DocConnection:
     @property
     def user_id(self) -> int:
         return self.member.user_id
+
+    @property
+    def writable(self) -> bool:
+        """Asked on every update, so a role change or archiving applies to the next one."""
+        return can(self.member, Action.doc_edit)
 
     @property
     def closing(self) -> bool:

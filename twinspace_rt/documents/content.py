@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Callable
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
 from pycrdt import Doc, Text, XmlElement, XmlFragment, XmlText
 
@@ -39,6 +40,7 @@ MEDIA_TYPES = {
 }
 
 Delta = list[tuple[str, dict[str, Any] | None]]
+Node = XmlElement | XmlText
 
 # ProseMirror node names (TipTap's camelCase and prosemirror-schema-basic's snake_case).
 _HTML_TAGS = {
@@ -53,18 +55,34 @@ _HTML_TAGS = {
     "codeBlock": "pre",
     "code_block": "pre",
 }
-_VOID_TAGS = {"horizontalRule": "hr", "horizontal_rule": "hr", "hardBreak": "br", "hard_break": "br"}
+_VOID_TAGS = {
+    "horizontalRule": "hr",
+    "horizontal_rule": "hr",
+    "hardBreak": "br",
+    "hard_break": "br",
+}
 _MARKS_HTML = [("bold", "strong"), ("italic", "em"), ("strike", "s"), ("code", "code")]
 _MARKS_MD = [("code", "`"), ("bold", "**"), ("italic", "_"), ("strike", "~~")]
 
 
-def root(doc: Doc, kind: str) -> Text | XmlFragment:
+def root(doc: Doc[Any], kind: str) -> Text | XmlFragment:
+    top: Text | XmlFragment
     if kind == DocKind.text:
-        return doc.get(ROOT, type=Text)
-    return doc.get(ROOT, type=XmlFragment)
+        top = doc.get(ROOT, type=Text)
+    else:
+        top = doc.get(ROOT, type=XmlFragment)
+    return top
 
 
-def render(doc: Doc, kind: str, fmt: Format) -> str:
+def _children(parent: XmlElement | XmlFragment) -> list[Node]:
+    """Child nodes, with any nested fragment's children in its place."""
+    found: list[Node] = []
+    for child in parent.children:
+        found += _children(child) if isinstance(child, XmlFragment) else [child]
+    return found
+
+
+def render(doc: Doc[Any], kind: str, fmt: Format) -> str:
     top = root(doc, kind)
     if isinstance(top, Text):
         delta: Delta = top.diff()
@@ -76,7 +94,7 @@ def render(doc: Doc, kind: str, fmt: Format) -> str:
             lines = "".join(_delta_html(delta)).split("\n")
             return "".join(f"<p>{line}</p>" for line in lines)
         return json.dumps({"kind": kind, "delta": _delta_json(delta)})
-    nodes = list(top.children)
+    nodes = _children(top)
     if fmt is Format.text:
         return "\n".join(_plain(node) for node in nodes)
     if fmt is Format.markdown:
@@ -86,17 +104,17 @@ def render(doc: Doc, kind: str, fmt: Format) -> str:
     return json.dumps({"kind": kind, "content": [_json(node) for node in nodes]})
 
 
-def _plain(node: XmlElement | XmlText) -> str:
+def _plain(node: Node) -> str:
     if isinstance(node, XmlText):
         return str("".join(text for text, _ in node.diff()))
-    if node.tag in _VOID_TAGS:
+    if (node.tag or "") in _VOID_TAGS:
         return "\n" if node.tag in ("hardBreak", "hard_break") else ""
-    children = list(node.children)
+    children = _children(node)
     separator = "" if all(isinstance(c, XmlText) for c in children) else "\n"
     return separator.join(_plain(child) for child in children)
 
 
-def _html(node: XmlElement | XmlText) -> str:
+def _html(node: Node) -> str:
     if isinstance(node, XmlText):
         return "".join(_delta_html(node.diff()))
     tag = node.tag or "div"
@@ -107,17 +125,17 @@ def _html(node: XmlElement | XmlText) -> str:
         tag_name = f"h{level}" if level in "123456" and len(level) == 1 else "h1"
     else:
         tag_name = _HTML_TAGS.get(tag, "div")
-    inner = "".join(_html(child) for child in node.children)
+    inner = "".join(_html(child) for child in _children(node))
     if tag_name == "pre":
         inner = f"<code>{inner}</code>"
     return f"<{tag_name}>{inner}</{tag_name}>"
 
 
-def _markdown(node: XmlElement | XmlText, prefix: str = "") -> str:
+def _markdown(node: Node, prefix: str = "") -> str:
     if isinstance(node, XmlText):
         return _delta_markdown(node.diff())
-    tag = node.tag
-    children = list(node.children)
+    tag = node.tag or ""
+    children = _children(node)
     if tag in ("horizontalRule", "horizontal_rule"):
         return "---"
     if tag in ("hardBreak", "hard_break"):
@@ -131,7 +149,8 @@ def _markdown(node: XmlElement | XmlText, prefix: str = "") -> str:
         items = []
         for number, item in enumerate(children, start=1):
             bullet = f"{number}. " if ordered else "- "
-            body = "\n".join(_markdown(c) for c in getattr(item, "children", [item]))
+            parts = _children(item) if isinstance(item, XmlElement) else [item]
+            body = "\n".join(_markdown(c) for c in parts)
             items.append(bullet + body.replace("\n", "\n   "))
         return "\n".join(items)
     if tag == "blockquote":
@@ -142,53 +161,53 @@ def _markdown(node: XmlElement | XmlText, prefix: str = "") -> str:
     return "".join(_markdown(c) for c in children)
 
 
-def _json(node: XmlElement | XmlText) -> dict[str, Any]:
+def _json(node: Node) -> dict[str, Any]:
     if isinstance(node, XmlText):
         return {"type": "text", "delta": _delta_json(node.diff())}
     value: dict[str, Any] = {"type": node.tag}
-    attributes = dict(node.attributes)
+    attributes = dict(cast(Any, node.attributes))  # iterates (name, value) pairs
     if attributes:
         value["attrs"] = attributes
-    value["content"] = [_json(child) for child in node.children]
+    value["content"] = [_json(child) for child in _children(node)]
     return value
 
 
 def _delta_json(delta: Delta) -> list[dict[str, Any]]:
-    return [
-        {"insert": text, **({"attributes": attrs} if attrs else {})} for text, attrs in delta
-    ]
+    return [{"insert": text, **({"attributes": attrs} if attrs else {})} for text, attrs in delta]
 
 
 def _delta_html(delta: Delta) -> list[str]:
-    """Marks are closed at each newline, so that lines can become paragraphs."""
-    out = []
-    for text, attrs in delta:
-        pieces = []
-        for line in str(text).split("\n"):
-            piece = html.escape(line)
-            for mark, tag in _MARKS_HTML:
-                if attrs and attrs.get(mark) and line:
-                    piece = f"<{tag}>{piece}</{tag}>"
-            link = (attrs or {}).get("link")
-            if isinstance(link, str) and line:
-                piece = f'<a href="{html.escape(link)}">{piece}</a>'
-            pieces.append(piece)
-        out.append("\n".join(pieces))
-    return out
+    def mark(line: str, attrs: dict[str, Any]) -> str:
+        piece = html.escape(line)
+        for name, tag in _MARKS_HTML:
+            if attrs.get(name):
+                piece = f"<{tag}>{piece}</{tag}>"
+        link = attrs.get("link")
+        return f'<a href="{html.escape(link)}">{piece}</a>' if isinstance(link, str) else piece
+
+    return _marked(delta, mark, html.escape)
 
 
 def _delta_markdown(delta: Delta) -> str:
+    def mark(line: str, attrs: dict[str, Any]) -> str:
+        piece = line
+        for name, symbol in _MARKS_MD:
+            if attrs.get(name) and line.strip():
+                piece = f"{symbol}{piece}{symbol}"
+        link = attrs.get("link")
+        return f"[{piece}]({link})" if isinstance(link, str) else piece
+
+    return "".join(_marked(delta, mark, str))
+
+
+def _marked(
+    delta: Delta, mark: Callable[[str, dict[str, Any]], str], plain: Callable[[str], str]
+) -> list[str]:
+    """Marks are closed at each newline, so that lines can become paragraphs."""
     out = []
     for text, attrs in delta:
-        pieces = []
-        for line in str(text).split("\n"):
-            piece = line
-            for mark, symbol in _MARKS_MD:
-                if attrs and attrs.get(mark) and line.strip():
-                    piece = f"{symbol}{piece}{symbol}"
-            link = (attrs or {}).get("link")
-            if isinstance(link, str) and line:
-                piece = f"[{piece}]({link})"
-            pieces.append(piece)
-        out.append("\n".join(pieces))
-    return "".join(out)
+        lines = str(text).split("\n")
+        out.append(
+            "\n".join(mark(line, attrs) if attrs and line else plain(line) for line in lines)
+        )
+    return out

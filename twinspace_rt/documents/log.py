@@ -16,14 +16,11 @@ from datetime import UTC, datetime
 
 from sqlalchemy import update
 
+from twinspace_rt.documents.store import DOCUMENTS, UPDATES
 from twinspace_rt.errors import AppError, ErrorCode
-from twinspace_rt.storage.document_models import Document, DocUpdate
 from twinspace_rt.storage.engine import Database
 
 log = logging.getLogger(__name__)
-
-DOCUMENTS = Document.__table__  # type: ignore[attr-defined]
-UPDATES = DocUpdate.__table__  # type: ignore[attr-defined]
 
 
 @dataclass

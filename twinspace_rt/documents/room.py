@@ -58,7 +58,7 @@ def check_update(update: bytes) -> None:
 class DocRoom:
     def __init__(self, ref: DocRef, db: Database, updates: UpdateLog, publish: Publish) -> None:
         self.ref = ref
-        self.doc: Doc = Doc()
+        self.doc: Doc[Any] = Doc()
         self.awareness = Awareness(self.doc)
         self.awareness.set_local_state(None)  # the server itself has no cursor
         self.connections: dict[str, DocConnection] = {}

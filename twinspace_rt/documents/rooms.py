@@ -8,6 +8,7 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 from twinspace_rt.broker.base import Broker, Subscription
@@ -15,6 +16,9 @@ from twinspace_rt.documents import store, versions
 from twinspace_rt.documents.connection import DocConnection
 from twinspace_rt.documents.log import UpdateLog
 from twinspace_rt.documents.room import DocRef, DocRoom, topic
+from twinspace_rt.hub import events
+from twinspace_rt.hub.close_codes import FOR_ERROR, CloseCode
+from twinspace_rt.projects.rooms import standings
 from twinspace_rt.settings import Settings
 from twinspace_rt.storage.engine import Database
 
@@ -34,10 +38,19 @@ class DocRooms:
         self._unloads: dict[int, asyncio.TimerHandle] = {}
         self._work: set[asyncio.Task[Any]] = set()
         self._compacting: set[int] = set()
+        # Each project with open documents: its topic carries membership and status changes.
+        self._projects: dict[int, tuple[Subscription, int]] = {}
         self._clock: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        self.broker.on_reconnect(self._after_broker_outage)
         self._clock = asyncio.create_task(self._tick())
+
+    async def _after_broker_outage(self) -> None:
+        """Updates from other nodes may have been lost: re-read every open document."""
+        for room in list(self.rooms.values()):
+            self._spawn(room.reload())
+            self._spawn(self._recheck(room.ref.project_id))
 
     async def stop(self) -> None:
         if self._clock is not None:
@@ -57,6 +70,7 @@ class DocRooms:
             room = DocRoom(ref, self.db, self.updates, self._publisher(ref.id))
             self.rooms[ref.id] = room
             self._subscriptions[ref.id] = self.broker.subscribe(topic(ref.id), room.handle)
+            self._watch(ref.project_id, +1)
             try:
                 await room.load()
             except Exception:
@@ -109,9 +123,7 @@ class DocRooms:
         self._keep(room)
         loop = asyncio.get_running_loop()
         grace = self.settings.docs_unload_grace_seconds
-        self._unloads[room.ref.id] = loop.call_later(
-            grace, lambda: self._spawn(self._unload(room))
-        )
+        self._unloads[room.ref.id] = loop.call_later(grace, lambda: self._spawn(self._unload(room)))
 
     def closed(self, document_id: int) -> None:
         """The document was deleted: its sockets close on every node (see `DocRoom.handle`)."""
@@ -134,6 +146,43 @@ class DocRooms:
         if self.rooms.get(room.ref.id) is room:
             del self.rooms[room.ref.id]
             self._subscriptions.pop(room.ref.id).cancel()
+            self._watch(room.ref.project_id, -1)
+
+    def _watch(self, project_id: int, change: int) -> None:
+        subscription, count = self._projects.get(project_id, (None, 0))
+        if subscription is None:
+            subscription = self.broker.subscribe(
+                events.topic(project_id), lambda event: self._project_event(project_id, event)
+            )
+        if count + change > 0:
+            self._projects[project_id] = (subscription, count + change)
+        else:
+            subscription.cancel()
+            self._projects.pop(project_id, None)
+
+    async def _project_event(self, project_id: int, event: dict[str, Any]) -> None:
+        if event["kind"] in ("room", "gap"):
+            self._spawn(self._recheck(project_id))
+
+    async def _recheck(self, project_id: int) -> None:
+        """Removals, role changes, archiving and revoked sessions reach open documents too."""
+        conns = [
+            conn
+            for room in list(self.rooms.values())
+            if room.ref.project_id == project_id
+            for conn in room.connections.values()
+        ]
+        sessions = {conn.user_id: conn.token_generation for conn in conns}
+        async with self.db.reader() as session:
+            found = await standings(session, project_id, sessions)
+        for conn in conns:
+            standing = found.get(conn.user_id)
+            if standing is None:
+                continue
+            if standing.refusal is not None:
+                conn.close(FOR_ERROR[standing.refusal], "no longer admitted to this document")
+            elif standing.member is not None:
+                conn.member = standing.member
 
     async def _compact(self, room: DocRoom) -> None:
         if room.ref.id in self._compacting:
@@ -147,11 +196,16 @@ class DocRooms:
             self._compacting.discard(room.ref.id)
 
     async def _tick(self) -> None:
-        """Every second: documents quiet for a while after edits get an automatic version."""
+        """Every second: expired tokens end their sockets; documents quiet for a while after
+        edits get an automatic version."""
         while True:
             await asyncio.sleep(1)
             quiet = time.monotonic() - self.settings.docs_version_after_seconds
+            now = datetime.now(UTC)
             for room in list(self.rooms.values()):
+                for conn in list(room.connections.values()):
+                    if conn.expires_at <= now:
+                        conn.close(CloseCode.unauthenticated, "token expired")
                 if room.edited_at is not None and room.edited_at <= quiet:
                     room.edited_at = None
                     self._spawn(versions.save_auto(self.db, room.ref.id))

@@ -14,7 +14,7 @@ import logging
 from starlette.websockets import WebSocket
 
 from twinspace_rt.api.http import bearer_token
-from twinspace_rt.auth.policy import Action, can, require
+from twinspace_rt.auth.policy import Action, require
 from twinspace_rt.documents import catalog, codec
 from twinspace_rt.documents.codec import Malformed, MessageType, YSyncMessageType
 from twinspace_rt.documents.connection import DocConnection
@@ -61,13 +61,13 @@ async def yjs_socket(websocket: WebSocket) -> None:
             await asyncio.wait_for(websocket.close(conn.close_code, conn.close_reason), 2)
 
 
-async def _open(
-    websocket: WebSocket, services: Services
-) -> tuple[DocConnection, DocRef] | None:
+async def _open(websocket: WebSocket, services: Services) -> tuple[DocConnection, DocRef] | None:
     try:
         check_origin(websocket, services.settings.allowed_origins)
         async with services.db.transaction() as session:
-            user, _ = await session_for_token(session, services.tokens, bearer_token(websocket))
+            user, expires_at = await session_for_token(
+                session, services.tokens, bearer_token(websocket)
+            )
             _, member = await rooms.enter(
                 session, user, websocket.path_params["project_id"], Action.doc_read
             )
@@ -84,7 +84,8 @@ async def _open(
     conn = DocConnection(
         websocket,
         member,
-        can(member, Action.doc_edit),
+        user.token_generation,
+        expires_at,
         settings.ws_send_queue,
         TokenBucket(settings.docs_rate_per_second, settings.docs_rate_burst),
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from pycrdt import Doc
 from sqlalchemy import delete, select, update
@@ -57,7 +58,7 @@ async def read(db: Database, document_id: int) -> Stored:
     )
 
 
-def apply_all(doc: Doc, stored: Stored) -> None:
+def apply_all(doc: Doc[Any], stored: Stored) -> None:
     """Applies snapshot and log; a row that cannot be applied is logged and skipped."""
     for data in ([stored.snapshot] if stored.snapshot else []) + stored.updates:
         try:
@@ -68,7 +69,7 @@ def apply_all(doc: Doc, stored: Stored) -> None:
 
 def merged(stored: Stored) -> bytes:
     """One update holding all of the content (deleted text garbage-collected)."""
-    doc: Doc = Doc()
+    doc: Doc[Any] = Doc()
     apply_all(doc, stored)
     return doc.get_update()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from typing import Any
 
 from pycrdt import Doc, UndoManager
 from sqlmodel import col, select
@@ -66,7 +67,7 @@ async def get(session: AsyncSession, document_id: int, version_id: int) -> DocVe
 
 def restoring_update(kind: str, version_state: bytes, current_state: bytes) -> bytes:
     """The forward update that turns the current content back into the version's."""
-    scratch: Doc = Doc()
+    scratch: Doc[Any] = Doc()
     scratch.apply_update(version_state)
     undo = UndoManager(scopes=[root(scratch, kind)], capture_timeout_millis=0)
     scratch.apply_update(current_state)

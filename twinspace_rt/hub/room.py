@@ -7,19 +7,17 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlmodel import col, select
-
 from twinspace_rt.auth.policy import Action, can
 from twinspace_rt.broker.base import BrokerUnavailable
 from twinspace_rt.chat.channels import can_read
+from twinspace_rt.errors import ErrorCode
 from twinspace_rt.hub.close_codes import CloseCode
 from twinspace_rt.hub.connection import Connection
 from twinspace_rt.hub.presence import group, presence_diff
 from twinspace_rt.hub.protocol import push
 from twinspace_rt.hub.replay import catch_up
-from twinspace_rt.projects.rooms import as_member
+from twinspace_rt.projects.rooms import standings
 from twinspace_rt.storage.engine import Database
-from twinspace_rt.storage.models import Membership, Project, User
 
 log = logging.getLogger(__name__)
 
@@ -127,34 +125,21 @@ class LocalRoom:
 
     async def recheck_members(self) -> None:
         """Applies removals, role changes, archiving and revoked tokens to live sockets."""
-        user_ids = {conn.user_id for conn in self.connections.values()}
-        if not user_ids:
-            return
+        sessions = {conn.user_id: conn.token_generation for conn in self.connections.values()}
         async with self._db.reader() as session:
-            project = await session.get(Project, self.project_id)
-            found = await session.exec(
-                select(Membership, User)
-                .join(User, col(User.id) == col(Membership.user_id))
-                .where(
-                    Membership.project_id == self.project_id,
-                    col(Membership.user_id).in_(user_ids),
-                )
-            )
-            rows = {membership.user_id: (membership, user) for membership, user in found}
+            found = await standings(session, self.project_id, sessions)
         for conn in list(self.connections.values()):
-            row = rows.get(conn.user_id)
-            if project is None or row is None:
+            standing = found.get(conn.user_id)
+            if standing is None:
+                continue
+            if standing.refusal is ErrorCode.forbidden:
                 conn.close(CloseCode.forbidden, "removed from the project")
-                continue
-            membership, user = row
-            if user.token_generation != conn.token_generation:
+            elif standing.refusal is ErrorCode.token_invalid:
                 conn.close(CloseCode.unauthenticated, "session revoked")
-                continue
-            member = as_member(project, conn.user_id, membership.role)
-            if not can(member, Action.project_view):
+            elif standing.refusal is ErrorCode.project_closed:
                 conn.close(CloseCode.forbidden, "the project was closed")
-                continue
-            if member != conn.member:
+            elif standing.member is not None and standing.member != conn.member:
+                member = standing.member
                 conn.member = member
                 conn.push(
                     push(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -94,3 +96,38 @@ async def update_project(
         audit.record(session, actor, "project.update", None, **changes)
         await session.flush()
     return project
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """Where a connected user stands now: a `Member`, or why their socket must close."""
+
+    member: Member | None
+    refusal: ErrorCode | None = None
+
+
+async def standings(
+    session: AsyncSession, project_id: int, sessions: dict[int, int]
+) -> dict[int, Standing]:
+    """For live sockets (user id -> the token generation they opened with), after a change."""
+    if not sessions:
+        return {}
+    project = await session.get(Project, project_id)
+    found = await session.exec(
+        select(Membership, User)
+        .join(User, col(User.id) == col(Membership.user_id))
+        .where(Membership.project_id == project_id, col(Membership.user_id).in_(sessions))
+    )
+    rows = {membership.user_id: (membership, user) for membership, user in found}
+    result: dict[int, Standing] = {}
+    for user_id, generation in sessions.items():
+        row = rows.get(user_id)
+        if project is None or row is None:
+            result[user_id] = Standing(None, ErrorCode.forbidden)
+        elif row[1].token_generation != generation:
+            result[user_id] = Standing(None, ErrorCode.token_invalid)
+        else:
+            member = as_member(project, user_id, row[0].role)
+            closed = not can(member, Action.project_view)
+            result[user_id] = Standing(member, ErrorCode.project_closed if closed else None)
+    return result

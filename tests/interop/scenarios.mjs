@@ -1,0 +1,81 @@
+// Stock Yjs clients (yjs + y-websocket's WebsocketProvider) against a real TwinSpace RT server.
+// Usage: node scenarios.mjs <scenario> <json args>; prints one JSON line with the outcome.
+import * as Y from 'yjs'
+import { WebsocketProvider } from 'y-websocket'
+import WebSocket from 'ws'
+
+const [scenario, rawArgs] = process.argv.slice(2)
+const args = JSON.parse(rawArgs)
+setTimeout(() => { console.log(JSON.stringify({ error: 'timeout' })); process.exit(2) }, args.timeoutMs ?? 20000)
+
+function open (token, doc = new Y.Doc()) {
+  const provider = new WebsocketProvider(args.server, args.doc, doc, {
+    WebSocketPolyfill: WebSocket, params: { token }, disableBc: true
+  })
+  return { doc, provider, text: doc.getText('content') }
+}
+
+function until (check) {
+  return new Promise(resolve => {
+    const poll = () => (check() ? resolve() : setTimeout(poll, 10))
+    poll()
+  })
+}
+
+const synced = peer => until(() => peer.provider.synced)
+
+function finish (result, peers) {
+  for (const peer of peers) peer.provider.destroy()
+  console.log(JSON.stringify(result))
+  process.exit(0)
+}
+
+async function converge () {
+  // Two JS editors type while a Python editor does; all must end with the same text.
+  const a = open(args.tokens[0])
+  const b = open(args.tokens[1])
+  await Promise.all([synced(a), synced(b)])
+  for (let i = 0; i < args.edits; i++) {
+    a.text.insert(a.text.length, `a${i} `)
+    b.text.insert(0, `b${i} `)
+    await new Promise(resolve => setTimeout(resolve, 5))
+  }
+  const done = peer => peer.text.toString().length === args.expectedLength
+  await until(() => done(a) && done(b))
+  finish({ a: a.text.toString(), b: b.text.toString() }, [a, b])
+}
+
+async function offline () {
+  // A goes offline and edits; B edits meanwhile; A reconnects and both merge.
+  const a = open(args.tokens[0])
+  const b = open(args.tokens[1])
+  await Promise.all([synced(a), synced(b)])
+  a.text.insert(0, 'shared ')
+  await until(() => b.text.toString().includes('shared'))
+  a.provider.disconnect()
+  a.text.insert(a.text.length, 'offline-A ')
+  b.text.insert(b.text.length, 'online-B ')
+  await new Promise(resolve => setTimeout(resolve, 100))
+  a.provider.connect()
+  const merged = peer => ['shared', 'offline-A', 'online-B'].every(w => peer.text.toString().includes(w))
+  await until(() => merged(a) && merged(b))
+  await until(() => a.text.toString() === b.text.toString())
+  finish({ a: a.text.toString(), b: b.text.toString() }, [a, b])
+}
+
+async function readonly () {
+  // The reader's edit is refused (auth message); the writer never sees it.
+  const denials = []
+  console.warn = (...parts) => denials.push(parts.join(' '))
+  const writer = open(args.tokens[0])
+  const reader = open(args.tokens[1])
+  await Promise.all([synced(writer), synced(reader)])
+  reader.text.insert(0, 'READER ')
+  await until(() => denials.length > 0)
+  writer.text.insert(writer.text.length, 'written')
+  await until(() => reader.text.toString().includes('written'))
+  finish({ writer: writer.text.toString(), reader: reader.text.toString(), denials }, [writer, reader])
+}
+
+const scenarios = { converge, offline, readonly }
+scenarios[scenario]().catch(error => { console.log(JSON.stringify({ error: String(error) })); process.exit(1) })
