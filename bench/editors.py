@@ -31,13 +31,15 @@ class Address:
     room: str
     params: dict[str, str]
 
-    def seat(self, doc: str, editor: int) -> dict[str, Any]:
+    def seat(self, doc: str, editor: int, awareness: bool, deflate: bool) -> dict[str, Any]:
         return {
             "doc": doc,
             "editor": editor,
             "url": self.url,
             "room": self.room,
             "params": self.params,
+            "awareness": awareness,
+            "deflate": deflate,
         }
 
 

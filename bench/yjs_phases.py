@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections import defaultdict
 from contextlib import ExitStack
@@ -40,13 +41,15 @@ class Site:
     kind: str
     port: int
     twinspace: TwinSpaceDocs | None
+    config: YjsConfig
 
     def seat(self, doc: str, editor: int) -> dict[str, Any]:
         if self.twinspace is None:
-            return Address(f"ws://{HOST}:{self.port}", doc, {}).seat(doc, editor)
-        project_id, token = self.twinspace.access(doc, editor)
-        url = f"ws://{HOST}:{self.port}/yjs/{project_id}"
-        return Address(url, doc, {"token": token}).seat(doc, editor)
+            address = Address(f"ws://{HOST}:{self.port}", doc, {})
+        else:
+            project_id, token = self.twinspace.access(doc, editor)
+            address = Address(f"ws://{HOST}:{self.port}/yjs/{project_id}", doc, {"token": token})
+        return address.seat(doc, editor, self.config.awareness, self.config.deflate)
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,8 @@ class Stage:
         return ServerProcess(kind, self.work_dir, self.envs[f"{kind}:{phase}"])
 
     def site(self, kind: str, server: ServerProcess) -> Site:
-        return Site(kind, server.port, self.twinspace if kind == "twinspace" else None)
+        twinspace = self.twinspace if kind == "twinspace" else None
+        return Site(kind, server.port, twinspace, self.config)
 
 
 def relay_docs(docs: int, editors: int) -> list[str]:
@@ -118,6 +122,7 @@ def run_relay(kind: str, docs: int, editors: int, stage: Stage) -> Result:
         server0, load0 = server.usage(), group.cpu_seconds()
         sleep_until(t1 * 1000, time.monotonic_ns)
         server1, load1 = server.usage(), group.cpu_seconds()
+        machine_load = os.getloadavg()[0]
         reports = group.gather(config.drain + 60)
         digests = group.ask_all({"op": "digest"}, timeout=60)
         group.ask_all({"op": "close"}, timeout=60)
@@ -159,6 +164,7 @@ def run_relay(kind: str, docs: int, editors: int, stage: Stage) -> Result:
         "delivered": delivered,
         "deliveries_per_s": delivered / config.duration,
         "missing": expected - delivered,
+        "pending": sum(r["pending"] for r in reports),
         "p50_ms": percentile(latencies, 0.50) / 1000,
         "p99_ms": percentile(latencies, 0.99) / 1000,
         "max_ms": percentile(latencies, 1.0) / 1000,
@@ -173,6 +179,7 @@ def run_relay(kind: str, docs: int, editors: int, stage: Stage) -> Result:
         "converged": converged(digests + late, names),
         "generator_cpu_percent": 100 * (load1 - load0) / config.duration,
         "send_lag_p99_ms": percentile(sorted(v for r in reports for v in r["lags"]), 0.99) / 1000,
+        "machine_load": machine_load,
         "drops": sum(r["drops"] for r in reports),
         "errors": sum(r["errors"] for r in reports),
     }

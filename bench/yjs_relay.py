@@ -81,6 +81,14 @@ def parse_args(argv: list[str] | None = None) -> tuple[YjsConfig, argparse.Names
     parser.add_argument("--churn-rounds", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2, help="Node editor processes")
     parser.add_argument(
+        "--no-deflate", action="store_true", help="editors do not offer permessage-deflate"
+    )
+    parser.add_argument(
+        "--no-awareness",
+        action="store_true",
+        help="editors announce no presence (stock editors do: a cursor, renewed every 15 s)",
+    )
+    parser.add_argument(
         "--servers", default=",".join(YJS_KINDS), help="comma-separated subset, ours first"
     )
     parser.add_argument("--json", type=Path, help="also write every figure here")
@@ -115,6 +123,8 @@ def parse_args(argv: list[str] | None = None) -> tuple[YjsConfig, argparse.Names
         churn=args.churn,
         churn_rounds=args.churn_rounds,
         workers=args.workers,
+        awareness=not args.no_awareness,
+        deflate=not args.no_deflate,
     )
     return config, args
 
@@ -156,7 +166,10 @@ def main(argv: list[str] | None = None) -> None:
     for load, results in figures["relay"].items():
         report += [
             "",
-            f"Relay, {load} (documents x editors), {config.rate:g} edits/s each:",
+            f"Relay, {load} (documents x editors), {config.rate:g} edits/s each"
+            + ("" if config.awareness else ", editors without awareness")
+            + ("" if config.deflate else ", no permessage-deflate offered")
+            + ":",
             "",
             relay_table(results),
             "",

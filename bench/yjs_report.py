@@ -35,6 +35,8 @@ class YjsConfig:
     churn: int
     churn_rounds: int
     workers: int
+    awareness: bool
+    deflate: bool
 
 
 def _stored(r: Result) -> str:
@@ -55,6 +57,7 @@ RELAY_ROWS: list[Row] = [
     ("latency p99 (ms)", lambda r: fmt(r["p99_ms"])),
     ("latency max (ms)", lambda r: fmt(r["max_ms"])),
     ("deliveries missing after the drain", lambda r: f"{r['missing']:,}"),
+    ("arrivals leaving an update waiting for a dependency", lambda r: f"{r['pending']:,}"),
     ("documents converged (replicas + late joiner)", lambda r: f"{r['converged']} of {r['docs']}"),
     ("server CPU (% of one core)", lambda r: fmt(r["server_cpu_percent"], 0)),
     ("server CPU µs per delivered update", lambda r: fmt(r["cpu_us_per_delivery"])),
@@ -70,6 +73,7 @@ RELAY_ROWS: list[Row] = [
     ("dropped sockets / socket errors", lambda r: f"{r['drops']} / {r['errors']}"),
     ("load generator CPU (% of one core)", lambda r: fmt(r["generator_cpu_percent"], 0)),
     ("edit schedule lag p99 (ms)", lambda r: fmt(r["send_lag_p99_ms"])),
+    ("machine load average (1 min) at the window's end", lambda r: fmt(r["machine_load"])),
 ]
 
 

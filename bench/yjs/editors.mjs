@@ -19,6 +19,13 @@ const CLOSE_TIMEOUT_MS = 10000
 const QUIET_MS = 1000
 const MARKER = /\[(\d+):(\d+):(\d+)\]/g
 
+/** The `ws` client offers permessage-deflate, as browsers do, unless a seat says `deflate: false`. */
+class PlainWebSocket extends WebSocket {
+  constructor (url, protocols) {
+    super(url, protocols, { perMessageDeflate: false })
+  }
+}
+
 const nowUs = () => Number(process.hrtime.bigint() / 1000n)
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)))
 const reply = (message) => process.stdout.write(JSON.stringify(message) + '\n')
@@ -47,6 +54,7 @@ const tally = {
   delivered: 0,
   latencies: [],
   lastArrival: 0,
+  pending: 0, // server messages after which the replica held updates missing a dependency
   drops: 0,
   dropSamples: [], // close code, reason and µs after the window closed, of the first few drops
   errors: 0
@@ -61,11 +69,13 @@ class Replica {
     this.ready = false
     this.closing = false
     this.provider = new WebsocketProvider(seat.url, seat.room, this.doc, {
-      WebSocketPolyfill: WebSocket,
+      WebSocketPolyfill: seat.deflate === false ? PlainWebSocket : WebSocket,
       params: seat.params || {},
       disableBc: true,
       connect: true
     })
+    // Without awareness (`--no-awareness`): no presence state to announce, renew or forward.
+    if (seat.awareness === false) this.provider.awareness.setLocalState(null)
     this.provider.on('connection-close', (event) => {
       if (!this.ready || this.closing) return
       tally.drops++
@@ -105,6 +115,13 @@ class Replica {
    */
   listen () {
     this.ready = true
+    // An update that arrives before one it depends on waits in `pendingStructs` until it can
+    // be integrated: a server that reorders a document's updates makes its clients do this.
+    this.doc.on('afterTransaction', (transaction) => {
+      if (transaction.origin === this.provider && this.doc.store.pendingStructs !== null) {
+        tally.pending++
+      }
+    })
     this.doc.on('update', (update, origin) => {
       if (origin !== this.provider || tally.window === null) return
       const now = nowUs()
@@ -194,6 +211,7 @@ async function edit ({ start, t0, t1, periodUs, drainMs }) {
     sentInWindow,
     sentTotal,
     delivered: tally.delivered,
+    pending: tally.pending,
     latencies: tally.latencies,
     lags,
     drops: tally.drops,
