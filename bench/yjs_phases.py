@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from editors import Address, Editors, Reply, shares
+from report import Result
 from runs import percentile, sleep_until
 from seed import TwinSpaceDocs
 from servers import HOST, ServerProcess
-from yjs_report import NAMES, Result, YjsConfig
+from yjs_report import NAMES, YjsConfig
 
 CONNECT_CONCURRENCY = 32
 SETTLE_SECONDS = 3.0

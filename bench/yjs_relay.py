@@ -32,6 +32,7 @@ from typing import Any
 
 from runs import abort_after, cancel_abort, code_version
 from seed import TwinSpaceDocs
+from servers import YJS_SERVER
 from yjs_phases import Stage, relay_docs, run_churn, run_large, run_relay
 from yjs_report import YjsConfig, churn_table, large_table, ratio_lines, relay_table, verdicts
 
@@ -131,6 +132,8 @@ def parse_args(argv: list[str] | None = None) -> tuple[YjsConfig, argparse.Names
 
 def main(argv: list[str] | None = None) -> None:
     config, args = parse_args(argv)
+    if not YJS_SERVER.exists():
+        sys.exit(f"{YJS_SERVER} is missing: run `npm ci` in {YJS_SERVER.parents[4]}")
     kinds = args.servers.split(",")
     abort_after(args.timeout)
     command = "python bench/yjs_relay.py " + " ".join(sys.argv[1:] if argv is None else argv)
