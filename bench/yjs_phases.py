@@ -177,7 +177,8 @@ def run_relay(kind: str, docs: int, editors: int, stage: Stage) -> Result:
         "rss_open_mib": rss_open / 1024,
         "rss_end_mib": server1.rss_kib / 1024,
         "kib_per_open_doc": (rss_open - rss_before) / docs,
-        "converged": converged(digests + late, names),
+        "replicas_agree": agreeing(digests, names),
+        "converged": agreeing(digests + late, names),
         "generator_cpu_percent": 100 * (load1 - load0) / config.duration,
         "send_lag_p99_ms": percentile(sorted(v for r in reports for v in r["lags"]), 0.99) / 1000,
         "machine_load": machine_load,
@@ -198,8 +199,8 @@ def run_relay(kind: str, docs: int, editors: int, stage: Stage) -> Result:
     return result
 
 
-def converged(replies: list[Reply], names: list[str]) -> int:
-    """Documents whose replicas and late joiner all hold the same text."""
+def agreeing(replies: list[Reply], names: list[str]) -> int:
+    """Documents whose replicas in ``replies`` all hold the same text."""
     hashes: defaultdict[str, set[str]] = defaultdict(set)
     for reply in replies:
         for replica in reply["replicas"]:

@@ -58,7 +58,10 @@ RELAY_ROWS: list[Row] = [
     ("latency max (ms)", lambda r: fmt(r["max_ms"])),
     ("deliveries missing after the drain", lambda r: f"{r['missing']:,}"),
     ("arrivals leaving an update waiting for a dependency", lambda r: f"{r['pending']:,}"),
-    ("documents converged (replicas + late joiner)", lambda r: f"{r['converged']} of {r['docs']}"),
+    (
+        "documents converged: replicas / replicas and late joiner",
+        lambda r: f"{r['replicas_agree']} / {r['converged']} of {r['docs']}",
+    ),
     ("server CPU (% of one core)", lambda r: fmt(r["server_cpu_percent"], 0)),
     ("server CPU µs per delivered update", lambda r: fmt(r["cpu_us_per_delivery"])),
     ("server CPU µs per edit", lambda r: fmt(r["cpu_us_per_edit"])),

@@ -53,7 +53,7 @@ const tally = {
   window: null, // { t0, t1 } in µs
   delivered: 0,
   latencies: [],
-  lastArrival: 0,
+  lastArrival: 0, // µs of the last update that any replica received from the server
   pending: 0, // server messages after which the replica held updates missing a dependency
   drops: 0,
   dropSamples: [], // close code, reason and µs after the window closed, of the first few drops
@@ -125,6 +125,7 @@ class Replica {
     this.doc.on('update', (update, origin) => {
       if (origin !== this.provider || tally.window === null) return
       const now = nowUs()
+      tally.lastArrival = now
       for (const struct of Y.decodeUpdate(update).structs) {
         const inserted = struct.content && struct.content.str
         if (typeof inserted !== 'string') continue
@@ -133,7 +134,6 @@ class Replica {
           if (sent >= tally.window.t0 && sent < tally.window.t1) {
             tally.delivered++
             tally.latencies.push(now - sent)
-            tally.lastArrival = now
           }
         }
       }
@@ -202,7 +202,8 @@ async function edit ({ start, t0, t1, periodUs, drainMs }) {
       due += periodUs
     }
   }))
-  // Late deliveries: wait until none has arrived for QUIET_MS, at most drainMs.
+  // Late deliveries (and edits sent after the window by a lagging schedule): wait until no
+  // update at all has arrived for QUIET_MS, at most drainMs.
   const drainEnd = Date.now() + drainMs
   while (Date.now() < drainEnd && nowUs() - Math.max(tally.lastArrival, t1) < QUIET_MS * 1000) {
     await sleep(100)
