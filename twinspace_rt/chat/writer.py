@@ -1,4 +1,4 @@
-"""Group commit for new chat messages.
+"""Group commit for new chat messages (`storage/group_commit.py`).
 
 The posts that arrive within a few milliseconds share one transaction and a handful of
 statements, so a busy room pays one commit per batch rather than one per message. Each post
@@ -8,7 +8,6 @@ batch that fails as a whole is retried one post at a time, so one bad post canno
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections import Counter
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from twinspace_rt.chat.messages import MessageView
 from twinspace_rt.errors import AppError, ErrorCode
 from twinspace_rt.storage.chat_models import Channel, ChatMessage, Mute
 from twinspace_rt.storage.engine import Database
+from twinspace_rt.storage.group_commit import GroupCommit
 
 log = logging.getLogger(__name__)
 
@@ -63,17 +63,12 @@ class _Post:
     text: str
     key: str
     reply_to: int | None
-    done: asyncio.Future[Posted]
 
 
 class ChatWriter:
-    def __init__(self, db: Database, window: float = 0.002, batch_max: int = 500) -> None:
+    def __init__(self, db: Database) -> None:
         self._db = db
-        self._window = window
-        self._batch_max = batch_max
-        self._queue: list[_Post] = []
-        self._wakeup = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._batches: GroupCommit[_Post, Posted] = GroupCommit(self._commit)
         # Channels are never renamed, re-ruled or deleted, so a row once read stays true.
         self._channels: dict[tuple[int, str], ChannelRef] = {}
 
@@ -81,52 +76,23 @@ class ChatWriter:
         self, member: Member, channel_name: str, text: str, key: str, reply_to: int | None
     ) -> Posted:
         """Returns once the message is committed (or refused); the caller then publishes it."""
-        if self._task is None:
-            self._task = asyncio.create_task(self._run())
-        done: asyncio.Future[Posted] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Post(member, channel_name, text, key, reply_to, done))
-        self._wakeup.set()
-        return await done
+        return await self._batches.submit(_Post(member, channel_name, text, key, reply_to))
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            self._task = None
-        for post in self._queue:
-            post.done.set_exception(AppError(ErrorCode.internal_error, "Server shutting down."))
-        self._queue.clear()
+        await self._batches.close(drain=False)
 
-    async def _run(self) -> None:
-        while True:
-            await self._wakeup.wait()
-            self._wakeup.clear()
-            await asyncio.sleep(self._window)
-            while self._queue:
-                batch = self._queue[: self._batch_max]
-                del self._queue[: self._batch_max]
-                await self._commit(batch)
-
-    async def _commit(self, batch: list[_Post]) -> None:
+    async def _commit(self, batch: list[_Post]) -> list[Posted | Exception]:
         """Optimistic first: a retried key is rare, so it is looked for only after a conflict."""
         try:
             try:
-                results = await self._write(batch, look_for_retries=False)
+                return list(await self._write(batch, look_for_retries=False))
             except IntegrityError:
-                results = await self._write(batch, look_for_retries=True)
+                return list(await self._write(batch, look_for_retries=True))
         except Exception:
             if len(batch) > 1:
-                for post in batch:
-                    await self._commit([post])
-                return
+                return [(await self._commit([post]))[0] for post in batch]
             log.exception("chat post failed")
-            results = [AppError(ErrorCode.internal_error)]
-        for post, result in zip(batch, results, strict=True):
-            if post.done.done():
-                continue
-            if isinstance(result, AppError):
-                post.done.set_exception(result)
-            else:
-                post.done.set_result(result)
+            return [AppError(ErrorCode.internal_error)]
 
     async def _write(self, batch: list[_Post], look_for_retries: bool) -> list[Posted | AppError]:
         async with self._db.engine.begin() as connection:

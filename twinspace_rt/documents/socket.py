@@ -7,13 +7,11 @@ carries a half-loaded document. Each frame is one message, handled in arrival or
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 
 from starlette.websockets import WebSocket
 
-from twinspace_rt.api.http import bearer_token
 from twinspace_rt.auth.policy import Action, require
 from twinspace_rt.documents import catalog, codec
 from twinspace_rt.documents.codec import Malformed, MessageType, YSyncMessageType
@@ -23,9 +21,7 @@ from twinspace_rt.documents.rooms import DocRooms
 from twinspace_rt.errors import AppError, ErrorCode
 from twinspace_rt.hub.close_codes import FOR_ERROR, CloseCode
 from twinspace_rt.hub.connection import TokenBucket
-from twinspace_rt.hub.session import check_origin
-from twinspace_rt.projects import rooms
-from twinspace_rt.projects.accounts import session_for_token
+from twinspace_rt.hub.session import admit
 from twinspace_rt.services import Services
 
 log = logging.getLogger(__name__)
@@ -45,32 +41,17 @@ async def yjs_socket(websocket: WebSocket) -> None:
         with contextlib.suppress(Exception):
             await websocket.close(1011, "the document could not be loaded")
         return
-    tasks = [
-        asyncio.create_task(conn.write()),
-        asyncio.create_task(_read(documents, room, conn)),
-    ]
     try:
-        await conn.closed()
+        await conn.run(_read(documents, room, conn))
     finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
         await documents.leave(room, conn)
-    if conn.close_code is not None:
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(websocket.close(conn.close_code, conn.close_reason), 2)
+    await conn.hang_up()
 
 
 async def _open(websocket: WebSocket, services: Services) -> tuple[DocConnection, DocRef] | None:
     try:
-        check_origin(websocket, services.settings.allowed_origins)
         async with services.db.transaction() as session:
-            user, expires_at = await session_for_token(
-                session, services.tokens, bearer_token(websocket)
-            )
-            _, member = await rooms.enter(
-                session, user, websocket.path_params["project_id"], Action.doc_read
-            )
+            user, expires_at, member = await admit(websocket, services, session, Action.doc_read)
             document = await catalog.by_name(
                 session, member.project_id, websocket.path_params["doc_name"]
             )

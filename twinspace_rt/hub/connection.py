@@ -1,10 +1,5 @@
-"""One hub socket: its identity in the room, its bounded send queue and its request budget.
-
-Fan-out never waits for a socket: ``push`` either queues or, when the queue is full, marks the
-socket too slow (4408) so that it reconnects and resumes by ``seq``. One writer task drains the
-queue, so frames leave in the order they were queued. The queue is a plain deque with a future
-to wake the writer: an ``asyncio.Queue`` costs three deques per socket, and a school server
-holds thousands of idle sockets.
+"""One hub socket: its identity in the room, its request budget, and (from `QueuedSocket`) its
+bounded send queue: a socket too slow for its queue is closed with 4408 and resumes by ``seq``.
 """
 
 from __future__ import annotations
@@ -13,7 +8,6 @@ import asyncio
 import logging
 import time
 import uuid
-from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -22,6 +16,7 @@ from starlette.websockets import WebSocket
 
 from twinspace_rt.auth.policy import Member
 from twinspace_rt.hub.close_codes import CloseCode
+from twinspace_rt.hub.send_queue import QueuedSocket
 from twinspace_rt.storage.models import User
 
 log = logging.getLogger(__name__)
@@ -81,7 +76,9 @@ class TokenBucket:
         return (1 - self.tokens) / self.rate
 
 
-class Connection:
+class Connection(QueuedSocket[str]):
+    overflow_reason = "send queue overflow: reconnect and resume"
+
     def __init__(
         self,
         websocket: WebSocket,
@@ -91,8 +88,8 @@ class Connection:
         queue_size: int,
         bucket: TokenBucket,
     ) -> None:
+        super().__init__(websocket, websocket.send_text, queue_size)
         self.id = uuid.uuid4().hex
-        self.websocket = websocket
         # Only what the socket's life needs of the account, not the ORM row.
         self.display_name = user.display_name
         self.token_generation = user.token_generation
@@ -105,31 +102,10 @@ class Connection:
         self.device = websocket.headers.get("user-agent", "")[:80]
         self.cursors: dict[int, ChannelCursor] = {}
         self.last_heard = time.monotonic()
-        self.close_code: int | None = None
-        self.close_reason = ""
-        self._frames: deque[str] = deque()
-        self._queue_size = queue_size
-        loop = asyncio.get_running_loop()
-        self._closed: asyncio.Future[None] = loop.create_future()
-        self._frame_queued: asyncio.Future[None] | None = None
-        self._frame_sent: asyncio.Future[None] | None = None
 
     @property
     def user_id(self) -> int:
         return self.member.user_id
-
-    @property
-    def closing(self) -> bool:
-        return self._closed.done()
-
-    def push(self, frame: str) -> None:
-        if self.closing:
-            return
-        if len(self._frames) >= self._queue_size:
-            self.close(CloseCode.too_slow, "send queue overflow: reconnect and resume")
-            return
-        self._frames.append(frame)
-        _wake(self._frame_queued)
 
     async def push_waiting(self, frame: str, timeout: float) -> None:
         """For replays: waits for room in the queue, but never longer than ``timeout``."""
@@ -154,29 +130,3 @@ class Connection:
             cursor.pending.append((version, frame))
         elif cursor.accept(version):
             self.push(frame)
-
-    def close(self, code: int | None, reason: str = "") -> None:
-        """Asks the session to end; ``None`` means the peer already left."""
-        if self.closing:
-            return
-        self.close_code = code
-        self.close_reason = reason
-        self._closed.set_result(None)
-
-    async def closed(self) -> None:
-        await asyncio.shield(self._closed)
-
-    async def write(self) -> None:
-        """Drains the queue for the socket's life; the session cancels it on close."""
-        loop = asyncio.get_running_loop()
-        while True:
-            while self._frames:
-                await self.websocket.send_text(self._frames.popleft())
-                _wake(self._frame_sent)
-            self._frame_queued = loop.create_future()
-            await self._frame_queued
-
-
-def _wake(waiter: asyncio.Future[None] | None) -> None:
-    if waiter is not None and not waiter.done():
-        waiter.set_result(None)

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import ValidationError
+from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.websockets import WebSocket
 
 from twinspace_rt.api.http import bearer_token
-from twinspace_rt.auth.policy import Action
+from twinspace_rt.auth.policy import Action, Member
 from twinspace_rt.errors import AppError, ErrorCode
 from twinspace_rt.hub import chat_requests, room_requests
 from twinspace_rt.hub.close_codes import FOR_ERROR, CloseCode
@@ -25,6 +26,7 @@ from twinspace_rt.hub.protocol import REQUEST, ack, error
 from twinspace_rt.projects import rooms
 from twinspace_rt.projects.accounts import session_for_token
 from twinspace_rt.services import Services
+from twinspace_rt.storage.models import User
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +63,16 @@ def check_origin(websocket: WebSocket, allowed: list[str]) -> None:
     raise AppError(ErrorCode.forbidden, f"Origin {origin} may not open this socket.")
 
 
+async def admit(
+    websocket: WebSocket, services: Services, session: AsyncSession, action: Action
+) -> tuple[User, datetime, Member]:
+    """The handshake both sockets share: origin, token, membership with ``action`` allowed."""
+    check_origin(websocket, services.settings.allowed_origins)
+    user, expires_at = await session_for_token(session, services.tokens, bearer_token(websocket))
+    _, member = await rooms.enter(session, user, websocket.path_params["project_id"], action)
+    return user, expires_at, member
+
+
 async def _refuse(websocket: WebSocket, exc: AppError) -> None:
     await websocket.accept()
     await websocket.send_text(error(None, exc))
@@ -74,29 +86,19 @@ async def hub_socket(websocket: WebSocket) -> None:
     if conn is None:
         return
     await hub.join(conn)
-    tasks = [asyncio.create_task(conn.write()), asyncio.create_task(_read(hub, conn))]
     try:
-        await conn.closed()
+        await conn.run(_read(hub, conn))
     finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
         await hub.leave(conn)
-    if conn.close_code is not None:
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(websocket.close(conn.close_code, conn.close_reason), 2)
+    await conn.hang_up()
 
 
 async def _open(websocket: WebSocket, services: Services) -> Connection | None:
     """The handshake; the account row is read here and not kept for the socket's life."""
     try:
-        check_origin(websocket, services.settings.allowed_origins)
         async with services.db.transaction() as session:
-            user, expires_at = await session_for_token(
-                session, services.tokens, bearer_token(websocket)
-            )
-            _, member = await rooms.enter(
-                session, user, websocket.path_params["project_id"], Action.project_view
+            user, expires_at, member = await admit(
+                websocket, services, session, Action.project_view
             )
     except AppError as exc:
         await _refuse(websocket, exc)

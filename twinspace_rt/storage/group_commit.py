@@ -1,0 +1,81 @@
+"""Group commit: the writes submitted within a few milliseconds share one transaction.
+
+A busy node then pays one commit per batch rather than one per write. Each submitter still gets
+its own answer, in its own future: the batch function returns one result or one exception per
+item, in order. Used by chat posts (`chat/writer.py`) and document updates (`documents/log.py`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Generic, TypeVar
+
+from twinspace_rt.errors import AppError, ErrorCode
+
+log = logging.getLogger(__name__)
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+
+
+class GroupCommit(Generic[Item, Result]):
+    def __init__(
+        self,
+        commit: Callable[[list[Item]], Awaitable[list[Result | Exception]]],
+        window: float = 0.002,
+        batch_max: int = 500,
+    ) -> None:
+        self._commit = commit
+        self._window = window
+        self._batch_max = batch_max
+        self._queue: list[tuple[Item, asyncio.Future[Result]]] = []
+        self._wakeup = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def submit(self, item: Item) -> Result:
+        """Returns once the item's batch is committed, or raises the item's refusal."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._run())
+        done: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
+        self._queue.append((item, done))
+        self._wakeup.set()
+        return await done
+
+    async def close(self, drain: bool) -> None:
+        """Stops; what is still queued is committed (``drain``) or refused."""
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        if drain:
+            while self._queue:
+                await self._take_batch()
+        for _, done in self._queue:
+            done.set_exception(AppError(ErrorCode.internal_error, "Server shutting down."))
+        self._queue.clear()
+
+    async def _run(self) -> None:
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            await asyncio.sleep(self._window)
+            while self._queue:
+                await self._take_batch()
+
+    async def _take_batch(self) -> None:
+        batch = self._queue[: self._batch_max]
+        del self._queue[: self._batch_max]
+        try:
+            results = await self._commit([item for item, _ in batch])
+        except Exception:
+            log.exception("group commit: a batch of %d failed", len(batch))
+            results = [AppError(ErrorCode.internal_error)] * len(batch)
+        for (_, done), result in zip(batch, results, strict=True):
+            if done.done():
+                continue
+            if isinstance(result, Exception):
+                done.set_exception(result)
+            else:
+                done.set_result(result)
