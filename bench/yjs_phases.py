@@ -245,14 +245,19 @@ def run_large(kind: str, stage: Stage) -> Result:
             "length": built["length"],
         }
         probed = group.ask([probe], timeout=300)[0]
-        result["warm_ms"], result["apply_ms"] = probed["timesMs"], probed["applyMs"]
+        result.update(
+            warm_ms=probed["timesMs"], warm_step2_ms=probed["step2Ms"], apply_ms=probed["applyMs"]
+        )
         group.ask_all({"op": "close"}, timeout=60)
         if stage.twinspace is not None and kind == "twinspace":
             cold: list[float] = []
+            cold_step2: list[float] = []
             for _ in range(config.cold_probes):
                 time.sleep(stage.twinspace.unload_seconds + SETTLE_SECONDS)
-                cold += group.ask([probe | {"repeat": 1}], timeout=120)[0]["timesMs"]
-            result["cold_ms"] = cold
+                probed = group.ask([probe | {"repeat": 1}], timeout=120)[0]
+                cold += probed["timesMs"]
+                cold_step2 += probed["step2Ms"]
+            result.update(cold_ms=cold, cold_step2_ms=cold_step2)
             result["log_rows"], result["compactions"] = stage.twinspace.update_log([name])
     warm = sorted(result["warm_ms"])
     print(

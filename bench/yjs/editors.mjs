@@ -19,12 +19,26 @@ const CLOSE_TIMEOUT_MS = 10000
 const QUIET_MS = 1000
 const MARKER = /\[(\d+):(\d+):(\d+)\]/g
 
-/** The `ws` client offers permessage-deflate, as browsers do, unless a seat says `deflate: false`. */
-class PlainWebSocket extends WebSocket {
-  constructor (url, protocols) {
-    super(url, protocols, { perMessageDeflate: false })
+/**
+ * The socket class given to WebsocketProvider: `ws`, offering permessage-deflate as browsers do
+ * unless told not to, and noting when the server's first sync step 2 arrived (before the
+ * provider applies it), so that a sync time can be split into the server's and the client's.
+ */
+function socketClass (deflate) {
+  return class TimedWebSocket extends WebSocket {
+    constructor (url, protocols) {
+      super(url, protocols, deflate ? {} : { perMessageDeflate: false })
+      this.step2At = null
+      this.addEventListener('message', (event) => {
+        if (this.step2At !== null) return
+        const data = new Uint8Array(event.data)
+        if (data[0] === 0 && data[1] === 1) this.step2At = process.hrtime.bigint()
+      })
+    }
   }
 }
+const DeflateWebSocket = socketClass(true)
+const PlainWebSocket = socketClass(false)
 
 const nowUs = () => Number(process.hrtime.bigint() / 1000n)
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)))
@@ -69,7 +83,7 @@ class Replica {
     this.ready = false
     this.closing = false
     this.provider = new WebsocketProvider(seat.url, seat.room, this.doc, {
-      WebSocketPolyfill: seat.deflate === false ? PlainWebSocket : WebSocket,
+      WebSocketPolyfill: seat.deflate === false ? PlainWebSocket : DeflateWebSocket,
       params: seat.params || {},
       disableBc: true,
       connect: true
@@ -277,6 +291,7 @@ async function build ({ seats, updates, chunk, round, timeoutMs }) {
 /** Times fresh replicas' initial sync, one after the other: socket opened to step 2 applied. */
 async function probe ({ seat, repeat, length }) {
   const timesMs = []
+  const step2Ms = [] // until the server's step 2 had arrived, before the client applied it
   const applyMs = [] // the client's own share: applying the same state to an empty Y.Doc
   for (let i = 0; i < repeat; i++) {
     const began = process.hrtime.bigint()
@@ -284,6 +299,7 @@ async function probe ({ seat, repeat, length }) {
     try {
       await replica.synced()
       timesMs.push(Number(process.hrtime.bigint() - began) / 1e6)
+      step2Ms.push(Number(replica.provider.ws.step2At - began) / 1e6)
       if (replica.text.length !== length) {
         throw new Error(`synced ${replica.text.length} characters, expected ${length}`)
       }
@@ -295,7 +311,7 @@ async function probe ({ seat, repeat, length }) {
       await replica.close()
     }
   }
-  return { timesMs, applyMs }
+  return { timesMs, step2Ms, applyMs }
 }
 
 async function close () {
