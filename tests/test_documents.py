@@ -171,6 +171,13 @@ async def test_awareness_is_relayed_to_everyone_and_removed_on_close(live: Live)
     assert codec.decode(alone.frames[-1]).type is codec.MessageType.awareness
     other = await open_doc(live, room, "teacher")
     await other.until(lambda: {"name": "Ana", "cursor": 3} in other.others().values())
+    # Query awareness (type 3) is answered with every known state.
+    before = len(other.frames)
+    await other.send(codec.query_awareness())
+    await other.until(lambda: len(other.frames) > before)
+    answer = codec.decode(other.frames[before])
+    assert answer.type is codec.MessageType.awareness
+    assert b'"Ana"' in answer.payload
     await alone.close()
     await other.until(lambda: not other.others())
 

@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 from tests.live import Live, NodeProcess, serve
+from tests.redis_server import RedisServer
 from tests.room import make_room
 from tests.test_cluster import cluster_settings, shared_redis, two_nodes  # noqa: F401
 from tests.test_documents import content, new_doc, open_doc, stored_text, token
@@ -122,3 +123,34 @@ async def test_a_node_killed_mid_edit_loses_nothing_the_other_side_saw(
             node_a.stop()
         stored = await content(b, room, doc["id"])
     assert set(seen) <= {w for w in stored.split(";") if w}
+
+
+async def test_after_a_redis_restart_each_node_catches_up_from_the_store(
+    cluster_settings: Settings,  # noqa: F811
+) -> None:
+    private = RedisServer()
+    await private.start()
+    settings = cluster_settings.model_copy(update={"redis_url": private.url})
+    try:
+        async with serve(settings) as a, serve(settings) as b:
+            room = await make_room(a.http, a.services)
+            await new_doc(a, room)
+            on_a = await open_doc(a, room, "pupil")
+            on_b = await open_doc(b, room, "teacher")
+            await on_a.type("before ")
+            await on_b.until(lambda: str(on_b.text) == "before ")
+            await private.kill()
+            async with asyncio.timeout(10):
+                while (await a.http.get("/readyz")).status_code != 503:
+                    await asyncio.sleep(0.05)
+            await on_a.type("during ")  # stored and relayed on node a only
+            await on_b.type("meanwhile ")
+            await private.start()
+            for client in (on_a, on_b):
+                await client.until(
+                    lambda c=client: "during" in str(c.text) and "meanwhile" in str(c.text),
+                    timeout=20,
+                )
+            assert str(on_a.text) == str(on_b.text)
+    finally:
+        await private.kill()

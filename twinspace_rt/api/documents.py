@@ -249,7 +249,7 @@ ENDPOINTS = [
         read_content,
         "The current content as text, Markdown, HTML, JSON or a binary Yjs update.",
         errors=ROOM_ERRORS + (ErrorCode.validation_failed,),
-        query=FORMAT_QUERY,
+        text_query=FORMAT_QUERY,
     ),
     Endpoint(
         "POST",
@@ -259,6 +259,7 @@ ENDPOINTS = [
         "then relayed live.",
         response=UpdateOut,
         errors=WRITE_ERRORS + (ErrorCode.bad_update, ErrorCode.payload_too_large),
+        raw_body="application/octet-stream",
     ),
     Endpoint(
         "GET",
@@ -293,7 +294,7 @@ ENDPOINTS = [
         read_version,
         "A version's content, in the formats of the current content.",
         errors=ROOM_ERRORS + (ErrorCode.validation_failed,),
-        query=FORMAT_QUERY,
+        text_query=FORMAT_QUERY,
     ),
     Endpoint(
         "POST",

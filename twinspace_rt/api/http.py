@@ -41,6 +41,9 @@ class Endpoint:
     errors: tuple[ErrorCode, ...] = ()
     public: bool = False
     query: dict[str, str] = field(default_factory=dict)
+    # Query parameters that are text rather than integers, and a raw (non-JSON) request body.
+    text_query: dict[str, str] = field(default_factory=dict)
+    raw_body: str | None = None
 
     def route(self) -> Route:
         return Route(self.path, self.handler, methods=[self.method])

@@ -47,15 +47,17 @@ def _operation(endpoint: Endpoint) -> dict[str, Any]:
         {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
         for name in _PATH_PARAM.findall(endpoint.path)
     ]
+    queries = [(name, text, "integer") for name, text in endpoint.query.items()]
+    queries += [(name, text, "string") for name, text in endpoint.text_query.items()]
     parameters += [
         {
             "name": name,
             "in": "query",
             "required": False,
             "description": text,
-            "schema": {"type": "integer"},
+            "schema": {"type": kind},
         }
-        for name, text in endpoint.query.items()
+        for name, text, kind in queries
     ]
     operation: dict[str, Any] = {
         "summary": endpoint.summary,
@@ -68,6 +70,12 @@ def _operation(endpoint: Endpoint) -> dict[str, Any]:
         operation["requestBody"] = {
             "required": True,
             "content": {"application/json": {"schema": _ref(endpoint.body)}},
+        }
+    if endpoint.raw_body is not None:
+        binary = {"type": "string", "format": "binary"}
+        operation["requestBody"] = {
+            "required": True,
+            "content": {endpoint.raw_body: {"schema": binary}},
         }
     if endpoint.public:
         operation["security"] = []

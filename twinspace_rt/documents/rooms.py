@@ -55,6 +55,8 @@ class DocRooms:
     async def stop(self) -> None:
         if self._clock is not None:
             self._clock.cancel()
+        for timer in self._unloads.values():
+            timer.cancel()
         for room in list(self.rooms.values()):
             for conn in list(room.connections.values()):
                 conn.close(GOING_AWAY, "server shutting down: reconnect")
@@ -105,6 +107,15 @@ class DocRooms:
             self.release(room)
 
     async def submit(
+        self, room: DocRoom, update: bytes, origin: str | None, user_id: int | None
+    ) -> bool:
+        """Stores and relays an update. Shielded: a socket that closes while its update is being
+        committed must not leave a stored update that nobody was sent."""
+        work = asyncio.ensure_future(self._submit(room, update, origin, user_id))
+        work.add_done_callback(_settled)
+        return await asyncio.shield(work)
+
+    async def _submit(
         self, room: DocRoom, update: bytes, origin: str | None, user_id: int | None
     ) -> bool:
         stored = await room.submit(update, origin, user_id)
@@ -225,3 +236,9 @@ class DocRooms:
         self._work.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("documents: background work failed", exc_info=task.exception())
+
+
+def _settled(work: asyncio.Future[bool]) -> None:
+    """Marks the outcome as seen: after a close nobody awaits it, and the socket is gone."""
+    if not work.cancelled():
+        work.exception()
