@@ -184,13 +184,25 @@ def verdicts(figures: dict[str, Any], config: YjsConfig) -> str:
     if wide:
         ours, ref = _find(wide, "twinspace"), _find(wide, "yws")
         if ours and ref:
-            checks.append(
+            checks += [
                 (
-                    "1 x 50 no worse than @y/websocket-server (p99)",
+                    "1 x 50 no worse than @y/websocket-server: latency p99",
                     ours["p99_ms"] <= ref["p99_ms"],
                     f"{ours['p99_ms']:.1f} against {ref['p99_ms']:.1f} ms",
-                )
-            )
+                ),
+                (
+                    "1 x 50 no worse than @y/websocket-server: server CPU per delivered update",
+                    ours["cpu_us_per_delivery"] <= ref["cpu_us_per_delivery"],
+                    f"{ours['cpu_us_per_delivery']:.1f} against "
+                    f"{ref['cpu_us_per_delivery']:.1f} µs",
+                ),
+                (
+                    "1 x 50 no worse than @y/websocket-server: every delivery made, converged",
+                    ours["missing"] <= ref["missing"] and ours["converged"] >= ref["converged"],
+                    f"{ours['missing']:,} missing, {ours['converged']} converged, against "
+                    f"{ref['missing']:,} and {ref['converged']}",
+                ),
+            ]
     large = _find(figures["large"], "twinspace")
     if large and large.get("cold_ms"):
         worst, applied = max(large["cold_step2_ms"]), max(large["cold_ms"])
