@@ -185,6 +185,9 @@ def run_relay(kind: str, docs: int, editors: int, stage: Stage) -> Result:
         "drops": sum(r["drops"] for r in reports),
         "errors": sum(r["errors"] for r in reports),
     }
+    written = sum(replica["written"] for reply in digests for replica in reply["replicas"])
+    result["chars_written"] = written
+    result["chars_served"] = sum(replica.get("length", 0) for replica in late[0]["replicas"])
     if stage.twinspace is not None and kind == "twinspace":
         result["log_rows"], result["compactions"] = stage.twinspace.update_log(names)
     if result["drops"] or result["errors"] or result["missing"]:

@@ -44,8 +44,10 @@ def _stored(r: Result) -> str:
     if "log_rows" not in r:
         return "not persisted"
     return (
-        f"{r['converged']} of {r['docs']} documents equal to the replicas after SIGKILL; "
-        f"{r['log_rows']:,} log rows, {r['compactions']} compactions"
+        f"{r['converged']} of {r['docs']} documents equal to the replicas after SIGKILL, "
+        f"{r['chars_served']:,} of {r['chars_written']:,} characters typed "
+        f"({r['sent_total']:,} edits); {r['log_rows']:,} log rows left, "
+        f"{r['compactions']} compactions"
     )
 
 
@@ -166,9 +168,12 @@ def verdicts(figures: dict[str, Any], config: YjsConfig) -> str:
             checks.append(
                 (
                     "every update persisted",
-                    "log_rows" in ours and ours["converged"] == ours["docs"],
-                    f"{ours['converged']} of {ours['docs']} documents hold every replica's text "
-                    f"after SIGKILL and restart ({ours['sent_total']:,} edits)",
+                    "log_rows" in ours
+                    and ours["converged"] == ours["docs"]
+                    and ours["chars_served"] == ours["chars_written"],
+                    f"after SIGKILL and restart, {ours['converged']} of {ours['docs']} documents "
+                    f"hold every replica's text: {ours['chars_served']:,} of "
+                    f"{ours['chars_written']:,} characters typed in {ours['sent_total']:,} edits",
                 )
             )
         if ours and peer:

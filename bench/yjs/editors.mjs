@@ -82,6 +82,8 @@ class Replica {
     this.text = this.doc.getText('content')
     this.ready = false
     this.closing = false
+    this.written = 0 // characters this editor inserted: nothing is deleted, so a document's
+    // length is the sum over its editors when every edit reached it
     this.provider = new WebsocketProvider(seat.url, seat.room, this.doc, {
       WebSocketPolyfill: seat.deflate === false ? PlainWebSocket : DeflateWebSocket,
       params: seat.params || {},
@@ -157,7 +159,9 @@ class Replica {
   edit (number) {
     const at = Math.floor(Math.random() * (this.text.length + 1))
     const sent = nowUs()
-    this.text.insert(at, `[${this.seat.editor}:${number}:${sent}]`)
+    const marker = `[${this.seat.editor}:${number}:${sent}]`
+    this.written += marker.length
+    this.text.insert(at, marker)
     return sent
   }
 
@@ -165,6 +169,7 @@ class Replica {
     const content = this.text.toString()
     return {
       doc: this.seat.doc,
+      written: this.written,
       length: content.length,
       hash: createHash('sha1').update(content).digest('hex')
     }
