@@ -14,6 +14,9 @@ import WebSocket from 'ws'
 import { WebsocketProvider } from 'y-websocket'
 import * as Y from 'yjs'
 
+// Every WebsocketProvider adds a process `exit` listener; a worker holds hundreds of them.
+process.setMaxListeners(0)
+
 const CONNECT_TIMEOUT_MS = 30000
 const CLOSE_TIMEOUT_MS = 10000
 const QUIET_MS = 1000
