@@ -18,8 +18,6 @@ import json
 import multiprocessing
 import os
 import secrets
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,11 +27,11 @@ from contextlib import ExitStack, contextmanager
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from load import Target, chat_worker, idle_worker
 from report import Config, Result, chat_table, idle_table, ratio_lines, verdicts
+from runs import abort_after, cancel_abort, code_version, percentile, sleep_until
 from seed import count_messages, seed_twinspace, twinspace_env
 from servers import KINDS, Seat, ServerProcess, usage
 
@@ -121,14 +119,6 @@ def by_room(seats: list[Seat], parts: int) -> list[list[Seat]]:
         for share in ([s for s in seats if s.room % parts == i] for i in range(parts))
         if share
     ]
-
-
-def sleep_until(wall_ns: int) -> None:
-    time.sleep(max(0.0, (wall_ns - time.time_ns()) / 1e9))
-
-
-def percentile(ordered: list[int], q: float) -> float:
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
 def merged(reports: list[Result], key: str) -> list[int]:
@@ -329,31 +319,10 @@ def parse_args(argv: list[str] | None = None) -> tuple[Config, argparse.Namespac
     return config, args
 
 
-def code_version() -> str:
-    """The server code measured: the checkout's commit, marked if files were modified."""
-    found = subprocess.run(
-        ["git", "describe", "--always", "--dirty"],
-        cwd=Path(__file__).resolve().parent,
-        capture_output=True,
-        text=True,
-    )
-    return found.stdout.strip() or "unknown"
-
-
-def _abort(signum: int, frame: FrameType | None) -> None:
-    """Turns the overall timeout or SIGTERM into an exception, once, so that the clean-up that
-    follows (stopping every server and worker) is not itself interrupted."""
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    signal.signal(signal.SIGALRM, signal.SIG_IGN)
-    raise TimeoutError(f"aborted by signal {signum}")
-
-
 def main(argv: list[str] | None = None) -> None:
     config, args = parse_args(argv)
     kinds = args.servers.split(",")
-    signal.signal(signal.SIGALRM, _abort)
-    signal.signal(signal.SIGTERM, _abort)
-    signal.alarm(int(args.timeout))
+    abort_after(args.timeout)
     command = "python bench/hub_fanout.py " + " ".join(sys.argv[1:] if argv is None else argv)
     version = code_version()
     with tempfile.TemporaryDirectory(prefix="twinspace-bench-") as tmp:
@@ -375,7 +344,7 @@ def main(argv: list[str] | None = None) -> None:
             if config.idle
             else []
         )
-    signal.alarm(0)
+    cancel_abort()
     report = [f"`{command}` at `{version}`", "", chat_table(chat), "", ratio_lines(chat)]
     if idle:
         report += ["", idle_table(idle)]

@@ -11,6 +11,7 @@ TARGET_EFFICIENCY_VS_SOCKETIO = 2.0
 TARGET_IDLE_KIB = 40.0
 
 Result = dict[str, Any]
+Row = tuple[str, Callable[[Result], str]]
 
 
 @dataclass(frozen=True)
@@ -32,8 +33,16 @@ def fmt(value: float, digits: int = 1) -> str:
     return f"{value:,.{digits}f}"
 
 
+def table(results: list[Result], rows: list[Row]) -> str:
+    """One column per server, one line per figure."""
+    lines = ["| | " + " | ".join(r["server"] for r in results) + " |"]
+    lines.append("|---" * (len(results) + 1) + "|")
+    lines += [f"| {label} | " + " | ".join(cell(r) for r in results) + " |" for label, cell in rows]
+    return "\n".join(lines)
+
+
 def chat_table(results: list[Result]) -> str:
-    rows: list[tuple[str, Callable[[Result], str]]] = [
+    rows: list[Row] = [
         ("clients connected", lambda r: f"{r['clients']:,} in {r['connect_seconds']:.0f} s"),
         ("messages sent in window", lambda r: f"{r['sent']:,}"),
         ("deliveries/s", lambda r: fmt(r["deliveries_per_s"], 0)),
@@ -53,10 +62,7 @@ def chat_table(results: list[Result]) -> str:
         ("load generator CPU (% of one core)", lambda r: fmt(r["generator_cpu_percent"], 0)),
         ("send schedule lag p99 (ms)", lambda r: fmt(r["send_lag_p99_ms"])),
     ]
-    lines = ["| | " + " | ".join(r["server"] for r in results) + " |"]
-    lines.append("|---" * (len(results) + 1) + "|")
-    lines += [f"| {label} | " + " | ".join(cell(r) for r in results) + " |" for label, cell in rows]
-    return "\n".join(lines)
+    return table(results, rows)
 
 
 def ratio_lines(results: list[Result]) -> str:

@@ -20,6 +20,7 @@ BENCH = Path(__file__).resolve().parent
 TWINSPACE_CLI = str(Path(sys.executable).parent / "twinspace-rt")
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 KINDS = ("twinspace", "socketio", "websockets")
+YJS_SERVER = BENCH / "yjs" / "node_modules" / "@y" / "websocket-server" / "src" / "server.js"
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,16 @@ def usage(pid: int) -> Usage:
     return Usage(cpu_ticks / CLOCK_TICKS, rss)
 
 
+def command(kind: str, port: int) -> tuple[list[str], dict[str, str]]:
+    """How to start a server: TwinSpace RT's own CLI, the reference Node Yjs server
+    (``yws``, which reads its address from the environment), or one of ``baselines.py``."""
+    if kind == "twinspace":
+        return [TWINSPACE_CLI, "serve", "--port", str(port)], {}
+    if kind == "yws":
+        return ["node", str(YJS_SERVER)], {"HOST": HOST, "PORT": str(port)}
+    return [sys.executable, str(BENCH / "baselines.py"), kind, "--port", str(port)], {}
+
+
 class ServerProcess:
     """One server in its own session, so stopping it also stops anything it started."""
 
@@ -92,14 +103,11 @@ class ServerProcess:
         self.kind = kind
         self.port = free_port()
         self.log_path = work_dir / f"{kind}-{self.port}.log"
-        if kind == "twinspace":
-            argv = [TWINSPACE_CLI, "serve", "--port", str(self.port)]
-        else:
-            argv = [sys.executable, str(BENCH / "baselines.py"), kind, "--port", str(self.port)]
+        argv, address = command(kind, self.port)
         with self.log_path.open("w") as log:
             self.process = subprocess.Popen(
                 argv,
-                env=env,
+                env=env | address,
                 cwd=work_dir,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
@@ -130,6 +138,12 @@ class ServerProcess:
 
     def log_tail(self, lines: int = 20) -> str:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash would: nothing gets to flush or finish."""
+        if self.process.poll() is None:
+            os.killpg(self.pid, signal.SIGKILL)
+            self.process.wait(5)
 
     def stop(self) -> None:
         """SIGTERM, then SIGKILL after 15 s, even if the wait itself is interrupted."""
