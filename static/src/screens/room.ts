@@ -12,6 +12,7 @@ import { renderAdmin } from "./admin";
 import { renderAudit } from "./audit";
 import { ChatView } from "./chat";
 import { errorText } from "./errors";
+import { type RoomFeature, openFeature } from "./features";
 import { renderPresence } from "./presence";
 
 /**
@@ -21,11 +22,11 @@ import { renderPresence } from "./presence";
  */
 const FEATURES: { view: string; label: Key; permission: string; ready: boolean }[] = [
   { view: "documents", label: tk("nav.documents"), permission: "doc.read", ready: false },
-  { view: "forums", label: tk("nav.forums"), permission: "forum.read", ready: false },
-  { view: "bulletin", label: tk("nav.bulletin"), permission: "bulletin.read", ready: false },
-  { view: "search", label: tk("nav.search"), permission: "project.view", ready: false },
-  { view: "activity", label: tk("nav.activity"), permission: "project.view", ready: false },
-  { view: "video", label: tk("nav.video"), permission: "video.join", ready: false },
+  { view: "forums", label: tk("nav.forums"), permission: "forum.read", ready: true },
+  { view: "bulletin", label: tk("nav.bulletin"), permission: "bulletin.read", ready: true },
+  { view: "search", label: tk("nav.search"), permission: "project.view", ready: true },
+  { view: "activity", label: tk("nav.activity"), permission: "project.view", ready: true },
+  { view: "video", label: tk("nav.video"), permission: "video.join", ready: true },
 ];
 
 export class RoomScreen {
@@ -36,6 +37,7 @@ export class RoomScreen {
   private view = "chat";
   private ref: string | null = null;
   private chat: ChatView | null = null;
+  private feature: RoomFeature | null = null;
   private nav = h("nav", { class: "room-nav" });
   private content = h("section", { class: "room-content" });
   private side = h("aside", { class: "presence" });
@@ -110,6 +112,7 @@ export class RoomScreen {
 
   close(): void {
     document.removeEventListener("visibilitychange", this.visibility);
+    this.feature?.detach();
     this.client?.close();
   }
 
@@ -122,6 +125,14 @@ export class RoomScreen {
     if (!client || !this.project) return;
     this.chat?.detach();
     this.chat = null;
+    const key = `${this.view}/${this.ref ?? ""}`;
+    if (this.feature?.key === key) {
+      this.feature.refresh();
+      return;
+    }
+    this.feature?.detach();
+    this.feature = openFeature(this.view, this.ref, this.content, client, this);
+    if (this.feature) return;
     if (this.view === "admin" && this.canAdmin()) {
       client.setLocation({ kind: "home" });
       void renderAdmin(this.content, this.project, this, (project) => {
