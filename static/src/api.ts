@@ -60,7 +60,7 @@ export function whenSessionEnds(handler: () => void): void {
   onSessionEnded = handler;
 }
 
-async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = {};
   const session = currentSession();
   if (session) headers.Authorization = `Bearer ${session.token}`;

@@ -5,6 +5,11 @@
 
 import "./features.css";
 import type { RoomClient } from "../hub/room_client";
+import { ActivityView } from "./activity";
+import { BulletinView } from "./bulletin";
+import { ForumView, ForumsView } from "./forums";
+import { SearchView } from "./search";
+import { ThreadView } from "./thread";
 import { VideoView } from "./video";
 
 /** An open page: `refresh` redraws it in place (language change), `detach` closes it. */
@@ -26,6 +31,23 @@ export function openFeature(view: string, ref: string | null, host: HTMLElement,
     client.setLocation({ kind: "video" });
     return new VideoView(key, host, client);
   }
-  void names;
+  if (view === "forums" && client.can("forum.read")) {
+    client.setLocation({ kind: "forum", ref: ref ?? null });
+    if (ref && /^t\d+$/.test(ref)) return new ThreadView(key, host, client, Number(ref.slice(1)), names);
+    if (ref && /^\d+$/.test(ref)) return new ForumView(key, host, client, Number(ref), names);
+    return new ForumsView(key, host, client);
+  }
+  if (view === "bulletin" && client.can("bulletin.read")) {
+    client.setLocation({ kind: "home" });
+    return new BulletinView(key, host, client, names);
+  }
+  if (view === "search") {
+    client.setLocation({ kind: "home" });
+    return new SearchView(key, host, client, ref, names);
+  }
+  if (view === "activity") {
+    client.setLocation({ kind: "home" });
+    return new ActivityView(key, host, client);
+  }
   return null;
 }
