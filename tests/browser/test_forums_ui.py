@@ -81,6 +81,24 @@ async def test_a_pupil_replies_and_the_teacher_sees_it_live(
     await expect(pupil.get_by_label("Your reply")).to_be_visible()
 
 
+async def test_posts_missed_offline_arrive_once_on_return(
+    teacher: Page, pupil: Page, site: Site
+) -> None:
+    # Both are on the thread; the pupil's network drops while the teacher posts twice.
+    await expect(pupil.get_by_role("heading", name="Our rivers")).to_be_visible()
+    await pupil.context.set_offline(True)
+    await expect(pupil.locator(".banner.link-offline")).to_be_visible()
+    missed = [unique_text("Missed while offline") for _ in range(2)]
+    for text in missed:
+        await teacher.get_by_label("Your reply").fill(text)
+        await teacher.get_by_role("button", name="Post the reply").click()
+        await expect(teacher.locator(".post", has_text=text)).to_have_count(1)
+    await pupil.context.set_offline(False)
+    await expect(pupil.locator(".banner.link-offline")).to_have_count(0, timeout=15_000)
+    for text in missed:
+        await expect(pupil.locator(".post", has_text=text)).to_have_count(1)
+
+
 async def test_search_highlights_the_reply(teacher: Page, site: Site) -> None:
     await open_room(teacher, site, "search")
     await teacher.get_by_label("Search chat and forums").fill("Tevere")
@@ -96,7 +114,12 @@ async def test_search_highlights_the_reply(teacher: Page, site: Site) -> None:
 
 
 async def test_whats_new_counts_a_new_post(teacher: Page, pupil: Page, site: Site) -> None:
-    await open_room(pupil, site, "activity")
+    # Opening the thread marks it read up to its newest post.
+    await open_room(pupil, site, "forums")
+    await pupil.get_by_role("link", name="Rivers").click()
+    async with pupil.expect_response(lambda response: response.url.endswith("/read")):
+        await pupil.get_by_role("link", name="Our rivers").click()
+    await pupil.get_by_role("link", name="What's new").click()
     await expect(pupil.get_by_text("Nothing new: you have read everything.")).to_be_visible()
     await open_room(teacher, site, "forums")
     await teacher.get_by_role("link", name="Rivers").click()

@@ -88,7 +88,7 @@ export class ForumsView implements RoomFeature {
 
   private render(): void {
     if (this.forums === null) {
-      replace(this.list, h("li", { role: "status" }, t("common.loading")));
+      replace(this.list, h("li", { class: "empty" }, t("common.loading")));
       return;
     }
     if (this.forums.length === 0) {
