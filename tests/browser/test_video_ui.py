@@ -121,7 +121,9 @@ async def test_teacher_and_pupil_see_each_other_raise_hand_and_mute(
 
     # The teacher mutes the pupil: the pupil's client obeys, the state says so everywhere.
     await teacher.get_by_role("button", name=f"Mute {site.pupil[2]}").click()
-    await expect(pupil.get_by_role("status").filter(has_text="turned your microphone off")).to_be_visible()
+    await expect(
+        pupil.get_by_role("status").filter(has_text="turned your microphone off")
+    ).to_be_visible()
     await expect(pupil.get_by_role("button", name="Microphone")).to_have_attribute(
         "aria-pressed", "false"
     )
@@ -130,9 +132,7 @@ async def test_teacher_and_pupil_see_each_other_raise_hand_and_mute(
         """[...document.querySelectorAll('.tile video')].find((v) => v.muted)
           .srcObject.getAudioTracks().every((track) => !track.enabled)"""
     )
-    await expect(teacher.locator(".tile", has_text=site.pupil[2])).to_contain_text(
-        "microphone off"
-    )
+    await expect(teacher.locator(".tile", has_text=site.pupil[2])).to_contain_text("microphone off")
 
     await teacher.get_by_role("button", name="End the session for everyone").click()
     await expect(pupil.get_by_text("No video session is running.")).to_be_visible()
