@@ -129,6 +129,25 @@ async def browser() -> AsyncIterator[Browser]:
         await launched.close()
 
 
+# The founding teacher and the pupil, signed in, each in a browser profile of their own.
+@pytest.fixture(scope="module")
+async def teacher(browser: Browser, site: Site) -> AsyncIterator[Page]:
+    context = await new_context(browser, site)
+    page = await context.new_page()
+    await sign_in(page, *site.teacher)
+    yield page
+    await context.close()
+
+
+@pytest.fixture(scope="module")
+async def pupil(browser: Browser, site: Site) -> AsyncIterator[Page]:
+    context = await new_context(browser, site)
+    page = await context.new_page()
+    await sign_in(page, site.pupil[0], site.pupil[1])
+    yield page
+    await context.close()
+
+
 async def new_context(browser: Browser, site: Site, locale: str = "en-GB") -> BrowserContext:
     """A fresh browser profile whose language is `locale` (the client's default language)."""
     return await browser.new_context(

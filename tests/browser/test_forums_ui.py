@@ -6,30 +6,9 @@ forum and a thread, the pupil replies live, search finds it, the bulletin is the
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from playwright.async_api import Page, expect
 
-import pytest
-from playwright.async_api import Browser, Page, expect
-
-from tests.browser.conftest import Site, check_screen, new_context, sign_in, unique_text
-
-
-@pytest.fixture(scope="module")
-async def teacher(browser: Browser, site: Site) -> AsyncIterator[Page]:
-    context = await new_context(browser, site)
-    page = await context.new_page()
-    await sign_in(page, *site.teacher)
-    yield page
-    await context.close()
-
-
-@pytest.fixture(scope="module")
-async def pupil(browser: Browser, site: Site) -> AsyncIterator[Page]:
-    context = await new_context(browser, site)
-    page = await context.new_page()
-    await sign_in(page, site.pupil[0], site.pupil[1])
-    yield page
-    await context.close()
+from tests.browser.conftest import Site, check_screen, unique_text
 
 
 async def open_room(page: Page, site: Site, view: str) -> None:

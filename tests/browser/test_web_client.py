@@ -7,9 +7,7 @@ order: sign-in, chat both ways, a dropped connection, teacher admin, read-only, 
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 
-import pytest
 from playwright.async_api import Browser, Locator, Page, expect
 
 from tests.browser.conftest import (
@@ -21,24 +19,6 @@ from tests.browser.conftest import (
     unique_text,
 )
 from tests.live import HubClient
-
-
-@pytest.fixture(scope="module")
-async def teacher(browser: Browser, site: Site) -> AsyncIterator[Page]:
-    context = await new_context(browser, site)
-    page = await context.new_page()
-    await sign_in(page, *site.teacher)
-    yield page
-    await context.close()
-
-
-@pytest.fixture(scope="module")
-async def pupil(browser: Browser, site: Site) -> AsyncIterator[Page]:
-    context = await new_context(browser, site)
-    page = await context.new_page()
-    await sign_in(page, site.pupil[0], site.pupil[1])
-    yield page
-    await context.close()
 
 
 async def open_channel(page: Page, site: Site, channel: str) -> None:

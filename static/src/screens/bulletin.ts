@@ -5,7 +5,7 @@ import { t } from "../i18n";
 import { boards, type Post } from "../forums/api";
 import { feedFor } from "../forums/feed";
 import type { RoomClient } from "../hub/room_client";
-import { featureErrorText } from "./feature_errors";
+import { attempt } from "./feature_errors";
 import type { Names, RoomFeature } from "./features";
 import { mergePost, postAction, renderPost } from "./posts";
 
@@ -72,13 +72,8 @@ export class BulletinView implements RoomFeature {
     this.unsubscribe();
   }
 
-  private async attempt(run: () => Promise<unknown>): Promise<void> {
-    this.status.textContent = "";
-    try {
-      await run();
-    } catch (error) {
-      this.status.textContent = featureErrorText(error);
-    }
+  private attempt(run: () => Promise<unknown>): Promise<void> {
+    return attempt(this.status, run);
   }
 
   private async load(): Promise<void> {

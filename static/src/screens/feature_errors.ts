@@ -17,3 +17,13 @@ export function featureErrorText(error: unknown): string {
   const key = FEATURE_CODES[code];
   return key ? t(key) : errorText(error);
 }
+
+/** Runs a person's action, showing its failure (in their language) in the page's alert line. */
+export async function attempt(status: HTMLElement, run: () => Promise<unknown>): Promise<void> {
+  status.textContent = "";
+  try {
+    await run();
+  } catch (error) {
+    status.textContent = featureErrorText(error);
+  }
+}

@@ -8,7 +8,7 @@ import { t } from "../i18n";
 import { boards, type Forum, type Post, type Thread } from "../forums/api";
 import { feedFor } from "../forums/feed";
 import type { RoomClient } from "../hub/room_client";
-import { featureErrorText } from "./feature_errors";
+import { attempt } from "./feature_errors";
 import type { Names, RoomFeature } from "./features";
 import { excerpt, mergePost, postAction, renderPost } from "./posts";
 
@@ -81,13 +81,8 @@ export class ThreadView implements RoomFeature {
     this.render();
   }
 
-  private async attempt(run: () => Promise<unknown>): Promise<void> {
-    this.status.textContent = "";
-    try {
-      await run();
-    } catch (error) {
-      this.status.textContent = featureErrorText(error);
-    }
+  private attempt(run: () => Promise<unknown>): Promise<void> {
+    return attempt(this.status, run);
   }
 
   private render(): void {

@@ -10,7 +10,7 @@ import type { RoomClient } from "../hub/room_client";
 import type { RoomFeature } from "./features";
 import { type Participant, VideoCall } from "../video/call";
 import { renderModeration } from "./video_moderation";
-import { featureErrorText } from "./feature_errors";
+import { attempt } from "./feature_errors";
 
 export class VideoView implements RoomFeature {
   private readonly call: VideoCall;
@@ -57,12 +57,7 @@ export class VideoView implements RoomFeature {
   }
 
   private async attempt(run: () => Promise<unknown>): Promise<void> {
-    this.status.textContent = "";
-    try {
-      await run();
-    } catch (error) {
-      this.status.textContent = featureErrorText(error);
-    }
+    await attempt(this.status, run);
     this.render();
   }
 
