@@ -7,7 +7,7 @@ import { feedFor } from "../forums/feed";
 import type { RoomClient } from "../hub/room_client";
 import { attempt } from "./feature_errors";
 import type { Names, RoomFeature } from "./features";
-import { mergePost, postAction, renderPost } from "./posts";
+import { mergePost, postAction, postForm, renderPost } from "./posts";
 
 export class BulletinView implements RoomFeature {
   private readonly posts = new Map<number, Post>();
@@ -43,26 +43,10 @@ export class BulletinView implements RoomFeature {
 
   refresh(): void {
     const form = this.client.can("bulletin.post")
-      ? h(
-          "form",
-          {
-            class: "board-form",
-            onsubmit: (event: Event) => {
-              event.preventDefault();
-              const body = this.field.value.trim();
-              if (!body) return;
-              void this.attempt(async () => {
-                mergePost(this.posts, await boards.postBulletin(this.client.projectId, body));
-                this.field.value = "";
-                this.render();
-              });
-            },
-          },
-          h("label", { for: this.fieldId }, t("forums.bulletin_label")),
-          this.field,
-          h("p", { class: "hint" }, t("forums.markup_hint")),
-          h("button", { type: "submit" }, t("forums.bulletin_post")),
-        )
+      ? postForm(this.field, t("forums.bulletin_label"), t("forums.bulletin_post"), async (body) => {
+          mergePost(this.posts, await boards.postBulletin(this.client.projectId, body));
+          this.render();
+        }, (run) => this.attempt(run))
       : null;
     replace(this.host, h("h1", {}, t("forums.bulletin_title")), h("p", { class: "hint" }, t("forums.bulletin_intro")), form, this.status, this.list, this.more);
     this.render();

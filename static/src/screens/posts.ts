@@ -151,3 +151,30 @@ export function mergePost(posts: Map<number, Post>, post: Post): boolean {
   posts.set(post.id, post);
   return true;
 }
+
+/**
+ * The form that writes a post: its labelled field (kept by the page, so a redraw keeps the
+ * draft), the markup hint, and `send`, after which the field is emptied.
+ */
+export function postForm(field: HTMLTextAreaElement, label: string, submit: string, send: (body: string) => Promise<void>, attempt: (run: () => Promise<unknown>) => Promise<void>, before: HTMLElement | null = null): HTMLElement {
+  return h(
+    "form",
+    {
+      class: "board-form",
+      onsubmit: (event: Event) => {
+        event.preventDefault();
+        const body = field.value.trim();
+        if (!body) return;
+        void attempt(async () => {
+          await send(body);
+          field.value = "";
+        });
+      },
+    },
+    before,
+    h("label", { for: field.id }, label),
+    field,
+    h("p", { class: "hint" }, t("forums.markup_hint")),
+    h("button", { type: "submit" }, submit),
+  );
+}

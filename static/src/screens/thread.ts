@@ -10,7 +10,7 @@ import { feedFor } from "../forums/feed";
 import type { RoomClient } from "../hub/room_client";
 import { attempt } from "./feature_errors";
 import type { Names, RoomFeature } from "./features";
-import { excerpt, mergePost, postAction, renderPost } from "./posts";
+import { excerpt, mergePost, postAction, postForm, renderPost } from "./posts";
 
 export class ThreadView implements RoomFeature {
   private readonly posts = new Map<number, Post>();
@@ -170,39 +170,22 @@ export class ThreadView implements RoomFeature {
       return;
     }
     const quoted = this.replyTo === null ? undefined : this.posts.get(this.replyTo);
-    const form = h(
-      "form",
-      {
-        class: "board-form",
-        onsubmit: (event: Event) => {
-          event.preventDefault();
-          const body = this.field.value.trim();
-          if (!body) return;
-          void this.attempt(async () => {
-            const post = await boards.reply(this.client.projectId, thread.id, body, this.replyTo);
-            this.field.value = "";
-            this.replyTo = null;
-            mergePost(this.posts, post);
-            this.render();
-          });
-        },
-      },
-      quoted
-        ? h(
-            "p",
-            { class: "reply-banner" },
-            t("chat.replying_to", { name: this.names.nameOf(quoted.author_id) }),
-            " ",
-            h("span", { dir: "auto" }, excerpt(quoted)),
-            " ",
-            h("button", { type: "button", class: "link", onclick: () => { this.replyTo = null; this.render(); } }, t("chat.cancel_reply")),
-          )
-        : null,
-      h("label", { for: this.fieldId }, t("forums.reply_label")),
-      this.field,
-      h("p", { class: "hint" }, t("forums.markup_hint")),
-      h("button", { type: "submit" }, t("forums.post_reply")),
-    );
+    const banner = quoted
+      ? h(
+          "p",
+          { class: "reply-banner" },
+          t("chat.replying_to", { name: this.names.nameOf(quoted.author_id) }),
+          " ",
+          h("span", { dir: "auto" }, excerpt(quoted)),
+          " ",
+          h("button", { type: "button", class: "link", onclick: () => { this.replyTo = null; this.render(); } }, t("chat.cancel_reply")),
+        )
+      : null;
+    const form = postForm(this.field, t("forums.reply_label"), t("forums.post_reply"), async (body) => {
+      mergePost(this.posts, await boards.reply(this.client.projectId, thread.id, body, this.replyTo));
+      this.replyTo = null;
+      this.render();
+    }, (run) => this.attempt(run), banner);
     replace(this.composer, form);
   }
 
