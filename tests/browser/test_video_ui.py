@@ -136,5 +136,19 @@ async def test_teacher_and_pupil_see_each_other_raise_hand_and_mute(
 
     await teacher.get_by_role("button", name="End the session for everyone").click()
     await expect(pupil.get_by_text("No video session is running.")).to_be_visible()
+
+    # With a waiting room the pupil waits until the teacher lets them in; then is removed.
+    await teacher.get_by_label("Waiting room: I let people in one by one").check()
+    await teacher.get_by_role("button", name="Start a video session").click()
+    await teacher.get_by_role("button", name="Join the video session").click()
+    await pupil.get_by_role("button", name="Join the video session").click()
+    await expect(pupil.get_by_text("Waiting for a teacher to let you in…")).to_be_visible()
+    await check_screen(teacher, "22-video-lobby")
+    await teacher.get_by_role("button", name=f"Let {site.pupil[2]} in").click()
+    await expect(pupil.get_by_text("You are in the call (2 people).")).to_be_visible()
+    await teacher.get_by_role("button", name=f"Remove {site.pupil[2]}").click()
+    await expect(pupil.get_by_text("A teacher removed you from the call.")).to_be_visible()
+    await expect(teacher.locator(".video-grid .tile")).to_have_count(1)
+    await teacher.get_by_role("button", name="End the session for everyone").click()
     await teacher.context.close()
     await pupil.context.close()
