@@ -34,11 +34,17 @@ async def test_a_pupil_replies_and_the_teacher_sees_it_live(
 
     # The pupil finds the thread through the forum list, and replies to the opening post.
     await open_room(pupil, site, "forums")
-    await check_screen(pupil, "30-forums-pupil")
+    await check_screen(pupil, "29-forums-pupil")
     await pupil.get_by_role("link", name="Rivers").click()
     await expect(pupil.get_by_text("Started by Ana")).to_be_visible()
+    await check_screen(pupil, "30-forum-threads-pupil")
     await pupil.get_by_role("link", name="Our rivers").click()
-    await pupil.locator(".post").first.get_by_role("button", name="Answer").click()
+    # A reaction, seen live by the teacher.
+    opening = pupil.locator(".post").first
+    await opening.locator("summary", has_text="React").click()
+    await opening.get_by_role("button", name="React with 👍").click()
+    await expect(teacher.locator(".post").first.locator(".reaction")).to_have_text("👍 1")
+    await opening.get_by_role("button", name="Answer").click()
     reply = unique_text("The Tevere flows through Rome")
     await pupil.get_by_label("Your reply").fill(reply + " <script>alert(1)</script>")
     await pupil.get_by_role("button", name="Post the reply").click()
