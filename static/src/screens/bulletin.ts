@@ -7,6 +7,7 @@ import { feedFor } from "../forums/feed";
 import type { RoomClient } from "../hub/room_client";
 import { attempt } from "./feature_errors";
 import type { Names, RoomFeature } from "./features";
+import { keepFocus } from "./focus";
 import { mergePost, postAction, postForm, renderPost } from "./posts";
 
 export class BulletinView implements RoomFeature {
@@ -77,22 +78,24 @@ export class BulletinView implements RoomFeature {
   private render(): void {
     const posts = [...this.posts.values()].sort((a, b) => b.seq - a.seq);
     const writable = this.client.can("bulletin.post");
-    replace(
-      this.list,
-      ...posts.map((post) =>
-        renderPost(post, {
-          selfId: this.client.selfId,
-          writable,
-          moderator: this.client.can("bulletin.moderate"),
-          nameOf: (id) => this.names.nameOf(id),
-          quoted: (id) => this.posts.get(id),
-          reply: null,
-          run: (action, target, emoji, on) =>
-            void this.attempt(async () => {
-              const changed = await postAction(this.client.projectId, action, target, emoji, on);
-              if (changed && mergePost(this.posts, changed)) this.render();
-            }),
-        }),
+    keepFocus(this.list, () =>
+      replace(
+        this.list,
+        ...posts.map((post) =>
+          renderPost(post, {
+            selfId: this.client.selfId,
+            writable,
+            moderator: this.client.can("bulletin.moderate"),
+            nameOf: (id) => this.names.nameOf(id),
+            quoted: (id) => this.posts.get(id),
+            reply: null,
+            run: (action, target, emoji, on) =>
+              void this.attempt(async () => {
+                const changed = await postAction(this.client.projectId, action, target, emoji, on);
+                if (changed && mergePost(this.posts, changed)) this.render();
+              }),
+          }),
+        ),
       ),
     );
     if (this.loaded && posts.length === 0) this.list.append(h("li", { class: "empty" }, t("forums.bulletin_empty")));

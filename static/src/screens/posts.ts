@@ -89,6 +89,7 @@ export function renderPost(post: Post, context: PostContext): HTMLElement {
               {
                 type: "button",
                 class: "reaction",
+                "data-control": `reaction ${emoji}`,
                 "aria-pressed": users.includes(context.selfId) ? "true" : "false",
                 "aria-label": t("chat.reaction_label", { emoji, count: users.length }),
                 disabled: !writable,
@@ -107,8 +108,8 @@ export function renderPost(post: Post, context: PostContext): HTMLElement {
         ? h(
             "details",
             { class: "react-menu" },
-            h("summary", {}, t("chat.react")),
-            h("div", { class: "react-choices" }, ...REACTIONS.map((emoji) => h("button", { type: "button", "aria-label": t("chat.react_with", { emoji }), onclick: () => context.run("react", post, emoji, true) }, emoji))),
+            h("summary", { "data-control": "react" }, t("chat.react")),
+            h("div", { class: "react-choices" }, ...REACTIONS.map((emoji) => h("button", { type: "button", "data-control": `react ${emoji}`, "aria-label": t("chat.react_with", { emoji }), onclick: () => context.run("react", post, emoji, true) }, emoji))),
           )
         : null,
       (writable && mine) || context.moderator ? button("edit", t("chat.edit"), () => context.run("edit", post)) : null,

@@ -10,6 +10,7 @@ import { feedFor } from "../forums/feed";
 import type { RoomClient } from "../hub/room_client";
 import { attempt } from "./feature_errors";
 import type { Names, RoomFeature } from "./features";
+import { keepFocus } from "./focus";
 import { excerpt, mergePost, postAction, postForm, renderPost } from "./posts";
 
 export class ThreadView implements RoomFeature {
@@ -107,22 +108,24 @@ export class ThreadView implements RoomFeature {
     );
     const ordered = [...this.posts.values()].sort((a, b) => a.seq - b.seq);
     this.lookUpAuthors(ordered);
-    replace(
-      this.list,
-      ...ordered.map((post) =>
-        renderPost(post, {
-          selfId: this.client.selfId,
-          writable,
-          moderator,
-          nameOf: (id) => this.names.nameOf(id),
-          quoted: (id) => this.posts.get(id),
-          reply: (quoted) => this.startReply(quoted),
-          run: (action, target, emoji, on) =>
-            void this.attempt(async () => {
-              const changed = await postAction(this.client.projectId, action, target, emoji, on);
-              if (changed && mergePost(this.posts, changed)) this.render();
-            }),
-        }),
+    keepFocus(this.list, () =>
+      replace(
+        this.list,
+        ...ordered.map((post) =>
+          renderPost(post, {
+            selfId: this.client.selfId,
+            writable,
+            moderator,
+            nameOf: (id) => this.names.nameOf(id),
+            quoted: (id) => this.posts.get(id),
+            reply: (quoted) => this.startReply(quoted),
+            run: (action, target, emoji, on) =>
+              void this.attempt(async () => {
+                const changed = await postAction(this.client.projectId, action, target, emoji, on);
+                if (changed && mergePost(this.posts, changed)) this.render();
+              }),
+          }),
+        ),
       ),
     );
     this.more.hidden = this.nextAfter === null;

@@ -11,6 +11,7 @@ import type { RoomFeature } from "./features";
 import { type Participant, VideoCall } from "../video/call";
 import { renderModeration } from "./video_moderation";
 import { attempt } from "./feature_errors";
+import { keepFocus } from "./focus";
 
 export class VideoView implements RoomFeature {
   private readonly call: VideoCall;
@@ -20,6 +21,8 @@ export class VideoView implements RoomFeature {
   private readonly controls = h("div", { class: "video-controls" });
   private readonly grid = h("ul", { class: "video-grid" });
   private readonly moderation = h("section", { class: "video-moderation" });
+  /** The device pickers, filled when my devices change, so a redraw never closes an open list. */
+  private readonly devicesRow = h("div", { class: "row devices" });
   /** Tiles keep their <video> across redraws, so playback never restarts. */
   private readonly tiles = new Map<string, HTMLLIElement>();
   private readonly unsubscribe: () => void;
@@ -33,6 +36,7 @@ export class VideoView implements RoomFeature {
     const stop = this.call.on((event) => {
       if (event === "muted") this.notice.textContent = t("video.muted_by_teacher");
       if (event === "removed") this.notice.textContent = t("video.removed");
+      if (event === "media") this.fillDevices();
       this.render();
     });
     const off = client.on((event) => {
@@ -63,10 +67,10 @@ export class VideoView implements RoomFeature {
 
   private render(): void {
     this.renderTop();
-    this.renderControls();
+    keepFocus(this.controls, () => this.renderControls());
     this.renderGrid();
     if (this.call.session && this.client.can("video.moderate")) {
-      renderModeration(this.moderation, this.call, (run) => void this.attempt(run));
+      keepFocus(this.moderation, () => renderModeration(this.moderation, this.call, (run) => void this.attempt(run)));
     } else {
       replace(this.moderation);
     }
@@ -120,7 +124,7 @@ export class VideoView implements RoomFeature {
     const hasMic = (this.call.local?.getAudioTracks().length ?? 0) > 0;
     const hasCamera = (this.call.local?.getVideoTracks().length ?? 0) > 0;
     const toggle = (name: string, pressed: boolean, label: string, disabled: boolean, run: () => Promise<unknown>) =>
-      h("button", { type: "button", class: `secondary toggle ${name}`, "aria-pressed": pressed ? "true" : "false", disabled, onclick: () => void this.attempt(run) }, label);
+      h("button", { type: "button", class: `secondary toggle ${name}`, "data-control": name, "aria-pressed": pressed ? "true" : "false", disabled, onclick: () => void this.attempt(run) }, label);
     replace(
       this.controls,
       h(
@@ -129,15 +133,16 @@ export class VideoView implements RoomFeature {
         toggle("mic", me.media.mic, t("video.mic"), !hasMic, () => this.call.setMedia({ mic: !me.media.mic })),
         toggle("camera", me.media.camera, t("video.camera"), !hasCamera, () => this.call.setMedia({ camera: !me.media.camera })),
         toggle("hand", me.hand, t("video.raise_hand"), false, () => this.call.hand(!me.hand)),
-        h("button", { type: "button", class: "danger leave-video", onclick: () => void this.attempt(() => this.call.leave()) }, t("video.leave")),
+        h("button", { type: "button", class: "danger leave-video", "data-control": "leave", onclick: () => void this.attempt(() => this.call.leave()) }, t("video.leave")),
       ),
-      this.deviceChoice(),
+      this.devicesRow,
     );
+    if (!this.devicesRow.hasChildNodes()) this.fillDevices();
   }
 
   /** Camera and microphone pickers; filled once the browser lists the devices. */
-  private deviceChoice(): HTMLElement {
-    const row = h("div", { class: "row devices" });
+  private fillDevices(): void {
+    const row = this.devicesRow;
     void this.call.devices().then((devices) => {
       const pick = (kind: MediaDeviceKind, label: string, apply: (id: string) => Promise<void>) => {
         const found = devices.filter((d) => d.kind === kind);
@@ -157,7 +162,6 @@ export class VideoView implements RoomFeature {
         pick("audioinput", t("video.choose_mic"), (id) => this.call.openDevices(null, id)),
       );
     });
-    return row;
   }
 
   private renderGrid(): void {

@@ -20,6 +20,7 @@ export function renderModeration(panel: HTMLElement, call: VideoCall, attempt: A
       h("input", {
         type: "checkbox",
         class: `inline-check lock-${kind}`,
+        "data-control": `lock-${kind}`,
         checked: session.locks[kind],
         onchange: (event: Event) => attempt(() => call.moderate("rtc.lock", { [kind]: (event.target as HTMLInputElement).checked })),
       }),
@@ -43,10 +44,10 @@ export function renderModeration(panel: HTMLElement, call: VideoCall, attempt: A
           ...waiting.map((p) =>
             h(
               "li",
-              {},
+              { id: `waiting-${p.participant_id}` },
               p.display_name,
               " ",
-              h("button", { type: "button", onclick: () => attempt(() => call.moderate("rtc.admit", { participant_id: p.participant_id })) }, t("video.admit", { name: p.display_name })),
+              h("button", { type: "button", "data-control": "admit", onclick: () => attempt(() => call.moderate("rtc.admit", { participant_id: p.participant_id })) }, t("video.admit", { name: p.display_name })),
             ),
           ),
         )
@@ -60,19 +61,19 @@ export function renderModeration(panel: HTMLElement, call: VideoCall, attempt: A
           ...others.map((p) =>
             h(
               "li",
-              { "data-participant": String(p.participant_id) },
+              { id: `participant-${p.participant_id}` },
               h("span", {}, p.display_name),
               " ",
-              h("button", { type: "button", class: "secondary mute-one", disabled: !p.media.mic, onclick: () => attempt(() => call.moderate("rtc.mute", { participant_id: p.participant_id })) }, t("video.mute", { name: p.display_name })),
+              h("button", { type: "button", class: "secondary mute-one", "data-control": "mute", disabled: !p.media.mic, onclick: () => attempt(() => call.moderate("rtc.mute", { participant_id: p.participant_id })) }, t("video.mute", { name: p.display_name })),
               " ",
-              h("button", { type: "button", class: "link", onclick: () => attempt(() => call.moderate("rtc.remove", { participant_id: p.participant_id })) }, t("video.remove", { name: p.display_name })),
+              h("button", { type: "button", class: "link", "data-control": "remove", onclick: () => attempt(() => call.moderate("rtc.remove", { participant_id: p.participant_id })) }, t("video.remove", { name: p.display_name })),
             ),
           ),
         ),
     h(
       "div",
       { class: "row" },
-      h("button", { type: "button", class: "secondary mute-all", onclick: () => attempt(() => call.moderate("rtc.mute")) }, t("video.mute_all")),
+      h("button", { type: "button", class: "secondary mute-all", "data-control": "mute-all", onclick: () => attempt(() => call.moderate("rtc.mute")) }, t("video.mute_all")),
       lock("mic", t("video.lock_mics")),
       lock("camera", t("video.lock_cameras")),
       h("button", { type: "button", class: "danger end-video", onclick: () => attempt(() => call.moderate("rtc.end")) }, t("video.end")),

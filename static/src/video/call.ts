@@ -164,16 +164,17 @@ export class VideoCall {
   /** Leaves the call and lets go of the camera (the person left the video page or the room). */
   close(): void {
     void this.leave();
-    for (const track of this.local?.getTracks() ?? []) track.stop();
-    this.local = null;
     this.detach();
     this.listeners.clear();
   }
 
+  /** Out of the call (left, removed or ended): the camera and microphone are let go at once. */
   private dropSeat(): void {
     this.participantId = null;
     this.seat = null;
     this.closePeers();
+    for (const track of this.local?.getTracks() ?? []) track.stop();
+    this.local = null;
   }
 
   private closePeers(): void {
