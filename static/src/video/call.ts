@@ -128,13 +128,14 @@ export class VideoCall {
     for (const track of this.local?.getVideoTracks() ?? []) track.enabled = media.camera;
   }
 
-  /** Announces what my devices give, except what a lock keeps off. */
+  /** Announces what my devices give, except what a lock or `publish: "moderators"` keeps off. */
   private async publishMedia(): Promise<void> {
     if (this.seat !== "joined") return;
     const locks = this.session?.locks;
     const moderator = this.client.can("video.moderate");
     const mic = (this.local?.getAudioTracks().length ?? 0) > 0 && (moderator || !locks?.mic);
-    const camera = (this.local?.getVideoTracks().length ?? 0) > 0 && (moderator || !locks?.camera);
+    const cameraAllowed = moderator || (!locks?.camera && this.session?.publish !== "moderators");
+    const camera = (this.local?.getVideoTracks().length ?? 0) > 0 && cameraAllowed;
     await this.setMedia({ mic, camera });
   }
 
