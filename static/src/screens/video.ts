@@ -123,6 +123,11 @@ export class VideoView implements RoomFeature {
     }
     const hasMic = (this.call.local?.getAudioTracks().length ?? 0) > 0;
     const hasCamera = (this.call.local?.getVideoTracks().length ?? 0) > 0;
+    // A lock (or `publish: "moderators"`) keeps a pupil's device off: turning it on is refused.
+    const session = this.call.session;
+    const free = this.client.can("video.moderate");
+    const micLocked = !free && Boolean(session?.locks.mic);
+    const cameraLocked = !free && Boolean(session?.locks.camera || session?.publish === "moderators");
     const toggle = (name: string, pressed: boolean, label: string, disabled: boolean, run: () => Promise<unknown>) =>
       h("button", { type: "button", class: `secondary toggle ${name}`, "data-control": name, "aria-pressed": pressed ? "true" : "false", disabled, onclick: () => void this.attempt(run) }, label);
     replace(
@@ -130,8 +135,8 @@ export class VideoView implements RoomFeature {
       h(
         "div",
         { class: "row", role: "group", "aria-label": t("video.my_controls") },
-        toggle("mic", me.media.mic, t("video.mic"), !hasMic, () => this.call.setMedia({ mic: !me.media.mic })),
-        toggle("camera", me.media.camera, t("video.camera"), !hasCamera, () => this.call.setMedia({ camera: !me.media.camera })),
+        toggle("mic", me.media.mic, t("video.mic"), !hasMic || (!me.media.mic && micLocked), () => this.call.setMedia({ mic: !me.media.mic })),
+        toggle("camera", me.media.camera, t("video.camera"), !hasCamera || (!me.media.camera && cameraLocked), () => this.call.setMedia({ camera: !me.media.camera })),
         toggle("hand", me.hand, t("video.raise_hand"), false, () => this.call.hand(!me.hand)),
         h("button", { type: "button", class: "danger leave-video", "data-control": "leave", onclick: () => void this.attempt(() => this.call.leave()) }, t("video.leave")),
       ),
