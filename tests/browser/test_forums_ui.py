@@ -6,9 +6,9 @@ forum and a thread, the pupil replies live, search finds it, the bulletin is the
 
 from __future__ import annotations
 
-from playwright.async_api import Page, expect
+from playwright.async_api import Browser, Page, expect
 
-from tests.browser.conftest import Site, check_screen, unique_text
+from tests.browser.conftest import Site, check_screen, new_context, sign_in, unique_text
 
 
 async def open_room(page: Page, site: Site, view: str) -> None:
@@ -134,3 +134,32 @@ async def test_the_bulletin_is_for_teachers_only(teacher: Page, pupil: Page, sit
     await expect(pupil.locator(".composer textarea")).to_be_visible()
     await open_room(pupil, site, "search/Friday")
     await expect(pupil.get_by_role("status").filter(has_text="0 results")).to_be_visible()
+
+
+async def test_a_moved_thread_leaves_the_forum_live(teacher: Page, pupil: Page, site: Site) -> None:
+    await open_room(teacher, site, "forums")
+    await teacher.get_by_label("Forum name").fill("Archive")
+    await teacher.get_by_role("button", name="Create the forum").click()
+    await expect(teacher.get_by_role("link", name="Archive")).to_be_visible()
+    await open_room(pupil, site, "forums")
+    await pupil.get_by_role("link", name="Rivers").click()
+    await expect(pupil.get_by_role("link", name="Our rivers")).to_be_visible()
+
+    await teacher.get_by_role("link", name="Rivers").click()
+    await teacher.get_by_role("link", name="Our rivers").click()
+    await teacher.get_by_label("Move to").select_option(label="Archive")
+    await teacher.get_by_role("button", name="Move", exact=True).click()
+    await expect(pupil.get_by_text("No threads here yet.")).to_be_visible()
+
+
+async def test_the_thread_in_arabic_is_right_to_left(browser: Browser, site: Site) -> None:
+    context = await new_context(browser, site, locale="ar-EG")
+    page = await context.new_page()
+    await sign_in(page, site.pupil[0], site.pupil[1])
+    await open_room(page, site, "forums")
+    await expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    await page.get_by_role("link", name="Archive").click()
+    await page.get_by_role("link", name="Our rivers").click()
+    await expect(page.get_by_label("ردّك")).to_be_visible()
+    await check_screen(page, "36-forum-thread-arabic")
+    await context.close()
