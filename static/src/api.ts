@@ -61,6 +61,12 @@ export function whenSessionEnds(handler: () => void): void {
 }
 
 export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const response = await send(method, path, body);
+  return (await response.json().catch(() => ({}))) as T;
+}
+
+/** One request; a refusal becomes an `ApiError`, a success is handed back unread (JSON or bytes). */
+export async function send(method: string, path: string, body?: unknown): Promise<Response> {
   const headers: Record<string, string> = {};
   const session = currentSession();
   if (session) headers.Authorization = `Bearer ${session.token}`;
@@ -75,15 +81,13 @@ export async function call<T>(method: string, path: string, body?: unknown): Pro
   } catch {
     throw new ApiError("network", "network error");
   }
+  if (response.ok) return response;
   const data = (await response.json().catch(() => ({}))) as {
     error?: { code: string; message: string; retry_after?: number };
   };
-  if (!response.ok) {
-    const error = data.error ?? { code: "internal_error", message: response.statusText };
-    if (session && ["token_expired", "token_invalid"].includes(error.code)) onSessionEnded();
-    throw new ApiError(error.code, error.message, error.retry_after ?? null);
-  }
-  return data as T;
+  const error = data.error ?? { code: "internal_error", message: response.statusText };
+  if (session && ["token_expired", "token_invalid"].includes(error.code)) onSessionEnded();
+  throw new ApiError(error.code, error.message, error.retry_after ?? null);
 }
 
 const project = (id: number) => `/api/projects/${id}`;

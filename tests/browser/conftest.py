@@ -129,21 +129,25 @@ async def browser() -> AsyncIterator[Browser]:
         await launched.close()
 
 
-# The founding teacher and the pupil, signed in, each in a browser profile of their own.
 @pytest.fixture(scope="module")
 async def teacher(browser: Browser, site: Site) -> AsyncIterator[Page]:
-    context = await new_context(browser, site)
-    page = await context.new_page()
-    await sign_in(page, *site.teacher)
-    yield page
-    await context.close()
+    """The founding teacher's page, signed in, for the tests of one module."""
+    async for page in signed_in(browser, site, *site.teacher):
+        yield page
 
 
 @pytest.fixture(scope="module")
 async def pupil(browser: Browser, site: Site) -> AsyncIterator[Page]:
+    async for page in signed_in(browser, site, site.pupil[0], site.pupil[1]):
+        yield page
+
+
+async def signed_in(
+    browser: Browser, site: Site, username: str, password: str
+) -> AsyncIterator[Page]:
     context = await new_context(browser, site)
     page = await context.new_page()
-    await sign_in(page, site.pupil[0], site.pupil[1])
+    await sign_in(page, username, password)
     yield page
     await context.close()
 
