@@ -57,6 +57,14 @@ async def test_a_pupil_replies_and_the_teacher_sees_it_live(
     assert await teacher.locator(".post script").count() == 0
     await check_screen(teacher, "31-forum-thread-teacher")
 
+    # A report reaches the teacher, live, on the page holding the post.
+    await pupil.locator(".post").first.get_by_role("button", name="Report").click()
+    await pupil.get_by_label("What is wrong with it?").fill("Off topic")
+    await pupil.get_by_role("button", name="Send to the teachers").click()
+    await expect(teacher.get_by_role("status").filter(has_text="Off topic")).to_have_text(
+        "A post was reported: “Off topic”. The audit log keeps it."
+    )
+
     # The teacher locks the thread: the pupil's page says so live and offers no reply form.
     await teacher.get_by_role("button", name="Lock").click()
     await expect(pupil.get_by_text("This thread is locked.")).to_be_visible()

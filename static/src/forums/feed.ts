@@ -10,7 +10,10 @@ import type { RoomClient } from "../hub/room_client";
 
 export type Stream = "forum" | "bulletin";
 
-export type FeedEvent = { kind: "change"; stream: Stream; frame: Frame } | { kind: "reload"; stream: Stream };
+export type FeedEvent =
+  | { kind: "change"; stream: Stream; frame: Frame }
+  | { kind: "reload"; stream: Stream }
+  | { kind: "reported"; stream: Stream; postId: number; reason: string };
 
 const READ_PERMISSION: Record<Stream, string> = { forum: "forum.read", bulletin: "bulletin.read" };
 
@@ -81,6 +84,11 @@ export class ForumFeed {
         this.subscribe([stream]).catch(() => undefined);
         this.emit({ kind: "reload", stream });
       }
+      return;
+    }
+    if (frame.type === "forum.reported") {
+      // Sent to the moderators online: the page holding the post tells them.
+      this.emit({ kind: "reported", stream: frame.board as Stream, postId: frame.post_id as number, reason: frame.reason as string });
       return;
     }
     const stream = frame.stream as Stream | undefined;

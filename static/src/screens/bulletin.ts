@@ -16,6 +16,7 @@ export class BulletinView implements RoomFeature {
   private loaded = false;
   private readSeq = 0;
   private readonly status = h("p", { class: "form-error", role: "alert" });
+  private readonly notice = h("p", { class: "hint", role: "status" });
   private readonly list = h("ol", { class: "board-list posts" });
   private readonly more = h("button", { type: "button", class: "secondary", hidden: true }, t("forums.load_more"));
   private readonly fieldId = uid("bulletin");
@@ -33,6 +34,7 @@ export class BulletinView implements RoomFeature {
     this.unsubscribe = feed.on((event) => {
       if (event.stream !== "bulletin") return;
       if (event.kind === "reload") void this.attempt(() => this.load());
+      else if (event.kind === "reported") this.notice.textContent = t("forums.reported", { reason: event.reason });
       else if (mergePost(this.posts, event.frame.post as Post)) this.render();
     });
     this.refresh();
@@ -49,7 +51,7 @@ export class BulletinView implements RoomFeature {
           this.render();
         }, (run) => this.attempt(run))
       : null;
-    replace(this.host, h("h1", {}, t("forums.bulletin_title")), h("p", { class: "hint" }, t("forums.bulletin_intro")), form, this.status, this.list, this.more);
+    replace(this.host, h("h1", {}, t("forums.bulletin_title")), h("p", { class: "hint" }, t("forums.bulletin_intro")), form, this.status, this.notice, this.list, this.more);
     this.render();
   }
 

@@ -56,7 +56,8 @@ export class ForumsView implements RoomFeature {
   ) {
     const feed = feedFor(client);
     this.unsubscribe = feed.on((event) => {
-      if (event.stream === "forum" && (event.kind === "reload" || event.frame.type.startsWith("forum.forum."))) void this.load();
+      if (event.stream !== "forum" || event.kind === "reported") return;
+      if (event.kind === "reload" || event.frame.type.startsWith("forum.forum.")) void this.load();
     });
     this.refresh();
     void feed.ready.then(() => this.load());
@@ -130,7 +131,7 @@ export class ForumView implements RoomFeature {
     this.more.addEventListener("click", () => void this.loadPage());
     const feed = feedFor(client);
     this.unsubscribe = feed.on((event) => {
-      if (event.stream !== "forum") return;
+      if (event.stream !== "forum" || event.kind === "reported") return;
       if (event.kind === "reload") {
         void this.load();
         return;

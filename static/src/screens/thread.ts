@@ -24,6 +24,7 @@ export class ThreadView implements RoomFeature {
   private readonly list = h("ol", { class: "board-list posts" });
   private readonly more = h("button", { type: "button", class: "secondary", hidden: true }, t("forums.load_more"));
   private readonly status = h("p", { class: "form-error", role: "alert" });
+  private readonly notice = h("p", { class: "hint", role: "status" });
   private readonly composer = h("div", {});
   private readonly field: HTMLTextAreaElement;
   private readonly fieldId = uid("reply");
@@ -45,6 +46,10 @@ export class ThreadView implements RoomFeature {
         void this.attempt(() => this.load());
         return;
       }
+      if (event.kind === "reported") {
+        if (this.posts.has(event.postId)) this.notice.textContent = t("forums.reported", { reason: event.reason });
+        return;
+      }
       const post = event.frame.post as Post | undefined;
       const thread = event.frame.thread as Thread | undefined;
       if (thread && thread.id === threadId && (!this.thread || thread.version >= this.thread.version)) this.thread = thread;
@@ -59,7 +64,7 @@ export class ThreadView implements RoomFeature {
   }
 
   refresh(): void {
-    replace(this.host, this.heading, this.status, this.list, this.more, this.composer);
+    replace(this.host, this.heading, this.status, this.notice, this.list, this.more, this.composer);
     this.render();
   }
 
