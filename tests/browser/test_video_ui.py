@@ -145,7 +145,7 @@ async def test_teacher_and_pupil_see_each_other_raise_hand_and_mute(
     await expect(pupil.get_by_text("Waiting for a teacher to let you in…")).to_be_visible()
     await check_screen(teacher, "22-video-lobby")
     await teacher.get_by_role("button", name=f"Let {site.pupil[2]} in").click()
-    await expect(pupil.get_by_text("You are in the call (2 people).")).to_be_visible()
+    await expect(pupil.get_by_text("You are in the call. People in it: 2.")).to_be_visible()
     await teacher.get_by_role("button", name=f"Remove {site.pupil[2]}").click()
     await expect(pupil.get_by_text("A teacher removed you from the call.")).to_be_visible()
     await expect(teacher.locator(".video-grid .tile")).to_have_count(1)
