@@ -30,6 +30,15 @@ export type RoomEvent =
 
 const TYPING_SHOWN_MS = 6000;
 
+/**
+ * A feature riding on the room's one hub socket (video, forums): it resumes after each
+ * (re)connection and receives the pushes the room itself does not handle.
+ */
+export interface RoomExtension {
+  resumed(): Promise<void>;
+  push(frame: Frame): void;
+}
+
 export class RoomClient {
   readonly channels = new Map<string, ChannelState>();
   readonly presence = new Map<number, PresenceUser>();
@@ -40,6 +49,7 @@ export class RoomClient {
   selfId = 0;
   private readonly hub: HubSocket;
   private readonly listeners = new Set<(event: RoomEvent) => void>();
+  private readonly extensions = new Set<RoomExtension>();
   private typingTimer: number | undefined;
 
   constructor(
@@ -74,6 +84,17 @@ export class RoomClient {
     this.listeners.clear();
   }
 
+  /** Adds a feature to this socket; when online it resumes at once. Returns the detach. */
+  extend(extension: RoomExtension): () => void {
+    this.extensions.add(extension);
+    if (this.hub.online) extension.resumed().catch(() => undefined);
+    return () => this.extensions.delete(extension);
+  }
+
+  get online(): boolean {
+    return this.hub.online;
+  }
+
   can(action: string): boolean {
     return this.permissions.has(action);
   }
@@ -94,6 +115,7 @@ export class RoomClient {
       for (const item of state.outbox) void this.deliver(state, item.key);
     }
     this.watchTyping();
+    for (const extension of this.extensions) extension.resumed().catch(() => undefined);
   }
 
   /** Reads the channels I may read now (with `writable`), keeping what is held of each. */
@@ -267,6 +289,8 @@ export class RoomClient {
         // Which channels are readable and writable follows from the new role or status.
         this.discoverChannels().catch(() => undefined);
         break;
+      default:
+        for (const extension of this.extensions) extension.push(frame);
     }
   }
 

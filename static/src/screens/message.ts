@@ -4,7 +4,7 @@ import { h } from "../dom";
 import { formatTime, t } from "../i18n";
 import type { Message, Outgoing } from "../hub/channel";
 
-const REACTIONS = ["👍", "❤️", "😂", "🎉", "😮"];
+export const REACTIONS = ["👍", "❤️", "😂", "🎉", "😮"];
 
 /** What a message needs from its channel view: who reads, what they may do, and how. */
 export interface MessageContext {

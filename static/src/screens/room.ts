@@ -13,20 +13,17 @@ import { renderAudit } from "./audit";
 import { ChatView } from "./chat";
 import { DocumentsView } from "./documents";
 import { errorText } from "./errors";
+import { type RoomFeature, openFeature } from "./features";
 import { renderPresence } from "./presence";
 
-/**
- * Room features still to come (issue 7, second half): documents (issue 4), forums, bulletin,
- * search and activity (issue 6), video (issue 5). Each gets its navigation entry here, with
- * `ready: true`, when its screen lands; until then it is not shown.
- */
-const FEATURES: { view: string; label: Key; permission: string; ready: boolean }[] = [
-  { view: "documents", label: tk("nav.documents"), permission: "doc.read", ready: true },
-  { view: "forums", label: tk("nav.forums"), permission: "forum.read", ready: false },
-  { view: "bulletin", label: tk("nav.bulletin"), permission: "bulletin.read", ready: false },
-  { view: "search", label: tk("nav.search"), permission: "project.view", ready: false },
-  { view: "activity", label: tk("nav.activity"), permission: "project.view", ready: false },
-  { view: "video", label: tk("nav.video"), permission: "video.join", ready: false },
+/** The room's pages beside chat; each shows in the navigation to members it is allowed to. */
+const FEATURES: { view: string; label: Key; permission: string }[] = [
+  { view: "documents", label: tk("nav.documents"), permission: "doc.read" },
+  { view: "forums", label: tk("nav.forums"), permission: "forum.read" },
+  { view: "bulletin", label: tk("nav.bulletin"), permission: "bulletin.read" },
+  { view: "search", label: tk("nav.search"), permission: "project.view" },
+  { view: "activity", label: tk("nav.activity"), permission: "project.view" },
+  { view: "video", label: tk("nav.video"), permission: "video.join" },
 ];
 
 export class RoomScreen {
@@ -38,6 +35,7 @@ export class RoomScreen {
   private ref: string | null = null;
   private chat: ChatView | null = null;
   private documents: DocumentsView | null = null;
+  private feature: RoomFeature | null = null;
   private nav = h("nav", { class: "room-nav" });
   private content = h("section", { class: "room-content" });
   private side = h("aside", { class: "presence" });
@@ -113,6 +111,7 @@ export class RoomScreen {
   close(): void {
     document.removeEventListener("visibilitychange", this.visibility);
     this.documents?.detach();
+    this.feature?.detach();
     this.client?.close();
   }
 
@@ -127,6 +126,14 @@ export class RoomScreen {
     this.chat = null;
     this.documents?.detach();
     this.documents = null;
+    const key = `${this.view}/${this.ref ?? ""}`;
+    if (this.feature?.key === key) {
+      this.feature.refresh();
+      return;
+    }
+    this.feature?.detach();
+    this.feature = openFeature(this.view, this.ref, this.content, client, this);
+    if (this.feature) return;
     if (this.view === "admin" && this.canAdmin()) {
       client.setLocation({ kind: "home" });
       void renderAdmin(this.content, this.project, this, (project) => {
@@ -179,7 +186,7 @@ export class RoomScreen {
         ),
       ),
     );
-    const features = FEATURES.filter((f) => f.ready && client.can(f.permission)).map((f) =>
+    const features = FEATURES.filter((f) => client.can(f.permission)).map((f) =>
       h("li", {}, h("a", { href: `#/p/${project.id}/${f.view}`, "aria-current": current(f.view) }, t(f.label))),
     );
     const admin = [

@@ -1,0 +1,75 @@
+/** What's new since my last visit: unread chat, forum threads with new posts, the bulletin. */
+
+import { h, replace } from "../dom";
+import { formatNumber, t } from "../i18n";
+import { type Activity, boards } from "../forums/api";
+import type { RoomClient } from "../hub/room_client";
+import { featureErrorText } from "./feature_errors";
+import type { RoomFeature } from "./features";
+
+export class ActivityView implements RoomFeature {
+  private activity: Activity | null = null;
+  private readonly status = h("p", { class: "form-error", role: "alert" });
+  private readonly body = h("div", {});
+
+  constructor(
+    readonly key: string,
+    private readonly host: HTMLElement,
+    private readonly client: RoomClient,
+  ) {
+    this.refresh();
+    boards
+      .activity(client.projectId)
+      .then((activity) => {
+        this.activity = activity;
+        this.render();
+      })
+      .catch((error: unknown) => (this.status.textContent = featureErrorText(error)));
+  }
+
+  refresh(): void {
+    replace(this.host, h("h1", {}, t("forums.activity_title")), this.status, this.body);
+    this.render();
+  }
+
+  detach(): void {}
+
+  private render(): void {
+    const activity = this.activity;
+    if (!activity) {
+      replace(this.body, h("p", { role: "status" }, t("common.loading")));
+      return;
+    }
+    const project = this.client.projectId;
+    const chats = Object.entries(activity.chat).filter(([, unread]) => unread > 0);
+    const count = (n: number) => h("span", { class: "badge unread", "aria-hidden": "true" }, formatNumber(n));
+    const nothing = chats.length === 0 && activity.threads.length === 0 && !activity.bulletin;
+    replace(
+      this.body,
+      nothing ? h("p", {}, t("forums.activity_none")) : null,
+      chats.length > 0 ? h("h2", {}, t("nav.channels")) : null,
+      chats.length > 0
+        ? h(
+            "ul",
+            { class: "board-list" },
+            ...chats.map(([name, unread]) =>
+              h("li", {}, h("a", { href: `#/p/${project}/chat/${encodeURIComponent(name)}` }, t("forums.activity_chat", { channel: this.client.channels.get(name)?.info.title ?? name, count: unread })), " ", count(unread)),
+            ),
+          )
+        : null,
+      activity.threads.length > 0 ? h("h2", {}, t("forums.title")) : null,
+      activity.threads.length > 0
+        ? h(
+            "ul",
+            { class: "board-list" },
+            ...activity.threads.map((thread) =>
+              h("li", {}, h("a", { href: `#/p/${project}/forums/t${thread.thread_id}`, dir: "auto" }, t("forums.activity_thread", { thread: thread.title, count: thread.unread })), " ", count(thread.unread)),
+            ),
+          )
+        : null,
+      activity.bulletin
+        ? h("p", {}, h("a", { href: `#/p/${project}/bulletin` }, t("forums.activity_bulletin", { count: activity.bulletin })), " ", count(activity.bulletin))
+        : null,
+    );
+  }
+}

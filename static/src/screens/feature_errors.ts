@@ -1,0 +1,29 @@
+/** Error codes of the video and forum features in the reader's language; others as `errorText`. */
+
+import { ApiError } from "../api";
+import { HubError } from "../hub/socket";
+import { type Key, t, tk } from "../i18n";
+import { errorText } from "./errors";
+
+const FEATURE_CODES: Record<string, Key> = {
+  session_full: tk("video.error_session_full"),
+  participant_removed: tk("video.error_removed"),
+  thread_locked: tk("forums.error_locked"),
+  post_deleted: tk("forums.error_deleted"),
+};
+
+export function featureErrorText(error: unknown): string {
+  const code = error instanceof ApiError || error instanceof HubError ? error.code : "";
+  const key = FEATURE_CODES[code];
+  return key ? t(key) : errorText(error);
+}
+
+/** Runs a person's action, showing its failure (in their language) in the page's alert line. */
+export async function attempt(status: HTMLElement, run: () => Promise<unknown>): Promise<void> {
+  status.textContent = "";
+  try {
+    await run();
+  } catch (error) {
+    status.textContent = featureErrorText(error);
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * The room's feature pages beyond chat (video, forums, bulletin, search, what's new): which
+ * page a route opens, if the person may see it. `room.ts` keeps one open at a time.
+ */
+
+import "./features.css";
+import type { RoomClient } from "../hub/room_client";
+import { ActivityView } from "./activity";
+import { BulletinView } from "./bulletin";
+import { ForumView, ForumsView } from "./forums";
+import { SearchView } from "./search";
+import { ThreadView } from "./thread";
+import { VideoView } from "./video";
+
+/** An open page: `refresh` redraws it in place (language change), `detach` closes it. */
+export interface RoomFeature {
+  readonly key: string;
+  refresh(): void;
+  detach(): void;
+}
+
+export interface Names {
+  nameOf(userId: number): string;
+  knows(userId: number): boolean;
+  loadMembers(): Promise<void>;
+}
+
+export function openFeature(view: string, ref: string | null, host: HTMLElement, client: RoomClient, names: Names): RoomFeature | null {
+  const key = `${view}/${ref ?? ""}`;
+  if (view === "video" && client.can("video.join")) {
+    client.setLocation({ kind: "video" });
+    return new VideoView(key, host, client);
+  }
+  if (view === "forums" && client.can("forum.read")) {
+    client.setLocation({ kind: "forum", ref: ref ?? null });
+    if (ref && /^t\d+$/.test(ref)) return new ThreadView(key, host, client, Number(ref.slice(1)), names);
+    if (ref && /^\d+$/.test(ref)) return new ForumView(key, host, client, Number(ref), names);
+    return new ForumsView(key, host, client);
+  }
+  if (view === "bulletin" && client.can("bulletin.read")) {
+    client.setLocation({ kind: "home" });
+    return new BulletinView(key, host, client, names);
+  }
+  if (view === "search") {
+    client.setLocation({ kind: "home" });
+    return new SearchView(key, host, client, ref, names);
+  }
+  if (view === "activity") {
+    client.setLocation({ kind: "home" });
+    return new ActivityView(key, host, client);
+  }
+  return null;
+}

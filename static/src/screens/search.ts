@@ -1,0 +1,95 @@
+/** Search across chat, forums and (for teachers) the bulletin; matches highlighted safely. */
+
+import { h, replace, uid } from "../dom";
+import { formatTime, t } from "../i18n";
+import { boards, type Hit } from "../forums/api";
+import type { RoomClient } from "../hub/room_client";
+import { featureErrorText } from "./feature_errors";
+import type { Names, RoomFeature } from "./features";
+import { SNIPPET_TAGS, safeFragment } from "./posts";
+
+export class SearchView implements RoomFeature {
+  private hits: Hit[] = [];
+  private cursor: string | null = null;
+  private searched = false;
+  private readonly fieldId = uid("search");
+  private readonly field = h("input", { id: this.fieldId, type: "search", name: "q", maxlength: 200, required: true, dir: "auto" });
+  private readonly status = h("p", { class: "form-error", role: "alert" });
+  private readonly summary = h("p", { role: "status" });
+  private readonly list = h("ol", { class: "board-list search-hits" });
+  private readonly more = h("button", { type: "button", class: "secondary", hidden: true }, t("forums.load_more"));
+
+  constructor(
+    readonly key: string,
+    private readonly host: HTMLElement,
+    private readonly client: RoomClient,
+    query: string | null,
+    private readonly names: Names,
+  ) {
+    this.field.value = query ?? "";
+    this.more.addEventListener("click", () => void this.run(false));
+    this.refresh();
+    if (query) void this.run(true);
+  }
+
+  refresh(): void {
+    const form = h(
+      "form",
+      {
+        class: "row",
+        role: "search",
+        onsubmit: (event: Event) => {
+          event.preventDefault();
+          const q = this.field.value.trim();
+          // The query goes into the address, so the browser's Back returns to the results.
+          if (q) location.hash = `#/p/${this.client.projectId}/search/${encodeURIComponent(q)}`;
+        },
+      },
+      h("label", { for: this.fieldId }, t("forums.search_label")),
+      this.field,
+      h("button", { type: "submit" }, t("forums.search")),
+    );
+    replace(this.host, h("h1", {}, t("forums.search_title")), form, this.status, this.summary, this.list, this.more);
+    this.render();
+  }
+
+  detach(): void {}
+
+  private async run(first: boolean): Promise<void> {
+    this.status.textContent = "";
+    try {
+      const page = await boards.search(this.client.projectId, this.field.value.trim(), first ? null : this.cursor);
+      this.hits = first ? page.hits : [...this.hits, ...page.hits];
+      this.cursor = page.next_cursor;
+      this.searched = true;
+      this.render();
+    } catch (error) {
+      this.status.textContent = featureErrorText(error);
+    }
+  }
+
+  private render(): void {
+    this.summary.textContent = this.searched ? t("forums.search_count", { count: this.hits.length }) : "";
+    replace(this.list, ...this.hits.map((hit) => this.renderHit(hit)));
+    this.more.hidden = this.cursor === null;
+  }
+
+  private renderHit(hit: Hit): HTMLElement {
+    const project = this.client.projectId;
+    const [where, href] =
+      hit.kind === "chat"
+        ? [t("forums.hit_chat", { channel: this.client.channels.get(hit.channel ?? "")?.info.title ?? hit.channel ?? "" }), `#/p/${project}/chat/${encodeURIComponent(hit.channel ?? "")}`]
+        : hit.kind === "forum"
+          ? [t("forums.hit_forum", { thread: hit.thread_title ?? "" }), `#/p/${project}/forums/t${hit.thread_id}`]
+          : [t("forums.hit_bulletin"), `#/p/${project}/bulletin`];
+    const snippet = h("p", { class: "snippet", dir: "auto" });
+    snippet.append(safeFragment(hit.snippet, SNIPPET_TAGS));
+    return h(
+      "li",
+      {},
+      h("a", { href }, where),
+      snippet,
+      h("p", { class: "meta" }, this.names.nameOf(hit.author_id), " · ", h("time", { datetime: hit.created_at }, formatTime(hit.created_at))),
+    );
+  }
+}

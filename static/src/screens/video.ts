@@ -1,0 +1,223 @@
+/**
+ * The video page: start or join the room's session, my camera and microphone (with device
+ * choice), the grid of participants, raise hand, and the teacher's controls. Leaving the page
+ * leaves the call and lets go of the camera.
+ */
+
+import { h, replace, uid } from "../dom";
+import { t } from "../i18n";
+import type { RoomClient } from "../hub/room_client";
+import type { RoomFeature } from "./features";
+import { type Participant, VideoCall } from "../video/call";
+import { renderModeration } from "./video_moderation";
+import { attempt } from "./feature_errors";
+import { keepFocus } from "./focus";
+
+export class VideoView implements RoomFeature {
+  private readonly call: VideoCall;
+  private readonly status = h("p", { class: "form-error", role: "alert" });
+  private readonly notice = h("p", { class: "hint", role: "status" });
+  private readonly top = h("div", { class: "video-top" });
+  private readonly controls = h("div", { class: "video-controls" });
+  private readonly grid = h("ul", { class: "video-grid" });
+  private readonly moderation = h("section", { class: "video-moderation" });
+  /** The device pickers, filled when my devices change, so a redraw never closes an open list. */
+  private readonly devicesRow = h("div", { class: "row devices" });
+  /** Tiles keep their <video> across redraws, so playback never restarts. */
+  private readonly tiles = new Map<string, HTMLLIElement>();
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    readonly key: string,
+    private readonly host: HTMLElement,
+    private readonly client: RoomClient,
+  ) {
+    this.call = new VideoCall(client);
+    const stop = this.call.on((event) => {
+      if (event === "muted") this.notice.textContent = t("video.muted_by_teacher");
+      if (event === "removed") this.notice.textContent = t("video.removed");
+      if (event === "media") this.fillDevices();
+      this.render();
+    });
+    const off = client.on((event) => {
+      if (event.kind === "permissions" || event.kind === "link") this.render();
+    });
+    this.unsubscribe = () => {
+      stop();
+      off();
+    };
+    this.refresh();
+  }
+
+  refresh(): void {
+    this.grid.setAttribute("aria-label", t("video.grid_label"));
+    replace(this.host, h("h1", {}, t("video.title")), this.top, this.controls, this.status, this.notice, this.grid, this.moderation);
+    this.render();
+  }
+
+  detach(): void {
+    this.unsubscribe();
+    this.call.close();
+  }
+
+  private async attempt(run: () => Promise<unknown>): Promise<void> {
+    await attempt(this.status, run);
+    this.render();
+  }
+
+  private render(): void {
+    this.renderTop();
+    keepFocus(this.controls, () => this.renderControls());
+    this.renderGrid();
+    if (this.call.session && this.client.can("video.moderate")) {
+      keepFocus(this.moderation, () => renderModeration(this.moderation, this.call, (run) => void this.attempt(run)));
+    } else {
+      replace(this.moderation);
+    }
+  }
+
+  private renderTop(): void {
+    const session = this.call.session;
+    if (!session) {
+      const lobbyId = uid("lobby");
+      const lobby = h("input", { type: "checkbox", id: lobbyId, class: "inline-check" });
+      replace(
+        this.top,
+        h("p", {}, t("video.none")),
+        this.client.can("video.start")
+          ? h(
+              "div",
+              { class: "row" },
+              h("label", { class: "check" }, lobby, " ", t("video.lobby_option")),
+              h("button", { type: "button", class: "start-video", onclick: () => void this.attempt(() => this.call.start(lobby.checked)) }, t("video.start")),
+            )
+          : null,
+      );
+      return;
+    }
+    const count = session.participants.filter((p) => p.state !== "lobby").length;
+    if (this.call.seat === null) {
+      replace(
+        this.top,
+        h("p", {}, t("video.running", { count })),
+        this.client.can("video.join")
+          ? h("button", { type: "button", class: "join-video", onclick: () => void this.attempt(() => this.call.join()) }, t("video.join"))
+          : null,
+      );
+    } else if (this.call.seat === "lobby") {
+      replace(
+        this.top,
+        h("p", { role: "status" }, t("video.waiting")),
+        h("button", { type: "button", class: "secondary", onclick: () => void this.attempt(() => this.call.leave()) }, t("video.leave")),
+      );
+    } else {
+      replace(this.top, h("p", {}, t("video.in_call", { count })));
+    }
+  }
+
+  private renderControls(): void {
+    const me = this.call.me();
+    if (!me || this.call.seat !== "joined") {
+      replace(this.controls);
+      return;
+    }
+    const hasMic = (this.call.local?.getAudioTracks().length ?? 0) > 0;
+    const hasCamera = (this.call.local?.getVideoTracks().length ?? 0) > 0;
+    // A lock (or `publish: "moderators"`) keeps a pupil's device off: turning it on is refused.
+    const session = this.call.session;
+    const free = this.client.can("video.moderate");
+    const micLocked = !free && Boolean(session?.locks.mic);
+    const cameraLocked = !free && Boolean(session?.locks.camera || session?.publish === "moderators");
+    const toggle = (name: string, pressed: boolean, label: string, disabled: boolean, run: () => Promise<unknown>) =>
+      h("button", { type: "button", class: `secondary toggle ${name}`, "data-control": name, "aria-pressed": pressed ? "true" : "false", disabled, onclick: () => void this.attempt(run) }, label);
+    replace(
+      this.controls,
+      h(
+        "div",
+        { class: "row", role: "group", "aria-label": t("video.my_controls") },
+        toggle("mic", me.media.mic, t("video.mic"), !hasMic || (!me.media.mic && micLocked), () => this.call.setMedia({ mic: !me.media.mic })),
+        toggle("camera", me.media.camera, t("video.camera"), !hasCamera || (!me.media.camera && cameraLocked), () => this.call.setMedia({ camera: !me.media.camera })),
+        toggle("hand", me.hand, t("video.raise_hand"), false, () => this.call.hand(!me.hand)),
+        h("button", { type: "button", class: "danger leave-video", "data-control": "leave", onclick: () => void this.attempt(() => this.call.leave()) }, t("video.leave")),
+      ),
+      this.devicesRow,
+    );
+    if (!this.devicesRow.hasChildNodes()) this.fillDevices();
+  }
+
+  /** Camera and microphone pickers; filled once the browser lists the devices. */
+  private fillDevices(): void {
+    const row = this.devicesRow;
+    void this.call.devices().then((devices) => {
+      const pick = (kind: MediaDeviceKind, label: string, apply: (id: string) => Promise<void>) => {
+        const found = devices.filter((d) => d.kind === kind);
+        if (found.length === 0) return null;
+        const id = uid("device");
+        const current = (kind === "videoinput" ? this.call.local?.getVideoTracks() : this.call.local?.getAudioTracks())?.[0]?.getSettings().deviceId;
+        const select = h(
+          "select",
+          { id, onchange: () => void this.attempt(() => apply(select.value)) },
+          ...found.map((d, index) => h("option", { value: d.deviceId, selected: d.deviceId === current }, d.label || t("video.device_n", { n: index + 1 }))),
+        );
+        return h("div", {}, h("label", { for: id }, label), select);
+      };
+      replace(
+        row,
+        pick("videoinput", t("video.choose_camera"), (id) => this.call.openDevices(id, null)),
+        pick("audioinput", t("video.choose_mic"), (id) => this.call.openDevices(null, id)),
+      );
+    });
+  }
+
+  private renderGrid(): void {
+    const session = this.call.session;
+    const seated = this.call.seat === "joined" && session !== null;
+    const shown = new Map<string, { participant: Participant; stream: MediaStream | null; self: boolean }>();
+    if (seated && session) {
+      for (const participant of session.participants) {
+        if (participant.state === "lobby") continue;
+        const self = participant.participant_id === this.call.participantId;
+        const stream = self ? this.call.local : (this.call.peers.get(participant.participant_id)?.remote ?? null);
+        shown.set(String(participant.participant_id), { participant, stream, self });
+      }
+    }
+    for (const [key, tile] of this.tiles) {
+      if (!shown.has(key)) {
+        tile.remove();
+        this.tiles.delete(key);
+      }
+    }
+    for (const [key, entry] of shown) {
+      let tile = this.tiles.get(key);
+      if (!tile) {
+        const video = h("video", { autoplay: true, playsinline: true, "aria-hidden": "true" });
+        video.muted = entry.self;
+        tile = h("li", { class: "tile", "data-participant": key }, video, h("p", { class: "tile-name" }));
+        this.tiles.set(key, tile);
+        this.grid.append(tile);
+      }
+      const video = tile.querySelector("video") as HTMLVideoElement;
+      const tracks = String(entry.stream?.getTracks().length ?? 0);
+      if (video.srcObject !== entry.stream || video.dataset.tracks !== tracks) {
+        // A remote stream gains its tracks after it is shown: start playback again each time.
+        video.srcObject = entry.stream;
+        video.dataset.tracks = tracks;
+        video.play().catch(() => undefined);
+      }
+      const p = entry.participant;
+      const states = [
+        p.media.mic ? t("video.mic_on") : t("video.mic_off"),
+        p.media.camera ? t("video.camera_on") : t("video.camera_off"),
+        p.hand ? t("video.hand_up") : null,
+        p.state === "reconnecting" ? t("video.reconnecting") : null,
+      ].filter(Boolean);
+      tile.classList.toggle("hand-up", p.hand);
+      tile.classList.toggle("camera-off", !p.media.camera);
+      replace(
+        tile.querySelector(".tile-name") as HTMLElement,
+        h("strong", {}, entry.self ? t("presence.you", { name: p.display_name }) : p.display_name),
+        h("span", { class: "tile-state" }, ` · ${states.join(" · ")}`),
+      );
+    }
+  }
+}

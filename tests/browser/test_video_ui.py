@@ -1,0 +1,154 @@
+"""The video page in Chromium with its fake camera: a teacher and a pupil in one mesh call.
+
+Both sides must decode video frames from the other (`getStats`), over host candidates on this
+machine: no STUN server is configured, and Chromium's mDNS masking of host addresses is turned
+off so that the two pages find each other without a resolver.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from playwright.async_api import Browser, Page, async_playwright, expect
+
+from tests.browser.conftest import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    Site,
+    _require_tools,
+    check_screen,
+    new_context,
+    sign_in,
+)
+
+FAKE_MEDIA_ARGS = [
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+    "--disable-features=WebRtcHideLocalIpsWithMdns",
+]
+
+# Every video frame decoded so far, summed over the page's peer connections.
+FRAMES_DECODED = """async () => {
+  let frames = 0;
+  for (const pc of window.__peers ?? []) {
+    const stats = await pc.getStats();
+    stats.forEach((s) => { if (s.type === "inbound-rtp" && s.kind === "video") frames += s.framesDecoded ?? 0; });
+  }
+  return frames;
+}"""
+
+# Keeps a reference to every RTCPeerConnection the page makes, for getStats.
+TRACK_PEERS = """(() => {
+  const Original = window.RTCPeerConnection;
+  window.__peers = [];
+  window.RTCPeerConnection = function (...args) {
+    const pc = new Original(...args);
+    window.__peers.push(pc);
+    return pc;
+  };
+  window.RTCPeerConnection.prototype = Original.prototype;
+})();"""
+
+
+@pytest.fixture(scope="module")
+async def media_browser() -> AsyncIterator[Browser]:
+    _require_tools()
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS + FAKE_MEDIA_ARGS, headless=True
+        )
+        yield launched
+        await launched.close()
+
+
+async def person(browser: Browser, site: Site, username: str, password: str) -> Page:
+    context = await new_context(browser, site)
+    await context.grant_permissions(["camera", "microphone"])
+    await context.add_init_script(TRACK_PEERS)
+    page = await context.new_page()
+    await sign_in(page, username, password)
+    await page.goto(f"/#/p/{site.project_id}/video")
+    await expect(page.get_by_role("heading", name="Video", exact=True)).to_be_visible()
+    return page
+
+
+async def frames_arrive(page: Page) -> None:
+    """Polls getStats (a promise, which `wait_for_function` would take as truthy) for 20 s."""
+    for _ in range(80):
+        if await page.evaluate(FRAMES_DECODED) > 0:
+            return
+        await page.wait_for_timeout(250)
+    raise AssertionError("no video frame was decoded")
+
+
+async def test_teacher_and_pupil_see_each_other_raise_hand_and_mute(
+    media_browser: Browser, site: Site
+) -> None:
+    teacher = await person(media_browser, site, *site.teacher)
+    pupil = await person(media_browser, site, site.pupil[0], site.pupil[1])
+    await expect(pupil.get_by_text("No video session is running.")).to_be_visible()
+    # A pupil may not start one.
+    await expect(pupil.get_by_role("button", name="Start a video session")).to_have_count(0)
+
+    await teacher.get_by_role("button", name="Start a video session").click()
+    await teacher.get_by_role("button", name="Join the video session").click()
+    await expect(teacher.get_by_role("button", name="Microphone")).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    await pupil.get_by_role("button", name="Join the video session").click()
+    await expect(teacher.locator(".video-grid .tile")).to_have_count(2)
+    await expect(pupil.locator(".video-grid .tile")).to_have_count(2)
+
+    # Both receive the other's fake camera, decoded.
+    await frames_arrive(teacher)
+    await frames_arrive(pupil)
+    # ...and show it: the other person's tile is playing.
+    for page in (teacher, pupil):
+        await page.wait_for_function(
+            "[...document.querySelectorAll('.tile video')].some((v) => !v.muted && !v.paused"
+            " && v.videoWidth > 0)",
+            timeout=10_000,
+        )
+    # Device selection lists Chromium's fake devices.
+    await expect(pupil.get_by_label("Camera to use")).to_be_visible()
+
+    await pupil.get_by_role("button", name="Raise hand").click()
+    await expect(teacher.locator(".hands li")).to_have_text([site.pupil[2]])
+    await expect(teacher.locator(".tile.hand-up")).to_contain_text(site.pupil[2])
+    await check_screen(teacher, "20-video-teacher")
+    await check_screen(pupil, "21-video-pupil")
+
+    # The teacher mutes the pupil: the pupil's client obeys, the state says so everywhere.
+    await teacher.get_by_role("button", name=f"Mute {site.pupil[2]}").click()
+    await expect(
+        pupil.get_by_role("status").filter(has_text="turned your microphone off")
+    ).to_be_visible()
+    await expect(pupil.get_by_role("button", name="Microphone")).to_have_attribute(
+        "aria-pressed", "false"
+    )
+    # Their own tile is the muted <video> playing the local stream.
+    assert await pupil.evaluate(
+        """[...document.querySelectorAll('.tile video')].find((v) => v.muted)
+          .srcObject.getAudioTracks().every((track) => !track.enabled)"""
+    )
+    await expect(teacher.locator(".tile", has_text=site.pupil[2])).to_contain_text("microphone off")
+
+    await teacher.get_by_role("button", name="End the session for everyone").click()
+    await expect(pupil.get_by_text("No video session is running.")).to_be_visible()
+
+    # With a waiting room the pupil waits until the teacher lets them in; then is removed.
+    await teacher.get_by_label("Waiting room: I let people in one by one").check()
+    await teacher.get_by_role("button", name="Start a video session").click()
+    await teacher.get_by_role("button", name="Join the video session").click()
+    await pupil.get_by_role("button", name="Join the video session").click()
+    await expect(pupil.get_by_text("Waiting for a teacher to let you in…")).to_be_visible()
+    await check_screen(teacher, "22-video-lobby")
+    await teacher.get_by_role("button", name=f"Let {site.pupil[2]} in").click()
+    await expect(pupil.get_by_text("You are in the call. People in it: 2.")).to_be_visible()
+    await teacher.get_by_role("button", name=f"Remove {site.pupil[2]}").click()
+    await expect(pupil.get_by_text("A teacher removed you from the call.")).to_be_visible()
+    await expect(teacher.locator(".video-grid .tile")).to_have_count(1)
+    await teacher.get_by_role("button", name="End the session for everyone").click()
+    await teacher.context.close()
+    await pupil.context.close()
