@@ -43,6 +43,8 @@ class Candidate(BaseModel):
     candidate: str
     sdpMid: Annotated[str, StringConstraints(max_length=32)] | None = None  # noqa: N815
     sdpMLineIndex: Annotated[int, Field(ge=0, le=255)] | None = None  # noqa: N815
+    # Browsers' `candidate.toJSON()` carries it; relayed as is.
+    usernameFragment: Annotated[str, StringConstraints(max_length=256)] | None = None  # noqa: N815
 
 
 class RtcSignal(Request):

@@ -158,11 +158,14 @@ class Peer:
     async def _send_description(self, other: int, pc: RTCPeerConnection) -> None:
         local = pc.localDescription
         sdp, candidates, mid = split_candidates(local.sdp)
+        ufrag = next(
+            line.split(":", 1)[1] for line in sdp.splitlines() if line.startswith("a=ice-ufrag:")
+        )
         await self.client.ok("rtc.signal", to=other, description={"type": local.type, "sdp": sdp})
         for line in candidates:
-            await self.client.ok(
-                "rtc.signal", to=other, candidate={"candidate": line, "sdpMid": mid}
-            )
+            # As a browser's `candidate.toJSON()` sends it, usernameFragment included.
+            candidate = {"candidate": line, "sdpMid": mid, "usernameFragment": ufrag}
+            await self.client.ok("rtc.signal", to=other, candidate=candidate)
         await self.client.ok("rtc.signal", to=other, candidate={"candidate": "", "sdpMid": mid})
 
     async def _pump(self) -> None:
