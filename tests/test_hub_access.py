@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -13,6 +14,7 @@ import websockets
 from tests.live import HubClient, Live, serve
 from tests.room import make_room
 from tests.test_hub_chat import connect, token
+from twinspace_rt.hub.transport import RedactTokens
 from twinspace_rt.settings import Settings
 
 
@@ -231,6 +233,21 @@ async def test_room_changes_reach_live_sockets(live: Live, status: str) -> None:
     assert (await pupil.ok("chat.history", channel="general"))["messages"] == []
 
 
+async def test_an_archived_room_takes_no_reports(live: Live) -> None:
+    room = await make_room(live.http, live.services)
+    pupil = await connect(live, room, "pupil")
+    sent = await pupil.ok("chat.send", channel="general", text="before", key="b")
+    archived = await live.http.patch(
+        f"/api/projects/{room.project_id}",
+        json={"status": "archived"},
+        headers=room.headers["teacher_admin"],
+    )
+    assert archived.status_code == 200
+    await pupil.wait_for("room.changed", timeout=2)
+    reply = await pupil.request("chat.report", channel="general", seq=sent["seq"], reason="x")
+    assert reply["code"] == "read_only"
+
+
 async def test_removed_demoted_and_reset_members_are_told_at_once(live: Live) -> None:
     room = await make_room(live.http, live.services)
     expert = await connect(live, room, "expert")
@@ -317,3 +334,18 @@ async def test_keepalive_pings_and_drops_silent_peers(settings: Settings) -> Non
         assert await silent.closed(timeout=5) == 4408
         assert chatty.close_code is None
         await chatty.ok("ping")
+
+
+def test_tokens_in_socket_urls_never_reach_the_log() -> None:
+    record = logging.LogRecord(
+        "uvicorn.error",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "WebSocket %s" [accepted]',
+        ("127.0.0.1:5000", "/ws/projects/7?token=eyJ.secret.sig&x=1"),
+        None,
+    )
+    assert RedactTokens().filter(record)
+    assert "secret" not in record.getMessage()
+    assert "/ws/projects/7?token=***&x=1" in record.getMessage()

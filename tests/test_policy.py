@@ -39,9 +39,11 @@ EXPECTED_ACTIVE: dict[Role, set[str]] = {
         "doc.manage",
         "video.join",
         "video.moderate",
+        "content.report",
     },
     Role.expert: {
         "project.view",
+        "content.report",
         "chat.read",
         "chat.send",
         "forum.read",
@@ -51,9 +53,17 @@ EXPECTED_ACTIVE: dict[Role, set[str]] = {
         "doc.edit",
         "video.join",
     },
-    Role.observer: {"project.view", "chat.read", "forum.read", "doc.read", "video.join"},
+    Role.observer: {
+        "project.view",
+        "chat.read",
+        "forum.read",
+        "doc.read",
+        "video.join",
+        "content.report",
+    },
     Role.pupil_admin: {
         "project.view",
+        "content.report",
         "chat.read",
         "chat.pupil_channel",
         "chat.send",
@@ -67,6 +77,7 @@ EXPECTED_ACTIVE: dict[Role, set[str]] = {
     },
     Role.pupil: {
         "project.view",
+        "content.report",
         "chat.read",
         "chat.pupil_channel",
         "chat.send",

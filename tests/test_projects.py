@@ -105,6 +105,8 @@ async def test_archived_project_is_read_only_everywhere(
     assert invite.status_code == 403 and invite.json()["error"]["code"] == "read_only"
     pupils = await client.post(f"{url}/pupils", json={"display_name": "Late Pupil"}, headers=admin)
     assert pupils.json()["error"]["code"] == "read_only"
+    renamed = await client.patch(url, json={"name": "Renamed while archived"}, headers=admin)
+    assert renamed.status_code == 403 and renamed.json()["error"]["code"] == "read_only"
     # Everyone can still read.
     for role, headers in room.headers.items():
         assert (await client.get(url, headers=headers)).status_code == 200, role

@@ -60,6 +60,7 @@ class Action(StrEnum):
     video_start = "video.start"
     video_join = "video.join"
     video_moderate = "video.moderate"
+    content_report = "content.report"
 
 
 # Actions that change nothing; the only ones an archived project still allows.
@@ -105,6 +106,7 @@ ACTION_NOTES: dict[Action, str] = {
     Action.video_start: "start a video session",
     Action.video_join: "join a video session",
     Action.video_moderate: "admit, mute, lock, remove participants, end the session",
+    Action.content_report: "flag a chat message or a post to the moderators",
 }
 
 _ALL = frozenset(Action)
@@ -127,15 +129,17 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
     },
     Role.expert: _EVERYONE_READS
     | {
+        Action.content_report,
         Action.chat_send,
         Action.forum_create_thread,
         Action.forum_reply,
         Action.doc_edit,
         Action.video_join,
     },
-    Role.observer: _EVERYONE_READS | {Action.video_join},
+    Role.observer: _EVERYONE_READS | {Action.video_join, Action.content_report},
     Role.pupil_admin: _EVERYONE_READS
     | {
+        Action.content_report,
         Action.chat_pupil_channel,
         Action.chat_send,
         Action.forum_create_thread,
@@ -146,6 +150,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
     },
     Role.pupil: _EVERYONE_READS
     | {
+        Action.content_report,
         Action.chat_pupil_channel,
         Action.chat_send,
         Action.forum_reply,

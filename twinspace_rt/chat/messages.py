@@ -86,8 +86,13 @@ async def _check_not_muted(session: AsyncSession, member: Member) -> None:
 
 
 async def _by_seq(session: AsyncSession, channel: Channel, seq: int) -> ChatMessage:
+    """Locked for the change to come: a concurrent edit or reaction must see a deletion that
+    committed first, or it would write the deleted text back."""
     found = await session.exec(
-        select(ChatMessage).where(ChatMessage.channel_id == channel.id, ChatMessage.seq == seq)
+        select(ChatMessage)
+        .where(ChatMessage.channel_id == channel.id, ChatMessage.seq == seq)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
     message = found.first()
     if message is None:

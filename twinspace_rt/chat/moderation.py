@@ -48,6 +48,7 @@ async def report(
     session: AsyncSession, member: Member, channel: Channel, seq: int, reason: str
 ) -> Report:
     require_read(member, channel)
+    require(member, Action.content_report)
     found = await session.exec(
         select(ChatMessage).where(ChatMessage.channel_id == channel.id, ChatMessage.seq == seq)
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from twinspace_rt.auth.policy import Member
+from twinspace_rt.auth.policy import Action, Member, require
 from twinspace_rt.forums import posts
 from twinspace_rt.forums.streams import Stream
 from twinspace_rt.projects import audit
@@ -14,6 +14,7 @@ from twinspace_rt.storage.chat_models import Report
 async def report(session: AsyncSession, member: Member, post_id: int, reason: str) -> Report:
     """Anyone who may read a post may report it; the report row is shared with chat's."""
     post = await posts.by_id(session, member, post_id)
+    require(member, Action.content_report)
     assert post.id is not None
     entry = Report(
         project_id=member.project_id,

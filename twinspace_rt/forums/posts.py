@@ -36,8 +36,11 @@ MODERATE_ACTION = {Stream.forum: Action.forum_moderate, Stream.bulletin: Action.
 
 
 async def by_id(session: AsyncSession, member: Member, post_id: int) -> ForumPost:
-    """A post the member may read: others' projects and, for pupils, the bulletin do not exist."""
-    post = await session.get(ForumPost, post_id)
+    """A post the member may read: others' projects and, for pupils, the bulletin do not exist.
+
+    Locked for the change to come, so an edit or reaction sees a deletion that committed first.
+    """
+    post = await session.get(ForumPost, post_id, with_for_update=True, populate_existing=True)
     if (
         post is None
         or post.project_id != member.project_id

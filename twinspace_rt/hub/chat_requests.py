@@ -176,6 +176,8 @@ async def subscribe(hub: Hub, conn: Connection, request: ChatSubscribe) -> dict[
     result: dict[str, Any] = {}
     for channel in found:
         assert channel.id is not None
+        # Again, now: an earlier channel's replay may have outlasted a role change.
+        channels.require_read(conn.member, channel)
         conn.cursors[channel.id] = ChannelCursor(
             name=channel.name, rule=channel.rule, backlog=ChatBacklog(channel.id, channel.name)
         )

@@ -41,6 +41,8 @@ async def subscribe(hub: Hub, conn: Connection, request: ForumSubscribe) -> dict
         require(conn.member, READ_ACTION[stream])
     result: dict[str, Any] = {}
     for stream, since in wanted.items():
+        # Again, now: an earlier stream's replay may have outlasted a role change.
+        require(conn.member, READ_ACTION[stream])
         conn.cursors[stream.value] = ChannelCursor(
             name=stream.value,
             rule=stream.value,

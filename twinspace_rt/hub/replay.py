@@ -80,6 +80,8 @@ async def replay(
         raise
     sent = 0
     for version, text in pending.frames:
+        if conn.closing:
+            break
         if _current(conn, key, cursor) and cursor.accept(version):
             await conn.push_waiting(OutFrame(text), REPLAY_WAIT_SECONDS)
             sent += 1

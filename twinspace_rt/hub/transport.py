@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 from collections.abc import Coroutine
 from typing import Any, Protocol
 
@@ -122,6 +123,8 @@ class DirectSocket:
 
     async def push_waiting(self, frame: OutFrame, timeout: float) -> None:
         """For replays: lets the socket drain first, but never waits longer than ``timeout``."""
+        if self.closing:
+            return
         if self._writer.buffered() >= self._buffer_limit // 2:
             try:
                 await asyncio.wait_for(self._writer.drained(), timeout)
@@ -165,11 +168,26 @@ async def wired_writer(websocket: WebSocket) -> FrameWriter | None:
     return None
 
 
+class RedactTokens(logging.Filter):
+    """Browsers must put the token in the WebSocket URL; uvicorn logs that URL on accept."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                _TOKEN.sub(r"\1***", arg) if isinstance(arg, str) else arg for arg in record.args
+            )
+        return True
+
+
+_TOKEN = re.compile(r"([?&]token=)[^&\s\"]+")
+_REDACT = RedactTokens()
+
+
 def uvicorn_config(
     app: ASGIApp, settings: Settings, host: str, port: int, log_level: str
 ) -> uvicorn.Config:
     """The one way this product runs uvicorn: the CLI, the tests and the benchmarks use it."""
-    return uvicorn.Config(
+    config = uvicorn.Config(
         app,
         host=host,
         port=port,
@@ -178,3 +196,6 @@ def uvicorn_config(
         ws=HubWebSocketProtocol,
         ws_per_message_deflate=settings.ws_compression,
     )
+    for name in ("uvicorn.error", "uvicorn.access"):
+        logging.getLogger(name).addFilter(_REDACT)
+    return config

@@ -85,6 +85,11 @@ async def update_project(
     status: ProjectStatus | None,
 ) -> Project:
     changes: dict[str, str] = {}
+    if project.status == ProjectStatus.archived and (
+        (name is not None and name != project.name)
+        or (description is not None and description != project.description)
+    ):
+        raise AppError(ErrorCode.read_only, "Reopen the project before renaming or describing it.")
     if name is not None and name != project.name:
         changes["name"] = project.name = name
     if description is not None and description != project.description:
