@@ -37,7 +37,8 @@ class Recorder:
 
 
 async def eventually(condition: Callable[[], bool]) -> None:
-    async with asyncio.timeout(5):
+    """Bounded generously: a loaded CI machine delays reconnects, not correctness."""
+    async with asyncio.timeout(15):
         while not condition():
             await asyncio.sleep(0.01)
 
