@@ -16,6 +16,7 @@ from tests.room import make_room
 from tests.test_hub_chat import connect, token
 from twinspace_rt.hub.transport import RedactTokens
 from twinspace_rt.settings import Settings
+from twinspace_rt.storage.models import User
 
 
 async def refused(
@@ -231,6 +232,32 @@ async def test_room_changes_reach_live_sockets(live: Live, status: str) -> None:
     reply = await pupil.request("chat.send", channel="general", text="hi", key="k")
     assert reply["code"] == "read_only"
     assert (await pupil.ok("chat.history", channel="general"))["messages"] == []
+
+
+async def test_a_socket_from_before_a_reset_goes_even_beside_a_newer_one(live: Live) -> None:
+    """The live re-check judges each socket's own token, not one token per user."""
+    room = await make_room(live.http, live.services)
+    old = await connect(live, room, "pupil")
+    pupil_id = room.user_ids["pupil"]
+    # A reset whose announcement this node missed (another node, a broker outage).
+    async with live.services.db.transaction() as session:
+        user = await session.get(User, pupil_id)
+        assert user is not None
+        user.token_generation += 1
+        session.add(user)
+        generation = user.token_generation
+    fresh, _ = live.services.tokens.issue(pupil_id, generation)
+    new = await HubClient.connect(live.url, room.project_id, fresh)
+    await new.wait_for("presence.state")
+    # Any later room change re-checks every socket.
+    changed = await live.http.patch(
+        f"/api/projects/{room.project_id}",
+        json={"description": "rivers"},
+        headers=room.headers["teacher_admin"],
+    )
+    assert changed.status_code == 200
+    assert await old.closed(timeout=2) == 4401
+    await new.ok("ping")
 
 
 async def test_an_archived_room_takes_no_reports(live: Live) -> None:

@@ -14,7 +14,7 @@ from starlette.websockets import WebSocket
 
 from twinspace_rt.auth.policy import Action, Member, can
 from twinspace_rt.hub.connection import TokenBucket
-from twinspace_rt.hub.transport import DirectSocket, FrameWriter, OutFrame
+from twinspace_rt.hub.transport import DirectSocket, FrameWriter
 
 
 class DocConnection(DirectSocket):
@@ -36,10 +36,6 @@ class DocConnection(DirectSocket):
         self.bucket = bucket
         # The awareness client ids this socket announced: removed for everyone when it closes.
         self.client_ids: set[int] = set()
-
-    def push(self, message: bytes) -> None:
-        """One y-websocket message for this socket alone."""
-        self.push_frame(OutFrame(message))
 
     @property
     def user_id(self) -> int:

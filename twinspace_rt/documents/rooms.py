@@ -183,15 +183,15 @@ class DocRooms:
             if room.ref.project_id == project_id
             for conn in room.connections.values()
         ]
-        sessions = {conn.user_id: conn.token_generation for conn in conns}
         async with self.db.reader() as session:
-            found = await standings(session, project_id, sessions)
+            found = await standings(session, project_id, {conn.user_id for conn in conns})
         for conn in conns:
             standing = found.get(conn.user_id)
             if standing is None:
                 continue
-            if standing.refusal is not None:
-                conn.close(FOR_ERROR[standing.refusal], "no longer admitted to this document")
+            refusal = standing.verdict(conn.token_generation)
+            if refusal is not None:
+                conn.close(FOR_ERROR[refusal], "no longer admitted to this document")
             elif standing.member is not None:
                 conn.member = standing.member
 

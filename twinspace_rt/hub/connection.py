@@ -121,10 +121,6 @@ class Connection(DirectSocket):
     def user_id(self) -> int:
         return self.member.user_id
 
-    def push(self, text: str) -> None:
-        """A frame for this socket alone."""
-        self.push_frame(OutFrame(text))
-
     def deliver(self, key: CursorKey, version: int, frame: OutFrame) -> None:
         """A live change: held back while its stream replays, dropped if already sent."""
         cursor = self.cursors.get(key)

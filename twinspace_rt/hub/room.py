@@ -144,18 +144,19 @@ class LocalRoom:
 
     async def recheck_members(self) -> None:
         """Applies removals, role changes, archiving and revoked tokens to live sockets."""
-        sessions = {conn.user_id: conn.token_generation for conn in self.connections.values()}
+        user_ids = {conn.user_id for conn in self.connections.values()}
         async with self._db.reader() as session:
-            found = await standings(session, self.project_id, sessions)
+            found = await standings(session, self.project_id, user_ids)
         for conn in list(self.connections.values()):
             standing = found.get(conn.user_id)
             if standing is None:
                 continue
-            if standing.refusal is ErrorCode.forbidden:
+            refusal = standing.verdict(conn.token_generation)
+            if refusal is ErrorCode.forbidden:
                 conn.close(CloseCode.forbidden, "removed from the project")
-            elif standing.refusal is ErrorCode.token_invalid:
+            elif refusal is ErrorCode.token_invalid:
                 conn.close(CloseCode.unauthenticated, "session revoked")
-            elif standing.refusal is ErrorCode.project_closed:
+            elif refusal is ErrorCode.project_closed:
                 conn.close(CloseCode.forbidden, "the project was closed")
             elif standing.member is not None and standing.member != conn.member:
                 member = standing.member

@@ -112,7 +112,12 @@ class DirectSocket:
     def closing(self) -> bool:
         return self._closed.done()
 
+    def push(self, payload: str | bytes) -> None:
+        """A message for this socket alone."""
+        self.push_frame(OutFrame(payload))
+
     def push_frame(self, frame: OutFrame) -> None:
+        """A message that may be shared: serialised once for every socket it goes to."""
         if self.closing:
             return
         # Measured before writing, so one large message (a document's step 2) always goes out.

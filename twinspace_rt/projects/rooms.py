@@ -105,34 +105,45 @@ async def update_project(
 
 @dataclass(frozen=True, slots=True)
 class Standing:
-    """Where a connected user stands now: a `Member`, or why their socket must close."""
+    """Where a connected user stands now: a `Member`, or why their sockets must close."""
 
     member: Member | None
+    token_generation: int = 0
     refusal: ErrorCode | None = None
+
+    def verdict(self, generation: int) -> ErrorCode | None:
+        """Why a socket opened with a token of ``generation`` must close, or None.
+
+        Asked per socket: one user may hold a socket from before a password reset and one
+        from after, and only the older must go.
+        """
+        if self.refusal is None and generation != self.token_generation:
+            return ErrorCode.token_invalid
+        return self.refusal
 
 
 async def standings(
-    session: AsyncSession, project_id: int, sessions: dict[int, int]
+    session: AsyncSession, project_id: int, user_ids: set[int]
 ) -> dict[int, Standing]:
-    """For live sockets (user id -> the token generation they opened with), after a change."""
-    if not sessions:
+    """For the users of live sockets, after a change to the project or its members."""
+    if not user_ids:
         return {}
     project = await session.get(Project, project_id)
     found = await session.exec(
         select(Membership, User)
         .join(User, col(User.id) == col(Membership.user_id))
-        .where(Membership.project_id == project_id, col(Membership.user_id).in_(sessions))
+        .where(Membership.project_id == project_id, col(Membership.user_id).in_(user_ids))
     )
     rows = {membership.user_id: (membership, user) for membership, user in found}
     result: dict[int, Standing] = {}
-    for user_id, generation in sessions.items():
+    for user_id in user_ids:
         row = rows.get(user_id)
         if project is None or row is None:
-            result[user_id] = Standing(None, ErrorCode.forbidden)
-        elif row[1].token_generation != generation:
-            result[user_id] = Standing(None, ErrorCode.token_invalid)
-        else:
-            member = as_member(project, user_id, row[0].role)
-            closed = not can(member, Action.project_view)
-            result[user_id] = Standing(member, ErrorCode.project_closed if closed else None)
+            result[user_id] = Standing(None, refusal=ErrorCode.forbidden)
+            continue
+        membership, user = row
+        member = as_member(project, user_id, membership.role)
+        closed = not can(member, Action.project_view)
+        refusal = ErrorCode.project_closed if closed else None
+        result[user_id] = Standing(member, user.token_generation, refusal)
     return result
