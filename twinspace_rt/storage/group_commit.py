@@ -33,9 +33,12 @@ class GroupCommit(Generic[Item, Result]):
         self._queue: list[tuple[Item, asyncio.Future[Result]]] = []
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     async def submit(self, item: Item) -> Result:
         """Returns once the item's batch is committed, or raises the item's refusal."""
+        if self._stopping:
+            raise AppError(ErrorCode.internal_error, "Server shutting down.")
         if self._task is None:
             self._task = asyncio.create_task(self._run())
         done: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
@@ -44,10 +47,13 @@ class GroupCommit(Generic[Item, Result]):
         return await done
 
     async def close(self, drain: bool) -> None:
-        """Stops; what is still queued is committed (``drain``) or refused."""
+        """Stops after the batch in flight, which is never cut off: its writes may already be
+        committed, and their submitters must hear so. What is still queued is then committed
+        (``drain``) or refused."""
+        self._stopping = True
         if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+            self._wakeup.set()
+            await self._task
             self._task = None
         if drain:
             while self._queue:
@@ -57,11 +63,11 @@ class GroupCommit(Generic[Item, Result]):
         self._queue.clear()
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             await self._wakeup.wait()
             self._wakeup.clear()
             await asyncio.sleep(self._window)
-            while self._queue:
+            while self._queue and not self._stopping:
                 await self._take_batch()
 
     async def _take_batch(self) -> None:

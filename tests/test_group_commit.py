@@ -1,0 +1,50 @@
+"""Group commit at shutdown: a batch being committed is never cut off from its answers."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from twinspace_rt.errors import AppError
+from twinspace_rt.storage.group_commit import GroupCommit
+
+
+async def test_closing_waits_for_the_batch_in_flight_then_refuses_the_rest() -> None:
+    started = asyncio.Event()
+    release = asyncio.Event()
+    committed: list[list[str]] = []
+
+    async def commit(items: list[str]) -> list[str | Exception]:
+        started.set()
+        await release.wait()
+        committed.append(items)
+        return [f"stored {item}" for item in items]
+
+    batches: GroupCommit[str, str] = GroupCommit(commit, window=0)
+    first = asyncio.create_task(batches.submit("a"))
+    await asyncio.wait_for(started.wait(), 5)
+    queued = asyncio.create_task(batches.submit("b"))
+    await asyncio.sleep(0)
+    closing = asyncio.create_task(batches.close(drain=False))
+    await asyncio.sleep(0.05)
+    assert not closing.done(), "close must wait for the commit in flight"
+    release.set()
+    await asyncio.wait_for(closing, 5)
+    assert await asyncio.wait_for(first, 5) == "stored a"
+    assert committed == [["a"]]
+    with pytest.raises(AppError):
+        await queued
+    with pytest.raises(AppError):
+        await batches.submit("late")
+
+
+async def test_closing_with_drain_commits_what_is_queued() -> None:
+    async def commit(items: list[str]) -> list[str | Exception]:
+        return [item.upper() for item in items]
+
+    batches: GroupCommit[str, str] = GroupCommit(commit, window=0.05)
+    pending = [asyncio.create_task(batches.submit(x)) for x in ("x", "y")]
+    await asyncio.sleep(0)
+    await asyncio.wait_for(batches.close(drain=True), 5)
+    assert [await task for task in pending] == ["X", "Y"]
