@@ -12,11 +12,11 @@ import logging
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
-from sqlalchemy import Row, case, select, tuple_, update
+from sqlalchemy import Connection, Row, case, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from twinspace_rt.auth.policy import Member
 from twinspace_rt.chat.channels import ChannelRef, require_write
@@ -85,25 +85,28 @@ class ChatWriter:
         """Optimistic first: a retried key is rare, so it is looked for only after a conflict."""
         try:
             try:
-                return list(await self._write(batch, look_for_retries=False))
+                return list(await self._db.run_sync(partial(self._write, batch, False)))
             except IntegrityError:
-                return list(await self._write(batch, look_for_retries=True))
+                return list(await self._db.run_sync(partial(self._write, batch, True)))
         except Exception:
             if len(batch) > 1:
                 return [(await self._commit([post]))[0] for post in batch]
             log.exception("chat post failed")
             return [AppError(ErrorCode.internal_error)]
 
-    async def _write(self, batch: list[_Post], look_for_retries: bool) -> list[Posted | AppError]:
-        async with self._db.engine.begin() as connection:
-            wanted = {(p.member.project_id, p.channel_name) for p in batch}
-            if wanted - self._channels.keys():
-                self._channels.update(await _channels(connection, wanted - self._channels.keys()))
-            return await _write(connection, batch, self._channels, look_for_retries)
+    def _write(
+        self, batch: list[_Post], look_for_retries: bool, connection: Connection
+    ) -> list[Posted | AppError]:
+        """Runs in the database's writer (``Database.run_sync``), one batch at a time, so the
+        channel cache has no other writer."""
+        wanted = {(p.member.project_id, p.channel_name) for p in batch}
+        if wanted - self._channels.keys():
+            self._channels.update(_channels(connection, wanted - self._channels.keys()))
+        return _write(connection, batch, self._channels, look_for_retries)
 
 
-async def _write(
-    connection: AsyncConnection,
+def _write(
+    connection: Connection,
     batch: list[_Post],
     channels: dict[tuple[int, str], ChannelRef],
     look_for_retries: bool,
@@ -120,14 +123,14 @@ async def _write(
             results[index] = refusal
     wanted = [i for i, r in enumerate(results) if r is None]
     existing = (
-        await _existing(connection, [_identity(batch[i], channels) for i in wanted])
+        _existing(connection, [_identity(batch[i], channels) for i in wanted])
         if look_for_retries
         else {}
     )
-    muted = await _muted(
+    muted = _muted(
         connection, {(batch[i].member.project_id, batch[i].member.user_id) for i in wanted}
     )
-    replies = await _existing_seqs(
+    replies = _existing_seqs(
         connection,
         {
             (_channel_of(batch[i], channels).id, batch[i].reply_to)
@@ -152,7 +155,7 @@ async def _write(
             results[i] = AppError(ErrorCode.not_found, f"No message {post.reply_to} to reply to.")
         else:
             fresh[identity] = i
-    rows = await _insert(
+    rows = _insert(
         connection, [(batch[i], _channel_of(batch[i], channels)) for i in fresh.values()], now
     )
     for i, message in zip(fresh.values(), rows, strict=True):
@@ -177,10 +180,10 @@ def _identity(post: _Post, channels: dict[tuple[int, str], ChannelRef]) -> tuple
     return channel_id, post.member.user_id, post.key
 
 
-async def _channels(
-    connection: AsyncConnection, names: set[tuple[int, str]]
+def _channels(
+    connection: Connection, names: set[tuple[int, str]]
 ) -> dict[tuple[int, str], ChannelRef]:
-    found = await connection.execute(
+    found = connection.execute(
         select(CHANNELS).where(tuple_(CHANNELS.c.project_id, CHANNELS.c.name).in_(names))
     )
     return {
@@ -189,22 +192,22 @@ async def _channels(
     }
 
 
-async def _existing(
-    connection: AsyncConnection, identities: list[tuple[int, int, str]]
+def _existing(
+    connection: Connection, identities: list[tuple[int, int, str]]
 ) -> dict[tuple[int, int, str], NewMessage]:
     if not identities:
         return {}
     columns = (MESSAGES.c.channel_id, MESSAGES.c.author_id, MESSAGES.c.client_key)
-    found = await connection.execute(select(MESSAGES).where(tuple_(*columns).in_(identities)))
+    found = connection.execute(select(MESSAGES).where(tuple_(*columns).in_(identities)))
     return {(r.channel_id, r.author_id, r.client_key): _message(r) for r in found}
 
 
-async def _muted(
-    connection: AsyncConnection, members: set[tuple[int, int]]
+def _muted(
+    connection: Connection, members: set[tuple[int, int]]
 ) -> dict[tuple[int, int], datetime]:
     if not members:
         return {}
-    found = await connection.execute(
+    found = connection.execute(
         select(MUTES.c.project_id, MUTES.c.user_id, MUTES.c.until).where(
             tuple_(MUTES.c.project_id, MUTES.c.user_id).in_(members)
         )
@@ -212,12 +215,12 @@ async def _muted(
     return {(r.project_id, r.user_id): r.until for r in found}
 
 
-async def _existing_seqs(
-    connection: AsyncConnection, wanted: set[tuple[int | None, int | None]]
+def _existing_seqs(
+    connection: Connection, wanted: set[tuple[int | None, int | None]]
 ) -> set[tuple[int, int]]:
     if not wanted:
         return set()
-    found = await connection.execute(
+    found = connection.execute(
         select(MESSAGES.c.channel_id, MESSAGES.c.seq).where(
             tuple_(MESSAGES.c.channel_id, MESSAGES.c.seq).in_(wanted)
         )
@@ -225,8 +228,8 @@ async def _existing_seqs(
     return {(r.channel_id, r.seq) for r in found}
 
 
-async def _insert(
-    connection: AsyncConnection, posts: list[tuple[_Post, ChannelRef]], now: datetime
+def _insert(
+    connection: Connection, posts: list[tuple[_Post, ChannelRef]], now: datetime
 ) -> list[NewMessage]:
     """Numbers the new messages of every channel in the batch with one UPDATE, then inserts
     them all at once: one statement per channel cost each a round trip to the driver's thread,
@@ -234,7 +237,7 @@ async def _insert(
     if not posts:
         return []
     counts = Counter(channel.id for _, channel in posts)
-    numbered = await connection.execute(
+    numbered = connection.execute(
         update(CHANNELS)
         .where(CHANNELS.c.id.in_(counts))
         .values(last_seq=CHANNELS.c.last_seq + case(counts, value=CHANNELS.c.id))
@@ -259,7 +262,7 @@ async def _insert(
                 "created_at": now,
             }
         )
-    await connection.execute(MESSAGES.insert(), values)
+    connection.execute(MESSAGES.insert(), values)
     return [
         NewMessage(v["seq"], v["version"], v["author_id"], v["text"], v["reply_to"], now)
         for v in values
