@@ -65,6 +65,7 @@ class Database:
         )
         self._sync_engine = _sqlite_file_engine(url)
         self._sync_thread = ThreadPoolExecutor(1, "sqlite-writer") if self._sync_engine else None
+        self._sync_connection: Connection | None = None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -90,9 +91,20 @@ class Database:
         return await asyncio.get_running_loop().run_in_executor(thread, self._in_transaction, work)
 
     def _in_transaction(self, work: Callable[[Connection], T]) -> T:
+        """The writer thread keeps its connection: a checkout per batch (and the rollback that
+        resets it on return) cost a third as much as the batch's own statements."""
+        if self._sync_connection is None:
+            assert self._sync_engine is not None
+            self._sync_connection = self._sync_engine.connect()
+        with self._sync_connection.begin():
+            return work(self._sync_connection)
+
+    def _close_sync(self) -> None:
+        if self._sync_connection is not None:
+            self._sync_connection.close()
+            self._sync_connection = None
         assert self._sync_engine is not None
-        with self._sync_engine.begin() as connection:
-            return work(connection)
+        self._sync_engine.dispose()
 
     async def ping(self) -> None:
         async with self.engine.connect() as connection:
@@ -102,5 +114,5 @@ class Database:
         await self.engine.dispose()
         thread, self._sync_thread = self._sync_thread, None
         if thread is not None and self._sync_engine is not None:
-            await asyncio.get_running_loop().run_in_executor(thread, self._sync_engine.dispose)
+            await asyncio.get_running_loop().run_in_executor(thread, self._close_sync)
             thread.shutdown()
