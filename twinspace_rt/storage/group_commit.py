@@ -24,7 +24,7 @@ class GroupCommit(Generic[Item, Result]):
     def __init__(
         self,
         commit: Callable[[list[Item]], Awaitable[list[Result | Exception]]],
-        window: float = 0.002,
+        window: float = 0.005,
         batch_max: int = 500,
     ) -> None:
         self._commit = commit
