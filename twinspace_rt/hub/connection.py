@@ -121,11 +121,9 @@ class Connection(DirectSocket):
     def user_id(self) -> int:
         return self.member.user_id
 
-    def deliver(self, key: CursorKey, version: int, frame: OutFrame) -> None:
-        """A live change: held back while its stream replays, dropped if already sent."""
-        cursor = self.cursors.get(key)
-        if cursor is None:
-            return
+    def deliver(self, cursor: ChannelCursor, version: int, frame: OutFrame) -> None:
+        """A live change of one of this socket's streams: held back while the stream replays,
+        dropped if already sent."""
         if cursor.replaying:
             cursor.pending.append((version, frame))
         elif cursor.accept(version):

@@ -47,12 +47,15 @@ class LocalRoom:
         kind = event["kind"]
         # A socket holds a cursor only for channels its member may read: subscribing checks,
         # and `recheck_members` drops cursors a changed role no longer allows.
+        # Pushing never removes a socket from ``connections`` (closing is only flagged), so
+        # the hottest loop, chat, needs no copy of it.
         if kind == "chat":
-            channel_id = event["channel_id"]
+            channel_id, version = event["channel_id"], event["version"]
             frame = OutFrame(event["frame"])
-            for conn in list(self.connections.values()):
-                if channel_id in conn.cursors:
-                    conn.deliver(channel_id, event["version"], frame)
+            for conn in self.connections.values():
+                cursor = conn.cursors.get(channel_id)
+                if cursor is not None:
+                    conn.deliver(cursor, version, frame)
         elif kind == "typing":
             frame = OutFrame(event["frame"])
             for conn in list(self.connections.values()):
@@ -62,8 +65,9 @@ class LocalRoom:
             stream = event["stream"]
             frame = OutFrame(event["frame"])
             for conn in list(self.connections.values()):
-                if stream in conn.cursors:
-                    conn.deliver(stream, event["seq"], frame)
+                cursor = conn.cursors.get(stream)
+                if cursor is not None:
+                    conn.deliver(cursor, event["seq"], frame)
         elif kind == "moderators":
             action = Action(event.get("action", Action.chat_moderate))
             frame = OutFrame(event["frame"])

@@ -46,11 +46,16 @@ class OutFrame:
             self.wire = Frame(Opcode.BINARY, payload).serialize(mask=False)
 
 
+# What ``write_frame`` did with a frame.
+WRITTEN, GONE, FULL = 0, 1, 2
+
+
 class FrameWriter(Protocol):
     """What a hub connection needs from its socket's transport."""
 
-    def write_frame(self, frame: OutFrame) -> bool:
-        """Writes now; False once the socket is closing or closed."""
+    def write_frame(self, frame: OutFrame, buffer_limit: int) -> int:
+        """Writes now, and says so (``WRITTEN``); ``GONE`` once the socket is closing or closed;
+        ``FULL`` without writing while more than ``buffer_limit`` bytes wait to be sent."""
 
     def buffered(self) -> int:
         """Bytes written but not yet taken by the kernel."""
@@ -67,24 +72,30 @@ class HubWebSocketProtocol(WebSocketsSansIOProtocol):
         if self.response.status_code == 101:
             self.scope["extensions"][EXTENSION] = {"writer": self}
 
-    def write_frame(self, frame: OutFrame) -> bool:
+    def write_frame(self, frame: OutFrame, buffer_limit: int) -> int:
+        """Called once per socket per delivered message: kept to attribute reads and one call
+        into the transport besides the write itself."""
+        transport = self.transport
         if (
             not self.handshake_complete
             or self.close_sent
             or self.disconnected
-            or self.transport.is_closing()
+            or transport.is_closing()
         ):
-            return False
+            return GONE
+        # Measured before writing, so one large message (a document's step 2) always goes out.
+        if transport.get_write_buffer_size() > buffer_limit:
+            return FULL
         if self.conn.extensions:
             # Compression was negotiated: this socket's copy is encoded by its own context.
             if isinstance(frame.payload, str):
                 self.conn.send_text(frame.payload.encode())
             else:
                 self.conn.send_binary(frame.payload)
-            self.transport.write(b"".join(self.conn.data_to_send()))
+            transport.write(b"".join(self.conn.data_to_send()))
         else:
-            self.transport.write(frame.wire)
-        return True
+            transport.write(frame.wire)
+        return WRITTEN
 
     def buffered(self) -> int:
         return self.transport.get_write_buffer_size()
@@ -104,13 +115,11 @@ class DirectSocket:
         self.websocket = websocket
         self.close_code: int | None = None
         self.close_reason = ""
+        # Set once, by ``close``; read for every frame pushed.
+        self.closing = False
         self._writer = writer
         self._buffer_limit = buffer_limit
         self._closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-
-    @property
-    def closing(self) -> bool:
-        return self._closed.done()
 
     def push(self, payload: str | bytes) -> None:
         """A message for this socket alone."""
@@ -120,10 +129,10 @@ class DirectSocket:
         """A message that may be shared: serialised once for every socket it goes to."""
         if self.closing:
             return
-        # Measured before writing, so one large message (a document's step 2) always goes out.
-        if self._writer.buffered() > self._buffer_limit:
+        written = self._writer.write_frame(frame, self._buffer_limit)
+        if written == FULL:
             self.close(CloseCode.too_slow, "send buffer overflow: reconnect and resume")
-        elif not self._writer.write_frame(frame):
+        elif written == GONE:
             self.close(None)
 
     async def push_waiting(self, frame: OutFrame, timeout: float) -> None:
@@ -141,6 +150,7 @@ class DirectSocket:
         """Asks the session to end; ``None`` means the peer already left."""
         if self.closing:
             return
+        self.closing = True
         self.close_code = code
         self.close_reason = reason
         self._closed.set_result(None)
