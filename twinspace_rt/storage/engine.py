@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-import sqlalchemy
-from sqlalchemy import Connection, Engine, event
+from sqlalchemy import Connection, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from twinspace_rt.storage.sqlite_writer import SQLiteWriter
 
 T = TypeVar("T")
 
@@ -39,19 +38,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _sqlite_file_engine(url: str) -> Engine | None:
-    """A synchronous engine on the same SQLite file, for ``Database.run_sync``; None for other
-    databases and for an in-memory one (a second engine would see another database)."""
+def _sqlite_writer(url: str) -> SQLiteWriter | None:
+    """For ``Database.run_sync``: None for other databases and for an in-memory SQLite (a
+    second connection would see another database)."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return None
-    engine = sqlalchemy.create_engine(
-        parsed.set(drivername="sqlite"),
-        connect_args={"timeout": 30, "check_same_thread": False},
-        pool_size=1,
-    )
-    event.listen(engine, "connect", _sqlite_pragmas)
-    return engine
+    return SQLiteWriter(parsed, _sqlite_pragmas)
 
 
 class Database:
@@ -63,9 +56,7 @@ class Database:
         self._sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )
-        self._sync_engine = _sqlite_file_engine(url)
-        self._sync_thread = ThreadPoolExecutor(1, "sqlite-writer") if self._sync_engine else None
-        self._sync_connection: Connection | None = None
+        self._sqlite_writer = _sqlite_writer(url)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -80,31 +71,13 @@ class Database:
 
     async def run_sync(self, work: Callable[[Connection], T]) -> T:
         """Runs ``work`` as one transaction of plain synchronous code, for the hot write paths
-        (chat posts, document updates). On SQLite the whole transaction is one hop to a writer
-        thread: through aiosqlite every cursor, execute, fetch and close is a hop of its own,
-        and at hundreds of batches a second those hops cost more than the SQL. Elsewhere it
-        runs on the async driver (``AsyncConnection.run_sync``)."""
-        thread = self._sync_thread
-        if thread is None:
-            async with self.engine.begin() as connection:
-                return await connection.run_sync(work)
-        return await asyncio.get_running_loop().run_in_executor(thread, self._in_transaction, work)
-
-    def _in_transaction(self, work: Callable[[Connection], T]) -> T:
-        """The writer thread keeps its connection: a checkout per batch (and the rollback that
-        resets it on return) cost a third as much as the batch's own statements."""
-        if self._sync_connection is None:
-            assert self._sync_engine is not None
-            self._sync_connection = self._sync_engine.connect()
-        with self._sync_connection.begin():
-            return work(self._sync_connection)
-
-    def _close_sync(self) -> None:
-        if self._sync_connection is not None:
-            self._sync_connection.close()
-            self._sync_connection = None
-        assert self._sync_engine is not None
-        self._sync_engine.dispose()
+        (chat posts, document updates): on SQLite through ``SQLiteWriter``, which explains why;
+        elsewhere on the async driver (``AsyncConnection.run_sync``). ``work`` may run twice,
+        so it must only touch the database and its own results."""
+        if self._sqlite_writer is not None:
+            return await self._sqlite_writer.run(work)
+        async with self.engine.begin() as connection:
+            return await connection.run_sync(work)
 
     async def ping(self) -> None:
         async with self.engine.connect() as connection:
@@ -112,7 +85,6 @@ class Database:
 
     async def close(self) -> None:
         await self.engine.dispose()
-        thread, self._sync_thread = self._sync_thread, None
-        if thread is not None and self._sync_engine is not None:
-            await asyncio.get_running_loop().run_in_executor(thread, self._close_sync)
-            thread.shutdown()
+        writer, self._sqlite_writer = self._sqlite_writer, None
+        if writer is not None:
+            await writer.close()
