@@ -203,6 +203,31 @@ async def test_echoed_awareness_of_a_full_class_is_nobody_s_flood(live: Live) ->
     assert all(editor.close_code is None for editor in editors[1:])
 
 
+async def test_an_echoed_awareness_state_is_not_relayed_again(live: Live) -> None:
+    """Relaying echoes would cost a class of 50 editors 49 x 50 frames per cursor renewal."""
+    room = await make_room(live.http, live.services)
+    await new_doc(live, room)
+    author, echoer, watcher = [await open_doc(live, room, "pupil") for _ in range(3)]
+    await author.set_cursor({"name": "Ana", "cursor": 1})
+    await watcher.until(lambda: {"name": "Ana", "cursor": 1} in watcher.others().values())
+    await echoer.until(lambda: {"name": "Ana", "cursor": 1} in echoer.others().values())
+    seen = len(watcher.frames)
+    echo = echoer.awareness.encode_awareness_update([author.doc.client_id])
+    await echoer.send(codec.awareness_message(echo))
+    await echoer.type("after the echo")  # the same socket, so handled after the echo
+    await watcher.until(lambda: str(watcher.text) == "after the echo")
+    kinds = [codec.decode(frame).type for frame in watcher.frames[seen:]]
+    assert codec.MessageType.awareness not in kinds
+    # News is still relayed, to everyone, the sender included.
+    mine = len(author.frames)
+    await author.set_cursor({"name": "Ana", "cursor": 2})
+    await watcher.until(lambda: {"name": "Ana", "cursor": 2} in watcher.others().values())
+    await author.until(
+        lambda: codec.MessageType.awareness
+        in [codec.decode(frame).type for frame in author.frames[mine:]]
+    )
+
+
 async def test_the_socket_refuses_strangers_and_missing_documents(live: Live) -> None:
     room = await make_room(live.http, live.services)
     other = await make_room(live.http, live.services, "o")

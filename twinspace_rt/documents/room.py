@@ -132,7 +132,8 @@ class DocRoom:
         return True
 
     async def submit_awareness(self, conn: DocConnection, payload: bytes) -> None:
-        for entry in codec.decode_awareness(payload):
+        entries = codec.decode_awareness(payload)
+        for entry in entries:
             if entry.state == "null":
                 conn.client_ids.discard(entry.client_id)
             elif entry.client_id not in self.awareness.states:
@@ -142,7 +143,24 @@ class DocRoom:
                 conn.client_ids.add(entry.client_id)
         if len(conn.client_ids) > AWARENESS_CLIENTS_MAX:
             raise codec.Malformed("too many awareness client ids on one socket")
+        if not any(self._is_news(entry) for entry in entries):
+            # An echo: every socket here was sent these states already, and a stock client
+            # ignores a clock it has seen. With 50 editors, relaying echoes was 49 x 50
+            # frames for each cursor renewal.
+            return
         await self._publish({"kind": "awareness", "data": base64.b64encode(payload).decode()})
+
+    def _is_news(self, entry: codec.AwarenessEntry) -> bool:
+        """Whether applying ``entry`` changes this replica's awareness (y-protocols' rule)."""
+        meta = self.awareness.meta.get(entry.client_id)
+        clock = 0 if meta is None else meta["clock"]
+        if entry.clock > clock:
+            return True
+        return (
+            entry.clock == clock
+            and entry.state == "null"
+            and entry.client_id in self.awareness.states
+        )
 
     async def forget(self, conn: DocConnection) -> None:
         """A socket left: its cursors leave with it, on every node."""
