@@ -8,6 +8,7 @@ database once the link is back.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
 import random
@@ -145,7 +146,7 @@ class RedisBroker(Broker):
         await self._client.aclose()
 
     async def publish(self, topic: str, event: dict[str, Any]) -> None:
-        message = json.dumps({"origin": self.node_id, "event": event})
+        message = _envelope(self.node_id, event)
         await self._handlers.deliver(topic, event)
         if self._status != OK:
             self._unsent.add(topic)  # the other nodes hear of the gap once the link is back
@@ -159,7 +160,7 @@ class RedisBroker(Broker):
             log.warning("broker: event on %s not sent to other nodes: %s", topic, exc)
 
     async def _announce_gap(self, topic: str) -> None:
-        gap = json.dumps({"origin": self.node_id, "event": GAP})
+        gap = _envelope(self.node_id, GAP)
         await self._client.publish(self._channel(topic), gap)
         self._unsent.discard(topic)
 
@@ -304,7 +305,8 @@ class RedisBroker(Broker):
         try:
             envelope = json.loads(data)
             origin, event = envelope["origin"], envelope["event"]
-        except (ValueError, TypeError, KeyError):
+            event.update({k: base64.b64decode(v) for k, v in envelope.get("binary", {}).items()})
+        except (ValueError, TypeError, KeyError, AttributeError):
             log.warning("broker: ignored a malformed message on %s", channel)
             return
         if origin != self.node_id:
@@ -330,3 +332,12 @@ class RedisBroker(Broker):
             log.warning("broker: redis unreachable: %s", error)
         self._status = UNREACHABLE
         self._first_attempt_done.set()
+
+
+def _envelope(origin: str, event: dict[str, Any]) -> str:
+    """An event on the wire between nodes. In memory an event's top-level values may be bytes
+    (a document update), which JSON carries as base64 under ``binary``; the in-process broker
+    never pays for that round trip."""
+    plain = {k: v for k, v in event.items() if not isinstance(v, bytes)}
+    binary = {k: base64.b64encode(v).decode() for k, v in event.items() if isinstance(v, bytes)}
+    return json.dumps({"origin": origin, "event": plain, "binary": binary})

@@ -9,7 +9,6 @@ open. So the replica only ever holds stored content, and step 2 only ever sends 
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -126,9 +125,7 @@ class DocRoom:
         self.log_rows += 1
         self.log_bytes += len(update)
         self.edited_at = time.monotonic()
-        await self._publish(
-            {"kind": "update", "conn": origin, "data": base64.b64encode(update).decode()}
-        )
+        await self._publish({"kind": "update", "conn": origin, "data": update})
         return True
 
     async def submit_awareness(self, conn: DocConnection, payload: bytes) -> None:
@@ -148,7 +145,7 @@ class DocRoom:
             # ignores a clock it has seen. With 50 editors, relaying echoes was 49 x 50
             # frames for each cursor renewal.
             return
-        await self._publish({"kind": "awareness", "data": base64.b64encode(payload).decode()})
+        await self._publish({"kind": "awareness", "data": payload})
 
     def _is_news(self, entry: codec.AwarenessEntry) -> bool:
         """Whether applying ``entry`` changes this replica's awareness (y-protocols' rule)."""
@@ -169,13 +166,13 @@ class DocRoom:
             return
         self.awareness.remove_awareness_states(ids, conn.id)
         removal = self.awareness.encode_awareness_update(ids)
-        await self._publish({"kind": "awareness", "data": base64.b64encode(removal).decode()})
+        await self._publish({"kind": "awareness", "data": removal})
 
     async def handle(self, event: dict[str, Any]) -> None:
         """The broker handler: in publish order, from this node and every other."""
         kind = event["kind"]
         if kind == "update":
-            update = base64.b64decode(event["data"])
+            update: bytes = event["data"]
             try:
                 self.doc.apply_update(update)
             except ValueError:
@@ -186,7 +183,7 @@ class DocRoom:
                 if conn.id != event["conn"]:
                     conn.push_frame(frame)
         elif kind == "awareness":
-            payload = base64.b64decode(event["data"])
+            payload: bytes = event["data"]
             self.awareness.apply_awareness_update(payload, "remote")
             frame = OutFrame(codec.awareness_message(payload))
             for conn in list(self.connections.values()):
