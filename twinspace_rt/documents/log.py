@@ -2,13 +2,17 @@
 
 Updates that arrive within a few milliseconds, from any socket and any document, share one
 transaction (`storage/group_commit.py`), so a busy node pays one commit per batch rather than one
-per keystroke. ``append`` returns only once its update is committed: the caller relays it after
-that, never before. Updates cannot conflict with each other, so a failed batch fails every caller
-in it; their clients resend on reconnect.
+per keystroke. Each update is relayed by its ``then`` callback, which the batch runs right after
+the commit, in the order the updates arrived: never before the commit, and never skipped because
+the socket that sent the update closed meanwhile (its reader may be cancelled, the batch is not).
+Updates cannot conflict with each other, so a failed batch fails every caller in it; their
+clients resend on reconnect.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
@@ -19,12 +23,17 @@ from twinspace_rt.documents.store import DOCUMENTS, UPDATES
 from twinspace_rt.storage.engine import Database
 from twinspace_rt.storage.group_commit import GroupCommit
 
+log = logging.getLogger(__name__)
+
+AfterCommit = Callable[[], Awaitable[None]]
+
 
 @dataclass(frozen=True, slots=True)
 class _Append:
     document_id: int
     data: bytes
     user_id: int | None
+    then: AfterCommit
 
 
 class UpdateLog:
@@ -32,9 +41,12 @@ class UpdateLog:
         self._db = db
         self._batches: GroupCommit[_Append, None] = GroupCommit(self._commit)
 
-    async def append(self, document_id: int, data: bytes, user_id: int | None) -> None:
-        """Returns once the update is committed; raises ``AppError`` if it could not be."""
-        await self._batches.submit(_Append(document_id, data, user_id))
+    async def append(
+        self, document_id: int, data: bytes, user_id: int | None, then: AfterCommit
+    ) -> None:
+        """Returns once the update is committed and ``then`` has run; raises ``AppError`` if it
+        could not be committed."""
+        await self._batches.submit(_Append(document_id, data, user_id, then))
 
     async def close(self) -> None:
         """Commits what is queued, then stops."""
@@ -42,6 +54,11 @@ class UpdateLog:
 
     async def _commit(self, batch: list[_Append]) -> list[None | Exception]:
         await self._db.run_sync(partial(_write, batch, datetime.now(UTC)))
+        for append in batch:
+            try:
+                await append.then()
+            except Exception:  # stored all the same; other nodes re-read after a gap
+                log.exception("document %s: relaying a stored update failed", append.document_id)
         return [None] * len(batch)
 
 

@@ -19,7 +19,7 @@ from pycrdt import Awareness, Doc, get_state
 
 from twinspace_rt.documents import codec, store
 from twinspace_rt.documents.connection import DocConnection
-from twinspace_rt.documents.log import UpdateLog
+from twinspace_rt.documents.log import AfterCommit, UpdateLog
 from twinspace_rt.hub.close_codes import CloseCode
 from twinspace_rt.hub.transport import OutFrame
 from twinspace_rt.storage.engine import Database
@@ -116,16 +116,23 @@ class DocRoom:
         states = self.awareness.encode_awareness_update(list(self.awareness.states))
         conn.push(codec.awareness_message(states))
 
-    async def submit(self, update: bytes, origin: str | None, user_id: int | None) -> bool:
-        """Checks, stores, then publishes an update; False when it carried nothing."""
+    async def submit(
+        self, update: bytes, origin: str | None, user_id: int | None, then: AfterCommit
+    ) -> bool:
+        """Checks and stores an update, which is then published; False when it carried
+        nothing. ``then`` runs once it is published (from the update log's batch)."""
         check_update(update)
         if update == codec.EMPTY_UPDATE:
             return False
-        await self._updates.append(self.ref.id, update, user_id)
-        self.log_rows += 1
-        self.log_bytes += len(update)
-        self.edited_at = time.monotonic()
-        await self._publish({"kind": "update", "conn": origin, "data": update})
+
+        async def publish() -> None:
+            self.log_rows += 1
+            self.log_bytes += len(update)
+            self.edited_at = time.monotonic()
+            await self._publish({"kind": "update", "conn": origin, "data": update})
+            await then()
+
+        await self._updates.append(self.ref.id, update, user_id, publish)
         return True
 
     async def submit_awareness(self, conn: DocConnection, payload: bytes) -> None:

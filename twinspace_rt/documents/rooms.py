@@ -9,6 +9,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from twinspace_rt.broker.base import Broker, Subscription
@@ -109,23 +110,18 @@ class DocRooms:
     async def submit(
         self, room: DocRoom, update: bytes, origin: str | None, user_id: int | None
     ) -> bool:
-        """Stores and relays an update. Shielded: a socket that closes while its update is being
-        committed must not leave a stored update that nobody was sent."""
-        work = asyncio.ensure_future(self._submit(room, update, origin, user_id))
-        work.add_done_callback(_settled)
-        return await asyncio.shield(work)
+        """Stores and relays an update. The relay runs in the update log's batch, so a socket
+        that closes while its update is being committed cannot leave a stored update that
+        nobody was sent."""
+        return await room.submit(update, origin, user_id, partial(self._after_update, room))
 
-    async def _submit(
-        self, room: DocRoom, update: bytes, origin: str | None, user_id: int | None
-    ) -> bool:
-        stored = await room.submit(update, origin, user_id)
+    async def _after_update(self, room: DocRoom) -> None:
         settings = self.settings
-        if stored and (
+        if (
             room.log_rows >= settings.docs_compact_updates
             or room.log_bytes >= settings.docs_compact_bytes
         ):
             self._spawn(self._compact(room))
-        return stored
 
     def release(self, room: DocRoom) -> None:
         """An idle room is unloaded after the grace period unless someone comes back."""
@@ -236,9 +232,3 @@ class DocRooms:
         self._work.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("documents: background work failed", exc_info=task.exception())
-
-
-def _settled(work: asyncio.Future[bool]) -> None:
-    """Marks the outcome as seen: after a close nobody awaits it, and the socket is gone."""
-    if not work.cancelled():
-        work.exception()
