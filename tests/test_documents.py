@@ -203,6 +203,26 @@ async def test_echoed_awareness_of_a_full_class_is_nobody_s_flood(live: Live) ->
     assert all(editor.close_code is None for editor in editors[1:])
 
 
+async def test_an_update_sent_just_before_closing_is_stored_and_relayed(live: Live) -> None:
+    """What a socket sent before it closed is read, stored and relayed: a push to a socket whose
+    peer had left used to end its reader, dropping the updates still waiting to be read."""
+    room = await make_room(live.http, live.services)
+    doc = await new_doc(live, room)
+    watcher = await open_doc(live, room, "teacher")
+    for attempt in range(5):
+        leaver = await open_doc(live, room, "pupil")
+        for word in ("one ", "two ", "three "):
+            await leaver.type(f"{attempt}:{word}")
+        await leaver.socket.close()
+    expected = sorted(f"{a}:{w}" for a in range(5) for w in ("one", "two", "three"))
+    try:
+        await watcher.until(lambda: sorted(str(watcher.text).split()) == expected)
+    except TimeoutError:
+        raise AssertionError(f"the watcher has {watcher.text}") from None
+    stored = await content(live, room, doc["id"])
+    assert sorted(stored.split()) == expected
+
+
 async def test_an_echoed_awareness_state_is_not_relayed_again(live: Live) -> None:
     """Relaying echoes would cost a class of 50 editors 49 x 50 frames per cursor renewal."""
     room = await make_room(live.http, live.services)
@@ -223,8 +243,10 @@ async def test_an_echoed_awareness_state_is_not_relayed_again(live: Live) -> Non
     await author.set_cursor({"name": "Ana", "cursor": 2})
     await watcher.until(lambda: {"name": "Ana", "cursor": 2} in watcher.others().values())
     await author.until(
-        lambda: codec.MessageType.awareness
-        in [codec.decode(frame).type for frame in author.frames[mine:]]
+        lambda: (
+            codec.MessageType.awareness
+            in [codec.decode(frame).type for frame in author.frames[mine:]]
+        )
     )
 
 

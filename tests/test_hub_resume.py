@@ -202,3 +202,33 @@ def test_a_cursor_counts_every_change_exactly_once() -> None:
     # The replay covered everything up to 8 (5, 6 and 8 among them); 9 is still new.
     assert [frame.payload for frame in cursor.finish_replay(8)] == ["nine"]
     assert (cursor.contiguous, cursor.ahead, cursor.replaying) == (9, set(), False)
+
+
+async def test_messages_sent_just_before_closing_are_stored_and_delivered(live: Live) -> None:
+    """The sender's own copy of its first message reaches a socket whose peer has left; that
+    used to end its reader, and the messages still waiting to be read were lost."""
+    room = await make_room(live.http, live.services)
+    teacher = await connect(live, room, "teacher")
+    await teacher.ok("chat.subscribe", channels={"general": None})
+    for attempt in range(3):
+        leaver = await connect(live, room, "pupil")
+        await leaver.ok("chat.subscribe", channels={"general": None})
+        for number in range(3):
+            await leaver.socket.send(
+                json.dumps(
+                    {
+                        "type": "chat.send",
+                        "id": f"{attempt}.{number}",
+                        "channel": "general",
+                        "text": f"{attempt}.{number}",
+                        "key": f"{attempt}.{number}",
+                    }
+                )
+            )
+        await leaver.close()
+    arrived = await teacher.wait_for("chat.message", count=9)
+    assert sorted(m["message"]["text"] for m in arrived) == sorted(
+        f"{a}.{n}" for a in range(3) for n in range(3)
+    )
+    history = await teacher.ok("chat.history", channel="general", limit=50)
+    assert len(history["messages"]) == 9

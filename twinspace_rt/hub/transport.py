@@ -129,11 +129,10 @@ class DirectSocket:
         """A message that may be shared: serialised once for every socket it goes to."""
         if self.closing:
             return
-        written = self._writer.write_frame(frame, self._buffer_limit)
-        if written == FULL:
+        # A peer that is gone (``GONE``) is not closed here: what it sent before it left still
+        # waits to be read, and its reader ends at the disconnect that follows.
+        if self._writer.write_frame(frame, self._buffer_limit) == FULL:
             self.close(CloseCode.too_slow, "send buffer overflow: reconnect and resume")
-        elif written == GONE:
-            self.close(None)
 
     async def push_waiting(self, frame: OutFrame, timeout: float) -> None:
         """For replays: lets the socket drain first, but never waits longer than ``timeout``."""
