@@ -223,6 +223,30 @@ async def test_an_update_sent_just_before_closing_is_stored_and_relayed(live: Li
     assert sorted(stored.split()) == expected
 
 
+async def test_updates_relayed_together_reach_everyone_but_their_senders(live: Live) -> None:
+    """Updates committed in one batch go out in one write per socket: each socket still gets
+    every other editor's updates, in order, and never its own."""
+    room = await make_room(live.http, live.services)
+    await new_doc(live, room)
+    editors = [await open_doc(live, room, "pupil") for _ in range(3)]
+    watcher = await open_doc(live, room, "teacher")
+    sent: dict[int, list[bytes]] = {i: [] for i in range(3)}
+    for round_ in range(10):
+        updates = await asyncio.gather(*(e.type(f"{i}.{round_} ") for i, e in enumerate(editors)))
+        for i, update in enumerate(updates):
+            sent[i].append(update)
+    words = sorted(f"{i}.{r}" for i in range(3) for r in range(10))
+    for client in [*editors, watcher]:
+        await client.until(lambda c=client: sorted(str(c.text).split()) == words)
+    for i, editor in enumerate(editors):
+        received = [
+            codec.decode(frame).payload
+            for frame in editor.frames
+            if codec.decode(frame).type is codec.MessageType.sync
+        ]
+        assert not set(sent[i]) & set(received), "an editor was sent its own update"
+
+
 async def test_an_echoed_awareness_state_is_not_relayed_again(live: Live) -> None:
     """Relaying echoes would cost a class of 50 editors 49 x 50 frames per cursor renewal."""
     room = await make_room(live.http, live.services)

@@ -34,16 +34,26 @@ EXTENSION = "twinspace.frame_writer"
 
 
 class OutFrame:
-    """One message (text for the hub, binary for Yjs), serialised once for all its sockets."""
+    """One message (text for the hub, binary for Yjs), serialised once for all its sockets; or
+    several, back to back (``joined``), for one write per socket."""
 
-    __slots__ = ("payload", "wire")
+    __slots__ = ("payloads", "wire")
 
     def __init__(self, payload: str | bytes) -> None:
-        self.payload = payload
+        self.payloads: tuple[str | bytes, ...] = (payload,)
         if isinstance(payload, str):
             self.wire = Frame(Opcode.TEXT, payload.encode()).serialize(mask=False)
         else:
             self.wire = Frame(Opcode.BINARY, payload).serialize(mask=False)
+
+    @classmethod
+    def joined(cls, frames: list[OutFrame]) -> OutFrame:
+        """Still one WebSocket frame per message (a y-websocket client reads one message per
+        frame), only written together."""
+        together = cls.__new__(cls)
+        together.payloads = tuple(p for frame in frames for p in frame.payloads)
+        together.wire = b"".join(frame.wire for frame in frames)
+        return together
 
 
 # What ``write_frame`` did with a frame.
@@ -88,10 +98,11 @@ class HubWebSocketProtocol(WebSocketsSansIOProtocol):
             return FULL
         if self.conn.extensions:
             # Compression was negotiated: this socket's copy is encoded by its own context.
-            if isinstance(frame.payload, str):
-                self.conn.send_text(frame.payload.encode())
-            else:
-                self.conn.send_binary(frame.payload)
+            for payload in frame.payloads:
+                if isinstance(payload, str):
+                    self.conn.send_text(payload.encode())
+                else:
+                    self.conn.send_binary(payload)
             transport.write(b"".join(self.conn.data_to_send()))
         else:
             transport.write(frame.wire)
