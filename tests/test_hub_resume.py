@@ -200,7 +200,7 @@ def test_a_cursor_counts_every_change_exactly_once() -> None:
     cursor.replaying = True
     cursor.pending += [(v, OutFrame(name)) for v, name in ((6, "six"), (7, "seven"), (9, "nine"))]
     # The replay covered everything up to 8 (5, 6 and 8 among them); 9 is still new.
-    assert [frame.payload for frame in cursor.finish_replay(8)] == ["nine"]
+    assert [frame.payloads for frame in cursor.finish_replay(8)] == [("nine",)]
     assert (cursor.contiguous, cursor.ahead, cursor.replaying) == (9, set(), False)
 
 

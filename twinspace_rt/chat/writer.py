@@ -78,9 +78,9 @@ class _Post:
 
 
 class ChatWriter:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, window: float) -> None:
         self._db = db
-        self._batches: GroupCommit[_Post, Posted] = GroupCommit(self._commit)
+        self._batches: GroupCommit[_Post, Posted] = GroupCommit(self._commit, window)
         # Channels are never renamed, re-ruled or deleted, so a row once read stays true.
         self._channels: dict[tuple[int, str], ChannelRef] = {}
 

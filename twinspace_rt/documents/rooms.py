@@ -33,7 +33,7 @@ class DocRooms:
         self.settings = settings
         self.db = db
         self.broker = broker
-        self.updates = UpdateLog(db)
+        self.updates = UpdateLog(db, settings.docs_commit_window_ms / 1000)
         self.rooms: dict[int, DocRoom] = {}
         self._subscriptions: dict[int, Subscription] = {}
         self._unloads: dict[int, asyncio.TimerHandle] = {}

@@ -36,7 +36,7 @@ class Hub:
         self.settings = settings
         self.db = db
         self.tokens = tokens
-        self.writer = ChatWriter(db)
+        self.writer = ChatWriter(db, settings.chat_commit_window_ms / 1000)
         self.broker = broker
         self.rooms: dict[int, LocalRoom] = {}
         self._subscriptions: dict[int, Subscription] = {}

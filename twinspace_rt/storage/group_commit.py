@@ -1,4 +1,5 @@
-"""Group commit: the writes submitted within a few milliseconds share one transaction.
+"""Group commit: the writes submitted within a few milliseconds (``window``, in seconds) share
+one transaction.
 
 A busy node then pays one commit per batch rather than one per write. Each submitter still gets
 its own answer, in its own future: the batch function returns one result or one exception per
@@ -24,7 +25,7 @@ class GroupCommit(Generic[Item, Result]):
     def __init__(
         self,
         commit: Callable[[list[Item]], Awaitable[list[Result | Exception]]],
-        window: float = 0.005,
+        window: float,
         batch_max: int = 500,
     ) -> None:
         self._commit = commit
