@@ -34,9 +34,11 @@ async def test_compaction_folds_the_log_into_the_snapshot(settings: Settings) ->
         doc = await new_doc(live, room)
         editor = await open_doc(live, room, "pupil")
         words = [f"w{i} " for i in range(35)]
-        for word in words:
-            await editor.type(word)
-        await stored_text(live, room, doc["id"], "".join(words))
+        # In bursts, each stored before the next: a burst is one batch, then one compaction.
+        for start in range(0, len(words), 10):
+            for word in words[start : start + 10]:
+                await editor.type(word)
+            await stored_text(live, room, doc["id"], "".join(words[: start + 10]))
         async with asyncio.timeout(10):
             while (state := await log_rows(live.services.db, doc["id"]))[1] < 3:
                 await asyncio.sleep(0.02)

@@ -11,6 +11,7 @@ clients resend on reconnect.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -41,12 +42,12 @@ class UpdateLog:
         self._db = db
         self._batches: GroupCommit[_Append, None] = GroupCommit(self._commit, window)
 
-    async def append(
+    def append(
         self, document_id: int, data: bytes, user_id: int | None, then: AfterCommit
-    ) -> None:
-        """Returns once the update is committed and ``then`` has run; raises ``AppError`` if it
-        could not be committed."""
-        await self._batches.submit(_Append(document_id, data, user_id, then))
+    ) -> asyncio.Future[None]:
+        """Queues the update behind every update queued before it. The future settles once it
+        is committed and ``then`` has run, or with an ``AppError`` if it could not be."""
+        return self._batches.enqueue(_Append(document_id, data, user_id, then))
 
     async def close(self) -> None:
         """Commits what is queued, then stops."""

@@ -118,14 +118,14 @@ class DocRoom:
         states = self.awareness.encode_awareness_update(list(self.awareness.states))
         conn.push(codec.awareness_message(states))
 
-    async def submit(
+    def submit(
         self, update: bytes, origin: str | None, user_id: int | None, then: AfterCommit
-    ) -> bool:
-        """Checks and stores an update, which is then published; False when it carried
-        nothing. ``then`` runs once it is published (from the update log's batch)."""
+    ) -> asyncio.Future[None] | None:
+        """Checks an update and queues it to be stored, then published; None when it carried
+        nothing. The future settles once it is published and ``then`` has run."""
         check_update(update)
         if update == codec.EMPTY_UPDATE:
-            return False
+            return None
 
         async def publish() -> None:
             self.log_rows += 1
@@ -134,8 +134,7 @@ class DocRoom:
             await self._publish({"kind": "update", "conn": origin, "data": update})
             await then()
 
-        await self._updates.append(self.ref.id, update, user_id, publish)
-        return True
+        return self._updates.append(self.ref.id, update, user_id, publish)
 
     async def submit_awareness(self, conn: DocConnection, payload: bytes) -> None:
         entries = codec.decode_awareness(payload)

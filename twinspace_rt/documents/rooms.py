@@ -110,10 +110,21 @@ class DocRooms:
     async def submit(
         self, room: DocRoom, update: bytes, origin: str | None, user_id: int | None
     ) -> bool:
-        """Stores and relays an update. The relay runs in the update log's batch, so a socket
-        that closes while its update is being committed cannot leave a stored update that
-        nobody was sent."""
-        return await room.submit(update, origin, user_id, partial(self._after_update, room))
+        """Stores and relays an update; False when it carried nothing."""
+        queued = self.queue(room, update, origin, user_id)
+        if queued is None:
+            return False
+        await queued
+        return True
+
+    def queue(
+        self, room: DocRoom, update: bytes, origin: str | None, user_id: int | None
+    ) -> asyncio.Future[None] | None:
+        """Queues an update to be stored and relayed, in order, without waiting for it: a
+        socket's reader takes its next message meanwhile (waiting held one socket to one update
+        per commit window). The relay runs in the update log's batch, so a socket that closes
+        while its updates are being committed cannot strand a stored update nobody was sent."""
+        return room.submit(update, origin, user_id, partial(self._after_update, room))
 
     async def _after_update(self, room: DocRoom) -> None:
         settings = self.settings

@@ -7,8 +7,10 @@ carries a half-loaded document. Each frame is one message, handled in arrival or
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
+from functools import partial
 
 from starlette.websockets import WebSocket
 
@@ -116,7 +118,9 @@ async def _handle(documents: DocRooms, room: DocRoom, conn: DocConnection, frame
             if message.payload != codec.EMPTY_UPDATE:
                 conn.push(codec.permission_denied(_read_only_reason(conn)))
         else:
-            await documents.submit(room, message.payload, conn.id, conn.user_id)
+            queued = documents.queue(room, message.payload, conn.id, conn.user_id)
+            if queued is not None:
+                queued.add_done_callback(partial(_stored, conn))
     elif message.type is MessageType.awareness:
         if len(message.payload) > documents.settings.docs_awareness_max_bytes:
             limit = documents.settings.docs_awareness_max_bytes
@@ -125,6 +129,19 @@ async def _handle(documents: DocRooms, room: DocRoom, conn: DocConnection, frame
         await room.submit_awareness(conn, message.payload)
     elif message.type is MessageType.query_awareness:
         room.send_awareness(conn)
+
+
+def _stored(conn: DocConnection, queued: asyncio.Future[None]) -> None:
+    """An update that could not be stored ends its socket: the client sends it again, with
+    everything after it, when it reconnects and syncs."""
+    if queued.cancelled() or queued.exception() is None:
+        return
+    error = queued.exception()
+    if isinstance(error, AppError):
+        conn.close(FOR_ERROR.get(error.code, 1011), error.message[:120])
+    else:
+        log.error("yjs update for %s not stored", conn.id, exc_info=error)
+        conn.close(1011, "internal error")
 
 
 def _read_only_reason(conn: DocConnection) -> str:

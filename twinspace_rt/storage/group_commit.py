@@ -38,14 +38,21 @@ class GroupCommit(Generic[Item, Result]):
 
     async def submit(self, item: Item) -> Result:
         """Returns once the item's batch is committed, or raises the item's refusal."""
+        return await self.enqueue(item)
+
+    def enqueue(self, item: Item) -> asyncio.Future[Result]:
+        """Queues the item now, behind everything queued before it; the future settles once its
+        batch is committed. For a caller that goes on before the commit (a socket's reader
+        taking its next message) but needs its items committed in order."""
+        done: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
         if self._stopping:
-            raise AppError(ErrorCode.internal_error, "Server shutting down.")
+            done.set_exception(AppError(ErrorCode.internal_error, "Server shutting down."))
+            return done
         if self._task is None:
             self._task = asyncio.create_task(self._run())
-        done: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
         self._queue.append((item, done))
         self._wakeup.set()
-        return await done
+        return done
 
     async def close(self, drain: bool) -> None:
         """Stops after the batch in flight, which is never cut off: its writes may already be
