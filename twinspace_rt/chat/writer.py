@@ -109,8 +109,8 @@ class ChatWriter:
     def _write(
         self, batch: list[_Post], look_for_retries: bool, connection: Connection
     ) -> list[Posted | AppError]:
-        """Runs in the database's writer (``Database.run_sync``), one batch at a time, so the
-        channel cache has no other writer."""
+        """Runs through ``Database.run_sync``, one batch at a time, so the channel cache has
+        no other writer (a run that SQLite sends to its writer thread only re-reads rows)."""
         wanted = {(p.member.project_id, p.channel_name) for p in batch}
         if wanted - self._channels.keys():
             self._channels.update(_channels(connection, wanted - self._channels.keys()))
