@@ -17,6 +17,7 @@ go to the thread and wait there) until the log starts over.
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -27,6 +28,8 @@ from sqlalchemy import URL, Connection, event
 from sqlalchemy.exc import OperationalError
 
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
 
 CHECKPOINT_EVERY = 100
 _SQLITE_BUSY = 5
@@ -89,9 +92,13 @@ class SQLiteWriter:
         return _transaction(self._waiting_connection(), work)
 
     def _run_checkpoint(self) -> None:
-        connection = self._waiting_connection()
-        connection.exec_driver_sql("PRAGMA wal_checkpoint(RESTART)")
-        connection.commit()
+        """A failed checkpoint loses nothing (the log only grows until the next one)."""
+        try:
+            connection = self._waiting_connection()
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(RESTART)")
+            connection.commit()
+        except Exception:
+            log.exception("sqlite: checkpoint failed")
 
     def _close_thread(self) -> None:
         if self._waiting is not None:
