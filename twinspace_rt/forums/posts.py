@@ -23,6 +23,7 @@ from twinspace_rt.forums.streams import (
     READ_ACTION,
     Change,
     Stream,
+    new_post,
     next_seq,
     record,
     rewrite_post,
@@ -65,16 +66,7 @@ async def reply(
             raise AppError(ErrorCode.not_found, f"No post {reply_to} in this thread.")
         if parent.deleted_at is not None:
             raise AppError(ErrorCode.post_deleted, "You cannot reply to a deleted post.")
-    post = ForumPost(
-        project_id=member.project_id,
-        board=Stream.forum.value,
-        thread_id=thread.id,
-        seq=seq,
-        version=seq,
-        author_id=member.user_id,
-        body=body,
-        reply_to=reply_to,
-    )
+    post = new_post(member, Stream.forum, seq, body, thread_id=thread.id, reply_to=reply_to)
     thread.post_count += 1
     thread.last_post_seq = seq
     session.add_all([post, thread])
@@ -97,14 +89,7 @@ async def post_bulletin(
 ) -> tuple[ForumPost, Change]:
     require(member, Action.bulletin_post)
     seq = await next_seq(session, member.project_id, Stream.bulletin)
-    post = ForumPost(
-        project_id=member.project_id,
-        board=Stream.bulletin.value,
-        seq=seq,
-        version=seq,
-        author_id=member.user_id,
-        body=body,
-    )
+    post = new_post(member, Stream.bulletin, seq, body)
     session.add(post)
     await session.flush()
     [payload] = await post_payloads(session, [post])

@@ -18,14 +18,36 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from twinspace_rt.auth.policy import Action
+from twinspace_rt.auth.policy import Action, Member
 from twinspace_rt.hub.protocol import encode, push
-from twinspace_rt.storage.forum_models import ForumEvent, ForumStream
+from twinspace_rt.storage.forum_models import ForumEvent, ForumPost, ForumStream
 
 
 class Stream(StrEnum):
     forum = "forum"
     bulletin = "bulletin"
+
+
+def new_post(
+    member: Member,
+    stream: Stream,
+    seq: int,
+    body: str,
+    thread_id: int | None = None,
+    reply_to: int | None = None,
+) -> ForumPost:
+    """A post by ``member`` numbered ``seq`` in its stream; its first version is that number,
+    as every later change to it takes the stream's next one."""
+    return ForumPost(
+        project_id=member.project_id,
+        board=stream.value,
+        thread_id=thread_id,
+        seq=seq,
+        version=seq,
+        author_id=member.user_id,
+        body=body,
+        reply_to=reply_to,
+    )
 
 
 # Who may receive a stream's changes: every holder of the action receives every change.

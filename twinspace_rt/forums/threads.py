@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from twinspace_rt.auth.policy import Action, Member, can, require
 from twinspace_rt.errors import AppError, ErrorCode
 from twinspace_rt.forums import boards
-from twinspace_rt.forums.streams import Change, Stream, next_seq, record
+from twinspace_rt.forums.streams import Change, Stream, new_post, next_seq, record
 from twinspace_rt.forums.views import post_payload, thread_payload
 from twinspace_rt.projects import audit
 from twinspace_rt.storage.forum_models import ForumPost, ForumThread
@@ -43,15 +43,7 @@ async def open_thread(
     )
     session.add(thread)
     await session.flush()
-    post = ForumPost(
-        project_id=member.project_id,
-        board=Stream.forum.value,
-        thread_id=thread.id,
-        seq=seq,
-        version=seq,
-        author_id=member.user_id,
-        body=body,
-    )
+    post = new_post(member, Stream.forum, seq, body, thread_id=thread.id)
     session.add(post)
     await session.flush()
     change = record(
