@@ -28,6 +28,7 @@ from twinspace_rt.api import (
 from twinspace_rt.api.http import Endpoint, error_response
 from twinspace_rt.api.metrics import HttpMetrics, MetricsMiddleware
 from twinspace_rt.api.openapi import openapi_document
+from twinspace_rt.api.security_headers import SecurityHeadersMiddleware
 from twinspace_rt.documents.socket import yjs_socket
 from twinspace_rt.errors import AppError, ErrorCode
 from twinspace_rt.hub.session import hub_socket
@@ -103,7 +104,7 @@ def create_app(settings: Settings) -> Starlette:
     routes.append(web_client_route(settings.web_dir))
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(MetricsMiddleware)],
+        middleware=[Middleware(MetricsMiddleware), Middleware(SecurityHeadersMiddleware)],
         exception_handlers={AppError: app_error, HTTPException: http_error, Exception: crash},
         lifespan=lifespan,
     )

@@ -19,6 +19,7 @@ from twinspace_rt.documents.log import UpdateLog
 from twinspace_rt.documents.room import DocRef, DocRoom, topic
 from twinspace_rt.hub import events
 from twinspace_rt.hub.close_codes import FOR_ERROR, CloseCode
+from twinspace_rt.projects.accounts import carry_session
 from twinspace_rt.projects.rooms import standings
 from twinspace_rt.settings import Settings
 from twinspace_rt.storage.engine import Database
@@ -180,16 +181,12 @@ class DocRooms:
 
     async def _project_event(self, project_id: int, event: dict[str, Any]) -> None:
         if event["kind"] in ("room", "gap"):
+            carry_session(self._sockets(project_id), event)
             self._spawn(self._recheck(project_id))
 
     async def _recheck(self, project_id: int) -> None:
         """Removals, role changes, archiving and revoked sessions reach open documents too."""
-        conns = [
-            conn
-            for room in list(self.rooms.values())
-            if room.ref.project_id == project_id
-            for conn in room.connections.values()
-        ]
+        conns = self._sockets(project_id)
         async with self.db.reader() as session:
             found = await standings(session, project_id, {conn.user_id for conn in conns})
         for conn in conns:
@@ -201,6 +198,14 @@ class DocRooms:
                 conn.close(FOR_ERROR[refusal], "no longer admitted to this document")
             elif standing.member is not None:
                 conn.member = standing.member
+
+    def _sockets(self, project_id: int) -> list[DocConnection]:
+        return [
+            conn
+            for room in list(self.rooms.values())
+            if room.ref.project_id == project_id
+            for conn in room.connections.values()
+        ]
 
     async def _compact(self, room: DocRoom) -> None:
         if room.ref.id in self._compacting:

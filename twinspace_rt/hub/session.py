@@ -73,7 +73,10 @@ async def admit(
 ) -> tuple[User, datetime, Member]:
     """The handshake both sockets share: origin, token, membership with ``action`` allowed."""
     check_origin(websocket, services.settings.allowed_origins)
-    user, expires_at = await session_for_token(session, services.tokens, bearer_token(websocket))
+    user, expires_at, token_session = await session_for_token(
+        session, services.tokens, bearer_token(websocket)
+    )
+    websocket.state.token_session = token_session  # a password change keeps this session
     _, member = await rooms.enter(session, user, websocket.path_params["project_id"], action)
     return user, expires_at, member
 
