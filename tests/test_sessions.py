@@ -197,8 +197,6 @@ async def test_a_listed_proxy_names_the_client(settings: Settings) -> None:
     )
     async with serve(limited) as live:
         # Each client behind the proxy is counted on its own...
-        assert await _failed_logins(live, 4, [f"203.0.113.{n}" for n in range(1, 10)]) == [
-            401
-        ] * 4
+        assert await _failed_logins(live, 4, [f"203.0.113.{n}" for n in range(1, 10)]) == [401] * 4
         # ...and one client is throttled whatever the others do.
         assert await _failed_logins(live, 3, ["198.51.100.7"], "someone") == [401, 401, 429]

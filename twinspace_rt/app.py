@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
+from twinspace_rt import observability
 from twinspace_rt.api import (
     accounts,
     activity,
@@ -86,6 +87,8 @@ def create_app(settings: Settings) -> Starlette:
     async def app_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, AppError)
         http_metrics.errors.labels(exc.code.value).inc()
+        if exc.status < 500:
+            observability.refused("http", exc.code)
         return error_response(exc)
 
     async def http_error(request: Request, exc: Exception) -> Response:

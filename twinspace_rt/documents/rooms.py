@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
+from twinspace_rt import observability
 from twinspace_rt.broker.base import Broker, Subscription
 from twinspace_rt.documents import store, versions
 from twinspace_rt.documents.connection import DocConnection
@@ -51,7 +52,7 @@ class DocRooms:
     async def _after_broker_outage(self) -> None:
         """Updates from other nodes may have been lost: re-read every open document."""
         for room in list(self.rooms.values()):
-            self._spawn(room.reload())
+            self._spawn(observability.job("reload", room.reload()))
             self._spawn(self._recheck(room.ref.project_id))
 
     async def stop(self) -> None:
@@ -133,7 +134,7 @@ class DocRooms:
             room.log_rows >= settings.docs_compact_updates
             or room.log_bytes >= settings.docs_compact_bytes
         ):
-            self._spawn(self._compact(room))
+            self._spawn(observability.job("compaction", self._compact(room)))
 
     def release(self, room: DocRoom) -> None:
         """An idle room is unloaded after the grace period unless someone comes back."""
@@ -142,7 +143,9 @@ class DocRooms:
         self._keep(room)
         loop = asyncio.get_running_loop()
         grace = self.settings.docs_unload_grace_seconds
-        self._unloads[room.ref.id] = loop.call_later(grace, lambda: self._spawn(self._unload(room)))
+        self._unloads[room.ref.id] = loop.call_later(
+            grace, lambda: self._spawn(observability.job("unload", self._unload(room)))
+        )
 
     def closed(self, document_id: int) -> None:
         """The document was deleted: its sockets close on every node (see `DocRoom.handle`)."""
@@ -231,7 +234,9 @@ class DocRooms:
                         conn.close(CloseCode.unauthenticated, "token expired")
                 if room.edited_at is not None and room.edited_at <= quiet:
                     room.edited_at = None
-                    self._spawn(versions.save_auto(self.db, room.ref.id))
+                    self._spawn(
+                        observability.job("version", versions.save_auto(self.db, room.ref.id))
+                    )
 
     def _publisher(self, document_id: int) -> Any:
         async def publish(event: dict[str, Any]) -> None:

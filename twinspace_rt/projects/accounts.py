@@ -95,9 +95,7 @@ async def login(
     return user
 
 
-async def change_password(
-    session: AsyncSession, user: User, current: str, new: str
-) -> list[int]:
+async def change_password(session: AsyncSession, user: User, current: str, new: str) -> list[int]:
     """Ends every session of the account, as a reset does (a stolen token must not outlive the
     password it was got with); the caller issues the changing session a fresh token. Returns
     the projects whose live sockets must be re-checked."""
