@@ -137,10 +137,19 @@ async def test_missing_expired_and_tampered_tokens(
         assert response.status_code == 401 and response.json()["error"]["code"] == "token_invalid"
 
 
-async def test_token_in_query_parameter(client: httpx.AsyncClient, services: Services) -> None:
+async def test_token_in_query_parameter_is_refused_on_rest(
+    client: httpx.AsyncClient, services: Services
+) -> None:
+    """Only WebSocket handshakes take ``?token=``: in a REST URL it would reach logs and
+    ``Referer`` headers. Refused even beside a valid header, so no client comes to rely on it."""
     await add_teacher(services, "maria")
-    token = (await login(client, "maria"))["Authorization"].split()[1]
-    assert (await client.get(f"/api/me?token={token}")).status_code == 200
+    headers = await login(client, "maria")
+    token = headers["Authorization"].split()[1]
+    for sent in ({}, headers):
+        response = await client.get(f"/api/me?token={token}", headers=sent)
+        assert response.status_code == 401
+        assert response.json()["error"]["code"] == "token_in_query"
+    assert (await client.get("/api/me", headers=headers)).status_code == 200
 
 
 async def test_registration_is_closed_by_default(client: httpx.AsyncClient) -> None:

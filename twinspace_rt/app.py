@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
+from twinspace_rt import observability
 from twinspace_rt.api import (
     accounts,
     activity,
@@ -28,6 +29,7 @@ from twinspace_rt.api import (
 from twinspace_rt.api.http import Endpoint, error_response
 from twinspace_rt.api.metrics import HttpMetrics, MetricsMiddleware
 from twinspace_rt.api.openapi import openapi_document
+from twinspace_rt.api.security_headers import SecurityHeadersMiddleware
 from twinspace_rt.documents.socket import yjs_socket
 from twinspace_rt.errors import AppError, ErrorCode
 from twinspace_rt.hub.session import hub_socket
@@ -85,6 +87,8 @@ def create_app(settings: Settings) -> Starlette:
     async def app_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, AppError)
         http_metrics.errors.labels(exc.code.value).inc()
+        if exc.status < 500:
+            observability.refused("http", exc.code)
         return error_response(exc)
 
     async def http_error(request: Request, exc: Exception) -> Response:
@@ -103,7 +107,7 @@ def create_app(settings: Settings) -> Starlette:
     routes.append(web_client_route(settings.web_dir))
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(MetricsMiddleware)],
+        middleware=[Middleware(MetricsMiddleware), Middleware(SecurityHeadersMiddleware)],
         exception_handlers={AppError: app_error, HTTPException: http_error, Exception: crash},
         lifespan=lifespan,
     )

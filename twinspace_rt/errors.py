@@ -17,6 +17,7 @@ class ErrorCode(StrEnum):
     unauthenticated = "unauthenticated"
     token_expired = "token_expired"
     token_invalid = "token_invalid"
+    token_in_query = "token_in_query"
     invalid_credentials = "invalid_credentials"
     forbidden = "forbidden"
     read_only = "read_only"
@@ -49,6 +50,7 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.unauthenticated: 401,
     ErrorCode.token_expired: 401,
     ErrorCode.token_invalid: 401,
+    ErrorCode.token_in_query: 401,
     ErrorCode.invalid_credentials: 401,
     ErrorCode.forbidden: 403,
     ErrorCode.read_only: 403,
@@ -81,6 +83,8 @@ DESCRIPTIONS: dict[ErrorCode, str] = {
     ErrorCode.unauthenticated: "No access token was sent.",
     ErrorCode.token_expired: "The access token has expired; log in again.",
     ErrorCode.token_invalid: "The token is malformed, tampered with, revoked or for no user.",
+    ErrorCode.token_in_query: "Send the token in `Authorization: Bearer`; `?token=` is only "
+    "accepted on WebSocket handshakes.",
     ErrorCode.invalid_credentials: "Wrong username or password.",
     ErrorCode.forbidden: "Your role in this project does not allow this action.",
     ErrorCode.read_only: "The project is archived: everything is read-only.",

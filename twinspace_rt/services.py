@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from prometheus_client import CollectorRegistry
 
 import signaling.handlers
+from twinspace_rt import observability
 from twinspace_rt.auth.login_throttle import LoginThrottle
 from twinspace_rt.auth.tokens import TokenService
 from twinspace_rt.broker import Broker, create_broker
@@ -34,12 +35,14 @@ class Services:
         broker = create_broker(settings.redis_url, settings.redis_prefix)
         hub = Hub(settings, db, tokens, broker)
         hub.leave_hooks.append(signaling.handlers.dropped)
+        metrics = CollectorRegistry()
+        observability.register(metrics, broker)
         return cls(
             settings=settings,
             db=db,
             tokens=tokens,
             throttle=LoginThrottle(settings.login_max_failures, settings.login_window_seconds),
-            metrics=CollectorRegistry(),
+            metrics=metrics,
             broker=broker,
             hub=hub,
             documents=DocRooms(settings, db, broker),

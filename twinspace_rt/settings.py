@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from enum import StrEnum
 from functools import cached_property
@@ -192,6 +193,26 @@ class Settings(BaseSettings):
     rtc_candidate_max_bytes: int = Field(
         1024, ge=128, description="Largest ICE candidate line relayed."
     )
+
+    # Sessions and proxies (issue 13).
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated addresses or networks (`10.0.0.0/8`) of reverse proxies "
+        "whose `X-Forwarded-For` and `X-Forwarded-Proto` name the client. Empty: the headers "
+        "are ignored and the peer's address is the client's (login throttling counts per "
+        "address, so trusting a header anyone can send would let them rotate it).",
+    )
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxy_networks(cls, value: object) -> object:
+        """Every entry must parse: uvicorn would take a typo for a literal and trust nothing."""
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, list):
+            for entry in value:
+                ipaddress.ip_network(str(entry), strict=False)
+        return value
 
     @field_validator("allowed_origins", "rtc_stun_urls", "rtc_turn_urls", mode="before")
     @classmethod

@@ -13,6 +13,9 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+# The route name by which `api/security_headers.py` gives the client its own policy.
+WEB_ROUTE = "web"
+
 NOT_BUILT = (
     "The TwinSpace web client is not built yet.\n"
     "Run `make run` from the repository (it installs and builds it),\n"
@@ -28,5 +31,5 @@ async def _not_built(request: Request) -> Response:
 def web_client_route(web_dir: Path) -> BaseRoute:
     """Mounted last, so every API route wins over a file of the same path."""
     if (web_dir / "index.html").is_file():
-        return Mount("/", app=StaticFiles(directory=web_dir, html=True), name="web")
+        return Mount("/", app=StaticFiles(directory=web_dir, html=True), name=WEB_ROUTE)
     return Route("/", _not_built, methods=["GET"])

@@ -5,9 +5,24 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from twinspace_rt.api.http import Endpoint, caller, read_body, respond, services
-from twinspace_rt.api.schemas import LoginIn, PasswordChangeIn, RegisterIn, TokenOut, UserOut
+from twinspace_rt.api.http import (
+    Endpoint,
+    bearer_token,
+    caller,
+    read_body,
+    respond,
+    services,
+)
+from twinspace_rt.api.schemas import (
+    LoginIn,
+    PasswordChangedOut,
+    PasswordChangeIn,
+    RegisterIn,
+    TokenOut,
+    UserOut,
+)
 from twinspace_rt.errors import AppError, ErrorCode
+from twinspace_rt.hub import events
 from twinspace_rt.projects import accounts
 from twinspace_rt.storage.models import User
 
@@ -46,11 +61,23 @@ async def me(request: Request) -> Response:
 
 
 async def change_password(request: Request) -> Response:
+    """Every other session ends, on every node; this one goes on with the returned token."""
     body = await read_body(request, PasswordChangeIn)
-    async with services(request).db.transaction() as session:
-        user = await caller(request, session)
-        await accounts.change_password(session, user, body.current_password, body.new_password)
-    return respond(UserOut.of(user))
+    app = services(request)
+    async with app.db.transaction() as session:
+        user, _, token_session = await accounts.session_for_token(
+            session, app.tokens, bearer_token(request)
+        )
+        project_ids = await accounts.change_password(
+            session, user, body.current_password, body.new_password
+        )
+    assert user.id is not None
+    token, expires_at = app.tokens.issue(user.id, user.token_generation, token_session)
+    renewed = events.session_renewed(user.id, token_session, user.token_generation)
+    for project_id in project_ids:
+        await app.hub.publish(project_id, renewed)
+    out = UserOut.of(user)
+    return respond(PasswordChangedOut(**out.model_dump(), token=token, expires_at=expires_at))
 
 
 ENDPOINTS = [
@@ -80,9 +107,10 @@ ENDPOINTS = [
         "POST",
         "/api/me/password",
         change_password,
-        "Replace one's password (pupils replace their one-time password here).",
+        "Replace one's password (pupils replace their one-time password here); every other "
+        "session of the account ends, this one goes on with the token returned.",
         body=PasswordChangeIn,
-        response=UserOut,
+        response=PasswordChangedOut,
         errors=(ErrorCode.invalid_credentials,),
     ),
 ]

@@ -73,9 +73,14 @@ async def read_body(request: Request, model: type[InputT]) -> InputT:
 
 
 def bearer_token(connection: HTTPConnection) -> str:
-    """From ``Authorization: Bearer`` or, for WebSockets and browsers, ``?token=``."""
+    """From ``Authorization: Bearer``, or ``?token=`` where a browser cannot set a header: the
+    WebSocket handshakes. Elsewhere a token in the URL would end up in logs, history and
+    ``Referer`` headers, so it is refused rather than ignored."""
     header = connection.headers.get("authorization", "")
     scheme, _, credentials = header.partition(" ")
+    in_query = "token" in connection.query_params
+    if in_query and connection.scope["type"] != "websocket":
+        raise AppError(ErrorCode.token_in_query)
     if scheme.lower() == "bearer" and credentials.strip():
         return credentials.strip()
     token = connection.query_params.get("token")

@@ -146,6 +146,14 @@ class UserOut(BaseModel):
         )
 
 
+class PasswordChangedOut(UserOut):
+    """The account, and a fresh token for the session that changed the password: every other
+    token of the account stopped working."""
+
+    token: str
+    expires_at: datetime
+
+
 class TokenOut(BaseModel):
     token: str
     expires_at: datetime

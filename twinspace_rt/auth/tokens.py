@@ -1,7 +1,12 @@
-"""Access tokens: our own HS256 JWTs, and optionally the identity platform's tokens."""
+"""Access tokens: our own HS256 JWTs, and optionally the identity platform's tokens.
+
+Each of our tokens names its session (`sid`): the tokens of one login share it, so that a
+password change can end every other session and keep the one that made it.
+"""
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -19,6 +24,8 @@ class LocalIdentity:
     user_id: int
     generation: int
     expires_at: datetime
+    # Empty for tokens issued before sessions were named: they belong to no session to keep.
+    session: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,13 +51,17 @@ class TokenService:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
 
-    def issue(self, user_id: int, generation: int) -> tuple[str, datetime]:
+    def issue(
+        self, user_id: int, generation: int, session: str | None = None
+    ) -> tuple[str, datetime]:
+        """A token of ``session``, or of a new session (a login) when it is None."""
         now = datetime.now(UTC)
         expires_at = now + timedelta(seconds=self._settings.token_ttl_seconds)
         claims = {
             "iss": ISSUER,
             "sub": str(user_id),
             "gen": generation,
+            "sid": session or secrets.token_urlsafe(12),
             "iat": now,
             "exp": expires_at,
         }
@@ -68,14 +79,16 @@ class TokenService:
                 issuer=ISSUER,
                 options={"require": ["exp", "sub", "iss"]},
             )
+            session = claims.get("sid", "")
             return LocalIdentity(
                 user_id=int(claims["sub"]),
                 generation=int(claims.get("gen", 0)),
-                expires_at=datetime.fromtimestamp(claims["exp"], UTC),
+                expires_at=_expiry(claims["exp"]),
+                session=session if isinstance(session, str) else "",
             )
         except jwt.ExpiredSignatureError as exc:
             raise AppError(ErrorCode.token_expired) from exc
-        except (jwt.InvalidTokenError, ValueError, TypeError) as exc:
+        except (jwt.InvalidTokenError, ValueError, TypeError, OverflowError) as exc:
             raise AppError(ErrorCode.token_invalid) from exc
 
     def _decode_external(self, token: str) -> ExternalIdentity:
@@ -105,5 +118,16 @@ class TokenService:
             username=claims.get("preferred_username"),
             display_name=claims.get("name"),
             country=country.upper() if isinstance(country, str) and len(country) == 2 else None,
-            expires_at=datetime.fromtimestamp(claims["exp"], UTC),
+            expires_at=_expiry(claims["exp"]),
         )
+
+
+def _expiry(value: object) -> datetime:
+    """`exp` as a moment. PyJWT accepts any number (10**30, a float), which no datetime holds:
+    such a token is malformed, not a server error."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise AppError(ErrorCode.token_invalid, "The token's `exp` is not a number.")
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError) as exc:
+        raise AppError(ErrorCode.token_invalid, "The token's `exp` is out of range.") from exc

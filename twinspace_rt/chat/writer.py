@@ -80,7 +80,7 @@ class _Post:
 class ChatWriter:
     def __init__(self, db: Database, window: float) -> None:
         self._db = db
-        self._batches: GroupCommit[_Post, Posted] = GroupCommit(self._commit, window)
+        self._batches: GroupCommit[_Post, Posted] = GroupCommit(self._commit, window, name="chat")
         # Channels are never renamed, re-ruled or deleted, so a row once read stays true.
         self._channels: dict[tuple[int, str], ChannelRef] = {}
 

@@ -40,7 +40,9 @@ class _Append:
 class UpdateLog:
     def __init__(self, db: Database, window: float) -> None:
         self._db = db
-        self._batches: GroupCommit[_Append, None] = GroupCommit(self._commit, window)
+        self._batches: GroupCommit[_Append, None] = GroupCommit(
+            self._commit, window, name="documents"
+        )
 
     def append(
         self, document_id: int, data: bytes, user_id: int | None, then: AfterCommit

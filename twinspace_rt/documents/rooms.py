@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
+from twinspace_rt import observability
 from twinspace_rt.broker.base import Broker, Subscription
 from twinspace_rt.documents import store, versions
 from twinspace_rt.documents.connection import DocConnection
@@ -19,6 +20,7 @@ from twinspace_rt.documents.log import UpdateLog
 from twinspace_rt.documents.room import DocRef, DocRoom, topic
 from twinspace_rt.hub import events
 from twinspace_rt.hub.close_codes import FOR_ERROR, CloseCode
+from twinspace_rt.projects.accounts import carry_session
 from twinspace_rt.projects.rooms import standings
 from twinspace_rt.settings import Settings
 from twinspace_rt.storage.engine import Database
@@ -50,7 +52,7 @@ class DocRooms:
     async def _after_broker_outage(self) -> None:
         """Updates from other nodes may have been lost: re-read every open document."""
         for room in list(self.rooms.values()):
-            self._spawn(room.reload())
+            self._spawn(observability.job("reload", room.reload()))
             self._spawn(self._recheck(room.ref.project_id))
 
     async def stop(self) -> None:
@@ -132,7 +134,7 @@ class DocRooms:
             room.log_rows >= settings.docs_compact_updates
             or room.log_bytes >= settings.docs_compact_bytes
         ):
-            self._spawn(self._compact(room))
+            self._spawn(observability.job("compaction", self._compact(room)))
 
     def release(self, room: DocRoom) -> None:
         """An idle room is unloaded after the grace period unless someone comes back."""
@@ -141,7 +143,9 @@ class DocRooms:
         self._keep(room)
         loop = asyncio.get_running_loop()
         grace = self.settings.docs_unload_grace_seconds
-        self._unloads[room.ref.id] = loop.call_later(grace, lambda: self._spawn(self._unload(room)))
+        self._unloads[room.ref.id] = loop.call_later(
+            grace, lambda: self._spawn(observability.job("unload", self._unload(room)))
+        )
 
     def closed(self, document_id: int) -> None:
         """The document was deleted: its sockets close on every node (see `DocRoom.handle`)."""
@@ -180,16 +184,12 @@ class DocRooms:
 
     async def _project_event(self, project_id: int, event: dict[str, Any]) -> None:
         if event["kind"] in ("room", "gap"):
+            carry_session(self._sockets(project_id), event)
             self._spawn(self._recheck(project_id))
 
     async def _recheck(self, project_id: int) -> None:
         """Removals, role changes, archiving and revoked sessions reach open documents too."""
-        conns = [
-            conn
-            for room in list(self.rooms.values())
-            if room.ref.project_id == project_id
-            for conn in room.connections.values()
-        ]
+        conns = self._sockets(project_id)
         async with self.db.reader() as session:
             found = await standings(session, project_id, {conn.user_id for conn in conns})
         for conn in conns:
@@ -201,6 +201,14 @@ class DocRooms:
                 conn.close(FOR_ERROR[refusal], "no longer admitted to this document")
             elif standing.member is not None:
                 conn.member = standing.member
+
+    def _sockets(self, project_id: int) -> list[DocConnection]:
+        return [
+            conn
+            for room in list(self.rooms.values())
+            if room.ref.project_id == project_id
+            for conn in room.connections.values()
+        ]
 
     async def _compact(self, room: DocRoom) -> None:
         if room.ref.id in self._compacting:
@@ -226,7 +234,9 @@ class DocRooms:
                         conn.close(CloseCode.unauthenticated, "token expired")
                 if room.edited_at is not None and room.edited_at <= quiet:
                     room.edited_at = None
-                    self._spawn(versions.save_auto(self.db, room.ref.id))
+                    self._spawn(
+                        observability.job("version", versions.save_auto(self.db, room.ref.id))
+                    )
 
     def _publisher(self, document_id: int) -> Any:
         async def publish(event: dict[str, Any]) -> None:

@@ -14,6 +14,7 @@ from functools import partial
 
 from starlette.websockets import WebSocket
 
+from twinspace_rt import observability
 from twinspace_rt.auth.policy import Action, require
 from twinspace_rt.documents import catalog, codec
 from twinspace_rt.documents.codec import Malformed, MessageType, YSyncMessageType
@@ -44,9 +45,11 @@ async def yjs_socket(websocket: WebSocket) -> None:
         with contextlib.suppress(Exception):
             await websocket.close(1011, "the document could not be loaded")
         return
+    observability.socket_opened("yjs")
     try:
         await conn.run(_read(documents, room, conn))
     finally:
+        observability.socket_ended("yjs", conn.close_code, conn.close_reason)
         await documents.leave(room, conn)
     await conn.hang_up()
 
@@ -64,6 +67,7 @@ async def _open(websocket: WebSocket, services: Services) -> tuple[DocConnection
     except AppError as exc:
         await websocket.accept()
         code = FOR_ERROR.get(exc.code, CloseCode.protocol_error)
+        observability.closed("yjs", code)
         await websocket.close(code, exc.message[:120])
         return None
     await websocket.accept()
@@ -101,8 +105,10 @@ async def _read(documents: DocRooms, room: DocRoom, conn: DocConnection) -> None
                 return
             await _handle(documents, room, conn, frame)
     except (Malformed, BadUpdate) as exc:
+        observability.refused("yjs", ErrorCode.bad_update)
         conn.close(CloseCode.bad_update, f"malformed message: {exc}"[:120])
     except AppError as exc:
+        observability.refused("yjs", exc.code)
         conn.close(FOR_ERROR.get(exc.code, 1011), exc.message[:120])
     except Exception:
         log.exception("yjs reader for %s failed", conn.id)
@@ -116,6 +122,7 @@ async def _handle(documents: DocRooms, room: DocRoom, conn: DocConnection, frame
             room.answer_step1(conn, message.payload)
         elif not conn.writable:
             if message.payload != codec.EMPTY_UPDATE:
+                observability.refused("yjs", ErrorCode.read_only)
                 conn.push(codec.permission_denied(_read_only_reason(conn)))
         else:
             queued = documents.queue(room, message.payload, conn.id, conn.user_id)

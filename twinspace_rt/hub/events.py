@@ -48,6 +48,13 @@ def room_changed() -> dict[str, Any]:
     return {"kind": "room"}
 
 
+def session_renewed(user_id: int, session: str, generation: int) -> dict[str, Any]:
+    """A member changed their password: like `room_changed`, but the sockets of ``session`` go
+    on at ``generation`` (`projects/accounts.carry_session`) while the others close."""
+    renewed = {"user_id": user_id, "session": session, "generation": generation}
+    return {"kind": "room", "renewed": renewed}
+
+
 def to_connection(connection_id: str, frame: str) -> dict[str, Any]:
     """One socket, on whatever node holds it (video signaling between participants)."""
     return {"kind": "connection", "connection_id": connection_id, "frame": frame}

@@ -18,6 +18,7 @@ from twinspace_rt.hub.presence import group, presence_diff
 from twinspace_rt.hub.protocol import push
 from twinspace_rt.hub.replay import catch_up
 from twinspace_rt.hub.transport import OutFrame
+from twinspace_rt.projects.accounts import carry_session
 from twinspace_rt.projects.rooms import standings
 from twinspace_rt.storage.engine import Database
 
@@ -85,6 +86,7 @@ class LocalRoom:
         elif kind == "presence":
             self.schedule("presence", self.refresh_presence)
         elif kind == "room":
+            carry_session(self.connections.values(), event)
             self.schedule("room", self.recheck_members)
         elif kind == "gap":
             self.catch_up()

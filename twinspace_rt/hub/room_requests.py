@@ -19,7 +19,7 @@ async def ping(hub: Hub, conn: Connection, request: Ping) -> dict[str, Any]:
 
 async def auth_refresh(hub: Hub, conn: Connection, request: AuthRefresh) -> dict[str, Any]:
     async with hub.db.transaction() as session:
-        user, expires_at = await session_for_token(session, hub.tokens, request.token)
+        user, expires_at, _ = await session_for_token(session, hub.tokens, request.token)
     if user.id != conn.user_id:
         raise AppError(ErrorCode.token_invalid, "The new token is for another user.")
     conn.display_name = user.display_name

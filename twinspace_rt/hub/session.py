@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.websockets import WebSocket
 
 import signaling.handlers
+from twinspace_rt import observability
 from twinspace_rt.api.http import bearer_token
 from twinspace_rt.auth.policy import Action, Member
 from twinspace_rt.errors import AppError, ErrorCode
@@ -73,7 +74,10 @@ async def admit(
 ) -> tuple[User, datetime, Member]:
     """The handshake both sockets share: origin, token, membership with ``action`` allowed."""
     check_origin(websocket, services.settings.allowed_origins)
-    user, expires_at = await session_for_token(session, services.tokens, bearer_token(websocket))
+    user, expires_at, token_session = await session_for_token(
+        session, services.tokens, bearer_token(websocket)
+    )
+    websocket.state.token_session = token_session  # a password change keeps this session
     _, member = await rooms.enter(session, user, websocket.path_params["project_id"], action)
     return user, expires_at, member
 
@@ -81,7 +85,9 @@ async def admit(
 async def _refuse(websocket: WebSocket, exc: AppError) -> None:
     await websocket.accept()
     await websocket.send_text(error(None, exc))
-    await websocket.close(FOR_ERROR.get(exc.code, CloseCode.protocol_error), exc.message[:120])
+    code = FOR_ERROR.get(exc.code, CloseCode.protocol_error)
+    observability.closed("hub", code)
+    await websocket.close(code, exc.message[:120])
 
 
 async def hub_socket(websocket: WebSocket) -> None:
@@ -91,9 +97,11 @@ async def hub_socket(websocket: WebSocket) -> None:
     if conn is None:
         return
     await hub.join(conn)
+    observability.socket_opened("hub")
     try:
         await conn.run(_read(hub, conn))
     finally:
+        observability.socket_ended("hub", conn.close_code, conn.close_reason)
         await hub.leave(conn)
     await conn.hang_up()
 
@@ -170,6 +178,7 @@ async def _dispatch(hub: Hub, conn: Connection, text: str) -> None:
         fields = await asyncio.shield(work)
         conn.push(ack(request.id, **fields))
     except AppError as exc:
+        observability.refused("hub", exc.code)
         conn.push(error(request_id, exc))
     except Exception:
         log.exception("hub request failed: %.200s", text)

@@ -211,7 +211,10 @@ _REDACT = RedactTokens()
 def uvicorn_config(
     app: ASGIApp, settings: Settings, host: str, port: int, log_level: str
 ) -> uvicorn.Config:
-    """The one way this product runs uvicorn: the CLI, the tests and the benchmarks use it."""
+    """The one way this product runs uvicorn: the CLI, the tests and the benchmarks use it.
+
+    Forwarded headers are read only from `trusted_proxies` (uvicorn alone trusts 127.0.0.1,
+    which any local process or a proxy that passes the header through can abuse)."""
     config = uvicorn.Config(
         app,
         host=host,
@@ -220,6 +223,8 @@ def uvicorn_config(
         lifespan="on",
         ws=HubWebSocketProtocol,
         ws_per_message_deflate=settings.ws_compression,
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=settings.trusted_proxies,
     )
     for name in ("uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).addFilter(_REDACT)

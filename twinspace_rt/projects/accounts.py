@@ -5,16 +5,19 @@ from __future__ import annotations
 import re
 import secrets
 import unicodedata
+from collections.abc import Iterable
 from datetime import datetime
+from typing import Any, Protocol
 
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from starlette.requests import HTTPConnection
 
 from twinspace_rt.auth.login_throttle import LoginThrottle
 from twinspace_rt.auth.passwords import hash_password, verify_password
 from twinspace_rt.auth.tokens import ExternalIdentity, LocalIdentity, TokenService
 from twinspace_rt.errors import AppError, ErrorCode
-from twinspace_rt.storage.models import USERNAME_MAX, AccountKind, User
+from twinspace_rt.storage.models import USERNAME_MAX, AccountKind, Membership, User
 
 USERNAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{2,63}$"
 _USERNAME_RE = re.compile(USERNAME_PATTERN)
@@ -92,32 +95,68 @@ async def login(
     return user
 
 
-async def change_password(session: AsyncSession, user: User, current: str, new: str) -> User:
+async def change_password(session: AsyncSession, user: User, current: str, new: str) -> list[int]:
+    """Ends every session of the account, as a reset does (a stolen token must not outlive the
+    password it was got with); the caller issues the changing session a fresh token. Returns
+    the projects whose live sockets must be re-checked."""
     if not await verify_password(user.password_hash, current):
         raise AppError(ErrorCode.invalid_credentials, "The current password is wrong.")
     user.password_hash = await hash_password(new)
     user.must_change_password = False
+    user.token_generation += 1
     session.add(user)
     await session.flush()
-    return user
+    found = await session.exec(select(Membership.project_id).where(Membership.user_id == user.id))
+    return list(found.all())
 
 
 async def user_for_token(session: AsyncSession, tokens: TokenService, token: str) -> User:
-    user, _ = await session_for_token(session, tokens, token)
+    user, _, _ = await session_for_token(session, tokens, token)
     return user
 
 
 async def session_for_token(
     session: AsyncSession, tokens: TokenService, token: str
-) -> tuple[User, datetime]:
-    """The token's user and when the token expires (long-lived sockets close then)."""
+) -> tuple[User, datetime, str]:
+    """The token's user, when the token expires (long-lived sockets close then) and the
+    session it belongs to (empty for the identity platform's tokens)."""
     identity = tokens.decode(token)
     if isinstance(identity, LocalIdentity):
         user = await session.get(User, identity.user_id)
         if user is None or user.token_generation != identity.generation:
             raise AppError(ErrorCode.token_invalid, "This token has been revoked.")
-        return user, identity.expires_at
-    return await _external_user(session, identity), identity.expires_at
+        return user, identity.expires_at, identity.session
+    return await _external_user(session, identity), identity.expires_at, ""
+
+
+class SessionSocket(Protocol):
+    """What `carry_session` needs of a hub or Yjs socket; the handshake (`hub/session.admit`)
+    put its token's session in ``websocket.state.token_session``."""
+
+    token_generation: int
+
+    @property
+    def websocket(self) -> HTTPConnection: ...
+
+    @property
+    def user_id(self) -> int: ...
+
+
+def carry_session(sockets: Iterable[SessionSocket], event: dict[str, Any]) -> None:
+    """The sockets of the session that changed its password move to the new generation.
+
+    Called on every node as the `room` event arrives, before the re-check that reads the store
+    and closes the sockets of every other session (4401)."""
+    renewed = event.get("renewed")
+    if not renewed or not renewed["session"]:
+        return
+    for socket in sockets:
+        if (
+            socket.user_id == renewed["user_id"]
+            and getattr(socket.websocket.state, "token_session", "") == renewed["session"]
+            and socket.token_generation == renewed["generation"] - 1
+        ):
+            socket.token_generation = renewed["generation"]
 
 
 async def _external_user(session: AsyncSession, identity: ExternalIdentity) -> User:

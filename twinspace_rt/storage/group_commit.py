@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
+from twinspace_rt import observability
 from twinspace_rt.errors import AppError, ErrorCode
 
 log = logging.getLogger(__name__)
@@ -27,7 +29,9 @@ class GroupCommit(Generic[Item, Result]):
         commit: Callable[[list[Item]], Awaitable[list[Result | Exception]]],
         window: float,
         batch_max: int = 500,
+        name: str = "other",
     ) -> None:
+        self._name = name  # the `writer` label of its metrics
         self._commit = commit
         self._window = window
         self._batch_max = batch_max
@@ -81,11 +85,13 @@ class GroupCommit(Generic[Item, Result]):
     async def _take_batch(self) -> None:
         batch = self._queue[: self._batch_max]
         del self._queue[: self._batch_max]
+        started = time.perf_counter()
         try:
             results = await self._commit([item for item, _ in batch])
         except Exception:
             log.exception("group commit: a batch of %d failed", len(batch))
             results = [AppError(ErrorCode.internal_error)] * len(batch)
+        observability.batch_committed(self._name, len(batch), time.perf_counter() - started)
         for (_, done), result in zip(batch, results, strict=True):
             if done.done():
                 continue
