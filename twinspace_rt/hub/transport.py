@@ -26,6 +26,7 @@ from websockets.frames import Frame, Opcode
 from websockets.http11 import Request
 
 from twinspace_rt.hub.close_codes import CloseCode
+from twinspace_rt.hub.uvicorn_check import check_uvicorn
 from twinspace_rt.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -212,6 +213,7 @@ def uvicorn_config(
     app: ASGIApp, settings: Settings, host: str, port: int, log_level: str
 ) -> uvicorn.Config:
     """The one way this product runs uvicorn: the CLI, the tests and the benchmarks use it."""
+    check_uvicorn(WebSocketsSansIOProtocol, uvicorn.__version__)
     config = uvicorn.Config(
         app,
         host=host,
