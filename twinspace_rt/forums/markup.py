@@ -13,14 +13,13 @@ even a parser bug cannot hand a browser a tag, attribute or link scheme outside 
   quote (``<blockquote>``);
 - a backslash before a marker keeps the marker as text.
 
-Everything else (headings, numbered lists, code blocks, images, tables, entities, HTML) stays
+Everything else (headings, numbered lists, code blocks, tables, entities, HTML) stays
 text, so what a member types means what it meant before the parser changed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import nh3
 from markdown_it import MarkdownIt
@@ -30,7 +29,7 @@ from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 
-LINK_SCHEMES = ("http://", "https://", "mailto:")
+LINK_SCHEMES = frozenset({"http", "https", "mailto"})
 TAGS = {"p", "br", "strong", "em", "code", "a", "ul", "li", "blockquote"}
 # Quotes and lists open at most this many levels deep (a list counts two: list and item);
 # deeper markers stay text. markdown-it drops what lies past its own ``maxNesting``, so the
@@ -89,23 +88,31 @@ def _line_break(
     return "<br>"
 
 
+class _LightMarkdown(MarkdownIt):
+    """Link destinations are kept as written (the sanitiser escapes them); only the allowed
+    schemes make a link, anything else leaves the whole ``[text](…)`` as text."""
+
+    def normalizeLink(self, url: str) -> str:
+        return url
+
+    def validateLink(self, url: str) -> bool:
+        scheme, colon, _ = url.partition(":")
+        return bool(colon) and scheme.lower() in LINK_SCHEMES
+
+
 def _parser() -> MarkdownIt:
-    md = MarkdownIt(
-        "zero",
-        {"html": False, "breaks": True, "linkify": False, "typographer": False},
+    md = _LightMarkdown(
+        "zero", {"html": False, "breaks": True, "linkify": False, "typographer": False}
     )
     md.options["maxNesting"] = MAX_NESTING
-    md.enable(["paragraph", "blockquote", "list", "newline", "backticks", "emphasis", "link"])
-    md.enable("escape")
+    md.enable(
+        ["paragraph", "blockquote", "list", "newline", "backticks", "emphasis", "link", "escape"]
+    )
     md.block.ruler.at("blockquote", _quote, {"alt": ["paragraph", "blockquote", "list"]})
     md.block.ruler.at("list", _dash_list, {"alt": ["paragraph", "blockquote"]})
     md.core.ruler.push("compact", _compact)
     md.add_render_rule("softbreak", _line_break)
     md.add_render_rule("hardbreak", _line_break)
-    # The destination is kept as written (the sanitiser escapes it); only the allowed schemes
-    # make a link, anything else leaves the whole ``[text](…)`` as text.
-    md.normalizeLink = lambda url: url  # type: ignore[method-assign]
-    md.validateLink = lambda url: url.strip().lower().startswith(LINK_SCHEMES)  # type: ignore[method-assign]
     return md
 
 
@@ -114,7 +121,7 @@ _CLEANER = nh3.Cleaner(
     tags=TAGS,
     # ``"*"`` replaces the sanitiser's default attributes for every tag (``title``, ``lang``).
     attributes={"a": {"href"}, "*": set()},
-    url_schemes={"http", "https", "mailto"},
+    url_schemes=set(LINK_SCHEMES),
     link_rel="nofollow noopener",
     strip_comments=True,
 )
@@ -127,5 +134,4 @@ def render(source: str) -> str:
     output is also safe inside a single-quoted attribute and stays byte for byte what the
     regular-expression renderer produced for plain text.
     """
-    env: dict[str, Any] = {}
-    return _CLEANER.clean(_MD.render(source, env)).replace("'", "&#x27;")
+    return _CLEANER.clean(_MD.render(source)).replace("'", "&#x27;")
