@@ -11,19 +11,37 @@ WEB_BUILT := $(WEB)/dist/index.html
 WEB_SOURCES := $(shell find $(WEB)/src -type f 2>/dev/null) \
 	$(WEB)/index.html $(WEB)/build.mjs $(WEB)/tsconfig.json
 
-.PHONY: run test test-sqlite test-postgres docs web browser
+.PHONY: run test test-sqlite test-postgres docs web browser lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
-$(VENV)/.run-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e .
+# Python packages come from the lock files only (exact versions, every file's hash checked),
+# then the project itself without resolving anything. `make lock` rewrites the lock files from
+# pyproject.toml with uv; README, "Dependencies", says why and how to upgrade.
+LOCK := requirements.lock
+TEST_LOCK := requirements-test.lock
+UV_VERSION := 0.13.9
+LOCK_FLAGS := --universal --python-version 3.11 --generate-hashes --quiet \
+	--custom-compile-command "make lock"
+
+$(VENV)/.run-installed: $(LOCK) pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q --require-hashes --no-deps -r $(LOCK)
+	$(BIN)/python -m pip install -q --no-deps -e .
 	touch $@
 
-$(VENV)/.test-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e '.[test]'
+$(VENV)/.test-installed: $(TEST_LOCK) pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q --require-hashes --no-deps -r $(TEST_LOCK)
+	$(BIN)/python -m pip install -q --no-deps -e .
 	touch $@
+
+# The test lock is solved first; the run lock takes its versions, so both agree. Pins already in
+# the files are kept: `make lock UPGRADE=--upgrade` (or --upgrade-package NAME) moves them.
+lock: | $(BIN)/python
+	$(BIN)/python -m pip install -q "uv==$(UV_VERSION)"
+	$(BIN)/uv pip compile $(LOCK_FLAGS) $(UPGRADE) pyproject.toml --extra test -o $(TEST_LOCK)
+	$(BIN)/uv pip compile $(LOCK_FLAGS) pyproject.toml -c $(TEST_LOCK) -o $(LOCK)
 
 # The stock Yjs clients (yjs, y-websocket) that the interop tests drive, pinned by the lock file.
 $(INTEROP)/node_modules/.installed: $(INTEROP)/package.json $(INTEROP)/package-lock.json

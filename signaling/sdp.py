@@ -3,11 +3,13 @@
 The parser is lenient (it skips lines it does not know), so a description must also have what
 WebRTC cannot do without: an origin, media sections of a known kind, and ICE credentials and a
 DTLS fingerprint for each. What fails is refused whole with ``invalid_sdp``; nothing is relayed.
+
+aiortc is imported here, on the first description or candidate a node checks, and nowhere else
+in the server: importing it loads PyAV and its codecs, tens of MB that a node without video
+sessions would otherwise hold (README, "Dependencies"). tests/test_dependencies.py keeps it so.
 """
 
 from __future__ import annotations
-
-from aiortc.sdp import SessionDescription, candidate_from_sdp
 
 from signaling.messages import Candidate, Description
 from twinspace_rt.errors import AppError, ErrorCode
@@ -28,6 +30,8 @@ def check_description(description: Description, max_bytes: int) -> None:
         raise _refuse(f"the description has {size} bytes, the limit is {max_bytes}")
     if not description.sdp.startswith("v=0"):
         raise _refuse("a description starts with `v=0`")
+    from aiortc.sdp import SessionDescription
+
     try:
         parsed = SessionDescription.parse(description.sdp)
     except PARSE_ERRORS as exc:
@@ -54,6 +58,8 @@ def check_candidate(candidate: Candidate, max_bytes: int) -> None:
         raise _refuse("a candidate needs `sdpMid` or `sdpMLineIndex`")
     if not line:
         return
+    from aiortc.sdp import candidate_from_sdp
+
     try:
         parsed = candidate_from_sdp(line.removeprefix("candidate:"))
     except PARSE_ERRORS as exc:

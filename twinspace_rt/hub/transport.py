@@ -26,6 +26,7 @@ from websockets.frames import Frame, Opcode
 from websockets.http11 import Request
 
 from twinspace_rt.hub.close_codes import CloseCode
+from twinspace_rt.hub.uvicorn_check import check_uvicorn
 from twinspace_rt.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -215,6 +216,7 @@ def uvicorn_config(
 
     Forwarded headers are read only from `trusted_proxies` (uvicorn alone trusts 127.0.0.1,
     which any local process or a proxy that passes the header through can abuse)."""
+    check_uvicorn(WebSocketsSansIOProtocol, uvicorn.__version__)
     config = uvicorn.Config(
         app,
         host=host,
