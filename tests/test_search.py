@@ -137,21 +137,22 @@ async def _long_posts(live: Live) -> Forums:
     return f
 
 
-async def test_a_search_of_one_letter_words_over_long_posts_is_bounded(live: Live) -> None:
-    f = await _long_posts(live)
-    with recorded() as log:
-        found = await f.call("pupil", "GET", "/search", q="a b c d e f g h")
-        if found.status_code == 200:
-            hits = found.json()["hits"]
-            assert len(hits) == 20 and all(len(h["snippet"]) < 2000 for h in hits)
-            assert hits[0]["snippet"].startswith("<mark>a</mark> <mark>b</mark>")
-        else:  # a very busy machine: then the time bound answers
-            assert found.json()["error"]["code"] == "search_timeout", found.text
-    assert log.tracebacks() == []
+async def test_a_search_of_one_letter_words_over_long_posts_is_cheap(settings: Settings) -> None:
+    """Highlighting is linear in a post's matches: a fraction of a second here, where FTS5's
+    ``snippet`` took seconds per post. The time bound is lifted to show it."""
+    async with serve(settings.model_copy(update={"search_timeout_ms": 600_000})) as live:
+        f = await _long_posts(live)
+        with recorded() as log:
+            found = await f.ok("pupil", "GET", "/search", q="a b c d e f g h")
+        hits = found["hits"]
+        assert len(hits) == 20 and all(len(h["snippet"]) < 2000 for h in hits)
+        assert hits[0]["snippet"].startswith("<mark>a</mark> <mark>b</mark>")
+        assert log.tracebacks() == []
 
 
 async def test_a_search_past_its_time_answers_search_timeout(settings: Settings) -> None:
-    async with serve(settings.model_copy(update={"search_timeout_ms": 1})) as live:
+    """The same search as above, allowed 20 ms: a small fraction of what it needs."""
+    async with serve(settings.model_copy(update={"search_timeout_ms": 20})) as live:
         f = await _long_posts(live)
         with recorded() as log:
             for _ in range(3):
