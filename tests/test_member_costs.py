@@ -193,3 +193,25 @@ async def test_a_reader_that_never_reads_is_really_cut_off(settings: Settings) -
                 await asyncio.sleep(0.05)
         await teacher.ok("ping")
         stalled.transport.abort()
+
+
+async def test_numbers_past_the_database_columns_are_refused(live: Live) -> None:
+    """Found by the fuzzer: ids and change numbers past the INTEGER columns reached the
+    database and failed there, with a traceback."""
+    room = await make_room(live.http, live.services)
+    client = await connect(live, room, "teacher_admin")
+    huge = 2**63
+    with recorded() as log:
+        for kind, fields in (
+            ("chat.mute", {"user_id": huge, "minutes": 1}),
+            ("chat.mute", {"user_id": 2**31, "minutes": 1}),
+            ("chat.subscribe", {"channels": {"general": huge}}),
+            ("chat.read", {"channel": "general", "seq": 2**31}),
+            ("chat.edit", {"channel": "general", "seq": 2**40, "text": "x"}),
+            ("forum.subscribe", {"streams": {"forum": huge}}),
+            ("rtc.admit", {"participant_id": 2**40}),
+        ):
+            reply = await client.request(kind, **fields)
+            assert reply["code"] == "validation_failed", (kind, reply)
+        await client.ok("ping")
+    assert log.tracebacks() == []
