@@ -65,9 +65,7 @@ async def test_deep_nesting_surrogates_and_bad_utf8_are_refused_without_tracebac
         await client.socket.send(
             '{"type":"chat.send","id":"s1","channel":"general","text":"a\\udc00","key":"s"}'
         )
-        pair = await client.request(
-            "chat.send", channel="general", text="\U0001f600", key="pair"
-        )
+        pair = await client.request("chat.send", channel="general", text="\U0001f600", key="pair")
         assert pair["type"] == "ack", "a valid surrogate pair is one character"
         await client.ok("ping")
         assert client.close_code is None
@@ -183,7 +181,9 @@ async def test_a_reader_that_never_reads_is_really_cut_off(settings: Settings) -
         sent = 0
         async with asyncio.timeout(60):
             while len(room_here.connections) == 2 and sent < 3000:
-                await teacher.ok("chat.send", channel="general", text=f"{sent} {big}", key=f"{sent}")
+                await teacher.ok(
+                    "chat.send", channel="general", text=f"{sent} {big}", key=f"{sent}"
+                )
                 sent += 1
         assert len(room_here.connections) == 1, "the stalled socket was dropped from the room"
         # It still has not read a byte: the server must not keep its connection open behind

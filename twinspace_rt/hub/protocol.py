@@ -134,9 +134,7 @@ class ForumSubscribe(Request):
     """``since`` per stream: the last seq the client holds, or null for live only."""
 
     type: Literal["forum.subscribe"]
-    streams: Annotated[
-        dict[ForumStreamName, Since | None], Field(min_length=1)
-    ]
+    streams: Annotated[dict[ForumStreamName, Since | None], Field(min_length=1)]
 
 
 class ForumUnsubscribe(Request):

@@ -208,9 +208,7 @@ async def _post_hits(
     ]
 
 
-async def _run(
-    bound: TimeBound, sql: str, params: dict[str, Any], before: int | None
-) -> list[Any]:
+async def _run(bound: TimeBound, sql: str, params: dict[str, Any], before: int | None) -> list[Any]:
     """List parameters (``channels``, ``boards``) expand to ``IN (…)``; ``before`` bounds ids."""
     lists: list[BindParameter[Any]] = [
         bindparam(name, expanding=True) for name in ("channels", "boards") if name in params
