@@ -314,6 +314,7 @@ class Fuzzer:
         await listener.wait_for("chat.message", timeout=30)
         assert listener.of_type("chat.message")[-1]["message"]["text"] == text
         listener.pushes.clear()
+        await listener.ok("ping")  # a sign of life, or the idle timeout would end it
 
     async def stop(self) -> None:
         assert self.watch is not None
