@@ -65,12 +65,16 @@ async def test_deep_nesting_surrogates_and_bad_utf8_are_refused_without_tracebac
         await client.socket.send(
             '{"type":"chat.send","id":"s1","channel":"general","text":"a\\udc00","key":"s"}'
         )
+        # NUL: PostgreSQL text cannot hold it.
+        await client.socket.send(
+            '{"type":"chat.send","id":"s2","channel":"general","text":"a\\u0000","key":"z"}'
+        )
         pair = await client.request("chat.send", channel="general", text="\U0001f600", key="pair")
         assert pair["type"] == "ack", "a valid surrogate pair is one character"
         await client.ok("ping")
         assert client.close_code is None
-        surrogate = [p for p in client.pushes if p.get("id") == "s1"]
-        assert [p["code"] for p in surrogate] == ["validation_failed"]
+        unstorable = [p for p in client.pushes if p.get("id") in ("s1", "s2")]
+        assert [p["code"] for p in unstorable] == ["validation_failed"] * 2
         # Invalid UTF-8 in a text frame: closed with 1007, as the WebSocket RFC says.
         await client.socket.send(b'{"type":"ping","id":"\xff\xfe"}', text=True)
         assert await client.closed() == 1007

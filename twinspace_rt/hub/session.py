@@ -171,11 +171,11 @@ async def _dispatch(hub: Hub, conn: Connection, text: str, size: int) -> None:
         if value.get("type") == "pong":
             return
         raw_id = value.get("id")
-        if isinstance(raw_id, str) and len(raw_id) <= 64 and not _LONE_SURROGATE.search(raw_id):
+        if isinstance(raw_id, str) and len(raw_id) <= 64 and not _UNSTORABLE.search(raw_id):
             request_id = raw_id
-        if _ESCAPED_SURROGATE.search(text) and _has_lone_surrogate(value):
+        if _ESCAPED_UNSTORABLE.search(text) and _has_unstorable(value):
             raise AppError(
-                ErrorCode.validation_failed, "Text must be Unicode: a lone surrogate was sent."
+                ErrorCode.validation_failed, "Text may not hold NUL or a lone surrogate."
             )
         bucket = conn.buckets.get(str(value.get("type")), conn.bucket)
         _charge(conn, bucket, 1, bucket.burst)
@@ -258,19 +258,21 @@ def _too_deep(text: str, max_depth: int) -> bool:
     return False
 
 
-# Surrogates reach a ``str`` only through ``\uD800``-style escapes: text frames are UTF-8.
-_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+# Characters no UTF-8 frame (a lone surrogate) or PostgreSQL text (NUL) can carry. They reach
+# a ``str`` only through ``\uD800`` or ``\u0000`` escapes: frames are UTF-8, and the parser
+# refuses raw control characters in strings.
+_ESCAPED_UNSTORABLE = re.compile(r"\\u(?:[dD][89a-fA-F]|0000)")
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
-def _has_lone_surrogate(value: Any) -> bool:
-    """A string no UTF-8 frame (or database) can carry; a valid pair was joined by the parser."""
+def _has_unstorable(value: Any) -> bool:
+    """Whether any string holds such a character (a valid pair was joined by the parser)."""
     if isinstance(value, str):
-        return _LONE_SURROGATE.search(value) is not None
+        return _UNSTORABLE.search(value) is not None
     if isinstance(value, dict):
-        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
+        return any(_has_unstorable(k) or _has_unstorable(v) for k, v in value.items())
     if isinstance(value, list):
-        return any(_has_lone_surrogate(v) for v in value)
+        return any(_has_unstorable(v) for v in value)
     return False
 
 
