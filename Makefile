@@ -76,3 +76,10 @@ test-postgres: $(VENV)/.test-installed $(INTEROP)/node_modules/.installed $(WEB_
 
 docs: $(VENV)/.run-installed
 	$(BIN)/twinspace-rt docs roles > docs/ROLES.md
+
+# The hub's JSON fuzzer (tests/fuzz/hub_json.py) at length, against a real server on SQLite;
+# `make fuzz-hub FUZZ_HUB_INPUTS=1000000 FUZZ_SEED=7` to change the count or replay a seed.
+FUZZ_HUB_INPUTS ?= 100000
+.PHONY: fuzz-hub
+fuzz-hub: $(VENV)/.test-installed
+	$(BIN)/python -m tests.fuzz.hub_json --inputs $(FUZZ_HUB_INPUTS) $(if $(FUZZ_SEED),--seed $(FUZZ_SEED))

@@ -103,6 +103,10 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         # Tests drive sockets faster than people; the limiter has tests of its own.
         chat_rate_per_second=1000,
         chat_rate_burst=1000,
+        rest_write_rate_per_second=1000,
+        rest_write_burst=1000,
+        ws_read_bytes_per_second=1 << 30,
+        ws_read_bytes_burst=1 << 30,
     )
 
 

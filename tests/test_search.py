@@ -7,11 +7,13 @@ from typing import Any
 import pytest
 
 from tests.forum_helpers import Forums
-from tests.live import Live
+from tests.live import Live, serve
+from tests.log_capture import recorded
 from tests.room import make_room
 from tests.test_hub_chat import connect
 from twinspace_rt.errors import AppError
 from twinspace_rt.search.terms import fts5_query, snippet_html, terms, tsquery
+from twinspace_rt.settings import Settings
 
 
 async def test_search_finds_each_language_and_leaks_nothing(live: Live) -> None:
@@ -108,10 +110,57 @@ async def test_search_pages_stay_stable_under_new_posts(live: Live) -> None:
 
 
 def test_terms_are_quoted_for_each_engine() -> None:
-    words = terms('fiume" OR NEAR(x) köprü*:&!')
-    assert words == ["fiume", "or", "near", "x", "köprü"]
-    assert fts5_query(words) == '"fiume"* "or"* "near"* "x"* "köprü"*'
-    assert tsquery(words) == "fiume:* & or:* & near:* & x:* & köprü:*"
+    words = terms('fiume" OR NEAR(x) köprü*:&! fiume', 8, 64)
+    assert words == ["fiume", "or", "near", "x", "köprü"], "each word once"
+    assert fts5_query(words, 3) == '"fiume"* "or" "near"* "x" "köprü"*'
+    assert tsquery(words, 3) == "fiume:* & or & near:* & x & köprü:*"
+    assert terms("a b c d e f g h i j", 8, 64) == list("abcdefgh")
     with pytest.raises(AppError):
-        terms("\"'*()")
+        terms("\"'*()", 8, 64)
+    with pytest.raises(AppError, match="at most 5 characters"):
+        terms("fiume fiumicino", 8, 5)
     assert snippet_html("a \x01<b>\x02 \x01c") == "a <mark>&lt;b&gt;</mark> c"
+    long = " ".join(["parola"] * 100 + ["\x01fiume\x02"] + ["acqua"] * 100)
+    cut = snippet_html(long)
+    assert cut.startswith("…parola") and cut.endswith("acqua…") and len(cut) < 300
+    assert "<mark>fiume</mark>" in cut
+
+
+async def _long_posts(live: Live) -> Forums:
+    """30 posts of 20 000 characters of one-letter words: every query word matches each
+    post 2 500 times (issue 13: such a search ran for over a minute)."""
+    room = await make_room(live.http, live.services)
+    f = Forums(live.http, room)
+    thread_id = (await f.thread(await f.forum()))["thread"]["id"]
+    for _ in range(30):
+        await f.reply(thread_id, "pupil", "a b c d e f g h " * 1249)
+    return f
+
+
+async def test_a_search_of_one_letter_words_over_long_posts_is_cheap(settings: Settings) -> None:
+    """Highlighting is linear in a post's matches: a fraction of a second here, where FTS5's
+    ``snippet`` took seconds per post. The time bound is lifted to show it."""
+    async with serve(settings.model_copy(update={"search_timeout_ms": 600_000})) as live:
+        f = await _long_posts(live)
+        with recorded() as log:
+            found = await f.ok("pupil", "GET", "/search", q="a b c d e f g h")
+        hits = found["hits"]
+        assert len(hits) == 20 and all(len(h["snippet"]) < 2000 for h in hits)
+        assert hits[0]["snippet"].startswith("<mark>a</mark> <mark>b</mark>")
+        assert log.tracebacks() == []
+
+
+async def test_a_search_past_its_time_answers_search_timeout(settings: Settings) -> None:
+    """The same search as above, allowed 20 ms: a small fraction of what it needs."""
+    async with serve(settings.model_copy(update={"search_timeout_ms": 20})) as live:
+        f = await _long_posts(live)
+        with recorded() as log:
+            for _ in range(3):
+                slow = await f.call("pupil", "GET", "/search", q="a b c d e f g h")
+                assert slow.status_code == 422, slow.text
+                assert slow.json()["error"]["code"] == "search_timeout"
+            # The bound ends with the search: the pooled connections serve everything else.
+            for _ in range(5):
+                await f.ok("pupil", "GET", "/forums")
+                await f.ok("teacher", "POST", "/bulletin", {"body": "still writable"})
+        assert log.tracebacks() == []

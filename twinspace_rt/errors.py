@@ -41,6 +41,8 @@ class ErrorCode(StrEnum):
     session_full = "session_full"
     participant_removed = "participant_removed"
     invalid_sdp = "invalid_sdp"
+    search_timeout = "search_timeout"
+    too_many_sockets = "too_many_sockets"
     internal_error = "internal_error"
 
 
@@ -74,6 +76,8 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.session_full: 409,
     ErrorCode.participant_removed: 403,
     ErrorCode.invalid_sdp: 422,
+    ErrorCode.search_timeout: 422,
+    ErrorCode.too_many_sockets: 429,
     ErrorCode.internal_error: 500,
 }
 
@@ -108,6 +112,9 @@ DESCRIPTIONS: dict[ErrorCode, str] = {
     ErrorCode.session_full: "The video session has as many participants as it may hold.",
     ErrorCode.participant_removed: "A moderator removed you from this video session.",
     ErrorCode.invalid_sdp: "The SDP description or ICE candidate is malformed or too large.",
+    ErrorCode.search_timeout: "The search took too long; search for longer or fewer words.",
+    ErrorCode.too_many_sockets: "You have as many connections open as one member may; close "
+    "another tab or device first.",
     ErrorCode.internal_error: "Unexpected server error; nothing was written.",
 }
 

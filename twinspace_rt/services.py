@@ -10,8 +10,10 @@ import signaling.handlers
 from twinspace_rt import observability
 from twinspace_rt.auth.login_throttle import LoginThrottle
 from twinspace_rt.auth.tokens import TokenService
+from twinspace_rt.auth.write_budget import WriteBudget
 from twinspace_rt.broker import Broker, create_broker
 from twinspace_rt.documents.rooms import DocRooms
+from twinspace_rt.hub.connection import MemberSockets
 from twinspace_rt.hub.hub import Hub
 from twinspace_rt.settings import Settings
 from twinspace_rt.storage.engine import Database
@@ -27,6 +29,9 @@ class Services:
     broker: Broker
     hub: Hub
     documents: DocRooms
+    # What one member may cost this node: REST writes and open sockets (issue 13).
+    writes: WriteBudget
+    sockets: MemberSockets
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -46,4 +51,6 @@ class Services:
             broker=broker,
             hub=hub,
             documents=DocRooms(settings, db, broker),
+            writes=WriteBudget(settings.rest_write_rate_per_second, settings.rest_write_burst),
+            sockets=MemberSockets(settings.ws_sockets_per_member),
         )

@@ -214,6 +214,63 @@ class Settings(BaseSettings):
                 ipaddress.ip_network(str(entry), strict=False)
         return value
 
+    # Costs one member can impose (issue 13): each limit answers a clear error.
+    search_terms_max: int = Field(
+        8, ge=1, le=32, description="Most words in one search; the rest of the query is ignored."
+    )
+    search_term_max_chars: int = Field(
+        64, ge=3, le=200, description="Longest word in a search (422 `validation_failed` beyond)."
+    )
+    search_prefix_min_chars: int = Field(
+        3,
+        ge=1,
+        le=32,
+        description="Words at least this long also find longer words (prefix match); shorter "
+        "ones match whole words only, since a one-letter prefix matches nearly every word.",
+    )
+    search_timeout_ms: int = Field(
+        3000,
+        ge=1,
+        description="Time one search may take in the database (PostgreSQL `statement_timeout`, "
+        "an SQLite progress handler) before it answers 422 `search_timeout`.",
+    )
+    ws_read_bytes_per_second: int = Field(
+        131072,
+        ge=1024,
+        description="Sustained bytes per second a hub socket may send; each frame is charged "
+        "by its size before it is parsed.",
+    )
+    ws_read_bytes_burst: int = Field(
+        1048576,
+        ge=65536,
+        description="Bytes a hub socket may send in a burst above that (`rate_limited`, then "
+        "4429 if it goes on).",
+    )
+    ws_json_max_depth: int = Field(
+        16, ge=4, le=64, description="Deepest nesting of arrays and objects in a hub request."
+    )
+    ws_sockets_per_member: int = Field(
+        20,
+        ge=1,
+        description="Hub and Yjs sockets one member may hold open on one node; the next "
+        "handshake is closed with 4409.",
+    )
+    ws_close_grace_seconds: float = Field(
+        5,
+        gt=0,
+        description="After the server's close frame, how long a peer has to finish the "
+        "closing handshake before its connection is reset (a peer that stopped reading).",
+    )
+    rest_write_rate_per_second: float = Field(
+        1,
+        gt=0,
+        description="Sustained REST writes (POST, PUT, PATCH, DELETE) per second per member, "
+        "on this node...",
+    )
+    rest_write_burst: int = Field(
+        60, ge=1, description="...and the writes a member may burst above that before 429."
+    )
+
     @field_validator("allowed_origins", "rtc_stun_urls", "rtc_turn_urls", mode="before")
     @classmethod
     def _split_lists(cls, value: object) -> object:

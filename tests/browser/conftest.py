@@ -81,6 +81,10 @@ async def site(
         # The scroll-back test writes a long history quickly; the limiter has its own tests.
         chat_rate_per_second=1000,
         chat_rate_burst=1000,
+        rest_write_rate_per_second=1000,
+        rest_write_burst=1000,
+        ws_read_bytes_per_second=1 << 30,
+        ws_read_bytes_burst=1 << 30,
     )
     try:
         async with serve(settings) as live:

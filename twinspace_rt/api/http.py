@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from twinspace_rt.auth.policy import Action, Member
+from twinspace_rt.auth.tokens import ExternalIdentity
 from twinspace_rt.errors import AppError, ErrorCode
 from twinspace_rt.hub import events
 from twinspace_rt.projects import rooms
@@ -45,8 +46,37 @@ class Endpoint:
     text_query: dict[str, str] = field(default_factory=dict)
     raw_body: str | None = None
 
+    @property
+    def budgeted(self) -> bool:
+        """Writes by a signed-in member spend that member's budget (``auth/write_budget.py``)."""
+        return self.method in WRITE_METHODS and not self.public
+
     def route(self) -> Route:
-        return Route(self.path, self.handler, methods=[self.method])
+        handler = _charged(self.handler) if self.budgeted else self.handler
+        return Route(self.path, handler, methods=[self.method])
+
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def _charged(handler: Handler) -> Handler:
+    """Charges the caller before any work; a request without a valid token is left to the
+    handler, which refuses it."""
+
+    async def charged(request: Request) -> Response:
+        try:
+            identity = services(request).tokens.decode(bearer_token(request))
+        except AppError:
+            return await handler(request)
+        who = (
+            identity.external_id
+            if isinstance(identity, ExternalIdentity)
+            else str(identity.user_id)
+        )
+        services(request).writes.charge(who)
+        return await handler(request)
+
+    return charged
 
 
 def services(connection: HTTPConnection) -> Services:

@@ -31,6 +31,8 @@ def _responses(endpoint: Endpoint) -> dict[str, Any]:
         codes += [ErrorCode.invalid_json, ErrorCode.validation_failed]
     if not endpoint.public:
         codes += [ErrorCode.unauthenticated, ErrorCode.token_expired, ErrorCode.token_invalid]
+    if endpoint.budgeted and ErrorCode.rate_limited not in codes:
+        codes.append(ErrorCode.rate_limited)
     by_status: dict[int, list[ErrorCode]] = {}
     for code in codes:
         by_status.setdefault(HTTP_STATUS[code], []).append(code)

@@ -39,19 +39,22 @@ async def yjs_socket(websocket: WebSocket) -> None:
     conn, ref = opened
     documents = services.documents
     try:
-        room = await documents.join(ref, conn)
-    except Exception:
-        log.exception("document %s could not be loaded", ref.id)
-        with contextlib.suppress(Exception):
-            await websocket.close(1011, "the document could not be loaded")
-        return
-    observability.socket_opened("yjs")
-    try:
-        await conn.run(_read(documents, room, conn))
+        try:
+            room = await documents.join(ref, conn)
+        except Exception:
+            log.exception("document %s could not be loaded", ref.id)
+            with contextlib.suppress(Exception):
+                await websocket.close(1011, "the document could not be loaded")
+            return
+        observability.socket_opened("yjs")
+        try:
+            await conn.run(_read(documents, room, conn))
+        finally:
+            observability.socket_ended("yjs", conn.close_code, conn.close_reason)
+            await documents.leave(room, conn)
     finally:
-        observability.socket_ended("yjs", conn.close_code, conn.close_reason)
-        await documents.leave(room, conn)
-    await conn.hang_up()
+        services.sockets.release(conn.user_id)
+    conn.hang_up(services.settings.ws_close_grace_seconds)
 
 
 async def _open(websocket: WebSocket, services: Services) -> tuple[DocConnection, DocRef] | None:
@@ -64,13 +67,18 @@ async def _open(websocket: WebSocket, services: Services) -> tuple[DocConnection
             document = await catalog.by_name(
                 session, member.project_id, websocket.path_params["doc_name"]
             )
+        services.sockets.claim(member.user_id)
     except AppError as exc:
         await websocket.accept()
         code = FOR_ERROR.get(exc.code, CloseCode.protocol_error)
         observability.closed("yjs", code)
         await websocket.close(code, exc.message[:120])
         return None
-    await websocket.accept()
+    try:
+        await websocket.accept()
+    except BaseException:
+        services.sockets.release(member.user_id)
+        raise
     settings = services.settings
     conn = DocConnection(
         websocket,

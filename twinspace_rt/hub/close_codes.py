@@ -13,6 +13,7 @@ class CloseCode(IntEnum):
     forbidden = 4403
     not_found = 4404
     too_slow = 4408
+    too_many_sockets = 4409
     too_large = 4413
     bad_update = 4422
     rate_limited = 4429
@@ -27,6 +28,7 @@ FOR_ERROR: dict[ErrorCode, CloseCode] = {
     ErrorCode.forbidden: CloseCode.forbidden,
     ErrorCode.project_closed: CloseCode.forbidden,
     ErrorCode.rate_limited: CloseCode.rate_limited,
+    ErrorCode.too_many_sockets: CloseCode.too_many_sockets,
     ErrorCode.payload_too_large: CloseCode.too_large,
     ErrorCode.bad_update: CloseCode.bad_update,
 }

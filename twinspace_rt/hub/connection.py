@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.websockets import WebSocket
 
 from twinspace_rt.auth.policy import Member
+from twinspace_rt.errors import AppError, ErrorCode
 from twinspace_rt.hub.transport import DirectSocket, FrameWriter, OutFrame
 from twinspace_rt.storage.models import User
 
@@ -76,15 +77,43 @@ class TokenBucket:
         self.tokens = float(burst)
         self.updated = time.monotonic()
 
-    def take(self) -> float | None:
-        """None when allowed; otherwise seconds until a token is available."""
+    def take(self, cost: float = 1) -> float | None:
+        """None when allowed (``cost`` tokens taken); otherwise seconds until they are there."""
         now = time.monotonic()
         self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
         self.updated = now
-        if self.tokens >= 1:
-            self.tokens -= 1
+        if self.tokens >= cost:
+            self.tokens -= cost
             return None
-        return (1 - self.tokens) / self.rate
+        return (cost - self.tokens) / self.rate
+
+    def full(self) -> bool:
+        """Refilled to its burst: no different from a new bucket."""
+        return self.tokens + (time.monotonic() - self.updated) * self.rate >= self.burst
+
+
+class MemberSockets:
+    """How many hub and Yjs sockets each member holds on this node, against a cap: each one
+    costs memory and a share of every broadcast, and a member has no use for dozens."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self._held: dict[int, int] = {}
+
+    def claim(self, user_id: int) -> None:
+        """Counts one more socket, or refuses it; each claim is ended by ``release``."""
+        held = self._held.get(user_id, 0)
+        if held >= self.cap:
+            raise AppError(
+                ErrorCode.too_many_sockets,
+                f"At most {self.cap} connections per member: close another tab or device.",
+            )
+        self._held[user_id] = held + 1
+
+    def release(self, user_id: int) -> None:
+        held = self._held.pop(user_id, 0) - 1
+        if held > 0:
+            self._held[user_id] = held
 
 
 class Connection(DirectSocket):
@@ -97,9 +126,12 @@ class Connection(DirectSocket):
         expires_at: datetime,
         buffer_limit: int,
         bucket: TokenBucket,
+        bytes_bucket: TokenBucket,
     ) -> None:
         super().__init__(websocket, writer, buffer_limit)
         self.id = uuid.uuid4().hex
+        # Every frame is charged here by its size before it is parsed.
+        self.bytes_bucket = bytes_bucket
         # Only what the socket's life needs of the account, not the ORM row.
         self.display_name = user.display_name
         self.token_generation = user.token_generation

@@ -18,7 +18,11 @@ from twinspace_rt.hub.request import Request
 from twinspace_rt.storage.chat_models import REPORT_REASON_MAX
 
 ChannelName = Annotated[str, StringConstraints(min_length=1, max_length=32)]
-Seq = Annotated[int, Field(ge=1, le=2**62)]
+# Row ids and change numbers are INTEGER columns: a larger number would reach the database
+# and fail there (found by tests/fuzz/hub_json.py).
+INT_MAX = 2**31 - 1
+Seq = Annotated[int, Field(ge=1, le=INT_MAX)]
+Since = Annotated[int, Field(ge=0, le=INT_MAX)]
 
 
 class Ping(Request):
@@ -56,7 +60,7 @@ class ChatSubscribe(Request):
     """``since`` per channel: the last seq the client holds, or null for live only."""
 
     type: Literal["chat.subscribe"]
-    channels: Annotated[dict[ChannelName, Annotated[int, Field(ge=0)] | None], Field(max_length=64)]
+    channels: Annotated[dict[ChannelName, Since | None], Field(max_length=64)]
 
 
 class ChatUnsubscribe(Request):
@@ -103,7 +107,7 @@ class ChatReact(Request):
 class ChatRead(Request):
     type: Literal["chat.read"]
     channel: ChannelName
-    seq: Annotated[int, Field(ge=0)]
+    seq: Since
 
 
 class ChatUnread(Request):
@@ -119,7 +123,7 @@ class ChatReport(Request):
 
 class ChatMute(Request):
     type: Literal["chat.mute"]
-    user_id: Annotated[int, Field(ge=1)]
+    user_id: Annotated[int, Field(ge=1, le=INT_MAX)]
     minutes: Annotated[int, Field(ge=0, le=7 * 24 * 60)]
 
 
@@ -130,9 +134,7 @@ class ForumSubscribe(Request):
     """``since`` per stream: the last seq the client holds, or null for live only."""
 
     type: Literal["forum.subscribe"]
-    streams: Annotated[
-        dict[ForumStreamName, Annotated[int, Field(ge=0)] | None], Field(min_length=1)
-    ]
+    streams: Annotated[dict[ForumStreamName, Since | None], Field(min_length=1)]
 
 
 class ForumUnsubscribe(Request):

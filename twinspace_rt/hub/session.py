@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -96,14 +97,17 @@ async def hub_socket(websocket: WebSocket) -> None:
     conn = await _open(websocket, services)
     if conn is None:
         return
-    await hub.join(conn)
-    observability.socket_opened("hub")
     try:
-        await conn.run(_read(hub, conn))
+        await hub.join(conn)
+        observability.socket_opened("hub")
+        try:
+            await conn.run(_read(hub, conn))
+        finally:
+            observability.socket_ended("hub", conn.close_code, conn.close_reason)
+            await hub.leave(conn)
     finally:
-        observability.socket_ended("hub", conn.close_code, conn.close_reason)
-        await hub.leave(conn)
-    await conn.hang_up()
+        services.sockets.release(conn.user_id)
+    conn.hang_up(services.settings.ws_close_grace_seconds)
 
 
 async def _open(websocket: WebSocket, services: Services) -> Connection | None:
@@ -116,10 +120,15 @@ async def _open(websocket: WebSocket, services: Services) -> Connection | None:
             user, expires_at, member = await admit(
                 websocket, services, session, Action.project_view
             )
+        services.sockets.claim(member.user_id)
     except AppError as exc:
         await _refuse(websocket, exc)
         return None
-    await websocket.accept()
+    try:
+        await websocket.accept()
+    except BaseException:
+        services.sockets.release(member.user_id)
+        raise
     settings = services.settings
     return Connection(
         websocket,
@@ -129,6 +138,11 @@ async def _open(websocket: WebSocket, services: Services) -> Connection | None:
         expires_at,
         settings.ws_send_buffer_bytes,
         TokenBucket(settings.chat_rate_per_second, settings.chat_rate_burst),
+        # A burst always holds at least one frame of the largest size.
+        TokenBucket(
+            settings.ws_read_bytes_per_second,
+            max(settings.ws_read_bytes_burst, settings.ws_frame_max_bytes),
+        ),
     )
 
 
@@ -145,30 +159,34 @@ async def _read(hub: Hub, conn: Connection) -> None:
             if text is None:
                 conn.close(CloseCode.protocol_error, "the hub speaks JSON text frames")
                 return
-            if len(text) > limit or len(text.encode()) > limit:
+            size = len(text) if text.isascii() else len(text.encode())
+            if size > limit:
                 conn.close(CloseCode.protocol_error, f"frames are limited to {limit} bytes")
                 return
-            await _dispatch(hub, conn, text)
+            await _dispatch(hub, conn, text, size)
     except Exception:
         log.exception("hub reader for %s failed", conn.id)
         conn.close(1011, "internal error")
 
 
-async def _dispatch(hub: Hub, conn: Connection, text: str) -> None:
+async def _dispatch(hub: Hub, conn: Connection, text: str, size: int) -> None:
+    """Charges the frame by its size, then parses it with bounded depth, then charges the
+    request: no work on a frame happens before its cost is counted."""
     request_id: str | None = None
     try:
-        value = _decode(text)
+        _charge(conn, conn.bytes_bucket, size, conn.bucket.burst)
+        value = _decode(text, hub.settings.ws_json_max_depth)
         if value.get("type") == "pong":
             return
         raw_id = value.get("id")
-        request_id = raw_id if isinstance(raw_id, str) and len(raw_id) <= 64 else None
+        if isinstance(raw_id, str) and len(raw_id) <= 64 and not _UNSTORABLE.search(raw_id):
+            request_id = raw_id
+        if _ESCAPED_UNSTORABLE.search(text) and _has_unstorable(value):
+            raise AppError(
+                ErrorCode.validation_failed, "Text may not hold NUL or a lone surrogate."
+            )
         bucket = conn.buckets.get(str(value.get("type")), conn.bucket)
-        wait = bucket.take()
-        if wait is not None:
-            conn.refusals += 1
-            if conn.refusals > bucket.burst:
-                conn.close(CloseCode.rate_limited, "rate limit exceeded repeatedly")
-            raise AppError(ErrorCode.rate_limited, retry_after=max(1, round(wait + 0.5)))
+        _charge(conn, bucket, 1, bucket.burst)
         conn.refusals = 0
         request = _validate(value)
         # Shielded: a socket that closes mid-request must not cut a stored change off from
@@ -185,13 +203,29 @@ async def _dispatch(hub: Hub, conn: Connection, text: str) -> None:
         conn.push(error(request_id, AppError(ErrorCode.internal_error)))
 
 
+def _charge(conn: Connection, bucket: TokenBucket, cost: float, patience: int) -> None:
+    """Takes ``cost`` from ``bucket`` or refuses; past ``patience`` refusals in a row the client
+    is plainly ignoring them and is disconnected."""
+    wait = bucket.take(cost)
+    if wait is None:
+        return
+    conn.refusals += 1
+    if conn.refusals > patience:
+        conn.close(CloseCode.rate_limited, "rate limit exceeded repeatedly")
+    raise AppError(ErrorCode.rate_limited, retry_after=max(1, round(wait + 0.5)))
+
+
 def _settled(work: asyncio.Future[dict[str, Any]]) -> None:
     """Marks the outcome as seen: after a close nobody awaits it, and the socket is gone."""
     if not work.cancelled():
         work.exception()
 
 
-def _decode(text: str) -> dict[str, Any]:
+def _decode(text: str, max_depth: int) -> dict[str, Any]:
+    if _too_deep(text, max_depth):
+        raise AppError(
+            ErrorCode.validation_failed, f"Requests nest at most {max_depth} levels deep."
+        )
     try:
         value = json.loads(text)
     except ValueError as exc:
@@ -199,6 +233,56 @@ def _decode(text: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise AppError(ErrorCode.invalid_json, "Send a JSON object with a `type`.")
     return value
+
+
+_JSON_SPECIAL = re.compile(r'[\[\]{}"\\]')
+
+
+def _too_deep(text: str, max_depth: int) -> bool:
+    """Whether arrays and objects nest deeper than ``max_depth``, found before parsing (the
+    parser would recurse, and a deep enough frame ends in ``RecursionError``). Linear in the
+    frame; brackets inside strings do not count. Most frames have too few brackets to ask."""
+    if text.count("[") + text.count("{") <= max_depth:
+        return False
+    depth = 0
+    in_string = False
+    escaped_at = -1
+    for match in _JSON_SPECIAL.finditer(text):
+        char = match.group()
+        if in_string:
+            if match.start() == escaped_at:
+                continue
+            if char == "\\":
+                escaped_at = match.start() + 1
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > max_depth:
+                return True
+        elif char in "]}":
+            depth -= 1
+    return False
+
+
+# Characters no UTF-8 frame (a lone surrogate) or PostgreSQL text (NUL) can carry. They reach
+# a ``str`` only through ``\uD800`` or ``\u0000`` escapes: frames are UTF-8, and the parser
+# refuses raw control characters in strings.
+_ESCAPED_UNSTORABLE = re.compile(r"\\u(?:[dD][89a-fA-F]|0000)")
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _has_unstorable(value: Any) -> bool:
+    """Whether any string holds such a character (a valid pair was joined by the parser)."""
+    if isinstance(value, str):
+        return _UNSTORABLE.search(value) is not None
+    if isinstance(value, dict):
+        return any(_has_unstorable(k) or _has_unstorable(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_unstorable(v) for v in value)
+    return False
 
 
 def _validate(value: dict[str, Any]) -> Any:

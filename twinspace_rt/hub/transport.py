@@ -15,6 +15,8 @@ import asyncio
 import contextlib
 import logging
 import re
+import socket
+import struct
 from collections.abc import Coroutine
 from typing import Any, Protocol
 
@@ -74,6 +76,10 @@ class FrameWriter(Protocol):
     async def drained(self) -> None:
         """Returns once the buffer is below the transport's low-water mark."""
 
+    def close_now(self, code: int, reason: str, grace: float) -> None:
+        """Sends the close frame without waiting; the connection is reset after ``grace``
+        seconds if the peer has not finished closing by then."""
+
 
 class HubWebSocketProtocol(WebSocketsSansIOProtocol):
     """uvicorn's sans-I/O WebSocket protocol, plus the hub's synchronous frame writer."""
@@ -108,6 +114,40 @@ class HubWebSocketProtocol(WebSocketsSansIOProtocol):
         else:
             transport.write(frame.wire)
         return WRITTEN
+
+    def send_receive_event_to_app(self) -> None:
+        """A text frame that is not UTF-8 is refused input, not a server fault: closed with 1007
+        as uvicorn does, but without the traceback uvicorn logs for it."""
+        if self.curr_msg_data_type == "text" and not self.close_sent:
+            try:
+                b"".join(self.frames).decode()
+            except UnicodeDecodeError:
+                self.frames = []
+                self.conn.send_close(1007, "text frames must be UTF-8")
+                self.handle_parser_exception()
+                return
+        super().send_receive_event_to_app()
+
+    def close_now(self, code: int, reason: str, grace: float) -> None:
+        """Writes the close frame at once, behind whatever is buffered (ASGI's close would first
+        wait for the buffer to drain, which a peer that stopped reading never lets happen), and
+        resets the connection if it is still there after ``grace`` seconds."""
+        if not (self.close_sent or self.disconnected or self.transport.is_closing()):
+            self.conn.send_close(code, reason)
+            self.transport.write(b"".join(self.conn.data_to_send()))
+            self.close_sent = True
+        asyncio.get_running_loop().call_later(grace, self._reset)
+
+    def _reset(self) -> None:
+        """Closing alone would wait for the unsent bytes forever, and the kernel would keep
+        offering them to a peer that never reads: a reset frees both at once."""
+        if self.disconnected:
+            return
+        sock = self.transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.transport.abort()
 
     def buffered(self) -> int:
         return self.transport.get_write_buffer_size()
@@ -175,11 +215,11 @@ class DirectSocket:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
 
-    async def hang_up(self) -> None:
-        """Sends the close code the session ended with (none if the peer left first)."""
+    def hang_up(self, grace: float) -> None:
+        """Sends the close code the session ended with (none if the peer left first); a peer
+        that has not completed the close ``grace`` seconds later is cut off."""
         if self.close_code is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self.websocket.close(self.close_code, self.close_reason), 2)
+            self._writer.close_now(self.close_code, self.close_reason, grace)
 
 
 async def wired_writer(websocket: WebSocket) -> FrameWriter | None:

@@ -29,15 +29,17 @@ from twinspace_rt.auth.policy import Action, Member, can
 from twinspace_rt.chat import channels
 from twinspace_rt.errors import AppError, ErrorCode
 from twinspace_rt.search.terms import MARK_END, MARK_START, fts5_query, snippet_html, terms, tsquery
+from twinspace_rt.search.time_bound import TimeBound, time_bound
+from twinspace_rt.settings import Settings
 
 _CHAT_SQLITE = """
 SELECT m.id, m.created_at, m.author_id, m.seq, c.name,
-       snippet(chat_fts, 0, :start, :stop, '…', 16)
+       highlight(chat_fts, 0, :start, :stop)
 FROM chat_fts JOIN chat_messages m ON m.id = chat_fts.rowid
 JOIN chat_channels c ON c.id = m.channel_id
 WHERE chat_fts MATCH :query AND m.channel_id IN :channels AND m.deleted_at IS NULL
-  AND m.id < :before
-ORDER BY m.id DESC LIMIT :limit
+  AND chat_fts.rowid < :before
+ORDER BY chat_fts.rowid DESC LIMIT :limit
 """
 _CHAT_POSTGRES = """
 SELECT m.id, m.created_at, m.author_id, m.seq, c.name,
@@ -50,12 +52,12 @@ ORDER BY m.id DESC LIMIT :limit
 """
 _POSTS_SQLITE = """
 SELECT p.id, p.created_at, p.author_id, p.board, p.thread_id, t.title,
-       snippet(forum_fts, 0, :start, :stop, '…', 16)
+       highlight(forum_fts, 0, :start, :stop)
 FROM forum_fts JOIN forum_posts p ON p.id = forum_fts.rowid
 LEFT JOIN forum_threads t ON t.id = p.thread_id
 WHERE forum_fts MATCH :query AND p.project_id = :project AND p.board IN :boards
-  AND p.deleted_at IS NULL AND p.id < :before
-ORDER BY p.id DESC LIMIT :limit
+  AND p.deleted_at IS NULL AND forum_fts.rowid < :before
+ORDER BY forum_fts.rowid DESC LIMIT :limit
 """
 _POSTS_POSTGRES = """
 SELECT p.id, p.created_at, p.author_id, p.board, p.thread_id, t.title,
@@ -100,18 +102,27 @@ class Page:
 
 
 async def search(
-    session: AsyncSession, member: Member, query: str, cursor: str | None, limit: int
+    session: AsyncSession,
+    settings: Settings,
+    member: Member,
+    query: str,
+    cursor: str | None,
+    limit: int,
 ) -> Page:
-    words = terms(query)
+    """Within ``search_timeout_ms`` (``search/time_bound.py``), or ``search_timeout``."""
+    words = terms(query, settings.search_terms_max, settings.search_term_max_chars)
     position = Cursor.parse(cursor)
     postgres = session.get_bind().dialect.name == "postgresql"
     params: dict[str, Any] = {"limit": limit + 1, "start": MARK_START, "stop": MARK_END}
+    prefix_min = settings.search_prefix_min_chars
     if postgres:
-        params.update(query=tsquery(words), options=_HEADLINE)
+        params.update(query=tsquery(words, prefix_min), options=_HEADLINE)
     else:
-        params["query"] = fts5_query(words)
-    chat = await _chat_hits(session, member, postgres, params, position.chat)
-    posts = await _post_hits(session, member, postgres, params, position.posts)
+        params["query"] = fts5_query(words, prefix_min)
+    readable = await _readable_channels(session, member, position.chat)
+    async with time_bound(session, settings.search_timeout_ms) as bound:
+        chat = await _chat_hits(bound, readable, postgres, params, position.chat)
+        posts = await _post_hits(bound, member, postgres, params, position.posts)
     merged = sorted(chat + posts, key=lambda h: (h["created_at"], h["kind"], h["id"]))[::-1]
     page = merged[:limit]
     after = Cursor(
@@ -131,20 +142,26 @@ def _next(
     return int(taken[-1]["id"]) if taken else before
 
 
+async def _readable_channels(
+    session: AsyncSession, member: Member, before: int | None
+) -> list[int]:
+    """Read before the time-bound statements: it is not part of what a query may cost."""
+    if before == 0:
+        return []
+    return [c.id for c in await channels.readable(session, member) if c.id is not None]
+
+
 async def _chat_hits(
-    session: AsyncSession,
-    member: Member,
+    bound: TimeBound,
+    readable: list[int],
     postgres: bool,
     params: dict[str, Any],
     before: int | None,
 ) -> list[dict[str, Any]]:
-    if before == 0:
-        return []
-    readable = [c.id for c in await channels.readable(session, member) if c.id is not None]
-    if not readable:
+    if before == 0 or not readable:
         return []
     sql = _CHAT_POSTGRES if postgres else _CHAT_SQLITE
-    rows = await _run(session, sql, {**params, "channels": readable}, before)
+    rows = await _run(bound, sql, {**params, "channels": readable}, before)
     return [
         {
             "kind": "chat",
@@ -160,7 +177,7 @@ async def _chat_hits(
 
 
 async def _post_hits(
-    session: AsyncSession,
+    bound: TimeBound,
     member: Member,
     postgres: bool,
     params: dict[str, Any],
@@ -175,7 +192,7 @@ async def _post_hits(
         return []
     sql = _POSTS_POSTGRES if postgres else _POSTS_SQLITE
     rows = await _run(
-        session, sql, {**params, "boards": boards, "project": member.project_id}, before
+        bound, sql, {**params, "boards": boards, "project": member.project_id}, before
     )
     return [
         {
@@ -191,18 +208,14 @@ async def _post_hits(
     ]
 
 
-async def _run(
-    session: AsyncSession, sql: str, params: dict[str, Any], before: int | None
-) -> list[Any]:
+async def _run(bound: TimeBound, sql: str, params: dict[str, Any], before: int | None) -> list[Any]:
     """List parameters (``channels``, ``boards``) expand to ``IN (…)``; ``before`` bounds ids."""
     lists: list[BindParameter[Any]] = [
         bindparam(name, expanding=True) for name in ("channels", "boards") if name in params
     ]
-    connection = await session.connection()
-    found = await connection.execute(
+    return await bound.execute(
         text(sql).bindparams(*lists), {**params, "before": before or _NO_BOUND}
     )
-    return list(found.all())
 
 
 def _when(value: datetime | str) -> datetime:
