@@ -18,7 +18,13 @@ from types import CodeType
 # Methods the subclass overrides or relies on. Flow control is asyncio's ``pause_writing`` /
 # ``resume_writing``: asyncio.Protocol has no-op defaults, so they count only where uvicorn
 # defines them itself.
-METHODS = ("handle_connect", "pause_writing", "resume_writing")
+METHODS = (
+    "handle_connect",
+    "pause_writing",
+    "resume_writing",
+    "send_receive_event_to_app",
+    "handle_parser_exception",
+)
 # Attributes the subclass reads, each assigned somewhere in uvicorn's class.
 ATTRIBUTES = (
     "transport",
@@ -29,6 +35,8 @@ ATTRIBUTES = (
     "close_sent",
     "disconnected",
     "writable",
+    "curr_msg_data_type",
+    "frames",
 )
 
 
