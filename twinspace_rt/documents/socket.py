@@ -18,7 +18,8 @@ from twinspace_rt.auth.policy import Action, require
 from twinspace_rt.documents import catalog, codec
 from twinspace_rt.documents.codec import Malformed, MessageType, YSyncMessageType
 from twinspace_rt.documents.connection import DocConnection
-from twinspace_rt.documents.room import BadUpdate, DocRef, DocRoom
+from twinspace_rt.documents.guard import BadUpdate
+from twinspace_rt.documents.room import DocRef, DocRoom
 from twinspace_rt.documents.rooms import DocRooms
 from twinspace_rt.errors import AppError, ErrorCode
 from twinspace_rt.hub.close_codes import FOR_ERROR, CloseCode
@@ -72,6 +73,7 @@ async def _open(websocket: WebSocket, services: Services) -> tuple[DocConnection
         websocket,
         writer,
         member,
+        user.display_name,
         user.token_generation,
         expires_at,
         settings.ws_send_buffer_bytes,
