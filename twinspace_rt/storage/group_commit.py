@@ -125,7 +125,6 @@ class GroupCommit(Generic[Item, Result]):
         except BaseException:  # noqa: B036 - a Rust panic must not end the writer
             log.exception("group commit: a batch of %d failed", len(batch))
             results = [AppError(ErrorCode.internal_error)] * len(batch)
-        self._in_flight = []
         for (_, done), result in zip(batch, results, strict=True):
             if done.done():
                 continue
@@ -133,3 +132,4 @@ class GroupCommit(Generic[Item, Result]):
                 done.set_exception(result)
             else:
                 done.set_result(result)
+        self._in_flight = []
