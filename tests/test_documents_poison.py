@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from tests.live import Live
 from tests.room import Room, make_room
 from tests.test_cli import cli
-from tests.test_documents import content, new_doc, open_doc, stored_text, token
+from tests.test_documents import content, new_doc, open_doc, stored_text
 from tests.yjs_client import YjsClient
 from twinspace_rt.documents import codec
 from twinspace_rt.documents.content import Format, render
@@ -29,9 +29,10 @@ from twinspace_rt.documents.quarantine import QUARANTINE, UPDATES
 from twinspace_rt.settings import Settings
 from twinspace_rt.storage.engine import Database
 
-PANIC = {k: bytes.fromhex(v) for k, v in json.loads(
-    (Path(__file__).parent / "fuzz" / "panic.json").read_text()
-).items()}
+PANIC = {
+    k: bytes.fromhex(v)
+    for k, v in json.loads((Path(__file__).parent / "fuzz" / "panic.json").read_text()).items()
+}
 FORMATS = ("text", "markdown", "html", "json")
 
 
@@ -123,8 +124,12 @@ async def test_a_panicking_update_from_another_node_stops_nothing(live: Live) ->
     other, other_doc, writer, reader = await bystander(live)
     watcher = await open_doc(live, room, "teacher")
     await watcher.type("abc")
-    await live.services.broker.publish(f"doc:{doc['id']}", {"kind": "update", "conn": None, "data": PANIC["base"]})
-    await live.services.broker.publish(f"doc:{doc['id']}", {"kind": "update", "conn": None, "data": PANIC["panics"]})
+    await live.services.broker.publish(
+        f"doc:{doc['id']}", {"kind": "update", "conn": None, "data": PANIC["base"]}
+    )
+    await live.services.broker.publish(
+        f"doc:{doc['id']}", {"kind": "update", "conn": None, "data": PANIC["panics"]}
+    )
     await still_works(live, other, other_doc, writer, reader, "unharmed")
     editor = await open_doc(live, room, "pupil")
     await editor.type("Z")
@@ -208,10 +213,14 @@ async def test_deeply_nested_and_mixed_documents_render_everywhere(live: Live) -
     plain = await new_doc(live, room, "mixed", "text")
     base = f"/api/projects/{room.project_id}/docs"
     teacher = room.headers["teacher"]
-    saved = await live.http.post(f"{base}/{rich['id']}/versions", json={"name": "empty"}, headers=teacher)
+    saved = await live.http.post(
+        f"{base}/{rich['id']}/versions", json={"name": "empty"}, headers=teacher
+    )
     # 3 000 nested elements, sent as one update by a member.
     posted = await live.http.post(
-        f"{base}/{rich['id']}/update", content=nested(3000).get_update(), headers=room.headers["pupil"]
+        f"{base}/{rich['id']}/update",
+        content=nested(3000).get_update(),
+        headers=room.headers["pupil"],
     )
     assert posted.status_code == 200, posted.text
     # An XML element, a map and an embed in a text document's root.
@@ -229,7 +238,9 @@ async def test_deeply_nested_and_mixed_documents_render_everywhere(live: Live) -
         assert posted.status_code == 200, posted.text
     for doc in (rich, plain):
         for fmt in FORMATS:
-            assert (await live.http.get(f"{base}/{doc['id']}/content?format={fmt}", headers=teacher)).status_code == 200
+            assert (
+                await live.http.get(f"{base}/{doc['id']}/content?format={fmt}", headers=teacher)
+            ).status_code == 200
     assert await content(live, room, rich["id"]) == "at the bottom <b>"
     as_json = json.loads(await content(live, room, plain["id"], "json"))
     assert {"insert": {"image": "https://example.org/a.png"}} in as_json["delta"]
@@ -237,13 +248,22 @@ async def test_deeply_nested_and_mixed_documents_render_everywhere(live: Live) -
     assert "".join(d["insert"] for d in as_json["delta"] if isinstance(d["insert"], str)) == "words"
     deep_json = json.loads(await content(live, room, rich["id"], "json"))  # Python can parse it
     assert deep_json["kind"] == "richtext"
-    version = await live.http.post(f"{base}/{rich['id']}/versions", json={"name": "deep"}, headers=teacher)
+    version = await live.http.post(
+        f"{base}/{rich['id']}/versions", json={"name": "deep"}, headers=teacher
+    )
     for fmt in FORMATS:
-        read = await live.http.get(f"{base}/{rich['id']}/versions/{version.json()['id']}/content?format={fmt}", headers=teacher)
+        read = await live.http.get(
+            f"{base}/{rich['id']}/versions/{version.json()['id']}/content?format={fmt}",
+            headers=teacher,
+        )
         assert read.status_code == 200
-    diff = await live.http.get(f"{base}/{rich['id']}/versions/diff?from={saved.json()['id']}", headers=teacher)
+    diff = await live.http.get(
+        f"{base}/{rich['id']}/versions/diff?from={saved.json()['id']}", headers=teacher
+    )
     assert diff.status_code == 200 and "+at the bottom <b>" in diff.json()["diff"]
-    restored = await live.http.post(f"{base}/{rich['id']}/versions/{saved.json()['id']}/restore", headers=teacher)
+    restored = await live.http.post(
+        f"{base}/{rich['id']}/versions/{saved.json()['id']}/restore", headers=teacher
+    )
     assert restored.status_code == 200
     assert await content(live, room, rich["id"]) == ""
 
@@ -311,7 +331,9 @@ async def _two_documents(db: Database) -> list[int]:
         owner = await accounts.create_teacher(session, "owner", "a long password 1", "O", "PT")
         project, _ = await rooms.create_project(session, owner, "p", "")
         documents = [
-            Document(project_id=project.id, name=f"d{i}", title="D", kind="text", created_by=owner.id)
+            Document(
+                project_id=project.id, name=f"d{i}", title="D", kind="text", created_by=owner.id
+            )
             for i in range(2)
         ]
         session.add_all(documents)

@@ -52,8 +52,9 @@ async def test_closing_with_drain_commits_what_is_queued() -> None:
 
 async def test_a_panicking_commit_fails_its_batch_only() -> None:
     """A Rust panic is a BaseException: it used to end the writer, and with it every write."""
-    from tests.test_documents_poison import PANIC
     from pycrdt import Doc
+
+    from tests.test_documents_poison import PANIC
 
     async def commit(items: list[str]) -> list[str | Exception]:
         if "poison" in items:

@@ -33,7 +33,9 @@ async def main(inputs: int, seed: int) -> Stats:
             def progress(stats: Stats) -> None:
                 if stats.batches % 10 == 0:
                     rate = stats.inputs / (time.monotonic() - started)
-                    print(f"{stats.inputs} inputs, {stats.refused} refused, {rate:.0f}/s", flush=True)
+                    print(
+                        f"{stats.inputs} inputs, {stats.refused} refused, {rate:.0f}/s", flush=True
+                    )
 
             try:
                 return await fuzzer.run(inputs, progress=progress)

@@ -75,7 +75,9 @@ def mutate_bytes(rng: random.Random, data: bytes, donors: list[bytes]) -> bytes:
             start = rng.randrange(len(out))
             out[at:at] = out[start : start + rng.randint(1, 16)]
         elif choice == 5:
-            out[at:at] = rng.choice([b"\xff\xff\xff\xff\x0f", b"\x80" * 9 + b"\x01", b"\x00", b"\x7f"])
+            out[at:at] = rng.choice(
+                [b"\xff\xff\xff\xff\x0f", b"\x80" * 9 + b"\x01", b"\x00", b"\x7f"]
+            )
         elif choice == 6 and out:
             del out[rng.randrange(len(out)) :]
         elif choice == 7:
@@ -119,8 +121,23 @@ def _var_bytes(data: bytes) -> bytes:
 # once that lands.
 HUB_DEPTHS = (10, 100, 500)
 _JSON_VALUES: list[Any] = [
-    None, True, 0, -1, 2**63, 1.5e308, "", "x" * 5000, [], {}, [[[[[]]]]], {"a": {}},
-    "general", "chat.send", "../../etc", "<script>", 10**40,
+    None,
+    True,
+    0,
+    -1,
+    2**63,
+    1.5e308,
+    "",
+    "x" * 5000,
+    [],
+    {},
+    [[[[[]]]]],
+    {"a": {}},
+    "general",
+    "chat.send",
+    "../../etc",
+    "<script>",
+    10**40,
 ]
 
 
@@ -220,7 +237,9 @@ class Fuzzer:
         if self._hub is not None:
             await self._hub.close()
 
-    async def run(self, inputs: int, batch: int = 100, progress: Callable[[Stats], None] | None = None) -> Stats:
+    async def run(
+        self, inputs: int, batch: int = 100, progress: Callable[[Stats], None] | None = None
+    ) -> Stats:
         while self.stats.inputs < inputs:
             for _ in range(min(batch, inputs - self.stats.inputs)):
                 await self._one()
@@ -234,9 +253,13 @@ class Fuzzer:
     async def _one(self) -> None:
         lane = self.rng.random()
         if lane < 0.6:
-            await self._yjs_input(mutate_frame(self.rng, self.rng.choice(self.frames), self.updates))
+            await self._yjs_input(
+                mutate_frame(self.rng, self.rng.choice(self.frames), self.updates)
+            )
         elif lane < 0.8:
-            await self._rest_input(mutate_bytes(self.rng, self.rng.choice(self.updates), self.updates))
+            await self._rest_input(
+                mutate_bytes(self.rng, self.rng.choice(self.updates), self.updates)
+            )
         else:
             await self._hub_input(mutate_json(self.rng, self.rng.choice(self.hub_requests)))
 
@@ -257,10 +280,12 @@ class Fuzzer:
         try:
             await client.send(frame)
             await client.send(codec.step1(b"\x00"))
-            await client.until(lambda: any(
-                codec.decode(f).sync_type is codec.YSyncMessageType.SYNC_STEP2
-                for f in client.frames[before:]
-            ))
+            await client.until(
+                lambda: any(
+                    codec.decode(f).sync_type is codec.YSyncMessageType.SYNC_STEP2
+                    for f in client.frames[before:]
+                )
+            )
         except (AssertionError, websockets.ConnectionClosed):
             await client.closed()
             code = client.close_code or 0

@@ -46,7 +46,11 @@ async def record() -> dict[str, list[str]]:
                     headers=room.headers["teacher"],
                 )
                 result = await run_node(
-                    "record", server=server(live, room.project_id), doc=name, tokens=tokens, kind=kind
+                    "record",
+                    server=server(live, room.project_id),
+                    doc=name,
+                    tokens=tokens,
+                    kind=kind,
                 )
                 frames += result["frames"]
             frames += await _pycrdt_frames(live.url, room.project_id, tokens[0])
@@ -65,9 +69,11 @@ async def _pycrdt_frames(url: str, project_id: int, token: str) -> list[str]:
 
     client.socket.send = send  # type: ignore[method-assign]
     await client.synced.wait()
-    await client.edit(lambda doc: client.fragment.children.append(
-        XmlElement("paragraph", {"align": "left"}, contents=[XmlText("from pycrdt")])
-    ))
+    await client.edit(
+        lambda doc: client.fragment.children.append(
+            XmlElement("paragraph", {"align": "left"}, contents=[XmlText("from pycrdt")])
+        )
+    )
     await client.set_cursor({"user": {"name": "py", "color": "#000"}, "cursor": {"anchor": 2}})
     await client.close()
     return [base64.b64encode(f).decode() for f in sent]

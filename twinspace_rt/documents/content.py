@@ -5,7 +5,7 @@ Quill: formatting attributes become Markdown/HTML marks) and a ``Y.XmlFragment``
 ``richtext`` (ProseMirror, TipTap, BlockNote: elements are ProseMirror node names).
 
 Members write what they like into it, so rendering never trusts its shape: the tree is first
-read into plain `_Node`s without recursion (3 000 nested elements overflowed Python's stack and
+read into plain `Node`s without recursion (3 000 nested elements overflowed Python's stack and
 answered 500), every format is written from that list without recursion, and whatever is not
 text or an element (an embed, a map, an element inside a ``Y.Text``) becomes a placeholder in
 JSON and is skipped elsewhere. Markdown nests blocks only `MARKDOWN_DEPTH_MAX` deep; deeper
@@ -16,23 +16,21 @@ from __future__ import annotations
 
 import html
 import json
-import math
 import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
 
-from pycrdt import Doc, Text, XmlElement, XmlFragment, XmlText
+from pycrdt import Doc, Text, XmlFragment
 
 from twinspace_rt.documents.guard import BadUpdate, refusing
+from twinspace_rt.documents.tree import Delta, Node, delta, read_tree, walk
 
 ROOT = "content"
 MARKDOWN_DEPTH_MAX = 32
 # JSON nests two levels per element; below this, an element's content is its plain text, so
 # that every JSON parser (Python's stops near 1 000 levels) reads the answer.
 JSON_DEPTH_MAX = 128
-_VALUE_DEPTH_MAX = 16  # attribute values in JSON; deeper parts become null
 
 
 class DocKind(StrEnum):
@@ -55,9 +53,6 @@ MEDIA_TYPES = {
     Format.json: "application/json",
     Format.update: "application/octet-stream",
 }
-
-# A delta's inserts: text, or an embed (anything else), already made JSON-safe.
-Delta = list[tuple[Any, dict[str, Any] | None]]
 
 # ProseMirror node names (TipTap's camelCase and prosemirror-schema-basic's snake_case).
 _HTML_TAGS = {
@@ -90,25 +85,6 @@ _MD_LINE_START = re.compile(r"^(\s*)([-+=]|\d+[.)])", re.MULTILINE)
 _URL_UNSAFE = {" ": "%20", "(": "%28", ")": "%29", "<": "%3C", ">": "%3E", "\n": "", "\r": ""}
 
 
-@dataclass(eq=False)
-class _Node:
-    """One element (``tag``), text run (``delta``) or embed of the tree, read once."""
-
-    tag: str | None = None
-    attrs: dict[str, Any] = field(default_factory=dict)
-    delta: Delta | None = None
-    embed: Any = None
-    depth: int = 0
-    children: list[int] = field(default_factory=list)
-    only_text: bool = True  # every child is a text run
-    parent: int | None = None
-    index: int = 0  # its place in the list
-
-    @property
-    def is_text(self) -> bool:
-        return self.delta is not None
-
-
 def root(doc: Doc[Any], kind: str) -> Text | XmlFragment:
     top: Text | XmlFragment
     if kind == DocKind.text:
@@ -123,10 +99,10 @@ def render(doc: Doc[Any], kind: str, fmt: Format) -> str:
         with refusing("the document"):
             top = root(doc, kind)
             if isinstance(top, Text):
-                return _render_text(kind, _delta(top), fmt)
-            nodes = _read_tree(top)
+                return _render_text(kind, delta(top), fmt)
+            nodes = read_tree(top)
     except BadUpdate:
-        nodes = [_Node(tag="")]  # a root Yrs cannot read as this kind: shown empty
+        nodes = [Node(tag="")]  # a root Yrs cannot read as this kind: shown empty
     if fmt is Format.text:
         return _emit_plain(nodes, 0)
     if fmt is Format.markdown:
@@ -147,122 +123,31 @@ def _render_text(kind: str, delta: Delta, fmt: Format) -> str:
     return json.dumps({"kind": kind, "delta": _delta_json(delta)})
 
 
-def _read_tree(top: XmlFragment) -> list[_Node]:
-    """The tree in pre-order: every node's children come after it, so walking the list
-    backwards meets each node after all of its descendants."""
-    nodes = [_Node(tag="")]
-    pending: list[tuple[XmlFragment | XmlElement, int]] = [(top, 0)]
-    while pending:
-        parent, index = pending.pop()
-        depth = nodes[index].depth + 1
-        for child in _children(parent):
-            nodes[index].children.append(len(nodes))
-            nodes[index].only_text &= isinstance(child, XmlText)
-            if isinstance(child, XmlText):
-                nodes.append(_Node(delta=_delta(child), depth=depth, parent=index))
-            elif isinstance(child, XmlElement):
-                attrs = {str(k): _safe(v) for k, v in child.attributes}
-                tag = str(child.tag or "div")
-                nodes.append(_Node(tag=tag, attrs=attrs, depth=depth, parent=index))
-                pending.append((child, len(nodes) - 1))
-            else:
-                nodes.append(_Node(embed=_safe(child), depth=depth, parent=index))
-    for number, node in enumerate(nodes):
-        node.index = number
-    return nodes
-
-
-def _children(parent: XmlFragment | XmlElement) -> list[Any]:
-    """Child nodes, with any nested fragment's children in its place (without recursion)."""
-    found: list[Any] = []
-    stack: list[Iterator[Any]] = [iter(list(parent.children))]
-    while stack:
-        child = next(stack[-1], None)
-        if child is None:
-            stack.pop()
-        elif isinstance(child, XmlFragment):
-            stack.append(iter(list(child.children)))
-        else:
-            found.append(child)
-    return found
-
-
-def _delta(text: Text | XmlText) -> Delta:
-    """A text's runs: strings stay, anything else (an embed) becomes a JSON-safe value."""
-    return [
-        (insert if isinstance(insert, str) else _safe(insert), _safe(attrs) if attrs else None)
-        for insert, attrs in text.diff()
-    ]
-
-
-def _safe(value: Any, depth: int = 0) -> Any:
-    """A JSON-safe copy, at most `_VALUE_DEPTH_MAX` deep; a shared type becomes its name."""
-    if value is None or isinstance(value, (str, bool, int)):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if depth >= _VALUE_DEPTH_MAX:
-        return None
-    if isinstance(value, dict):
-        return {str(k): _safe(v, depth + 1) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_safe(v, depth + 1) for v in value]
-    return {"type": type(value).__name__}
-
-
-def _walk(
-    nodes: list[_Node],
-    start: int,
-    enter: Callable[[_Node], str],
-    leave: Callable[[_Node], str],
-    separator: Callable[[_Node], str],
-    descend: Callable[[_Node], bool],
-) -> str:
-    """Writes a subtree without recursion: ``enter`` before a node's children, ``separator``
-    between two of them, ``leave`` after them."""
-    out: list[str] = []
-    stack: list[tuple[int, int]] = [(start, -1)]
-    while stack:
-        index, position = stack.pop()
-        node = nodes[index]
-        if position == -1:
-            out.append(enter(node))
-            position = 0
-        if position < len(node.children) and descend(node):
-            if position > 0:
-                out.append(separator(node))
-            stack.append((index, position + 1))
-            stack.append((node.children[position], -1))
-        else:
-            out.append(leave(node))
-    return "".join(out)
-
-
-def _text_of(node: _Node) -> str:
+def _text_of(node: Node) -> str:
     return "".join(text for text, _ in node.delta or [] if isinstance(text, str))
 
 
-def _emit_plain(nodes: list[_Node], start: int) -> str:
-    def enter(node: _Node) -> str:
+def _emit_plain(nodes: list[Node], start: int) -> str:
+    def enter(node: Node) -> str:
         if node.is_text:
             return _text_of(node)
         return "\n" if node.tag in ("hardBreak", "hard_break") else ""
 
-    def separator(node: _Node) -> str:
+    def separator(node: Node) -> str:
         return "\n" if node.tag == "" or not node.only_text else ""
 
-    return _walk(nodes, start, enter, lambda _: "", separator, lambda n: n.tag not in _VOID_TAGS)
+    return walk(nodes, start, enter, lambda _: "", separator, lambda n: n.tag not in _VOID_TAGS)
 
 
-def _html_tag(node: _Node) -> str:
+def _html_tag(node: Node) -> str:
     if node.tag == "heading":
         level = str(node.attrs.get("level") or "1")
         return f"h{level}" if len(level) == 1 and level in "123456" else "h1"
     return _HTML_TAGS.get(node.tag or "", "div")
 
 
-def _emit_html(nodes: list[_Node]) -> str:
-    def enter(node: _Node) -> str:
+def _emit_html(nodes: list[Node]) -> str:
+    def enter(node: Node) -> str:
         if node.is_text:
             return "".join(_delta_html(node.delta or []))
         if node.tag in _VOID_TAGS:
@@ -272,17 +157,17 @@ def _emit_html(nodes: list[_Node]) -> str:
         tag = _html_tag(node)
         return "<pre><code>" if tag == "pre" else f"<{tag}>"
 
-    def leave(node: _Node) -> str:
+    def leave(node: Node) -> str:
         if node.is_text or node.tag is None or node.tag in _VOID_TAGS or node is nodes[0]:
             return ""
         tag = _html_tag(node)
         return "</code></pre>" if tag == "pre" else f"</{tag}>"
 
-    return _walk(nodes, 0, enter, leave, lambda _: "", lambda n: n.tag not in _VOID_TAGS)
+    return walk(nodes, 0, enter, leave, lambda _: "", lambda n: n.tag not in _VOID_TAGS)
 
 
-def _emit_json(nodes: list[_Node], start: int) -> str:
-    def enter(node: _Node) -> str:
+def _emit_json(nodes: list[Node], start: int) -> str:
+    def enter(node: Node) -> str:
         if node.is_text:
             return json.dumps({"type": "text", "delta": _delta_json(node.delta or [])})
         if node.tag is None:
@@ -298,18 +183,18 @@ def _emit_json(nodes: list[_Node], start: int) -> str:
             head += json.dumps({"type": "text", "delta": [{"insert": text}]})
         return head
 
-    def leave(node: _Node) -> str:
+    def leave(node: Node) -> str:
         if node.is_text or node.tag is None:
             return ""
         return "]" if node is nodes[0] else "]}"
 
-    def descend(node: _Node) -> bool:
+    def descend(node: Node) -> bool:
         return node.depth < JSON_DEPTH_MAX
 
-    return _walk(nodes, start, enter, leave, lambda _: ", ", descend)
+    return walk(nodes, start, enter, leave, lambda _: ", ", descend)
 
 
-def _markdown(nodes: list[_Node]) -> str:
+def _markdown(nodes: list[Node]) -> str:
     """Bottom-up (the list backwards): each node's Markdown from its children's. Nodes at
     `MARKDOWN_DEPTH_MAX` are written as their escaped plain text, and nothing below them."""
     md: dict[int, str] = {}
@@ -326,7 +211,7 @@ def _markdown(nodes: list[_Node]) -> str:
     return md[0]
 
 
-def _markdown_node(nodes: list[_Node], node: _Node, md: dict[int, str]) -> str:
+def _markdown_node(nodes: list[Node], node: Node, md: dict[int, str]) -> str:
     if node.is_text:
         return _delta_markdown(node.delta or [])
     tag = node.tag
@@ -347,7 +232,7 @@ def _markdown_node(nodes: list[_Node], node: _Node, md: dict[int, str]) -> str:
         return "#" * depth + " " + "".join(inner)
     if tag in _LISTS:
         items = []
-        for number, (child, text) in enumerate(zip(node.children, inner, strict=True), 1):
+        for number, text in enumerate(inner, 1):
             bullet = f"{number}. " if tag.startswith("ordered") else "- "
             items.append(bullet + text.replace("\n", "\n   "))
         return "\n".join(items)

@@ -62,7 +62,9 @@ class UpdateLog:
         try:
             await self._db.run_sync(partial(_write, batch, datetime.now(UTC)))
         except Exception:
-            log.exception("documents: a batch of %d updates failed; retrying per document", len(batch))
+            log.exception(
+                "documents: a batch of %d updates failed; retrying per document", len(batch)
+            )
             results = await self._commit_apart(batch)
         for append, result in zip(batch, results, strict=True):
             if result is not None:

@@ -157,7 +157,9 @@ class DocRoom:
             if entry.state == "null":
                 conn.client_ids.discard(entry.client_id)
             if self._is_news(entry):
-                own.append(codec.AwarenessEntry(entry.client_id, entry.clock, self._bound(conn, entry)))
+                own.append(
+                    codec.AwarenessEntry(entry.client_id, entry.clock, self._bound(conn, entry))
+                )
         if len(conn.client_ids) > AWARENESS_CLIENTS_MAX:
             raise codec.Malformed("too many awareness client ids on one socket")
         if not own:

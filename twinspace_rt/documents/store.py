@@ -70,7 +70,7 @@ async def read(db: Database, document_id: int) -> Stored:
 class Replayed:
     """A stored document read into a fresh replica, and what could not be read into it."""
 
-    doc: Doc[Any]
+    update: bytes  # everything that applies, as one update
     skipped: list[quarantine.Skipped]
 
 
@@ -92,12 +92,12 @@ def replay(stored: Stored) -> Replayed:
                 apply(doc, good, "the stored update")
             continue
         kept.append(data)
-    return Replayed(doc, skipped)
+    return Replayed(doc.get_update(), skipped)
 
 
 def merged(stored: Stored) -> bytes:
     """One update holding all of the content that applies (deleted text garbage-collected)."""
-    return replay(stored).doc.get_update()
+    return replay(stored).update
 
 
 async def state(db: Database, document_id: int) -> bytes:
@@ -111,7 +111,7 @@ async def load(db: Database, document_id: int) -> tuple[Stored, bytes]:
     replayed = await asyncio.to_thread(replay, stored)
     if replayed.skipped:
         await quarantine.move(db, document_id, stored.snapshot_version, replayed.skipped)
-    return stored, replayed.doc.get_update()
+    return stored, replayed.update
 
 
 async def compact(db: Database, document_id: int) -> tuple[int, int]:
@@ -121,8 +121,7 @@ async def compact(db: Database, document_id: int) -> tuple[int, int]:
     if not stored.update_ids:
         return 0, 0
     replayed = await asyncio.to_thread(replay, stored)
-    snapshot = replayed.doc.get_update()
-    return await db.run_sync(partial(_fold, document_id, stored, snapshot, replayed.skipped))
+    return await db.run_sync(partial(_fold, document_id, stored, replayed.update, replayed.skipped))
 
 
 def _fold(
