@@ -456,3 +456,24 @@ async def test_an_awareness_flood_closes_the_flooder_only(settings: Settings) ->
         assert await flooder.closed() == 4429
         await calm.type("still here")
         await stored_text(live, room, doc["id"], "still here")
+
+
+async def test_a_socket_cannot_speak_for_another_socket_s_cursor(live: Live) -> None:
+    """A newer clock for someone else's client id would replace their cursor: not relayed."""
+    room = await make_room(live.http, live.services)
+    await new_doc(live, room)
+    teacher, pupil, watcher = [
+        await open_doc(live, room, r) for r in ("teacher", "pupil", "expert")
+    ]
+    await teacher.set_cursor({"user": {"name": "Ms. Sousa"}, "cursor": 1})
+    real = bound(room, "teacher", {"user": {"name": "Ms. Sousa"}, "cursor": 1})
+    await watcher.until(lambda: real in watcher.others().values())
+    await pupil.until(lambda: real in pupil.others().values())
+    forged = codec.encode_awareness(
+        [codec.AwarenessEntry(teacher.doc.client_id, 99, '{"cursor": 7, "user": {"name": "x"}}')]
+    )
+    await pupil.send(codec.awareness_message(forged))
+    await pupil.set_cursor({"cursor": 5})  # handled after the forgery, on the same socket
+    mine = bound(room, "pupil", {"cursor": 5})
+    await watcher.until(lambda: mine in watcher.others().values())
+    assert watcher.awareness.states[teacher.doc.client_id] == real

@@ -339,3 +339,32 @@ async def _two_documents(db: Database) -> list[int]:
         session.add_all(documents)
         await session.flush()
         return [d.id for d in documents if d.id is not None]
+
+
+async def test_a_snapshot_that_does_not_apply_is_kept_aside_and_the_log_still_loads(
+    live: Live,
+) -> None:
+    room = await make_room(live.http, live.services)
+    doc = await new_doc(live, room)
+    from twinspace_rt.documents.store import DOCUMENTS
+
+    async with live.services.db.engine.begin() as connection:
+        await connection.execute(
+            DOCUMENTS.update().where(DOCUMENTS.c.id == doc["id"]).values(snapshot=b"\x05junk")
+        )
+        await connection.execute(
+            UPDATES.insert().values(
+                document_id=doc["id"], data=PANIC["base"], created_at=func.now()
+            )
+        )
+    editor = await open_doc(live, room, "pupil")
+    assert str(editor.text) == "abc"
+    async with live.services.db.engine.connect() as connection:
+        kept = (await connection.execute(select(QUARANTINE))).one()
+        head = (
+            await connection.execute(
+                select(DOCUMENTS.c.snapshot).where(DOCUMENTS.c.id == doc["id"])
+            )
+        ).scalar_one()
+    assert kept.update_id is None and bytes(kept.data) == b"\x05junk"
+    assert bytes(head) == b""

@@ -18,7 +18,7 @@ from twinspace_rt.auth.policy import Action, require
 from twinspace_rt.documents import catalog, codec
 from twinspace_rt.documents.codec import Malformed, MessageType, YSyncMessageType
 from twinspace_rt.documents.connection import DocConnection
-from twinspace_rt.documents.guard import BadUpdate
+from twinspace_rt.documents.guard import PASS_THROUGH, BadUpdate
 from twinspace_rt.documents.room import DocRef, DocRoom
 from twinspace_rt.documents.rooms import DocRooms
 from twinspace_rt.errors import AppError, ErrorCode
@@ -106,7 +106,9 @@ async def _read(documents: DocRooms, room: DocRoom, conn: DocConnection) -> None
         conn.close(CloseCode.bad_update, f"malformed message: {exc}"[:120])
     except AppError as exc:
         conn.close(FOR_ERROR.get(exc.code, 1011), exc.message[:120])
-    except Exception:
+    except PASS_THROUGH:
+        raise
+    except BaseException:  # noqa: B036 - a Rust panic on a path nobody guarded: this socket only
         log.exception("yjs reader for %s failed", conn.id)
         conn.close(1011, "internal error")
 
