@@ -477,3 +477,15 @@ async def test_a_socket_cannot_speak_for_another_socket_s_cursor(live: Live) -> 
     mine = bound(room, "pupil", {"cursor": 5})
     await watcher.until(lambda: mine in watcher.others().values())
     assert watcher.awareness.states[teacher.doc.client_id] == real
+
+
+async def test_an_awareness_state_with_a_lone_surrogate_is_relayed_escaped(live: Live) -> None:
+    room = await make_room(live.http, live.services)
+    await new_doc(live, room)
+    sender, watcher = [await open_doc(live, room, r) for r in ("pupil", "teacher")]
+    state = '{"cursor": "\\ud800"}'
+    payload = codec.encode_awareness([codec.AwarenessEntry(sender.doc.client_id, 1, state)])
+    await sender.send(codec.awareness_message(payload))
+    await watcher.until(lambda: sender.doc.client_id in watcher.awareness.states)
+    assert watcher.awareness.states[sender.doc.client_id]["cursor"] == "\ud800"
+    assert sender.close_code is None

@@ -180,7 +180,7 @@ class DocRoom:
         state["user"] = user
         if "name" in state:  # some editors keep the name at the top
             state["name"] = conn.display_name
-        return json.dumps(state, separators=(",", ":"), ensure_ascii=False)
+        return json.dumps(state, separators=(",", ":"))  # ASCII: a lone surrogate stays escaped
 
     def _is_news(self, entry: codec.AwarenessEntry) -> bool:
         """Whether applying ``entry`` changes this replica's awareness (y-protocols' rule)."""
