@@ -98,12 +98,37 @@ def mutate_frame(rng: random.Random, frame: bytes, donors: list[bytes]) -> bytes
         message = codec.decode(frame)
     except codec.Malformed:
         return mutate_bytes(rng, frame, donors)
+    if message.type is codec.MessageType.awareness and rng.random() < 0.3:
+        return codec.awareness_message(_nasty_awareness(rng, message.payload))
     payload = mutate_bytes(rng, message.payload, donors)
     if message.type is codec.MessageType.awareness:
         return codec.awareness_message(payload)
     if message.type is codec.MessageType.sync and message.sync_type is not None:
         return bytes([0, message.sync_type]) + _var_bytes(payload)
     return mutate_bytes(rng, frame, donors)
+
+
+_NASTY_STATES = [
+    '{"user": "\\ud800", "cursor": {"anchor": "\\udfff"}}',
+    '{"user": {"name": 5, "id": "x", "color": null}}',
+    '{"a": ' * 3000 + "1" + "}" * 3000,
+    "[" * 5000 + "]" * 5000,
+    '{"user": {"name": "' + "x" * 3000 + '"}}',
+    "null",
+    '{"name": "Ms. Sousa"}',
+]
+
+
+def _nasty_awareness(rng: random.Random, payload: bytes) -> bytes:
+    """The seed's entries with states a JSON parser or a re-encoder may trip over."""
+    try:
+        entries = codec.decode_awareness(payload)
+    except codec.Malformed:
+        return payload
+    state = rng.choice(_NASTY_STATES)
+    return codec.encode_awareness(
+        [codec.AwarenessEntry(e.client_id, e.clock + rng.randint(0, 2), state) for e in entries]
+    )
 
 
 def _var_bytes(data: bytes) -> bytes:
