@@ -11,7 +11,7 @@ WEB_BUILT := $(WEB)/dist/index.html
 WEB_SOURCES := $(shell find $(WEB)/src -type f 2>/dev/null) \
 	$(WEB)/index.html $(WEB)/build.mjs $(WEB)/tsconfig.json
 
-.PHONY: run test test-sqlite test-postgres docs web browser lock
+.PHONY: run test test-sqlite test-postgres docs web browser lock fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -73,6 +73,13 @@ test-sqlite: $(VENV)/.test-installed $(INTEROP)/node_modules/.installed $(WEB_BU
 
 test-postgres: $(VENV)/.test-installed $(INTEROP)/node_modules/.installed $(WEB_BUILT) browser
 	TWINSPACE_TEST_DATABASE=postgres $(BIN)/python -m pytest -q
+
+# Issue 12's mutation fuzzer (tests/fuzz): 100 000 inputs from recorded client traffic against a
+# real server; FUZZ_INPUTS and FUZZ_SEED override. The suite runs a seeded 2 500 of them.
+FUZZ_INPUTS ?= 100000
+FUZZ_SEED ?= 12
+fuzz: $(VENV)/.test-installed
+	$(BIN)/python -m tests.fuzz --inputs $(FUZZ_INPUTS) --seed $(FUZZ_SEED)
 
 docs: $(VENV)/.run-installed
 	$(BIN)/twinspace-rt docs roles > docs/ROLES.md

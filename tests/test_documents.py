@@ -18,6 +18,16 @@ def token(room: Room, role: str) -> str:
     return room.headers[role]["Authorization"].removeprefix("Bearer ")
 
 
+NAMES = {"pupil": "r pupil", "teacher": "R-Teacher", "observer": "R-Observer"}
+
+
+def bound(room: Room, role: str, state: dict) -> dict:
+    """An awareness state as others see it: named after the member who sent it."""
+    user = {**(state.get("user") if isinstance(state.get("user"), dict) else {})}
+    user.update(name=NAMES[role], id=room.user_ids[role])
+    return {**state, **({"name": NAMES[role]} if "name" in state else {}), "user": user}
+
+
 async def new_doc(live: Live, room: Room, name: str = "story", kind: str = "text") -> dict:
     created = await live.http.post(
         f"/api/projects/{room.project_id}/docs",
@@ -111,9 +121,10 @@ async def test_a_read_only_socket_is_answered_but_its_updates_refused(live: Live
     await observer.until(lambda: " world" in str(observer.text))
     assert "observer" not in str(writer.text)
     await stored_text(live, room, doc["id"], "hello world")
-    # Awareness still flows both ways for a reader.
-    await observer.set_cursor({"user": "observer"})
-    await writer.until(lambda: {"user": "observer"} in writer.others().values())
+    # Awareness still flows both ways for a reader, under the reader's own name.
+    await observer.set_cursor({"user": "observer", "cursor": 3})
+    seen = bound(room, "observer", {"user": "observer", "cursor": 3})
+    await writer.until(lambda: seen in writer.others().values())
 
 
 async def test_an_archived_project_is_read_only_on_the_socket(live: Live) -> None:
@@ -170,14 +181,15 @@ async def test_awareness_is_relayed_to_everyone_and_removed_on_close(live: Live)
     await alone.until(lambda: len(alone.frames) > before)
     assert codec.decode(alone.frames[-1]).type is codec.MessageType.awareness
     other = await open_doc(live, room, "teacher")
-    await other.until(lambda: {"name": "Ana", "cursor": 3} in other.others().values())
+    ana = bound(room, "pupil", {"name": "Ana", "cursor": 3})
+    await other.until(lambda: ana in other.others().values())
     # Query awareness (type 3) is answered with every known state.
     before = len(other.frames)
     await other.send(codec.query_awareness())
     await other.until(lambda: len(other.frames) > before)
     answer = codec.decode(other.frames[before])
     assert answer.type is codec.MessageType.awareness
-    assert b'"Ana"' in answer.payload
+    assert b'"r pupil"' in answer.payload and b'"Ana"' not in answer.payload
     await alone.close()
     await other.until(lambda: not other.others())
 
@@ -253,8 +265,9 @@ async def test_an_echoed_awareness_state_is_not_relayed_again(live: Live) -> Non
     await new_doc(live, room)
     author, echoer, watcher = [await open_doc(live, room, "pupil") for _ in range(3)]
     await author.set_cursor({"name": "Ana", "cursor": 1})
-    await watcher.until(lambda: {"name": "Ana", "cursor": 1} in watcher.others().values())
-    await echoer.until(lambda: {"name": "Ana", "cursor": 1} in echoer.others().values())
+    first = bound(room, "pupil", {"name": "Ana", "cursor": 1})
+    await watcher.until(lambda: first in watcher.others().values())
+    await echoer.until(lambda: first in echoer.others().values())
     seen = len(watcher.frames)
     echo = echoer.awareness.encode_awareness_update([author.doc.client_id])
     await echoer.send(codec.awareness_message(echo))
@@ -265,7 +278,8 @@ async def test_an_echoed_awareness_state_is_not_relayed_again(live: Live) -> Non
     # News is still relayed, to everyone, the sender included.
     mine = len(author.frames)
     await author.set_cursor({"name": "Ana", "cursor": 2})
-    await watcher.until(lambda: {"name": "Ana", "cursor": 2} in watcher.others().values())
+    second = bound(room, "pupil", {"name": "Ana", "cursor": 2})
+    await watcher.until(lambda: second in watcher.others().values())
     await author.until(
         lambda: (
             codec.MessageType.awareness
@@ -343,7 +357,7 @@ async def test_rich_text_content_in_every_format(live: Live) -> None:
     await editor.edit(write)
     await stored_text(live, room, doc["id"], "Rivers\nThe Tagus <flows> west\nSee map or this")
     assert await content(live, room, doc["id"], "markdown") == (
-        "## Rivers\n\nThe **Tagus** <flows> west\n\n"
+        "## Rivers\n\nThe **Tagus** \\<flows\\> west\n\n"
         "_See_ [map](https://maps.example/tagus) or this\n"
     )
     assert await content(live, room, doc["id"], "html") == (
@@ -442,3 +456,36 @@ async def test_an_awareness_flood_closes_the_flooder_only(settings: Settings) ->
         assert await flooder.closed() == 4429
         await calm.type("still here")
         await stored_text(live, room, doc["id"], "still here")
+
+
+async def test_a_socket_cannot_speak_for_another_socket_s_cursor(live: Live) -> None:
+    """A newer clock for someone else's client id would replace their cursor: not relayed."""
+    room = await make_room(live.http, live.services)
+    await new_doc(live, room)
+    teacher, pupil, watcher = [
+        await open_doc(live, room, r) for r in ("teacher", "pupil", "expert")
+    ]
+    await teacher.set_cursor({"user": {"name": "Ms. Sousa"}, "cursor": 1})
+    real = bound(room, "teacher", {"user": {"name": "Ms. Sousa"}, "cursor": 1})
+    await watcher.until(lambda: real in watcher.others().values())
+    await pupil.until(lambda: real in pupil.others().values())
+    forged = codec.encode_awareness(
+        [codec.AwarenessEntry(teacher.doc.client_id, 99, '{"cursor": 7, "user": {"name": "x"}}')]
+    )
+    await pupil.send(codec.awareness_message(forged))
+    await pupil.set_cursor({"cursor": 5})  # handled after the forgery, on the same socket
+    mine = bound(room, "pupil", {"cursor": 5})
+    await watcher.until(lambda: mine in watcher.others().values())
+    assert watcher.awareness.states[teacher.doc.client_id] == real
+
+
+async def test_an_awareness_state_with_a_lone_surrogate_is_relayed_escaped(live: Live) -> None:
+    room = await make_room(live.http, live.services)
+    await new_doc(live, room)
+    sender, watcher = [await open_doc(live, room, r) for r in ("pupil", "teacher")]
+    state = '{"cursor": "\\ud800"}'
+    payload = codec.encode_awareness([codec.AwarenessEntry(sender.doc.client_id, 1, state)])
+    await sender.send(codec.awareness_message(payload))
+    await watcher.until(lambda: sender.doc.client_id in watcher.awareness.states)
+    assert watcher.awareness.states[sender.doc.client_id]["cursor"] == "\ud800"
+    assert sender.close_code is None

@@ -9,7 +9,7 @@ from tests.live import Live, NodeProcess, serve
 from tests.redis_server import RedisServer
 from tests.room import make_room
 from tests.test_cluster import cluster_settings, shared_redis, two_nodes  # noqa: F401
-from tests.test_documents import content, new_doc, open_doc, stored_text, token
+from tests.test_documents import bound, content, new_doc, open_doc, stored_text, token
 from tests.yjs_client import YjsClient
 from twinspace_rt.settings import Settings
 
@@ -96,7 +96,8 @@ async def test_editors_on_two_nodes_converge(two_nodes: tuple[Live, Live]) -> No
     await stored_text(a, room, doc["id"], str(on_a.text))
     # Awareness crosses nodes, and leaves with the socket.
     await on_a.set_cursor({"name": "Ana"})
-    await on_b.until(lambda: {"name": "Ana"} in on_b.others().values())
+    named = bound(room, "pupil", {"name": "Ana"})
+    await on_b.until(lambda: named in on_b.others().values())
     await on_a.close()
     await on_b.until(lambda: not on_b.others())
     # A latecomer on the other node gets everything from its own replica.

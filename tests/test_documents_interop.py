@@ -109,6 +109,19 @@ async def test_a_read_only_js_clients_edits_never_reach_others(live: Live) -> No
     await stored_text(live, room, doc["id"], "written")
 
 
+async def test_a_stock_client_cannot_name_its_cursor_after_someone_else(live: Live) -> None:
+    room = await make_room(live.http, live.services)
+    await new_doc(live, room)
+    result = await run_node(
+        "names",
+        server=server(live, room.project_id),
+        doc="story",
+        tokens=[token(room, "pupil"), token(room, "teacher")],
+    )
+    user = result["seen"]["user"]
+    assert user == {"name": "r pupil", "color": "#ff0000", "id": room.user_ids["pupil"]}
+
+
 async def test_y_py_syncs_with_the_others(live: Live) -> None:
     try:
         import y_py

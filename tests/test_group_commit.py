@@ -48,3 +48,41 @@ async def test_closing_with_drain_commits_what_is_queued() -> None:
     await asyncio.sleep(0)
     await asyncio.wait_for(batches.close(drain=True), 5)
     assert [await task for task in pending] == ["X", "Y"]
+
+
+async def test_a_panicking_commit_fails_its_batch_only() -> None:
+    """A Rust panic is a BaseException: it used to end the writer, and with it every write."""
+    from pycrdt import Doc
+
+    from tests.test_documents_poison import PANIC
+
+    async def commit(items: list[str]) -> list[str | Exception]:
+        if "poison" in items:
+            replica: Doc = Doc()
+            replica.apply_update(PANIC["base"])
+            replica.apply_update(PANIC["panics"])
+        return [item.upper() for item in items]
+
+    batches: GroupCommit[str, str] = GroupCommit(commit, window=0)
+    with pytest.raises(AppError):
+        await asyncio.wait_for(batches.submit("poison"), 5)
+    assert await asyncio.wait_for(batches.submit("next"), 5) == "NEXT"
+    await batches.close(drain=True)
+
+
+async def test_a_writer_that_dies_is_restarted_and_its_batch_fails_cleanly() -> None:
+    calls = 0
+
+    async def commit(items: list[str]) -> list[str | Exception]:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            return []  # a bug: one answer short, which ends the writer task
+        return [item.upper() for item in items]
+
+    batches: GroupCommit[str, str] = GroupCommit(commit, window=0)
+    with pytest.raises(AppError):
+        await asyncio.wait_for(batches.submit("lost"), 5)
+    assert await asyncio.wait_for(batches.submit("after"), 5) == "AFTER"
+    assert batches.restarts == 1
+    await asyncio.wait_for(batches.close(drain=True), 5)

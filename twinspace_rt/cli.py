@@ -16,6 +16,7 @@ from twinspace_rt.app import create_app
 from twinspace_rt.auth.policy import matrix_markdown
 from twinspace_rt.auth.tokens import TokenService
 from twinspace_rt.demo import seed_demo
+from twinspace_rt.documents import health
 from twinspace_rt.errors import AppError
 from twinspace_rt.hub.transport import uvicorn_config
 from twinspace_rt.projects import accounts, rooms
@@ -111,6 +112,32 @@ def cmd_docs_roles(settings: Settings, args: argparse.Namespace) -> None:
     sys.stdout.write(matrix_markdown())
 
 
+def cmd_docs_check(settings: Settings, args: argparse.Namespace) -> None:
+    """Lists stored document updates that do not apply; exits 1 if there are any (``check``),
+    or moves them into the quarantine (``repair``)."""
+    repair = args.docs == "repair"
+
+    async def scan(db: Database) -> None:
+        affected = await health.scan(db, repair)
+        for found in affected:
+            print(found.describe())
+        rows = sum(len(found.skipped) for found in affected)
+        projects = sorted({found.project_id for found in affected})
+        if not affected:
+            print("every stored document applies")
+        elif repair:
+            print(f"quarantined {rows} stored part(s) of {len(affected)} document(s)")
+        else:
+            listed = ", ".join(map(str, projects))
+            print(
+                f"{rows} stored part(s) of {len(affected)} document(s) in project(s) {listed} "
+                "do not apply: run `twinspace-rt docs repair` to quarantine them"
+            )
+            raise SystemExit(1)
+
+    asyncio.run(_with_db(settings, scan))
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="twinspace-rt", description=__doc__)
     commands = root.add_subparsers(dest="command", required=True)
@@ -145,10 +172,16 @@ def parser() -> argparse.ArgumentParser:
     token.add_argument("username")
     token.set_defaults(run=cmd_token)
 
-    docs = commands.add_parser("docs", help="generated docs").add_subparsers(
-        dest="docs", required=True
-    )
+    docs = commands.add_parser(
+        "docs", help="generated docs; stored documents that do not apply"
+    ).add_subparsers(dest="docs", required=True)
     docs.add_parser("roles", help="print docs/ROLES.md").set_defaults(run=cmd_docs_roles)
+    docs.add_parser(
+        "check", help="list stored document updates that do not apply (exit 1 if any)"
+    ).set_defaults(run=cmd_docs_check)
+    docs.add_parser(
+        "repair", help="move stored document updates that do not apply into the quarantine"
+    ).set_defaults(run=cmd_docs_check)
     return root
 
 

@@ -77,5 +77,77 @@ async function readonly () {
   finish({ writer: writer.text.toString(), reader: reader.text.toString(), denials }, [writer, reader])
 }
 
-const scenarios = { converge, offline, readonly }
+async function names () {
+  // A pupil's client calls itself a teacher; the others see the pupil's own name.
+  const liar = open(args.tokens[0])
+  const watcher = open(args.tokens[1])
+  await Promise.all([synced(liar), synced(watcher)])
+  liar.provider.awareness.setLocalStateField('user', { name: 'Ms. Sousa', color: '#ff0000' })
+  const seen = () => watcher.provider.awareness.getStates().get(liar.doc.clientID)
+  await until(() => seen()?.user?.color === '#ff0000')
+  finish({ seen: seen() }, [liar, watcher])
+}
+
+// Records what stock clients send (sync steps, updates, awareness) as fuzzing seeds.
+class Recording extends WebSocket {
+  send (data, ...rest) {
+    Recording.frames.push(Buffer.from(data).toString('base64'))
+    return super.send(data, ...rest)
+  }
+}
+Recording.frames = []
+
+async function record () {
+  const make = (token, doc = new Y.Doc()) => {
+    const provider = new WebsocketProvider(args.server, args.doc, doc, {
+      WebSocketPolyfill: Recording, params: { token }, disableBc: true
+    })
+    return { doc, provider }
+  }
+  const a = make(args.tokens[0])
+  const b = make(args.tokens[1])
+  await Promise.all([synced(a), synced(b)])
+  const pause = () => new Promise(resolve => setTimeout(resolve, 20))
+  a.provider.awareness.setLocalStateField('user', { name: 'A', color: '#30bced' })
+  b.provider.awareness.setLocalStateField('user', { name: 'B', color: '#6eeb83' })
+  a.provider.awareness.setLocalStateField('cursor', { anchor: 1, head: 3 })
+  if (args.kind === 'text') {
+    const text = a.doc.getText('content')
+    text.insert(0, 'Hello world')
+    await pause()
+    text.format(0, 5, { bold: true })
+    text.insert(5, ',')
+    text.delete(0, 1)
+    text.insertEmbed(3, { image: 'https://example.org/a.png' })
+    b.doc.getText('content').insert(0, 'B says ')
+    b.doc.getText('content').format(0, 1, { link: 'https://example.org' })
+  } else {
+    const fragment = a.doc.getXmlFragment('content')
+    const heading = new Y.XmlElement('heading')
+    heading.setAttribute('level', 2)
+    heading.insert(0, [new Y.XmlText('Title')])
+    const list = new Y.XmlElement('bulletList')
+    const item = new Y.XmlElement('listItem')
+    const paragraph = new Y.XmlElement('paragraph')
+    const words = new Y.XmlText('item <one>')
+    paragraph.insert(0, [words])
+    item.insert(0, [paragraph])
+    list.insert(0, [item])
+    fragment.insert(0, [heading, list])
+    await pause()
+    words.format(0, 4, { bold: {}, link: { href: 'https://example.org' } })
+    const quote = new Y.XmlElement('blockquote')
+    quote.insert(0, [new Y.XmlElement('paragraph')])
+    b.doc.getXmlFragment('content').insert(0, [quote, new Y.XmlElement('horizontalRule')])
+    list.delete(0, 1)
+  }
+  b.provider.awareness.setLocalStateField('cursor', null)
+  await pause()
+  await pause()
+  a.provider.disconnect()
+  await pause()
+  finish({ frames: Recording.frames }, [a, b])
+}
+
+const scenarios = { converge, offline, readonly, names, record }
 scenarios[scenario]().catch(error => { console.log(JSON.stringify({ error: String(error) })); process.exit(1) })

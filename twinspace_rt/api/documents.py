@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import difflib
+import logging
 from typing import Any
 
 from pycrdt import Doc
@@ -28,9 +29,12 @@ from twinspace_rt.api.projects import PROJECT, ROOM_ERRORS
 from twinspace_rt.auth.policy import Action
 from twinspace_rt.documents import catalog, store, versions
 from twinspace_rt.documents.content import MEDIA_TYPES, Format, render
-from twinspace_rt.documents.room import BadUpdate, DocRef
+from twinspace_rt.documents.guard import BadUpdate, apply, diff_against
+from twinspace_rt.documents.room import DocRef
 from twinspace_rt.errors import AppError, ErrorCode
 from twinspace_rt.projects import audit
+
+log = logging.getLogger(__name__)
 
 DOC = PROJECT + "/docs/{doc_id:int}"
 WRITE_ERRORS = ROOM_ERRORS + (ErrorCode.read_only,)
@@ -159,9 +163,13 @@ async def restore_version(request: Request) -> Response:
         version = await versions.get(session, ref.id, request.path_params["version_id"])
         audit.record(session, member, "doc.restore", document_id=ref.id, version_id=version.id)
     documents = services(request).documents
-    async with documents.held(ref) as room:
-        forward = await versions.restoring(ref.kind, version.state, await store.state(db, ref.id))
-        stored = await documents.submit(room, forward, None, member.user_id)
+    try:
+        async with documents.held(ref) as room:
+            current = await store.state(db, ref.id)
+            forward = await versions.restoring(ref.kind, version.state, current)
+            stored = await documents.submit(room, forward, None, member.user_id)
+    except BadUpdate as exc:
+        raise AppError(ErrorCode.bad_update, f"This version cannot be restored: {exc}") from exc
     return respond(UpdateOut(stored=stored))
 
 
@@ -175,22 +183,31 @@ def _format(request: Request) -> Format:
 
 
 def _content(ref: DocRef, state: bytes, fmt: Format, sv: str | None) -> Response:
-    doc: Doc[Any] = Doc()
-    doc.apply_update(state)
+    doc = _replica(ref, state)
     if fmt is Format.update:
-        vector = _state_vector(sv) if sv else None
         try:
-            body = doc.get_update(vector)
-        except ValueError as exc:
+            body = diff_against(doc, _state_vector(sv)) if sv else doc.get_update()
+        except BadUpdate as exc:
             raise AppError(ErrorCode.validation_failed, "`sv` is not a state vector.") from exc
         return Response(body, media_type=MEDIA_TYPES[fmt])
     return Response(render(doc, ref.kind, fmt), media_type=MEDIA_TYPES[fmt])
 
 
 def _text(ref: DocRef, state: bytes) -> str:
+    return render(_replica(ref, state), ref.kind, Format.text)
+
+
+def _replica(ref: DocRef, state: bytes) -> Doc[Any]:
+    """A stored state (current content or a version) in a replica. The current content comes
+    from `store.replay`, which skips what does not apply; a version saved before that existed
+    and that does not apply is shown empty rather than failing."""
     doc: Doc[Any] = Doc()
-    doc.apply_update(state)
-    return render(doc, ref.kind, Format.text)
+    try:
+        apply(doc, state, "the stored state")
+    except BadUpdate as exc:
+        log.warning("document %s: %s", ref.id, exc)
+        return Doc()
+    return doc
 
 
 def _state_vector(sv: str) -> bytes:
@@ -302,6 +319,6 @@ ENDPOINTS = [
         restore_version,
         "Restore a version as a new forward update (`doc.manage`): live clients converge.",
         response=UpdateOut,
-        errors=WRITE_ERRORS,
+        errors=WRITE_ERRORS + (ErrorCode.bad_update,),
     ),
 ]

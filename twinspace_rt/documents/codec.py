@@ -29,6 +29,7 @@ __all__ = [
     "awareness_message",
     "decode",
     "decode_awareness",
+    "encode_awareness",
     "permission_denied",
     "query_awareness",
     "step1",
@@ -129,13 +130,22 @@ def decode_awareness(payload: bytes) -> list[AwarenessEntry]:
         try:
             state = reader.var_bytes().decode()
             value = json.loads(state)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: nested too deep
             raise Malformed(f"awareness state is not JSON: {exc}") from exc
         if value is not None and not isinstance(value, dict):
             raise Malformed("an awareness state is a JSON object or null")
         entries.append(AwarenessEntry(client_id, clock, state))
     reader.end()
     return entries
+
+
+def encode_awareness(entries: list[AwarenessEntry]) -> bytes:
+    """An awareness update (y-protocols' layout) holding ``entries``."""
+    out = bytearray(write_var_uint(len(entries)))
+    for entry in entries:
+        out += write_var_uint(entry.client_id) + write_var_uint(entry.clock)
+        out += write_message(entry.state.encode())
+    return bytes(out)
 
 
 def step1(state_vector: bytes) -> bytes:

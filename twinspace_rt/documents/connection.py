@@ -23,6 +23,7 @@ class DocConnection(DirectSocket):
         websocket: WebSocket,
         writer: FrameWriter,
         member: Member,
+        display_name: str,
         token_generation: int,
         expires_at: datetime,
         buffer_limit: int,
@@ -31,6 +32,8 @@ class DocConnection(DirectSocket):
         super().__init__(websocket, writer, buffer_limit)
         self.id = uuid.uuid4().hex
         self.member = member
+        # What this socket's cursors are called, whatever its client announces (see DocRoom).
+        self.display_name = display_name
         self.token_generation = token_generation
         self.expires_at = expires_at
         self.bucket = bucket

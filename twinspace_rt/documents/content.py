@@ -3,19 +3,34 @@
 Every document has one root named ``content``: a ``Y.Text`` for kind ``text`` (CodeMirror,
 Quill: formatting attributes become Markdown/HTML marks) and a ``Y.XmlFragment`` for kind
 ``richtext`` (ProseMirror, TipTap, BlockNote: elements are ProseMirror node names).
+
+Members write what they like into it, so rendering never trusts its shape: the tree is first
+read into plain `Node`s without recursion (3 000 nested elements overflowed Python's stack and
+answered 500), every format is written from that list without recursion, and whatever is not
+text or an element (an embed, a map, an element inside a ``Y.Text``) becomes a placeholder in
+JSON and is skipped elsewhere. Markdown nests blocks only `MARKDOWN_DEPTH_MAX` deep; deeper
+content is written as its plain text. Text in Markdown is escaped, so raw HTML stays text.
 """
 
 from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Any, cast
+from typing import Any
 
-from pycrdt import Doc, Text, XmlElement, XmlFragment, XmlText
+from pycrdt import Doc, Text, XmlFragment
+
+from twinspace_rt.documents.guard import BadUpdate, refusing
+from twinspace_rt.documents.tree import Delta, Node, delta, read_tree, walk
 
 ROOT = "content"
+MARKDOWN_DEPTH_MAX = 32
+# JSON nests two levels per element; below this, an element's content is its plain text, so
+# that every JSON parser (Python's stops near 1 000 levels) reads the answer.
+JSON_DEPTH_MAX = 128
 
 
 class DocKind(StrEnum):
@@ -39,9 +54,6 @@ MEDIA_TYPES = {
     Format.update: "application/octet-stream",
 }
 
-Delta = list[tuple[str, dict[str, Any] | None]]
-Node = XmlElement | XmlText
-
 # ProseMirror node names (TipTap's camelCase and prosemirror-schema-basic's snake_case).
 _HTML_TAGS = {
     "paragraph": "p",
@@ -61,9 +73,16 @@ _VOID_TAGS = {
     "hardBreak": "br",
     "hard_break": "br",
 }
+_LISTS = ("bulletList", "bullet_list", "orderedList", "ordered_list")
+_CODE_BLOCKS = ("codeBlock", "code_block")
 _MARKS_HTML = [("bold", "strong"), ("italic", "em"), ("strike", "s"), ("code", "code")]
 _SAFE_SCHEMES = ("http://", "https://", "mailto:")
-_MARKS_MD = [("code", "`"), ("bold", "**"), ("italic", "_"), ("strike", "~~")]
+_MARKS_MD = [("bold", "**"), ("italic", "_"), ("strike", "~~")]
+# Markdown's active characters: escaped in text so that raw HTML, links and emphasis that a
+# member typed stay the characters they typed.
+_MD_ACTIVE = re.compile(r"([\\`*_\[\]<>&~|!#])")
+_MD_LINE_START = re.compile(r"^(\s*)([-+=]|\d+[.)])", re.MULTILINE)
+_URL_UNSAFE = {" ": "%20", "(": "%28", ")": "%29", "<": "%3C", ">": "%3E", "\n": "", "\r": ""}
 
 
 def root(doc: Doc[Any], kind: str) -> Text | XmlFragment:
@@ -75,102 +94,175 @@ def root(doc: Doc[Any], kind: str) -> Text | XmlFragment:
     return top
 
 
-def _children(parent: XmlElement | XmlFragment) -> list[Node]:
-    """Child nodes, with any nested fragment's children in its place."""
-    found: list[Node] = []
-    for child in parent.children:
-        found += _children(child) if isinstance(child, XmlFragment) else [child]
-    return found
-
-
 def render(doc: Doc[Any], kind: str, fmt: Format) -> str:
-    top = root(doc, kind)
-    if isinstance(top, Text):
-        delta: Delta = top.diff()
-        if fmt is Format.text:
-            return str(top)
-        if fmt is Format.markdown:
-            return _delta_markdown(delta)
-        if fmt is Format.html:
-            lines = "".join(_delta_html(delta)).split("\n")
-            return "".join(f"<p>{line}</p>" for line in lines)
-        return json.dumps({"kind": kind, "delta": _delta_json(delta)})
-    nodes = _children(top)
+    try:
+        with refusing("the document"):
+            top = root(doc, kind)
+            if isinstance(top, Text):
+                return _render_text(kind, delta(top), fmt)
+            nodes = read_tree(top)
+    except BadUpdate:
+        nodes = [Node(tag="")]  # a root Yrs cannot read as this kind: shown empty
     if fmt is Format.text:
-        return "\n".join(_plain(node) for node in nodes)
+        return _emit_plain(nodes, 0)
     if fmt is Format.markdown:
-        return "\n\n".join(_markdown(node) for node in nodes).strip() + "\n"
+        return _markdown(nodes).strip() + "\n"
     if fmt is Format.html:
-        return "".join(_html(node) for node in nodes)
-    return json.dumps({"kind": kind, "content": [_json(node) for node in nodes]})
+        return _emit_html(nodes)
+    return '{"kind": ' + json.dumps(kind) + ', "content": ' + _emit_json(nodes, 0) + "}"
 
 
-def _plain(node: Node) -> str:
-    if isinstance(node, XmlText):
-        return str("".join(text for text, _ in node.diff()))
-    if (node.tag or "") in _VOID_TAGS:
+def _render_text(kind: str, delta: Delta, fmt: Format) -> str:
+    if fmt is Format.text:
+        return "".join(text for text, _ in delta if isinstance(text, str))
+    if fmt is Format.markdown:
+        return _delta_markdown(delta)
+    if fmt is Format.html:
+        lines = "".join(_delta_html(delta)).split("\n")
+        return "".join(f"<p>{line}</p>" for line in lines)
+    return json.dumps({"kind": kind, "delta": _delta_json(delta)})
+
+
+def _text_of(node: Node) -> str:
+    return "".join(text for text, _ in node.delta or [] if isinstance(text, str))
+
+
+def _emit_plain(nodes: list[Node], start: int) -> str:
+    def enter(node: Node) -> str:
+        if node.is_text:
+            return _text_of(node)
         return "\n" if node.tag in ("hardBreak", "hard_break") else ""
-    children = _children(node)
-    separator = "" if all(isinstance(c, XmlText) for c in children) else "\n"
-    return separator.join(_plain(child) for child in children)
+
+    def separator(node: Node) -> str:
+        return "\n" if node.tag == "" or not node.only_text else ""
+
+    return walk(nodes, start, enter, lambda _: "", separator, lambda n: n.tag not in _VOID_TAGS)
 
 
-def _html(node: Node) -> str:
-    if isinstance(node, XmlText):
-        return "".join(_delta_html(node.diff()))
-    tag = node.tag or "div"
-    if tag in _VOID_TAGS:
-        return f"<{_VOID_TAGS[tag]}>"
-    if tag == "heading":
-        level = str(node.attributes.get("level") or "1")
-        tag_name = f"h{level}" if level in "123456" and len(level) == 1 else "h1"
-    else:
-        tag_name = _HTML_TAGS.get(tag, "div")
-    inner = "".join(_html(child) for child in _children(node))
-    if tag_name == "pre":
-        inner = f"<code>{inner}</code>"
-    return f"<{tag_name}>{inner}</{tag_name}>"
+def _html_tag(node: Node) -> str:
+    if node.tag == "heading":
+        level = str(node.attrs.get("level") or "1")
+        return f"h{level}" if len(level) == 1 and level in "123456" else "h1"
+    return _HTML_TAGS.get(node.tag or "", "div")
 
 
-def _markdown(node: Node, prefix: str = "") -> str:
-    if isinstance(node, XmlText):
-        return _delta_markdown(node.diff())
-    tag = node.tag or ""
-    children = _children(node)
+def _emit_html(nodes: list[Node]) -> str:
+    def enter(node: Node) -> str:
+        if node.is_text:
+            return "".join(_delta_html(node.delta or []))
+        if node.tag in _VOID_TAGS:
+            return f"<{_VOID_TAGS[node.tag]}>"
+        if node.tag is None or node is nodes[0]:
+            return ""  # an embed, or the root
+        tag = _html_tag(node)
+        return "<pre><code>" if tag == "pre" else f"<{tag}>"
+
+    def leave(node: Node) -> str:
+        if node.is_text or node.tag is None or node.tag in _VOID_TAGS or node is nodes[0]:
+            return ""
+        tag = _html_tag(node)
+        return "</code></pre>" if tag == "pre" else f"</{tag}>"
+
+    return walk(nodes, 0, enter, leave, lambda _: "", lambda n: n.tag not in _VOID_TAGS)
+
+
+def _emit_json(nodes: list[Node], start: int) -> str:
+    def enter(node: Node) -> str:
+        if node.is_text:
+            return json.dumps({"type": "text", "delta": _delta_json(node.delta or [])})
+        if node.tag is None:
+            return json.dumps({"type": "embed", "value": node.embed})
+        if node is nodes[0]:
+            return "["
+        head = '{"type": ' + json.dumps(node.tag)
+        if node.attrs:
+            head += ', "attrs": ' + json.dumps(node.attrs)
+        head += ', "content": ['
+        if node.depth >= JSON_DEPTH_MAX and node.children:
+            text = _emit_plain(nodes, node.index)
+            head += json.dumps({"type": "text", "delta": [{"insert": text}]})
+        return head
+
+    def leave(node: Node) -> str:
+        if node.is_text or node.tag is None:
+            return ""
+        return "]" if node is nodes[0] else "]}"
+
+    def descend(node: Node) -> bool:
+        return node.depth < JSON_DEPTH_MAX
+
+    return walk(nodes, start, enter, leave, lambda _: ", ", descend)
+
+
+def _markdown(nodes: list[Node]) -> str:
+    """Bottom-up (the list backwards): each node's Markdown from its children's. Nodes at
+    `MARKDOWN_DEPTH_MAX` are written as their escaped plain text, and nothing below them."""
+    md: dict[int, str] = {}
+    for index in range(len(nodes) - 1, -1, -1):
+        node = nodes[index]
+        if node.depth > MARKDOWN_DEPTH_MAX:
+            continue
+        if node.depth == MARKDOWN_DEPTH_MAX and node.children:
+            md[index] = _escape_md(_emit_plain(nodes, index))
+        else:
+            md[index] = _markdown_node(nodes, node, md)
+        for child in node.children:
+            md.pop(child, None)  # each string is used by its parent only
+    return md[0]
+
+
+def _markdown_node(nodes: list[Node], node: Node, md: dict[int, str]) -> str:
+    if node.is_text:
+        return _delta_markdown(node.delta or [])
+    tag = node.tag
+    inner = [md.get(child, "") for child in node.children]
+    if tag is None:
+        return ""
+    if node.parent is not None and nodes[node.parent].tag in _LISTS:
+        return "\n".join(inner)  # a list item: its blocks one per line, indented by the list
+    if tag == "":
+        return "\n\n".join(inner)
     if tag in ("horizontalRule", "horizontal_rule"):
         return "---"
     if tag in ("hardBreak", "hard_break"):
         return "  \n"
     if tag == "heading":
-        level = str(node.attributes.get("level") or "1")
+        level = str(node.attrs.get("level") or "1")
         depth = int(level) if level.isdigit() and 1 <= int(level) <= 6 else 1
-        return "#" * depth + " " + "".join(_markdown(c) for c in children)
-    if tag in ("bulletList", "bullet_list", "orderedList", "ordered_list"):
-        ordered = tag.startswith("ordered")
+        return "#" * depth + " " + "".join(inner)
+    if tag in _LISTS:
         items = []
-        for number, item in enumerate(children, start=1):
-            bullet = f"{number}. " if ordered else "- "
-            parts = _children(item) if isinstance(item, XmlElement) else [item]
-            body = "\n".join(_markdown(c) for c in parts)
-            items.append(bullet + body.replace("\n", "\n   "))
+        for number, text in enumerate(inner, 1):
+            bullet = f"{number}. " if tag.startswith("ordered") else "- "
+            items.append(bullet + text.replace("\n", "\n   "))
         return "\n".join(items)
     if tag == "blockquote":
-        inner = "\n\n".join(_markdown(c) for c in children)
-        return "\n".join("> " + line for line in inner.split("\n"))
-    if tag in ("codeBlock", "code_block"):
-        return "```\n" + "".join(_plain(c) for c in children) + "\n```"
-    return "".join(_markdown(c) for c in children)
+        return "\n".join("> " + line for line in "\n\n".join(inner).split("\n"))
+    if tag in _CODE_BLOCKS:
+        code = "".join(_text_of(nodes[c]) for c in node.children if nodes[c].is_text)
+        fence = "`" * max(3, _longest_run(code, "`") + 1)
+        return f"{fence}\n{code}\n{fence}"
+    return "".join(inner)
 
 
-def _json(node: Node) -> dict[str, Any]:
-    if isinstance(node, XmlText):
-        return {"type": "text", "delta": _delta_json(node.diff())}
-    value: dict[str, Any] = {"type": node.tag}
-    attributes = dict(cast(Any, node.attributes))  # iterates (name, value) pairs
-    if attributes:
-        value["attrs"] = attributes
-    value["content"] = [_json(child) for child in _children(node)]
-    return value
+def _longest_run(text: str, char: str) -> int:
+    runs = re.findall(re.escape(char) + "+", text)
+    return max((len(run) for run in runs), default=0)
+
+
+def _escape_md(text: str) -> str:
+    text = _MD_ACTIVE.sub(r"\\\1", text)
+    return _MD_LINE_START.sub(lambda m: m.group(1) + _escape_start(m.group(2)), text)
+
+
+def _escape_start(marker: str) -> str:
+    return marker[:-1] + "\\" + marker[-1] if marker[-1] in ".)" else "\\" + marker
+
+
+def _code_span(text: str) -> str:
+    fence = "`" * (_longest_run(text, "`") + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def _delta_json(delta: Delta) -> list[dict[str, Any]]:
@@ -193,14 +285,17 @@ def _delta_html(delta: Delta) -> list[str]:
 
 def _delta_markdown(delta: Delta) -> str:
     def mark(line: str, attrs: dict[str, Any]) -> str:
-        piece = line
+        piece = _code_span(line) if _has_mark(attrs, "code") and line.strip() else _escape_md(line)
         for name, symbol in _MARKS_MD:
             if _has_mark(attrs, name) and line.strip():
                 piece = f"{symbol}{piece}{symbol}"
         link = _link(attrs)
-        return f"[{piece}]({link})" if link else piece
+        if link:
+            target = "".join(_URL_UNSAFE.get(char, char) for char in link)
+            piece = f"[{piece}]({target})"
+        return piece
 
-    return "".join(_marked(delta, mark, str))
+    return "".join(_marked(delta, mark, _escape_md))
 
 
 def _has_mark(attrs: dict[str, Any], name: str) -> bool:
@@ -221,10 +316,13 @@ def _link(attrs: dict[str, Any]) -> str | None:
 def _marked(
     delta: Delta, mark: Callable[[str, dict[str, Any]], str], plain: Callable[[str], str]
 ) -> list[str]:
-    """Marks are closed at each newline, so that lines can become paragraphs."""
+    """Marks are closed at each newline, so that lines can become paragraphs. Embeds are left
+    out: only JSON shows them."""
     out = []
     for text, attrs in delta:
-        lines = str(text).split("\n")
+        if not isinstance(text, str):
+            continue
+        lines = text.split("\n")
         out.append(
             "\n".join(mark(line, attrs) if attrs and line else plain(line) for line in lines)
         )

@@ -5,8 +5,11 @@ transaction (`storage/group_commit.py`), so a busy node pays one commit per batc
 per keystroke. Each update is relayed by its ``then`` callback, which the batch runs right after
 the commit, in the order the updates arrived: never before the commit, and never skipped because
 the socket that sent the update closed meanwhile (its reader may be cancelled, the batch is not).
-Updates cannot conflict with each other, so a failed batch fails every caller in it; their
-clients resend on reconnect.
+
+One document's failure stays in that document: a batch that cannot be written is written again
+document by document, so only the updates of the document that fails are refused (their
+clients resend on reconnect); and each relay runs on its own, so one that raises, even a Rust
+panic, neither skips the others nor reaches the shared writer.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from functools import partial
 from sqlalchemy import Connection, bindparam, func, update
 
 from twinspace_rt.documents.store import DOCUMENTS, UPDATES
+from twinspace_rt.errors import AppError, ErrorCode
 from twinspace_rt.storage.engine import Database
 from twinspace_rt.storage.group_commit import GroupCommit
 
@@ -56,13 +60,36 @@ class UpdateLog:
         await self._batches.close(drain=True)
 
     async def _commit(self, batch: list[_Append]) -> list[None | Exception]:
-        await self._db.run_sync(partial(_write, batch, datetime.now(UTC)))
-        for append in batch:
+        results: list[None | Exception] = [None] * len(batch)
+        try:
+            await self._db.run_sync(partial(_write, batch, datetime.now(UTC)))
+        except Exception:
+            log.exception(
+                "documents: a batch of %d updates failed; retrying per document", len(batch)
+            )
+            results = await self._commit_apart(batch)
+        for append, result in zip(batch, results, strict=True):
+            if result is not None:
+                continue
             try:
                 await append.then()
-            except Exception:  # stored all the same; other nodes re-read after a gap
+            except (asyncio.CancelledError, KeyboardInterrupt, SystemExit):
+                raise
+            except BaseException:  # noqa: B036 - stored all the same; other nodes re-read
                 log.exception("document %s: relaying a stored update failed", append.document_id)
-        return [None] * len(batch)
+        return results
+
+    async def _commit_apart(self, batch: list[_Append]) -> list[None | Exception]:
+        """Each document's updates in a transaction of their own."""
+        failed: dict[int, Exception] = {}
+        for document_id in dict.fromkeys(a.document_id for a in batch):
+            mine = [a for a in batch if a.document_id == document_id]
+            try:
+                await self._db.run_sync(partial(_write, mine, datetime.now(UTC)))
+            except Exception:
+                log.exception("document %s: %d updates could not be stored", document_id, len(mine))
+                failed[document_id] = AppError(ErrorCode.internal_error)
+        return [failed.get(a.document_id) for a in batch]
 
 
 # Built once: building the statement per batch cost as much as running it.

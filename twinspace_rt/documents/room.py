@@ -4,21 +4,27 @@ Every change reaches the replica the same way, through `handle`, the broker hand
 document's topic: an update accepted here is first committed to the log, then published, and
 the broker calls `handle` on this node at once and on every other node that has the document
 open. So the replica only ever holds stored content, and step 2 only ever sends stored content.
+
+Before an update is queued for the log it is proven on a scratch replica (`guard.Proof`): what
+does not apply, a Yrs panic included, closes its sender with 4422 and is neither stored nor
+relayed. Awareness states are bound to the socket's member: a cursor's name is the member's.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pycrdt import Awareness, Doc, get_state
+from pycrdt import Awareness, Doc
 
 from twinspace_rt.documents import codec, store
 from twinspace_rt.documents.connection import DocConnection
+from twinspace_rt.documents.guard import BadUpdate, Proof, diff_against, refusing
 from twinspace_rt.documents.log import AfterCommit, UpdateLog
 from twinspace_rt.hub.close_codes import CloseCode
 from twinspace_rt.hub.transport import OutFrame
@@ -32,10 +38,6 @@ AWARENESS_CLIENTS_MAX = 8
 Publish = Callable[[dict[str, Any]], Awaitable[None]]
 
 
-class BadUpdate(ValueError):
-    """Not a Yjs v1 update: refused whole, nothing applied or stored."""
-
-
 @dataclass(frozen=True)
 class DocRef:
     id: int
@@ -47,20 +49,13 @@ def topic(document_id: int) -> str:
     return f"doc:{document_id}"
 
 
-def check_update(update: bytes) -> None:
-    """Decodes the whole update (pycrdt reads every struct), so a bad one is refused whole."""
-    try:
-        get_state(update)
-    except ValueError as exc:
-        raise BadUpdate(str(exc)) from exc
-
-
 class DocRoom:
     def __init__(self, ref: DocRef, db: Database, updates: UpdateLog, publish: Publish) -> None:
         self.ref = ref
         self.doc: Doc[Any] = Doc()
         self.awareness = Awareness(self.doc)
         self.awareness.set_local_state(None)  # the server itself has no cursor
+        self.proof = Proof(self.doc)
         self.connections: dict[str, DocConnection] = {}
         self.holds = 0  # REST requests using the room: it is not unloaded under them
         self.log_rows = 0
@@ -81,8 +76,10 @@ class DocRoom:
     async def load(self) -> None:
         """Called after subscribing to the topic, so no update is missed while reading."""
         try:
-            stored = await store.read(self._db, self.ref.id)
-            store.apply_all(self.doc, stored)
+            stored, content = await store.load(self._db, self.ref.id)
+            with refusing("the stored document"):
+                self.doc.apply_update(content)
+            self.proof.reset()
         except Exception as exc:
             self.loaded.set_exception(exc)
             self.loaded.exception()  # retrieved here; waiters get it from `loaded`
@@ -93,7 +90,10 @@ class DocRoom:
     async def reload(self) -> None:
         """After a broker gap: reads the store again and sends every socket what was missed."""
         before = self.doc.get_state()
-        store.apply_all(self.doc, await store.read(self._db, self.ref.id))
+        _, content = await store.load(self._db, self.ref.id)
+        with refusing("the stored document"):
+            self.doc.apply_update(content)
+        self.proof.reset()
         missed = self.doc.get_update(before)
         if missed != codec.EMPTY_UPDATE:
             frame = OutFrame(codec.update_message(missed))
@@ -108,11 +108,7 @@ class DocRoom:
             conn.push(codec.awareness_message(states))
 
     def answer_step1(self, conn: DocConnection, state_vector: bytes) -> None:
-        try:
-            missing = self.doc.get_update(state_vector)
-        except ValueError as exc:
-            raise BadUpdate(f"bad state vector: {exc}") from exc
-        conn.push(codec.step2(missing))
+        conn.push(codec.step2(diff_against(self.doc, state_vector)))
 
     def send_awareness(self, conn: DocConnection) -> None:
         states = self.awareness.encode_awareness_update(list(self.awareness.states))
@@ -121,11 +117,12 @@ class DocRoom:
     def submit(
         self, update: bytes, origin: str | None, user_id: int | None, then: AfterCommit
     ) -> asyncio.Future[None] | None:
-        """Checks an update and queues it to be stored, then published; None when it carried
-        nothing. The future settles once it is published and ``then`` has run."""
-        check_update(update)
+        """Proves an update on the scratch replica (`BadUpdate` if it does not apply) and queues
+        it to be stored, then published; None when it carried nothing. The future settles once
+        it is published and ``then`` has run."""
         if update == codec.EMPTY_UPDATE:
             return None
+        self.proof.prove(update)
 
         async def publish() -> None:
             self.log_rows += 1
@@ -134,26 +131,56 @@ class DocRoom:
             await self._publish({"kind": "update", "conn": origin, "data": update})
             await then()
 
-        return self._updates.append(self.ref.id, update, user_id, publish)
+        queued = self._updates.append(self.ref.id, update, user_id, publish)
+        queued.add_done_callback(lambda done: self._unless_stored(update, done))
+        return queued
+
+    def _unless_stored(self, update: bytes, queued: asyncio.Future[None]) -> None:
+        if queued.cancelled() or queued.exception() is not None:
+            self.proof.dropped(update)
 
     async def submit_awareness(self, conn: DocConnection, payload: bytes) -> None:
+        """Relays the socket's own states that are news, each bound to the socket's member.
+
+        A state's ``user`` is overwritten with the member's name and id: a pupil's cursor cannot
+        read "Ms. Sousa". States of client ids that other sockets introduced are never relayed
+        from this one: stock clients echo what they hear (dropped, as old news), and a newer
+        clock for someone else's id would be a forgery.
+        """
         entries = codec.decode_awareness(payload)
+        own = []
         for entry in entries:
+            if entry.client_id not in conn.client_ids:
+                if entry.client_id in self.awareness.states or entry.state == "null":
+                    continue  # someone else's (an echo), or the removal of an unknown id
+                conn.client_ids.add(entry.client_id)
             if entry.state == "null":
                 conn.client_ids.discard(entry.client_id)
-            elif entry.client_id not in self.awareness.states:
-                # Stock clients echo every awareness change they hear, others' included: an id
-                # is a socket's own only when it introduced it, or one leaving would take the
-                # others' cursors with it, and a busy document would look like a flood.
-                conn.client_ids.add(entry.client_id)
+            if self._is_news(entry):
+                own.append(
+                    codec.AwarenessEntry(entry.client_id, entry.clock, self._bound(conn, entry))
+                )
         if len(conn.client_ids) > AWARENESS_CLIENTS_MAX:
             raise codec.Malformed("too many awareness client ids on one socket")
-        if not any(self._is_news(entry) for entry in entries):
+        if not own:
             # An echo: every socket here was sent these states already, and a stock client
             # ignores a clock it has seen. With 50 editors, relaying echoes was 49 x 50
             # frames for each cursor renewal.
             return
-        await self._publish({"kind": "awareness", "data": payload})
+        await self._publish({"kind": "awareness", "data": codec.encode_awareness(own)})
+
+    @staticmethod
+    def _bound(conn: DocConnection, entry: codec.AwarenessEntry) -> str:
+        if entry.state == "null":
+            return entry.state
+        state = json.loads(entry.state)
+        user = state.get("user")
+        user = dict(user) if isinstance(user, dict) else {}
+        user.update(name=conn.display_name, id=conn.user_id)
+        state["user"] = user
+        if "name" in state:  # some editors keep the name at the top
+            state["name"] = conn.display_name
+        return json.dumps(state, separators=(",", ":"))  # ASCII: a lone surrogate stays escaped
 
     def _is_news(self, entry: codec.AwarenessEntry) -> bool:
         """Whether applying ``entry`` changes this replica's awareness (y-protocols' rule)."""
@@ -182,14 +209,25 @@ class DocRoom:
         if kind == "update":
             update: bytes = event["data"]
             try:
-                self.doc.apply_update(update)
-            except ValueError:
-                log.exception("document %s: an update does not apply", self.ref.id)
+                with refusing("a published update"):
+                    self.doc.apply_update(update)
+            except BadUpdate as exc:
+                # Proven on the node that stored it, so only a node without the proof (or a
+                # Yrs bug) gets here. It is stored: the next load quarantines it.
+                log.error("document %s: %s; not relayed", self.ref.id, exc)
+                self.proof.applied(update)
+                self.proof.reset()
                 return
+            self.proof.applied(update)
             self._relay(OutFrame(codec.update_message(update)), event["conn"])
         elif kind == "awareness":
             payload: bytes = event["data"]
-            self.awareness.apply_awareness_update(payload, "remote")
+            try:
+                with refusing("a published awareness update"):
+                    self.awareness.apply_awareness_update(payload, "remote")
+            except BadUpdate as exc:
+                log.error("document %s: %s; not relayed", self.ref.id, exc)
+                return
             # To the sender too: a lone client otherwise reconnects.
             self._relay(OutFrame(codec.awareness_message(payload)), None)
         elif kind == "deleted":

@@ -19,7 +19,8 @@ from twinspace_rt.auth.policy import Action, require
 from twinspace_rt.documents import catalog, codec
 from twinspace_rt.documents.codec import Malformed, MessageType, YSyncMessageType
 from twinspace_rt.documents.connection import DocConnection
-from twinspace_rt.documents.room import BadUpdate, DocRef, DocRoom
+from twinspace_rt.documents.guard import PASS_THROUGH, BadUpdate
+from twinspace_rt.documents.room import DocRef, DocRoom
 from twinspace_rt.documents.rooms import DocRooms
 from twinspace_rt.errors import AppError, ErrorCode
 from twinspace_rt.hub.close_codes import FOR_ERROR, CloseCode
@@ -84,6 +85,7 @@ async def _open(websocket: WebSocket, services: Services) -> tuple[DocConnection
         websocket,
         writer,
         member,
+        user.display_name,
         user.token_generation,
         expires_at,
         settings.ws_send_buffer_bytes,
@@ -118,7 +120,9 @@ async def _read(documents: DocRooms, room: DocRoom, conn: DocConnection) -> None
     except AppError as exc:
         observability.refused("yjs", exc.code)
         conn.close(FOR_ERROR.get(exc.code, 1011), exc.message[:120])
-    except Exception:
+    except PASS_THROUGH:
+        raise
+    except BaseException:  # noqa: B036 - a Rust panic on a path nobody guarded: this socket only
         log.exception("yjs reader for %s failed", conn.id)
         conn.close(1011, "internal error")
 

@@ -4,6 +4,10 @@ Reading takes the log rows first and the snapshot second. A compaction that comm
 the two deleted only rows whose content its new snapshot holds, so the pair read is always a
 superset of what was committed before the read began; CRDT updates are idempotent, so reading
 something twice is harmless.
+
+A stored row that does not apply (logged before updates were proven, see `guard.py`) is skipped
+by `replay` and moved to ``doc_quarantine`` by whoever can write: loading a room, compaction,
+`twinspace-rt docs repair`. The rest of the document is kept.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from typing import Any
 from pycrdt import Doc
 from sqlalchemy import Connection, bindparam, delete, select, update
 
+from twinspace_rt.documents import quarantine
+from twinspace_rt.documents.guard import BadUpdate, apply
 from twinspace_rt.storage.document_models import Document, DocUpdate
 from twinspace_rt.storage.engine import Database
 
@@ -60,25 +66,52 @@ async def read(db: Database, document_id: int) -> Stored:
     )
 
 
-def apply_all(doc: Doc[Any], stored: Stored) -> None:
-    """Applies snapshot and log; a row that cannot be applied is logged and skipped."""
-    for data in ([stored.snapshot] if stored.snapshot else []) + stored.updates:
+@dataclass
+class Replayed:
+    """A stored document read into a fresh replica, and what could not be read into it."""
+
+    update: bytes  # everything that applies, as one update
+    skipped: list[quarantine.Skipped]
+
+
+def replay(stored: Stored) -> Replayed:
+    """Applies the snapshot, then each row in order; one that does not apply is skipped and the
+    replica is rebuilt from what did, since a panic may leave part of an update behind."""
+    doc: Doc[Any] = Doc()
+    kept: list[bytes] = []
+    skipped: list[quarantine.Skipped] = []
+    parts: list[tuple[int | None, bytes]] = [(None, stored.snapshot)] if stored.snapshot else []
+    parts += list(zip(stored.update_ids, stored.updates, strict=True))
+    for row_id, data in parts:
         try:
-            doc.apply_update(data)
-        except ValueError:
-            log.exception("document: skipped a stored update that does not apply")
+            apply(doc, data, "the stored update")
+        except BadUpdate as exc:
+            skipped.append(quarantine.Skipped(row_id, str(exc)[:200]))
+            doc = Doc()
+            for good in kept:
+                apply(doc, good, "the stored update")
+            continue
+        kept.append(data)
+    return Replayed(doc.get_update(), skipped)
 
 
 def merged(stored: Stored) -> bytes:
-    """One update holding all of the content (deleted text garbage-collected)."""
-    doc: Doc[Any] = Doc()
-    apply_all(doc, stored)
-    return doc.get_update()
+    """One update holding all of the content that applies (deleted text garbage-collected)."""
+    return replay(stored).update
 
 
 async def state(db: Database, document_id: int) -> bytes:
     stored = await read(db, document_id)
     return await asyncio.to_thread(merged, stored)
+
+
+async def load(db: Database, document_id: int) -> tuple[Stored, bytes]:
+    """The stored content as one update; rows that do not apply are quarantined, and said so."""
+    stored = await read(db, document_id)
+    replayed = await asyncio.to_thread(replay, stored)
+    if replayed.skipped:
+        await quarantine.move(db, document_id, stored.snapshot_version, replayed.skipped)
+    return stored, replayed.update
 
 
 async def compact(db: Database, document_id: int) -> tuple[int, int]:
@@ -87,12 +120,16 @@ async def compact(db: Database, document_id: int) -> tuple[int, int]:
     stored = await read(db, document_id)
     if not stored.update_ids:
         return 0, 0
-    snapshot = await asyncio.to_thread(merged, stored)
-    return await db.run_sync(partial(_fold, document_id, stored, snapshot))
+    replayed = await asyncio.to_thread(replay, stored)
+    return await db.run_sync(partial(_fold, document_id, stored, replayed.update, replayed.skipped))
 
 
 def _fold(
-    document_id: int, stored: Stored, snapshot: bytes, connection: Connection
+    document_id: int,
+    stored: Stored,
+    snapshot: bytes,
+    skipped: list[quarantine.Skipped],
+    connection: Connection,
 ) -> tuple[int, int]:
     """The new snapshot and the removal of the log rows it holds, in one transaction. It runs
     on the hot-write path (``Database.run_sync``): through the async engine it held SQLite's
@@ -107,6 +144,9 @@ def _fold(
     )
     if changed.rowcount != 1:
         return 0, 0
+    # Rows the snapshot leaves out are kept aside, not deleted with the others.
+    rows = [s for s in skipped if s.row_id is not None]
+    quarantine.move_rows(connection, document_id, rows)
     for start in range(0, len(stored.update_ids), 500):
         connection.execute(_DELETE_ROWS, {"ids": stored.update_ids[start : start + 500]})
     return len(stored.update_ids), stored.log_bytes

@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from twinspace_rt.documents import store
 from twinspace_rt.documents.content import root
+from twinspace_rt.documents.guard import apply, refusing
 from twinspace_rt.errors import AppError, ErrorCode
 from twinspace_rt.storage.document_models import DocVersion
 from twinspace_rt.storage.engine import Database
@@ -66,15 +67,18 @@ async def get(session: AsyncSession, document_id: int, version_id: int) -> DocVe
 
 
 def restoring_update(kind: str, version_state: bytes, current_state: bytes) -> bytes:
-    """The forward update that turns the current content back into the version's."""
+    """The forward update that turns the current content back into the version's. Both states
+    hold what members wrote, so every pycrdt call is guarded: a failure is `BadUpdate`."""
     scratch: Doc[Any] = Doc()
-    scratch.apply_update(version_state)
-    undo = UndoManager(scopes=[root(scratch, kind)], capture_timeout_millis=0)
-    scratch.apply_update(current_state)
-    before = scratch.get_state()
-    while undo.undo():
-        pass
-    return scratch.get_update(before)
+    apply(scratch, version_state, "the version")
+    with refusing("the restore"):
+        undo = UndoManager(scopes=[root(scratch, kind)], capture_timeout_millis=0)
+    apply(scratch, current_state, "the current content")
+    with refusing("the restore"):
+        before = scratch.get_state()
+        while undo.undo():
+            pass
+        return scratch.get_update(before)
 
 
 async def restoring(kind: str, version_state: bytes, current_state: bytes) -> bytes:

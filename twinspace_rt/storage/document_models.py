@@ -60,3 +60,22 @@ class DocVersion(SQLModel, table=True):
     state: bytes = Field(sa_type=LargeBinary)
     created_by: int | None = Field(default=None, foreign_key="users.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class DocQuarantine(SQLModel, table=True):
+    """A stored update (or snapshot) that does not apply, moved out of the document's content.
+
+    Written before issue 12's checks existed, or by a node that lacked them: loading skips it,
+    and keeps it here, with why, so that nothing is silently thrown away.
+    """
+
+    __tablename__ = "doc_quarantine"
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="documents.id", index=True)
+    update_id: int | None = None  # the row of doc_updates it was; None for a snapshot
+    data: bytes = Field(sa_type=LargeBinary)
+    user_id: int | None = Field(default=None, foreign_key="users.id")
+    created_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    quarantined_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    reason: str = Field(max_length=200)
