@@ -46,6 +46,11 @@ def settings_for(data_dir: Path, database_url: str) -> Settings:
         chat_rate_burst=100_000,
         docs_rate_per_second=100_000,
         docs_rate_burst=100_000,
+        rest_write_rate_per_second=100_000,
+        rest_write_burst=100_000,
+        ws_read_bytes_per_second=1 << 30,
+        ws_read_bytes_burst=1 << 30,
+        ws_sockets_per_member=1000,
     )
 
 
@@ -140,11 +145,9 @@ def _var_bytes(data: bytes) -> bytes:
     return bytes(out) + data
 
 
-# The fuzzer found two tracebacks in `hub/session.py` that issue 13's depth and surrogate
-# checks (branch i13-costs) fix: frames nested 5 000 deep (RecursionError) and a lone
-# surrogate in a request id (UnicodeEncodeError answering it). Add 5 000 and "\ud800" back
-# once that lands.
-HUB_DEPTHS = (10, 100, 500)
+# Frames nested 5 000 deep and a lone surrogate in a request id both crashed the hub reader
+# once (RecursionError, UnicodeEncodeError): the depth and surrogate checks refuse them now.
+HUB_DEPTHS = (10, 100, 500, 5000)
 _JSON_VALUES: list[Any] = [
     None,
     True,
@@ -154,6 +157,7 @@ _JSON_VALUES: list[Any] = [
     1.5e308,
     "",
     "x" * 5000,
+    "\ud800",
     [],
     {},
     [[[[[]]]]],
