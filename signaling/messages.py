@@ -105,19 +105,3 @@ class RtcLock(Request):
 class RtcRemove(Request):
     type: Literal["rtc.remove"]
     participant_id: ParticipantId
-
-
-RtcRequest = (
-    RtcStart
-    | RtcState
-    | RtcJoin
-    | RtcSignal
-    | RtcMedia
-    | RtcHand
-    | RtcLeave
-    | RtcEnd
-    | RtcAdmit
-    | RtcMute
-    | RtcLock
-    | RtcRemove
-)

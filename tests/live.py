@@ -28,7 +28,7 @@ from websockets.asyncio.client import ClientConnection
 
 from tests.services import free_port
 from twinspace_rt.app import create_app
-from twinspace_rt.hub.transport import uvicorn_config
+from twinspace_rt.ws.transport import uvicorn_config
 from twinspace_rt.services import Services
 from twinspace_rt.settings import Settings
 

@@ -109,6 +109,10 @@ def create_app(settings: Settings) -> Starlette:
     )
     http_metrics = HttpMetrics(services.metrics)
     app.state.services = services
+    # What the WebSocket endpoints need, without reaching up to the composition.
+    app.state.hub = services.hub
+    app.state.documents = services.documents
+    app.state.tokens = services.tokens
     app.state.http_metrics = http_metrics
     return app
 

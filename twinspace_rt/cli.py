@@ -17,11 +17,11 @@ from twinspace_rt.auth.policy import matrix_markdown
 from twinspace_rt.auth.tokens import TokenService
 from twinspace_rt.demo import seed_demo
 from twinspace_rt.errors import AppError
-from twinspace_rt.hub.transport import uvicorn_config
 from twinspace_rt.projects import accounts, rooms
 from twinspace_rt.settings import Environment, Settings
 from twinspace_rt.storage.engine import Database
 from twinspace_rt.storage.migrate import upgrade
+from twinspace_rt.ws.transport import uvicorn_config
 
 
 async def _with_db(settings: Settings, work: Callable[[Database], Awaitable[None]]) -> None:

@@ -21,28 +21,26 @@ from twinspace_rt.documents.connection import DocConnection
 from twinspace_rt.documents.room import BadUpdate, DocRef, DocRoom
 from twinspace_rt.documents.rooms import DocRooms
 from twinspace_rt.errors import AppError, ErrorCode
-from twinspace_rt.hub.close_codes import FOR_ERROR, CloseCode
-from twinspace_rt.hub.connection import TokenBucket
-from twinspace_rt.hub.session import admit
-from twinspace_rt.hub.transport import wired_writer
-from twinspace_rt.services import Services
+from twinspace_rt.ws.budget import TokenBucket
+from twinspace_rt.ws.close_codes import FOR_ERROR, CloseCode
+from twinspace_rt.ws.handshake import admit, close_code
+from twinspace_rt.ws.transport import wired_writer
 
 log = logging.getLogger(__name__)
 
 
 async def yjs_socket(websocket: WebSocket) -> None:
-    services: Services = websocket.app.state.services
-    opened = await _open(websocket, services)
+    documents: DocRooms = websocket.app.state.documents
+    opened = await _open(websocket, documents)
     if opened is None:
         return
     conn, ref = opened
-    documents = services.documents
     try:
         room = await documents.join(ref, conn)
     except Exception:
         log.exception("document %s could not be loaded", ref.id)
         with contextlib.suppress(Exception):
-            await websocket.close(1011, "the document could not be loaded")
+            await websocket.close(CloseCode.internal_error, "the document could not be loaded")
         return
     try:
         await conn.run(_read(documents, room, conn))
@@ -51,23 +49,25 @@ async def yjs_socket(websocket: WebSocket) -> None:
     await conn.hang_up()
 
 
-async def _open(websocket: WebSocket, services: Services) -> tuple[DocConnection, DocRef] | None:
+async def _open(websocket: WebSocket, documents: DocRooms) -> tuple[DocConnection, DocRef] | None:
     writer = await wired_writer(websocket)
     if writer is None:
         return None
     try:
-        async with services.db.transaction() as session:
-            user, expires_at, member = await admit(websocket, services, session, Action.doc_read)
+        settings = documents.settings
+        async with documents.db.transaction() as session:
+            user, expires_at, member = await admit(
+                websocket, websocket.app.state.tokens, settings.allowed_origins, session,
+                Action.doc_read,
+            )
             document = await catalog.by_name(
                 session, member.project_id, websocket.path_params["doc_name"]
             )
     except AppError as exc:
         await websocket.accept()
-        code = FOR_ERROR.get(exc.code, CloseCode.protocol_error)
-        await websocket.close(code, exc.message[:120])
+        await websocket.close(close_code(exc), exc.message[:120])
         return None
     await websocket.accept()
-    settings = services.settings
     conn = DocConnection(
         websocket,
         writer,
@@ -103,10 +103,10 @@ async def _read(documents: DocRooms, room: DocRoom, conn: DocConnection) -> None
     except (Malformed, BadUpdate) as exc:
         conn.close(CloseCode.bad_update, f"malformed message: {exc}"[:120])
     except AppError as exc:
-        conn.close(FOR_ERROR.get(exc.code, 1011), exc.message[:120])
+        conn.close(FOR_ERROR.get(exc.code, CloseCode.internal_error), exc.message[:120])
     except Exception:
         log.exception("yjs reader for %s failed", conn.id)
-        conn.close(1011, "internal error")
+        conn.close(CloseCode.internal_error, "internal error")
 
 
 async def _handle(documents: DocRooms, room: DocRoom, conn: DocConnection, frame: bytes) -> None:
@@ -138,10 +138,10 @@ def _stored(conn: DocConnection, queued: asyncio.Future[None]) -> None:
         return
     error = queued.exception()
     if isinstance(error, AppError):
-        conn.close(FOR_ERROR.get(error.code, 1011), error.message[:120])
+        conn.close(FOR_ERROR.get(error.code, CloseCode.internal_error), error.message[:120])
     else:
         log.error("yjs update for %s not stored", conn.id, exc_info=error)
-        conn.close(1011, "internal error")
+        conn.close(CloseCode.internal_error, "internal error")
 
 
 def _read_only_reason(conn: DocConnection) -> str:

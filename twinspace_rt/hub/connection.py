@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -16,8 +17,9 @@ from typing import TYPE_CHECKING, Any
 from starlette.websockets import WebSocket
 
 from twinspace_rt.auth.policy import Member
-from twinspace_rt.hub.transport import DirectSocket, FrameWriter, OutFrame
 from twinspace_rt.storage.models import User
+from twinspace_rt.ws.budget import TokenBucket
+from twinspace_rt.ws.transport import DirectSocket, FrameWriter, OutFrame
 
 if TYPE_CHECKING:
     from twinspace_rt.hub.replay import Backlog
@@ -29,7 +31,7 @@ CursorKey = int | str
 
 
 @dataclass
-class ChannelCursor:
+class StreamCursor:
     """Which of a stream's change numbers this socket has been sent (a chat channel, a forum).
 
     Every change in a channel has its own number, and a reader is sent every one of them, so
@@ -38,7 +40,8 @@ class ChannelCursor:
     """
 
     name: str
-    rule: str
+    # Whether a member may still read the stream: asked again after every role change.
+    readable: Callable[[Member], bool]
     contiguous: int = 0
     ahead: set[int] = field(default_factory=set)
     replaying: bool = True
@@ -69,24 +72,6 @@ class ChannelCursor:
         return frames
 
 
-class TokenBucket:
-    def __init__(self, rate: float, burst: int) -> None:
-        self.rate = rate
-        self.burst = burst
-        self.tokens = float(burst)
-        self.updated = time.monotonic()
-
-    def take(self) -> float | None:
-        """None when allowed; otherwise seconds until a token is available."""
-        now = time.monotonic()
-        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
-        self.updated = now
-        if self.tokens >= 1:
-            self.tokens -= 1
-            return None
-        return (1 - self.tokens) / self.rate
-
-
 class Connection(DirectSocket):
     def __init__(
         self,
@@ -112,7 +97,7 @@ class Connection(DirectSocket):
         self.status = "active"
         self.location: dict[str, Any] = {"kind": "home", "ref": None}
         self.device = websocket.headers.get("user-agent", "")[:80]
-        self.cursors: dict[CursorKey, ChannelCursor] = {}
+        self.cursors: dict[CursorKey, StreamCursor] = {}
         # Set once the socket joins a video session: its close then gives up or holds the seat.
         self.in_video = False
         self.last_heard = time.monotonic()
@@ -121,7 +106,7 @@ class Connection(DirectSocket):
     def user_id(self) -> int:
         return self.member.user_id
 
-    def deliver(self, cursor: ChannelCursor, version: int, frame: OutFrame) -> None:
+    def deliver(self, cursor: StreamCursor, version: int, frame: OutFrame) -> None:
         """A live change of one of this socket's streams: held back while the stream replays,
         dropped if already sent."""
         if cursor.replaying:

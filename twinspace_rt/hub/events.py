@@ -9,29 +9,15 @@ def topic(project_id: int) -> str:
     return f"project:{project_id}"
 
 
-def chat(channel_id: int, rule: str, version: int, frame: str) -> dict[str, Any]:
-    return {
-        "kind": "chat",
-        "channel_id": channel_id,
-        "rule": rule,
-        "version": version,
-        "frame": frame,
-    }
+def stream(key: int | str, version: int, frame: str) -> dict[str, Any]:
+    """A stored, numbered change of a stream (a chat channel by id, a forum stream by name):
+    delivered through each subscribed socket's cursor, without gap or repeat."""
+    return {"kind": "stream", "key": key, "version": version, "frame": frame}
 
 
-def typing(channel_id: int, rule: str, user_id: int, frame: str) -> dict[str, Any]:
-    return {
-        "kind": "typing",
-        "channel_id": channel_id,
-        "rule": rule,
-        "user_id": user_id,
-        "frame": frame,
-    }
-
-
-def forum(stream: str, seq: int, frame: str) -> dict[str, Any]:
-    """A stored change of a project's ``forum`` or ``bulletin`` stream."""
-    return {"kind": "forum", "stream": stream, "seq": seq, "frame": frame}
+def to_stream_readers(key: int | str, frame: str, but: int) -> dict[str, Any]:
+    """Ephemeral news of a stream (someone typing) for its subscribers, but not user ``but``."""
+    return {"kind": "stream_readers", "key": key, "but": but, "frame": frame}
 
 
 def to_moderators(frame: str, action: str = "chat.moderate") -> dict[str, Any]:

@@ -7,27 +7,22 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from twinspace_rt.auth.tokens import TokenService
 from twinspace_rt.broker.base import Broker, BrokerUnavailable, Subscription
-from twinspace_rt.chat.writer import ChatWriter
 from twinspace_rt.hub import events
-from twinspace_rt.hub.close_codes import CloseCode
 from twinspace_rt.hub.connection import Connection
+from twinspace_rt.hub.features import HubFeatures
 from twinspace_rt.hub.presence import entry
 from twinspace_rt.hub.protocol import push
 from twinspace_rt.hub.room import LocalRoom
-from twinspace_rt.hub.transport import OutFrame
 from twinspace_rt.settings import Settings
 from twinspace_rt.storage.engine import Database
+from twinspace_rt.ws.close_codes import CloseCode
+from twinspace_rt.ws.transport import OutFrame
 
 log = logging.getLogger(__name__)
-
-GOING_AWAY = 1001
-
-# Called after a socket left its room (video signaling marks its seat as reconnecting).
-LeaveHook = Callable[["Hub", Connection], Awaitable[None]]
-
 
 class Hub:
     def __init__(
@@ -36,18 +31,21 @@ class Hub:
         self.settings = settings
         self.db = db
         self.tokens = tokens
-        self.writer = ChatWriter(db, settings.chat_commit_window_ms / 1000)
+        # What features registered (`hub/features.py`), and what they keep for the node's life.
+        self.features = HubFeatures()
+        self.state: dict[str, Any] = {}
         self.broker = broker
         self.rooms: dict[int, LocalRoom] = {}
         self._subscriptions: dict[int, Subscription] = {}
         self._ticker: asyncio.Task[None] | None = None
-        self.leave_hooks: list[LeaveHook] = []
         self._later: set[asyncio.Task[None]] = set()
         self._stopped = False
 
     async def start(self) -> None:
         self.broker.on_reconnect(self._after_broker_outage)
         self._ticker = asyncio.create_task(self._tick())
+        for hook in self.features.on_start:
+            await hook()
 
     async def stop(self) -> None:
         self._stopped = True
@@ -55,10 +53,11 @@ class Hub:
             self._ticker.cancel()
         for task in list(self._later):
             task.cancel()
-        await self.writer.close()
+        for hook in self.features.on_stop:
+            await hook()
         for room in list(self.rooms.values()):
             for conn in list(room.connections.values()):
-                conn.close(GOING_AWAY, "server shutting down: reconnect and resume")
+                conn.close(CloseCode.going_away, "server shutting down: reconnect and resume")
 
     def later(self, delay: float, work: Callable[[], Awaitable[None]]) -> None:
         """Runs ``work`` after ``delay`` seconds unless the node stops first; logs failures."""
@@ -114,7 +113,7 @@ class Hub:
         if not room.connections and not room.joining:
             self._subscriptions.pop(project_id).cancel()
             del self.rooms[project_id]
-        for hook in self.leave_hooks:
+        for hook in self.features.on_leave:
             try:
                 await hook(self, conn)
             except Exception:

@@ -1,0 +1,51 @@
+"""The handshake every WebSocket endpoint shares: origin, token, membership with an action.
+
+A socket is refused before any feature sees it; the refusal is a close code that names its
+cause (`close_codes.FOR_ERROR`), so a client knows whether to sign in again or give up.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+from starlette.websockets import WebSocket
+
+from twinspace_rt.api.http import bearer_token
+from twinspace_rt.auth.policy import Action, Member
+from twinspace_rt.auth.tokens import TokenService
+from twinspace_rt.errors import AppError, ErrorCode
+from twinspace_rt.projects import rooms
+from twinspace_rt.projects.accounts import session_for_token
+from twinspace_rt.storage.models import User
+from twinspace_rt.ws.close_codes import FOR_ERROR, CloseCode
+
+
+def check_origin(websocket: WebSocket, allowed: list[str]) -> None:
+    """Browsers always send Origin; a page from another site may not ride a user's token."""
+    origin = websocket.headers.get("origin")
+    if origin is None or origin in allowed:
+        return
+    if urlsplit(origin).netloc == websocket.headers.get("host"):
+        return
+    raise AppError(ErrorCode.forbidden, f"Origin {origin} may not open this socket.")
+
+
+async def admit(
+    websocket: WebSocket,
+    tokens: TokenService,
+    allowed_origins: list[str],
+    session: AsyncSession,
+    action: Action,
+) -> tuple[User, datetime, Member]:
+    """Origin, token, membership with ``action`` allowed: the member the socket speaks for."""
+    check_origin(websocket, allowed_origins)
+    user, expires_at = await session_for_token(session, tokens, bearer_token(websocket))
+    _, member = await rooms.enter(session, user, websocket.path_params["project_id"], action)
+    return user, expires_at, member
+
+
+def close_code(exc: AppError) -> int:
+    """The close code that names a refusal's cause."""
+    return FOR_ERROR.get(exc.code, CloseCode.protocol_error)
