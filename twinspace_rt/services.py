@@ -10,18 +10,34 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 import signaling.handlers
 from twinspace_rt.auth.login_throttle import LoginThrottle
+from twinspace_rt.auth.policy import Member
 from twinspace_rt.auth.tokens import TokenService
 from twinspace_rt.broker import Broker, create_broker
+from twinspace_rt.chat import channels
 from twinspace_rt.chat import hub_requests as chat_requests
 from twinspace_rt.documents.rooms import DocRooms
 from twinspace_rt.forums import hub_requests as forum_requests
 from twinspace_rt.hub import room_requests
 from twinspace_rt.hub.hub import Hub
+from twinspace_rt.projects import rooms
 from twinspace_rt.settings import Settings
 from twinspace_rt.storage.engine import Database
+from twinspace_rt.storage.models import Project, User
+
+
+async def found_project(
+    session: AsyncSession, founder: User, name: str, description: str
+) -> tuple[Project, Member]:
+    """A new project room, with what each feature sets up in one (chat's default channels)."""
+    project, member = await rooms.create_project(session, founder, name, description)
+    assert project.id is not None
+    await channels.create_defaults(session, project.id, member.user_id)
+    return project, member
+
 
 # Each registers its request types, pushes and hooks with the hub (`hub/features.py`).
 HUB_FEATURES: list[Callable[[Hub], None]] = [

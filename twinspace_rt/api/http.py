@@ -13,9 +13,10 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from twinspace_rt.auth.bearer import from_header
 from twinspace_rt.auth.policy import Action, Member
 from twinspace_rt.errors import AppError, ErrorCode
-from twinspace_rt.hub import events
+from twinspace_rt.projects import events as project_events
 from twinspace_rt.projects import rooms
 from twinspace_rt.projects.accounts import user_for_token
 from twinspace_rt.services import Services
@@ -74,11 +75,7 @@ async def read_body(request: Request, model: type[InputT]) -> InputT:
 
 def bearer_token(connection: HTTPConnection) -> str:
     """From ``Authorization: Bearer`` or, for WebSockets and browsers, ``?token=``."""
-    header = connection.headers.get("authorization", "")
-    scheme, _, credentials = header.partition(" ")
-    if scheme.lower() == "bearer" and credentials.strip():
-        return credentials.strip()
-    token = connection.query_params.get("token")
+    token = from_header(connection) or connection.query_params.get("token")
     if token:
         return token
     raise AppError(ErrorCode.unauthenticated)
@@ -103,7 +100,7 @@ async def in_room(
 
 async def room_changed(connection: HTTPConnection, project_id: int) -> None:
     """After a commit that changes who may do what: every node re-checks its live sockets."""
-    await services(connection).hub.publish(project_id, events.room_changed())
+    await services(connection).hub.publish(project_id, project_events.room_changed())
 
 
 def respond(payload: BaseModel | None, status: int = 200) -> Response:

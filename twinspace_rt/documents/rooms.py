@@ -17,7 +17,7 @@ from twinspace_rt.documents import store, versions
 from twinspace_rt.documents.connection import DocConnection
 from twinspace_rt.documents.log import UpdateLog
 from twinspace_rt.documents.room import DocRef, DocRoom, topic
-from twinspace_rt.hub import events
+from twinspace_rt.projects import events as project_events
 from twinspace_rt.projects.rooms import standings
 from twinspace_rt.settings import Settings
 from twinspace_rt.storage.engine import Database
@@ -168,7 +168,8 @@ class DocRooms:
         subscription, count = self._projects.get(project_id, (None, 0))
         if subscription is None:
             subscription = self.broker.subscribe(
-                events.topic(project_id), lambda event: self._project_event(project_id, event)
+                project_events.topic(project_id),
+                lambda event: self._project_event(project_id, event),
             )
         if count + change > 0:
             self._projects[project_id] = (subscription, count + change)

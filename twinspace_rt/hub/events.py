@@ -1,12 +1,9 @@
-"""What travels between nodes on a project's broker topic. Frames are encoded once, at origin."""
+"""What the hub sends between nodes on a project's topic (`projects/events.py`). Frames are
+encoded once, at origin."""
 
 from __future__ import annotations
 
 from typing import Any
-
-
-def topic(project_id: int) -> str:
-    return f"project:{project_id}"
 
 
 def stream(key: int | str, version: int, frame: str) -> dict[str, Any]:
@@ -27,11 +24,6 @@ def to_moderators(frame: str, action: str = "chat.moderate") -> dict[str, Any]:
 
 def presence_changed() -> dict[str, Any]:
     return {"kind": "presence"}
-
-
-def room_changed() -> dict[str, Any]:
-    """Membership, roles or status changed: every node re-checks its sockets against the store."""
-    return {"kind": "room"}
 
 
 def to_connection(connection_id: str, frame: str) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from twinspace_rt.hub.features import HubFeatures
 from twinspace_rt.hub.presence import entry
 from twinspace_rt.hub.protocol import push
 from twinspace_rt.hub.room import LocalRoom
+from twinspace_rt.projects import events as project_events
 from twinspace_rt.settings import Settings
 from twinspace_rt.storage.engine import Database
 from twinspace_rt.ws.close_codes import CloseCode
@@ -76,13 +77,13 @@ class Hub:
         task.add_done_callback(self._later.discard)
 
     async def publish(self, project_id: int, event: dict[str, object]) -> None:
-        await self.broker.publish(events.topic(project_id), event)
+        await self.broker.publish(project_events.topic(project_id), event)
 
     async def join(self, conn: Connection) -> LocalRoom:
         project_id = conn.member.project_id
         room = self.rooms.get(project_id)
         if room is None:
-            scope = events.topic(project_id)
+            scope = project_events.topic(project_id)
             room = LocalRoom(
                 project_id,
                 self.db,
@@ -106,7 +107,7 @@ class Hub:
         if room is None or room.connections.pop(conn.id, None) is None:
             return
         try:
-            await self.broker.presence_remove(events.topic(project_id), conn.id)
+            await self.broker.presence_remove(project_events.topic(project_id), conn.id)
         except BrokerUnavailable:
             log.warning("presence of %s left to expire: broker unavailable", conn.id)
         await self.publish(project_id, events.presence_changed())
@@ -135,7 +136,7 @@ class Hub:
         )
         try:
             await self.broker.presence_put(
-                events.topic(conn.member.project_id),
+                project_events.topic(conn.member.project_id),
                 conn.id,
                 value,
                 self.settings.presence_ttl_seconds,

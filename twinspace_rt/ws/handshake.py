@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.websockets import WebSocket
 
-from twinspace_rt.api.http import bearer_token
+from twinspace_rt.auth.bearer import from_header
 from twinspace_rt.auth.policy import Action, Member
 from twinspace_rt.auth.tokens import TokenService
 from twinspace_rt.errors import AppError, ErrorCode
@@ -41,9 +41,17 @@ async def admit(
 ) -> tuple[User, datetime, Member]:
     """Origin, token, membership with ``action`` allowed: the member the socket speaks for."""
     check_origin(websocket, allowed_origins)
-    user, expires_at = await session_for_token(session, tokens, bearer_token(websocket))
+    user, expires_at = await session_for_token(session, tokens, socket_token(websocket))
     _, member = await rooms.enter(session, user, websocket.path_params["project_id"], action)
     return user, expires_at, member
+
+
+def socket_token(websocket: WebSocket) -> str:
+    """A browser cannot set headers on a WebSocket, so a socket may carry ``?token=``."""
+    token = from_header(websocket) or websocket.query_params.get("token")
+    if not token:
+        raise AppError(ErrorCode.unauthenticated)
+    return token
 
 
 def close_code(exc: AppError) -> int:
