@@ -19,7 +19,8 @@ from twinspace_rt.auth.policy import Role
 from twinspace_rt.auth.tokens import TokenService
 from twinspace_rt.documents import catalog
 from twinspace_rt.documents.content import DocKind
-from twinspace_rt.projects.rooms import as_member, create_project
+from twinspace_rt.projects.rooms import as_member
+from twinspace_rt.services import found_project
 from twinspace_rt.settings import Settings
 from twinspace_rt.storage.engine import Database
 from twinspace_rt.storage.migrate import upgrade
@@ -62,7 +63,7 @@ def seed_twinspace(data_dir: Path, secret: str, rooms: int, users: int) -> list[
                 await session.flush()
                 project_ids = []
                 for room in range(rooms):
-                    project, _ = await create_project(session, teacher, f"Bench room {room}", "")
+                    project, _ = await found_project(session, teacher, f"Bench room {room}", "")
                     assert project.id is not None
                     project_ids.append(project.id)
                 pupils = [

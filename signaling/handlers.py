@@ -8,7 +8,6 @@ alone. Both travel as broker events, so they reach sockets on every node.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,9 +30,10 @@ from signaling.messages import (
 from signaling.routing import route
 from signaling.sdp import check_candidate, check_description
 from signaling.state import Actor, SessionState, read, running
+from twinspace_rt.auth.budget import TokenBucket
 from twinspace_rt.auth.policy import Action, require
 from twinspace_rt.hub import events
-from twinspace_rt.hub.connection import Connection, TokenBucket
+from twinspace_rt.hub.connection import Connection
 from twinspace_rt.hub.hub import Hub
 from twinspace_rt.hub.protocol import push
 from twinspace_rt.storage.video_models import Participant, ParticipantState
@@ -214,17 +214,33 @@ async def dropped(hub: Hub, conn: Connection) -> None:
     hub.later(grace + 0.5, expire)
 
 
-HANDLERS: dict[str, Callable[[Hub, Connection, Any], Awaitable[dict[str, Any]]]] = {
-    "rtc.start": start,
-    "rtc.state": current,
-    "rtc.join": join,
-    "rtc.signal": signal,
-    "rtc.media": media,
-    "rtc.hand": hand,
-    "rtc.leave": leave,
-    "rtc.end": end,
-    "rtc.admit": admit,
-    "rtc.mute": mute,
-    "rtc.lock": lock,
-    "rtc.remove": remove,
-}
+FEATURE = "video"
+
+
+def register(hub: Hub) -> None:
+    """Video signaling's request types, pushes and leave hook: called once when the
+    application is built."""
+    for model, handler in (
+        (RtcStart, start),
+        (RtcState, current),
+        (RtcJoin, join),
+        (RtcSignal, signal),
+        (RtcMedia, media),
+        (RtcHand, hand),
+        (RtcLeave, leave),
+        (RtcEnd, end),
+        (RtcAdmit, admit),
+        (RtcMute, mute),
+        (RtcLock, lock),
+        (RtcRemove, remove),
+    ):
+        hub.features.request(FEATURE, model, handler)
+    for name, summary in (
+        ("rtc.session", "the room's video session changed"),
+        ("rtc.signal", "an offer, answer or candidate from another participant"),
+        ("rtc.admitted", "the participant was let in from the lobby"),
+        ("rtc.muted", "a moderator turned the participant's media off"),
+        ("rtc.removed", "the participant was removed"),
+    ):
+        hub.features.push(FEATURE, name, summary)
+    hub.features.on_leave.append(dropped)

@@ -6,10 +6,10 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from twinspace_rt.hub.request import Request
+from twinspace_rt.hub.request import Request, RowId
 
 # An INTEGER column: a larger id would fail in the database (found by tests/fuzz/hub_json.py).
-ParticipantId = Annotated[int, Field(ge=1, le=2**31 - 1)]
+ParticipantId = RowId
 
 
 class RtcStart(Request):
@@ -106,19 +106,3 @@ class RtcLock(Request):
 class RtcRemove(Request):
     type: Literal["rtc.remove"]
     participant_id: ParticipantId
-
-
-RtcRequest = (
-    RtcStart
-    | RtcState
-    | RtcJoin
-    | RtcSignal
-    | RtcMedia
-    | RtcHand
-    | RtcLeave
-    | RtcEnd
-    | RtcAdmit
-    | RtcMute
-    | RtcLock
-    | RtcRemove
-)

@@ -28,9 +28,9 @@ from websockets.asyncio.client import ClientConnection
 
 from tests.services import free_port
 from twinspace_rt.app import create_app
-from twinspace_rt.hub.transport import uvicorn_config
 from twinspace_rt.services import Services
 from twinspace_rt.settings import Settings
+from twinspace_rt.ws.transport import uvicorn_config
 
 CLI = shutil.which("twinspace-rt") or str(Path(sys.executable).parent / "twinspace-rt")
 WAIT = 10.0

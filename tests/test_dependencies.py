@@ -13,7 +13,7 @@ from pathlib import Path
 import uvicorn
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
-from twinspace_rt.hub.uvicorn_check import ATTRIBUTES, METHODS, missing_members
+from twinspace_rt.ws.uvicorn_check import ATTRIBUTES, METHODS, missing_members
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,10 +44,16 @@ class _Before0521(asyncio.Protocol):
         self.handshake_complete = False
         self.close_sent = False
         self.writable = asyncio.Event()
+        self.curr_msg_data_type = None
+        self.frames: list[bytes] = []
 
     def handle_connect(self, event: object) -> None:
         self.scope = {"extensions": {}}
         self.response = event
+
+    def send_receive_event_to_app(self) -> None: ...
+
+    def handle_parser_exception(self) -> None: ...
 
 
 def test_a_protocol_lacking_members_is_named_member_by_member() -> None:

@@ -14,9 +14,9 @@ import websockets
 from tests.live import HubClient, Live, serve
 from tests.room import make_room
 from tests.test_hub_chat import connect, token
-from twinspace_rt.hub.transport import RedactTokens
 from twinspace_rt.settings import Settings
 from twinspace_rt.storage.models import User
+from twinspace_rt.ws.transport import RedactTokens
 
 
 async def refused(

@@ -12,9 +12,9 @@ import websockets
 from tests.live import Live, serve
 from tests.room import make_room
 from tests.test_hub_chat import connect, token
-from twinspace_rt.hub.connection import ChannelCursor
-from twinspace_rt.hub.transport import OutFrame
+from twinspace_rt.hub.connection import StreamCursor
 from twinspace_rt.settings import Settings
+from twinspace_rt.ws.transport import OutFrame
 
 
 async def test_missed_500_messages_replay_exactly_in_order(live: Live) -> None:
@@ -193,7 +193,7 @@ async def test_unsubscribe_stops_a_channel_only(live: Live) -> None:
 
 def test_a_cursor_counts_every_change_exactly_once() -> None:
     """Live changes may arrive out of order across nodes; a replay may overlap them."""
-    cursor = ChannelCursor(name="general", rule="all", replaying=False)
+    cursor = StreamCursor(name="general", readable=lambda member: True, replaying=False)
     assert [cursor.accept(v) for v in (1, 3, 2, 3, 4)] == [True, True, True, False, True]
     assert (cursor.contiguous, cursor.ahead) == (4, set())
     assert cursor.accept(7) and not cursor.accept(7)

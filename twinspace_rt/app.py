@@ -36,7 +36,8 @@ from twinspace_rt.hub.session import hub_socket
 from twinspace_rt.services import Services
 from twinspace_rt.settings import Settings
 from twinspace_rt.storage.migrate import current_revision, head_revision, upgrade
-from twinspace_rt.web import web_client_route
+from twinspace_rt.web import WEB_ROUTE, web_client_route
+from twinspace_rt.ws.handshake import Gate
 
 log = logging.getLogger(__name__)
 
@@ -107,12 +108,19 @@ def create_app(settings: Settings) -> Starlette:
     routes.append(web_client_route(settings.web_dir))
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(MetricsMiddleware), Middleware(SecurityHeadersMiddleware)],
+        middleware=[
+            Middleware(MetricsMiddleware),
+            Middleware(SecurityHeadersMiddleware, web_route=WEB_ROUTE),
+        ],
         exception_handlers={AppError: app_error, HTTPException: http_error, Exception: crash},
         lifespan=lifespan,
     )
     http_metrics = HttpMetrics(services.metrics)
     app.state.services = services
+    # What the WebSocket endpoints need, without reaching up to the composition.
+    app.state.hub = services.hub
+    app.state.documents = services.documents
+    app.state.gate = Gate(services.tokens, settings.allowed_origins, services.sockets)
     app.state.http_metrics = http_metrics
     return app
 

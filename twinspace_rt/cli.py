@@ -18,11 +18,12 @@ from twinspace_rt.auth.tokens import TokenService
 from twinspace_rt.demo import seed_demo
 from twinspace_rt.documents import health
 from twinspace_rt.errors import AppError
-from twinspace_rt.hub.transport import uvicorn_config
-from twinspace_rt.projects import accounts, rooms
+from twinspace_rt.projects import accounts
+from twinspace_rt.services import found_project
 from twinspace_rt.settings import Environment, Settings
 from twinspace_rt.storage.engine import Database
 from twinspace_rt.storage.migrate import upgrade
+from twinspace_rt.ws.transport import uvicorn_config
 
 
 async def _with_db(settings: Settings, work: Callable[[Database], Awaitable[None]]) -> None:
@@ -90,7 +91,7 @@ def cmd_project_add(settings: Settings, args: argparse.Namespace) -> None:
             owner = await accounts.user_by_username(session, args.owner)
             if owner is None:
                 raise SystemExit(f"no user {args.owner!r}")
-            project, _ = await rooms.create_project(session, owner, args.name, args.description)
+            project, _ = await found_project(session, owner, args.name, args.description)
         print(f"project {project.id} {project.name!r} founded by {owner.username}")
 
     asyncio.run(_with_db(settings, add))

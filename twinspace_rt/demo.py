@@ -9,6 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from twinspace_rt.auth.policy import Member, Role
 from twinspace_rt.projects import accounts, members, rooms
+from twinspace_rt.services import found_project
 from twinspace_rt.storage.engine import Database
 from twinspace_rt.storage.models import Membership, Project, User
 
@@ -69,7 +70,7 @@ async def _create(session: AsyncSession) -> tuple[User, Project, Member]:
         await accounts.create_teacher(session, username, TEACHER_PASSWORD, name, country)
         for username, name, country in TEACHERS
     ]
-    project, admin = await rooms.create_project(
+    project, admin = await found_project(
         session,
         teachers[0],
         PROJECT_NAME,

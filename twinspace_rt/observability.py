@@ -10,12 +10,11 @@ to one app's objects, the broker's link, is read from that app's broker at scrap
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from twinspace_rt.broker.base import OK, Broker
 from twinspace_rt.errors import ErrorCode
 
 T = TypeVar("T")
@@ -56,16 +55,21 @@ JOBS = Counter(
 
 FAMILIES = (SOCKETS, CLOSES, OVERFLOWS, REFUSED, BATCH_SIZE, COMMIT_SECONDS, JOBS)
 TOO_SLOW = 4408
-# 4408 also ends idle sockets; these reasons (`hub/transport.py`) are the send buffer's own.
+# 4408 also ends idle sockets; these reasons (`ws/transport.py`) are the send buffer's own.
 OVERFLOW_REASONS = ("send buffer overflow", "replay not consumed")
 
 
-def register(registry: CollectorRegistry, broker: Broker) -> None:
-    """Adds the process's families and this node's broker state to an app's registry."""
+def register(
+    registry: CollectorRegistry,
+    broker_up: Callable[[], bool],
+    on_reconnect: Callable[[Callable[[], Awaitable[None]]], None],
+) -> None:
+    """Adds the process's families and this node's broker state to an app's registry. The
+    broker is seen through two callables, so this module stays below every other."""
     for family in FAMILIES:
         registry.register(family)
     up = Gauge("twinspace_broker_up", "1 while the broker's link works.", registry=registry)
-    up.set_function(lambda: float(broker.status() == OK))
+    up.set_function(lambda: float(broker_up()))
     reconnects = Counter(
         "twinspace_broker_reconnects",
         "Times the broker's link came back after an outage.",
@@ -75,7 +79,7 @@ def register(registry: CollectorRegistry, broker: Broker) -> None:
     async def reconnected() -> None:
         reconnects.inc()
 
-    broker.on_reconnect(reconnected)
+    on_reconnect(reconnected)
 
 
 def socket_opened(kind: str) -> None:

@@ -1,22 +1,55 @@
-"""The long-lived objects one node holds, built once by the app's lifespan."""
+"""The long-lived objects one node holds, built once by the app's lifespan.
+
+This is where the application is composed: the hub core knows no feature, and each feature
+plugs itself in here (`HUB_FEATURES`), the way routes are listed in `app.py`.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 import signaling.handlers
 from twinspace_rt import observability
 from twinspace_rt.auth.login_throttle import LoginThrottle
+from twinspace_rt.auth.policy import Member
 from twinspace_rt.auth.tokens import TokenService
 from twinspace_rt.auth.write_budget import WriteBudget
 from twinspace_rt.broker import Broker, create_broker
+from twinspace_rt.broker.base import OK
+from twinspace_rt.chat import channels
+from twinspace_rt.chat import hub_requests as chat_requests
 from twinspace_rt.documents.rooms import DocRooms
-from twinspace_rt.hub.connection import MemberSockets
+from twinspace_rt.forums import hub_requests as forum_requests
+from twinspace_rt.hub import room_requests
 from twinspace_rt.hub.hub import Hub
+from twinspace_rt.projects import rooms
 from twinspace_rt.settings import Settings
 from twinspace_rt.storage.engine import Database
+from twinspace_rt.storage.models import Project, User
+from twinspace_rt.ws.member_sockets import MemberSockets
+
+
+async def found_project(
+    session: AsyncSession, founder: User, name: str, description: str
+) -> tuple[Project, Member]:
+    """A new project room, with what each feature sets up in one (chat's default channels)."""
+    project, member = await rooms.create_project(session, founder, name, description)
+    assert project.id is not None
+    await channels.create_defaults(session, project.id, member.user_id)
+    return project, member
+
+
+# Each registers its request types, pushes and hooks with the hub (`hub/features.py`).
+HUB_FEATURES: list[Callable[[Hub], None]] = [
+    room_requests.register,
+    chat_requests.register,
+    forum_requests.register,
+    signaling.handlers.register,
+]
 
 
 @dataclass
@@ -39,9 +72,10 @@ class Services:
         tokens = TokenService(settings)
         broker = create_broker(settings.redis_url, settings.redis_prefix)
         hub = Hub(settings, db, tokens, broker)
-        hub.leave_hooks.append(signaling.handlers.dropped)
+        for register in HUB_FEATURES:
+            register(hub)
         metrics = CollectorRegistry()
-        observability.register(metrics, broker)
+        observability.register(metrics, lambda: broker.status() == OK, broker.on_reconnect)
         return cls(
             settings=settings,
             db=db,

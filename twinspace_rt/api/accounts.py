@@ -22,8 +22,7 @@ from twinspace_rt.api.schemas import (
     UserOut,
 )
 from twinspace_rt.errors import AppError, ErrorCode
-from twinspace_rt.hub import events
-from twinspace_rt.projects import accounts
+from twinspace_rt.projects import accounts, events
 from twinspace_rt.storage.models import User
 
 

@@ -13,10 +13,11 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from twinspace_rt.auth.bearer import from_header
 from twinspace_rt.auth.policy import Action, Member
 from twinspace_rt.auth.tokens import ExternalIdentity
 from twinspace_rt.errors import AppError, ErrorCode
-from twinspace_rt.hub import events
+from twinspace_rt.projects import events as project_events
 from twinspace_rt.projects import rooms
 from twinspace_rt.projects.accounts import user_for_token
 from twinspace_rt.services import Services
@@ -103,17 +104,13 @@ async def read_body(request: Request, model: type[InputT]) -> InputT:
 
 
 def bearer_token(connection: HTTPConnection) -> str:
-    """From ``Authorization: Bearer``, or ``?token=`` where a browser cannot set a header: the
-    WebSocket handshakes. Elsewhere a token in the URL would end up in logs, history and
-    ``Referer`` headers, so it is refused rather than ignored."""
-    header = connection.headers.get("authorization", "")
-    scheme, _, credentials = header.partition(" ")
-    in_query = "token" in connection.query_params
-    if in_query and connection.scope["type"] != "websocket":
+    """From ``Authorization: Bearer``. A token in the URL would end up in logs, history and
+    ``Referer`` headers, so ``?token=`` is refused rather than ignored: only the WebSocket
+    handshakes accept it (`ws/handshake.socket_token`), since a browser cannot set a header
+    there."""
+    if "token" in connection.query_params:
         raise AppError(ErrorCode.token_in_query)
-    if scheme.lower() == "bearer" and credentials.strip():
-        return credentials.strip()
-    token = connection.query_params.get("token")
+    token = from_header(connection)
     if token:
         return token
     raise AppError(ErrorCode.unauthenticated)
@@ -138,7 +135,7 @@ async def in_room(
 
 async def room_changed(connection: HTTPConnection, project_id: int) -> None:
     """After a commit that changes who may do what: every node re-checks its live sockets."""
-    await services(connection).hub.publish(project_id, events.room_changed())
+    await services(connection).hub.publish(project_id, project_events.room_changed())
 
 
 def respond(payload: BaseModel | None, status: int = 200) -> Response:

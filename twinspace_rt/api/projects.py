@@ -26,6 +26,7 @@ from twinspace_rt.api.schemas import (
 from twinspace_rt.auth.policy import Action
 from twinspace_rt.errors import ErrorCode
 from twinspace_rt.projects import audit, rooms
+from twinspace_rt.services import found_project
 
 ROOM_ERRORS = (ErrorCode.not_found, ErrorCode.forbidden, ErrorCode.project_closed)
 
@@ -34,7 +35,7 @@ async def create_project(request: Request) -> Response:
     body = await read_body(request, ProjectCreateIn)
     async with services(request).db.transaction() as session:
         user = await caller(request, session)
-        project, member = await rooms.create_project(session, user, body.name, body.description)
+        project, member = await found_project(session, user, body.name, body.description)
     return respond(ProjectOut.of(project, member), 201)
 
 

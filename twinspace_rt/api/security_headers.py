@@ -13,8 +13,6 @@ from __future__ import annotations
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from twinspace_rt.web import WEB_ROUTE
-
 WEB_CLIENT_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; "
     "img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; "
@@ -33,8 +31,9 @@ HEADERS = {
 
 
 class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, web_route: str) -> None:
         self.app = app
+        self.web_route = web_route  # the name of the route that serves the web client
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -44,7 +43,7 @@ class SecurityHeadersMiddleware:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 # Routing has run by now and named the route that answers.
-                web = getattr(scope.get("route"), "name", None) == WEB_ROUTE
+                web = getattr(scope.get("route"), "name", None) == self.web_route
                 policy = WEB_CLIENT_POLICY if web else DATA_POLICY
                 headers = MutableHeaders(scope=message)
                 headers["Content-Security-Policy"] = policy

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import math
 
+from twinspace_rt.auth.budget import TokenBucket
 from twinspace_rt.errors import AppError, ErrorCode
-from twinspace_rt.hub.connection import TokenBucket
 
 
 class WriteBudget:

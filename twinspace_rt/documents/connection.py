@@ -1,6 +1,6 @@
 """One Yjs socket: who it is, whether it may write, and the awareness ids it announced.
 
-Like a hub socket, its frames go straight to its transport (`hub/transport.DirectSocket`):
+Like a hub socket, its frames go straight to its transport (`ws/transport.DirectSocket`):
 fan-out never waits for it, and a socket too slow to take them is closed with 4408; its client
 resyncs on reconnect. Each frame is one y-websocket message.
 """
@@ -12,9 +12,9 @@ from datetime import datetime
 
 from starlette.websockets import WebSocket
 
+from twinspace_rt.auth.budget import TokenBucket
 from twinspace_rt.auth.policy import Action, Member, can
-from twinspace_rt.hub.connection import TokenBucket
-from twinspace_rt.hub.transport import DirectSocket, FrameWriter
+from twinspace_rt.ws.transport import DirectSocket, FrameWriter
 
 
 class DocConnection(DirectSocket):

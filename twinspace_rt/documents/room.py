@@ -26,9 +26,9 @@ from twinspace_rt.documents import codec, store
 from twinspace_rt.documents.connection import DocConnection
 from twinspace_rt.documents.guard import BadUpdate, Proof, diff_against, refusing
 from twinspace_rt.documents.log import AfterCommit, UpdateLog
-from twinspace_rt.hub.close_codes import CloseCode
-from twinspace_rt.hub.transport import OutFrame
 from twinspace_rt.storage.engine import Database
+from twinspace_rt.ws.close_codes import CloseCode
+from twinspace_rt.ws.transport import OutFrame
 
 log = logging.getLogger(__name__)
 

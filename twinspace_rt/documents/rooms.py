@@ -18,16 +18,14 @@ from twinspace_rt.documents import store, versions
 from twinspace_rt.documents.connection import DocConnection
 from twinspace_rt.documents.log import UpdateLog
 from twinspace_rt.documents.room import DocRef, DocRoom, topic
-from twinspace_rt.hub import events
-from twinspace_rt.hub.close_codes import FOR_ERROR, CloseCode
+from twinspace_rt.projects import events as project_events
 from twinspace_rt.projects.accounts import carry_session
 from twinspace_rt.projects.rooms import standings
 from twinspace_rt.settings import Settings
 from twinspace_rt.storage.engine import Database
+from twinspace_rt.ws.close_codes import FOR_ERROR, CloseCode
 
 log = logging.getLogger(__name__)
-
-GOING_AWAY = 1001
 
 
 class DocRooms:
@@ -62,7 +60,7 @@ class DocRooms:
             timer.cancel()
         for room in list(self.rooms.values()):
             for conn in list(room.connections.values()):
-                conn.close(GOING_AWAY, "server shutting down: reconnect")
+                conn.close(CloseCode.going_away, "server shutting down: reconnect")
         await self.updates.close()
         for task in list(self._work):
             task.cancel()
@@ -174,7 +172,8 @@ class DocRooms:
         subscription, count = self._projects.get(project_id, (None, 0))
         if subscription is None:
             subscription = self.broker.subscribe(
-                events.topic(project_id), lambda event: self._project_event(project_id, event)
+                project_events.topic(project_id),
+                lambda event: self._project_event(project_id, event),
             )
         if count + change > 0:
             self._projects[project_id] = (subscription, count + change)

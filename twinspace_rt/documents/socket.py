@@ -15,6 +15,7 @@ from functools import partial
 from starlette.websockets import WebSocket
 
 from twinspace_rt import observability
+from twinspace_rt.auth.budget import TokenBucket
 from twinspace_rt.auth.policy import Action, require
 from twinspace_rt.documents import catalog, codec
 from twinspace_rt.documents.codec import Malformed, MessageType, YSyncMessageType
@@ -23,29 +24,27 @@ from twinspace_rt.documents.guard import PASS_THROUGH, BadUpdate
 from twinspace_rt.documents.room import DocRef, DocRoom
 from twinspace_rt.documents.rooms import DocRooms
 from twinspace_rt.errors import AppError, ErrorCode
-from twinspace_rt.hub.close_codes import FOR_ERROR, CloseCode
-from twinspace_rt.hub.connection import TokenBucket
-from twinspace_rt.hub.session import admit
-from twinspace_rt.hub.transport import wired_writer
-from twinspace_rt.services import Services
+from twinspace_rt.ws.close_codes import FOR_ERROR, CloseCode
+from twinspace_rt.ws.handshake import Gate, admit, close_code
+from twinspace_rt.ws.transport import wired_writer
 
 log = logging.getLogger(__name__)
 
 
 async def yjs_socket(websocket: WebSocket) -> None:
-    services: Services = websocket.app.state.services
-    opened = await _open(websocket, services)
+    documents: DocRooms = websocket.app.state.documents
+    gate: Gate = websocket.app.state.gate
+    opened = await _open(websocket, documents, gate)
     if opened is None:
         return
     conn, ref = opened
-    documents = services.documents
     try:
         try:
             room = await documents.join(ref, conn)
         except Exception:
             log.exception("document %s could not be loaded", ref.id)
             with contextlib.suppress(Exception):
-                await websocket.close(1011, "the document could not be loaded")
+                await websocket.close(CloseCode.internal_error, "the document could not be loaded")
             return
         observability.socket_opened("yjs")
         try:
@@ -54,33 +53,35 @@ async def yjs_socket(websocket: WebSocket) -> None:
             observability.socket_ended("yjs", conn.close_code, conn.close_reason)
             await documents.leave(room, conn)
     finally:
-        services.sockets.release(conn.user_id)
-    conn.hang_up(services.settings.ws_close_grace_seconds)
+        gate.sockets.release(conn.user_id)
+    conn.hang_up(documents.settings.ws_close_grace_seconds)
 
 
-async def _open(websocket: WebSocket, services: Services) -> tuple[DocConnection, DocRef] | None:
+async def _open(
+    websocket: WebSocket, documents: DocRooms, gate: Gate
+) -> tuple[DocConnection, DocRef] | None:
     writer = await wired_writer(websocket)
     if writer is None:
         return None
     try:
-        async with services.db.transaction() as session:
-            user, expires_at, member = await admit(websocket, services, session, Action.doc_read)
+        async with documents.db.transaction() as session:
+            user, expires_at, member = await admit(websocket, gate, session, Action.doc_read)
             document = await catalog.by_name(
                 session, member.project_id, websocket.path_params["doc_name"]
             )
-        services.sockets.claim(member.user_id)
+        gate.sockets.claim(member.user_id)
     except AppError as exc:
         await websocket.accept()
-        code = FOR_ERROR.get(exc.code, CloseCode.protocol_error)
+        code = close_code(exc)
         observability.closed("yjs", code)
         await websocket.close(code, exc.message[:120])
         return None
     try:
         await websocket.accept()
     except BaseException:
-        services.sockets.release(member.user_id)
+        gate.sockets.release(member.user_id)
         raise
-    settings = services.settings
+    settings = documents.settings
     conn = DocConnection(
         websocket,
         writer,
@@ -119,12 +120,12 @@ async def _read(documents: DocRooms, room: DocRoom, conn: DocConnection) -> None
         conn.close(CloseCode.bad_update, f"malformed message: {exc}"[:120])
     except AppError as exc:
         observability.refused("yjs", exc.code)
-        conn.close(FOR_ERROR.get(exc.code, 1011), exc.message[:120])
+        conn.close(FOR_ERROR.get(exc.code, CloseCode.internal_error), exc.message[:120])
     except PASS_THROUGH:
         raise
     except BaseException:  # noqa: B036 - a Rust panic on a path nobody guarded: this socket only
         log.exception("yjs reader for %s failed", conn.id)
-        conn.close(1011, "internal error")
+        conn.close(CloseCode.internal_error, "internal error")
 
 
 async def _handle(documents: DocRooms, room: DocRoom, conn: DocConnection, frame: bytes) -> None:
@@ -157,10 +158,10 @@ def _stored(conn: DocConnection, queued: asyncio.Future[None]) -> None:
         return
     error = queued.exception()
     if isinstance(error, AppError):
-        conn.close(FOR_ERROR.get(error.code, 1011), error.message[:120])
+        conn.close(FOR_ERROR.get(error.code, CloseCode.internal_error), error.message[:120])
     else:
         log.error("yjs update for %s not stored", conn.id, exc_info=error)
-        conn.close(1011, "internal error")
+        conn.close(CloseCode.internal_error, "internal error")
 
 
 def _read_only_reason(conn: DocConnection) -> str:

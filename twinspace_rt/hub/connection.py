@@ -9,16 +9,17 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from starlette.websockets import WebSocket
 
+from twinspace_rt.auth.budget import TokenBucket
 from twinspace_rt.auth.policy import Member
-from twinspace_rt.errors import AppError, ErrorCode
-from twinspace_rt.hub.transport import DirectSocket, FrameWriter, OutFrame
 from twinspace_rt.storage.models import User
+from twinspace_rt.ws.transport import DirectSocket, FrameWriter, OutFrame
 
 if TYPE_CHECKING:
     from twinspace_rt.hub.replay import Backlog
@@ -30,7 +31,7 @@ CursorKey = int | str
 
 
 @dataclass
-class ChannelCursor:
+class StreamCursor:
     """Which of a stream's change numbers this socket has been sent (a chat channel, a forum).
 
     Every change in a channel has its own number, and a reader is sent every one of them, so
@@ -39,7 +40,8 @@ class ChannelCursor:
     """
 
     name: str
-    rule: str
+    # Whether a member may still read the stream: asked again after every role change.
+    readable: Callable[[Member], bool]
     contiguous: int = 0
     ahead: set[int] = field(default_factory=set)
     replaying: bool = True
@@ -70,52 +72,6 @@ class ChannelCursor:
         return frames
 
 
-class TokenBucket:
-    def __init__(self, rate: float, burst: int) -> None:
-        self.rate = rate
-        self.burst = burst
-        self.tokens = float(burst)
-        self.updated = time.monotonic()
-
-    def take(self, cost: float = 1) -> float | None:
-        """None when allowed (``cost`` tokens taken); otherwise seconds until they are there."""
-        now = time.monotonic()
-        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
-        self.updated = now
-        if self.tokens >= cost:
-            self.tokens -= cost
-            return None
-        return (cost - self.tokens) / self.rate
-
-    def full(self) -> bool:
-        """Refilled to its burst: no different from a new bucket."""
-        return self.tokens + (time.monotonic() - self.updated) * self.rate >= self.burst
-
-
-class MemberSockets:
-    """How many hub and Yjs sockets each member holds on this node, against a cap: each one
-    costs memory and a share of every broadcast, and a member has no use for dozens."""
-
-    def __init__(self, cap: int) -> None:
-        self.cap = cap
-        self._held: dict[int, int] = {}
-
-    def claim(self, user_id: int) -> None:
-        """Counts one more socket, or refuses it; each claim is ended by ``release``."""
-        held = self._held.get(user_id, 0)
-        if held >= self.cap:
-            raise AppError(
-                ErrorCode.too_many_sockets,
-                f"At most {self.cap} connections per member: close another tab or device.",
-            )
-        self._held[user_id] = held + 1
-
-    def release(self, user_id: int) -> None:
-        held = self._held.pop(user_id, 0) - 1
-        if held > 0:
-            self._held[user_id] = held
-
-
 class Connection(DirectSocket):
     def __init__(
         self,
@@ -144,7 +100,7 @@ class Connection(DirectSocket):
         self.status = "active"
         self.location: dict[str, Any] = {"kind": "home", "ref": None}
         self.device = websocket.headers.get("user-agent", "")[:80]
-        self.cursors: dict[CursorKey, ChannelCursor] = {}
+        self.cursors: dict[CursorKey, StreamCursor] = {}
         # Set once the socket joins a video session: its close then gives up or holds the seat.
         self.in_video = False
         self.last_heard = time.monotonic()
@@ -153,7 +109,7 @@ class Connection(DirectSocket):
     def user_id(self) -> int:
         return self.member.user_id
 
-    def deliver(self, cursor: ChannelCursor, version: int, frame: OutFrame) -> None:
+    def deliver(self, cursor: StreamCursor, version: int, frame: OutFrame) -> None:
         """A live change of one of this socket's streams: held back while the stream replays,
         dropped if already sent."""
         if cursor.replaying:

@@ -1,37 +1,20 @@
-"""What travels between nodes on a project's broker topic. Frames are encoded once, at origin."""
+"""What the hub sends between nodes on a project's topic (`projects/events.py`). Frames are
+encoded once, at origin."""
 
 from __future__ import annotations
 
 from typing import Any
 
 
-def topic(project_id: int) -> str:
-    return f"project:{project_id}"
+def stream(key: int | str, version: int, frame: str) -> dict[str, Any]:
+    """A stored, numbered change of a stream (a chat channel by id, a forum stream by name):
+    delivered through each subscribed socket's cursor, without gap or repeat."""
+    return {"kind": "stream", "key": key, "version": version, "frame": frame}
 
 
-def chat(channel_id: int, rule: str, version: int, frame: str) -> dict[str, Any]:
-    return {
-        "kind": "chat",
-        "channel_id": channel_id,
-        "rule": rule,
-        "version": version,
-        "frame": frame,
-    }
-
-
-def typing(channel_id: int, rule: str, user_id: int, frame: str) -> dict[str, Any]:
-    return {
-        "kind": "typing",
-        "channel_id": channel_id,
-        "rule": rule,
-        "user_id": user_id,
-        "frame": frame,
-    }
-
-
-def forum(stream: str, seq: int, frame: str) -> dict[str, Any]:
-    """A stored change of a project's ``forum`` or ``bulletin`` stream."""
-    return {"kind": "forum", "stream": stream, "seq": seq, "frame": frame}
+def to_stream_readers(key: int | str, frame: str, but: int) -> dict[str, Any]:
+    """Ephemeral news of a stream (someone typing) for its subscribers, but not user ``but``."""
+    return {"kind": "stream_readers", "key": key, "but": but, "frame": frame}
 
 
 def to_moderators(frame: str, action: str = "chat.moderate") -> dict[str, Any]:
@@ -41,18 +24,6 @@ def to_moderators(frame: str, action: str = "chat.moderate") -> dict[str, Any]:
 
 def presence_changed() -> dict[str, Any]:
     return {"kind": "presence"}
-
-
-def room_changed() -> dict[str, Any]:
-    """Membership, roles or status changed: every node re-checks its sockets against the store."""
-    return {"kind": "room"}
-
-
-def session_renewed(user_id: int, session: str, generation: int) -> dict[str, Any]:
-    """A member changed their password: like `room_changed`, but the sockets of ``session`` go
-    on at ``generation`` (`projects/accounts.carry_session`) while the others close."""
-    renewed = {"user_id": user_id, "session": session, "generation": generation}
-    return {"kind": "room", "renewed": renewed}
 
 
 def to_connection(connection_id: str, frame: str) -> dict[str, Any]:

@@ -7,27 +7,23 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from twinspace_rt.auth.tokens import TokenService
 from twinspace_rt.broker.base import Broker, BrokerUnavailable, Subscription
-from twinspace_rt.chat.writer import ChatWriter
 from twinspace_rt.hub import events
-from twinspace_rt.hub.close_codes import CloseCode
 from twinspace_rt.hub.connection import Connection
+from twinspace_rt.hub.features import HubFeatures
 from twinspace_rt.hub.presence import entry
 from twinspace_rt.hub.protocol import push
 from twinspace_rt.hub.room import LocalRoom
-from twinspace_rt.hub.transport import OutFrame
+from twinspace_rt.projects import events as project_events
 from twinspace_rt.settings import Settings
 from twinspace_rt.storage.engine import Database
+from twinspace_rt.ws.close_codes import CloseCode
+from twinspace_rt.ws.transport import OutFrame
 
 log = logging.getLogger(__name__)
-
-GOING_AWAY = 1001
-
-# Called after a socket left its room (video signaling marks its seat as reconnecting).
-LeaveHook = Callable[["Hub", Connection], Awaitable[None]]
-
 
 class Hub:
     def __init__(
@@ -36,18 +32,21 @@ class Hub:
         self.settings = settings
         self.db = db
         self.tokens = tokens
-        self.writer = ChatWriter(db, settings.chat_commit_window_ms / 1000)
+        # What features registered (`hub/features.py`), and what they keep for the node's life.
+        self.features = HubFeatures()
+        self.state: dict[str, Any] = {}
         self.broker = broker
         self.rooms: dict[int, LocalRoom] = {}
         self._subscriptions: dict[int, Subscription] = {}
         self._ticker: asyncio.Task[None] | None = None
-        self.leave_hooks: list[LeaveHook] = []
         self._later: set[asyncio.Task[None]] = set()
         self._stopped = False
 
     async def start(self) -> None:
         self.broker.on_reconnect(self._after_broker_outage)
         self._ticker = asyncio.create_task(self._tick())
+        for hook in self.features.on_start:
+            await hook()
 
     async def stop(self) -> None:
         self._stopped = True
@@ -55,10 +54,11 @@ class Hub:
             self._ticker.cancel()
         for task in list(self._later):
             task.cancel()
-        await self.writer.close()
+        for hook in self.features.on_stop:
+            await hook()
         for room in list(self.rooms.values()):
             for conn in list(room.connections.values()):
-                conn.close(GOING_AWAY, "server shutting down: reconnect and resume")
+                conn.close(CloseCode.going_away, "server shutting down: reconnect and resume")
 
     def later(self, delay: float, work: Callable[[], Awaitable[None]]) -> None:
         """Runs ``work`` after ``delay`` seconds unless the node stops first; logs failures."""
@@ -77,13 +77,13 @@ class Hub:
         task.add_done_callback(self._later.discard)
 
     async def publish(self, project_id: int, event: dict[str, object]) -> None:
-        await self.broker.publish(events.topic(project_id), event)
+        await self.broker.publish(project_events.topic(project_id), event)
 
     async def join(self, conn: Connection) -> LocalRoom:
         project_id = conn.member.project_id
         room = self.rooms.get(project_id)
         if room is None:
-            scope = events.topic(project_id)
+            scope = project_events.topic(project_id)
             room = LocalRoom(
                 project_id,
                 self.db,
@@ -107,14 +107,14 @@ class Hub:
         if room is None or room.connections.pop(conn.id, None) is None:
             return
         try:
-            await self.broker.presence_remove(events.topic(project_id), conn.id)
+            await self.broker.presence_remove(project_events.topic(project_id), conn.id)
         except BrokerUnavailable:
             log.warning("presence of %s left to expire: broker unavailable", conn.id)
         await self.publish(project_id, events.presence_changed())
         if not room.connections and not room.joining:
             self._subscriptions.pop(project_id).cancel()
             del self.rooms[project_id]
-        for hook in self.leave_hooks:
+        for hook in self.features.on_leave:
             try:
                 await hook(self, conn)
             except Exception:
@@ -136,7 +136,7 @@ class Hub:
         )
         try:
             await self.broker.presence_put(
-                events.topic(conn.member.project_id),
+                project_events.topic(conn.member.project_id),
                 conn.id,
                 value,
                 self.settings.presence_ttl_seconds,

@@ -13,9 +13,9 @@ from typing import Any, Protocol
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from twinspace_rt.hub.connection import ChannelCursor, Connection, CursorKey
-from twinspace_rt.hub.transport import OutFrame
+from twinspace_rt.hub.connection import Connection, CursorKey, StreamCursor
 from twinspace_rt.storage.engine import Database
+from twinspace_rt.ws.transport import OutFrame
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ async def replay(
     return Replayed(cursor.name, pending.recovered, pending.reason, sent, pending.last_seq)
 
 
-def _current(conn: Connection, key: CursorKey, cursor: ChannelCursor) -> bool:
+def _current(conn: Connection, key: CursorKey, cursor: StreamCursor) -> bool:
     """A newer subscription to the same stream replaces this one; its replay stops."""
     return conn.cursors.get(key) is cursor
 

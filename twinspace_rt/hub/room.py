@@ -9,18 +9,16 @@ from typing import Any
 
 from twinspace_rt.auth.policy import Action, can
 from twinspace_rt.broker.base import BrokerUnavailable
-from twinspace_rt.chat.channels import can_read
 from twinspace_rt.errors import ErrorCode
-from twinspace_rt.forums.streams import READ_ACTION, Stream
-from twinspace_rt.hub.close_codes import CloseCode
 from twinspace_rt.hub.connection import Connection
 from twinspace_rt.hub.presence import group, presence_diff
 from twinspace_rt.hub.protocol import push
 from twinspace_rt.hub.replay import catch_up
-from twinspace_rt.hub.transport import OutFrame
 from twinspace_rt.projects.accounts import carry_session
 from twinspace_rt.projects.rooms import standings
 from twinspace_rt.storage.engine import Database
+from twinspace_rt.ws.close_codes import CloseCode
+from twinspace_rt.ws.transport import OutFrame
 
 log = logging.getLogger(__name__)
 
@@ -50,25 +48,18 @@ class LocalRoom:
         # and `recheck_members` drops cursors a changed role no longer allows.
         # Pushing never removes a socket from ``connections`` (closing is only flagged), so
         # the hottest loop, chat, needs no copy of it.
-        if kind == "chat":
-            channel_id, version = event["channel_id"], event["version"]
+        if kind == "stream":
+            key, version = event["key"], event["version"]
             frame = OutFrame(event["frame"])
             for conn in self.connections.values():
-                cursor = conn.cursors.get(channel_id)
+                cursor = conn.cursors.get(key)
                 if cursor is not None:
                     conn.deliver(cursor, version, frame)
-        elif kind == "typing":
+        elif kind == "stream_readers":
             frame = OutFrame(event["frame"])
             for conn in list(self.connections.values()):
-                if conn.user_id != event["user_id"] and event["channel_id"] in conn.cursors:
+                if conn.user_id != event["but"] and event["key"] in conn.cursors:
                     conn.push_frame(frame)
-        elif kind == "forum":
-            stream = event["stream"]
-            frame = OutFrame(event["frame"])
-            for conn in list(self.connections.values()):
-                cursor = conn.cursors.get(stream)
-                if cursor is not None:
-                    conn.deliver(cursor, event["seq"], frame)
         elif kind == "moderators":
             action = Action(event.get("action", Action.chat_moderate))
             frame = OutFrame(event["frame"])
@@ -181,9 +172,5 @@ class LocalRoom:
 def _drop_unreadable(conn: Connection) -> None:
     """After a role change: a stream the member may no longer read is neither live nor replayed."""
     for key, cursor in list(conn.cursors.items()):
-        if isinstance(key, int):
-            readable = can_read(conn.member, cursor.rule)
-        else:
-            readable = can(conn.member, READ_ACTION[Stream(key)])
-        if not readable:
+        if not cursor.readable(conn.member):
             del conn.cursors[key]

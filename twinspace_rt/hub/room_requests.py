@@ -1,15 +1,14 @@
-"""Requests about being in the room: liveness, a fresh token, presence, typing."""
+"""The hub core's own requests, about being in the project room: liveness, a fresh token,
+presence."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from twinspace_rt.chat import channels
 from twinspace_rt.errors import AppError, ErrorCode
-from twinspace_rt.hub import events
 from twinspace_rt.hub.connection import Connection
 from twinspace_rt.hub.hub import Hub
-from twinspace_rt.hub.protocol import AuthRefresh, Ping, PresenceUpdate, Typing, push
+from twinspace_rt.hub.protocol import AuthRefresh, Ping, PresenceUpdate
 from twinspace_rt.projects.accounts import session_for_token
 
 
@@ -36,16 +35,19 @@ async def presence_update(hub: Hub, conn: Connection, request: PresenceUpdate) -
     return {}
 
 
-async def typing(hub: Hub, conn: Connection, request: Typing) -> dict[str, Any]:
-    """Ephemeral: relayed to readers of the channel who subscribed to it, never stored."""
-    async with hub.db.reader() as session:
-        channel = await channels.by_name(session, conn.member, request.channel)
-    channels.require_write(conn.member, channel)
-    assert channel.id is not None
-    frame = push(
-        "typing", channel=channel.name, user_id=conn.user_id, display_name=conn.display_name
-    )
-    await hub.publish(
-        conn.member.project_id, events.typing(channel.id, channel.rule, conn.user_id, frame)
-    )
-    return {}
+def register(hub: Hub) -> None:
+    for model, handler in (
+        (Ping, ping),
+        (AuthRefresh, auth_refresh),
+        (PresenceUpdate, presence_update),
+    ):
+        hub.features.request("hub", model, handler)
+    for name, summary in (
+        ("presence.state", "who is in the room: the new socket's first frame"),
+        ("presence.join", "a user came online"),
+        ("presence.update", "a user's status or location changed"),
+        ("presence.leave", "a user went offline"),
+        ("room.changed", "the socket's role or the project's status changed"),
+        ("ping", "liveness, every ~25 s"),
+    ):
+        hub.features.push("hub", name, summary)

@@ -7,94 +7,36 @@ import json
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable
-from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from pydantic import ValidationError
-from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.websockets import WebSocket
 
-import signaling.handlers
 from twinspace_rt import observability
-from twinspace_rt.api.http import bearer_token
-from twinspace_rt.auth.policy import Action, Member
+from twinspace_rt.auth.budget import TokenBucket
+from twinspace_rt.auth.policy import Action
 from twinspace_rt.errors import AppError, ErrorCode
-from twinspace_rt.hub import chat_requests, forum_requests, room_requests
-from twinspace_rt.hub.close_codes import FOR_ERROR, CloseCode
-from twinspace_rt.hub.connection import Connection, TokenBucket
+from twinspace_rt.hub.connection import Connection
 from twinspace_rt.hub.hub import Hub
-from twinspace_rt.hub.protocol import REQUEST, ack, error
-from twinspace_rt.hub.transport import wired_writer
-from twinspace_rt.projects import rooms
-from twinspace_rt.projects.accounts import session_for_token
-from twinspace_rt.services import Services
-from twinspace_rt.storage.models import User
+from twinspace_rt.hub.protocol import ack, error
+from twinspace_rt.ws.close_codes import CloseCode
+from twinspace_rt.ws.handshake import Gate, admit, close_code
+from twinspace_rt.ws.transport import wired_writer
 
 log = logging.getLogger(__name__)
-
-Handler = Callable[[Hub, Connection, Any], Awaitable[dict[str, Any]]]
-
-
-HANDLERS: dict[str, Handler] = {
-    "ping": room_requests.ping,
-    "auth.refresh": room_requests.auth_refresh,
-    "presence.update": room_requests.presence_update,
-    "typing": room_requests.typing,
-    "chat.channels": chat_requests.list_channels,
-    "chat.subscribe": chat_requests.subscribe,
-    "chat.unsubscribe": chat_requests.unsubscribe,
-    "chat.send": chat_requests.send,
-    "chat.history": chat_requests.history,
-    "chat.edit": chat_requests.edit,
-    "chat.delete": chat_requests.delete,
-    "chat.react": chat_requests.react,
-    "chat.read": chat_requests.mark_read,
-    "chat.unread": chat_requests.unread,
-    "chat.report": chat_requests.report,
-    "chat.mute": chat_requests.mute,
-    **signaling.handlers.HANDLERS,
-    "forum.subscribe": forum_requests.subscribe,
-    "forum.unsubscribe": forum_requests.unsubscribe,
-}
-
-
-def check_origin(websocket: WebSocket, allowed: list[str]) -> None:
-    """Browsers always send Origin; a page from another site may not ride a user's token."""
-    origin = websocket.headers.get("origin")
-    if origin is None or origin in allowed:
-        return
-    if urlsplit(origin).netloc == websocket.headers.get("host"):
-        return
-    raise AppError(ErrorCode.forbidden, f"Origin {origin} may not open this socket.")
-
-
-async def admit(
-    websocket: WebSocket, services: Services, session: AsyncSession, action: Action
-) -> tuple[User, datetime, Member]:
-    """The handshake both sockets share: origin, token, membership with ``action`` allowed."""
-    check_origin(websocket, services.settings.allowed_origins)
-    user, expires_at, token_session = await session_for_token(
-        session, services.tokens, bearer_token(websocket)
-    )
-    websocket.state.token_session = token_session  # a password change keeps this session
-    _, member = await rooms.enter(session, user, websocket.path_params["project_id"], action)
-    return user, expires_at, member
-
 
 async def _refuse(websocket: WebSocket, exc: AppError) -> None:
     await websocket.accept()
     await websocket.send_text(error(None, exc))
-    code = FOR_ERROR.get(exc.code, CloseCode.protocol_error)
+    code = close_code(exc)
     observability.closed("hub", code)
     await websocket.close(code, exc.message[:120])
 
 
 async def hub_socket(websocket: WebSocket) -> None:
-    services: Services = websocket.app.state.services
-    hub = services.hub
-    conn = await _open(websocket, services)
+    hub: Hub = websocket.app.state.hub
+    gate: Gate = websocket.app.state.gate
+    conn = await _open(websocket, hub, gate)
     if conn is None:
         return
     try:
@@ -106,30 +48,28 @@ async def hub_socket(websocket: WebSocket) -> None:
             observability.socket_ended("hub", conn.close_code, conn.close_reason)
             await hub.leave(conn)
     finally:
-        services.sockets.release(conn.user_id)
-    conn.hang_up(services.settings.ws_close_grace_seconds)
+        gate.sockets.release(conn.user_id)
+    conn.hang_up(hub.settings.ws_close_grace_seconds)
 
 
-async def _open(websocket: WebSocket, services: Services) -> Connection | None:
+async def _open(websocket: WebSocket, hub: Hub, gate: Gate) -> Connection | None:
     """The handshake; the account row is read here and not kept for the socket's life."""
     writer = await wired_writer(websocket)
     if writer is None:
         return None
     try:
-        async with services.db.transaction() as session:
-            user, expires_at, member = await admit(
-                websocket, services, session, Action.project_view
-            )
-        services.sockets.claim(member.user_id)
+        async with hub.db.transaction() as session:
+            user, expires_at, member = await admit(websocket, gate, session, Action.project_view)
+        gate.sockets.claim(member.user_id)
     except AppError as exc:
         await _refuse(websocket, exc)
         return None
     try:
         await websocket.accept()
     except BaseException:
-        services.sockets.release(member.user_id)
+        gate.sockets.release(member.user_id)
         raise
-    settings = services.settings
+    settings = hub.settings
     return Connection(
         websocket,
         writer,
@@ -166,7 +106,7 @@ async def _read(hub: Hub, conn: Connection) -> None:
             await _dispatch(hub, conn, text, size)
     except Exception:
         log.exception("hub reader for %s failed", conn.id)
-        conn.close(1011, "internal error")
+        conn.close(CloseCode.internal_error, "internal error")
 
 
 async def _dispatch(hub: Hub, conn: Connection, text: str, size: int) -> None:
@@ -188,10 +128,10 @@ async def _dispatch(hub: Hub, conn: Connection, text: str, size: int) -> None:
         bucket = conn.buckets.get(str(value.get("type")), conn.bucket)
         _charge(conn, bucket, 1, bucket.burst)
         conn.refusals = 0
-        request = _validate(value)
+        request = _validate(hub, value)
         # Shielded: a socket that closes mid-request must not cut a stored change off from
         # its broadcast, or the room would hold a message nobody was told about.
-        work = asyncio.ensure_future(HANDLERS[request.type](hub, conn, request))
+        work = asyncio.ensure_future(hub.features.handler(request.type)(hub, conn, request))
         work.add_done_callback(_settled)
         fields = await asyncio.shield(work)
         conn.push(ack(request.id, **fields))
@@ -285,9 +225,9 @@ def _has_unstorable(value: Any) -> bool:
     return False
 
 
-def _validate(value: dict[str, Any]) -> Any:
+def _validate(hub: Hub, value: dict[str, Any]) -> Any:
     try:
-        return REQUEST.validate_python(value)
+        return hub.features.adapter.validate_python(value)
     except ValidationError as exc:
         problems = exc.errors(include_url=False, include_context=False, include_input=False)
         if any(p["type"].startswith("union_tag") for p in problems):

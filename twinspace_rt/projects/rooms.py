@@ -8,7 +8,6 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from twinspace_rt.auth.policy import Action, Member, ProjectStatus, Role, can, require
-from twinspace_rt.chat import channels
 from twinspace_rt.errors import AppError, ErrorCode
 from twinspace_rt.projects import audit
 from twinspace_rt.storage.models import Membership, Project, User
@@ -25,7 +24,6 @@ async def create_project(
     await session.flush()
     assert project.id is not None
     session.add(Membership(project_id=project.id, user_id=founder.id, role=Role.teacher_admin))
-    await channels.create_defaults(session, project.id, founder.id)
     member = as_member(project, founder.id, Role.teacher_admin)
     audit.record(session, member, "project.create", name=name)
     await session.flush()

@@ -8,6 +8,10 @@ from twinspace_rt.errors import ErrorCode
 
 
 class CloseCode(IntEnum):
+    # RFC 6455: the server is going away (restart, deploy); the client reconnects and resumes.
+    going_away = 1001
+    # RFC 6455: the server failed; the client reconnects and resyncs.
+    internal_error = 1011
     protocol_error = 4400
     unauthenticated = 4401
     forbidden = 4403

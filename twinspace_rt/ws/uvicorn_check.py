@@ -1,4 +1,4 @@
-"""What ``hub/transport.py`` takes from uvicorn's sans-I/O WebSocket protocol, checked at start-up.
+"""What ``ws/transport.py`` takes from uvicorn's sans-I/O WebSocket protocol, checked at start-up.
 
 ``HubWebSocketProtocol`` subclasses ``WebSocketsSansIOProtocol``, which uvicorn does not offer as
 public API: any release may rename what the subclass touches. A missing attribute would only
@@ -73,7 +73,7 @@ def check_uvicorn(protocol: type, version: str) -> None:
     if missing:
         raise SystemExit(
             f"uvicorn {version} does not fit twinspace-rt: its {protocol.__name__} lacks "
-            f"{', '.join(missing)}, which the hub's WebSocket transport (hub/transport.py) "
+            f"{', '.join(missing)}, which the hub's WebSocket transport (ws/transport.py) "
             "relies on. Install the locked versions (make, or pip install -r "
             "requirements.lock) or a uvicorn within pyproject.toml's range."
         )

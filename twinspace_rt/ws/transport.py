@@ -27,9 +27,9 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Request
 
-from twinspace_rt.hub.close_codes import CloseCode
-from twinspace_rt.hub.uvicorn_check import check_uvicorn
 from twinspace_rt.settings import Settings
+from twinspace_rt.ws.close_codes import CloseCode
+from twinspace_rt.ws.uvicorn_check import check_uvicorn
 
 log = logging.getLogger(__name__)
 
@@ -230,7 +230,7 @@ async def wired_writer(websocket: WebSocket) -> FrameWriter | None:
         return writer
     log.error("WebSockets need uvicorn with HubWebSocketProtocol: run `twinspace-rt serve`")
     await websocket.accept()
-    await websocket.close(1011, "server not started with twinspace-rt serve")
+    await websocket.close(CloseCode.internal_error, "server not started with twinspace-rt serve")
     return None
 
 

@@ -1,8 +1,13 @@
-"""Chat requests on the hub: each stores first, then publishes, then acknowledges."""
+"""Chat on the hub: each request stores first, then publishes, then acknowledges.
+
+`register` plugs chat into the hub at application start: its request types, its pushes, and
+its group-commit writer, which lives as long as the node.
+"""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -10,11 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from twinspace_rt.chat import channels, messages, moderation, reading
 from twinspace_rt.chat.channels import ChannelInfo
 from twinspace_rt.chat.messages import MessageView
-from twinspace_rt.errors import AppError, ErrorCode
-from twinspace_rt.hub import events
-from twinspace_rt.hub.connection import ChannelCursor, Connection
-from twinspace_rt.hub.hub import Hub
-from twinspace_rt.hub.protocol import (
+from twinspace_rt.chat.wire import (
     ChatChannels,
     ChatDelete,
     ChatEdit,
@@ -27,9 +28,16 @@ from twinspace_rt.hub.protocol import (
     ChatSubscribe,
     ChatUnread,
     ChatUnsubscribe,
+    Typing,
     message_payload,
-    push,
 )
+from twinspace_rt.chat.writer import ChatWriter
+from twinspace_rt.errors import AppError, ErrorCode
+from twinspace_rt.hub import events
+from twinspace_rt.hub.connection import Connection, StreamCursor
+from twinspace_rt.hub.features import HubFeatures
+from twinspace_rt.hub.hub import Hub
+from twinspace_rt.hub.protocol import push
 from twinspace_rt.hub.replay import Pending, replay
 from twinspace_rt.storage.chat_models import Channel
 
@@ -67,7 +75,7 @@ async def _publish_change(
     payload = message_payload(view, channel.name)
     frame = push("chat.message", change=change, message=payload)
     await hub.publish(
-        conn.member.project_id, events.chat(channel.id, channel.rule, view.message.version, frame)
+        conn.member.project_id, events.stream(channel.id, view.message.version, frame)
     )
     return payload
 
@@ -91,7 +99,7 @@ def _check_text(hub: Hub, text: str) -> None:
 
 async def send(hub: Hub, conn: Connection, request: ChatSend) -> dict[str, Any]:
     _check_text(hub, request.text)
-    posted = await hub.writer.post(
+    posted = await _writer(hub).post(
         conn.member, request.channel, request.text, request.key, request.reply_to
     )
     if posted.created:
@@ -178,8 +186,10 @@ async def subscribe(hub: Hub, conn: Connection, request: ChatSubscribe) -> dict[
         assert channel.id is not None
         # Again, now: an earlier channel's replay may have outlasted a role change.
         channels.require_read(conn.member, channel)
-        conn.cursors[channel.id] = ChannelCursor(
-            name=channel.name, rule=channel.rule, backlog=ChatBacklog(channel.id, channel.name)
+        conn.cursors[channel.id] = StreamCursor(
+            name=channel.name,
+            readable=partial(channels.can_read, rule_name=channel.rule),
+            backlog=ChatBacklog(channel.id, channel.name),
         )
         done = await replay(
             hub.db, conn, channel.id, request.channels[channel.name], hub.settings.chat_resume_max
@@ -234,3 +244,59 @@ async def mute(hub: Hub, conn: Connection, request: ChatMute) -> dict[str, Any]:
     frame = push("chat.muted", user_id=request.user_id, until=until, by=conn.user_id)
     await hub.publish(conn.member.project_id, events.to_moderators(frame))
     return {"until": until}
+
+
+async def typing(hub: Hub, conn: Connection, request: Typing) -> dict[str, Any]:
+    """Ephemeral: relayed to readers of the channel who subscribed to it, never stored."""
+    async with hub.db.reader() as session:
+        channel = await channels.by_name(session, conn.member, request.channel)
+    channels.require_write(conn.member, channel)
+    assert channel.id is not None
+    frame = push(
+        "typing", channel=channel.name, user_id=conn.user_id, display_name=conn.display_name
+    )
+    await hub.publish(
+        conn.member.project_id, events.to_stream_readers(channel.id, frame, but=conn.user_id)
+    )
+    return {}
+
+
+FEATURE = "chat"
+
+
+def _writer(hub: Hub) -> ChatWriter:
+    writer = hub.state[FEATURE]
+    assert isinstance(writer, ChatWriter)
+    return writer
+
+
+def register(hub: Hub) -> None:
+    """Chat's request types, pushes and writer: called once when the application is built."""
+    features: HubFeatures = hub.features
+    writer = ChatWriter(hub.db, hub.settings.chat_commit_window_ms / 1000)
+    hub.state[FEATURE] = writer
+    features.on_stop.append(writer.close)
+    for model, handler in (
+        (Typing, typing),
+        (ChatChannels, list_channels),
+        (ChatSubscribe, subscribe),
+        (ChatUnsubscribe, unsubscribe),
+        (ChatSend, send),
+        (ChatHistory, history),
+        (ChatEdit, edit),
+        (ChatDelete, delete),
+        (ChatReact, react),
+        (ChatRead, mark_read),
+        (ChatUnread, unread),
+        (ChatReport, report),
+        (ChatMute, mute),
+    ):
+        features.request(FEATURE, model, handler)
+    for name, summary in (
+        ("typing", "someone types in a channel the socket subscribed to"),
+        ("chat.message", "a stored change of a subscribed channel"),
+        ("chat.resync", "a subscribed channel could not be caught up"),
+        ("chat.reported", "a message was reported (moderators)"),
+        ("chat.muted", "a member was muted (moderators)"),
+    ):
+        features.push(FEATURE, name, summary)

@@ -1,0 +1,1 @@
+"""Shared documents: the y-websocket endpoint, the loaded documents, their log and versions."""
