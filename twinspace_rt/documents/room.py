@@ -1,9 +1,13 @@
 """One open document on this node: its pycrdt replica, awareness and local sockets.
 
+The document owns its state: the replica, its proof, awareness, sockets and counters. What
+happens to a change in order (prove, store, publish, compact, unload) is the registry's
+(`rooms.py`), which calls in here at each step; nothing here calls back up.
+
 Every change reaches the replica the same way, through `handle`, the broker handler of the
-document's topic: an update accepted here is first committed to the log, then published, and
-the broker calls `handle` on this node at once and on every other node that has the document
-open. So the replica only ever holds stored content, and step 2 only ever sends stored content.
+document's topic: an update is first committed to the log, then published, and the broker calls
+`handle` on this node at once and on every other node that has the document open. So the
+replica only ever holds stored content, and step 2 only ever sends stored content.
 
 Before an update is queued for the log it is proven on a scratch replica (`guard.Proof`): what
 does not apply, a Yrs panic included, closes its sender with 4422 and is neither stored nor
@@ -16,7 +20,6 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +28,6 @@ from pycrdt import Awareness, Doc
 from twinspace_rt.documents import codec, store
 from twinspace_rt.documents.connection import DocConnection
 from twinspace_rt.documents.guard import BadUpdate, Proof, diff_against, refusing
-from twinspace_rt.documents.log import AfterCommit, UpdateLog
 from twinspace_rt.storage.engine import Database
 from twinspace_rt.ws.close_codes import CloseCode
 from twinspace_rt.ws.transport import OutFrame
@@ -34,8 +36,6 @@ log = logging.getLogger(__name__)
 
 # A y-websocket client has one client id; a few more allow for a client that reset its doc.
 AWARENESS_CLIENTS_MAX = 8
-
-Publish = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ def topic(document_id: int) -> str:
 
 
 class DocRoom:
-    def __init__(self, ref: DocRef, db: Database, updates: UpdateLog, publish: Publish) -> None:
+    def __init__(self, ref: DocRef, db: Database) -> None:
         self.ref = ref
         self.doc: Doc[Any] = Doc()
         self.awareness = Awareness(self.doc)
@@ -63,8 +63,6 @@ class DocRoom:
         self.edited_at: float | None = None  # monotonic time of the last edit since a version
         self.loaded: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._db = db
-        self._updates = updates
-        self._publish = publish
         self._reloading: asyncio.Task[None] | None = None
         # Frames relayed during this turn of the event loop, with the socket each came from.
         self._outbox: list[tuple[OutFrame, str | None]] = []
@@ -114,33 +112,27 @@ class DocRoom:
         states = self.awareness.encode_awareness_update(list(self.awareness.states))
         conn.push(codec.awareness_message(states))
 
-    def submit(
-        self, update: bytes, origin: str | None, user_id: int | None, then: AfterCommit
-    ) -> asyncio.Future[None] | None:
-        """Proves an update on the scratch replica (`BadUpdate` if it does not apply) and queues
-        it to be stored, then published; None when it carried nothing. The future settles once
-        it is published and ``then`` has run."""
+    def prove(self, update: bytes) -> bool:
+        """Proves an update on the scratch replica before it may be stored (`BadUpdate` if it
+        does not apply); False when it carries nothing."""
         if update == codec.EMPTY_UPDATE:
-            return None
+            return False
         self.proof.prove(update)
+        return True
 
-        async def publish() -> None:
-            self.log_rows += 1
-            self.log_bytes += len(update)
-            self.edited_at = time.monotonic()
-            await self._publish({"kind": "update", "conn": origin, "data": update})
-            await then()
+    def not_stored(self, update: bytes) -> None:
+        """A proven update was refused by the store: the scratch replica forgets it."""
+        self.proof.dropped(update)
 
-        queued = self._updates.append(self.ref.id, update, user_id, publish)
-        queued.add_done_callback(lambda done: self._unless_stored(update, done))
-        return queued
+    def stored(self, update: bytes) -> None:
+        """A proven update is in the log: it counts towards compaction and the next version."""
+        self.log_rows += 1
+        self.log_bytes += len(update)
+        self.edited_at = time.monotonic()
 
-    def _unless_stored(self, update: bytes, queued: asyncio.Future[None]) -> None:
-        if queued.cancelled() or queued.exception() is not None:
-            self.proof.dropped(update)
-
-    async def submit_awareness(self, conn: DocConnection, payload: bytes) -> None:
-        """Relays the socket's own states that are news, each bound to the socket's member.
+    def own_awareness(self, conn: DocConnection, payload: bytes) -> bytes | None:
+        """The socket's own states that are news, each bound to the socket's member, to be
+        published; None when there are none.
 
         A state's ``user`` is overwritten with the member's name and id: a pupil's cursor cannot
         read "Ms. Sousa". States of client ids that other sockets introduced are never relayed
@@ -166,8 +158,8 @@ class DocRoom:
             # An echo: every socket here was sent these states already, and a stock client
             # ignores a clock it has seen. With 50 editors, relaying echoes was 49 x 50
             # frames for each cursor renewal.
-            return
-        await self._publish({"kind": "awareness", "data": codec.encode_awareness(own)})
+            return None
+        return codec.encode_awareness(own)
 
     @staticmethod
     def _bound(conn: DocConnection, entry: codec.AwarenessEntry) -> str:
@@ -194,14 +186,13 @@ class DocRoom:
             and entry.client_id in self.awareness.states
         )
 
-    async def forget(self, conn: DocConnection) -> None:
-        """A socket left: its cursors leave with it, on every node."""
+    def forget(self, conn: DocConnection) -> bytes | None:
+        """A socket left: the removal of its cursors, to be published to every node."""
         ids = [i for i in conn.client_ids if i in self.awareness.states]
         if not ids:
-            return
+            return None
         self.awareness.remove_awareness_states(ids, conn.id)
-        removal = self.awareness.encode_awareness_update(ids)
-        await self._publish({"kind": "awareness", "data": removal})
+        return self.awareness.encode_awareness_update(ids)
 
     async def handle(self, event: dict[str, Any]) -> None:
         """The broker handler: in publish order, from this node and every other."""

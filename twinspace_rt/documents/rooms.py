@@ -1,5 +1,10 @@
-"""The documents open on this node: opening (subscribe, then load), compaction, versions taken
-after a spell of activity, and unloading a document nobody has used for a grace period."""
+"""The registry of the documents open on this node, and the one owner of each step of a
+document's life: open (subscribe, then load), prove, store (group commit), relay (publish after
+the commit), compact, version after a spell of activity, and unload after a grace period.
+
+Each step calls into the document (`room.DocRoom`), which owns its state; no callback is passed
+down to be called back up.
+"""
 
 from __future__ import annotations
 
@@ -8,24 +13,41 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import partial
 from typing import Any
 
 from twinspace_rt import observability
 from twinspace_rt.broker.base import Broker, Subscription
+from twinspace_rt.documents import log as update_log
 from twinspace_rt.documents import store, versions
 from twinspace_rt.documents.connection import DocConnection
-from twinspace_rt.documents.log import UpdateLog
+from twinspace_rt.documents.guard import PASS_THROUGH
 from twinspace_rt.documents.room import DocRef, DocRoom, topic
 from twinspace_rt.projects import events as project_events
 from twinspace_rt.projects.accounts import carry_session
 from twinspace_rt.projects.rooms import standings
 from twinspace_rt.settings import Settings
 from twinspace_rt.storage.engine import Database
+from twinspace_rt.storage.group_commit import GroupCommit
 from twinspace_rt.ws.close_codes import FOR_ERROR, CloseCode
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class _Queued:
+    """An update proven on its document's scratch replica, waiting for the group commit."""
+
+    room: DocRoom
+    update: bytes
+    origin: str | None  # the socket it came from: it is not sent back there
+    user_id: int | None
+
+
+def _unless_stored(room: DocRoom, update: bytes, queued: asyncio.Future[None]) -> None:
+    if queued.cancelled() or queued.exception() is not None:
+        room.not_stored(update)
 
 
 class DocRooms:
@@ -33,7 +55,9 @@ class DocRooms:
         self.settings = settings
         self.db = db
         self.broker = broker
-        self.updates = UpdateLog(db, settings.docs_commit_window_ms / 1000)
+        self._log: GroupCommit[_Queued, None] = GroupCommit(
+            self._store, settings.docs_commit_window_ms / 1000, name="documents"
+        )
         self.rooms: dict[int, DocRoom] = {}
         self._subscriptions: dict[int, Subscription] = {}
         self._unloads: dict[int, asyncio.TimerHandle] = {}
@@ -61,7 +85,7 @@ class DocRooms:
         for room in list(self.rooms.values()):
             for conn in list(room.connections.values()):
                 conn.close(CloseCode.going_away, "server shutting down: reconnect")
-        await self.updates.close()
+        await self._log.close(drain=True)
         for task in list(self._work):
             task.cancel()
         await asyncio.gather(*self._work, return_exceptions=True)
@@ -70,7 +94,7 @@ class DocRooms:
         """The loaded room of a document, opened here if needed."""
         room = self.rooms.get(ref.id)
         if room is None:
-            room = DocRoom(ref, self.db, self.updates, self._publisher(ref.id))
+            room = DocRoom(ref, self.db)
             self.rooms[ref.id] = room
             self._subscriptions[ref.id] = self.broker.subscribe(topic(ref.id), room.handle)
             self._watch(ref.project_id, +1)
@@ -103,9 +127,17 @@ class DocRooms:
     async def leave(self, room: DocRoom, conn: DocConnection) -> None:
         room.connections.pop(conn.id, None)
         try:
-            await room.forget(conn)
+            removal = room.forget(conn)
+            if removal is not None:
+                await self._publish(room, {"kind": "awareness", "data": removal})
         finally:
             self.release(room)
+
+    async def awareness(self, room: DocRoom, conn: DocConnection, payload: bytes) -> None:
+        """A socket's cursor: what is news of its own goes to every node."""
+        own = room.own_awareness(conn, payload)
+        if own is not None:
+            await self._publish(room, {"kind": "awareness", "data": own})
 
     async def submit(
         self, room: DocRoom, update: bytes, origin: str | None, user_id: int | None
@@ -120,19 +152,50 @@ class DocRooms:
     def queue(
         self, room: DocRoom, update: bytes, origin: str | None, user_id: int | None
     ) -> asyncio.Future[None] | None:
-        """Queues an update to be stored and relayed, in order, without waiting for it: a
-        socket's reader takes its next message meanwhile (waiting held one socket to one update
-        per commit window). The relay runs in the update log's batch, so a socket that closes
-        while its updates are being committed cannot strand a stored update nobody was sent."""
-        return room.submit(update, origin, user_id, partial(self._after_update, room))
+        """Proves an update, then queues it to be stored and relayed, in order, without waiting
+        for it: a socket's reader takes its next message meanwhile (waiting held one socket to
+        one update per commit window). None when it carried nothing.
 
-    async def _after_update(self, room: DocRoom) -> None:
-        settings = self.settings
-        if (
-            room.log_rows >= settings.docs_compact_updates
-            or room.log_bytes >= settings.docs_compact_bytes
-        ):
-            self._spawn(observability.job("compaction", self._compact(room)))
+        The relay runs in the batch that stored the update, so a socket that closes while its
+        updates are being committed cannot strand a stored update nobody was sent."""
+        if not room.prove(update):
+            return None
+        queued = self._log.enqueue(_Queued(room, update, origin, user_id))
+        queued.add_done_callback(lambda done: _unless_stored(room, update, done))
+        return queued
+
+    async def _store(self, batch: list[_Queued]) -> list[None | Exception]:
+        """The group commit's batch: store every update, then relay each stored one in arrival
+        order: never before the commit."""
+        appends = [update_log.Append(q.room.ref.id, q.update, q.user_id) for q in batch]
+        results = await update_log.write(self.db, appends)
+        for queued, result in zip(batch, results, strict=True):
+            if result is None:
+                await self._relay(queued)
+        return results
+
+    async def _relay(self, queued: _Queued) -> None:
+        """One stored update to every node; a failure here (even a Rust panic in a handler) stays
+        with its document, and neither skips the batch's other updates nor ends the writer."""
+        room = queued.room
+        try:
+            room.stored(queued.update)
+            await self._publish(
+                room, {"kind": "update", "conn": queued.origin, "data": queued.update}
+            )
+            settings = self.settings
+            if (
+                room.log_rows >= settings.docs_compact_updates
+                or room.log_bytes >= settings.docs_compact_bytes
+            ):
+                self._spawn(observability.job("compaction", self._compact(room)))
+        except PASS_THROUGH:
+            raise
+        except BaseException:  # noqa: B036 - stored all the same; other nodes re-read
+            log.exception("document %s: relaying a stored update failed", room.ref.id)
+
+    async def _publish(self, room: DocRoom, event: dict[str, Any]) -> None:
+        await self.broker.publish(topic(room.ref.id), event)
 
     def release(self, room: DocRoom) -> None:
         """An idle room is unloaded after the grace period unless someone comes back."""
@@ -236,12 +299,6 @@ class DocRooms:
                     self._spawn(
                         observability.job("version", versions.save_auto(self.db, room.ref.id))
                     )
-
-    def _publisher(self, document_id: int) -> Any:
-        async def publish(event: dict[str, Any]) -> None:
-            await self.broker.publish(topic(document_id), event)
-
-        return publish
 
     def _spawn(self, work: Any) -> None:
         task = asyncio.ensure_future(work)

@@ -146,7 +146,7 @@ async def _handle(documents: DocRooms, room: DocRoom, conn: DocConnection, frame
             limit = documents.settings.docs_awareness_max_bytes
             conn.close(CloseCode.too_large, f"awareness updates are limited to {limit} bytes")
             return
-        await room.submit_awareness(conn, message.payload)
+        await documents.awareness(room, conn, message.payload)
     elif message.type is MessageType.query_awareness:
         room.send_awareness(conn)
 
