@@ -90,3 +90,20 @@ FUZZ_HUB_INPUTS ?= 100000
 .PHONY: fuzz-hub
 fuzz-hub: $(VENV)/.test-installed
 	$(BIN)/python -m tests.fuzz.hub_json --inputs $(FUZZ_HUB_INPUTS) $(if $(FUZZ_SEED),--seed $(FUZZ_SEED))
+.PHONY: test-stress soak
+
+# The whole suite while stress-ng keeps both cores busy: no test may depend on an idle machine.
+# stress-ng comes from Debian (installed when missing, as `make browser` does for Chromium); it is
+# stopped however the suite ends, and stops by itself after two hours in any case.
+# `make test-stress STRESS_TEST=test-sqlite` loads one database's run only.
+STRESS_TEST ?= test
+test-stress:
+	@command -v stress-ng >/dev/null || (apt-get update && apt-get install -y stress-ng)
+	@stress-ng --cpu 2 --timeout 2h --quiet & stress=$$!; \
+	trap 'kill $$stress 2>/dev/null; wait $$stress 2>/dev/null' EXIT INT TERM; \
+	$(MAKE) $(STRESS_TEST)
+
+# Five kill -9 of a server under chat and Yjs load, on SQLite then on PostgreSQL (tests/soak).
+soak: $(VENV)/.test-installed
+	TWINSPACE_SOAK=1 TWINSPACE_TEST_DATABASE=sqlite $(BIN)/python -m pytest -q -s tests/soak
+	TWINSPACE_SOAK=1 TWINSPACE_TEST_DATABASE=postgres $(BIN)/python -m pytest -q -s tests/soak

@@ -13,6 +13,7 @@ from starlette.applications import Starlette
 
 from tests.live import Live, serve
 from tests.services import DB_KIND, POSTGRES_DSN, service_missing
+from tests.waiting import WAIT
 from twinspace_rt.app import create_app
 from twinspace_rt.services import Services
 from twinspace_rt.settings import Settings
@@ -29,7 +30,7 @@ def _pg_url(database: str) -> str:
 
 async def _pg_admin() -> asyncpg.Connection:
     try:
-        return await asyncpg.connect(POSTGRES_DSN, timeout=5)
+        return await asyncpg.connect(POSTGRES_DSN, timeout=WAIT)
     except (OSError, asyncpg.PostgresError) as exc:
         service_missing("PostgreSQL", str(exc))
         raise

@@ -27,13 +27,13 @@ import websockets
 from websockets.asyncio.client import ClientConnection
 
 from tests.services import free_port
+from tests.waiting import WAIT
 from twinspace_rt.app import create_app
 from twinspace_rt.services import Services
 from twinspace_rt.settings import Settings
 from twinspace_rt.ws.transport import uvicorn_config
 
 CLI = shutil.which("twinspace-rt") or str(Path(sys.executable).parent / "twinspace-rt")
-WAIT = 10.0
 
 
 @dataclass
@@ -89,7 +89,7 @@ class NodeProcess:
         )
 
     async def ready(self) -> None:
-        async with asyncio.timeout(30), httpx.AsyncClient(base_url=self.url) as http:
+        async with asyncio.timeout(WAIT), httpx.AsyncClient(base_url=self.url) as http:
             while True:
                 assert self.process.poll() is None, "node exited during start-up"
                 try:
@@ -101,13 +101,13 @@ class NodeProcess:
 
     def kill(self) -> None:
         self.process.send_signal(signal.SIGKILL)
-        self.process.wait(10)
+        self.process.wait(WAIT)
 
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()
             try:
-                self.process.wait(10)
+                self.process.wait(WAIT)
             except subprocess.TimeoutExpired:
                 self.kill()
 

@@ -15,6 +15,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from tests.services import free_port, service_missing
+from tests.waiting import WAIT
 
 
 class RedisServer:
@@ -37,7 +38,7 @@ class RedisServer:
             service_missing("redis-server", str(exc))
         client = redis.asyncio.Redis(port=self.port, retry=Retry(NoBackoff(), 0))
         try:
-            async with asyncio.timeout(5):
+            async with asyncio.timeout(WAIT):
                 while not await self._answers(client):
                     await asyncio.sleep(0.01)
         finally:

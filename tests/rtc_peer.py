@@ -33,8 +33,7 @@ from aiortc.sdp import candidate_from_sdp
 from av import VideoFrame
 
 from tests.live import Closed, HubClient
-
-WAIT = 20.0
+from tests.waiting import WAIT
 
 
 def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,6 +12,8 @@ import pytest
 import redis.asyncio
 from redis.exceptions import RedisError
 
+from tests.waiting import WAIT
+
 IN_CI = os.environ.get("CI", "").lower() not in ("", "0", "false")
 DB_KIND = os.environ.get("TWINSPACE_TEST_DATABASE", "sqlite")
 POSTGRES_DSN = os.environ.get(
@@ -35,7 +37,7 @@ def free_port() -> int:
 
 async def require_shared_redis() -> str:
     """The shared Redis every test but the fault tests uses; fails on CI when it is down."""
-    client = redis.asyncio.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    client = redis.asyncio.Redis.from_url(REDIS_URL, socket_connect_timeout=WAIT)
     try:
         await client.ping()
     except (RedisError, OSError) as exc:

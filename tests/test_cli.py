@@ -18,6 +18,7 @@ from sqlalchemy import inspect
 
 from tests.conftest import _pg_admin, _pg_url
 from tests.services import free_port
+from tests.waiting import WAIT
 from twinspace_rt.storage.engine import Database
 from twinspace_rt.storage.migrate import current_revision, head_revision
 
@@ -38,7 +39,7 @@ def cli(tmp_path: Path, database_url: str, *args: str) -> subprocess.CompletedPr
         cwd=tmp_path,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=WAIT,
     )
 
 
@@ -114,7 +115,7 @@ async def _start_serve(
     )
     assert process.stdout is not None
     rows: list[list[str]] = []
-    async with asyncio.timeout(60):
+    async with asyncio.timeout(WAIT):
         while not (line := (await process.stdout.readline()).decode()).startswith("username"):
             assert line, "serve exited before printing the demo logins"
         while line := (await process.stdout.readline()).decode().strip():
@@ -125,7 +126,8 @@ async def _start_serve(
                     if (await http.get("/healthz")).status_code == 200:
                         break
                 except httpx.TransportError:
-                    await asyncio.sleep(0.1)
+                    pass
+                await asyncio.sleep(0.1)
     return process, rows
 
 
@@ -135,7 +137,7 @@ async def test_serve_demo_end_to_end_over_http(database_url: str, tmp_path: Path
     try:
         by_role = {role: (username, password) for username, password, role, _ in logins}
         assert {"teacher_admin", "teacher", "pupil_admin", "pupil"} <= set(by_role)
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=WAIT) as http:
 
             async def login(username: str, password: str) -> dict[str, str]:
                 response = await http.post(
@@ -181,7 +183,7 @@ async def test_serve_demo_end_to_end_over_http(database_url: str, tmp_path: Path
             assert (await http.get("/readyz")).status_code == 200
     finally:
         process.send_signal(signal.SIGTERM)
-        async with asyncio.timeout(20):
+        async with asyncio.timeout(WAIT):
             # uvicorn shuts down gracefully, then re-raises the signal it caught.
             assert await process.wait() in (0, -signal.SIGTERM)
     # A second start keeps the room and hands its pupils fresh passwords.
@@ -191,7 +193,7 @@ async def test_serve_demo_end_to_end_over_http(database_url: str, tmp_path: Path
         assert again[-1][1] != logins[-1][1]
     finally:
         process.send_signal(signal.SIGTERM)
-        async with asyncio.timeout(20):
+        async with asyncio.timeout(WAIT):
             await process.wait()
 
 
@@ -199,7 +201,7 @@ def test_production_requires_a_secret(tmp_path: Path) -> None:
     env = _env(tmp_path, f"sqlite+aiosqlite:///{tmp_path}/x.db")
     env["TWINSPACE_ENV"] = "production"
     result = subprocess.run(
-        [CLI, "db", "upgrade"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
+        [CLI, "db", "upgrade"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=WAIT
     )
     assert result.returncode != 0 and "TWINSPACE_SECRET_KEY is required" in result.stderr
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,6 +15,7 @@ from tests.redis_server import RedisServer
 from tests.room import make_room
 from tests.services import require_shared_redis
 from tests.test_hub_chat import connect
+from tests.waiting import WAIT, eventually, eventually_async
 from twinspace_rt.settings import Settings
 
 
@@ -55,12 +57,14 @@ async def test_a_message_sent_on_one_node_reaches_the_other(two_nodes: tuple[Liv
         assert [p["message"]["seq"] for p in pushes] == list(range(1, 51))
     # Presence merges across the nodes: everyone sees all three people.
     users = {room.user_ids[r] for r in ("teacher", "pupil", "pupil_admin")}
-    async with asyncio.timeout(5):
-        while {u["user_id"] for u in _present(pupil)} != users:
-            await asyncio.sleep(0.05)
+    await eventually(lambda: {u["user_id"] for u in _present(pupil)} == users)
     for node in (a, b):
         ready = await node.http.get("/readyz")
         assert ready.json()["checks"] == {"database": "ok", "broker": "ok"}
+
+
+async def _ready(node: Live) -> bool:
+    return (await node.http.get("/readyz")).status_code == 200
 
 
 def _present(client: HubClient) -> list[dict]:
@@ -101,7 +105,7 @@ async def test_room_changes_reach_sockets_on_every_node(two_nodes: tuple[Live, L
         headers=room.headers["teacher_admin"],
     )
     assert removed.status_code == 204
-    assert await expert.closed(timeout=2) == 4403
+    assert await expert.closed() == 4403
 
 
 async def test_a_killed_node_leaves_no_ghosts(cluster_settings: Settings, tmp_path: Path) -> None:
@@ -124,9 +128,9 @@ async def test_a_killed_node_leaves_no_ghosts(cluster_settings: Settings, tmp_pa
             [joined] = await teacher.wait_for("presence.join")
             assert joined["user"]["user_id"] == room.user_ids["pupil"]
             node_a.kill()
-            # Within one TTL (plus one refresh period), the pupil is gone from node B's view.
-            ttl = cluster_settings.presence_ttl_seconds
-            [left] = await teacher.wait_for("presence.leave", timeout=ttl + ttl / 3 + 3)
+            # Only the TTL can remove the pupil from node B's view: node A never said goodbye.
+            # (When, in seconds, is not asserted: a busy machine makes every clock late.)
+            [left] = await teacher.wait_for("presence.leave")
             assert left["user"]["user_id"] == room.user_ids["pupil"]
     finally:
         node_a.stop()
@@ -146,7 +150,7 @@ async def test_redis_restart_loses_no_acknowledged_message(cluster_settings: Set
             await pupil.wait_for("chat.message")
             await private.kill()
             for node in (a, b):
-                async with asyncio.timeout(10):
+                async with asyncio.timeout(WAIT):
                     while (await node.http.get("/readyz")).status_code != 503:
                         await asyncio.sleep(0.05)
                 assert (await node.http.get("/readyz")).json()["checks"]["broker"] != "ok"
@@ -158,14 +162,16 @@ async def test_redis_restart_loses_no_acknowledged_message(cluster_settings: Set
             await private.start()
             await teacher.ok("chat.send", channel="general", text="after", key="after")
             # The server replays what the pupil's node missed: the client does nothing.
-            await pupil.wait_for("chat.message", count=22, timeout=20)
-            await asyncio.sleep(0.5)
+            await pupil.wait_for("chat.message", count=22)
+            # A fence: a duplicate of the replay would have to overtake a later message.
+            await teacher.ok("chat.send", channel="general", text="fence", key="fence")
+            await pupil.wait_for("chat.message", count=23)
             received = sorted(
                 (p["message"]["seq"], p["message"]["text"]) for p in pupil.of_type("chat.message")
             )
-            expected = ["before"] + [f"during {i}" for i in range(20)] + ["after"]
+            expected = ["before"] + [f"during {i}" for i in range(20)] + ["after", "fence"]
             assert received == list(enumerate(expected, start=1)), "each once, none lost"
             for node in (a, b):
-                assert (await node.http.get("/readyz")).status_code == 200
+                await eventually_async(functools.partial(_ready, node))
     finally:
         await private.kill()

@@ -9,6 +9,7 @@ from pycrdt import Doc, Text
 
 from tests.live import Live, serve
 from tests.room import Room, make_room
+from tests.waiting import WAIT
 from tests.yjs_client import YjsClient
 from twinspace_rt.documents import codec
 from twinspace_rt.settings import Settings
@@ -40,7 +41,7 @@ async def new_doc(live: Live, room: Room, name: str = "story", kind: str = "text
 
 async def open_doc(live: Live, room: Room, role: str, name: str = "story") -> YjsClient:
     client = await YjsClient.connect(live.url, room.project_id, name, token(room, role))
-    async with asyncio.timeout(10):
+    async with asyncio.timeout(WAIT):
         await client.synced.wait()
     return client
 
@@ -56,7 +57,7 @@ async def content(live: Live, room: Room, doc_id: int, fmt: str = "text") -> str
 
 async def stored_text(live: Live, room: Room, doc_id: int, expected: str) -> None:
     """Waits (bounded) until the store holds `expected`: a sender gets no acknowledgement."""
-    async with asyncio.timeout(10):
+    async with asyncio.timeout(WAIT):
         while await content(live, room, doc_id) != expected:
             await asyncio.sleep(0.02)
 
@@ -430,7 +431,7 @@ async def test_room_changes_reach_open_document_sockets(live: Live) -> None:
         headers=room.headers["teacher_admin"],
     )
     assert archived.status_code == 200
-    async with asyncio.timeout(10):
+    async with asyncio.timeout(WAIT):
         while True:  # the socket stays open; its next update is refused as read-only
             await pupil.type("x")
             if pupil.denials:

@@ -10,6 +10,7 @@ from tests.redis_server import RedisServer
 from tests.room import make_room
 from tests.test_cluster import cluster_settings, shared_redis, two_nodes  # noqa: F401
 from tests.test_documents import bound, content, new_doc, open_doc, stored_text, token
+from tests.waiting import WAIT
 from tests.yjs_client import YjsClient
 from twinspace_rt.settings import Settings
 
@@ -141,7 +142,7 @@ async def test_after_a_redis_restart_each_node_catches_up_from_the_store(
             await on_a.type("before ")
             await on_b.until(lambda: str(on_b.text) == "before ")
             await private.kill()
-            async with asyncio.timeout(10):
+            async with asyncio.timeout(WAIT):
                 while (await a.http.get("/readyz")).status_code != 503:
                     await asyncio.sleep(0.05)
             await on_a.type("during ")  # stored and relayed on node a only
@@ -149,8 +150,7 @@ async def test_after_a_redis_restart_each_node_catches_up_from_the_store(
             await private.start()
             for client in (on_a, on_b):
                 await client.until(
-                    lambda c=client: "during" in str(c.text) and "meanwhile" in str(c.text),
-                    timeout=20,
+                    lambda c=client: "during" in str(c.text) and "meanwhile" in str(c.text)
                 )
             assert str(on_a.text) == str(on_b.text)
     finally:

@@ -20,6 +20,7 @@ from tests.live import Live
 from tests.room import make_room
 from tests.services import service_missing
 from tests.test_documents import new_doc, open_doc, stored_text, token
+from tests.waiting import WAIT
 from tests.yjs_client import YjsClient
 from twinspace_rt.documents import codec
 from twinspace_rt.documents.codec import MessageType, YSyncMessageType
@@ -36,13 +37,14 @@ async def run_node(scenario: str, **args: Any) -> dict[str, Any]:
         node,
         str(INTEROP / "scenarios.mjs"),
         scenario,
-        json.dumps({"timeoutMs": 20000, **args}),
+        json.dumps({"timeoutMs": WAIT * 1000, **args}),
         cwd=INTEROP,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
     try:
-        async with asyncio.timeout(30):
+        # Node gives up first (timeoutMs) and says so; this bound only catches a hung process.
+        async with asyncio.timeout(WAIT + 30):
             out, err = await process.communicate()
     finally:
         if process.returncode is None:
@@ -140,7 +142,7 @@ async def test_y_py_syncs_with_the_others(live: Live) -> None:
         ydoc = y_py.YDoc()
         ytext = ydoc.get_text("content")
         await socket.send(codec.step1(bytes(y_py.encode_state_vector(ydoc))))
-        async with asyncio.timeout(10):
+        async with asyncio.timeout(WAIT):
             while str(ytext) != "from pycrdt ":
                 message = codec.decode(await socket.recv())  # type: ignore[arg-type]
                 if message.sync_type is YSyncMessageType.SYNC_STEP1:

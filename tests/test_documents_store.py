@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from tests.live import serve
 from tests.room import make_room
 from tests.test_documents import content, new_doc, open_doc, stored_text
+from tests.waiting import WAIT
 from twinspace_rt.settings import Settings
 from twinspace_rt.storage.document_models import Document, DocUpdate
 
@@ -39,7 +40,7 @@ async def test_compaction_folds_the_log_into_the_snapshot(settings: Settings) ->
             for word in words[start : start + 10]:
                 await editor.type(word)
             await stored_text(live, room, doc["id"], "".join(words[: start + 10]))
-        async with asyncio.timeout(10):
+        async with asyncio.timeout(WAIT):
             while (state := await log_rows(live.services.db, doc["id"]))[1] < 3:
                 await asyncio.sleep(0.02)
         rows, version = state
@@ -103,7 +104,7 @@ async def test_an_automatic_version_follows_a_spell_of_activity(settings: Settin
         editor = await open_doc(live, room, "pupil")
         await editor.type("draft")
         url = f"/api/projects/{room.project_id}/docs/{doc['id']}/versions"
-        async with asyncio.timeout(10):
+        async with asyncio.timeout(WAIT):
             while not (await live.http.get(url, headers=room.headers["pupil"])).json()["versions"]:
                 await asyncio.sleep(0.1)
         [auto] = (await live.http.get(url, headers=room.headers["pupil"])).json()["versions"]
@@ -122,7 +123,7 @@ async def test_documents_nobody_uses_are_unloaded(settings: Settings) -> None:
             await client.type("x")
             await client.close()
         rooms = live.services.documents.rooms
-        async with asyncio.timeout(10):
+        async with asyncio.timeout(WAIT):
             while rooms:
                 await asyncio.sleep(0.05)
         assert live.services.broker._handlers.topics() <= {  # type: ignore[attr-defined]

@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from tests.waiting import WAIT
 from twinspace_rt.errors import AppError
 from twinspace_rt.storage.group_commit import GroupCommit
 
@@ -23,15 +24,15 @@ async def test_closing_waits_for_the_batch_in_flight_then_refuses_the_rest() -> 
 
     batches: GroupCommit[str, str] = GroupCommit(commit, window=0)
     first = asyncio.create_task(batches.submit("a"))
-    await asyncio.wait_for(started.wait(), 5)
+    await asyncio.wait_for(started.wait(), WAIT)
     queued = asyncio.create_task(batches.submit("b"))
     await asyncio.sleep(0)
     closing = asyncio.create_task(batches.close(drain=False))
     await asyncio.sleep(0.05)
     assert not closing.done(), "close must wait for the commit in flight"
     release.set()
-    await asyncio.wait_for(closing, 5)
-    assert await asyncio.wait_for(first, 5) == "stored a"
+    await asyncio.wait_for(closing, WAIT)
+    assert await asyncio.wait_for(first, WAIT) == "stored a"
     assert committed == [["a"]]
     with pytest.raises(AppError):
         await queued
@@ -46,7 +47,7 @@ async def test_closing_with_drain_commits_what_is_queued() -> None:
     batches: GroupCommit[str, str] = GroupCommit(commit, window=0.05)
     pending = [asyncio.create_task(batches.submit(x)) for x in ("x", "y")]
     await asyncio.sleep(0)
-    await asyncio.wait_for(batches.close(drain=True), 5)
+    await asyncio.wait_for(batches.close(drain=True), WAIT)
     assert [await task for task in pending] == ["X", "Y"]
 
 

@@ -12,6 +12,7 @@ import websockets
 from tests.live import Live, serve
 from tests.room import make_room
 from tests.test_hub_chat import connect, token
+from tests.waiting import WAIT, eventually
 from twinspace_rt.hub.connection import StreamCursor
 from twinspace_rt.settings import Settings
 from twinspace_rt.ws.transport import OutFrame
@@ -61,9 +62,11 @@ async def test_messages_sent_during_the_replay_are_neither_lost_nor_repeated(liv
     await pupil.ok("chat.subscribe", channels={"general": 0})
     await sender
     await pupil.wait_for("chat.message", count=300)
-    await asyncio.sleep(0.2)
+    # A fence: a repeat of any of the 300 would reach the pupil before a later message.
+    await teacher.ok("chat.send", channel="general", text="fence", key="fence")
+    await pupil.wait_for("chat.message", count=301)
     seqs = [m["message"]["seq"] for m in pupil.of_type("chat.message")]
-    assert sorted(seqs) == list(range(1, 301)), "every message exactly once"
+    assert sorted(seqs) == list(range(1, 302)), "every message exactly once"
 
 
 async def test_a_gap_beyond_retention_is_reported(settings: Settings) -> None:
@@ -154,13 +157,16 @@ async def test_a_reader_that_stops_reading_is_closed_and_the_room_goes_on(
         await stalled.send(
             json.dumps({"type": "chat.subscribe", "id": "s", "channels": {"general": None}})
         )
-        await asyncio.sleep(0.3)
+        room_here = live.services.hub.rooms[room.project_id]
+        pupil_id = room.user_ids["pupil"]
+        await eventually(
+            lambda: any(c.cursors for c in room_here.connections.values() if c.user_id == pupil_id)
+        )
         # Random text: compression must not shrink what piles up for the stalled socket.
         big = secrets.token_hex(1950)
-        room_here = live.services.hub.rooms[room.project_id]
         sent = 0
         # Send until the server gives up on the stalled socket (bounded in count and time).
-        async with asyncio.timeout(60):
+        async with asyncio.timeout(WAIT):
             while len(room_here.connections) == 3 and sent < 3000:
                 await teacher.ok(
                     "chat.send", channel="general", text=f"{sent} {big}", key=f"k{sent}"
@@ -169,7 +175,7 @@ async def test_a_reader_that_stops_reading_is_closed_and_the_room_goes_on(
         assert len(room_here.connections) == 2, "the stalled socket was dropped"
         await healthy.wait_for("chat.message", count=sent)
         stalled_transport.resume_reading()
-        async with asyncio.timeout(10):
+        async with asyncio.timeout(WAIT):
             try:
                 while True:
                     await stalled.recv()

@@ -234,7 +234,7 @@ async def test_teacher_controls_work_and_are_audited(live: Live) -> None:
 
     # End: everyone in the room learns it, and the seats are gone.
     await admin.ok("rtc.end")
-    await until(lambda: session_of(observer)["status"] == "ended", timeout=5)
+    await until(lambda: session_of(observer)["status"] == "ended")
     assert session_of(observer)["participants"] == []
     assert (await pupil.request("rtc.media", mic=True))["code"] == "not_found"
     assert (await admin.ok("rtc.state"))["session"] is None
@@ -290,7 +290,7 @@ async def test_a_dropped_participant_rejoins_as_the_same_peer(settings: Settings
             pupil_id = (await pupil.ok("rtc.join"))["participant_id"]
             await pupil.close()
             await until(lambda: _states(session_of(lisbon.client)).get(pupil_id) == "reconnecting")
-            await until(lambda: pupil_id not in _states(session_of(lisbon.client)), timeout=5)
+            await until(lambda: pupil_id not in _states(session_of(lisbon.client)))
         finally:
             await _close(lisbon, gdansk)
 

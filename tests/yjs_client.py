@@ -15,10 +15,9 @@ import websockets
 from pycrdt import Awareness, Doc, Text, XmlFragment
 from websockets.asyncio.client import ClientConnection
 
+from tests.waiting import WAIT
 from twinspace_rt.documents import codec
 from twinspace_rt.documents.codec import MessageType, YSyncMessageType
-
-WAIT = 10.0
 
 
 class YjsClient:

@@ -22,6 +22,7 @@ from tests.conftest import _drop_pg_database, _new_pg_database, _pg_url
 from tests.live import Live, serve
 from tests.room import PASSWORD, add_teacher, bearer
 from tests.services import DB_KIND, service_missing
+from tests.waiting import WAIT
 from twinspace_rt.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,7 +41,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 
-expect.set_options(timeout=10_000)
+# Every assertion, action and navigation waits up to the suite's bound (tests/waiting.py).
+expect.set_options(timeout=WAIT * 1000)
 
 
 @dataclass
@@ -158,9 +160,11 @@ async def signed_in(
 
 async def new_context(browser: Browser, site: Site, locale: str = "en-GB") -> BrowserContext:
     """A fresh browser profile whose language is `locale` (the client's default language)."""
-    return await browser.new_context(
+    context = await browser.new_context(
         base_url=site.live.url, locale=locale, viewport={"width": 1280, "height": 860}
     )
+    context.set_default_timeout(WAIT * 1000)
+    return context
 
 
 async def sign_in(page: Page, username: str, password: str) -> None:

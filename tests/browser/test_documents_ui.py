@@ -96,7 +96,7 @@ async def test_offline_edits_merge_when_the_pupil_comes_back(
     await check_screen(pupil, "22-document-offline")
 
     await pupil.context.set_offline(False)
-    await expect(pupil.locator(".doc-link.link-synced")).to_be_visible(timeout=15_000)
+    await expect(pupil.locator(".doc-link.link-synced")).to_be_visible()
     await expect(pupil.locator(".doc-body")).to_contain_text(online)
     await expect(teacher.locator(".doc-body")).to_contain_text(offline)
     # Both are stored on the server, each once.

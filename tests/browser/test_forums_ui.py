@@ -87,7 +87,7 @@ async def test_posts_missed_offline_arrive_once_on_return(
         await teacher.get_by_role("button", name="Post the reply").click()
         await expect(teacher.locator(".post", has_text=text)).to_have_count(1)
     await pupil.context.set_offline(False)
-    await expect(pupil.locator(".banner.link-offline")).to_have_count(0, timeout=15_000)
+    await expect(pupil.locator(".banner.link-offline")).to_have_count(0)
     for text in missed:
         await expect(pupil.locator(".post", has_text=text)).to_have_count(1)
 

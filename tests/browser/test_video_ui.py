@@ -7,6 +7,7 @@ off so that the two pages find each other without a resolver.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -21,6 +22,7 @@ from tests.browser.conftest import (
     new_context,
     sign_in,
 )
+from tests.waiting import WAIT
 
 FAKE_MEDIA_ARGS = [
     "--use-fake-device-for-media-stream",
@@ -74,12 +76,13 @@ async def person(browser: Browser, site: Site, username: str, password: str) -> 
 
 
 async def frames_arrive(page: Page) -> None:
-    """Polls getStats (a promise, which `wait_for_function` would take as truthy) for 20 s."""
-    for _ in range(80):
-        if await page.evaluate(FRAMES_DECODED) > 0:
-            return
-        await page.wait_for_timeout(250)
-    raise AssertionError("no video frame was decoded")
+    """Polls getStats (a promise, which `wait_for_function` would take as truthy)."""
+    try:
+        async with asyncio.timeout(WAIT):
+            while await page.evaluate(FRAMES_DECODED) == 0:
+                await asyncio.sleep(0.25)
+    except TimeoutError:
+        raise AssertionError("no video frame was decoded") from None
 
 
 async def test_teacher_and_pupil_see_each_other_raise_hand_and_mute(
@@ -108,7 +111,7 @@ async def test_teacher_and_pupil_see_each_other_raise_hand_and_mute(
         await page.wait_for_function(
             "[...document.querySelectorAll('.tile video')].some((v) => !v.muted && !v.paused"
             " && v.videoWidth > 0)",
-            timeout=10_000,
+            timeout=WAIT * 1000,
         )
     # Device selection lists Chromium's fake devices.
     await expect(pupil.get_by_label("Camera to use")).to_be_visible()

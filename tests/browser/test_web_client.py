@@ -163,7 +163,7 @@ async def test_dropped_connection_resumes_without_loss_or_duplicates(
     await check_screen(pupil, "05-room-offline")
 
     await pupil.context.set_offline(False)
-    await expect(pupil.locator(".banner.link-offline")).to_have_count(0, timeout=15_000)
+    await expect(pupil.locator(".banner.link-offline")).to_have_count(0)
     for text in missed:
         await expect(messages(pupil, text)).to_have_count(1)
     await expect(messages(pupil, offline_text)).to_have_count(1)
