@@ -19,7 +19,7 @@ from twinspace_rt.auth.policy import Role
 from twinspace_rt.auth.tokens import TokenService
 from twinspace_rt.documents import catalog
 from twinspace_rt.documents.content import DocKind
-from twinspace_rt.projects.rooms import as_member
+from twinspace_rt.projects.membership import as_member
 from twinspace_rt.services import found_project
 from twinspace_rt.settings import Settings
 from twinspace_rt.storage.engine import Database
@@ -52,18 +52,18 @@ def seed_twinspace(data_dir: Path, secret: str, rooms: int, users: int) -> list[
         db = Database(settings.effective_database_url)
         try:
             await upgrade(db)
-            async with db.transaction() as session:
+            async with db.transaction() as tx:
                 teacher = User(
                     username="bench.teacher",
                     display_name="Bench Teacher",
                     kind=AccountKind.teacher,
                     password_hash=shared_hash,
                 )
-                session.add(teacher)
-                await session.flush()
+                tx.add(teacher)
+                await tx.flush()
                 project_ids = []
                 for room in range(rooms):
-                    project, _ = await found_project(session, teacher, f"Bench room {room}", "")
+                    project, _ = await found_project(tx, teacher, f"Bench room {room}", "")
                     assert project.id is not None
                     project_ids.append(project.id)
                 pupils = [
@@ -76,15 +76,13 @@ def seed_twinspace(data_dir: Path, secret: str, rooms: int, users: int) -> list[
                     )
                     for i in range(users)
                 ]
-                session.add_all(pupils)
-                await session.flush()
+                tx.add_all(pupils)
+                await tx.flush()
                 seats = []
                 for i, pupil in enumerate(pupils):
                     assert pupil.id is not None
                     project_id = project_ids[i % rooms]
-                    session.add(
-                        Membership(project_id=project_id, user_id=pupil.id, role=Role.pupil)
-                    )
+                    tx.add(Membership(project_id=project_id, user_id=pupil.id, role=Role.pupil))
                     token, _ = tokens.issue(pupil.id, pupil.token_generation)
                     seats.append(Seat(i, i % rooms, project_id, token))
             return seats
@@ -125,15 +123,15 @@ class TwinSpaceDocs:
         async def create_documents() -> None:
             db = Database(settings.effective_database_url)
             try:
-                async with db.transaction() as session:
-                    project = await session.get(Project, project_id)
+                async with db.transaction() as tx:
+                    project = await tx.get(Project, project_id)
                     teacher = (
-                        await session.exec(select(User).where(User.username == "bench.teacher"))
+                        await tx.exec(select(User).where(User.username == "bench.teacher"))
                     ).one()
                     assert project is not None and teacher.id is not None
                     member = as_member(project, teacher.id, Role.teacher_admin)
                     for name in names:
-                        await catalog.create(session, member, name, name, DocKind.text)
+                        await catalog.create(tx, member, name, name, DocKind.text)
             finally:
                 await db.close()
 

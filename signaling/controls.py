@@ -16,13 +16,13 @@ from twinspace_rt.projects import audit
 from twinspace_rt.storage.video_models import Participant, ParticipantState
 
 
-async def _moderate(session: AsyncSession, actor: Actor) -> SessionState:
+async def _moderate(tx: AsyncSession, actor: Actor) -> SessionState:
     require(actor.member, Action.video_moderate)
-    return await actor.lock_running(session)
+    return await actor.lock_running(tx)
 
 
 def _audit(
-    session: AsyncSession,
+    tx: AsyncSession,
     actor: Actor,
     state: SessionState,
     action: str,
@@ -32,7 +32,7 @@ def _audit(
     target_user = None if target is None else target.user_id
     if target is not None:
         details["participant_id"] = target.id
-    audit.record(session, actor.member, action, target_user, session_id=state.video.id, **details)
+    audit.record(tx, actor.member, action, target_user, session_id=state.video.id, **details)
 
 
 def _is_moderator(moderator: Member, participant: Participant) -> bool:
@@ -47,15 +47,15 @@ def _is_moderator(moderator: Member, participant: Participant) -> bool:
 
 
 async def admit(
-    session: AsyncSession, actor: Actor, participant_id: int
+    tx: AsyncSession, actor: Actor, participant_id: int
 ) -> tuple[SessionState, Participant]:
-    state = await _moderate(session, actor)
+    state = await _moderate(tx, actor)
     target = state.find(participant_id)
     if target.state != ParticipantState.lobby:
         raise AppError(ErrorCode.conflict, f"Participant {participant_id} is not in the lobby.")
     check_room(state)
     target.state = ParticipantState.joined
-    _audit(session, actor, state, "video.admit", target)
+    _audit(tx, actor, state, "video.admit", target)
     return state, target
 
 
@@ -72,10 +72,10 @@ def _turn_off(participant: Participant, by: int, mic: bool, camera: bool) -> Non
 
 
 async def mute(
-    session: AsyncSession, actor: Actor, request: RtcMute
+    tx: AsyncSession, actor: Actor, request: RtcMute
 ) -> tuple[SessionState, list[Participant]]:
     """Turns the state off and records who did it; the targets' clients are asked to obey."""
-    state = await _moderate(session, actor)
+    state = await _moderate(tx, actor)
     if request.participant_id is not None:
         targets = [state.find(request.participant_id)]
     else:
@@ -84,7 +84,7 @@ async def mute(
         _turn_off(target, actor.member.user_id, request.mic, request.camera)
     one = targets[0] if request.participant_id is not None else None
     _audit(
-        session,
+        tx,
         actor,
         state,
         "video.mute",
@@ -97,10 +97,10 @@ async def mute(
 
 
 async def lock_media(
-    session: AsyncSession, actor: Actor, request: RtcLock
+    tx: AsyncSession, actor: Actor, request: RtcLock
 ) -> tuple[SessionState, list[Participant]]:
     """Locking also turns the locked media off for everyone it applies to."""
-    state = await _moderate(session, actor)
+    state = await _moderate(tx, actor)
     video = state.video
     if request.mic is not None:
         video.mic_locked = request.mic
@@ -114,28 +114,28 @@ async def lock_media(
     ]
     for participant in affected:
         _turn_off(participant, actor.member.user_id, mic, camera)
-    _audit(session, actor, state, "video.lock", mic=video.mic_locked, camera=video.camera_locked)
+    _audit(tx, actor, state, "video.lock", mic=video.mic_locked, camera=video.camera_locked)
     return state, affected
 
 
 async def remove(
-    session: AsyncSession, actor: Actor, participant_id: int
+    tx: AsyncSession, actor: Actor, participant_id: int
 ) -> tuple[SessionState, Participant, str | None]:
     """The removed seat is kept as ``removed``: its signaling and any rejoin are refused."""
-    state = await _moderate(session, actor)
+    state = await _moderate(tx, actor)
     target = state.find(participant_id)
     if target.user_id == actor.member.user_id:
         raise AppError(ErrorCode.conflict, "Leave the session instead of removing yourself.")
     connection_id = target.connection_id
     leave(target, ParticipantState.removed)
     state.participants.remove(target)
-    _audit(session, actor, state, "video.remove", target)
+    _audit(tx, actor, state, "video.remove", target)
     return state, target, connection_id
 
 
-async def end(session: AsyncSession, actor: Actor) -> SessionState:
+async def end(tx: AsyncSession, actor: Actor) -> SessionState:
     """Ends it for all."""
-    state = await _moderate(session, actor)
+    state = await _moderate(tx, actor)
     video = state.video
     for participant in state.participants:
         leave(participant)
@@ -143,5 +143,5 @@ async def end(session: AsyncSession, actor: Actor) -> SessionState:
     video.active_project_id = None
     video.ended_at = actor.now
     video.ended_by = actor.member.user_id
-    _audit(session, actor, state, "video.end")
+    _audit(tx, actor, state, "video.end")
     return state

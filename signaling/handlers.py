@@ -62,16 +62,16 @@ def _seat(hub: Hub, state: SessionState, me: Participant) -> dict[str, Any]:
 
 
 async def start(hub: Hub, conn: Connection, request: RtcStart) -> dict[str, Any]:
-    async with hub.db.transaction() as session:
-        state = await sessions.start(session, conn.member, request, hub.settings.rtc_mesh_max)
+    async with hub.db.transaction() as tx:
+        state = await sessions.start(tx, conn.member, request, hub.settings.rtc_mesh_max)
     return {"session": await _announce(hub, conn.member.project_id, state)}
 
 
 async def current(hub: Hub, conn: Connection, request: RtcState) -> dict[str, Any]:
     require(conn.member, Action.project_view)
-    async with hub.db.reader() as session:
-        video = await running(session, conn.member.project_id)
-        state = None if video is None else await read(session, video)
+    async with hub.db.reader() as tx:
+        video = await running(tx, conn.member.project_id)
+        state = None if video is None else await read(tx, video)
     return {"session": None if state is None else state.payload()}
 
 
@@ -80,8 +80,8 @@ def _actor(hub: Hub, conn: Connection) -> Actor:
 
 
 async def join(hub: Hub, conn: Connection, request: RtcJoin) -> dict[str, Any]:
-    async with hub.db.transaction() as session:
-        joined = await sessions.join(session, _actor(hub, conn), conn.display_name)
+    async with hub.db.transaction() as tx:
+        joined = await sessions.join(tx, _actor(hub, conn), conn.display_name)
     conn.in_video = True
     settings = hub.settings
     conn.buckets.setdefault(
@@ -109,35 +109,35 @@ async def signal(hub: Hub, conn: Connection, request: RtcSignal) -> dict[str, An
     if request.candidate is not None:
         check_candidate(request.candidate, settings.rtc_candidate_max_bytes)
         fields["candidate"] = request.candidate.model_dump()
-    async with hub.db.reader() as session:
-        found = await route(session, conn.member, conn.id, request.to)
+    async with hub.db.reader() as tx:
+        found = await route(tx, conn.member, conn.id, request.to)
     frame = push("rtc.signal", **{"from": found.sender_id}, **fields)
     await _tell(hub, conn.member.project_id, found.target_connection_id, frame)
     return {}
 
 
 async def media(hub: Hub, conn: Connection, request: RtcMedia) -> dict[str, Any]:
-    async with hub.db.transaction() as session:
-        state = await sessions.media(session, _actor(hub, conn), request)
+    async with hub.db.transaction() as tx:
+        state = await sessions.media(tx, _actor(hub, conn), request)
     return {"session": await _announce(hub, conn.member.project_id, state)}
 
 
 async def hand(hub: Hub, conn: Connection, request: RtcHand) -> dict[str, Any]:
-    async with hub.db.transaction() as session:
-        state = await sessions.hand(session, _actor(hub, conn), request.raised)
+    async with hub.db.transaction() as tx:
+        state = await sessions.hand(tx, _actor(hub, conn), request.raised)
     return {"session": await _announce(hub, conn.member.project_id, state)}
 
 
 async def leave(hub: Hub, conn: Connection, request: RtcLeave) -> dict[str, Any]:
-    async with hub.db.transaction() as session:
-        state = await sessions.leave_session(session, _actor(hub, conn))
+    async with hub.db.transaction() as tx:
+        state = await sessions.leave_session(tx, _actor(hub, conn))
     await _announce(hub, conn.member.project_id, state)
     return {}
 
 
 async def admit(hub: Hub, conn: Connection, request: RtcAdmit) -> dict[str, Any]:
-    async with hub.db.transaction() as session:
-        state, target = await controls.admit(session, _actor(hub, conn), request.participant_id)
+    async with hub.db.transaction() as tx:
+        state, target = await controls.admit(tx, _actor(hub, conn), request.participant_id)
     project_id = conn.member.project_id
     payload = await _announce(hub, project_id, state)
     frame = push("rtc.admitted", session=payload, **_seat(hub, state, target))
@@ -162,21 +162,21 @@ async def _muted(
 
 
 async def mute(hub: Hub, conn: Connection, request: RtcMute) -> dict[str, Any]:
-    async with hub.db.transaction() as session:
-        state, targets = await controls.mute(session, _actor(hub, conn), request)
+    async with hub.db.transaction() as tx:
+        state, targets = await controls.mute(tx, _actor(hub, conn), request)
     return await _muted(hub, conn, state, targets, request.mic, request.camera)
 
 
 async def lock(hub: Hub, conn: Connection, request: RtcLock) -> dict[str, Any]:
-    async with hub.db.transaction() as session:
-        state, affected = await controls.lock_media(session, _actor(hub, conn), request)
+    async with hub.db.transaction() as tx:
+        state, affected = await controls.lock_media(tx, _actor(hub, conn), request)
     return await _muted(hub, conn, state, affected, bool(request.mic), bool(request.camera))
 
 
 async def remove(hub: Hub, conn: Connection, request: RtcRemove) -> dict[str, Any]:
-    async with hub.db.transaction() as session:
+    async with hub.db.transaction() as tx:
         state, target, connection_id = await controls.remove(
-            session, _actor(hub, conn), request.participant_id
+            tx, _actor(hub, conn), request.participant_id
         )
     project_id = conn.member.project_id
     frame = push("rtc.removed", participant_id=target.id, by=conn.user_id)
@@ -185,8 +185,8 @@ async def remove(hub: Hub, conn: Connection, request: RtcRemove) -> dict[str, An
 
 
 async def end(hub: Hub, conn: Connection, request: RtcEnd) -> dict[str, Any]:
-    async with hub.db.transaction() as session:
-        state = await controls.end(session, _actor(hub, conn))
+    async with hub.db.transaction() as tx:
+        state = await controls.end(tx, _actor(hub, conn))
     return {"session": await _announce(hub, conn.member.project_id, state)}
 
 
@@ -195,8 +195,8 @@ async def dropped(hub: Hub, conn: Connection) -> None:
     if not conn.in_video:
         return
     grace = hub.settings.rtc_rejoin_grace_seconds
-    async with hub.db.transaction() as session:
-        state = await sessions.dropped(session, conn.id, datetime.now(UTC), grace)
+    async with hub.db.transaction() as tx:
+        state = await sessions.dropped(tx, conn.id, datetime.now(UTC), grace)
     if state is None:
         return
     project_id = conn.member.project_id
@@ -206,8 +206,8 @@ async def dropped(hub: Hub, conn: Connection) -> None:
         return
 
     async def expire() -> None:
-        async with hub.db.transaction() as session:
-            expired = await sessions.expire(session, session_id, datetime.now(UTC), grace)
+        async with hub.db.transaction() as tx:
+            expired = await sessions.expire(tx, session_id, datetime.now(UTC), grace)
         if expired.video.active_project_id is not None:
             await _announce(hub, project_id, expired)
 

@@ -24,12 +24,12 @@ class Route:
     target_connection_id: str
 
 
-async def route(session: AsyncSession, member: Member, connection_id: str, to: int) -> Route:
+async def route(tx: AsyncSession, member: Member, connection_id: str, to: int) -> Route:
     require(member, Action.video_join)
-    video = await running(session, member.project_id)
+    video = await running(tx, member.project_id)
     if video is None:
         raise AppError(ErrorCode.not_found, "No video session is running in this project.")
-    found = await session.exec(
+    found = await tx.exec(
         select(Participant).where(
             Participant.session_id == video.id, Participant.user_id == member.user_id
         )
@@ -47,7 +47,7 @@ async def route(session: AsyncSession, member: Member, connection_id: str, to: i
         if any(p.state == ParticipantState.removed for p in mine):
             raise AppError(ErrorCode.participant_removed)
         raise AppError(ErrorCode.forbidden, "Join the video session before signaling.")
-    target = await session.get(Participant, to)
+    target = await tx.get(Participant, to)
     if (
         target is None
         or target.session_id != video.id

@@ -27,9 +27,7 @@ class Joined:
     rejoined: bool
 
 
-async def start(
-    session: AsyncSession, member: Member, request: RtcStart, mesh_max: int
-) -> SessionState:
+async def start(tx: AsyncSession, member: Member, request: RtcStart, mesh_max: int) -> SessionState:
     require(member, Action.video_start)
     video = VideoSession(
         project_id=member.project_id,
@@ -39,15 +37,15 @@ async def start(
         max_participants=min(request.max_participants or mesh_max, mesh_max),
         publish=request.publish,
     )
-    session.add(video)
+    tx.add(video)
     try:
-        await session.flush()
+        await tx.flush()
     except IntegrityError as exc:
         raise AppError(
             ErrorCode.conflict, "A video session is already running in this project."
         ) from exc
     audit.record(
-        session,
+        tx,
         member,
         "video.start",
         session_id=video.id,
@@ -58,12 +56,12 @@ async def start(
     return SessionState(video, [])
 
 
-async def join(session: AsyncSession, actor: Actor, display_name: str) -> Joined:
+async def join(tx: AsyncSession, actor: Actor, display_name: str) -> Joined:
     """A seat for the caller; within the grace period the same seat, on the new socket."""
     member = actor.member
     require(member, Action.video_join)
-    state = await actor.lock_running(session)
-    if await _was_removed(session, state, member.user_id):
+    state = await actor.lock_running(tx)
+    if await _was_removed(tx, state, member.user_id):
         raise AppError(ErrorCode.participant_removed)
     for mine in state.participants:
         if mine.user_id == member.user_id:
@@ -87,8 +85,8 @@ async def join(session: AsyncSession, actor: Actor, display_name: str) -> Joined
         connection_id=actor.connection_id,
         joined_at=actor.now,
     )
-    session.add(me)
-    await session.flush()
+    tx.add(me)
+    await tx.flush()
     state.participants.append(me)
     return Joined(state, me, False)
 
@@ -101,8 +99,8 @@ def check_room(state: SessionState) -> None:
         )
 
 
-async def _was_removed(session: AsyncSession, state: SessionState, user_id: int) -> bool:
-    found = await session.exec(
+async def _was_removed(tx: AsyncSession, state: SessionState, user_id: int) -> bool:
+    found = await tx.exec(
         select(Participant.id).where(
             Participant.session_id == state.video.id,
             Participant.user_id == user_id,
@@ -122,15 +120,15 @@ def me(state: SessionState, connection_id: str, *, seated: bool = True) -> Parti
     raise AppError(ErrorCode.not_found, "This socket is not in the video session.")
 
 
-async def _my_seat(session: AsyncSession, actor: Actor) -> tuple[SessionState, Participant]:
+async def _my_seat(tx: AsyncSession, actor: Actor) -> tuple[SessionState, Participant]:
     require(actor.member, Action.video_join)
-    state = await actor.lock_running(session)
+    state = await actor.lock_running(tx)
     return state, me(state, actor.connection_id)
 
 
-async def media(session: AsyncSession, actor: Actor, request: RtcMedia) -> SessionState:
+async def media(tx: AsyncSession, actor: Actor, request: RtcMedia) -> SessionState:
     """Turning on is checked against locks and the publish rule; turning off always works."""
-    state, mine = await _my_seat(session, actor)
+    state, mine = await _my_seat(tx, actor)
     video = state.video
     moderator = can(actor.member, Action.video_moderate)
     wants_video = request.camera or request.screen
@@ -151,9 +149,9 @@ async def media(session: AsyncSession, actor: Actor, request: RtcMedia) -> Sessi
     return state
 
 
-async def hand(session: AsyncSession, actor: Actor, raised: bool) -> SessionState:
+async def hand(tx: AsyncSession, actor: Actor, raised: bool) -> SessionState:
     """A raised hand keeps its place in the queue: the session version it went up at."""
-    state, mine = await _my_seat(session, actor)
+    state, mine = await _my_seat(tx, actor)
     if not raised:
         mine.hand_order = None
     elif mine.hand_order is None:
@@ -161,9 +159,9 @@ async def hand(session: AsyncSession, actor: Actor, raised: bool) -> SessionStat
     return state
 
 
-async def leave_session(session: AsyncSession, actor: Actor) -> SessionState:
+async def leave_session(tx: AsyncSession, actor: Actor) -> SessionState:
     """Always allowed, from the session or its lobby."""
-    state = await actor.lock_running(session)
+    state = await actor.lock_running(tx)
     mine = me(state, actor.connection_id, seated=False)
     leave(mine)
     state.participants.remove(mine)
@@ -171,10 +169,10 @@ async def leave_session(session: AsyncSession, actor: Actor) -> SessionState:
 
 
 async def dropped(
-    session: AsyncSession, connection_id: str, now: datetime, grace: float
+    tx: AsyncSession, connection_id: str, now: datetime, grace: float
 ) -> SessionState | None:
     """A socket closed: its seat waits ``grace`` seconds as ``reconnecting``; a lobby wait ends."""
-    found = await session.exec(
+    found = await tx.exec(
         select(Participant.session_id).where(
             Participant.connection_id == connection_id,
             col(Participant.state).in_((ParticipantState.joined, ParticipantState.lobby)),
@@ -183,7 +181,7 @@ async def dropped(
     session_id = found.first()
     if session_id is None:
         return None
-    state = await lock(session, lock_by_id(session_id), now, grace)
+    state = await lock(tx, lock_by_id(session_id), now, grace)
     for participant in list(state.participants):
         if participant.connection_id != connection_id:
             continue
@@ -197,8 +195,6 @@ async def dropped(
     return state
 
 
-async def expire(
-    session: AsyncSession, session_id: int, now: datetime, grace: float
-) -> SessionState:
+async def expire(tx: AsyncSession, session_id: int, now: datetime, grace: float) -> SessionState:
     """Run after a grace period: gives up the seats whose time ran out (``lock`` does it)."""
-    return await lock(session, lock_by_id(session_id), now, grace)
+    return await lock(tx, lock_by_id(session_id), now, grace)

@@ -31,10 +31,10 @@ class Actor:
     now: datetime
     grace: float
 
-    async def lock_running(self, session: AsyncSession) -> SessionState:
+    async def lock_running(self, tx: AsyncSession) -> SessionState:
         """The project's running session, locked for this change."""
         where = col(VideoSession.active_project_id) == self.member.project_id
-        return await lock(session, where, self.now, self.grace)
+        return await lock(tx, where, self.now, self.grace)
 
 
 @dataclass
@@ -86,10 +86,10 @@ def _participant(p: Participant) -> dict[str, Any]:
 
 
 async def lock(
-    session: AsyncSession, where: ColumnElement[bool], now: datetime, grace: float
+    tx: AsyncSession, where: ColumnElement[bool], now: datetime, grace: float
 ) -> SessionState:
     """Bumps the version of the one session ``where`` selects, then reads it whole."""
-    found = await session.exec(
+    found = await tx.exec(
         update(VideoSession)
         .where(where)
         .values(version=col(VideoSession.version) + 1)
@@ -99,13 +99,13 @@ async def lock(
     if session_id is None:
         raise AppError(ErrorCode.not_found, "No video session is running in this project.")
     video = (
-        await session.exec(
+        await tx.exec(
             select(VideoSession)
             .where(VideoSession.id == session_id)
             .execution_options(populate_existing=True)
         )
     ).one()
-    state = await read(session, video)
+    state = await read(tx, video)
     _expire(state, now, grace)
     return state
 
@@ -114,8 +114,8 @@ def lock_by_id(session_id: int) -> ColumnElement[bool]:
     return col(VideoSession.id) == session_id
 
 
-async def read(session: AsyncSession, video: VideoSession) -> SessionState:
-    found = await session.exec(
+async def read(tx: AsyncSession, video: VideoSession) -> SessionState:
+    found = await tx.exec(
         select(Participant)
         .where(Participant.session_id == video.id, col(Participant.state).in_(VISIBLE))
         .order_by(col(Participant.id))
@@ -124,10 +124,8 @@ async def read(session: AsyncSession, video: VideoSession) -> SessionState:
     return SessionState(video, list(found))
 
 
-async def running(session: AsyncSession, project_id: int) -> VideoSession | None:
-    found = await session.exec(
-        select(VideoSession).where(VideoSession.active_project_id == project_id)
-    )
+async def running(tx: AsyncSession, project_id: int) -> VideoSession | None:
+    found = await tx.exec(select(VideoSession).where(VideoSession.active_project_id == project_id))
     return found.first()
 
 

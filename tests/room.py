@@ -14,8 +14,8 @@ PASSWORD = "correct horse battery"
 
 async def add_teacher(services: Services, username: str, country: str = "PT") -> int:
     """The way an operator adds one: straight into the store, as `twinspace-rt user add` does."""
-    async with services.db.transaction() as session:
-        user = await accounts.create_teacher(session, username, PASSWORD, username.title(), country)
+    async with services.db.transaction() as tx:
+        user = await accounts.create_teacher(tx, username, PASSWORD, username.title(), country)
     assert user.id is not None
     return user.id
 

@@ -169,7 +169,7 @@ async def test_bad_input_closes_the_sender_and_the_room_carries_on(
     assert await sender.closed() == code
     await bystander.type("after")
     await stored_text(live, room, doc["id"], "before after")
-    assert len(live.services.documents.rooms[doc["id"]].connections) == 1
+    assert len(live.services.documents.by_id[doc["id"]].connections) == 1
 
 
 async def test_awareness_is_relayed_to_everyone_and_removed_on_close(live: Live) -> None:

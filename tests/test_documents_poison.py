@@ -294,15 +294,15 @@ async def test_one_document_s_failing_relay_does_not_hold_another_s_batch(
     a handler of its topic), the second is relayed in that same batch, and the writer takes the
     next batch."""
     from twinspace_rt.broker.memory import MemoryBroker
-    from twinspace_rt.documents.room import DocRef, topic
-    from twinspace_rt.documents.rooms import DocRooms
+    from twinspace_rt.documents.document import DocRef, topic
+    from twinspace_rt.documents.registry import DocumentRegistry
     from twinspace_rt.storage.migrate import upgrade
 
     db = Database(settings.effective_database_url)
     await upgrade(db)
     broker = MemoryBroker()
     await broker.start()
-    registry = DocRooms(settings, db, broker)
+    registry = DocumentRegistry(settings, db, broker)
 
     async def panics(event: dict[str, Any]) -> None:
         replica: Doc[Any] = Doc()
@@ -338,20 +338,20 @@ def _append_to(doc: Doc[Any], text: Text) -> bytes:
 
 
 async def _two_documents(db: Database) -> list[int]:
-    from twinspace_rt.projects import accounts, rooms
+    from twinspace_rt.projects import accounts, membership
     from twinspace_rt.storage.document_models import Document
 
-    async with db.transaction() as session:
-        owner = await accounts.create_teacher(session, "owner", "a long password 1", "O", "PT")
-        project, _ = await rooms.create_project(session, owner, "p", "")
+    async with db.transaction() as tx:
+        owner = await accounts.create_teacher(tx, "owner", "a long password 1", "O", "PT")
+        project, _ = await membership.create_project(tx, owner, "p", "")
         documents = [
             Document(
                 project_id=project.id, name=f"d{i}", title="D", kind="text", created_by=owner.id
             )
             for i in range(2)
         ]
-        session.add_all(documents)
-        await session.flush()
+        tx.add_all(documents)
+        await tx.flush()
         return [d.id for d in documents if d.id is not None]
 
 

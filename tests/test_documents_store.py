@@ -122,7 +122,7 @@ async def test_documents_nobody_uses_are_unloaded(settings: Settings) -> None:
             client = await open_doc(live, room, "pupil", f"doc-{i}")
             await client.type("x")
             await client.close()
-        rooms = live.services.documents.rooms
+        rooms = live.services.documents.by_id
         async with asyncio.timeout(WAIT):
             while rooms:
                 await asyncio.sleep(0.05)

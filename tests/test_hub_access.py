@@ -241,11 +241,11 @@ async def test_a_socket_from_before_a_reset_goes_even_beside_a_newer_one(live: L
     old = await connect(live, room, "pupil")
     pupil_id = room.user_ids["pupil"]
     # A reset whose announcement this node missed (another node, a broker outage).
-    async with live.services.db.transaction() as session:
-        user = await session.get(User, pupil_id)
+    async with live.services.db.transaction() as tx:
+        user = await tx.get(User, pupil_id)
         assert user is not None
         user.token_generation += 1
-        session.add(user)
+        tx.add(user)
         generation = user.token_generation
     fresh, _ = live.services.tokens.issue(pupil_id, generation)
     new = await HubClient.connect(live.url, room.project_id, fresh)

@@ -23,7 +23,7 @@ PACKAGES = (ROOT / "twinspace_rt", ROOT / "signaling")
 # Where a chat message's path is sampled, from the call stacks (each step runs in its own task):
 # the request's dispatch, the row's insert, and the write to each socket.
 SAMPLED = {
-    "_dispatch": "twinspace_rt/hub/session.py",
+    "_dispatch": "twinspace_rt/hub/endpoint.py",
     "_write": "twinspace_rt/chat/writer.py",
     "write_frame": "twinspace_rt/ws/transport.py",
 }

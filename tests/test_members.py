@@ -12,8 +12,8 @@ from twinspace_rt.storage.models import Membership, User
 
 
 async def _count(services: Services, model: type) -> int:
-    async with services.db.reader() as session:
-        return (await session.exec(select(func.count()).select_from(model))).one()
+    async with services.db.reader() as tx:
+        return (await tx.exec(select(func.count()).select_from(model))).one()
 
 
 async def test_invite_a_teacher_from_another_country(

@@ -76,9 +76,9 @@ def cmd_user_add(settings: Settings, args: argparse.Namespace) -> None:
     password = args.password or getpass.getpass(f"Password for {args.username}: ")
 
     async def add(db: Database) -> None:
-        async with db.transaction() as session:
+        async with db.transaction() as tx:
             user = await accounts.create_teacher(
-                session, args.username, password, args.name, args.country
+                tx, args.username, password, args.name, args.country
             )
         print(f"teacher {user.username} created (id {user.id})")
 
@@ -87,11 +87,11 @@ def cmd_user_add(settings: Settings, args: argparse.Namespace) -> None:
 
 def cmd_project_add(settings: Settings, args: argparse.Namespace) -> None:
     async def add(db: Database) -> None:
-        async with db.transaction() as session:
-            owner = await accounts.user_by_username(session, args.owner)
+        async with db.transaction() as tx:
+            owner = await accounts.user_by_username(tx, args.owner)
             if owner is None:
                 raise SystemExit(f"no user {args.owner!r}")
-            project, _ = await found_project(session, owner, args.name, args.description)
+            project, _ = await found_project(tx, owner, args.name, args.description)
         print(f"project {project.id} {project.name!r} founded by {owner.username}")
 
     asyncio.run(_with_db(settings, add))
@@ -99,8 +99,8 @@ def cmd_project_add(settings: Settings, args: argparse.Namespace) -> None:
 
 def cmd_token(settings: Settings, args: argparse.Namespace) -> None:
     async def issue(db: Database) -> None:
-        async with db.reader() as session:
-            user = await accounts.user_by_username(session, args.username)
+        async with db.reader() as tx:
+            user = await accounts.user_by_username(tx, args.username)
         if user is None or user.id is None:
             raise SystemExit(f"no user {args.username!r}")
         token, _ = TokenService(settings).issue(user.id, user.token_generation)

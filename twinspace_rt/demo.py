@@ -8,7 +8,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from twinspace_rt.auth.policy import Member, Role
-from twinspace_rt.projects import accounts, members, rooms
+from twinspace_rt.projects import accounts, members, membership
 from twinspace_rt.services import found_project
 from twinspace_rt.storage.engine import Database
 from twinspace_rt.storage.models import Membership, Project, User
@@ -32,51 +32,51 @@ class Login:
 
 async def seed_demo(db: Database) -> tuple[int, list[Login]]:
     """Idempotent: the room is made once; each start gives its pupils fresh one-time passwords."""
-    async with db.transaction() as session:
-        founder = await accounts.user_by_username(session, TEACHERS[0][0])
+    async with db.transaction() as tx:
+        founder = await accounts.user_by_username(tx, TEACHERS[0][0])
         if founder is None:
-            founder, project, admin = await _create(session)
+            founder, project, admin = await _create(tx)
         else:
-            found = await session.exec(
+            found = await tx.exec(
                 select(Project).where(
                     Project.founder_id == founder.id, Project.name == PROJECT_NAME
                 )
             )
             project = found.one()
             assert founder.id is not None
-            admin = rooms.as_member(project, founder.id, Role.teacher_admin)
+            admin = membership.as_member(project, founder.id, Role.teacher_admin)
         logins = [
             Login(username, TEACHER_PASSWORD, name, role)
             for (username, name, _), role in zip(
                 TEACHERS, ["teacher_admin", "teacher"], strict=True
             )
         ]
-        pupils = await session.exec(
+        pupils = await tx.exec(
             select(User, Membership)
             .join(Membership, col(Membership.user_id) == col(User.id))
             .where(Membership.project_id == project.id, User.kind == "pupil")
             .order_by(col(User.id))
         )
-        for pupil, membership in pupils.all():
+        for pupil, seat in pupils.all():
             assert pupil.id is not None
-            _, password = await members.reset_pupil_password(session, admin, pupil.id)
-            logins.append(Login(pupil.username, password, pupil.display_name, membership.role))
+            _, password = await members.reset_pupil_password(tx, admin, pupil.id)
+            logins.append(Login(pupil.username, password, pupil.display_name, seat.role))
     assert project.id is not None
     return project.id, logins
 
 
-async def _create(session: AsyncSession) -> tuple[User, Project, Member]:
+async def _create(tx: AsyncSession) -> tuple[User, Project, Member]:
     teachers = [
-        await accounts.create_teacher(session, username, TEACHER_PASSWORD, name, country)
+        await accounts.create_teacher(tx, username, TEACHER_PASSWORD, name, country)
         for username, name, country in TEACHERS
     ]
     project, admin = await found_project(
-        session,
+        tx,
         teachers[0],
         PROJECT_NAME,
         "A joint story about the rivers and seas of our two cities, written by both classes.",
     )
-    await members.invite(session, admin, TEACHERS[1][0], Role.teacher)
-    await members.create_pupils(session, admin, PUPILS[:1], Role.pupil_admin)
-    await members.create_pupils(session, admin, PUPILS[1:], Role.pupil)
+    await members.invite(tx, admin, TEACHERS[1][0], Role.teacher)
+    await members.create_pupils(tx, admin, PUPILS[:1], Role.pupil_admin)
+    await members.create_pupils(tx, admin, PUPILS[1:], Role.pupil)
     return teachers[0], project, admin

@@ -22,11 +22,11 @@ from twinspace_rt.broker import Broker, create_broker
 from twinspace_rt.broker.base import OK
 from twinspace_rt.chat import channels
 from twinspace_rt.chat import hub_requests as chat_requests
-from twinspace_rt.documents.rooms import DocRooms
+from twinspace_rt.documents.registry import DocumentRegistry
 from twinspace_rt.forums import hub_requests as forum_requests
 from twinspace_rt.hub import room_requests
 from twinspace_rt.hub.hub import Hub
-from twinspace_rt.projects import rooms
+from twinspace_rt.projects import membership
 from twinspace_rt.settings import Settings
 from twinspace_rt.storage.engine import Database
 from twinspace_rt.storage.models import Project, User
@@ -34,12 +34,12 @@ from twinspace_rt.ws.member_sockets import MemberSockets
 
 
 async def found_project(
-    session: AsyncSession, founder: User, name: str, description: str
+    tx: AsyncSession, founder: User, name: str, description: str
 ) -> tuple[Project, Member]:
     """A new project room, with what each feature sets up in one (chat's default channels)."""
-    project, member = await rooms.create_project(session, founder, name, description)
+    project, member = await membership.create_project(tx, founder, name, description)
     assert project.id is not None
-    await channels.create_defaults(session, project.id, member.user_id)
+    await channels.create_defaults(tx, project.id, member.user_id)
     return project, member
 
 
@@ -61,7 +61,7 @@ class Services:
     metrics: CollectorRegistry
     broker: Broker
     hub: Hub
-    documents: DocRooms
+    documents: DocumentRegistry
     # What one member may cost this node: REST writes and open sockets (issue 13).
     writes: WriteBudget
     sockets: MemberSockets
@@ -84,7 +84,7 @@ class Services:
             metrics=metrics,
             broker=broker,
             hub=hub,
-            documents=DocRooms(settings, db, broker),
+            documents=DocumentRegistry(settings, db, broker),
             writes=WriteBudget(settings.rest_write_rate_per_second, settings.rest_write_burst),
             sockets=MemberSockets(settings.ws_sockets_per_member),
         )

@@ -36,8 +36,8 @@ async def login(request: Request) -> Response:
     body = await read_body(request, LoginIn)
     address = request.client.host if request.client else "unknown"
     app = services(request)
-    async with app.db.reader() as session:
-        user = await accounts.login(session, app.throttle, body.username, body.password, address)
+    async with app.db.reader() as tx:
+        user = await accounts.login(tx, app.throttle, body.username, body.password, address)
     return respond(_token_for(request, user))
 
 
@@ -46,33 +46,31 @@ async def register(request: Request) -> Response:
     if not app.settings.open_registration:
         raise AppError(ErrorCode.registration_closed)
     body = await read_body(request, RegisterIn)
-    async with app.db.transaction() as session:
+    async with app.db.transaction() as tx:
         user = await accounts.create_teacher(
-            session, body.username, body.password, body.display_name, body.country
+            tx, body.username, body.password, body.display_name, body.country
         )
     return respond(_token_for(request, user), 201)
 
 
 async def me(request: Request) -> Response:
-    async with services(request).db.transaction() as session:
-        user = await caller(request, session)
+    async with services(request).db.transaction() as tx:
+        user = await caller(request, tx)
     return respond(UserOut.of(user))
 
 
 async def change_password(request: Request) -> Response:
-    """Every other session ends, on every node; this one goes on with the returned token."""
+    """Every other sign-in ends, on every node; this one goes on with the returned token."""
     body = await read_body(request, PasswordChangeIn)
     app = services(request)
-    async with app.db.transaction() as session:
-        user, _, token_session = await accounts.session_for_token(
-            session, app.tokens, bearer_token(request)
-        )
+    async with app.db.transaction() as tx:
+        user, _, sign_in = await accounts.sign_in_for_token(tx, app.tokens, bearer_token(request))
         project_ids = await accounts.change_password(
-            session, user, body.current_password, body.new_password
+            tx, user, body.current_password, body.new_password
         )
     assert user.id is not None
-    token, expires_at = app.tokens.issue(user.id, user.token_generation, token_session)
-    renewed = events.session_renewed(user.id, token_session, user.token_generation)
+    token, expires_at = app.tokens.issue(user.id, user.token_generation, sign_in)
+    renewed = events.sign_in_renewed(user.id, sign_in, user.token_generation)
     for project_id in project_ids:
         await app.hub.publish(project_id, renewed)
     out = UserOut.of(user)
@@ -107,7 +105,7 @@ ENDPOINTS = [
         "/api/me/password",
         change_password,
         "Replace one's password (pupils replace their one-time password here); every other "
-        "session of the account ends, this one goes on with the token returned.",
+        "sign-in of the account ends, this one goes on with the token returned.",
         body=PasswordChangeIn,
         response=PasswordChangedOut,
         errors=(ErrorCode.invalid_credentials,),

@@ -16,16 +16,16 @@ from twinspace_rt.forums import reading
 
 async def activity(request: Request) -> Response:
     """Each part only where the member may read it; a pupil's `bulletin` is null."""
-    async with in_room(request) as (session, _, member):
+    async with in_room(request) as (tx, _, member):
         chat = {}
         if can(member, Action.chat_read):
-            chat = await unread_counts(session, member, await channels.readable(session, member))
+            chat = await unread_counts(tx, member, await channels.readable(tx, member))
         threads = []
         if can(member, Action.forum_read):
-            threads = await reading.unread_threads(session, member)
+            threads = await reading.unread_threads(tx, member)
         bulletin = None
         if can(member, Action.bulletin_read):
-            bulletin = await reading.unread_bulletin(session, member)
+            bulletin = await reading.unread_bulletin(tx, member)
     return respond(
         ActivityOut(
             chat=chat,

@@ -17,15 +17,15 @@ from twinspace_rt.errors import ErrorCode
 
 
 async def list_channels(request: Request) -> Response:
-    async with in_room(request, Action.chat_read) as (session, _, member):
-        found = await channels.readable(session, member)
+    async with in_room(request, Action.chat_read) as (tx, _, member):
+        found = await channels.readable(tx, member)
     return respond(ChannelListOut(channels=[ChannelOut.of(c) for c in found]))
 
 
 async def create_channel(request: Request) -> Response:
     body = await read_body(request, ChannelCreateIn)
-    async with in_room(request, Action.chat_manage_channels) as (session, _, member):
-        channel = await channels.create(session, member, body.name, body.title, body.rule)
+    async with in_room(request, Action.chat_manage_channels) as (tx, _, member):
+        channel = await channels.create(tx, member, body.name, body.title, body.rule)
     return respond(ChannelOut.of(channel), 201)
 
 

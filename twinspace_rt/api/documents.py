@@ -29,8 +29,8 @@ from twinspace_rt.api.projects import PROJECT, ROOM_ERRORS
 from twinspace_rt.auth.policy import Action
 from twinspace_rt.documents import catalog, store, versions
 from twinspace_rt.documents.content import MEDIA_TYPES, Format, render
+from twinspace_rt.documents.document import DocRef
 from twinspace_rt.documents.guard import BadUpdate, apply, diff_against
-from twinspace_rt.documents.room import DocRef
 from twinspace_rt.errors import AppError, ErrorCode
 from twinspace_rt.projects import audit
 
@@ -42,43 +42,43 @@ WRITE_ERRORS = ROOM_ERRORS + (ErrorCode.read_only,)
 
 async def create_document(request: Request) -> Response:
     body = await read_body(request, DocumentCreateIn)
-    async with in_room(request, Action.doc_manage) as (session, _, member):
-        document = await catalog.create(session, member, body.name, body.title, body.kind)
+    async with in_room(request, Action.doc_manage) as (tx, _, member):
+        document = await catalog.create(tx, member, body.name, body.title, body.kind)
     return respond(DocumentOut.of(document), 201)
 
 
 async def list_documents(request: Request) -> Response:
-    async with in_room(request, Action.doc_read) as (session, _, member):
-        found = await catalog.listed(session, member.project_id)
+    async with in_room(request, Action.doc_read) as (tx, _, member):
+        found = await catalog.listed(tx, member.project_id)
     return respond(DocumentListOut(documents=[DocumentOut.of(d) for d in found]))
 
 
 async def get_document(request: Request) -> Response:
-    async with in_room(request, Action.doc_read) as (session, _, member):
-        document = await catalog.get(session, member.project_id, request.path_params["doc_id"])
+    async with in_room(request, Action.doc_read) as (tx, _, member):
+        document = await catalog.get(tx, member.project_id, request.path_params["doc_id"])
     return respond(DocumentOut.of(document))
 
 
 async def update_document(request: Request) -> Response:
     body = await read_body(request, DocumentPatchIn)
-    async with in_room(request, Action.doc_manage) as (session, _, member):
-        document = await catalog.get(session, member.project_id, request.path_params["doc_id"])
-        document = await catalog.update(session, member, document, body.title, body.name)
+    async with in_room(request, Action.doc_manage) as (tx, _, member):
+        document = await catalog.get(tx, member.project_id, request.path_params["doc_id"])
+        document = await catalog.update(tx, member, document, body.title, body.name)
     return respond(DocumentOut.of(document))
 
 
 async def delete_document(request: Request) -> Response:
-    async with in_room(request, Action.doc_manage) as (session, _, member):
-        document = await catalog.get(session, member.project_id, request.path_params["doc_id"])
-        await catalog.delete(session, member, document)
+    async with in_room(request, Action.doc_manage) as (tx, _, member):
+        document = await catalog.get(tx, member.project_id, request.path_params["doc_id"])
+        await catalog.delete(tx, member, document)
     services(request).documents.closed(request.path_params["doc_id"])
     return respond(None, 204)
 
 
 async def read_content(request: Request) -> Response:
     fmt = _format(request)
-    async with in_room(request, Action.doc_read) as (session, _, member):
-        document = await catalog.get(session, member.project_id, request.path_params["doc_id"])
+    async with in_room(request, Action.doc_read) as (tx, _, member):
+        document = await catalog.get(tx, member.project_id, request.path_params["doc_id"])
     ref = catalog.ref(document)
     state = await store.state(services(request).db, ref.id)
     return _content(ref, state, fmt, request.query_params.get("sv"))
@@ -92,42 +92,42 @@ async def apply_update(request: Request) -> Response:
         raw += chunk
         if len(raw) > limit:
             raise AppError(ErrorCode.payload_too_large, f"Updates are limited to {limit} bytes.")
-    async with in_room(request, Action.doc_edit) as (session, _, member):
-        document = await catalog.get(session, member.project_id, request.path_params["doc_id"])
+    async with in_room(request, Action.doc_edit) as (tx, _, member):
+        document = await catalog.get(tx, member.project_id, request.path_params["doc_id"])
     documents = services(request).documents
     try:
-        async with documents.held(catalog.ref(document)) as room:
-            stored = await documents.submit(room, bytes(raw), None, member.user_id)
+        async with documents.held(catalog.ref(document)) as live:
+            stored = await documents.submit(live, bytes(raw), None, member.user_id)
     except BadUpdate as exc:
         raise AppError(ErrorCode.bad_update, f"Not a Yjs v1 update: {exc}") from exc
     return respond(UpdateOut(stored=stored))
 
 
 async def list_versions(request: Request) -> Response:
-    async with in_room(request, Action.doc_read) as (session, _, member):
-        document = await catalog.get(session, member.project_id, request.path_params["doc_id"])
+    async with in_room(request, Action.doc_read) as (tx, _, member):
+        document = await catalog.get(tx, member.project_id, request.path_params["doc_id"])
         assert document.id is not None
-        found = await versions.listed(session, document.id)
+        found = await versions.listed(tx, document.id)
     return respond(VersionListOut(versions=[VersionOut.of(v) for v in found]))
 
 
 async def save_version(request: Request) -> Response:
     body = await read_body(request, VersionCreateIn)
     db = services(request).db
-    async with in_room(request, Action.doc_manage) as (session, _, member):
-        document = await catalog.get(session, member.project_id, request.path_params["doc_id"])
+    async with in_room(request, Action.doc_manage) as (tx, _, member):
+        document = await catalog.get(tx, member.project_id, request.path_params["doc_id"])
         assert document.id is not None
-        version = await versions.save(session, db, document.id, body.name, False, member.user_id)
-        audit.record(session, member, "doc.version", document_id=document.id, name=body.name)
+        version = await versions.save(tx, db, document.id, body.name, False, member.user_id)
+        audit.record(tx, member, "doc.version", document_id=document.id, name=body.name)
     return respond(VersionOut.of(version), 201)
 
 
 async def read_version(request: Request) -> Response:
     fmt = _format(request)
-    async with in_room(request, Action.doc_read) as (session, _, member):
-        document = await catalog.get(session, member.project_id, request.path_params["doc_id"])
+    async with in_room(request, Action.doc_read) as (tx, _, member):
+        document = await catalog.get(tx, member.project_id, request.path_params["doc_id"])
         ref = catalog.ref(document)
-        version = await versions.get(session, ref.id, request.path_params["version_id"])
+        version = await versions.get(tx, ref.id, request.path_params["version_id"])
     return _content(ref, version.state, fmt, request.query_params.get("sv"))
 
 
@@ -137,11 +137,11 @@ async def diff_versions(request: Request) -> Response:
     new_id = query_int(request, "to", None, 1, 2**62)
     if old_id is None:
         raise AppError(ErrorCode.validation_failed, "`from` is required.")
-    async with in_room(request, Action.doc_read) as (session, _, member):
-        document = await catalog.get(session, member.project_id, request.path_params["doc_id"])
+    async with in_room(request, Action.doc_read) as (tx, _, member):
+        document = await catalog.get(tx, member.project_id, request.path_params["doc_id"])
         ref = catalog.ref(document)
-        old = (await versions.get(session, ref.id, old_id)).state
-        new = (await versions.get(session, ref.id, new_id)).state if new_id else None
+        old = (await versions.get(tx, ref.id, old_id)).state
+        new = (await versions.get(tx, ref.id, new_id)).state if new_id else None
     if new is None:
         new = await store.state(services(request).db, ref.id)
     lines = difflib.unified_diff(
@@ -157,17 +157,17 @@ async def diff_versions(request: Request) -> Response:
 async def restore_version(request: Request) -> Response:
     """A forward update against the current state: live clients converge, nobody resets."""
     db = services(request).db
-    async with in_room(request, Action.doc_manage) as (session, _, member):
-        document = await catalog.get(session, member.project_id, request.path_params["doc_id"])
+    async with in_room(request, Action.doc_manage) as (tx, _, member):
+        document = await catalog.get(tx, member.project_id, request.path_params["doc_id"])
         ref = catalog.ref(document)
-        version = await versions.get(session, ref.id, request.path_params["version_id"])
-        audit.record(session, member, "doc.restore", document_id=ref.id, version_id=version.id)
+        version = await versions.get(tx, ref.id, request.path_params["version_id"])
+        audit.record(tx, member, "doc.restore", document_id=ref.id, version_id=version.id)
     documents = services(request).documents
     try:
-        async with documents.held(ref) as room:
+        async with documents.held(ref) as live:
             current = await store.state(db, ref.id)
             forward = await versions.restoring(ref.kind, version.state, current)
-            stored = await documents.submit(room, forward, None, member.user_id)
+            stored = await documents.submit(live, forward, None, member.user_id)
     except BadUpdate as exc:
         raise AppError(ErrorCode.bad_update, f"This version cannot be restored: {exc}") from exc
     return respond(UpdateOut(stored=stored))

@@ -72,26 +72,24 @@ def path_id(request: Request, name: str) -> int:
 
 
 async def list_forums(request: Request) -> Response:
-    async with in_room(request, Action.forum_read) as (session, _, member):
-        found = await boards.of_project(session, member)
+    async with in_room(request, Action.forum_read) as (tx, _, member):
+        found = await boards.of_project(tx, member)
     return respond(ForumListOut(forums=[ForumOut.model_validate(forum_payload(f)) for f in found]))
 
 
 async def create_forum(request: Request) -> Response:
     body = await read_body(request, ForumCreateIn)
-    async with in_room(request, Action.forum_manage) as (session, _, member):
-        forum, change = await boards.create(
-            session, member, body.title, body.description, body.position
-        )
+    async with in_room(request, Action.forum_manage) as (tx, _, member):
+        forum, change = await boards.create(tx, member, body.title, body.description, body.position)
     await publish_changes(request, member.project_id, [change])
     return respond(ForumOut.model_validate(forum_payload(forum)), 201)
 
 
 async def update_forum(request: Request) -> Response:
     body = await read_body(request, ForumPatchIn)
-    async with in_room(request, Action.forum_manage) as (session, _, member):
+    async with in_room(request, Action.forum_manage) as (tx, _, member):
         forum, change = await boards.update(
-            session,
+            tx,
             member,
             path_id(request, "forum_id"),
             body.title,
@@ -103,8 +101,8 @@ async def update_forum(request: Request) -> Response:
 
 
 async def delete_forum(request: Request) -> Response:
-    async with in_room(request, Action.forum_manage) as (session, _, member):
-        change = await boards.delete(session, member, path_id(request, "forum_id"))
+    async with in_room(request, Action.forum_manage) as (tx, _, member):
+        change = await boards.delete(tx, member, path_id(request, "forum_id"))
     await publish_changes(request, member.project_id, [change])
     return respond(None, 204)
 
@@ -113,10 +111,8 @@ async def list_threads(request: Request) -> Response:
     before = query_int(request, "before", None, 1, ID_MAX)
     limit = query_int(request, "limit", 50, 1, 100)
     assert limit is not None
-    async with in_room(request, Action.forum_read) as (session, _, member):
-        page = await threads.list_threads(
-            session, member, path_id(request, "forum_id"), before, limit
-        )
+    async with in_room(request, Action.forum_read) as (tx, _, member):
+        page = await threads.list_threads(tx, member, path_id(request, "forum_id"), before, limit)
     return respond(
         ThreadPageOut(
             pinned=[ThreadOut.model_validate(thread_payload(t)) for t in page.pinned],
@@ -128,11 +124,11 @@ async def list_threads(request: Request) -> Response:
 
 async def create_thread(request: Request) -> Response:
     body = await read_body(request, ThreadCreateIn)
-    async with in_room(request, Action.forum_create_thread) as (session, _, member):
+    async with in_room(request, Action.forum_create_thread) as (tx, _, member):
         thread, post, change = await threads.open_thread(
-            session, member, path_id(request, "forum_id"), body.title, body.body
+            tx, member, path_id(request, "forum_id"), body.title, body.body
         )
-        [payload] = await post_payloads(session, [post])
+        [payload] = await post_payloads(tx, [post])
     await publish_changes(request, member.project_id, [change])
     out = ThreadCreatedOut(
         thread=ThreadOut.model_validate(thread_payload(thread)),
@@ -142,16 +138,16 @@ async def create_thread(request: Request) -> Response:
 
 
 async def get_thread(request: Request) -> Response:
-    async with in_room(request, Action.forum_read) as (session, _, member):
-        thread = await threads.by_id(session, member, path_id(request, "thread_id"))
+    async with in_room(request, Action.forum_read) as (tx, _, member):
+        thread = await threads.by_id(tx, member, path_id(request, "thread_id"))
     return respond(ThreadOut.model_validate(thread_payload(thread)))
 
 
 async def update_thread(request: Request) -> Response:
     body = await read_body(request, ThreadPatchIn)
-    async with in_room(request, Action.forum_read) as (session, _, member):
+    async with in_room(request, Action.forum_read) as (tx, _, member):
         thread, changes = await threads.update(
-            session,
+            tx,
             member,
             path_id(request, "thread_id"),
             title=body.title,
@@ -168,9 +164,9 @@ async def list_posts(request: Request) -> Response:
     after = query_int(request, "after", None, 0, ID_MAX)
     limit = query_int(request, "limit", 50, 1, 100)
     assert limit is not None
-    async with in_room(request, Action.forum_read) as (session, _, member):
+    async with in_room(request, Action.forum_read) as (tx, _, member):
         thread, found, next_after = await posts.in_thread(
-            session, member, path_id(request, "thread_id"), after, limit
+            tx, member, path_id(request, "thread_id"), after, limit
         )
     return respond(
         PostPageOut(
@@ -183,19 +179,19 @@ async def list_posts(request: Request) -> Response:
 
 async def create_post(request: Request) -> Response:
     body = await read_body(request, PostCreateIn)
-    async with in_room(request, Action.forum_reply) as (session, _, member):
+    async with in_room(request, Action.forum_reply) as (tx, _, member):
         post, change = await posts.reply(
-            session, member, path_id(request, "thread_id"), body.body, body.reply_to
+            tx, member, path_id(request, "thread_id"), body.body, body.reply_to
         )
-        [payload] = await post_payloads(session, [post])
+        [payload] = await post_payloads(tx, [post])
     await publish_changes(request, member.project_id, [change])
     return respond(PostOut.model_validate(payload), 201)
 
 
 async def read_thread(request: Request) -> Response:
     body = await read_body(request, ReadIn)
-    async with in_room(request, Action.forum_read) as (session, _, member):
-        seq = await reading.mark_thread(session, member, path_id(request, "thread_id"), body.seq)
+    async with in_room(request, Action.forum_read) as (tx, _, member):
+        seq = await reading.mark_thread(tx, member, path_id(request, "thread_id"), body.seq)
     return respond(ReadOut(last_read_seq=seq))
 
 

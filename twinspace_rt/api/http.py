@@ -18,7 +18,7 @@ from twinspace_rt.auth.policy import Action, Member
 from twinspace_rt.auth.tokens import ExternalIdentity
 from twinspace_rt.errors import AppError, ErrorCode
 from twinspace_rt.projects import events as project_events
-from twinspace_rt.projects import rooms
+from twinspace_rt.projects import membership
 from twinspace_rt.projects.accounts import user_for_token
 from twinspace_rt.services import Services
 from twinspace_rt.storage.models import Project, User
@@ -116,8 +116,8 @@ def bearer_token(connection: HTTPConnection) -> str:
     raise AppError(ErrorCode.unauthenticated)
 
 
-async def caller(connection: HTTPConnection, session: AsyncSession) -> User:
-    return await user_for_token(session, services(connection).tokens, bearer_token(connection))
+async def caller(connection: HTTPConnection, tx: AsyncSession) -> User:
+    return await user_for_token(tx, services(connection).tokens, bearer_token(connection))
 
 
 @asynccontextmanager
@@ -125,12 +125,12 @@ async def in_room(
     request: Request, action: Action = Action.project_view
 ) -> AsyncIterator[tuple[AsyncSession, Project, Member]]:
     """One transaction in which the caller has entered ``{project_id}`` with ``action`` allowed."""
-    async with services(request).db.transaction() as session:
-        user = await caller(request, session)
-        project, member = await rooms.enter(
-            session, user, request.path_params["project_id"], action
+    async with services(request).db.transaction() as tx:
+        user = await caller(request, tx)
+        project, member = await membership.enter(
+            tx, user, request.path_params["project_id"], action
         )
-        yield session, project, member
+        yield tx, project, member
 
 
 async def room_changed(connection: HTTPConnection, project_id: int) -> None:

@@ -23,47 +23,47 @@ from twinspace_rt.storage.models import User
 
 
 async def list_members(request: Request) -> Response:
-    async with in_room(request) as (session, project, member):
-        found = await members.list_members(session, member.project_id)
+    async with in_room(request) as (tx, project, member):
+        found = await members.list_members(tx, member.project_id)
     return respond(MemberListOut(members=[MemberOut.of(m, u, project) for m, u in found]))
 
 
 async def invite_member(request: Request) -> Response:
     body = await read_body(request, MemberInviteIn)
-    async with in_room(request, Action.members_manage) as (session, project, actor):
-        membership, invited = await members.invite(session, actor, body.username, body.role)
+    async with in_room(request, Action.members_manage) as (tx, project, actor):
+        membership, invited = await members.invite(tx, actor, body.username, body.role)
     return respond(MemberOut.of(membership, invited, project), 201)
 
 
 async def update_member(request: Request) -> Response:
     body = await read_body(request, MemberPatchIn)
-    async with in_room(request, Action.members_manage) as (session, project, actor):
+    async with in_room(request, Action.members_manage) as (tx, project, actor):
         membership, target = await members.change_role(
-            session, actor, project, request.path_params["user_id"], body.role
+            tx, actor, project, request.path_params["user_id"], body.role
         )
     await room_changed(request, actor.project_id)
     return respond(MemberOut.of(membership, target, project))
 
 
 async def remove_member(request: Request) -> Response:
-    async with in_room(request, Action.members_manage) as (session, project, actor):
-        await members.remove(session, actor, project, request.path_params["user_id"])
+    async with in_room(request, Action.members_manage) as (tx, project, actor):
+        await members.remove(tx, actor, project, request.path_params["user_id"])
     await room_changed(request, actor.project_id)
     return respond(None, 204)
 
 
 async def create_pupils(request: Request) -> Response:
     body = await read_body(request, PupilsCreateIn)
-    async with in_room(request, Action.pupils_create) as (session, _, actor):
-        created = await members.create_pupils(session, actor, body.names, body.role)
+    async with in_room(request, Action.pupils_create) as (tx, _, actor):
+        created = await members.create_pupils(tx, actor, body.names, body.role)
     pupils = [_credentials(pupil, password) for pupil, password in created]
     return respond(PupilCredentialsListOut(pupils=pupils), 201)
 
 
 async def reset_pupil_password(request: Request) -> Response:
-    async with in_room(request, Action.pupils_create) as (session, _, actor):
+    async with in_room(request, Action.pupils_create) as (tx, _, actor):
         pupil, password = await members.reset_pupil_password(
-            session, actor, request.path_params["user_id"]
+            tx, actor, request.path_params["user_id"]
         )
     await room_changed(request, actor.project_id)
     return respond(_credentials(pupil, password))

@@ -41,8 +41,8 @@ async def list_bulletin(request: Request) -> Response:
     before = query_int(request, "before", None, 1, ID_MAX)
     limit = query_int(request, "limit", 50, 1, 100)
     assert limit is not None
-    async with in_room(request, Action.bulletin_read) as (session, _, member):
-        found, next_before = await posts.on_bulletin(session, member, before, limit)
+    async with in_room(request, Action.bulletin_read) as (tx, _, member):
+        found, next_before = await posts.on_bulletin(tx, member, before, limit)
     return respond(
         BulletinPageOut(posts=[PostOut.model_validate(p) for p in found], next_before=next_before)
     )
@@ -50,34 +50,34 @@ async def list_bulletin(request: Request) -> Response:
 
 async def create_bulletin_post(request: Request) -> Response:
     body = await read_body(request, BulletinCreateIn)
-    async with in_room(request, Action.bulletin_post) as (session, _, member):
-        post, change = await posts.post_bulletin(session, member, body.body)
-        [payload] = await post_payloads(session, [post])
+    async with in_room(request, Action.bulletin_post) as (tx, _, member):
+        post, change = await posts.post_bulletin(tx, member, body.body)
+        [payload] = await post_payloads(tx, [post])
     await publish_changes(request, member.project_id, [change])
     return respond(PostOut.model_validate(payload), 201)
 
 
 async def read_bulletin(request: Request) -> Response:
     body = await read_body(request, ReadIn)
-    async with in_room(request, Action.bulletin_read) as (session, _, member):
-        seq = await reading.mark_bulletin(session, member, body.seq)
+    async with in_room(request, Action.bulletin_read) as (tx, _, member):
+        seq = await reading.mark_bulletin(tx, member, body.seq)
     return respond(ReadOut(last_read_seq=seq))
 
 
 async def edit_post(request: Request) -> Response:
     body = await read_body(request, PostEditIn)
-    async with in_room(request) as (session, _, member):
+    async with in_room(request) as (tx, _, member):
         payload, change = await posts.edit(
-            session, member, path_id(request, "post_id"), body.body, edit_window(request)
+            tx, member, path_id(request, "post_id"), body.body, edit_window(request)
         )
     await publish_changes(request, member.project_id, [change])
     return respond(PostOut.model_validate(payload))
 
 
 async def delete_post(request: Request) -> Response:
-    async with in_room(request) as (session, _, member):
+    async with in_room(request) as (tx, _, member):
         payload, change = await posts.delete(
-            session, member, path_id(request, "post_id"), edit_window(request)
+            tx, member, path_id(request, "post_id"), edit_window(request)
         )
     await publish_changes(request, member.project_id, [change])
     return respond(PostOut.model_validate(payload))
@@ -85,9 +85,9 @@ async def delete_post(request: Request) -> Response:
 
 async def react(request: Request) -> Response:
     body = await read_body(request, ReactionIn)
-    async with in_room(request) as (session, _, member):
+    async with in_room(request) as (tx, _, member):
         payload, change = await posts.react(
-            session, member, path_id(request, "post_id"), body.emoji, body.on
+            tx, member, path_id(request, "post_id"), body.emoji, body.on
         )
     await publish_changes(request, member.project_id, [change])
     return respond(PostOut.model_validate(payload))
@@ -95,8 +95,8 @@ async def react(request: Request) -> Response:
 
 async def report(request: Request) -> Response:
     body = await read_body(request, ReportIn)
-    async with in_room(request) as (session, _, member):
-        entry = await moderation.report(session, member, path_id(request, "post_id"), body.reason)
+    async with in_room(request) as (tx, _, member):
+        entry = await moderation.report(tx, member, path_id(request, "post_id"), body.reason)
     assert entry.id is not None
     frame = push(
         "forum.reported",

@@ -25,7 +25,7 @@ from twinspace_rt.api.schemas import (
 )
 from twinspace_rt.auth.policy import Action
 from twinspace_rt.errors import ErrorCode
-from twinspace_rt.projects import audit, rooms
+from twinspace_rt.projects import audit, membership
 from twinspace_rt.services import found_project
 
 ROOM_ERRORS = (ErrorCode.not_found, ErrorCode.forbidden, ErrorCode.project_closed)
@@ -33,16 +33,16 @@ ROOM_ERRORS = (ErrorCode.not_found, ErrorCode.forbidden, ErrorCode.project_close
 
 async def create_project(request: Request) -> Response:
     body = await read_body(request, ProjectCreateIn)
-    async with services(request).db.transaction() as session:
-        user = await caller(request, session)
-        project, member = await found_project(session, user, body.name, body.description)
+    async with services(request).db.transaction() as tx:
+        user = await caller(request, tx)
+        project, member = await found_project(tx, user, body.name, body.description)
     return respond(ProjectOut.of(project, member), 201)
 
 
 async def list_projects(request: Request) -> Response:
-    async with services(request).db.transaction() as session:
-        user = await caller(request, session)
-        found = await rooms.projects_of(session, user)
+    async with services(request).db.transaction() as tx:
+        user = await caller(request, tx)
+        found = await membership.projects_of(tx, user)
     return respond(ProjectListOut(projects=[ProjectOut.of(p, m) for p, m in found]))
 
 
@@ -53,11 +53,11 @@ async def get_project(request: Request) -> Response:
 
 async def update_project(request: Request) -> Response:
     body = await read_body(request, ProjectPatchIn)
-    async with in_room(request, Action.project_manage) as (session, project, member):
-        project = await rooms.update_project(
-            session, project, member, body.name, body.description, body.status
+    async with in_room(request, Action.project_manage) as (tx, project, member):
+        project = await membership.update_project(
+            tx, project, member, body.name, body.description, body.status
         )
-        member = rooms.as_member(project, member.user_id, member.role)
+        member = membership.as_member(project, member.user_id, member.role)
     await room_changed(request, member.project_id)
     return respond(ProjectOut.of(project, member))
 
@@ -66,8 +66,8 @@ async def audit_log(request: Request) -> Response:
     before = query_int(request, "before", None, 1, 2**62)
     limit = query_int(request, "limit", 50, 1, 200)
     assert limit is not None
-    async with in_room(request, Action.audit_read) as (session, _, member):
-        entries = await audit.entries(session, member.project_id, before, limit)
+    async with in_room(request, Action.audit_read) as (tx, _, member):
+        entries = await audit.entries(tx, member.project_id, before, limit)
     next_before = entries[-1].id if len(entries) == limit else None
     return respond(
         AuditListOut(entries=[AuditEntryOut.of(e) for e in entries], next_before=next_before)

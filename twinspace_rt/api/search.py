@@ -19,9 +19,9 @@ async def search(request: Request) -> Response:
     limit = query_int(request, "limit", 20, 1, 50)
     assert limit is not None
     settings = services(request).settings
-    async with in_room(request) as (session, _, member):
+    async with in_room(request) as (tx, _, member):
         page = await fulltext.search(
-            session, settings, member, query, request.query_params.get("cursor"), limit
+            tx, settings, member, query, request.query_params.get("cursor"), limit
         )
     return respond(
         SearchOut(

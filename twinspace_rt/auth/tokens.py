@@ -1,7 +1,7 @@
 """Access tokens: our own HS256 JWTs, and optionally the identity platform's tokens.
 
-Each of our tokens names its session (`sid`): the tokens of one login share it, so that a
-password change can end every other session and keep the one that made it.
+Each of our tokens names its sign-in (`sid`): the tokens of one login share it, so that a
+password change can end every other sign-in and keep the one that made it.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ class LocalIdentity:
     user_id: int
     generation: int
     expires_at: datetime
-    # Empty for tokens issued before sessions were named: they belong to no session to keep.
-    session: str = ""
+    # Empty for tokens issued before sign-ins were named: they belong to no sign-in to keep.
+    sign_in: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,16 +52,16 @@ class TokenService:
         self._settings = settings
 
     def issue(
-        self, user_id: int, generation: int, session: str | None = None
+        self, user_id: int, generation: int, sign_in: str | None = None
     ) -> tuple[str, datetime]:
-        """A token of ``session``, or of a new session (a login) when it is None."""
+        """A token of ``sign_in``, or of a new sign-in (a login) when it is None."""
         now = datetime.now(UTC)
         expires_at = now + timedelta(seconds=self._settings.token_ttl_seconds)
         claims = {
             "iss": ISSUER,
             "sub": str(user_id),
             "gen": generation,
-            "sid": session or secrets.token_urlsafe(12),
+            "sid": sign_in or secrets.token_urlsafe(12),
             "iat": now,
             "exp": expires_at,
         }
@@ -79,12 +79,12 @@ class TokenService:
                 issuer=ISSUER,
                 options={"require": ["exp", "sub", "iss"]},
             )
-            session = claims.get("sid", "")
+            sign_in = claims.get("sid", "")
             return LocalIdentity(
                 user_id=int(claims["sub"]),
                 generation=int(claims.get("gen", 0)),
                 expires_at=_expiry(claims["exp"]),
-                session=session if isinstance(session, str) else "",
+                sign_in=sign_in if isinstance(sign_in, str) else "",
             )
         except jwt.ExpiredSignatureError as exc:
             raise AppError(ErrorCode.token_expired) from exc

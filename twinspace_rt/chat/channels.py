@@ -87,15 +87,15 @@ def require_write(member: Member, channel: ChannelInfo) -> None:
         require(member, Action.chat_staff_room)
 
 
-async def create_defaults(session: AsyncSession, project_id: int, founder_id: int) -> None:
+async def create_defaults(tx: AsyncSession, project_id: int, founder_id: int) -> None:
     for name, title, rule in DEFAULT_CHANNELS:
-        session.add(
+        tx.add(
             Channel(project_id=project_id, name=name, title=title, rule=rule, created_by=founder_id)
         )
 
 
 async def create(
-    session: AsyncSession, actor: Member, name: str, title: str, rule: ChannelRule
+    tx: AsyncSession, actor: Member, name: str, title: str, rule: ChannelRule
 ) -> Channel:
     require(actor, Action.chat_manage_channels)
     if not _NAME_RE.fullmatch(name):
@@ -104,7 +104,7 @@ async def create(
             "A channel name is 1-32 lowercase letters, digits or '-', starting with a letter "
             "or digit.",
         )
-    existing = await session.exec(
+    existing = await tx.exec(
         select(Channel.id).where(Channel.project_id == actor.project_id, Channel.name == name)
     )
     if existing.first() is not None:
@@ -112,27 +112,27 @@ async def create(
     channel = Channel(
         project_id=actor.project_id, name=name, title=title, rule=rule, created_by=actor.user_id
     )
-    session.add(channel)
-    audit.record(session, actor, "chat.channel.create", None, name=name, rule=rule.value)
-    await session.flush()
+    tx.add(channel)
+    audit.record(tx, actor, "chat.channel.create", None, name=name, rule=rule.value)
+    await tx.flush()
     return channel
 
 
-async def of_project(session: AsyncSession, project_id: int) -> list[Channel]:
-    found = await session.exec(
+async def of_project(tx: AsyncSession, project_id: int) -> list[Channel]:
+    found = await tx.exec(
         select(Channel).where(Channel.project_id == project_id).order_by(col(Channel.id))
     )
     return list(found)
 
 
-async def readable(session: AsyncSession, member: Member) -> list[Channel]:
+async def readable(tx: AsyncSession, member: Member) -> list[Channel]:
     """The project's channels this member may read, in creation order."""
-    return [c for c in await of_project(session, member.project_id) if can_read(member, c.rule)]
+    return [c for c in await of_project(tx, member.project_id) if can_read(member, c.rule)]
 
 
-async def by_name(session: AsyncSession, member: Member, name: str) -> Channel:
+async def by_name(tx: AsyncSession, member: Member, name: str) -> Channel:
     """The channel, if it exists in the member's project and they may read it."""
-    found = await session.exec(
+    found = await tx.exec(
         select(Channel).where(Channel.project_id == member.project_id, Channel.name == name)
     )
     channel = found.first()

@@ -49,12 +49,12 @@ class ChatBacklog:
         self.channel_id = channel_id
         self.name = name
 
-    async def read(self, session: AsyncSession, since: int | None, most: int) -> Pending:
-        channel = await session.get(Channel, self.channel_id)
+    async def read(self, tx: AsyncSession, since: int | None, most: int) -> Pending:
+        channel = await tx.get(Channel, self.channel_id)
         assert channel is not None
         if since is None:
             return Pending([], True, None, channel.last_seq)
-        catchup = await messages.changes_since(session, channel, since, most)
+        catchup = await messages.changes_since(tx, channel, since, most)
         frames = [
             (
                 view.message.version,
@@ -116,36 +116,36 @@ async def send(hub: Hub, conn: Connection, request: ChatSend) -> dict[str, Any]:
 async def edit(hub: Hub, conn: Connection, request: ChatEdit) -> dict[str, Any]:
     _check_text(hub, request.text)
     window = timedelta(seconds=hub.settings.chat_edit_window_seconds)
-    async with hub.db.transaction() as session:
-        channel = await channels.by_name(session, conn.member, request.channel)
+    async with hub.db.transaction() as tx:
+        channel = await channels.by_name(tx, conn.member, request.channel)
         before = channel.last_seq
-        view = await messages.edit(session, conn.member, channel, request.seq, request.text, window)
+        view = await messages.edit(tx, conn.member, channel, request.seq, request.text, window)
     return await _answer_change(hub, conn, channel, view, before, "edited")
 
 
 async def delete(hub: Hub, conn: Connection, request: ChatDelete) -> dict[str, Any]:
     window = timedelta(seconds=hub.settings.chat_edit_window_seconds)
-    async with hub.db.transaction() as session:
-        channel = await channels.by_name(session, conn.member, request.channel)
+    async with hub.db.transaction() as tx:
+        channel = await channels.by_name(tx, conn.member, request.channel)
         before = channel.last_seq
-        view = await messages.delete(session, conn.member, channel, request.seq, window)
+        view = await messages.delete(tx, conn.member, channel, request.seq, window)
     return await _answer_change(hub, conn, channel, view, before, "deleted")
 
 
 async def react(hub: Hub, conn: Connection, request: ChatReact) -> dict[str, Any]:
-    async with hub.db.transaction() as session:
-        channel = await channels.by_name(session, conn.member, request.channel)
+    async with hub.db.transaction() as tx:
+        channel = await channels.by_name(tx, conn.member, request.channel)
         before = channel.last_seq
         view = await messages.react(
-            session, conn.member, channel, request.seq, request.emoji, request.on
+            tx, conn.member, channel, request.seq, request.emoji, request.on
         )
     return await _answer_change(hub, conn, channel, view, before, "reaction")
 
 
 async def history(hub: Hub, conn: Connection, request: ChatHistory) -> dict[str, Any]:
-    async with hub.db.reader() as session:
-        channel = await channels.by_name(session, conn.member, request.channel)
-        found = await messages.history(session, channel, request.before, request.limit)
+    async with hub.db.reader() as tx:
+        channel = await channels.by_name(tx, conn.member, request.channel)
+        found = await messages.history(tx, channel, request.before, request.limit)
     return {
         "messages": [message_payload(v, channel.name) for v in found],
         "last_seq": channel.last_seq,
@@ -153,8 +153,8 @@ async def history(hub: Hub, conn: Connection, request: ChatHistory) -> dict[str,
 
 
 async def list_channels(hub: Hub, conn: Connection, request: ChatChannels) -> dict[str, Any]:
-    async with hub.db.reader() as session:
-        found = await channels.readable(session, conn.member)
+    async with hub.db.reader() as tx:
+        found = await channels.readable(tx, conn.member)
     return {
         "channels": [
             {
@@ -179,8 +179,8 @@ def _writable(conn: Connection, channel: Channel) -> bool:
 
 async def subscribe(hub: Hub, conn: Connection, request: ChatSubscribe) -> dict[str, Any]:
     """Replays each channel's missed changes, then switches it to live without gap or repeat."""
-    async with hub.db.reader() as session:
-        found = [await channels.by_name(session, conn.member, name) for name in request.channels]
+    async with hub.db.reader() as tx:
+        found = [await channels.by_name(tx, conn.member, name) for name in request.channels]
     result: dict[str, Any] = {}
     for channel in found:
         assert channel.id is not None
@@ -208,24 +208,24 @@ async def unsubscribe(hub: Hub, conn: Connection, request: ChatUnsubscribe) -> d
 
 
 async def mark_read(hub: Hub, conn: Connection, request: ChatRead) -> dict[str, Any]:
-    async with hub.db.transaction() as session:
-        channel = await channels.by_name(session, conn.member, request.channel)
-        seq = await reading.mark_read(session, conn.member, channel, request.seq)
+    async with hub.db.transaction() as tx:
+        channel = await channels.by_name(tx, conn.member, request.channel)
+        seq = await reading.mark_read(tx, conn.member, channel, request.seq)
     return {"last_read_seq": seq}
 
 
 async def unread(hub: Hub, conn: Connection, request: ChatUnread) -> dict[str, Any]:
-    async with hub.db.reader() as session:
+    async with hub.db.reader() as tx:
         counts = await reading.unread_counts(
-            session, conn.member, await channels.readable(session, conn.member)
+            tx, conn.member, await channels.readable(tx, conn.member)
         )
     return {"unread": counts}
 
 
 async def report(hub: Hub, conn: Connection, request: ChatReport) -> dict[str, Any]:
-    async with hub.db.transaction() as session:
-        channel = await channels.by_name(session, conn.member, request.channel)
-        entry = await moderation.report(session, conn.member, channel, request.seq, request.reason)
+    async with hub.db.transaction() as tx:
+        channel = await channels.by_name(tx, conn.member, request.channel)
+        entry = await moderation.report(tx, conn.member, channel, request.seq, request.reason)
     frame = push(
         "chat.reported",
         report_id=entry.id,
@@ -239,8 +239,8 @@ async def report(hub: Hub, conn: Connection, request: ChatReport) -> dict[str, A
 
 
 async def mute(hub: Hub, conn: Connection, request: ChatMute) -> dict[str, Any]:
-    async with hub.db.transaction() as session:
-        until = await moderation.mute(session, conn.member, request.user_id, request.minutes)
+    async with hub.db.transaction() as tx:
+        until = await moderation.mute(tx, conn.member, request.user_id, request.minutes)
     frame = push("chat.muted", user_id=request.user_id, until=until, by=conn.user_id)
     await hub.publish(conn.member.project_id, events.to_moderators(frame))
     return {"until": until}
@@ -248,8 +248,8 @@ async def mute(hub: Hub, conn: Connection, request: ChatMute) -> dict[str, Any]:
 
 async def typing(hub: Hub, conn: Connection, request: Typing) -> dict[str, Any]:
     """Ephemeral: relayed to readers of the channel who subscribed to it, never stored."""
-    async with hub.db.reader() as session:
-        channel = await channels.by_name(session, conn.member, request.channel)
+    async with hub.db.reader() as tx:
+        channel = await channels.by_name(tx, conn.member, request.channel)
     channels.require_write(conn.member, channel)
     assert channel.id is not None
     frame = push(

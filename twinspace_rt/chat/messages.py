@@ -62,9 +62,9 @@ class MessageView:
     reactions: dict[str, list[int]] = field(default_factory=dict)
 
 
-async def _next_seq(session: AsyncSession, channel: Channel) -> int:
+async def _next_seq(tx: AsyncSession, channel: Channel) -> int:
     """Row-locks the channel on PostgreSQL; SQLite has one writer anyway."""
-    result = await session.exec(
+    result = await tx.exec(
         update(Channel)
         .where(col(Channel.id) == channel.id)
         .values(last_seq=col(Channel.last_seq) + 1)
@@ -75,8 +75,8 @@ async def _next_seq(session: AsyncSession, channel: Channel) -> int:
     return seq
 
 
-async def _check_not_muted(session: AsyncSession, member: Member) -> None:
-    found = await session.exec(
+async def _check_not_muted(tx: AsyncSession, member: Member) -> None:
+    found = await tx.exec(
         select(Mute).where(Mute.project_id == member.project_id, Mute.user_id == member.user_id)
     )
     mute = found.first()
@@ -85,10 +85,10 @@ async def _check_not_muted(session: AsyncSession, member: Member) -> None:
         raise AppError(ErrorCode.muted, retry_after=remaining)
 
 
-async def _by_seq(session: AsyncSession, channel: Channel, seq: int) -> ChatMessage:
+async def _by_seq(tx: AsyncSession, channel: Channel, seq: int) -> ChatMessage:
     """Locked for the change to come: a concurrent edit or reaction must see a deletion that
     committed first, or it would write the deleted text back."""
-    found = await session.exec(
+    found = await tx.exec(
         select(ChatMessage)
         .where(ChatMessage.channel_id == channel.id, ChatMessage.seq == seq)
         .with_for_update()
@@ -101,7 +101,7 @@ async def _by_seq(session: AsyncSession, channel: Channel, seq: int) -> ChatMess
 
 
 async def edit(
-    session: AsyncSession,
+    tx: AsyncSession,
     member: Member,
     channel: Channel,
     seq: int,
@@ -109,8 +109,8 @@ async def edit(
     window: timedelta,
 ) -> MessageView:
     require_write(member, channel)
-    await _check_not_muted(session, member)
-    message = await _by_seq(session, channel, seq)
+    await _check_not_muted(tx, member)
+    message = await _by_seq(tx, channel, seq)
     if message.author_id != member.user_id:
         raise AppError(ErrorCode.forbidden, "Only the author may edit a message.")
     if message.deleted_at is not None:
@@ -118,24 +118,24 @@ async def edit(
     _check_window(message, window)
     message.text = text
     message.edited_at = datetime.now(UTC)
-    message.version = await _next_seq(session, channel)
-    session.add(message)
-    await session.flush()
-    return (await views(session, [message]))[0]
+    message.version = await _next_seq(tx, channel)
+    tx.add(message)
+    await tx.flush()
+    return (await views(tx, [message]))[0]
 
 
 async def delete(
-    session: AsyncSession, member: Member, channel: Channel, seq: int, window: timedelta
+    tx: AsyncSession, member: Member, channel: Channel, seq: int, window: timedelta
 ) -> MessageView:
     """Authors within the window, moderators any time; moderators' deletions are audited."""
-    message = await _by_seq(session, channel, seq)
+    message = await _by_seq(tx, channel, seq)
     if message.deleted_at is not None:
-        return (await views(session, [message]))[0]
+        return (await views(tx, [message]))[0]
     is_author = message.author_id == member.user_id
     if can(member, Action.chat_moderate):
         if not is_author:
             audit.record(
-                session,
+                tx,
                 member,
                 "chat.delete",
                 message.author_id,
@@ -151,22 +151,22 @@ async def delete(
     message.text = ""
     message.deleted_at = datetime.now(UTC)
     message.deleted_by = member.user_id
-    message.version = await _next_seq(session, channel)
-    session.add(message)
-    await session.flush()
+    message.version = await _next_seq(tx, channel)
+    tx.add(message)
+    await tx.flush()
     return MessageView(message)
 
 
 async def react(
-    session: AsyncSession, member: Member, channel: Channel, seq: int, emoji: str, on: bool
+    tx: AsyncSession, member: Member, channel: Channel, seq: int, emoji: str, on: bool
 ) -> MessageView:
     require_write(member, channel)
-    await _check_not_muted(session, member)
-    message = await _by_seq(session, channel, seq)
+    await _check_not_muted(tx, member)
+    message = await _by_seq(tx, channel, seq)
     if message.deleted_at is not None:
         raise AppError(ErrorCode.not_found, "That message was deleted.")
     assert message.id is not None
-    found = await session.exec(
+    found = await tx.exec(
         select(Reaction).where(
             Reaction.message_id == message.id,
             Reaction.user_id == member.user_id,
@@ -175,15 +175,15 @@ async def react(
     )
     existing = found.first()
     if on == (existing is not None):
-        return (await views(session, [message]))[0]
+        return (await views(tx, [message]))[0]
     if existing is not None:
-        await session.delete(existing)
+        await tx.delete(existing)
     else:
-        session.add(Reaction(message_id=message.id, user_id=member.user_id, emoji=emoji))
-    message.version = await _next_seq(session, channel)
-    session.add(message)
-    await session.flush()
-    return (await views(session, [message]))[0]
+        tx.add(Reaction(message_id=message.id, user_id=member.user_id, emoji=emoji))
+    message.version = await _next_seq(tx, channel)
+    tx.add(message)
+    await tx.flush()
+    return (await views(tx, [message]))[0]
 
 
 def _check_window(message: ChatMessage, window: timedelta) -> None:
@@ -192,14 +192,14 @@ def _check_window(message: ChatMessage, window: timedelta) -> None:
 
 
 async def history(
-    session: AsyncSession, channel: Channel, before: int | None, limit: int
+    tx: AsyncSession, channel: Channel, before: int | None, limit: int
 ) -> list[MessageView]:
     """Pages backwards by ``seq``; returned oldest first."""
     query = select(ChatMessage).where(ChatMessage.channel_id == channel.id)
     if before is not None:
         query = query.where(col(ChatMessage.seq) < before)
-    found = await session.exec(query.order_by(col(ChatMessage.seq).desc()).limit(limit))
-    return await views(session, list(reversed(list(found))))
+    found = await tx.exec(query.order_by(col(ChatMessage.seq).desc()).limit(limit))
+    return await views(tx, list(reversed(list(found))))
 
 
 @dataclass
@@ -209,11 +209,11 @@ class Catchup:
     reason: str | None = None
 
 
-async def changes_since(session: AsyncSession, channel: Channel, since: int, most: int) -> Catchup:
+async def changes_since(tx: AsyncSession, channel: Channel, since: int, most: int) -> Catchup:
     """Every change after ``since``, in order; refuses when the gap is beyond what we replay."""
     if since > channel.last_seq:
         return Catchup([], False, "unknown_position")
-    found = await session.exec(
+    found = await tx.exec(
         select(ChatMessage)
         .where(ChatMessage.channel_id == channel.id, col(ChatMessage.version) > since)
         .order_by(col(ChatMessage.version))
@@ -222,14 +222,14 @@ async def changes_since(session: AsyncSession, channel: Channel, since: int, mos
     changed = list(found)
     if len(changed) > most:
         return Catchup([], False, "too_far_behind")
-    return Catchup(await views(session, changed), True)
+    return Catchup(await views(tx, changed), True)
 
 
-async def views(session: AsyncSession, messages: list[ChatMessage]) -> list[MessageView]:
+async def views(tx: AsyncSession, messages: list[ChatMessage]) -> list[MessageView]:
     ids = [m.id for m in messages if m.id is not None]
     reactions: dict[int, dict[str, list[int]]] = {}
     if ids:
-        found = await session.exec(
+        found = await tx.exec(
             select(Reaction).where(col(Reaction.message_id).in_(ids)).order_by(col(Reaction.id))
         )
         for reaction in found:

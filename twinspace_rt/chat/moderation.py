@@ -15,10 +15,10 @@ from twinspace_rt.storage.chat_models import Channel, ChatMessage, Mute, Report
 from twinspace_rt.storage.models import Membership
 
 
-async def mute(session: AsyncSession, actor: Member, user_id: int, minutes: int) -> datetime:
+async def mute(tx: AsyncSession, actor: Member, user_id: int, minutes: int) -> datetime:
     """Zero minutes lifts a mute. Returns when the mute ends."""
     require(actor, Action.chat_moderate)
-    found = await session.exec(
+    found = await tx.exec(
         select(Membership).where(
             Membership.project_id == actor.project_id, Membership.user_id == user_id
         )
@@ -29,7 +29,7 @@ async def mute(session: AsyncSession, actor: Member, user_id: int, minutes: int)
         raise AppError(ErrorCode.forbidden, "Moderators cannot mute themselves.")
     until = datetime.now(UTC) + timedelta(minutes=minutes)
     existing = (
-        await session.exec(
+        await tx.exec(
             select(Mute).where(Mute.project_id == actor.project_id, Mute.user_id == user_id)
         )
     ).first()
@@ -38,18 +38,18 @@ async def mute(session: AsyncSession, actor: Member, user_id: int, minutes: int)
     )
     mute_row.until = until
     mute_row.muted_by = actor.user_id
-    session.add(mute_row)
-    audit.record(session, actor, "chat.mute", user_id, minutes=minutes)
-    await session.flush()
+    tx.add(mute_row)
+    audit.record(tx, actor, "chat.mute", user_id, minutes=minutes)
+    await tx.flush()
     return until
 
 
 async def report(
-    session: AsyncSession, member: Member, channel: Channel, seq: int, reason: str
+    tx: AsyncSession, member: Member, channel: Channel, seq: int, reason: str
 ) -> Report:
     require_read(member, channel)
     require(member, Action.content_report)
-    found = await session.exec(
+    found = await tx.exec(
         select(ChatMessage).where(ChatMessage.channel_id == channel.id, ChatMessage.seq == seq)
     )
     message = found.first()
@@ -62,9 +62,9 @@ async def report(
         target_id=message.id,
         reason=reason,
     )
-    session.add(entry)
+    tx.add(entry)
     audit.record(
-        session,
+        tx,
         member,
         "chat.report",
         message.author_id,
@@ -73,5 +73,5 @@ async def report(
         reason=reason,
         text=message.text,
     )
-    await session.flush()
+    await tx.flush()
     return entry

@@ -9,7 +9,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from twinspace_rt.auth.policy import Member
-from twinspace_rt.documents.room import DocRef
+from twinspace_rt.documents.document import DocRef
 from twinspace_rt.errors import AppError, ErrorCode
 from twinspace_rt.projects import audit
 from twinspace_rt.storage.document_models import Document
@@ -24,9 +24,7 @@ def ref(document: Document) -> DocRef:
     return DocRef(document.id, document.project_id, document.kind)
 
 
-async def create(
-    session: AsyncSession, member: Member, name: str, title: str, kind: str
-) -> Document:
+async def create(tx: AsyncSession, member: Member, name: str, title: str, kind: str) -> Document:
     document = Document(
         project_id=member.project_id,
         name=name,
@@ -34,13 +32,13 @@ async def create(
         kind=kind,
         created_by=member.user_id,
     )
-    await _store(session, document)
-    audit.record(session, member, "doc.create", name=name, title=title, kind=kind)
+    await _store(tx, document)
+    audit.record(tx, member, "doc.create", name=name, title=title, kind=kind)
     return document
 
 
-async def listed(session: AsyncSession, project_id: int) -> list[Document]:
-    found = await session.exec(
+async def listed(tx: AsyncSession, project_id: int) -> list[Document]:
+    found = await tx.exec(
         select(Document)
         .where(Document.project_id == project_id, col(Document.deleted_at).is_(None))
         .order_by(col(Document.id))
@@ -48,15 +46,15 @@ async def listed(session: AsyncSession, project_id: int) -> list[Document]:
     return list(found)
 
 
-async def get(session: AsyncSession, project_id: int, document_id: int) -> Document:
-    document = await session.get(Document, document_id)
+async def get(tx: AsyncSession, project_id: int, document_id: int) -> Document:
+    document = await tx.get(Document, document_id)
     if document is None or document.project_id != project_id or document.deleted_at is not None:
         raise AppError(ErrorCode.not_found, f"No document {document_id} in this project.")
     return document
 
 
-async def by_name(session: AsyncSession, project_id: int, name: str) -> Document:
-    found = await session.exec(
+async def by_name(tx: AsyncSession, project_id: int, name: str) -> Document:
+    found = await tx.exec(
         select(Document).where(
             Document.project_id == project_id,
             Document.name == name,
@@ -70,7 +68,7 @@ async def by_name(session: AsyncSession, project_id: int, name: str) -> Document
 
 
 async def update(
-    session: AsyncSession,
+    tx: AsyncSession,
     member: Member,
     document: Document,
     title: str | None,
@@ -82,25 +80,25 @@ async def update(
     if name is not None and name != document.name:
         changes["name"] = document.name = name
     if changes:
-        await _store(session, document)
-        audit.record(session, member, "doc.update", document_id=document.id, changes=changes)
+        await _store(tx, document)
+        audit.record(tx, member, "doc.update", document_id=document.id, changes=changes)
     return document
 
 
-async def _store(session: AsyncSession, document: Document) -> None:
+async def _store(tx: AsyncSession, document: Document) -> None:
     """Flushes the row; a name already taken in the project is a conflict, not a crash."""
-    session.add(document)
+    tx.add(document)
     try:
-        async with session.begin_nested():
-            await session.flush()
+        async with tx.begin_nested():
+            await tx.flush()
     except IntegrityError as exc:
         raise AppError(ErrorCode.conflict, f"A document named {document.name!r} exists.") from exc
 
 
-async def delete(session: AsyncSession, member: Member, document: Document) -> None:
+async def delete(tx: AsyncSession, member: Member, document: Document) -> None:
     """Kept as a tombstone (teachers may audit it); its name is freed for a new document."""
-    audit.record(session, member, "doc.delete", document_id=document.id, name=document.name)
+    audit.record(tx, member, "doc.delete", document_id=document.id, name=document.name)
     document.deleted_at = utcnow()
     document.name = f"~{document.id}"
-    session.add(document)
-    await session.flush()
+    tx.add(document)
+    await tx.flush()

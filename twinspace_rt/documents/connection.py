@@ -32,7 +32,7 @@ class DocConnection(DirectSocket):
         super().__init__(websocket, writer, buffer_limit)
         self.id = uuid.uuid4().hex
         self.member = member
-        # What this socket's cursors are called, whatever its client announces (see DocRoom).
+        # What this socket's cursors are called, whatever its client announces (see LiveDocument).
         self.display_name = display_name
         self.token_generation = token_generation
         self.expires_at = expires_at

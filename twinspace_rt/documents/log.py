@@ -20,7 +20,6 @@ from twinspace_rt.storage.engine import Database
 log = logging.getLogger(__name__)
 
 
-
 @dataclass(frozen=True, slots=True)
 class Append:
     document_id: int

@@ -20,9 +20,9 @@ from twinspace_rt.auth.policy import Action, require
 from twinspace_rt.documents import catalog, codec
 from twinspace_rt.documents.codec import Malformed, MessageType, YSyncMessageType
 from twinspace_rt.documents.connection import DocConnection
+from twinspace_rt.documents.document import DocRef, LiveDocument
 from twinspace_rt.documents.guard import PASS_THROUGH, BadUpdate
-from twinspace_rt.documents.room import DocRef, DocRoom
-from twinspace_rt.documents.rooms import DocRooms
+from twinspace_rt.documents.registry import DocumentRegistry
 from twinspace_rt.errors import AppError, ErrorCode
 from twinspace_rt.ws.close_codes import FOR_ERROR, CloseCode
 from twinspace_rt.ws.handshake import Gate, admit, close_code
@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 
 async def yjs_socket(websocket: WebSocket) -> None:
-    documents: DocRooms = websocket.app.state.documents
+    documents: DocumentRegistry = websocket.app.state.documents
     gate: Gate = websocket.app.state.gate
     opened = await _open(websocket, documents, gate)
     if opened is None:
@@ -40,7 +40,7 @@ async def yjs_socket(websocket: WebSocket) -> None:
     conn, ref = opened
     try:
         try:
-            room = await documents.join(ref, conn)
+            live = await documents.join(ref, conn)
         except Exception:
             log.exception("document %s could not be loaded", ref.id)
             with contextlib.suppress(Exception):
@@ -48,26 +48,26 @@ async def yjs_socket(websocket: WebSocket) -> None:
             return
         observability.socket_opened("yjs")
         try:
-            await conn.run(_read(documents, room, conn))
+            await conn.run(_read(documents, live, conn))
         finally:
             observability.socket_ended("yjs", conn.close_code, conn.close_reason)
-            await documents.leave(room, conn)
+            await documents.leave(live, conn)
     finally:
         gate.sockets.release(conn.user_id)
     conn.hang_up(documents.settings.ws_close_grace_seconds)
 
 
 async def _open(
-    websocket: WebSocket, documents: DocRooms, gate: Gate
+    websocket: WebSocket, documents: DocumentRegistry, gate: Gate
 ) -> tuple[DocConnection, DocRef] | None:
     writer = await wired_writer(websocket)
     if writer is None:
         return None
     try:
-        async with documents.db.transaction() as session:
-            user, expires_at, member = await admit(websocket, gate, session, Action.doc_read)
+        async with documents.db.transaction() as tx:
+            user, expires_at, member = await admit(websocket, gate, tx, Action.doc_read)
             document = await catalog.by_name(
-                session, member.project_id, websocket.path_params["doc_name"]
+                tx, member.project_id, websocket.path_params["doc_name"]
             )
         gate.sockets.claim(member.user_id)
     except AppError as exc:
@@ -95,7 +95,7 @@ async def _open(
     return conn, catalog.ref(document)
 
 
-async def _read(documents: DocRooms, room: DocRoom, conn: DocConnection) -> None:
+async def _read(documents: DocumentRegistry, live: LiveDocument, conn: DocConnection) -> None:
     settings = documents.settings
     try:
         while not conn.closing:
@@ -114,7 +114,7 @@ async def _read(documents: DocRooms, room: DocRoom, conn: DocConnection) -> None
             if conn.bucket.take() is not None:
                 conn.close(CloseCode.rate_limited, "too many messages")
                 return
-            await _handle(documents, room, conn, frame)
+            await _handle(documents, live, conn, frame)
     except (Malformed, BadUpdate) as exc:
         observability.refused("yjs", ErrorCode.bad_update)
         conn.close(CloseCode.bad_update, f"malformed message: {exc}"[:120])
@@ -128,17 +128,19 @@ async def _read(documents: DocRooms, room: DocRoom, conn: DocConnection) -> None
         conn.close(CloseCode.internal_error, "internal error")
 
 
-async def _handle(documents: DocRooms, room: DocRoom, conn: DocConnection, frame: bytes) -> None:
+async def _handle(
+    documents: DocumentRegistry, live: LiveDocument, conn: DocConnection, frame: bytes
+) -> None:
     message = codec.decode(frame)
     if message.type is MessageType.sync:
         if message.sync_type is YSyncMessageType.SYNC_STEP1:
-            room.answer_step1(conn, message.payload)
+            live.answer_step1(conn, message.payload)
         elif not conn.writable:
             if message.payload != codec.EMPTY_UPDATE:
                 observability.refused("yjs", ErrorCode.read_only)
                 conn.push(codec.permission_denied(_read_only_reason(conn)))
         else:
-            queued = documents.queue(room, message.payload, conn.id, conn.user_id)
+            queued = documents.queue(live, message.payload, conn.id, conn.user_id)
             if queued is not None:
                 queued.add_done_callback(partial(_stored, conn))
     elif message.type is MessageType.awareness:
@@ -146,9 +148,9 @@ async def _handle(documents: DocRooms, room: DocRoom, conn: DocConnection, frame
             limit = documents.settings.docs_awareness_max_bytes
             conn.close(CloseCode.too_large, f"awareness updates are limited to {limit} bytes")
             return
-        await documents.awareness(room, conn, message.payload)
+        await documents.awareness(live, conn, message.payload)
     elif message.type is MessageType.query_awareness:
-        room.send_awareness(conn)
+        live.send_awareness(conn)
 
 
 def _stored(conn: DocConnection, queued: asyncio.Future[None]) -> None:

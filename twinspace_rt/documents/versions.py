@@ -25,7 +25,7 @@ from twinspace_rt.storage.engine import Database
 
 
 async def save(
-    session: AsyncSession,
+    tx: AsyncSession,
     db: Database,
     document_id: int,
     name: str,
@@ -39,19 +39,19 @@ async def save(
         state=await store.state(db, document_id),
         created_by=user_id,
     )
-    session.add(version)
-    await session.flush()
+    tx.add(version)
+    await tx.flush()
     return version
 
 
 async def save_auto(db: Database, document_id: int) -> None:
     name = "auto " + datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-    async with db.transaction() as session:
-        await save(session, db, document_id, name, True, None)
+    async with db.transaction() as tx:
+        await save(tx, db, document_id, name, True, None)
 
 
-async def listed(session: AsyncSession, document_id: int) -> list[DocVersion]:
-    found = await session.exec(
+async def listed(tx: AsyncSession, document_id: int) -> list[DocVersion]:
+    found = await tx.exec(
         select(DocVersion)
         .where(DocVersion.document_id == document_id)
         .order_by(col(DocVersion.id).desc())
@@ -59,8 +59,8 @@ async def listed(session: AsyncSession, document_id: int) -> list[DocVersion]:
     return list(found)
 
 
-async def get(session: AsyncSession, document_id: int, version_id: int) -> DocVersion:
-    version = await session.get(DocVersion, version_id)
+async def get(tx: AsyncSession, document_id: int, version_id: int) -> DocVersion:
+    version = await tx.get(DocVersion, version_id)
     if version is None or version.document_id != document_id:
         raise AppError(ErrorCode.not_found, f"No version {version_id} of this document.")
     return version

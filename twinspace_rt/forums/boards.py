@@ -13,9 +13,9 @@ from twinspace_rt.projects import audit
 from twinspace_rt.storage.forum_models import Forum, ForumThread
 
 
-async def of_project(session: AsyncSession, member: Member) -> list[Forum]:
+async def of_project(tx: AsyncSession, member: Member) -> list[Forum]:
     require(member, Action.forum_read)
-    found = await session.exec(
+    found = await tx.exec(
         select(Forum)
         .where(Forum.project_id == member.project_id)
         .order_by(col(Forum.position), col(Forum.id))
@@ -23,26 +23,26 @@ async def of_project(session: AsyncSession, member: Member) -> list[Forum]:
     return list(found)
 
 
-async def by_id(session: AsyncSession, member: Member, forum_id: int) -> Forum:
+async def by_id(tx: AsyncSession, member: Member, forum_id: int) -> Forum:
     """Only in the member's own project: another project's forum does not exist for them."""
     require(member, Action.forum_read)
-    forum = await session.get(Forum, forum_id)
+    forum = await tx.get(Forum, forum_id)
     if forum is None or forum.project_id != member.project_id:
         raise AppError(ErrorCode.not_found, f"No forum {forum_id} in this project.")
     return forum
 
 
-async def _changed(session: AsyncSession, member: Member, forum: Forum, kind: str) -> Change:
-    seq = await next_seq(session, member.project_id, Stream.forum)
-    return record(session, member.project_id, Stream.forum, seq, kind, forum=forum_payload(forum))
+async def _changed(tx: AsyncSession, member: Member, forum: Forum, kind: str) -> Change:
+    seq = await next_seq(tx, member.project_id, Stream.forum)
+    return record(tx, member.project_id, Stream.forum, seq, kind, forum=forum_payload(forum))
 
 
 async def create(
-    session: AsyncSession, member: Member, title: str, description: str, position: int | None
+    tx: AsyncSession, member: Member, title: str, description: str, position: int | None
 ) -> tuple[Forum, Change]:
     require(member, Action.forum_manage)
     if position is None:
-        found = await session.exec(
+        found = await tx.exec(
             select(func.max(Forum.position)).where(Forum.project_id == member.project_id)
         )
         position = (found.one() or 0) + 1
@@ -53,14 +53,14 @@ async def create(
         position=position,
         created_by=member.user_id,
     )
-    session.add(forum)
-    await session.flush()
-    audit.record(session, member, "forum.create", None, forum_id=forum.id, title=title)
-    return forum, await _changed(session, member, forum, "forum.forum.created")
+    tx.add(forum)
+    await tx.flush()
+    audit.record(tx, member, "forum.create", None, forum_id=forum.id, title=title)
+    return forum, await _changed(tx, member, forum, "forum.forum.created")
 
 
 async def update(
-    session: AsyncSession,
+    tx: AsyncSession,
     member: Member,
     forum_id: int,
     title: str | None,
@@ -68,7 +68,7 @@ async def update(
     position: int | None,
 ) -> tuple[Forum, Change | None]:
     require(member, Action.forum_manage)
-    forum = await by_id(session, member, forum_id)
+    forum = await by_id(tx, member, forum_id)
     changes: dict[str, object] = {}
     if title is not None and title != forum.title:
         changes["title"] = forum.title = title
@@ -78,19 +78,19 @@ async def update(
         changes["position"] = forum.position = position
     if not changes:
         return forum, None
-    session.add(forum)
-    audit.record(session, member, "forum.update", None, forum_id=forum.id, **changes)
-    return forum, await _changed(session, member, forum, "forum.forum.updated")
+    tx.add(forum)
+    audit.record(tx, member, "forum.update", None, forum_id=forum.id, **changes)
+    return forum, await _changed(tx, member, forum, "forum.forum.updated")
 
 
-async def delete(session: AsyncSession, member: Member, forum_id: int) -> Change:
+async def delete(tx: AsyncSession, member: Member, forum_id: int) -> Change:
     """Only an empty forum: threads are moved elsewhere first, so no discussion is lost."""
     require(member, Action.forum_manage)
-    forum = await by_id(session, member, forum_id)
-    found = await session.exec(select(ForumThread.id).where(ForumThread.forum_id == forum.id))
+    forum = await by_id(tx, member, forum_id)
+    found = await tx.exec(select(ForumThread.id).where(ForumThread.forum_id == forum.id))
     if found.first() is not None:
         raise AppError(ErrorCode.conflict, "Move or empty the forum's threads before deleting it.")
-    change = await _changed(session, member, forum, "forum.forum.deleted")
-    audit.record(session, member, "forum.delete", None, forum_id=forum.id, title=forum.title)
-    await session.delete(forum)
+    change = await _changed(tx, member, forum, "forum.forum.deleted")
+    audit.record(tx, member, "forum.delete", None, forum_id=forum.id, title=forum.title)
+    await tx.delete(forum)
     return change

@@ -43,8 +43,8 @@ class ForumBacklog:
         self.project_id = project_id
         self.stream = stream
 
-    async def read(self, session: AsyncSession, since: int | None, most: int) -> Pending:
-        found = await streams.changes_since(session, self.project_id, self.stream, since, most)
+    async def read(self, tx: AsyncSession, since: int | None, most: int) -> Pending:
+        found = await streams.changes_since(tx, self.project_id, self.stream, since, most)
         return Pending(found.frames, found.recovered, found.reason, found.last_seq)
 
     def resync(self, reason: str) -> str:

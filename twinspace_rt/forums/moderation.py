@@ -11,9 +11,9 @@ from twinspace_rt.projects import audit
 from twinspace_rt.storage.chat_models import Report
 
 
-async def report(session: AsyncSession, member: Member, post_id: int, reason: str) -> Report:
+async def report(tx: AsyncSession, member: Member, post_id: int, reason: str) -> Report:
     """Anyone who may read a post may report it; the report row is shared with chat's."""
-    post = await posts.by_id(session, member, post_id)
+    post = await posts.by_id(tx, member, post_id)
     require(member, Action.content_report)
     assert post.id is not None
     entry = Report(
@@ -23,9 +23,9 @@ async def report(session: AsyncSession, member: Member, post_id: int, reason: st
         target_id=post.id,
         reason=reason,
     )
-    session.add(entry)
+    tx.add(entry)
     audit.record(
-        session,
+        tx,
         member,
         f"{Stream(post.board).value}.report",
         post.author_id,
@@ -34,5 +34,5 @@ async def report(session: AsyncSession, member: Member, post_id: int, reason: st
         reason=reason,
         text=post.body,
     )
-    await session.flush()
+    await tx.flush()
     return entry

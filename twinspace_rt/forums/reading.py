@@ -18,33 +18,33 @@ from twinspace_rt.forums.streams import Stream, last_seq
 from twinspace_rt.storage.forum_models import BulletinRead, ForumPost, ForumThread, ThreadRead
 
 
-async def mark_thread(session: AsyncSession, member: Member, thread_id: int, seq: int) -> int:
-    thread = await threads.by_id(session, member, thread_id)
+async def mark_thread(tx: AsyncSession, member: Member, thread_id: int, seq: int) -> int:
+    thread = await threads.by_id(tx, member, thread_id)
     assert thread.id is not None
-    found = await session.exec(
+    found = await tx.exec(
         select(ThreadRead).where(
             ThreadRead.thread_id == thread.id, ThreadRead.user_id == member.user_id
         )
     )
     marker = found.first() or ThreadRead(thread_id=thread.id, user_id=member.user_id)
     marker.last_read_seq = max(marker.last_read_seq, min(seq, thread.last_post_seq))
-    session.add(marker)
-    await session.flush()
+    tx.add(marker)
+    await tx.flush()
     return marker.last_read_seq
 
 
-async def mark_bulletin(session: AsyncSession, member: Member, seq: int) -> int:
+async def mark_bulletin(tx: AsyncSession, member: Member, seq: int) -> int:
     require(member, Action.bulletin_read)
-    newest = await last_seq(session, member.project_id, Stream.bulletin)
-    found = await session.exec(
+    newest = await last_seq(tx, member.project_id, Stream.bulletin)
+    found = await tx.exec(
         select(BulletinRead).where(
             BulletinRead.project_id == member.project_id, BulletinRead.user_id == member.user_id
         )
     )
     marker = found.first() or BulletinRead(project_id=member.project_id, user_id=member.user_id)
     marker.last_read_seq = max(marker.last_read_seq, min(seq, newest))
-    session.add(marker)
-    await session.flush()
+    tx.add(marker)
+    await tx.flush()
     return marker.last_read_seq
 
 
@@ -56,11 +56,11 @@ def _unread(member: Member) -> Any:
     )
 
 
-async def unread_threads(session: AsyncSession, member: Member) -> list[dict[str, Any]]:
+async def unread_threads(tx: AsyncSession, member: Member) -> list[dict[str, Any]]:
     """Threads with unread posts, most recent activity first, in one grouped query."""
     require(member, Action.forum_read)
     marker = func.coalesce(ThreadRead.last_read_seq, 0)
-    found = await session.exec(
+    found = await tx.exec(
         select(ForumThread.id, ForumThread.forum_id, ForumThread.title, func.count())
         .join(ForumPost, col(ForumPost.thread_id) == col(ForumThread.id))
         .outerjoin(
@@ -78,14 +78,14 @@ async def unread_threads(session: AsyncSession, member: Member) -> list[dict[str
     ]
 
 
-async def unread_bulletin(session: AsyncSession, member: Member) -> int:
+async def unread_bulletin(tx: AsyncSession, member: Member) -> int:
     require(member, Action.bulletin_read)
-    marker = await session.exec(
+    marker = await tx.exec(
         select(BulletinRead.last_read_seq).where(
             BulletinRead.project_id == member.project_id, BulletinRead.user_id == member.user_id
         )
     )
-    found = await session.exec(
+    found = await tx.exec(
         select(func.count()).where(
             *_unread(member),
             ForumPost.board == Stream.bulletin.value,

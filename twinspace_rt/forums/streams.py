@@ -63,16 +63,16 @@ class Change:
     frame: str
 
 
-async def next_seq(session: AsyncSession, project_id: int, stream: Stream) -> int:
+async def next_seq(tx: AsyncSession, project_id: int, stream: Stream) -> int:
     """Creates the counter on first use; ``INSERT … ON CONFLICT DO NOTHING`` races safely."""
-    dialect = session.get_bind().dialect.name
+    dialect = tx.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    await session.exec(
+    await tx.exec(
         insert(ForumStream)
         .values(project_id=project_id, stream=stream.value, last_seq=0)
         .on_conflict_do_nothing(index_elements=["project_id", "stream"])
     )
-    result = await session.exec(
+    result = await tx.exec(
         update(ForumStream)
         .where(col(ForumStream.project_id) == project_id, col(ForumStream.stream) == stream.value)
         .values(last_seq=col(ForumStream.last_seq) + 1)
@@ -82,12 +82,12 @@ async def next_seq(session: AsyncSession, project_id: int, stream: Stream) -> in
 
 
 def record(
-    session: AsyncSession, project_id: int, stream: Stream, seq: int, kind: str, **payload: Any
+    tx: AsyncSession, project_id: int, stream: Stream, seq: int, kind: str, **payload: Any
 ) -> Change:
     """Stores the push for ``seq`` (taken with ``next_seq`` in this transaction)."""
     frame = push(kind, stream=stream.value, seq=seq, **payload)
     post = payload.get("post")
-    session.add(
+    tx.add(
         ForumEvent(
             project_id=project_id,
             stream=stream.value,
@@ -99,22 +99,22 @@ def record(
     return Change(stream, seq, frame)
 
 
-async def rewrite_post(session: AsyncSession, post: dict[str, Any]) -> None:
+async def rewrite_post(tx: AsyncSession, post: dict[str, Any]) -> None:
     """Earlier stored frames of a post now carry its current state.
 
     So a member who resumes after a moderator deleted a post replays its tombstone, never the
     deleted text, just as chat replays each message as it is now.
     """
-    found = await session.exec(select(ForumEvent).where(ForumEvent.post_id == post["id"]))
+    found = await tx.exec(select(ForumEvent).where(ForumEvent.post_id == post["id"]))
     for event in found:
         frame = json.loads(event.frame)
         frame["post"] = post
         event.frame = encode(frame)
-        session.add(event)
+        tx.add(event)
 
 
-async def last_seq(session: AsyncSession, project_id: int, stream: Stream) -> int:
-    found = await session.exec(
+async def last_seq(tx: AsyncSession, project_id: int, stream: Stream) -> int:
+    found = await tx.exec(
         select(ForumStream.last_seq).where(
             ForumStream.project_id == project_id, ForumStream.stream == stream.value
         )
@@ -131,15 +131,15 @@ class Backlog:
 
 
 async def changes_since(
-    session: AsyncSession, project_id: int, stream: Stream, since: int | None, most: int
+    tx: AsyncSession, project_id: int, stream: Stream, since: int | None, most: int
 ) -> Backlog:
     """Every stored change after ``since``, in order; refuses a gap beyond ``most``."""
-    newest = await last_seq(session, project_id, stream)
+    newest = await last_seq(tx, project_id, stream)
     if since is None:
         return Backlog([], True, None, newest)
     if since > newest:
         return Backlog([], False, "unknown_position", newest)
-    found = await session.exec(
+    found = await tx.exec(
         select(ForumEvent.seq, ForumEvent.frame)
         .where(
             ForumEvent.project_id == project_id,

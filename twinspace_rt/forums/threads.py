@@ -17,20 +17,20 @@ from twinspace_rt.projects import audit
 from twinspace_rt.storage.forum_models import ForumPost, ForumThread
 
 
-async def by_id(session: AsyncSession, member: Member, thread_id: int) -> ForumThread:
+async def by_id(tx: AsyncSession, member: Member, thread_id: int) -> ForumThread:
     require(member, Action.forum_read)
-    thread = await session.get(ForumThread, thread_id)
+    thread = await tx.get(ForumThread, thread_id)
     if thread is None or thread.project_id != member.project_id:
         raise AppError(ErrorCode.not_found, f"No thread {thread_id} in this project.")
     return thread
 
 
 async def open_thread(
-    session: AsyncSession, member: Member, forum_id: int, title: str, body: str
+    tx: AsyncSession, member: Member, forum_id: int, title: str, body: str
 ) -> tuple[ForumThread, ForumPost, Change]:
     require(member, Action.forum_create_thread)
-    forum = await boards.by_id(session, member, forum_id)
-    seq = await next_seq(session, member.project_id, Stream.forum)
+    forum = await boards.by_id(tx, member, forum_id)
+    seq = await next_seq(tx, member.project_id, Stream.forum)
     assert forum.id is not None
     thread = ForumThread(
         project_id=member.project_id,
@@ -41,13 +41,13 @@ async def open_thread(
         last_post_seq=seq,
         version=seq,
     )
-    session.add(thread)
-    await session.flush()
+    tx.add(thread)
+    await tx.flush()
     post = new_post(member, Stream.forum, seq, body, thread_id=thread.id)
-    session.add(post)
-    await session.flush()
+    tx.add(post)
+    await tx.flush()
     change = record(
-        session,
+        tx,
         member.project_id,
         Stream.forum,
         seq,
@@ -66,24 +66,24 @@ class ThreadPage:
 
 
 async def list_threads(
-    session: AsyncSession, member: Member, forum_id: int, before: int | None, limit: int
+    tx: AsyncSession, member: Member, forum_id: int, before: int | None, limit: int
 ) -> ThreadPage:
     """Most recent activity first, keyset on ``last_post_seq`` (unique per project).
 
     A new thread or reply lands above every page already read, so later pages never shift;
     pinned threads come once, on the first page, outside the paging.
     """
-    forum = await boards.by_id(session, member, forum_id)
+    forum = await boards.by_id(tx, member, forum_id)
     query = select(ForumThread).where(ForumThread.forum_id == forum.id)
     pinned: list[ForumThread] = []
     if before is None:
-        found = await session.exec(
+        found = await tx.exec(
             query.where(col(ForumThread.pinned)).order_by(col(ForumThread.last_post_seq).desc())
         )
         pinned = list(found)
     else:
         query = query.where(col(ForumThread.last_post_seq) < before)
-    found = await session.exec(
+    found = await tx.exec(
         query.where(col(ForumThread.pinned).is_(False))
         .order_by(col(ForumThread.last_post_seq).desc())
         .limit(limit)
@@ -94,7 +94,7 @@ async def list_threads(
 
 
 async def update(
-    session: AsyncSession,
+    tx: AsyncSession,
     member: Member,
     thread_id: int,
     *,
@@ -109,7 +109,7 @@ async def update(
     Authors may rename within the edit window; pin, lock and move are for moderators, and
     every moderator action is audited.
     """
-    thread = await by_id(session, member, thread_id)
+    thread = await by_id(tx, member, thread_id)
     moderator = can(member, Action.forum_moderate)
     changes: list[tuple[str, dict[str, object]]] = []
     if title is not None and title != thread.title:
@@ -130,20 +130,20 @@ async def update(
         thread.locked = locked
     if forum_id is not None and forum_id != thread.forum_id:
         require(member, Action.forum_moderate)
-        target = await boards.by_id(session, member, forum_id)
+        target = await boards.by_id(tx, member, forum_id)
         changes.append(("forum.thread.moved", {"from": thread.forum_id, "to": target.id}))
         assert target.id is not None
         thread.forum_id = target.id
     recorded: list[Change] = []
     for kind, details in changes:
         if moderator and not (kind.endswith("renamed") and thread.author_id == member.user_id):
-            audit.record(session, member, kind, thread.author_id, thread_id=thread.id, **details)
-        thread.version = await next_seq(session, member.project_id, Stream.forum)
-        session.add(thread)
-        await session.flush()
+            audit.record(tx, member, kind, thread.author_id, thread_id=thread.id, **details)
+        thread.version = await next_seq(tx, member.project_id, Stream.forum)
+        tx.add(thread)
+        await tx.flush()
         recorded.append(
             record(
-                session,
+                tx,
                 member.project_id,
                 Stream.forum,
                 thread.version,

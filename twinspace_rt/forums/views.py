@@ -62,12 +62,12 @@ def post_payload(post: ForumPost, reactions: dict[str, list[int]]) -> dict[str, 
     }
 
 
-async def post_payloads(session: AsyncSession, posts: list[ForumPost]) -> list[dict[str, Any]]:
+async def post_payloads(tx: AsyncSession, posts: list[ForumPost]) -> list[dict[str, Any]]:
     """With their reactions, read in one query."""
     ids = [p.id for p in posts if p.id is not None]
     reactions: dict[int, dict[str, list[int]]] = {}
     if ids:
-        found = await session.exec(
+        found = await tx.exec(
             select(ForumReaction)
             .where(col(ForumReaction.post_id).in_(ids))
             .order_by(col(ForumReaction.id))

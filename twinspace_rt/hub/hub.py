@@ -16,7 +16,7 @@ from twinspace_rt.hub.connection import Connection
 from twinspace_rt.hub.features import HubFeatures
 from twinspace_rt.hub.presence import entry
 from twinspace_rt.hub.protocol import push
-from twinspace_rt.hub.room import LocalRoom
+from twinspace_rt.hub.room import ProjectRoom
 from twinspace_rt.projects import events as project_events
 from twinspace_rt.settings import Settings
 from twinspace_rt.storage.engine import Database
@@ -24,6 +24,7 @@ from twinspace_rt.ws.close_codes import CloseCode
 from twinspace_rt.ws.transport import OutFrame
 
 log = logging.getLogger(__name__)
+
 
 class Hub:
     def __init__(
@@ -36,7 +37,7 @@ class Hub:
         self.features = HubFeatures()
         self.state: dict[str, Any] = {}
         self.broker = broker
-        self.rooms: dict[int, LocalRoom] = {}
+        self.rooms: dict[int, ProjectRoom] = {}
         self._subscriptions: dict[int, Subscription] = {}
         self._ticker: asyncio.Task[None] | None = None
         self._later: set[asyncio.Task[None]] = set()
@@ -79,12 +80,12 @@ class Hub:
     async def publish(self, project_id: int, event: dict[str, object]) -> None:
         await self.broker.publish(project_events.topic(project_id), event)
 
-    async def join(self, conn: Connection) -> LocalRoom:
+    async def join(self, conn: Connection) -> ProjectRoom:
         project_id = conn.member.project_id
         room = self.rooms.get(project_id)
         if room is None:
             scope = project_events.topic(project_id)
-            room = LocalRoom(
+            room = ProjectRoom(
                 project_id,
                 self.db,
                 lambda: self.broker.presence_all(scope),

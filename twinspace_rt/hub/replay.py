@@ -33,7 +33,7 @@ class Pending:
 
 
 class Backlog(Protocol):
-    async def read(self, session: AsyncSession, since: int | None, most: int) -> Pending:
+    async def read(self, tx: AsyncSession, since: int | None, most: int) -> Pending:
         """The changes after ``since`` (none for ``None``), at most ``most`` of them."""
         ...
 
@@ -71,8 +71,8 @@ async def replay(
     cursor = conn.cursors[key]
     assert cursor.backlog is not None
     try:
-        async with db.reader() as session:
-            pending = await cursor.backlog.read(session, since, most)
+        async with db.reader() as tx:
+            pending = await cursor.backlog.read(tx, since, most)
     except Exception:
         # Otherwise the cursor would hold every later live change back, silently, forever.
         if _current(conn, key, cursor):

@@ -14,8 +14,8 @@ from twinspace_rt.hub.connection import Connection
 from twinspace_rt.hub.presence import group, presence_diff
 from twinspace_rt.hub.protocol import push
 from twinspace_rt.hub.replay import catch_up
-from twinspace_rt.projects.accounts import carry_session
-from twinspace_rt.projects.rooms import standings
+from twinspace_rt.projects.accounts import carry_sign_in
+from twinspace_rt.projects.membership import standings
 from twinspace_rt.storage.engine import Database
 from twinspace_rt.ws.close_codes import CloseCode
 from twinspace_rt.ws.transport import OutFrame
@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 PresenceSource = Callable[[], Awaitable[dict[str, dict[str, Any]]]]
 
 
-class LocalRoom:
+class ProjectRoom:
     def __init__(
         self, project_id: int, db: Database, presence_source: PresenceSource, resume_max: int
     ) -> None:
@@ -77,7 +77,7 @@ class LocalRoom:
         elif kind == "presence":
             self.schedule("presence", self.refresh_presence)
         elif kind == "room":
-            carry_session(self.connections.values(), event)
+            carry_sign_in(self.connections.values(), event)
             self.schedule("room", self.recheck_members)
         elif kind == "gap":
             self.catch_up()
@@ -142,8 +142,8 @@ class LocalRoom:
     async def recheck_members(self) -> None:
         """Applies removals, role changes, archiving and revoked tokens to live sockets."""
         user_ids = {conn.user_id for conn in self.connections.values()}
-        async with self._db.reader() as session:
-            found = await standings(session, self.project_id, user_ids)
+        async with self._db.reader() as tx:
+            found = await standings(tx, self.project_id, user_ids)
         for conn in list(self.connections.values()):
             standing = found.get(conn.user_id)
             if standing is None:

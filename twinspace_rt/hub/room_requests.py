@@ -9,7 +9,7 @@ from twinspace_rt.errors import AppError, ErrorCode
 from twinspace_rt.hub.connection import Connection
 from twinspace_rt.hub.hub import Hub
 from twinspace_rt.hub.protocol import AuthRefresh, Ping, PresenceUpdate
-from twinspace_rt.projects.accounts import session_for_token
+from twinspace_rt.projects.accounts import sign_in_for_token
 
 
 async def ping(hub: Hub, conn: Connection, request: Ping) -> dict[str, Any]:
@@ -17,8 +17,8 @@ async def ping(hub: Hub, conn: Connection, request: Ping) -> dict[str, Any]:
 
 
 async def auth_refresh(hub: Hub, conn: Connection, request: AuthRefresh) -> dict[str, Any]:
-    async with hub.db.transaction() as session:
-        user, expires_at, _ = await session_for_token(session, hub.tokens, request.token)
+    async with hub.db.transaction() as tx:
+        user, expires_at, _ = await sign_in_for_token(tx, hub.tokens, request.token)
     if user.id != conn.user_id:
         raise AppError(ErrorCode.token_invalid, "The new token is for another user.")
     conn.display_name = user.display_name

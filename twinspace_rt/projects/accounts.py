@@ -40,28 +40,28 @@ def username_stem(display_name: str) -> str:
     return (words[0] if words else "pupil")[:16]
 
 
-async def username_exists(session: AsyncSession, username: str) -> bool:
-    found = await session.exec(select(User.id).where(User.username == username))
+async def username_exists(tx: AsyncSession, username: str) -> bool:
+    found = await tx.exec(select(User.id).where(User.username == username))
     return found.first() is not None
 
 
-async def free_username(session: AsyncSession, stem: str) -> str:
+async def free_username(tx: AsyncSession, stem: str) -> str:
     for _ in range(20):
         candidate = f"{stem}.{secrets.randbelow(9000) + 1000}"
-        if not await username_exists(session, candidate):
+        if not await username_exists(tx, candidate):
             return candidate
     raise AppError(ErrorCode.username_taken, f"No free username left for {stem!r}.")
 
 
 async def create_teacher(
-    session: AsyncSession,
+    tx: AsyncSession,
     username: str,
     password: str,
     display_name: str | None = None,
     country: str | None = None,
 ) -> User:
     username = normalise_username(username)
-    if await username_exists(session, username):
+    if await username_exists(tx, username):
         raise AppError(ErrorCode.username_taken, f"The username {username!r} is taken.")
     user = User(
         username=username,
@@ -70,24 +70,24 @@ async def create_teacher(
         country=country.upper() if country else None,
         password_hash=await hash_password(password),
     )
-    session.add(user)
-    await session.flush()
+    tx.add(user)
+    await tx.flush()
     return user
 
 
-async def user_by_username(session: AsyncSession, username: str) -> User | None:
-    found = await session.exec(select(User).where(User.username == username.strip().lower()))
+async def user_by_username(tx: AsyncSession, username: str) -> User | None:
+    found = await tx.exec(select(User).where(User.username == username.strip().lower()))
     return found.first()
 
 
 async def login(
-    session: AsyncSession, throttle: LoginThrottle, username: str, password: str, address: str
+    tx: AsyncSession, throttle: LoginThrottle, username: str, password: str, address: str
 ) -> User:
     keys = [f"user:{username.strip().lower()}", f"addr:{address}"]
     retry_after = throttle.retry_after(keys)
     if retry_after is not None:
         raise AppError(ErrorCode.rate_limited, retry_after=retry_after)
-    user = await user_by_username(session, username)
+    user = await user_by_username(tx, username)
     if not await verify_password(user.password_hash if user else None, password) or user is None:
         throttle.record_failure(keys)
         raise AppError(ErrorCode.invalid_credentials)
@@ -95,43 +95,43 @@ async def login(
     return user
 
 
-async def change_password(session: AsyncSession, user: User, current: str, new: str) -> list[int]:
-    """Ends every session of the account, as a reset does (a stolen token must not outlive the
-    password it was got with); the caller issues the changing session a fresh token. Returns
+async def change_password(tx: AsyncSession, user: User, current: str, new: str) -> list[int]:
+    """Ends every sign-in of the account, as a reset does (a stolen token must not outlive the
+    password it was got with); the caller issues the changing sign-in a fresh token. Returns
     the projects whose live sockets must be re-checked."""
     if not await verify_password(user.password_hash, current):
         raise AppError(ErrorCode.invalid_credentials, "The current password is wrong.")
     user.password_hash = await hash_password(new)
     user.must_change_password = False
     user.token_generation += 1
-    session.add(user)
-    await session.flush()
-    found = await session.exec(select(Membership.project_id).where(Membership.user_id == user.id))
+    tx.add(user)
+    await tx.flush()
+    found = await tx.exec(select(Membership.project_id).where(Membership.user_id == user.id))
     return list(found.all())
 
 
-async def user_for_token(session: AsyncSession, tokens: TokenService, token: str) -> User:
-    user, _, _ = await session_for_token(session, tokens, token)
+async def user_for_token(tx: AsyncSession, tokens: TokenService, token: str) -> User:
+    user, _, _ = await sign_in_for_token(tx, tokens, token)
     return user
 
 
-async def session_for_token(
-    session: AsyncSession, tokens: TokenService, token: str
+async def sign_in_for_token(
+    tx: AsyncSession, tokens: TokenService, token: str
 ) -> tuple[User, datetime, str]:
     """The token's user, when the token expires (long-lived sockets close then) and the
-    session it belongs to (empty for the identity platform's tokens)."""
+    sign-in it belongs to (empty for the identity platform's tokens)."""
     identity = tokens.decode(token)
     if isinstance(identity, LocalIdentity):
-        user = await session.get(User, identity.user_id)
+        user = await tx.get(User, identity.user_id)
         if user is None or user.token_generation != identity.generation:
             raise AppError(ErrorCode.token_invalid, "This token has been revoked.")
-        return user, identity.expires_at, identity.session
-    return await _external_user(session, identity), identity.expires_at, ""
+        return user, identity.expires_at, identity.sign_in
+    return await _external_user(tx, identity), identity.expires_at, ""
 
 
-class SessionSocket(Protocol):
-    """What `carry_session` needs of a hub or Yjs socket; the handshake (`hub/session.admit`)
-    put its token's session in ``websocket.state.token_session``."""
+class SignedInSocket(Protocol):
+    """What `carry_sign_in` needs of a hub or Yjs socket; the handshake (`hub/endpoint.admit`)
+    put its token's sign-in in ``websocket.state.sign_in``."""
 
     token_generation: int
 
@@ -142,26 +142,26 @@ class SessionSocket(Protocol):
     def user_id(self) -> int: ...
 
 
-def carry_session(sockets: Iterable[SessionSocket], event: dict[str, Any]) -> None:
-    """The sockets of the session that changed its password move to the new generation.
+def carry_sign_in(sockets: Iterable[SignedInSocket], event: dict[str, Any]) -> None:
+    """The sockets of the sign-in that changed its password move to the new generation.
 
     Called on every node as the `room` event arrives, before the re-check that reads the store
-    and closes the sockets of every other session (4401)."""
+    and closes the sockets of every other sign-in (4401)."""
     renewed = event.get("renewed")
-    if not renewed or not renewed["session"]:
+    if not renewed or not renewed["sign_in"]:
         return
     for socket in sockets:
         if (
             socket.user_id == renewed["user_id"]
-            and getattr(socket.websocket.state, "token_session", "") == renewed["session"]
+            and getattr(socket.websocket.state, "sign_in", "") == renewed["sign_in"]
             and socket.token_generation == renewed["generation"] - 1
         ):
             socket.token_generation = renewed["generation"]
 
 
-async def _external_user(session: AsyncSession, identity: ExternalIdentity) -> User:
+async def _external_user(tx: AsyncSession, identity: ExternalIdentity) -> User:
     """The platform owns teacher identities; we keep a local row to hang memberships on."""
-    found = await session.exec(select(User).where(User.external_id == identity.external_id))
+    found = await tx.exec(select(User).where(User.external_id == identity.external_id))
     user = found.first()
     if user is not None:
         return user
@@ -169,8 +169,8 @@ async def _external_user(session: AsyncSession, identity: ExternalIdentity) -> U
     stem = re.sub(r"[^a-z0-9._-]", "", wanted)[: USERNAME_MAX - 6] or "teacher"
     username = (
         stem
-        if _USERNAME_RE.fullmatch(stem) and not await username_exists(session, stem)
-        else await free_username(session, stem[:16])
+        if _USERNAME_RE.fullmatch(stem) and not await username_exists(tx, stem)
+        else await free_username(tx, stem[:16])
     )
     user = User(
         username=username,
@@ -179,6 +179,6 @@ async def _external_user(session: AsyncSession, identity: ExternalIdentity) -> U
         country=identity.country,
         external_id=identity.external_id,
     )
-    session.add(user)
-    await session.flush()
+    tx.add(user)
+    await tx.flush()
     return user

@@ -12,14 +12,14 @@ from twinspace_rt.storage.models import AuditEntry
 
 
 def record(
-    session: AsyncSession,
+    tx: AsyncSession,
     actor: Member,
     action: str,
     target_user_id: int | None = None,
     **details: Any,
 ) -> None:
     """Added to the caller's transaction: the entry exists exactly when the action does."""
-    session.add(
+    tx.add(
         AuditEntry(
             project_id=actor.project_id,
             actor_id=actor.user_id,
@@ -31,10 +31,10 @@ def record(
 
 
 async def entries(
-    session: AsyncSession, project_id: int, before: int | None, limit: int
+    tx: AsyncSession, project_id: int, before: int | None, limit: int
 ) -> list[AuditEntry]:
     query = select(AuditEntry).where(AuditEntry.project_id == project_id)
     if before is not None:
         query = query.where(col(AuditEntry.id) < before)
-    found = await session.exec(query.order_by(col(AuditEntry.id).desc()).limit(limit))
+    found = await tx.exec(query.order_by(col(AuditEntry.id).desc()).limit(limit))
     return list(found)

@@ -18,8 +18,8 @@ def room_changed() -> dict[str, Any]:
     return {"kind": "room"}
 
 
-def session_renewed(user_id: int, session: str, generation: int) -> dict[str, Any]:
-    """A member changed their password: like `room_changed`, but the sockets of ``session`` go
-    on at ``generation`` (`projects/accounts.carry_session`) while the others close."""
-    renewed = {"user_id": user_id, "session": session, "generation": generation}
+def sign_in_renewed(user_id: int, sign_in: str, generation: int) -> dict[str, Any]:
+    """A member changed their password: like `room_changed`, but the sockets of ``sign_in`` go
+    on at ``generation`` (`projects/accounts.carry_sign_in`) while the others close."""
+    renewed = {"user_id": user_id, "sign_in": sign_in, "generation": generation}
     return {"kind": "room", "renewed": renewed}

@@ -13,8 +13,8 @@ from twinspace_rt.projects.accounts import free_username, user_by_username, user
 from twinspace_rt.storage.models import AccountKind, Membership, Project, User
 
 
-async def list_members(session: AsyncSession, project_id: int) -> list[tuple[Membership, User]]:
-    found = await session.exec(
+async def list_members(tx: AsyncSession, project_id: int) -> list[tuple[Membership, User]]:
+    found = await tx.exec(
         select(Membership, User)
         .join(User, col(User.id) == col(Membership.user_id))
         .where(Membership.project_id == project_id)
@@ -23,8 +23,8 @@ async def list_members(session: AsyncSession, project_id: int) -> list[tuple[Mem
     return list(found.all())
 
 
-async def _membership(session: AsyncSession, project_id: int, user_id: int) -> Membership:
-    found = await session.exec(
+async def _membership(tx: AsyncSession, project_id: int, user_id: int) -> Membership:
+    found = await tx.exec(
         select(Membership).where(Membership.project_id == project_id, Membership.user_id == user_id)
     )
     membership = found.first()
@@ -42,9 +42,9 @@ def _check_role_fits(is_pupil: bool, role: Role) -> None:
 
 
 async def invite(
-    session: AsyncSession, actor: Member, username: str, role: Role
+    tx: AsyncSession, actor: Member, username: str, role: Role
 ) -> tuple[Membership, User]:
-    user = await user_by_username(session, username)
+    user = await user_by_username(tx, username)
     if user is None:
         raise AppError(ErrorCode.not_found, f"No user {username!r}.")
     if user.is_pupil:
@@ -53,7 +53,7 @@ async def invite(
         )
     _check_role_fits(False, role)
     assert user.id is not None
-    existing = await session.exec(
+    existing = await tx.exec(
         select(Membership.id).where(
             Membership.project_id == actor.project_id, Membership.user_id == user.id
         )
@@ -61,14 +61,14 @@ async def invite(
     if existing.first() is not None:
         raise AppError(ErrorCode.already_member)
     membership = Membership(project_id=actor.project_id, user_id=user.id, role=role)
-    session.add(membership)
-    audit.record(session, actor, "member.invite", user.id, role=role.value)
-    await session.flush()
+    tx.add(membership)
+    audit.record(tx, actor, "member.invite", user.id, role=role.value)
+    await tx.flush()
     return membership, user
 
 
-async def _admin_count(session: AsyncSession, project_id: int) -> int:
-    found = await session.exec(
+async def _admin_count(tx: AsyncSession, project_id: int) -> int:
+    found = await tx.exec(
         select(func.count()).where(
             Membership.project_id == project_id, Membership.role == Role.teacher_admin
         )
@@ -77,43 +77,43 @@ async def _admin_count(session: AsyncSession, project_id: int) -> int:
 
 
 async def _guard_admin_loss(
-    session: AsyncSession, actor: Member, project: Project, target: Membership
+    tx: AsyncSession, actor: Member, project: Project, target: Membership
 ) -> None:
     """The founder is only demoted by themself, and a room never loses its last admin."""
     if target.user_id == project.founder_id and actor.user_id != project.founder_id:
         raise AppError(ErrorCode.founder_protected)
-    if target.role == Role.teacher_admin and await _admin_count(session, project.id or 0) <= 1:
+    if target.role == Role.teacher_admin and await _admin_count(tx, project.id or 0) <= 1:
         raise AppError(ErrorCode.last_admin)
 
 
 async def change_role(
-    session: AsyncSession, actor: Member, project: Project, user_id: int, role: Role
+    tx: AsyncSession, actor: Member, project: Project, user_id: int, role: Role
 ) -> tuple[Membership, User]:
-    membership = await _membership(session, actor.project_id, user_id)
-    user = await session.get(User, user_id)
+    membership = await _membership(tx, actor.project_id, user_id)
+    user = await tx.get(User, user_id)
     assert user is not None
     _check_role_fits(user.is_pupil, role)
     if membership.role == role:
         return membership, user
     if role != Role.teacher_admin:
-        await _guard_admin_loss(session, actor, project, membership)
-    audit.record(session, actor, "member.role", user_id, old=membership.role, new=role.value)
+        await _guard_admin_loss(tx, actor, project, membership)
+    audit.record(tx, actor, "member.role", user_id, old=membership.role, new=role.value)
     membership.role = role
-    session.add(membership)
-    await session.flush()
+    tx.add(membership)
+    await tx.flush()
     return membership, user
 
 
-async def remove(session: AsyncSession, actor: Member, project: Project, user_id: int) -> None:
-    membership = await _membership(session, actor.project_id, user_id)
-    await _guard_admin_loss(session, actor, project, membership)
-    audit.record(session, actor, "member.remove", user_id, role=membership.role)
-    await session.delete(membership)
-    await session.flush()
+async def remove(tx: AsyncSession, actor: Member, project: Project, user_id: int) -> None:
+    membership = await _membership(tx, actor.project_id, user_id)
+    await _guard_admin_loss(tx, actor, project, membership)
+    audit.record(tx, actor, "member.remove", user_id, role=membership.role)
+    await tx.delete(membership)
+    await tx.flush()
 
 
 async def create_pupils(
-    session: AsyncSession, actor: Member, display_names: list[str], role: Role
+    tx: AsyncSession, actor: Member, display_names: list[str], role: Role
 ) -> list[tuple[User, str]]:
     """All or none: the teacher gets every login of the batch or an error and no accounts."""
     _check_role_fits(True, role)
@@ -121,29 +121,27 @@ async def create_pupils(
     for display_name in display_names:
         password = one_time_password()
         user = User(
-            username=await free_username(session, username_stem(display_name)),
+            username=await free_username(tx, username_stem(display_name)),
             display_name=display_name,
             kind=AccountKind.pupil,
             password_hash=await hash_password(password),
             must_change_password=True,
             created_by=actor.user_id,
         )
-        session.add(user)
-        await session.flush()
+        tx.add(user)
+        await tx.flush()
         assert user.id is not None
-        session.add(Membership(project_id=actor.project_id, user_id=user.id, role=role))
-        audit.record(session, actor, "pupil.create", user.id, display_name=display_name)
+        tx.add(Membership(project_id=actor.project_id, user_id=user.id, role=role))
+        audit.record(tx, actor, "pupil.create", user.id, display_name=display_name)
         created.append((user, password))
-    await session.flush()
+    await tx.flush()
     return created
 
 
-async def reset_pupil_password(
-    session: AsyncSession, actor: Member, user_id: int
-) -> tuple[User, str]:
+async def reset_pupil_password(tx: AsyncSession, actor: Member, user_id: int) -> tuple[User, str]:
     """A new one-time password; every token the pupil held stops working."""
-    await _membership(session, actor.project_id, user_id)
-    user = await session.get(User, user_id)
+    await _membership(tx, actor.project_id, user_id)
+    user = await tx.get(User, user_id)
     assert user is not None
     if not user.is_pupil:
         raise AppError(ErrorCode.forbidden, "Only pupil passwords can be reset here.")
@@ -151,7 +149,7 @@ async def reset_pupil_password(
     user.password_hash = await hash_password(password)
     user.must_change_password = True
     user.token_generation += 1
-    session.add(user)
-    audit.record(session, actor, "pupil.reset_password", user_id)
-    await session.flush()
+    tx.add(user)
+    audit.record(tx, actor, "pupil.reset_password", user_id)
+    await tx.flush()
     return user, password

@@ -102,7 +102,7 @@ class Page:
 
 
 async def search(
-    session: AsyncSession,
+    tx: AsyncSession,
     settings: Settings,
     member: Member,
     query: str,
@@ -112,15 +112,15 @@ async def search(
     """Within ``search_timeout_ms`` (``search/time_bound.py``), or ``search_timeout``."""
     words = terms(query, settings.search_terms_max, settings.search_term_max_chars)
     position = Cursor.parse(cursor)
-    postgres = session.get_bind().dialect.name == "postgresql"
+    postgres = tx.get_bind().dialect.name == "postgresql"
     params: dict[str, Any] = {"limit": limit + 1, "start": MARK_START, "stop": MARK_END}
     prefix_min = settings.search_prefix_min_chars
     if postgres:
         params.update(query=tsquery(words, prefix_min), options=_HEADLINE)
     else:
         params["query"] = fts5_query(words, prefix_min)
-    readable = await _readable_channels(session, member, position.chat)
-    async with time_bound(session, settings.search_timeout_ms) as bound:
+    readable = await _readable_channels(tx, member, position.chat)
+    async with time_bound(tx, settings.search_timeout_ms) as bound:
         chat = await _chat_hits(bound, readable, postgres, params, position.chat)
         posts = await _post_hits(bound, member, postgres, params, position.posts)
     merged = sorted(chat + posts, key=lambda h: (h["created_at"], h["kind"], h["id"]))[::-1]
@@ -142,13 +142,11 @@ def _next(
     return int(taken[-1]["id"]) if taken else before
 
 
-async def _readable_channels(
-    session: AsyncSession, member: Member, before: int | None
-) -> list[int]:
+async def _readable_channels(tx: AsyncSession, member: Member, before: int | None) -> list[int]:
     """Read before the time-bound statements: it is not part of what a query may cost."""
     if before == 0:
         return []
-    return [c.id for c in await channels.readable(session, member) if c.id is not None]
+    return [c.id for c in await channels.readable(tx, member) if c.id is not None]
 
 
 async def _chat_hits(

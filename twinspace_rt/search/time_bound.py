@@ -64,9 +64,9 @@ def _timed_out(exc: DBAPIError) -> bool:
 
 
 @asynccontextmanager
-async def time_bound(session: AsyncSession, budget_ms: int) -> AsyncIterator[TimeBound]:
+async def time_bound(tx: AsyncSession, budget_ms: int) -> AsyncIterator[TimeBound]:
     """The search's session connection, bounded by ``budget_ms`` in all."""
-    connection = await session.connection()
+    connection = await tx.connection()
     bound = TimeBound(connection, budget_ms)
     if bound.postgres:
         yield bound

@@ -61,13 +61,13 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """Everything done inside commits together; an exception rolls all of it back."""
-        async with self._sessions() as session, session.begin():
-            yield session
+        async with self._sessions() as tx, tx.begin():
+            yield tx
 
     @asynccontextmanager
     async def reader(self) -> AsyncIterator[AsyncSession]:
-        async with self._sessions() as session:
-            yield session
+        async with self._sessions() as tx:
+            yield tx
 
     async def run_sync(self, work: Callable[[Connection], T]) -> T:
         """Runs ``work`` as one transaction of plain synchronous code, for the hot write paths

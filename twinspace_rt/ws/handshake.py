@@ -17,8 +17,8 @@ from twinspace_rt.auth.bearer import from_header
 from twinspace_rt.auth.policy import Action, Member
 from twinspace_rt.auth.tokens import TokenService
 from twinspace_rt.errors import AppError, ErrorCode
-from twinspace_rt.projects import rooms
-from twinspace_rt.projects.accounts import session_for_token
+from twinspace_rt.projects import membership
+from twinspace_rt.projects.accounts import sign_in_for_token
 from twinspace_rt.storage.models import User
 from twinspace_rt.ws.close_codes import FOR_ERROR, CloseCode
 from twinspace_rt.ws.member_sockets import MemberSockets
@@ -44,15 +44,13 @@ class Gate:
 
 
 async def admit(
-    websocket: WebSocket, gate: Gate, session: AsyncSession, action: Action
+    websocket: WebSocket, gate: Gate, tx: AsyncSession, action: Action
 ) -> tuple[User, datetime, Member]:
     """Origin, token, membership with ``action`` allowed: the member the socket speaks for."""
     check_origin(websocket, gate.allowed_origins)
-    user, expires_at, token_session = await session_for_token(
-        session, gate.tokens, socket_token(websocket)
-    )
-    websocket.state.token_session = token_session  # a password change keeps this session
-    _, member = await rooms.enter(session, user, websocket.path_params["project_id"], action)
+    user, expires_at, sign_in = await sign_in_for_token(tx, gate.tokens, socket_token(websocket))
+    websocket.state.sign_in = sign_in  # a password change keeps this sign-in
+    _, member = await membership.enter(tx, user, websocket.path_params["project_id"], action)
     return user, expires_at, member
 
 

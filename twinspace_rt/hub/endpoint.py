@@ -25,6 +25,7 @@ from twinspace_rt.ws.transport import wired_writer
 
 log = logging.getLogger(__name__)
 
+
 async def _refuse(websocket: WebSocket, exc: AppError) -> None:
     await websocket.accept()
     await websocket.send_text(error(None, exc))
@@ -58,8 +59,8 @@ async def _open(websocket: WebSocket, hub: Hub, gate: Gate) -> Connection | None
     if writer is None:
         return None
     try:
-        async with hub.db.transaction() as session:
-            user, expires_at, member = await admit(websocket, gate, session, Action.project_view)
+        async with hub.db.transaction() as tx:
+            user, expires_at, member = await admit(websocket, gate, tx, Action.project_view)
         gate.sockets.claim(member.user_id)
     except AppError as exc:
         await _refuse(websocket, exc)

@@ -49,7 +49,7 @@ def topic(document_id: int) -> str:
     return f"doc:{document_id}"
 
 
-class DocRoom:
+class LiveDocument:
     def __init__(self, ref: DocRef, db: Database) -> None:
         self.ref = ref
         self.doc: Doc[Any] = Doc()

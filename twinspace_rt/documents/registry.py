@@ -2,7 +2,7 @@
 document's life: open (subscribe, then load), prove, store (group commit), relay (publish after
 the commit), compact, version after a spell of activity, and unload after a grace period.
 
-Each step calls into the document (`room.DocRoom`), which owns its state; no callback is passed
+Each step calls into the document (`document.LiveDocument`), which owns its state; no callback is passed
 down to be called back up.
 """
 
@@ -22,11 +22,11 @@ from twinspace_rt.broker.base import Broker, Subscription
 from twinspace_rt.documents import log as update_log
 from twinspace_rt.documents import store, versions
 from twinspace_rt.documents.connection import DocConnection
+from twinspace_rt.documents.document import DocRef, LiveDocument, topic
 from twinspace_rt.documents.guard import PASS_THROUGH
-from twinspace_rt.documents.room import DocRef, DocRoom, topic
 from twinspace_rt.projects import events as project_events
-from twinspace_rt.projects.accounts import carry_session
-from twinspace_rt.projects.rooms import standings
+from twinspace_rt.projects.accounts import carry_sign_in
+from twinspace_rt.projects.membership import standings
 from twinspace_rt.settings import Settings
 from twinspace_rt.storage.engine import Database
 from twinspace_rt.storage.group_commit import GroupCommit
@@ -39,18 +39,18 @@ log = logging.getLogger(__name__)
 class _Queued:
     """An update proven on its document's scratch replica, waiting for the group commit."""
 
-    room: DocRoom
+    live: LiveDocument
     update: bytes
     origin: str | None  # the socket it came from: it is not sent back there
     user_id: int | None
 
 
-def _unless_stored(room: DocRoom, update: bytes, queued: asyncio.Future[None]) -> None:
+def _unless_stored(live: LiveDocument, update: bytes, queued: asyncio.Future[None]) -> None:
     if queued.cancelled() or queued.exception() is not None:
-        room.not_stored(update)
+        live.not_stored(update)
 
 
-class DocRooms:
+class DocumentRegistry:
     def __init__(self, settings: Settings, db: Database, broker: Broker) -> None:
         self.settings = settings
         self.db = db
@@ -58,7 +58,7 @@ class DocRooms:
         self._log: GroupCommit[_Queued, None] = GroupCommit(
             self._store, settings.docs_commit_window_ms / 1000, name="documents"
         )
-        self.rooms: dict[int, DocRoom] = {}
+        self.by_id: dict[int, LiveDocument] = {}
         self._subscriptions: dict[int, Subscription] = {}
         self._unloads: dict[int, asyncio.TimerHandle] = {}
         self._work: set[asyncio.Task[Any]] = set()
@@ -73,84 +73,84 @@ class DocRooms:
 
     async def _after_broker_outage(self) -> None:
         """Updates from other nodes may have been lost: re-read every open document."""
-        for room in list(self.rooms.values()):
-            self._spawn(observability.job("reload", room.reload()))
-            self._spawn(self._recheck(room.ref.project_id))
+        for live in list(self.by_id.values()):
+            self._spawn(observability.job("reload", live.reload()))
+            self._spawn(self._recheck(live.ref.project_id))
 
     async def stop(self) -> None:
         if self._clock is not None:
             self._clock.cancel()
         for timer in self._unloads.values():
             timer.cancel()
-        for room in list(self.rooms.values()):
-            for conn in list(room.connections.values()):
+        for live in list(self.by_id.values()):
+            for conn in list(live.connections.values()):
                 conn.close(CloseCode.going_away, "server shutting down: reconnect")
         await self._log.close(drain=True)
         for task in list(self._work):
             task.cancel()
         await asyncio.gather(*self._work, return_exceptions=True)
 
-    async def open(self, ref: DocRef) -> DocRoom:
-        """The loaded room of a document, opened here if needed."""
-        room = self.rooms.get(ref.id)
-        if room is None:
-            room = DocRoom(ref, self.db)
-            self.rooms[ref.id] = room
-            self._subscriptions[ref.id] = self.broker.subscribe(topic(ref.id), room.handle)
+    async def open(self, ref: DocRef) -> LiveDocument:
+        """The loaded document, opened here if needed."""
+        live = self.by_id.get(ref.id)
+        if live is None:
+            live = LiveDocument(ref, self.db)
+            self.by_id[ref.id] = live
+            self._subscriptions[ref.id] = self.broker.subscribe(topic(ref.id), live.handle)
             self._watch(ref.project_id, +1)
             try:
-                await room.load()
+                await live.load()
             except Exception:
-                self._drop(room)
+                self._drop(live)
                 raise
-        self._keep(room)
-        await asyncio.shield(room.loaded)
-        return room
+        self._keep(live)
+        await asyncio.shield(live.loaded)
+        return live
 
     @contextlib.asynccontextmanager
-    async def held(self, ref: DocRef) -> AsyncIterator[DocRoom]:
-        """The room for a REST request; released (and maybe unloaded later) afterwards."""
-        room = await self.open(ref)
-        room.holds += 1
+    async def held(self, ref: DocRef) -> AsyncIterator[LiveDocument]:
+        """The document for a REST request; released (and maybe unloaded later) afterwards."""
+        live = await self.open(ref)
+        live.holds += 1
         try:
-            yield room
+            yield live
         finally:
-            room.holds -= 1
-            self.release(room)
+            live.holds -= 1
+            self.release(live)
 
-    async def join(self, ref: DocRef, conn: DocConnection) -> DocRoom:
-        room = await self.open(ref)
-        room.connections[conn.id] = conn
-        room.greet(conn)
-        return room
+    async def join(self, ref: DocRef, conn: DocConnection) -> LiveDocument:
+        live = await self.open(ref)
+        live.connections[conn.id] = conn
+        live.greet(conn)
+        return live
 
-    async def leave(self, room: DocRoom, conn: DocConnection) -> None:
-        room.connections.pop(conn.id, None)
+    async def leave(self, live: LiveDocument, conn: DocConnection) -> None:
+        live.connections.pop(conn.id, None)
         try:
-            removal = room.forget(conn)
+            removal = live.forget(conn)
             if removal is not None:
-                await self._publish(room, {"kind": "awareness", "data": removal})
+                await self._publish(live, {"kind": "awareness", "data": removal})
         finally:
-            self.release(room)
+            self.release(live)
 
-    async def awareness(self, room: DocRoom, conn: DocConnection, payload: bytes) -> None:
+    async def awareness(self, live: LiveDocument, conn: DocConnection, payload: bytes) -> None:
         """A socket's cursor: what is news of its own goes to every node."""
-        own = room.own_awareness(conn, payload)
+        own = live.own_awareness(conn, payload)
         if own is not None:
-            await self._publish(room, {"kind": "awareness", "data": own})
+            await self._publish(live, {"kind": "awareness", "data": own})
 
     async def submit(
-        self, room: DocRoom, update: bytes, origin: str | None, user_id: int | None
+        self, live: LiveDocument, update: bytes, origin: str | None, user_id: int | None
     ) -> bool:
         """Stores and relays an update; False when it carried nothing."""
-        queued = self.queue(room, update, origin, user_id)
+        queued = self.queue(live, update, origin, user_id)
         if queued is None:
             return False
         await queued
         return True
 
     def queue(
-        self, room: DocRoom, update: bytes, origin: str | None, user_id: int | None
+        self, live: LiveDocument, update: bytes, origin: str | None, user_id: int | None
     ) -> asyncio.Future[None] | None:
         """Proves an update, then queues it to be stored and relayed, in order, without waiting
         for it: a socket's reader takes its next message meanwhile (waiting held one socket to
@@ -158,16 +158,16 @@ class DocRooms:
 
         The relay runs in the batch that stored the update, so a socket that closes while its
         updates are being committed cannot strand a stored update nobody was sent."""
-        if not room.prove(update):
+        if not live.prove(update):
             return None
-        queued = self._log.enqueue(_Queued(room, update, origin, user_id))
-        queued.add_done_callback(lambda done: _unless_stored(room, update, done))
+        queued = self._log.enqueue(_Queued(live, update, origin, user_id))
+        queued.add_done_callback(lambda done: _unless_stored(live, update, done))
         return queued
 
     async def _store(self, batch: list[_Queued]) -> list[None | Exception]:
         """The group commit's batch: store every update, then relay each stored one in arrival
         order: never before the commit."""
-        appends = [update_log.Append(q.room.ref.id, q.update, q.user_id) for q in batch]
+        appends = [update_log.Append(q.live.ref.id, q.update, q.user_id) for q in batch]
         results = await update_log.write(self.db, appends)
         for queued, result in zip(batch, results, strict=True):
             if result is None:
@@ -177,59 +177,59 @@ class DocRooms:
     async def _relay(self, queued: _Queued) -> None:
         """One stored update to every node; a failure here (even a Rust panic in a handler) stays
         with its document, and neither skips the batch's other updates nor ends the writer."""
-        room = queued.room
+        live = queued.live
         try:
-            room.stored(queued.update)
+            live.stored(queued.update)
             await self._publish(
-                room, {"kind": "update", "conn": queued.origin, "data": queued.update}
+                live, {"kind": "update", "conn": queued.origin, "data": queued.update}
             )
             settings = self.settings
             if (
-                room.log_rows >= settings.docs_compact_updates
-                or room.log_bytes >= settings.docs_compact_bytes
+                live.log_rows >= settings.docs_compact_updates
+                or live.log_bytes >= settings.docs_compact_bytes
             ):
-                self._spawn(observability.job("compaction", self._compact(room)))
+                self._spawn(observability.job("compaction", self._compact(live)))
         except PASS_THROUGH:
             raise
         except BaseException:  # noqa: B036 - stored all the same; other nodes re-read
-            log.exception("document %s: relaying a stored update failed", room.ref.id)
+            log.exception("document %s: relaying a stored update failed", live.ref.id)
 
-    async def _publish(self, room: DocRoom, event: dict[str, Any]) -> None:
-        await self.broker.publish(topic(room.ref.id), event)
+    async def _publish(self, live: LiveDocument, event: dict[str, Any]) -> None:
+        await self.broker.publish(topic(live.ref.id), event)
 
-    def release(self, room: DocRoom) -> None:
-        """An idle room is unloaded after the grace period unless someone comes back."""
-        if not room.idle or self.rooms.get(room.ref.id) is not room:
+    def release(self, live: LiveDocument) -> None:
+        """An idle document is unloaded after the grace period unless someone comes back."""
+        if not live.idle or self.by_id.get(live.ref.id) is not live:
             return
-        self._keep(room)
+        self._keep(live)
         loop = asyncio.get_running_loop()
         grace = self.settings.docs_unload_grace_seconds
-        self._unloads[room.ref.id] = loop.call_later(
-            grace, lambda: self._spawn(observability.job("unload", self._unload(room)))
+        self._unloads[live.ref.id] = loop.call_later(
+            grace, lambda: self._spawn(observability.job("unload", self._unload(live)))
         )
 
     def closed(self, document_id: int) -> None:
-        """The document was deleted: its sockets close on every node (see `DocRoom.handle`)."""
+        """The document was deleted: its sockets close on every node (see `LiveDocument.handle`)."""
         self._spawn(self.broker.publish(topic(document_id), {"kind": "deleted"}))
 
-    def _keep(self, room: DocRoom) -> None:
-        timer = self._unloads.pop(room.ref.id, None)
+    def _keep(self, live: LiveDocument) -> None:
+        timer = self._unloads.pop(live.ref.id, None)
         if timer is not None:
             timer.cancel()
 
-    async def _unload(self, room: DocRoom) -> None:
-        if not room.idle or self.rooms.get(room.ref.id) is not room:
+    async def _unload(self, live: LiveDocument) -> None:
+        if not live.idle or self.by_id.get(live.ref.id) is not live:
             return
-        self._unloads.pop(room.ref.id, None)
-        self._drop(room)
-        if room.edited_at is not None:
-            await versions.save_auto(self.db, room.ref.id)
+        self._unloads.pop(live.ref.id, None)
+        self._drop(live)
+        if live.edited_at is not None:
+            await versions.save_auto(self.db, live.ref.id)
 
-    def _drop(self, room: DocRoom) -> None:
-        if self.rooms.get(room.ref.id) is room:
-            del self.rooms[room.ref.id]
-            self._subscriptions.pop(room.ref.id).cancel()
-            self._watch(room.ref.project_id, -1)
+    def _drop(self, live: LiveDocument) -> None:
+        if self.by_id.get(live.ref.id) is live:
+            del self.by_id[live.ref.id]
+            self._subscriptions.pop(live.ref.id).cancel()
+            self._watch(live.ref.project_id, -1)
 
     def _watch(self, project_id: int, change: int) -> None:
         subscription, count = self._projects.get(project_id, (None, 0))
@@ -246,14 +246,14 @@ class DocRooms:
 
     async def _project_event(self, project_id: int, event: dict[str, Any]) -> None:
         if event["kind"] in ("room", "gap"):
-            carry_session(self._sockets(project_id), event)
+            carry_sign_in(self._sockets(project_id), event)
             self._spawn(self._recheck(project_id))
 
     async def _recheck(self, project_id: int) -> None:
         """Removals, role changes, archiving and revoked sessions reach open documents too."""
         conns = self._sockets(project_id)
-        async with self.db.reader() as session:
-            found = await standings(session, project_id, {conn.user_id for conn in conns})
+        async with self.db.reader() as tx:
+            found = await standings(tx, project_id, {conn.user_id for conn in conns})
         for conn in conns:
             standing = found.get(conn.user_id)
             if standing is None:
@@ -267,21 +267,21 @@ class DocRooms:
     def _sockets(self, project_id: int) -> list[DocConnection]:
         return [
             conn
-            for room in list(self.rooms.values())
-            if room.ref.project_id == project_id
-            for conn in room.connections.values()
+            for live in list(self.by_id.values())
+            if live.ref.project_id == project_id
+            for conn in live.connections.values()
         ]
 
-    async def _compact(self, room: DocRoom) -> None:
-        if room.ref.id in self._compacting:
+    async def _compact(self, live: LiveDocument) -> None:
+        if live.ref.id in self._compacting:
             return
-        self._compacting.add(room.ref.id)
+        self._compacting.add(live.ref.id)
         try:
-            rows, size = await store.compact(self.db, room.ref.id)
-            room.log_rows = max(0, room.log_rows - rows)
-            room.log_bytes = max(0, room.log_bytes - size)
+            rows, size = await store.compact(self.db, live.ref.id)
+            live.log_rows = max(0, live.log_rows - rows)
+            live.log_bytes = max(0, live.log_bytes - size)
         finally:
-            self._compacting.discard(room.ref.id)
+            self._compacting.discard(live.ref.id)
 
     async def _tick(self) -> None:
         """Every second: expired tokens end their sockets; documents quiet for a while after
@@ -290,14 +290,14 @@ class DocRooms:
             await asyncio.sleep(1)
             quiet = time.monotonic() - self.settings.docs_version_after_seconds
             now = datetime.now(UTC)
-            for room in list(self.rooms.values()):
-                for conn in list(room.connections.values()):
+            for live in list(self.by_id.values()):
+                for conn in list(live.connections.values()):
                     if conn.expires_at <= now:
                         conn.close(CloseCode.unauthenticated, "token expired")
-                if room.edited_at is not None and room.edited_at <= quiet:
-                    room.edited_at = None
+                if live.edited_at is not None and live.edited_at <= quiet:
+                    live.edited_at = None
                     self._spawn(
-                        observability.job("version", versions.save_auto(self.db, room.ref.id))
+                        observability.job("version", versions.save_auto(self.db, live.ref.id))
                     )
 
     def _spawn(self, work: Any) -> None:

@@ -14,19 +14,19 @@ from twinspace_rt.storage.models import Membership, Project, User
 
 
 async def create_project(
-    session: AsyncSession, founder: User, name: str, description: str
+    tx: AsyncSession, founder: User, name: str, description: str
 ) -> tuple[Project, Member]:
     if founder.is_pupil:
         raise AppError(ErrorCode.forbidden, "Only teachers can found a project.")
     assert founder.id is not None
     project = Project(name=name, description=description, founder_id=founder.id)
-    session.add(project)
-    await session.flush()
+    tx.add(project)
+    await tx.flush()
     assert project.id is not None
-    session.add(Membership(project_id=project.id, user_id=founder.id, role=Role.teacher_admin))
+    tx.add(Membership(project_id=project.id, user_id=founder.id, role=Role.teacher_admin))
     member = as_member(project, founder.id, Role.teacher_admin)
-    audit.record(session, member, "project.create", name=name)
-    await session.flush()
+    audit.record(tx, member, "project.create", name=name)
+    await tx.flush()
     return project, member
 
 
@@ -41,9 +41,9 @@ def as_member(project: Project, user_id: int, role: Role | str) -> Member:
     )
 
 
-async def projects_of(session: AsyncSession, user: User) -> list[tuple[Project, Member]]:
+async def projects_of(tx: AsyncSession, user: User) -> list[tuple[Project, Member]]:
     """The rooms the user may enter; a closed room is listed only to its teacher admins."""
-    found = await session.exec(
+    found = await tx.exec(
         select(Project, Membership)
         .join(Membership, col(Membership.project_id) == col(Project.id))
         .where(Membership.user_id == user.id)
@@ -55,13 +55,13 @@ async def projects_of(session: AsyncSession, user: User) -> list[tuple[Project, 
 
 
 async def enter(
-    session: AsyncSession, user: User, project_id: int, action: Action = Action.project_view
+    tx: AsyncSession, user: User, project_id: int, action: Action = Action.project_view
 ) -> tuple[Project, Member]:
     """The caller's membership in a project, refused unless it allows ``action``."""
-    project = await session.get(Project, project_id)
+    project = await tx.get(Project, project_id)
     if project is None:
         raise AppError(ErrorCode.not_found, f"No project {project_id}.")
-    found = await session.exec(
+    found = await tx.exec(
         select(Membership).where(Membership.project_id == project_id, Membership.user_id == user.id)
     )
     membership = found.first()
@@ -75,7 +75,7 @@ async def enter(
 
 
 async def update_project(
-    session: AsyncSession,
+    tx: AsyncSession,
     project: Project,
     actor: Member,
     name: str | None,
@@ -95,9 +95,9 @@ async def update_project(
     if status is not None and status != project.status:
         changes["status"] = project.status = status
     if changes:
-        session.add(project)
-        audit.record(session, actor, "project.update", None, **changes)
-        await session.flush()
+        tx.add(project)
+        audit.record(tx, actor, "project.update", None, **changes)
+        await tx.flush()
     return project
 
 
@@ -120,14 +120,12 @@ class Standing:
         return self.refusal
 
 
-async def standings(
-    session: AsyncSession, project_id: int, user_ids: set[int]
-) -> dict[int, Standing]:
+async def standings(tx: AsyncSession, project_id: int, user_ids: set[int]) -> dict[int, Standing]:
     """For the users of live sockets, after a change to the project or its members."""
     if not user_ids:
         return {}
-    project = await session.get(Project, project_id)
-    found = await session.exec(
+    project = await tx.get(Project, project_id)
+    found = await tx.exec(
         select(Membership, User)
         .join(User, col(User.id) == col(Membership.user_id))
         .where(Membership.project_id == project_id, col(Membership.user_id).in_(user_ids))
