@@ -1,7 +1,7 @@
 """Video signaling: how fast a full mesh connects, and how long one `rtc.signal` takes to relay.
 
 One node in this process (uvicorn on a loopback ephemeral port, SQLite in a temporary folder),
-real aiortc peers with ICE on loopback, as in `tests/test_video.py`:
+real aiortc peers with ICE on loopback, as in `tests/video/test_video.py`:
 
 1. `--peers` classrooms (default 6, the mesh cap) join one after the other; each newcomer calls
    those present. Measured: from the last join to every peer having video frames, sound and a
@@ -27,10 +27,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.live import serve  # noqa: E402
-from tests.room import make_room  # noqa: E402
-from tests.rtc_peer import Peer, loopback_only, until  # noqa: E402
-from tests.test_hub_chat import connect  # noqa: E402
+from tests.chat.test_chat import connect  # noqa: E402
+from tests.support.live import serve  # noqa: E402
+from tests.support.room import make_room  # noqa: E402
+from tests.support.rtc_peer import Peer, loopback_only, until  # noqa: E402
 from twinspace_rt.settings import Settings  # noqa: E402
 
 ROLES = ("teacher_admin", "teacher", "expert", "observer", "pupil_admin", "pupil")

@@ -11,9 +11,9 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from tests.live import Live, serve
-from tests.services import DB_KIND, POSTGRES_DSN, service_missing
-from tests.waiting import WAIT
+from tests.support.live import Live, serve
+from tests.support.services import DB_KIND, POSTGRES_DSN, service_missing
+from tests.support.waiting import WAIT
 from twinspace_rt.app import create_app
 from twinspace_rt.services import Services
 from twinspace_rt.settings import Settings

@@ -17,8 +17,8 @@ import pytest
 from sqlalchemy import inspect
 
 from tests.conftest import _pg_admin, _pg_url
-from tests.services import free_port
-from tests.waiting import WAIT
+from tests.support.services import free_port
+from tests.support.waiting import WAIT
 from twinspace_rt.storage.engine import Database
 from twinspace_rt.storage.migrate import current_revision, head_revision
 

@@ -14,9 +14,9 @@ from typing import Any
 
 from importlinter.cli import lint_imports
 
-from tests.live import Live
-from tests.room import make_room
-from tests.test_hub_chat import connect
+from tests.chat.test_chat import connect
+from tests.support.live import Live
+from tests.support.room import make_room
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = (ROOT / "twinspace_rt", ROOT / "signaling")

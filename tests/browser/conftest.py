@@ -19,10 +19,10 @@ import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
 
 from tests.conftest import _drop_pg_database, _new_pg_database, _pg_url
-from tests.live import Live, serve
-from tests.room import PASSWORD, add_teacher, bearer
-from tests.services import DB_KIND, service_missing
-from tests.waiting import WAIT
+from tests.support.live import Live, serve
+from tests.support.room import PASSWORD, add_teacher, bearer
+from tests.support.services import DB_KIND, service_missing
+from tests.support.waiting import WAIT
 from twinspace_rt.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,7 +41,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 
-# Every assertion, action and navigation waits up to the suite's bound (tests/waiting.py).
+# Every assertion, action and navigation waits up to the suite's bound (tests/support/waiting.py).
 expect.set_options(timeout=WAIT * 1000)
 
 

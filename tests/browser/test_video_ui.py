@@ -22,7 +22,7 @@ from tests.browser.conftest import (
     new_context,
     sign_in,
 )
-from tests.waiting import WAIT
+from tests.support.waiting import WAIT
 
 FAKE_MEDIA_ARGS = [
     "--use-fake-device-for-media-stream",

@@ -18,7 +18,7 @@ from tests.browser.conftest import (
     sign_in,
     unique_text,
 )
-from tests.live import HubClient
+from tests.support.live import HubClient
 
 
 async def open_channel(page: Page, site: Site, channel: str) -> None:

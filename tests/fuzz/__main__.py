@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from tests.fuzz.engine import Fuzzer, Stats, settings_for
-from tests.live import serve
+from tests.support.live import serve
 from twinspace_rt.storage.engine import Database
 from twinspace_rt.storage.migrate import upgrade
 

@@ -24,9 +24,9 @@ from typing import Any
 
 import websockets
 
-from tests.live import Live
-from tests.room import Room, make_room
-from tests.yjs_client import YjsClient
+from tests.support.live import Live
+from tests.support.room import Room, make_room
+from tests.support.yjs_client import YjsClient
 from twinspace_rt.documents import codec, health
 from twinspace_rt.settings import Settings
 
@@ -336,7 +336,7 @@ class Fuzzer:
             self.stats.refused += 1
 
     async def _hub_input(self, text: str) -> None:
-        from tests.live import HubClient
+        from tests.support.live import HubClient
 
         if self._hub is None or self._hub._reader.done():
             token = self.room.headers["pupil"]["Authorization"].removeprefix("Bearer ")

@@ -33,9 +33,9 @@ from typing import Any
 
 import websockets
 
-from tests.live import Closed, HubClient, Live, serve
-from tests.log_capture import recorded
-from tests.room import Room, make_room
+from tests.support.live import Closed, HubClient, Live, serve
+from tests.support.log_capture import recorded
+from tests.support.room import Room, make_room
 from twinspace_rt.settings import Settings
 
 SDP = (

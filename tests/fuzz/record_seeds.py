@@ -17,11 +17,11 @@ from typing import Any
 
 from pycrdt import XmlElement, XmlText
 
+from tests.documents.test_interop import run_node, server
 from tests.fuzz.engine import SEEDS, settings_for
-from tests.live import HubClient, serve
-from tests.room import make_room
-from tests.test_documents_interop import run_node, server
-from tests.yjs_client import YjsClient
+from tests.support.live import HubClient, serve
+from tests.support.room import make_room
+from tests.support.yjs_client import YjsClient
 from twinspace_rt.storage.engine import Database
 from twinspace_rt.storage.migrate import upgrade
 

@@ -4,7 +4,7 @@ runs 100 000). Any failed check names the input that caused it."""
 from __future__ import annotations
 
 from tests.fuzz.engine import Fuzzer, settings_for
-from tests.live import serve
+from tests.support.live import serve
 from twinspace_rt.settings import Settings
 
 INPUTS = 2500

@@ -1,6 +1,6 @@
 """The soak: a server node killed with -9 five times under chat and Yjs load (`make soak`).
 
-Each round starts a node (`tests.live.NodeProcess`) on the selected database, puts chat load
+Each round starts a node (`tests.support.live.NodeProcess`) on the selected database, puts chat load
 (three senders, a subscribed watcher) and Yjs load (a writer streaming numbered words, a
 reader) on it, and SIGKILLs it once this round has enough acknowledged messages and relayed
 updates. A sender's message in flight at the kill is sent again, with the same key, to the
@@ -13,7 +13,7 @@ Then, from the store and from what the clients saw:
 - every word the reader received is in the stored document, and no word is there twice.
 
 Bounded: five kills, a few hundred messages and words per round, loopback only; every wait
-uses the suite's bound (`tests.waiting`). The figures are printed as one line.
+uses the suite's bound (`tests.support.waiting`). The figures are printed as one line.
 """
 
 from __future__ import annotations
@@ -27,14 +27,14 @@ from pathlib import Path
 import websockets
 from sqlalchemy import text
 
-from tests.live import Closed, HubClient, Live, NodeProcess, serve
-from tests.room import Room, make_room
-from tests.services import DB_KIND
-from tests.test_documents import content, new_doc
-from tests.test_documents_cluster import node_env
-from tests.test_hub_chat import connect, token
-from tests.waiting import WAIT
-from tests.yjs_client import YjsClient
+from tests.chat.test_chat import connect, token
+from tests.documents.test_cluster import node_env
+from tests.documents.test_documents import content, new_doc
+from tests.support.live import Closed, HubClient, Live, NodeProcess, serve
+from tests.support.room import Room, make_room
+from tests.support.services import DB_KIND
+from tests.support.waiting import WAIT
+from tests.support.yjs_client import YjsClient
 from twinspace_rt.settings import Settings
 
 KILLS = 5

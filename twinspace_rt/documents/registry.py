@@ -2,8 +2,8 @@
 document's life: open (subscribe, then load), prove, store (group commit), relay (publish after
 the commit), compact, version after a spell of activity, and unload after a grace period.
 
-Each step calls into the document (`document.LiveDocument`), which owns its state; no callback is passed
-down to be called back up.
+Each step calls into the document (`document.LiveDocument`), which owns its state; no callback
+is passed down to be called back up.
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Shared test helpers: real servers and clients, rooms with members, waits, services."""
