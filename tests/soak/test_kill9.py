@@ -19,7 +19,6 @@ uses the suite's bound (`tests.support.waiting`). The figures are printed as one
 from __future__ import annotations
 
 import asyncio
-import itertools
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +42,7 @@ ACKED_PER_ROUND = 150  # acknowledged messages (all senders) before the kill
 WORDS_PER_ROUND = 60  # words the reader received before the kill
 MOST_WORDS = 5000  # the writer's stream per round; the kill comes long before its end
 GONE = (Closed, websockets.ConnectionClosed, ConnectionError)
+LIMIT = 4 * KILLS * WAIT  # the whole soak, in seconds: it stops by itself even if a wait hangs
 
 
 @dataclass
@@ -157,17 +157,17 @@ async def test_kill_9_five_times_under_chat_and_yjs_load(
         "TWINSPACE_CHAT_RATE_PER_SECOND": "1000",
         "TWINSPACE_CHAT_RATE_BURST": "1000",
     }
-    async with serve(settings) as helper:
+    async with asyncio.timeout(LIMIT), serve(settings) as helper:
         room = await make_room(helper.http, helper.services)
         doc = await new_doc(helper, room)
-        for round_ in itertools.count():
+        for round_ in range(KILLS + 1):
             node = NodeProcess(env, tmp_path)
             try:
                 await node.ready()
-                if round_ == KILLS:
+                if round_ < KILLS:
+                    await one_round(node, room, tally, round_)
+                else:
                     await catch_up(node, room, tally)
-                    break
-                await one_round(node, room, tally, round_)
             finally:
                 node.stop()
         stored = await stored_messages(helper, room)
