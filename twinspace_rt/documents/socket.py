@@ -8,7 +8,6 @@ carries a half-loaded document. Each frame is one message, handled in arrival or
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from functools import partial
 
@@ -25,7 +24,7 @@ from twinspace_rt.documents.guard import PASS_THROUGH, BadUpdate
 from twinspace_rt.documents.registry import DocumentRegistry
 from twinspace_rt.errors import AppError, ErrorCode
 from twinspace_rt.ws.close_codes import FOR_ERROR, CloseCode
-from twinspace_rt.ws.handshake import Gate, admit, close_code
+from twinspace_rt.ws.handshake import Gate, accept, admit, held, refuse
 from twinspace_rt.ws.transport import wired_writer
 
 log = logging.getLogger(__name__)
@@ -38,23 +37,17 @@ async def yjs_socket(websocket: WebSocket) -> None:
     if opened is None:
         return
     conn, ref = opened
-    try:
+    async with held("yjs", gate, conn, conn.user_id, documents.settings.ws_close_grace_seconds):
         try:
             live = await documents.join(ref, conn)
         except Exception:
             log.exception("document %s could not be loaded", ref.id)
-            with contextlib.suppress(Exception):
-                await websocket.close(CloseCode.internal_error, "the document could not be loaded")
+            conn.close(CloseCode.internal_error, "the document could not be loaded")
             return
-        observability.socket_opened("yjs")
         try:
             await conn.run(_read(documents, live, conn))
         finally:
-            observability.socket_ended("yjs", conn.close_code, conn.close_reason)
             await documents.leave(live, conn)
-    finally:
-        gate.sockets.release(conn.user_id)
-    conn.hang_up(documents.settings.ws_close_grace_seconds)
 
 
 async def _open(
@@ -69,18 +62,10 @@ async def _open(
             document = await catalog.by_name(
                 tx, member.project_id, websocket.path_params["doc_name"]
             )
-        gate.sockets.claim(member.user_id)
+        await accept(websocket, gate, member)
     except AppError as exc:
-        await websocket.accept()
-        code = close_code(exc)
-        observability.closed("yjs", code)
-        await websocket.close(code, exc.message[:120])
+        await refuse(websocket, "yjs", exc)
         return None
-    try:
-        await websocket.accept()
-    except BaseException:
-        gate.sockets.release(member.user_id)
-        raise
     settings = documents.settings
     conn = DocConnection(
         websocket,

@@ -20,18 +20,10 @@ from twinspace_rt.hub.connection import Connection
 from twinspace_rt.hub.hub import Hub
 from twinspace_rt.hub.protocol import ack, error
 from twinspace_rt.ws.close_codes import CloseCode
-from twinspace_rt.ws.handshake import Gate, admit, close_code
+from twinspace_rt.ws.handshake import Gate, accept, admit, held, refuse
 from twinspace_rt.ws.transport import wired_writer
 
 log = logging.getLogger(__name__)
-
-
-async def _refuse(websocket: WebSocket, exc: AppError) -> None:
-    await websocket.accept()
-    await websocket.send_text(error(None, exc))
-    code = close_code(exc)
-    observability.closed("hub", code)
-    await websocket.close(code, exc.message[:120])
 
 
 async def hub_socket(websocket: WebSocket) -> None:
@@ -40,17 +32,12 @@ async def hub_socket(websocket: WebSocket) -> None:
     conn = await _open(websocket, hub, gate)
     if conn is None:
         return
-    try:
+    async with held("hub", gate, conn, conn.user_id, hub.settings.ws_close_grace_seconds):
         await hub.join(conn)
-        observability.socket_opened("hub")
         try:
             await conn.run(_read(hub, conn))
         finally:
-            observability.socket_ended("hub", conn.close_code, conn.close_reason)
             await hub.leave(conn)
-    finally:
-        gate.sockets.release(conn.user_id)
-    conn.hang_up(hub.settings.ws_close_grace_seconds)
 
 
 async def _open(websocket: WebSocket, hub: Hub, gate: Gate) -> Connection | None:
@@ -61,15 +48,10 @@ async def _open(websocket: WebSocket, hub: Hub, gate: Gate) -> Connection | None
     try:
         async with hub.db.transaction() as tx:
             user, expires_at, member = await admit(websocket, gate, tx, Action.project_view)
-        gate.sockets.claim(member.user_id)
+        await accept(websocket, gate, member)
     except AppError as exc:
-        await _refuse(websocket, exc)
+        await refuse(websocket, "hub", exc, error(None, exc))
         return None
-    try:
-        await websocket.accept()
-    except BaseException:
-        gate.sockets.release(member.user_id)
-        raise
     settings = hub.settings
     return Connection(
         websocket,
