@@ -83,7 +83,8 @@ class HubFeatures:
     def adapter(self) -> TypeAdapter[Any]:
         """Validates a decoded frame against every registered request, by its ``type``."""
         models = tuple(r.model for r in self.requests.values())
-        union = Union[models]  # noqa: UP007 - built from a runtime tuple
+        # A union built at run time from what features registered: no static type to name.
+        union: Any = Union[models]  # noqa: UP007
         return TypeAdapter(Annotated[union, Field(discriminator="type")])
 
     def handler(self, name: str) -> Handler:
