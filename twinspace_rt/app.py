@@ -22,6 +22,7 @@ from twinspace_rt.api import (
     forums,
     members,
     operations,
+    pages,
     posts,
     projects,
     search,
@@ -50,6 +51,7 @@ ENDPOINTS: list[Endpoint] = (
     + documents.ENDPOINTS
     + forums.ENDPOINTS
     + posts.ENDPOINTS
+    + pages.ENDPOINTS
     + activity.ENDPOINTS
     + search.ENDPOINTS
 )
