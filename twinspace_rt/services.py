@@ -24,6 +24,7 @@ from twinspace_rt.chat import channels
 from twinspace_rt.chat import hub_requests as chat_requests
 from twinspace_rt.documents.registry import DocumentRegistry
 from twinspace_rt.forums import hub_requests as forum_requests
+from twinspace_rt.journal import hub_requests as journal_requests
 from twinspace_rt.pages import hub_requests as page_requests
 from twinspace_rt.hub import room_requests
 from twinspace_rt.hub.hub import Hub
@@ -50,6 +51,7 @@ HUB_FEATURES: list[Callable[[Hub], None]] = [
     chat_requests.register,
     forum_requests.register,
     page_requests.register,
+    journal_requests.register,
     signaling.handlers.register,
 ]
 

@@ -74,6 +74,14 @@ class JournalPatchIn(Input):
     approved: Literal[True] | None = None
 
 
+class JournalReadIn(Input):
+    post_id: Id
+
+
+class JournalReadOut(BaseModel):
+    last_read_id: int
+
+
 class LikeIn(Input):
     on: bool = True
 

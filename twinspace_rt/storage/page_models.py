@@ -66,7 +66,7 @@ class JournalLike(SQLModel, table=True):
 
 
 class JournalRead(SQLModel, table=True):
-    """Up to which ``journal`` stream seq a member has read: the unread count of "What's new"."""
+    """Up to which journal post (by id) a member has read: the unread count of "What's new"."""
 
     __tablename__ = "journal_reads"
     __table_args__ = (UniqueConstraint("project_id", "user_id"),)
@@ -74,7 +74,7 @@ class JournalRead(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     project_id: int = Field(foreign_key="projects.id")
     user_id: int = Field(foreign_key="users.id")
-    last_read_seq: int = 0
+    last_read_id: int = 0
 
 
 class Publishing(SQLModel, table=True):

@@ -71,7 +71,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("project_id", sa.Integer(), sa.ForeignKey("projects.id"), nullable=False),
         sa.Column("user_id", sa.Integer(), sa.ForeignKey("users.id"), nullable=False),
-        sa.Column("last_read_seq", sa.Integer(), nullable=False),
+        sa.Column("last_read_id", sa.Integer(), nullable=False),
         sa.UniqueConstraint("project_id", "user_id"),
     )
     op.create_table(
