@@ -9,6 +9,7 @@ from pycrdt import XmlElement, XmlText
 
 from tests.chat.test_chat import connect
 from tests.documents.test_documents import token
+from tests.documents.test_interop import run_node, server
 from tests.support.forums import Forums, stream_frames
 from tests.support.live import Live
 from tests.support.room import Room, make_room
@@ -120,3 +121,20 @@ async def test_the_menu_is_pushed_live_and_resumed_per_audience(live: Live) -> N
     assert [f["seq"] for f in await stream_frames(back, 2, prefix="pages.")] == [2, 3]
     for watcher in (*watchers.values(), back):
         await watcher.close()
+
+
+async def test_two_stock_yjs_clients_co_edit_a_page(live: Live) -> None:
+    room = await make_room(live.http, live.services)
+    pages = Forums(live.http, room)
+    page = await pages.ok("teacher_admin", "POST", "/pages", {"title": "Results"})
+    name = (await pages.ok("teacher", "GET", f"/pages/{page['id']}"))["document"]
+    result = await run_node(
+        "page",
+        server=server(live, room.project_id),
+        doc=name,
+        tokens=[token(room, "teacher"), token(room, "pupil_admin")],
+        edits=10,
+    )
+    assert result["a"] == result["b"]
+    text = (await pages.call("teacher", "GET", f"/docs/{page['document_id']}/content")).text
+    assert all(f"a{i}" in text and f"b{i}" in text for i in range(10))
