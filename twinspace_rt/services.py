@@ -24,10 +24,10 @@ from twinspace_rt.chat import channels
 from twinspace_rt.chat import hub_requests as chat_requests
 from twinspace_rt.documents.registry import DocumentRegistry
 from twinspace_rt.forums import hub_requests as forum_requests
-from twinspace_rt.journal import hub_requests as journal_requests
-from twinspace_rt.pages import hub_requests as page_requests
 from twinspace_rt.hub import room_requests
 from twinspace_rt.hub.hub import Hub
+from twinspace_rt.journal import hub_requests as journal_requests
+from twinspace_rt.pages import hub_requests as page_requests
 from twinspace_rt.projects import membership
 from twinspace_rt.settings import Settings
 from twinspace_rt.storage.engine import Database

@@ -97,14 +97,23 @@ async def test_the_menu_is_pushed_live_and_resumed_per_audience(live: Live) -> N
     await pages.ok("teacher_admin", "PATCH", f"/pages/{plan['id']}", {"title": "The plan"})
     await pages.ok("teacher_admin", "PATCH", f"/pages/{plan['id']}", {"state": "draft"})
     expected = {
-        "pupil": [("pages.page.shown", ["Plan"]), ("pages.page.renamed", ["The plan"]),
-                  ("pages.page.hidden", [])],
-        "pupil_admin": [("pages.page.added", ["Plan"]), ("pages.page.published", ["Plan"]),
-                        ("pages.page.renamed", ["The plan"]),
-                        ("pages.page.unpublished", ["The plan"])],
-        "observer": [("pages.page.shown", ["Plan"]), ("pages.page.shown", ["Plan", "Staff notes"]),
-                     ("pages.page.renamed", ["The plan", "Staff notes"]),
-                     ("pages.page.hidden", ["Staff notes"])],
+        "pupil": [
+            ("pages.page.shown", ["Plan"]),
+            ("pages.page.renamed", ["The plan"]),
+            ("pages.page.hidden", []),
+        ],
+        "pupil_admin": [
+            ("pages.page.added", ["Plan"]),
+            ("pages.page.published", ["Plan"]),
+            ("pages.page.renamed", ["The plan"]),
+            ("pages.page.unpublished", ["The plan"]),
+        ],
+        "observer": [
+            ("pages.page.shown", ["Plan"]),
+            ("pages.page.shown", ["Plan", "Staff notes"]),
+            ("pages.page.renamed", ["The plan", "Staff notes"]),
+            ("pages.page.hidden", ["Staff notes"]),
+        ],
     }
     for role, watcher in watchers.items():
         frames = await stream_frames(watcher, len(expected[role]), prefix="pages.")

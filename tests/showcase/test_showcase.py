@@ -78,7 +78,7 @@ async def test_the_showcase_shows_only_what_was_published(live: Live) -> None:
     for absent in ("not ready yet", "teachers only text", "secret", "internal plans", "<script"):
         assert absent not in html, absent
     # The pupil "r pupil" appears by first name only; never their surname.
-    assert "<p class=\"byline\">r</p>" in html and "r pupil" not in html
+    assert '<p class="byline">r</p>' in html and "r pupil" not in html
     assert 'content="noindex, nofollow"' in html and shown.headers["x-robots-tag"]
     assert shown.headers["cache-control"].startswith("public, max-age=")
     # Another project cannot take the address.

@@ -25,6 +25,7 @@ from twinspace_rt.api.page_schemas import (
 from twinspace_rt.api.projects import PROJECT, ROOM_ERRORS
 from twinspace_rt.auth.policy import Action
 from twinspace_rt.errors import ErrorCode
+from twinspace_rt.forums.streams import Change
 from twinspace_rt.hub import events
 from twinspace_rt.hub.protocol import push
 from twinspace_rt.journal import posts, reading
@@ -76,12 +77,13 @@ async def update_post(request: Request) -> Response:
     body = await read_body(request, JournalPatchIn)
     post_id = path_id(request, "post_id")
     async with in_room(request, Action.journal_read) as (tx, _, member):
-        changes = []
+        changes: list[Change] = []
         shown = None
         if body.body is not None:
             shown, changes = await posts.edit(tx, member, post_id, body.body)
         if body.pinned is not None or body.approved:
-            shown, more = await posts.moderate(tx, member, post_id, body.pinned, bool(body.approved))
+            approve = bool(body.approved)
+            shown, more = await posts.moderate(tx, member, post_id, body.pinned, approve)
             changes += more
         if shown is None:
             [shown] = await payloads(tx, [await posts.by_id(tx, member, post_id)])

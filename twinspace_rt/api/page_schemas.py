@@ -136,4 +136,3 @@ class PublishingOut(BaseModel):
     pages: list[int]
     posts: list[int]
     url: str | None
-

@@ -29,11 +29,11 @@ def _out(chosen: Choices) -> PublishingOut:
     publishing = chosen.publishing
     on = publishing.showcase_on and publishing.slug is not None
     return PublishingOut(
-        pupil_posts=publishing.pupil_posts,  # type: ignore[arg-type]
+        pupil_posts=publishing.pupil_posts,
         slug=publishing.slug,
         showcase_on=publishing.showcase_on,
         indexable=publishing.indexable,
-        pupil_names=publishing.pupil_names,  # type: ignore[arg-type]
+        pupil_names=publishing.pupil_names,
         languages=publishing.languages.split(),
         pages=chosen.pages,
         posts=chosen.posts,

@@ -19,8 +19,8 @@ from typing import Any
 
 from twinspace_rt import observability
 from twinspace_rt.broker.base import Broker, Subscription
-from twinspace_rt.documents import log as update_log
 from twinspace_rt.documents import catalog, store, versions
+from twinspace_rt.documents import log as update_log
 from twinspace_rt.documents.connection import DocConnection
 from twinspace_rt.documents.document import DocRef, LiveDocument, topic
 from twinspace_rt.documents.guard import PASS_THROUGH

@@ -2,9 +2,10 @@
 
 Every change of a project's forums takes the next number of its stream (``forum``, or
 ``bulletin`` for the teachers' board) and stores its encoded push in ``forum_events``, in the
-same transaction as the change itself. Pages and the journal number their changes with the
-same functions, in streams of their own names (`pages/menu.py`, `journal/posts.py`). The counter row is locked by the ``UPDATE`` until commit,
-so numbers commit in order and a resuming client can never miss one.
+same transaction as the change itself. The counter row is locked by the ``UPDATE`` until commit,
+so numbers commit in order and a resuming client can never miss one. Pages and the journal
+number their changes with the same functions, in streams of their own names (`pages/menu.py`,
+`journal/streams.py`).
 """
 
 from __future__ import annotations

@@ -17,9 +17,7 @@ from twinspace_rt.storage.models import User
 from twinspace_rt.storage.page_models import JournalLike, JournalPost
 
 
-def payload(
-    post: JournalPost, author: str, likes: list[int], comment_count: int
-) -> dict[str, Any]:
+def payload(post: JournalPost, author: str, likes: list[int], comment_count: int) -> dict[str, Any]:
     deleted = None
     if post.deleted_at is not None:
         deleted = {"by": post.deleted_by, "at": post.deleted_at.isoformat()}

@@ -74,9 +74,7 @@ def page_payload(page: Page) -> dict[str, Any]:
 
 
 def of_audience(tree: Tree, seen_by: Audience) -> list[dict[str, Any]]:
-    return [
-        page_payload(p) for p in tree.ordered() if audience.visible(seen_by, p, tree.by_id)
-    ]
+    return [page_payload(p) for p in tree.ordered() if audience.visible(seen_by, p, tree.by_id)]
 
 
 Snapshot = dict[Audience, list[dict[str, Any]]]
@@ -97,7 +95,9 @@ async def record_changes(
             continue
         was = any(p["id"] == page.id for p in old)
         now = any(p["id"] == page.id for p in new)
-        name = kind if was == now or kind in ("added", "deleted") else ("shown" if now else "hidden")
+        name = kind
+        if was != now and kind not in ("added", "deleted"):
+            name = "shown" if now else "hidden"
         shown = page_payload(page) if now else {"id": page.id}
         seq = await next_seq(tx, project_id, seen_by.stream)
         changes.append(

@@ -9,6 +9,7 @@ the same transaction, and re-derives what each page's document asks of its reade
 from __future__ import annotations
 
 import secrets
+
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 

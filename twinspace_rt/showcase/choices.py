@@ -136,4 +136,3 @@ async def by_slug(tx: AsyncSession, slug: str) -> Publishing | None:
         select(Publishing).where(Publishing.slug == slug, col(Publishing.showcase_on))
     )
     return found.first()
-

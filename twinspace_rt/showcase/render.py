@@ -105,9 +105,7 @@ async def _posts(tx: AsyncSession, ids: list[int], pupil_names: str) -> list[Sho
         )
         .order_by(col(JournalPost.id).desc())
     )
-    return [
-        Shown("", markup(post.body), byline=_name(user, pupil_names)) for post, user in found
-    ]
+    return [Shown("", markup(post.body), byline=_name(user, pupil_names)) for post, user in found]
 
 
 def _name(user: User, pupil_names: str) -> str:

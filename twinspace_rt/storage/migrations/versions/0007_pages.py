@@ -22,8 +22,8 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("documents") as batch:
-        batch.add_column(sa.Column("read_requires", sa.String(64), nullable=False, server_default=""))
-        batch.add_column(sa.Column("edit_requires", sa.String(64), nullable=False, server_default=""))
+        for name in ("read_requires", "edit_requires"):
+            batch.add_column(sa.Column(name, sa.String(64), nullable=False, server_default=""))
         batch.add_column(sa.Column("owner", sa.String(16), nullable=True))
     op.create_table(
         "pages",
@@ -55,9 +55,7 @@ def upgrade() -> None:
         sa.Column("deleted_by", sa.Integer(), sa.ForeignKey("users.id"), nullable=True),
         sa.Column("approved_by", sa.Integer(), sa.ForeignKey("users.id"), nullable=True),
     )
-    op.create_index(
-        "ix_journal_posts_project_parent", "journal_posts", ["project_id", "parent_id"]
-    )
+    op.create_index("ix_journal_posts_project_parent", "journal_posts", ["project_id", "parent_id"])
     op.create_table(
         "journal_likes",
         sa.Column("id", sa.Integer(), primary_key=True),
