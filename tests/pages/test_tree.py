@@ -46,6 +46,11 @@ async def test_pages_nest_three_levels_and_keep_their_order(
         ("Our schools", None, 1),
         ("Project plan", None, 2),
     ]
+    # Reordering among three siblings keeps one position each.
+    await pages.ok("teacher_admin", "PATCH", f"/pages/{lisbon['id']}", {"position": 1})
+    menu = await pages.ok("teacher_admin", "GET", "/pages")
+    top = [(p["title"], p["position"]) for p in menu["pages"] if p["parent_id"] is None]
+    assert top == [("Our schools", 0), ("Lisboa", 1), ("Project plan", 2)]
     # Lisboa (two levels) fits under the plan; the plan, three levels now, not under the schools.
     await pages.ok("teacher_admin", "PATCH", f"/pages/{lisbon['id']}", {"parent_id": plan["id"]})
     too_deep = await pages.call(

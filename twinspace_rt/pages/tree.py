@@ -154,14 +154,14 @@ def _check_move(tree: Tree, member: Member, page: Page, parent_id: int | None) -
 
 def _place(tree: Tree, page: Page, parent_id: int | None, position: int | None) -> None:
     """Puts the page at ``position`` among its new siblings (the end when None)."""
-    old = [p for p in tree.children(page.parent_id) if p is not page]
+    if parent_id != page.parent_id:
+        for index, sibling in enumerate(p for p in tree.children(page.parent_id) if p is not page):
+            sibling.position = index
     page.parent_id = parent_id
     siblings = [p for p in tree.children(parent_id) if p is not page]
     at = len(siblings) if position is None else min(position, len(siblings))
     siblings.insert(at, page)
     for index, sibling in enumerate(siblings):
-        sibling.position = index
-    for index, sibling in enumerate(old):
         sibling.position = index
 
 
