@@ -20,11 +20,14 @@ from twinspace_rt.api import (
     chat,
     documents,
     forums,
+    journal,
     members,
     operations,
+    pages,
     posts,
     projects,
     search,
+    showcase,
 )
 from twinspace_rt.api.http import Endpoint, error_response
 from twinspace_rt.api.metrics import HttpMetrics, MetricsMiddleware
@@ -50,6 +53,9 @@ ENDPOINTS: list[Endpoint] = (
     + documents.ENDPOINTS
     + forums.ENDPOINTS
     + posts.ENDPOINTS
+    + pages.ENDPOINTS
+    + journal.ENDPOINTS
+    + showcase.ENDPOINTS
     + activity.ENDPOINTS
     + search.ENDPOINTS
 )

@@ -43,6 +43,8 @@ class ErrorCode(StrEnum):
     invalid_sdp = "invalid_sdp"
     search_timeout = "search_timeout"
     too_many_sockets = "too_many_sockets"
+    tree_invalid = "tree_invalid"
+    not_published = "not_published"
     internal_error = "internal_error"
 
 
@@ -78,6 +80,8 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.invalid_sdp: 422,
     ErrorCode.search_timeout: 422,
     ErrorCode.too_many_sockets: 429,
+    ErrorCode.tree_invalid: 422,
+    ErrorCode.not_published: 422,
     ErrorCode.internal_error: 500,
 }
 
@@ -115,6 +119,10 @@ DESCRIPTIONS: dict[ErrorCode, str] = {
     ErrorCode.search_timeout: "The search took too long; search for longer or fewer words.",
     ErrorCode.too_many_sockets: "You have as many connections open as one member may; close "
     "another tab or device first.",
+    ErrorCode.tree_invalid: "Pages nest at most three levels deep, and a page cannot move under "
+    "itself or one of its own subpages.",
+    ErrorCode.not_published: "Only published pages (and approved journal posts) can be shown "
+    "on the public showcase.",
     ErrorCode.internal_error: "Unexpected server error; nothing was written.",
 }
 

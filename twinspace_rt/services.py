@@ -26,6 +26,8 @@ from twinspace_rt.documents.registry import DocumentRegistry
 from twinspace_rt.forums import hub_requests as forum_requests
 from twinspace_rt.hub import room_requests
 from twinspace_rt.hub.hub import Hub
+from twinspace_rt.journal import hub_requests as journal_requests
+from twinspace_rt.pages import hub_requests as page_requests
 from twinspace_rt.projects import membership
 from twinspace_rt.settings import Settings
 from twinspace_rt.storage.engine import Database
@@ -48,6 +50,8 @@ HUB_FEATURES: list[Callable[[Hub], None]] = [
     room_requests.register,
     chat_requests.register,
     forum_requests.register,
+    page_requests.register,
+    journal_requests.register,
     signaling.handlers.register,
 ]
 

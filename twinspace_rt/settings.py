@@ -234,6 +234,13 @@ class Settings(BaseSettings):
         description="Time one search may take in the database (PostgreSQL `statement_timeout`, "
         "an SQLite progress handler) before it answers 422 `search_timeout`.",
     )
+    showcase_cache_seconds: int = Field(
+        60,
+        ge=0,
+        le=3600,
+        description="How long browsers and proxies may keep a public showcase page "
+        "(`Cache-Control: max-age`): also how long an unpublished one may still be seen there.",
+    )
     ws_read_bytes_per_second: int = Field(
         131072,
         ge=1024,

@@ -40,6 +40,14 @@ EXPECTED_ACTIVE: dict[Role, set[str]] = {
         "video.join",
         "video.moderate",
         "content.report",
+        "page.read",
+        "page.read_drafts",
+        "page.read_staff",
+        "page.edit",
+        "journal.read",
+        "journal.post",
+        "journal.react",
+        "journal.moderate",
     },
     Role.expert: {
         "project.view",
@@ -52,6 +60,11 @@ EXPECTED_ACTIVE: dict[Role, set[str]] = {
         "doc.read",
         "doc.edit",
         "video.join",
+        "page.read",
+        "page.read_staff",
+        "journal.read",
+        "journal.post",
+        "journal.react",
     },
     Role.observer: {
         "project.view",
@@ -60,6 +73,9 @@ EXPECTED_ACTIVE: dict[Role, set[str]] = {
         "doc.read",
         "video.join",
         "content.report",
+        "page.read",
+        "page.read_staff",
+        "journal.read",
     },
     Role.pupil_admin: {
         "project.view",
@@ -74,6 +90,12 @@ EXPECTED_ACTIVE: dict[Role, set[str]] = {
         "doc.edit",
         "doc.manage",
         "video.join",
+        "page.read",
+        "page.read_drafts",
+        "page.edit",
+        "journal.read",
+        "journal.post",
+        "journal.react",
     },
     Role.pupil: {
         "project.view",
@@ -86,6 +108,10 @@ EXPECTED_ACTIVE: dict[Role, set[str]] = {
         "doc.read",
         "doc.edit",
         "video.join",
+        "page.read",
+        "journal.read",
+        "journal.post",
+        "journal.react",
     },
 }
 READS = {
@@ -98,6 +124,10 @@ READS = {
     "forum.read",
     "bulletin.read",
     "doc.read",
+    "page.read",
+    "page.read_drafts",
+    "page.read_staff",
+    "journal.read",
 }
 
 
@@ -127,6 +157,11 @@ def test_every_issue_action_is_in_the_table() -> None:
         "video.join",
         "video.moderate",
         "project.manage",
+        "page.manage",
+        "page.edit",
+        "journal.post",
+        "journal.moderate",
+        "showcase.manage",
     }
     assert named <= {a.value for a in Action}
 

@@ -12,7 +12,8 @@ function open (token, doc = new Y.Doc()) {
   const provider = new WebsocketProvider(args.server, args.doc, doc, {
     WebSocketPolyfill: WebSocket, params: { token }, disableBc: true
   })
-  return { doc, provider, text: doc.getText('content') }
+  // `text` on first use: a page's body is an XmlFragment of the same name.
+  return { doc, provider, get text () { return doc.getText('content') } }
 }
 
 function until (check) {
@@ -149,5 +150,27 @@ async function record () {
   finish({ frames: Recording.frames }, [a, b])
 }
 
-const scenarios = { converge, offline, readonly, names, record }
+async function page () {
+  // Two editors of a page write paragraphs into its rich-text body (an XmlFragment).
+  const a = open(args.tokens[0])
+  const b = open(args.tokens[1])
+  await Promise.all([synced(a), synced(b)])
+  const paragraph = text => {
+    const element = new Y.XmlElement('paragraph')
+    element.insert(0, [new Y.XmlText(text)])
+    return element
+  }
+  for (let i = 0; i < args.edits; i++) {
+    a.doc.getXmlFragment('content').push([paragraph(`a${i}`)])
+    b.doc.getXmlFragment('content').insert(0, [paragraph(`b${i}`)])
+    await new Promise(resolve => setTimeout(resolve, 5))
+  }
+  const count = peer => peer.doc.getXmlFragment('content').length
+  await until(() => count(a) === 2 * args.edits && count(b) === 2 * args.edits)
+  const shown = peer => peer.doc.getXmlFragment('content').toString()
+  await until(() => shown(a) === shown(b))
+  finish({ a: shown(a), b: shown(b) }, [a, b])
+}
+
+const scenarios = { converge, offline, readonly, names, record, page }
 scenarios[scenario]().catch(error => { console.log(JSON.stringify({ error: String(error) })); process.exit(1) })

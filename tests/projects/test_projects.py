@@ -97,6 +97,10 @@ async def test_archived_project_is_read_only_everywhere(
         "forum.read",
         "bulletin.read",
         "doc.read",
+        "page.read",
+        "page.read_drafts",
+        "page.read_staff",
+        "journal.read",
     }
     await add_teacher(services, "late", "DK")
     invite = await client.post(
@@ -118,6 +122,8 @@ async def test_archived_project_is_read_only_everywhere(
         "chat.pupil_channel",
         "forum.read",
         "doc.read",
+        "page.read",
+        "journal.read",
     ]
     reopened = await client.patch(url, json={"status": "active"}, headers=admin)
     assert reopened.status_code == 200 and reopened.json()["status"] == "active"

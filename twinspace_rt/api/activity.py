@@ -1,4 +1,4 @@
-"""The room's home screen: what is new for me in chat, the forums and the bulletin."""
+"""The room's home screen: what is new for me in chat, the forums, the bulletin, the journal."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from twinspace_rt.auth.policy import Action, can
 from twinspace_rt.chat import channels
 from twinspace_rt.chat.reading import unread_counts
 from twinspace_rt.forums import reading
+from twinspace_rt.journal import reading as journal_reading
 
 
 async def activity(request: Request) -> Response:
@@ -26,12 +27,16 @@ async def activity(request: Request) -> Response:
         bulletin = None
         if can(member, Action.bulletin_read):
             bulletin = await reading.unread_bulletin(tx, member)
+        journal = None
+        if can(member, Action.journal_read):
+            journal = await journal_reading.unread(tx, member)
     return respond(
         ActivityOut(
             chat=chat,
             threads=[ThreadUnreadOut.model_validate(t) for t in threads],
             forum_unread=sum(t["unread"] for t in threads),
             bulletin=bulletin,
+            journal=journal,
         )
     )
 
@@ -41,7 +46,7 @@ ENDPOINTS = [
         "GET",
         PROJECT + "/activity",
         activity,
-        "Unread counts since my last visit: per chat channel, per forum thread, bulletin.",
+        "Unread counts since my last visit: per chat channel, per forum thread, bulletin, journal.",
         response=ActivityOut,
         errors=ROOM_ERRORS,
     ),

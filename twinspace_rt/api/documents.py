@@ -26,7 +26,7 @@ from twinspace_rt.api.document_schemas import (
 )
 from twinspace_rt.api.http import Endpoint, in_room, query_int, read_body, respond, services
 from twinspace_rt.api.projects import PROJECT, ROOM_ERRORS
-from twinspace_rt.auth.policy import Action
+from twinspace_rt.auth.policy import Action, require
 from twinspace_rt.documents import catalog, store, versions
 from twinspace_rt.documents.content import MEDIA_TYPES, Format, render
 from twinspace_rt.documents.document import DocRef
@@ -49,27 +49,27 @@ async def create_document(request: Request) -> Response:
 
 async def list_documents(request: Request) -> Response:
     async with in_room(request, Action.doc_read) as (tx, _, member):
-        found = await catalog.listed(tx, member.project_id)
+        found = await catalog.listed(tx, member)
     return respond(DocumentListOut(documents=[DocumentOut.of(d) for d in found]))
 
 
 async def get_document(request: Request) -> Response:
     async with in_room(request, Action.doc_read) as (tx, _, member):
-        document = await catalog.get(tx, member.project_id, request.path_params["doc_id"])
+        document = await catalog.get(tx, member, request.path_params["doc_id"])
     return respond(DocumentOut.of(document))
 
 
 async def update_document(request: Request) -> Response:
     body = await read_body(request, DocumentPatchIn)
     async with in_room(request, Action.doc_manage) as (tx, _, member):
-        document = await catalog.get(tx, member.project_id, request.path_params["doc_id"])
+        document = await catalog.get(tx, member, request.path_params["doc_id"])
         document = await catalog.update(tx, member, document, body.title, body.name)
     return respond(DocumentOut.of(document))
 
 
 async def delete_document(request: Request) -> Response:
     async with in_room(request, Action.doc_manage) as (tx, _, member):
-        document = await catalog.get(tx, member.project_id, request.path_params["doc_id"])
+        document = await catalog.get(tx, member, request.path_params["doc_id"])
         await catalog.delete(tx, member, document)
     services(request).documents.closed(request.path_params["doc_id"])
     return respond(None, 204)
@@ -78,7 +78,7 @@ async def delete_document(request: Request) -> Response:
 async def read_content(request: Request) -> Response:
     fmt = _format(request)
     async with in_room(request, Action.doc_read) as (tx, _, member):
-        document = await catalog.get(tx, member.project_id, request.path_params["doc_id"])
+        document = await catalog.get(tx, member, request.path_params["doc_id"])
     ref = catalog.ref(document)
     state = await store.state(services(request).db, ref.id)
     return _content(ref, state, fmt, request.query_params.get("sv"))
@@ -93,7 +93,9 @@ async def apply_update(request: Request) -> Response:
         if len(raw) > limit:
             raise AppError(ErrorCode.payload_too_large, f"Updates are limited to {limit} bytes.")
     async with in_room(request, Action.doc_edit) as (tx, _, member):
-        document = await catalog.get(tx, member.project_id, request.path_params["doc_id"])
+        document = await catalog.get(tx, member, request.path_params["doc_id"])
+        for action in catalog.edit_actions(document):
+            require(member, action)
     documents = services(request).documents
     try:
         async with documents.held(catalog.ref(document)) as live:
@@ -105,7 +107,7 @@ async def apply_update(request: Request) -> Response:
 
 async def list_versions(request: Request) -> Response:
     async with in_room(request, Action.doc_read) as (tx, _, member):
-        document = await catalog.get(tx, member.project_id, request.path_params["doc_id"])
+        document = await catalog.get(tx, member, request.path_params["doc_id"])
         assert document.id is not None
         found = await versions.listed(tx, document.id)
     return respond(VersionListOut(versions=[VersionOut.of(v) for v in found]))
@@ -115,7 +117,7 @@ async def save_version(request: Request) -> Response:
     body = await read_body(request, VersionCreateIn)
     db = services(request).db
     async with in_room(request, Action.doc_manage) as (tx, _, member):
-        document = await catalog.get(tx, member.project_id, request.path_params["doc_id"])
+        document = await catalog.get(tx, member, request.path_params["doc_id"])
         assert document.id is not None
         version = await versions.save(tx, db, document.id, body.name, False, member.user_id)
         audit.record(tx, member, "doc.version", document_id=document.id, name=body.name)
@@ -125,7 +127,7 @@ async def save_version(request: Request) -> Response:
 async def read_version(request: Request) -> Response:
     fmt = _format(request)
     async with in_room(request, Action.doc_read) as (tx, _, member):
-        document = await catalog.get(tx, member.project_id, request.path_params["doc_id"])
+        document = await catalog.get(tx, member, request.path_params["doc_id"])
         ref = catalog.ref(document)
         version = await versions.get(tx, ref.id, request.path_params["version_id"])
     return _content(ref, version.state, fmt, request.query_params.get("sv"))
@@ -138,7 +140,7 @@ async def diff_versions(request: Request) -> Response:
     if old_id is None:
         raise AppError(ErrorCode.validation_failed, "`from` is required.")
     async with in_room(request, Action.doc_read) as (tx, _, member):
-        document = await catalog.get(tx, member.project_id, request.path_params["doc_id"])
+        document = await catalog.get(tx, member, request.path_params["doc_id"])
         ref = catalog.ref(document)
         old = (await versions.get(tx, ref.id, old_id)).state
         new = (await versions.get(tx, ref.id, new_id)).state if new_id else None
@@ -158,7 +160,7 @@ async def restore_version(request: Request) -> Response:
     """A forward update against the current state: live clients converge, nobody resets."""
     db = services(request).db
     async with in_room(request, Action.doc_manage) as (tx, _, member):
-        document = await catalog.get(tx, member.project_id, request.path_params["doc_id"])
+        document = await catalog.get(tx, member, request.path_params["doc_id"])
         ref = catalog.ref(document)
         version = await versions.get(tx, ref.id, request.path_params["version_id"])
         audit.record(tx, member, "doc.restore", document_id=ref.id, version_id=version.id)

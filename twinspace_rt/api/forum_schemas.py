@@ -181,6 +181,7 @@ class ActivityOut(BaseModel):
     threads: list[ThreadUnreadOut] = Field(description="Threads with unread posts.")
     forum_unread: int
     bulletin: int | None = Field(description="Unread bulletin posts; null without access.")
+    journal: int | None = Field(None, description="Unread journal posts; null without access.")
 
 
 class SearchHitOut(BaseModel):

@@ -54,7 +54,7 @@ async def publish_changes(
     """After the commit: a change is never announced before it is durable."""
     for change in changes:
         if change is not None:
-            event = events.stream(change.stream.value, change.seq, change.frame)
+            event = events.stream(change.stream, change.seq, change.frame)
             await services(request).hub.publish(project_id, event)
 
 

@@ -61,6 +61,16 @@ class Action(StrEnum):
     video_join = "video.join"
     video_moderate = "video.moderate"
     content_report = "content.report"
+    page_read = "page.read"
+    page_read_drafts = "page.read_drafts"
+    page_read_staff = "page.read_staff"
+    page_edit = "page.edit"
+    page_manage = "page.manage"
+    journal_read = "journal.read"
+    journal_post = "journal.post"
+    journal_react = "journal.react"
+    journal_moderate = "journal.moderate"
+    showcase_manage = "showcase.manage"
 
 
 # Actions that change nothing; the only ones an archived project still allows.
@@ -75,6 +85,10 @@ READ_ACTIONS = frozenset(
         Action.forum_read,
         Action.bulletin_read,
         Action.doc_read,
+        Action.page_read,
+        Action.page_read_drafts,
+        Action.page_read_staff,
+        Action.journal_read,
     }
 )
 
@@ -107,11 +121,28 @@ ACTION_NOTES: dict[Action, str] = {
     Action.video_join: "join a video session",
     Action.video_moderate: "admit, mute, lock, remove participants, end the session",
     Action.content_report: "flag a chat message or a post to the moderators",
+    Action.page_read: "read the project's published pages",
+    Action.page_read_drafts: "read draft pages (and open their documents)",
+    Action.page_read_staff: "read pages whose visibility is teachers only",
+    Action.page_edit: "edit the body of the pages one may read",
+    Action.page_manage: "create, move, rename, publish, hide and delete pages",
+    Action.journal_read: "read the project journal",
+    Action.journal_post: "post in the journal (pupils: as the project's setting allows)",
+    Action.journal_react: "like and comment on journal posts",
+    Action.journal_moderate: "pin, approve, delete others' journal posts and comments",
+    Action.showcase_manage: "publish and unpublish the public showcase",
 }
 
 _ALL = frozenset(Action)
 _EVERYONE_READS = frozenset(
-    {Action.project_view, Action.chat_read, Action.forum_read, Action.doc_read}
+    {
+        Action.project_view,
+        Action.chat_read,
+        Action.forum_read,
+        Action.doc_read,
+        Action.page_read,
+        Action.journal_read,
+    }
 )
 
 PERMISSIONS: dict[Role, frozenset[Action]] = {
@@ -126,6 +157,8 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
         Action.bulletin_moderate,
         Action.video_start,
         Action.chat_pupil_channel,
+        Action.page_manage,
+        Action.showcase_manage,
     },
     Role.expert: _EVERYONE_READS
     | {
@@ -135,8 +168,12 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
         Action.forum_reply,
         Action.doc_edit,
         Action.video_join,
+        Action.page_read_staff,
+        Action.journal_post,
+        Action.journal_react,
     },
-    Role.observer: _EVERYONE_READS | {Action.video_join, Action.content_report},
+    Role.observer: _EVERYONE_READS
+    | {Action.video_join, Action.content_report, Action.page_read_staff},
     Role.pupil_admin: _EVERYONE_READS
     | {
         Action.content_report,
@@ -147,6 +184,10 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
         Action.doc_edit,
         Action.doc_manage,
         Action.video_join,
+        Action.page_read_drafts,
+        Action.page_edit,
+        Action.journal_post,
+        Action.journal_react,
     },
     Role.pupil: _EVERYONE_READS
     | {
@@ -156,6 +197,8 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
         Action.forum_reply,
         Action.doc_edit,
         Action.video_join,
+        Action.journal_post,
+        Action.journal_react,
     },
 }
 

@@ -28,6 +28,7 @@ class DocConnection(DirectSocket):
         expires_at: datetime,
         buffer_limit: int,
         bucket: TokenBucket,
+        edit_actions: tuple[Action, ...] = (),
     ) -> None:
         super().__init__(websocket, writer, buffer_limit)
         self.id = uuid.uuid4().hex
@@ -37,6 +38,8 @@ class DocConnection(DirectSocket):
         self.token_generation = token_generation
         self.expires_at = expires_at
         self.bucket = bucket
+        # What the document's owner asks beyond `doc.edit` (a page: `page.edit`).
+        self.edit_actions = edit_actions
         # The awareness client ids this socket announced: removed for everyone when it closes.
         self.client_ids: set[int] = set()
 
@@ -47,4 +50,4 @@ class DocConnection(DirectSocket):
     @property
     def writable(self) -> bool:
         """Asked on every update, so a role change or archiving applies to the next one."""
-        return can(self.member, Action.doc_edit)
+        return all(can(self.member, a) for a in (Action.doc_edit, *self.edit_actions))

@@ -19,8 +19,8 @@ from typing import Any
 
 from twinspace_rt import observability
 from twinspace_rt.broker.base import Broker, Subscription
+from twinspace_rt.documents import catalog, store, versions
 from twinspace_rt.documents import log as update_log
-from twinspace_rt.documents import store, versions
 from twinspace_rt.documents.connection import DocConnection
 from twinspace_rt.documents.document import DocRef, LiveDocument, topic
 from twinspace_rt.documents.guard import PASS_THROUGH
@@ -250,19 +250,29 @@ class DocumentRegistry:
             self._spawn(self._recheck(project_id))
 
     async def _recheck(self, project_id: int) -> None:
-        """Removals, role changes, archiving and revoked sessions reach open documents too."""
+        """Removals, role changes, archiving and revoked sessions reach open documents too, and
+        so does a change of what a document's owner asks (a page back to draft)."""
         conns = self._sockets(project_id)
+        opened = [live for live in self.by_id.values() if live.ref.project_id == project_id]
         async with self.db.reader() as tx:
             found = await standings(tx, project_id, {conn.user_id for conn in conns})
-        for conn in conns:
-            standing = found.get(conn.user_id)
-            if standing is None:
-                continue
-            refusal = standing.verdict(conn.token_generation)
-            if refusal is not None:
-                conn.close(FOR_ERROR[refusal], "no longer admitted to this document")
-            elif standing.member is not None:
-                conn.member = standing.member
+            rows = {doc.id: doc for doc in await catalog.by_ids(tx, [d.ref.id for d in opened])}
+        for live in opened:
+            document = rows.get(live.ref.id)
+            for conn in list(live.connections.values()):
+                standing = found.get(conn.user_id)
+                if standing is None:
+                    continue
+                refusal = standing.verdict(conn.token_generation)
+                if refusal is not None:
+                    conn.close(FOR_ERROR[refusal], "no longer admitted to this document")
+                    continue
+                if standing.member is not None:
+                    conn.member = standing.member
+                if document is not None:
+                    conn.edit_actions = catalog.edit_actions(document)
+                    if not catalog.may_open(conn.member, document):
+                        conn.close(CloseCode.not_found, "no longer admitted to this document")
 
     def _sockets(self, project_id: int) -> list[DocConnection]:
         return [

@@ -59,9 +59,7 @@ async def _open(
     try:
         async with documents.db.transaction() as tx:
             user, expires_at, member = await admit(websocket, gate, tx, Action.doc_read)
-            document = await catalog.by_name(
-                tx, member.project_id, websocket.path_params["doc_name"]
-            )
+            document = await catalog.by_name(tx, member, websocket.path_params["doc_name"])
         await accept(websocket, gate, member)
     except AppError as exc:
         await refuse(websocket, "yjs", exc)
@@ -76,6 +74,7 @@ async def _open(
         expires_at,
         settings.ws_send_buffer_bytes,
         TokenBucket(settings.docs_rate_per_second, settings.docs_rate_burst),
+        catalog.edit_actions(document),
     )
     return conn, catalog.ref(document)
 
@@ -154,7 +153,8 @@ def _stored(conn: DocConnection, queued: asyncio.Future[None]) -> None:
 def _read_only_reason(conn: DocConnection) -> str:
     """The policy's own refusal (`read_only`, `forbidden`), as the auth message's reason."""
     try:
-        require(conn.member, Action.doc_edit)
+        for action in (Action.doc_edit, *conn.edit_actions):
+            require(conn.member, action)
     except AppError as exc:
         return f"{exc.code.value}: {exc.message}"
     return ErrorCode.forbidden.value

@@ -37,18 +37,23 @@ class ForumUnsubscribe(Request):
 
 
 class ForumBacklog:
-    """A stream's stored frames: replay sends exactly what live delivery would have sent."""
+    """A stream's stored frames: replay sends exactly what live delivery would have sent.
 
-    def __init__(self, project_id: int, stream: Stream) -> None:
+    Any stream numbered by `forums/streams.py` (pages and the journal too), with its feature's
+    resync push.
+    """
+
+    def __init__(self, project_id: int, stream: str, resync_type: str = "forum.resync") -> None:
         self.project_id = project_id
-        self.stream = stream
+        self.stream = str(stream)
+        self.resync_type = resync_type
 
     async def read(self, tx: AsyncSession, since: int | None, most: int) -> Pending:
         found = await streams.changes_since(tx, self.project_id, self.stream, since, most)
         return Pending(found.frames, found.recovered, found.reason, found.last_seq)
 
     def resync(self, reason: str) -> str:
-        return push("forum.resync", stream=self.stream.value, reason=reason)
+        return push(self.resync_type, stream=self.stream, reason=reason)
 
 
 async def subscribe(hub: Hub, conn: Connection, request: ForumSubscribe) -> dict[str, Any]:

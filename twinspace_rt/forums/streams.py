@@ -1,9 +1,11 @@
-"""Numbering and logging forum changes: the seq a change takes, and the frame resume replays.
+"""Numbering and logging stream changes: the seq a change takes, and the frame resume replays.
 
 Every change of a project's forums takes the next number of its stream (``forum``, or
 ``bulletin`` for the teachers' board) and stores its encoded push in ``forum_events``, in the
 same transaction as the change itself. The counter row is locked by the ``UPDATE`` until commit,
-so numbers commit in order and a resuming client can never miss one.
+so numbers commit in order and a resuming client can never miss one. Pages and the journal
+number their changes with the same functions, in streams of their own names (`pages/menu.py`,
+`journal/streams.py`).
 """
 
 from __future__ import annotations
@@ -58,23 +60,23 @@ READ_ACTION = {Stream.forum: Action.forum_read, Stream.bulletin: Action.bulletin
 class Change:
     """A stored change, published on the project's topic after the commit."""
 
-    stream: Stream
+    stream: str
     seq: int
     frame: str
 
 
-async def next_seq(tx: AsyncSession, project_id: int, stream: Stream) -> int:
+async def next_seq(tx: AsyncSession, project_id: int, stream: str) -> int:
     """Creates the counter on first use; ``INSERT … ON CONFLICT DO NOTHING`` races safely."""
     dialect = tx.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     await tx.exec(
         insert(ForumStream)
-        .values(project_id=project_id, stream=stream.value, last_seq=0)
+        .values(project_id=project_id, stream=str(stream), last_seq=0)
         .on_conflict_do_nothing(index_elements=["project_id", "stream"])
     )
     result = await tx.exec(
         update(ForumStream)
-        .where(col(ForumStream.project_id) == project_id, col(ForumStream.stream) == stream.value)
+        .where(col(ForumStream.project_id) == project_id, col(ForumStream.stream) == str(stream))
         .values(last_seq=col(ForumStream.last_seq) + 1)
         .returning(col(ForumStream.last_seq))
     )
@@ -82,30 +84,39 @@ async def next_seq(tx: AsyncSession, project_id: int, stream: Stream) -> int:
 
 
 def record(
-    tx: AsyncSession, project_id: int, stream: Stream, seq: int, kind: str, **payload: Any
+    tx: AsyncSession, project_id: int, stream: str, seq: int, kind: str, **payload: Any
 ) -> Change:
     """Stores the push for ``seq`` (taken with ``next_seq`` in this transaction)."""
-    frame = push(kind, stream=stream.value, seq=seq, **payload)
+    frame = push(kind, stream=str(stream), seq=seq, **payload)
     post = payload.get("post")
     tx.add(
         ForumEvent(
             project_id=project_id,
-            stream=stream.value,
+            stream=str(stream),
             seq=seq,
             post_id=post["id"] if post else None,
             frame=frame,
         )
     )
-    return Change(stream, seq, frame)
+    return Change(str(stream), seq, frame)
 
 
-async def rewrite_post(tx: AsyncSession, post: dict[str, Any]) -> None:
+async def rewrite_post(
+    tx: AsyncSession, post: dict[str, Any], streams: tuple[str, ...] | None = None
+) -> None:
     """Earlier stored frames of a post now carry its current state.
 
     So a member who resumes after a moderator deleted a post replays its tombstone, never the
-    deleted text, just as chat replays each message as it is now.
+    deleted text, just as chat replays each message as it is now. Only the frames of the post's
+    own streams (its ``board`` unless named): post ids are per table, so pages and the journal
+    share the numbers.
     """
-    found = await tx.exec(select(ForumEvent).where(ForumEvent.post_id == post["id"]))
+    found = await tx.exec(
+        select(ForumEvent).where(
+            ForumEvent.post_id == post["id"],
+            col(ForumEvent.stream).in_(streams or (post["board"],)),
+        )
+    )
     for event in found:
         frame = json.loads(event.frame)
         frame["post"] = post
@@ -113,10 +124,10 @@ async def rewrite_post(tx: AsyncSession, post: dict[str, Any]) -> None:
         tx.add(event)
 
 
-async def last_seq(tx: AsyncSession, project_id: int, stream: Stream) -> int:
+async def last_seq(tx: AsyncSession, project_id: int, stream: str) -> int:
     found = await tx.exec(
         select(ForumStream.last_seq).where(
-            ForumStream.project_id == project_id, ForumStream.stream == stream.value
+            ForumStream.project_id == project_id, ForumStream.stream == str(stream)
         )
     )
     return found.first() or 0
@@ -131,7 +142,7 @@ class Backlog:
 
 
 async def changes_since(
-    tx: AsyncSession, project_id: int, stream: Stream, since: int | None, most: int
+    tx: AsyncSession, project_id: int, stream: str, since: int | None, most: int
 ) -> Backlog:
     """Every stored change after ``since``, in order; refuses a gap beyond ``most``."""
     newest = await last_seq(tx, project_id, stream)
@@ -143,7 +154,7 @@ async def changes_since(
         select(ForumEvent.seq, ForumEvent.frame)
         .where(
             ForumEvent.project_id == project_id,
-            ForumEvent.stream == stream.value,
+            ForumEvent.stream == str(stream),
             col(ForumEvent.seq) > since,
         )
         .order_by(col(ForumEvent.seq))

@@ -34,6 +34,11 @@ class Document(SQLModel, table=True):
     deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     snapshot: bytes = Field(default=b"", sa_type=LargeBinary)
     snapshot_version: int = 0
+    # Policy actions (space-separated) needed beyond `doc.read` / `doc.edit`, set by the feature
+    # that owns the document (pages: a draft needs `page.read_drafts`); `owner` names it.
+    read_requires: str = Field(default="", sa_type=String(64))
+    edit_requires: str = Field(default="", sa_type=String(64))
+    owner: str | None = Field(default=None, sa_type=String(16))
 
 
 class DocUpdate(SQLModel, table=True):

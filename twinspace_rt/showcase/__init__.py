@@ -1,0 +1,1 @@
+"""The public showcase `/p/{slug}`: what a teacher administrator chose to show outside the room."""
