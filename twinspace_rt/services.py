@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 import signaling.handlers
 from twinspace_rt import observability
-from twinspace_rt.auth.login_throttle import LoginThrottle
+from twinspace_rt.auth.login_throttle import LoginThrottle, ThrottleLimits
 from twinspace_rt.auth.policy import Member
 from twinspace_rt.auth.tokens import TokenService
 from twinspace_rt.auth.write_budget import WriteBudget
@@ -80,7 +80,17 @@ class Services:
             settings=settings,
             db=db,
             tokens=tokens,
-            throttle=LoginThrottle(settings.login_max_failures, settings.login_window_seconds),
+            throttle=LoginThrottle(
+                ThrottleLimits(
+                    max_failures=settings.login_max_failures,
+                    window=settings.login_window_seconds,
+                    first_delay=settings.login_first_delay_seconds,
+                    max_delay=settings.login_max_delay_seconds,
+                    address_max_failures=settings.login_address_max_failures,
+                ),
+                settings.redis_url,
+                settings.redis_prefix,
+            ),
             metrics=metrics,
             broker=broker,
             hub=hub,
