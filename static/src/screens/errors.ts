@@ -8,6 +8,7 @@ const KNOWN: Record<string, Key> = {
   network: tk("error.network"),
   offline: tk("error.offline"),
   invalid_credentials: tk("error.invalid_credentials"),
+  password_change_required: tk("error.password_change_required"),
   rate_limited: tk("error.rate_limited"),
   forbidden: tk("error.forbidden"),
   read_only: tk("error.read_only"),
@@ -26,6 +27,10 @@ const KNOWN: Record<string, Key> = {
 
 export function errorText(error: unknown): string {
   const code = error instanceof ApiError || error instanceof HubError ? error.code : "";
+  if (error instanceof ApiError && code === "rate_limited" && error.retryAfter !== null) {
+    // Say how long: a pupil told "wait a little" tries again at once and waits longer.
+    return t("error.rate_limited_minutes", { minutes: Math.ceil(error.retryAfter / 60) });
+  }
   const key = KNOWN[code];
   return key ? t(key) : t("error.generic");
 }

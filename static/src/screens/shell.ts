@@ -22,6 +22,7 @@ export function renderShell(root: HTMLElement, user: User | null): HTMLElement {
         "div",
         { class: "account" },
         h("span", { class: "who" }, t("shell.signed_in_as", { name: user.display_name })),
+        h("a", { class: "account-link", href: "#/password" }, t("shell.password")),
         h(
           "button",
           {
