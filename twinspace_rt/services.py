@@ -22,6 +22,7 @@ from twinspace_rt.broker import Broker, create_broker
 from twinspace_rt.broker.base import OK
 from twinspace_rt.chat import channels
 from twinspace_rt.chat import hub_requests as chat_requests
+from twinspace_rt.chat import report_requests
 from twinspace_rt.documents.registry import DocumentRegistry
 from twinspace_rt.forums import hub_requests as forum_requests
 from twinspace_rt.hub import room_requests
@@ -47,6 +48,7 @@ async def found_project(
 HUB_FEATURES: list[Callable[[Hub], None]] = [
     room_requests.register,
     chat_requests.register,
+    report_requests.register,
     forum_requests.register,
     signaling.handlers.register,
 ]
