@@ -3,6 +3,7 @@
 import { ApiError } from "../api";
 import { HubError } from "../hub/socket";
 import { type Key, t, tk } from "../i18n";
+import { mutedText } from "./message";
 
 const KNOWN: Record<string, Key> = {
   network: tk("error.network"),
@@ -27,6 +28,9 @@ const KNOWN: Record<string, Key> = {
 
 export function errorText(error: unknown): string {
   const code = error instanceof ApiError || error instanceof HubError ? error.code : "";
+  if ((error instanceof ApiError || error instanceof HubError) && code === "muted" && error.retryAfter !== null) {
+    return mutedText(new Date(Date.now() + error.retryAfter * 1000));
+  }
   if (error instanceof ApiError && code === "rate_limited" && error.retryAfter !== null) {
     // Say how long: a pupil told "wait a little" tries again at once and waits longer.
     return t("error.rate_limited_minutes", { minutes: Math.ceil(error.retryAfter / 60) });
