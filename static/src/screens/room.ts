@@ -58,6 +58,10 @@ export class RoomScreen {
     readonly user: User,
   ) {
     replace(main, h("p", { role: "status" }, t("common.loading")));
+    // Choosing a place closes the phone menu, even when it is the page already open.
+    this.nav.addEventListener("click", (event) => {
+      if (event.target instanceof Element && event.target.closest("a")) this.toggleMenu(false);
+    });
     void this.load();
   }
 
