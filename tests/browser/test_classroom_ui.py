@@ -147,3 +147,34 @@ async def test_a_message_sent_by_keyboard_alone(browser: Browser, site: Site) ->
     await expect(page.locator(".message-menu[open]")).to_have_count(0)
     await expect(menus.last).to_be_focused()
     await context.close()
+
+
+@pytest.mark.parametrize(
+    ("locale", "titles"),
+    [("ar-EG", ["عام", "غرفة المعلمين", "التلاميذ"]), ("da-DK", ["Generelt", "Lærerværelset", "Elever"])],
+)
+async def test_default_channels_in_the_readers_language(
+    browser: Browser, site: Site, locale: str, titles: list[str]
+) -> None:
+    """The default channels are translated; a channel a teacher named keeps its name."""
+    name = f"club-{locale[:2]}"
+    club = f"Book Club {locale[:2]}"
+    made = await site.live.http.post(
+        f"/api/projects/{site.project_id}/channels",
+        json={"name": name, "title": club, "rule": "all"},
+        headers={"Authorization": f"Bearer {site.teacher_token}"},
+    )
+    assert made.status_code == 201, made.text
+    context = await new_context(browser, site, locale=locale)
+    page = await context.new_page()
+    await page.set_viewport_size({"width": 375, "height": 667})
+    await sign_in(page, *site.teacher)
+    await open_channel(page, site, "general")
+    await expect(page.locator(".channel-title bdi")).to_have_text(titles[0])
+    channels = page.locator(".room-nav .channel-name bdi")
+    await expect(channels.first).to_have_text(titles[0])
+    for title in [*titles, club]:
+        await expect(channels.filter(has_text=title)).to_have_count(1)
+    await page.locator(".menu-toggle").click()
+    await check_screen(page, f"48-phone-menu-{locale[:2]}")
+    await context.close()

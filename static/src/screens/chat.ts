@@ -5,6 +5,7 @@ import { formatTime, t } from "../i18n";
 import type { ChannelState, Message } from "../hub/channel";
 import type { RoomClient } from "../hub/room_client";
 import { ask } from "./dialog";
+import { channelTitle, titleOf } from "./names";
 import { errorText } from "./errors";
 import { type MessageContext, renderMessage, renderOutgoing, snippet } from "./message";
 import { addSkipLink } from "./shell";
@@ -84,7 +85,7 @@ export class ChatView {
   }
 
   private renderTitle(): void {
-    const title = this.state?.info.title ?? this.channel;
+    const title = titleOf(this.client.channels, this.channel);
     replace(this.title, h("span", { class: "hash", "aria-hidden": "true" }, "#"), h("bdi", {}, title));
   }
 
@@ -250,7 +251,7 @@ export class ChatView {
         },
       },
       h("div", { class: "reply-banner" }),
-      h("label", { for: this.fieldId, class: "visually-hidden" }, t("chat.message_label", { channel: state.info.title })),
+      h("label", { for: this.fieldId, class: "visually-hidden" }, t("chat.message_label", { channel: channelTitle(state.info) })),
       field,
       h("button", { type: "submit" }, t("chat.send")),
     );

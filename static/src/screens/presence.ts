@@ -5,7 +5,7 @@ import { formatTime, t } from "../i18n";
 import type { Location, PresenceUser, RoomClient } from "../hub/room_client";
 import { errorText } from "./errors";
 import { muteChoices } from "./message";
-import { roleName } from "./names";
+import { roleName, titleOf } from "./names";
 
 interface Names {
   nameOf(userId: number): string;
@@ -28,7 +28,7 @@ export function renderPresence(side: HTMLElement, client: RoomClient, names: Nam
 
 function person(user: PresenceUser, client: RoomClient, names: Names): HTMLElement {
   const typing = client.typing.get(user.user_id);
-  const channelTitle = (name: string) => client.channels.get(name)?.info.title ?? name;
+  const channelTitle = (name: string) => titleOf(client.channels, name);
   const where = whereabouts(user, channelTitle);
   return h(
     "li",

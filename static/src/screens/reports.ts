@@ -9,6 +9,7 @@ import { type Key, formatDateTime, t, tk } from "../i18n";
 import type { Frame } from "../hub/socket";
 import type { RoomClient } from "../hub/room_client";
 import { errorText } from "./errors";
+import { titleOf } from "./names";
 import type { Names, RoomFeature } from "./features";
 import { MUTE_CHOICES } from "./message";
 
@@ -107,7 +108,7 @@ export class ReportsView implements RoomFeature {
 
   private item(report: ChatReport): HTMLElement {
     const name = (id: number | null) => (id === null ? "" : this.names.nameOf(id));
-    const channel = this.client.channels.get(report.channel)?.info.title ?? report.channel;
+    const channel = titleOf(this.client.channels, report.channel);
     const where = h(
       "a",
       { href: `#/p/${this.client.projectId}/chat/${encodeURIComponent(report.channel)}` },

@@ -9,6 +9,7 @@ import { type Key, formatNumber, t, tk } from "../i18n";
 import { RoomClient } from "../hub/room_client";
 import type { User } from "../session";
 import { renderAdmin } from "./admin";
+import { channelTitle, titleOf } from "./names";
 import { renderAudit } from "./audit";
 import { ChatView } from "./chat";
 import { DocumentsView } from "./documents";
@@ -224,7 +225,7 @@ export class RoomScreen {
         h(
           "a",
           { href: `#/p/${project.id}/chat/${encodeURIComponent(state.info.name)}`, "aria-current": current("chat", state.info.name) },
-          h("span", { class: "channel-name" }, h("span", { class: "hash", "aria-hidden": "true" }, "#"), h("bdi", {}, state.info.title)),
+          h("span", { class: "channel-name" }, h("span", { class: "hash", "aria-hidden": "true" }, "#"), h("bdi", {}, channelTitle(state.info))),
           state.unread > 0
             ? h("span", { class: "badge unread" }, formatNumber(state.unread), h("span", { class: "visually-hidden" }, ` ${t("nav.unread")}`))
             : null,
@@ -274,7 +275,7 @@ export class RoomScreen {
     }
     const alert = this.reports?.alert;
     if (alert && this.view !== "reports") {
-      const channel = client.channels.get(alert.channel)?.info.title ?? alert.channel;
+      const channel = titleOf(client.channels, alert.channel);
       banners.push(
         h(
           "p",
