@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import inspect
 
 from tests.conftest import _pg_admin, _pg_url
+from tests.support.room import first_sign_in
 from tests.support.services import free_port
 from tests.support.waiting import WAIT
 from twinspace_rt.storage.engine import Database
@@ -171,11 +172,11 @@ async def test_serve_demo_end_to_end_over_http(database_url: str, tmp_path: Path
                     f"{base}/pupils", json={"display_names": ["Marta", "Filip"]}, headers=ana
                 )
             ).json()["pupils"]
-            marta = await login(pupils[0]["username"], pupils[0]["password"])
+            marta = await first_sign_in(http, pupils[0]["username"], pupils[0]["password"])
             assert [
                 p["id"] for p in (await http.get("/api/projects", headers=marta)).json()["projects"]
             ] == [project["id"]]
-            demo_pupil = await login(*by_role["pupil"])
+            demo_pupil = await first_sign_in(http, *by_role["pupil"])
             assert [
                 p["id"]
                 for p in (await http.get("/api/projects", headers=demo_pupil)).json()["projects"]

@@ -86,6 +86,7 @@ def create_app(settings: Settings) -> Starlette:
             await services.documents.stop()
             await services.hub.stop()
             await services.broker.close()
+            await services.throttle.close()
             await services.db.close()
 
     async def openapi(request: Request) -> Response:

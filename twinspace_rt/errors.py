@@ -19,6 +19,7 @@ class ErrorCode(StrEnum):
     token_invalid = "token_invalid"
     token_in_query = "token_in_query"
     invalid_credentials = "invalid_credentials"
+    password_change_required = "password_change_required"
     forbidden = "forbidden"
     read_only = "read_only"
     project_closed = "project_closed"
@@ -56,6 +57,7 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.token_invalid: 401,
     ErrorCode.token_in_query: 401,
     ErrorCode.invalid_credentials: 401,
+    ErrorCode.password_change_required: 403,
     ErrorCode.forbidden: 403,
     ErrorCode.read_only: 403,
     ErrorCode.project_closed: 403,
@@ -94,6 +96,8 @@ DESCRIPTIONS: dict[ErrorCode, str] = {
     ErrorCode.token_in_query: "Send the token in `Authorization: Bearer`; `?token=` is only "
     "accepted on WebSocket handshakes.",
     ErrorCode.invalid_credentials: "Wrong username or password.",
+    ErrorCode.password_change_required: "Sign-in with a one-time password: choose a new "
+    "password at `POST /api/me/password` first; nothing else is allowed until then.",
     ErrorCode.forbidden: "Your role in this project does not allow this action.",
     ErrorCode.read_only: "The project is archived: everything is read-only.",
     ErrorCode.project_closed: "The project is closed; only its teacher administrators may enter.",

@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 import signaling.handlers
 from twinspace_rt import observability
-from twinspace_rt.auth.login_throttle import LoginThrottle
+from twinspace_rt.auth.login_throttle import LoginThrottle, ThrottleLimits
 from twinspace_rt.auth.policy import Member
 from twinspace_rt.auth.tokens import TokenService
 from twinspace_rt.auth.write_budget import WriteBudget
@@ -22,6 +22,7 @@ from twinspace_rt.broker import Broker, create_broker
 from twinspace_rt.broker.base import OK
 from twinspace_rt.chat import channels
 from twinspace_rt.chat import hub_requests as chat_requests
+from twinspace_rt.chat import report_requests
 from twinspace_rt.documents.registry import DocumentRegistry
 from twinspace_rt.forums import hub_requests as forum_requests
 from twinspace_rt.hub import room_requests
@@ -49,6 +50,7 @@ async def found_project(
 HUB_FEATURES: list[Callable[[Hub], None]] = [
     room_requests.register,
     chat_requests.register,
+    report_requests.register,
     forum_requests.register,
     page_requests.register,
     journal_requests.register,
@@ -84,7 +86,17 @@ class Services:
             settings=settings,
             db=db,
             tokens=tokens,
-            throttle=LoginThrottle(settings.login_max_failures, settings.login_window_seconds),
+            throttle=LoginThrottle(
+                ThrottleLimits(
+                    max_failures=settings.login_max_failures,
+                    window=settings.login_window_seconds,
+                    first_delay=settings.login_first_delay_seconds,
+                    max_delay=settings.login_max_delay_seconds,
+                    address_max_failures=settings.login_address_max_failures,
+                ),
+                settings.redis_url,
+                settings.redis_prefix,
+            ),
             metrics=metrics,
             broker=broker,
             hub=hub,

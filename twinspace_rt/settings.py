@@ -51,10 +51,29 @@ class Settings(BaseSettings):
         False, description="Let anyone register a teacher account at `POST /api/auth/register`."
     )
     login_max_failures: int = Field(
-        5, ge=1, description="Failed logins allowed per username and per client address..."
+        5,
+        ge=1,
+        description="Failed logins of one username from one address before that pair waits "
+        "(other usernames from the address, and the username elsewhere, are not slowed).",
+    )
+    login_first_delay_seconds: int = Field(
+        30, ge=1, description="The first wait after those failures; each further one doubles it."
+    )
+    login_max_delay_seconds: int = Field(
+        900, ge=1, description="The longest wait one username from one address is given."
     )
     login_window_seconds: int = Field(
-        300, ge=1, description="...within this window, before 429 with `Retry-After`."
+        300,
+        ge=1,
+        description="Failures are forgotten this long after the last one (per address: the "
+        "count resets this long after its first).",
+    )
+    login_address_max_failures: int = Field(
+        1000,
+        ge=1,
+        description="Failed logins of any usernames from one address within the window before "
+        "it waits (429 with `Retry-After`); fit for a school of a thousand pupils behind one "
+        "public address.",
     )
     external_jwt_issuer: str | None = Field(
         None, description="Issuer (`iss`) of tokens from the identity platform; empty disables."

@@ -55,9 +55,15 @@ export interface AuditEntry {
 
 /** Called when the server says the session is over (expired or revoked token). */
 let onSessionEnded: () => void = () => undefined;
+/** Called when the server says this account must first replace its one-time password. */
+let onPasswordChangeRequired: () => void = () => undefined;
 
 export function whenSessionEnds(handler: () => void): void {
   onSessionEnded = handler;
+}
+
+export function whenPasswordChangeRequired(handler: () => void): void {
+  onPasswordChangeRequired = handler;
 }
 
 export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -87,6 +93,7 @@ export async function send(method: string, path: string, body?: unknown): Promis
   };
   const error = data.error ?? { code: "internal_error", message: response.statusText };
   if (session && ["token_expired", "token_invalid"].includes(error.code)) onSessionEnded();
+  if (session && error.code === "password_change_required") onPasswordChangeRequired();
   throw new ApiError(error.code, error.message, error.retry_after ?? null);
 }
 
@@ -98,6 +105,13 @@ export const api = {
       username,
       password,
     }),
+  changePassword: (current: string, next: string) =>
+    call<User & { token: string; expires_at: string }>("POST", "/api/me/password", {
+      current_password: current,
+      new_password: next,
+    }),
+  unlock: (id: number, userId: number) =>
+    call<unknown>("POST", `${project(id)}/pupils/${userId}/unlock`),
   projects: () => call<{ projects: Project[] }>("GET", "/api/projects"),
   createProject: (name: string) => call<Project>("POST", "/api/projects", { name }),
   project: (id: number) => call<Project>("GET", project(id)),

@@ -1,4 +1,10 @@
-/** Languages: every UI string comes from `locales/<lang>.json`; dates and numbers from `Intl`. */
+/** Languages: every UI string comes from `locales/<lang>.json`; dates and numbers from `Intl`.
+ *
+ * A message that counts something is an ICU plural (`{count, plural, one {# post} other {# posts}}`),
+ * formatted by FormatJS's intl-messageformat on `Intl.PluralRules`: Arabic has six forms, English
+ * two, and each language lists the ones it needs. */
+
+import { IntlMessageFormat } from "intl-messageformat";
 
 import ar from "./locales/ar.json";
 import ca from "./locales/ca.json";
@@ -46,9 +52,22 @@ export function tk(key: Key): Key {
 
 export function t(key: Key, vars: Record<string, string | number> = {}): string {
   const text = LANGUAGES[current].messages[key] ?? en[key];
+  if (text.includes(", plural,")) return plural(key, text, vars);
   return text.replace(/\{(\w+)\}/g, (_, name: string) =>
     name in vars ? formatValue(vars[name]) : `{${name}}`,
   );
+}
+
+const compiled = new Map<string, IntlMessageFormat>();
+
+function plural(key: Key, text: string, vars: Record<string, string | number>): string {
+  const id = `${current}:${key}`;
+  let format = compiled.get(id);
+  if (!format) {
+    format = new IntlMessageFormat(text, current);
+    compiled.set(id, format);
+  }
+  return String(format.format(vars));
 }
 
 function formatValue(value: string | number): string {

@@ -1,13 +1,14 @@
 /** Boot and routing: `#/` sign in or my projects, `#/p/<id>/<view>/<ref>` a room. */
 
 import "./styles.css";
-import { whenSessionEnds } from "./api";
+import { whenPasswordChangeRequired, whenSessionEnds } from "./api";
 import { applyToDocument, onLanguageChange, t } from "./i18n";
 import { renderLogin } from "./screens/login";
+import { renderPassword } from "./screens/password";
 import { renderProjects } from "./screens/projects";
 import { RoomScreen } from "./screens/room";
 import { renderShell } from "./screens/shell";
-import { currentSession, signOut } from "./session";
+import { currentSession, saveSession, signOut } from "./session";
 
 const root = document.getElementById("app") as HTMLElement;
 let room: RoomScreen | null = null;
@@ -21,6 +22,15 @@ function route(): void {
     const main = renderShell(root, null);
     renderLogin(main, endedNotice, () => {
       endedNotice = null;
+      location.hash = "#/projects";
+      route();
+    });
+    return;
+  }
+  // An account on its printed one-time password may do nothing else (the server enforces it).
+  if (session.user.must_change_password || parts[0] === "password") {
+    leaveRoom();
+    renderPassword(renderShell(root, session.user), () => {
       location.hash = "#/projects";
       route();
     });
@@ -54,7 +64,16 @@ function sessionEnded(): void {
   route();
 }
 
+/** The server holds this account to its first password change: show that form. */
+function passwordChangeRequired(): void {
+  const session = currentSession();
+  if (!session || session.user.must_change_password) return;
+  saveSession({ ...session, user: { ...session.user, must_change_password: true } });
+  route();
+}
+
 whenSessionEnds(sessionEnded);
+whenPasswordChangeRequired(passwordChangeRequired);
 RoomScreen.onSessionEnded = sessionEnded;
 applyToDocument();
 window.addEventListener("hashchange", route);

@@ -185,7 +185,7 @@ async def test_rotating_x_forwarded_for_does_not_bypass_the_login_throttle(
 ) -> None:
     """uvicorn alone trusts X-Forwarded-For from 127.0.0.1, so a client there could give each
     attempt a new address. Without `trusted_proxies` the peer's own address is counted."""
-    limited = settings.model_copy(update={"login_max_failures": 2})
+    limited = settings.model_copy(update={"login_address_max_failures": 2})
     rotating = [f"203.0.113.{n}" for n in range(1, 10)]
     async with serve(limited) as live:
         assert await _failed_logins(live, 4, rotating) == [401, 401, 429, 429]
@@ -193,7 +193,7 @@ async def test_rotating_x_forwarded_for_does_not_bypass_the_login_throttle(
 
 async def test_a_listed_proxy_names_the_client(settings: Settings) -> None:
     limited = settings.model_copy(
-        update={"login_max_failures": 2, "trusted_proxies": ["127.0.0.1"]}
+        update={"login_address_max_failures": 2, "trusted_proxies": ["127.0.0.1"]}
     )
     async with serve(limited) as live:
         # Each client behind the proxy is counted on its own...

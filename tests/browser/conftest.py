@@ -20,7 +20,7 @@ from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from tests.conftest import _drop_pg_database, _new_pg_database, _pg_url
 from tests.support.live import Live, serve
-from tests.support.room import PASSWORD, add_teacher, bearer
+from tests.support.room import PASSWORD, add_teacher, bearer, first_sign_in
 from tests.support.services import DB_KIND, service_missing
 from tests.support.waiting import WAIT
 from twinspace_rt.settings import Settings
@@ -52,7 +52,7 @@ class Site:
     live: Live
     project_id: int
     teacher: tuple[str, str]
-    pupil: tuple[str, str, str]  # username, one-time password, display name
+    pupil: tuple[str, str, str]  # username, password, display name
     observer: tuple[str, str]
     teacher_token: str
 
@@ -104,6 +104,8 @@ async def site(
             )
             assert pupils.status_code == 201, pupils.text
             pupil = pupils.json()["pupils"][0]
+            # Inês has chosen her own password already (test_accounts_ui.py walks through that).
+            await first_sign_in(live.http, pupil["username"], pupil["password"])
             await add_teacher(live.services, "olaf", "DK")
             invited = await live.http.post(
                 f"/api/projects/{project_id}/members",
@@ -115,7 +117,7 @@ async def site(
                 live,
                 project_id,
                 ("ana", PASSWORD),
-                (pupil["username"], pupil["password"], pupil["display_name"]),
+                (pupil["username"], PASSWORD, pupil["display_name"]),
                 ("olaf", PASSWORD),
                 headers["Authorization"].removeprefix("Bearer "),
             )

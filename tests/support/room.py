@@ -8,6 +8,7 @@ import httpx
 
 from twinspace_rt.projects import accounts
 from twinspace_rt.services import Services
+from twinspace_rt.storage.models import User
 
 PASSWORD = "correct horse battery"
 
@@ -30,6 +31,20 @@ async def login(
     return {"Authorization": f"Bearer {response.json()['token']}"}
 
 
+async def first_sign_in(
+    client: httpx.AsyncClient, username: str, one_time_password: str, new: str = PASSWORD
+) -> dict[str, str]:
+    """A pupil's first sign-in: the printed password, then their own one (required first)."""
+    headers = await login(client, username, one_time_password)
+    changed = await client.post(
+        "/api/me/password",
+        headers=headers,
+        json={"current_password": one_time_password, "new_password": new},
+    )
+    assert changed.status_code == 200, changed.text
+    return {"Authorization": f"Bearer {changed.json()['token']}"}
+
+
 @dataclass
 class Room:
     """A project with one member per role, each with their auth headers."""
@@ -38,6 +53,16 @@ class Room:
     headers: dict[str, dict[str, str]] = field(default_factory=dict)
     user_ids: dict[str, int] = field(default_factory=dict)
     pupil_passwords: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+
+async def settle_password(services: Services, user_id: int) -> None:
+    """As if the pupil had replaced the printed one-time password already: until then their
+    token may do nothing else (tests of that first step use the API itself)."""
+    async with services.db.transaction() as tx:
+        user = await tx.get(User, user_id)
+        assert user is not None
+        user.must_change_password = False
+        tx.add(user)
 
 
 def bearer(services: Services, user_id: int) -> dict[str, str]:
@@ -71,5 +96,6 @@ async def make_room(client: httpx.AsyncClient, services: Services, prefix: str =
         pupil = made.json()["pupils"][0]
         room.user_ids[role] = pupil["user_id"]
         room.pupil_passwords[role] = (pupil["username"], pupil["password"])
+        await settle_password(services, pupil["user_id"])
         room.headers[role] = bearer(services, pupil["user_id"])
     return room

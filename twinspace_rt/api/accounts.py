@@ -9,6 +9,7 @@ from twinspace_rt.api.http import (
     Endpoint,
     bearer_token,
     caller,
+    in_room,
     read_body,
     respond,
     services,
@@ -21,6 +22,7 @@ from twinspace_rt.api.schemas import (
     TokenOut,
     UserOut,
 )
+from twinspace_rt.auth.policy import Action
 from twinspace_rt.errors import AppError, ErrorCode
 from twinspace_rt.projects import accounts, events
 from twinspace_rt.storage.models import User
@@ -64,7 +66,9 @@ async def change_password(request: Request) -> Response:
     body = await read_body(request, PasswordChangeIn)
     app = services(request)
     async with app.db.transaction() as tx:
-        user, _, sign_in = await accounts.sign_in_for_token(tx, app.tokens, bearer_token(request))
+        user, _, sign_in = await accounts.sign_in_for_token(
+            tx, app.tokens, bearer_token(request), changing_password=True
+        )
         project_ids = await accounts.change_password(
             tx, user, body.current_password, body.new_password
         )
@@ -75,6 +79,14 @@ async def change_password(request: Request) -> Response:
         await app.hub.publish(project_id, renewed)
     out = UserOut.of(user)
     return respond(PasswordChangedOut(**out.model_dump(), token=token, expires_at=expires_at))
+
+
+async def unlock_pupil(request: Request) -> Response:
+    """Lets a pupil try their password again at once, from any address."""
+    app = services(request)
+    async with in_room(request, Action.pupils_create) as (tx, _, actor):
+        await accounts.unlock(tx, app.throttle, actor, request.path_params["user_id"])
+    return respond(None, 204)
 
 
 ENDPOINTS = [
@@ -100,6 +112,15 @@ ENDPOINTS = [
         errors=(ErrorCode.registration_closed, ErrorCode.username_taken),
     ),
     Endpoint("GET", "/api/me", me, "The signed-in account.", response=UserOut),
+    Endpoint(
+        "POST",
+        "/api/projects/{project_id:int}/pupils/{user_id:int}/unlock",
+        unlock_pupil,
+        "Forget a pupil's failed logins, from every address, so they may sign in again at "
+        "once (`pupils.create`).",
+        status=204,
+        errors=(ErrorCode.not_found, ErrorCode.forbidden),
+    ),
     Endpoint(
         "POST",
         "/api/me/password",

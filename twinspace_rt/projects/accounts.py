@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import secrets
 import unicodedata
@@ -9,14 +10,16 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import HTTPConnection
 
 from twinspace_rt.auth.login_throttle import LoginThrottle
+from twinspace_rt.auth.policy import Member
 from twinspace_rt.auth.passwords import hash_password, verify_password
 from twinspace_rt.auth.tokens import ExternalIdentity, LocalIdentity, TokenService
 from twinspace_rt.errors import AppError, ErrorCode
+from twinspace_rt.projects import audit
 from twinspace_rt.storage.models import USERNAME_MAX, AccountKind, Membership, User
 
 USERNAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{2,63}$"
@@ -83,15 +86,39 @@ async def user_by_username(tx: AsyncSession, username: str) -> User | None:
 async def login(
     tx: AsyncSession, throttle: LoginThrottle, username: str, password: str, address: str
 ) -> User:
-    keys = [f"user:{username.strip().lower()}", f"addr:{address}"]
-    retry_after = throttle.retry_after(keys)
+    """Refused for a while only where the failures came from (see `auth/login_throttle.py`)."""
+    name = username.strip().lower()
+    retry_after = await throttle.retry_after(name, address)
     if retry_after is not None:
-        raise AppError(ErrorCode.rate_limited, retry_after=retry_after)
-    user = await user_by_username(tx, username)
+        minutes = math.ceil(retry_after / 60)
+        raise AppError(
+            ErrorCode.rate_limited,
+            f"Too many wrong passwords for {name!r} from here: try again in {minutes} "
+            f"minute{'s' if minutes != 1 else ''}, or ask your teacher to unlock you.",
+            retry_after=retry_after,
+        )
+    user = await user_by_username(tx, name)
     if not await verify_password(user.password_hash if user else None, password) or user is None:
-        throttle.record_failure(keys)
+        await throttle.record_failure(name, address)
         raise AppError(ErrorCode.invalid_credentials)
-    throttle.forget(keys[0])
+    await throttle.forget(name, address)
+    return user
+
+
+async def unlock(tx: AsyncSession, throttle: LoginThrottle, actor: Member, user_id: int) -> User:
+    """A teacher vouches for a pupil of their project who typed their password wrong too often."""
+    found = await tx.exec(
+        select(User)
+        .join(Membership, col(Membership.user_id) == col(User.id))
+        .where(Membership.project_id == actor.project_id, User.id == user_id)
+    )
+    user = found.first()
+    if user is None:
+        raise AppError(ErrorCode.not_found)
+    if not user.is_pupil:
+        raise AppError(ErrorCode.forbidden, "Only pupils can be unlocked here.")
+    await throttle.unlock(user.username)
+    audit.record(tx, actor, "pupil.unlock", user_id)
     return user
 
 
@@ -101,6 +128,10 @@ async def change_password(tx: AsyncSession, user: User, current: str, new: str) 
     the projects whose live sockets must be re-checked."""
     if not await verify_password(user.password_hash, current):
         raise AppError(ErrorCode.invalid_credentials, "The current password is wrong.")
+    if new == current:
+        raise AppError(
+            ErrorCode.validation_failed, "The new password must differ from the current one."
+        )
     user.password_hash = await hash_password(new)
     user.must_change_password = False
     user.token_generation += 1
@@ -116,15 +147,20 @@ async def user_for_token(tx: AsyncSession, tokens: TokenService, token: str) -> 
 
 
 async def sign_in_for_token(
-    tx: AsyncSession, tokens: TokenService, token: str
+    tx: AsyncSession, tokens: TokenService, token: str, *, changing_password: bool = False
 ) -> tuple[User, datetime, str]:
     """The token's user, when the token expires (long-lived sockets close then) and the
-    sign-in it belongs to (empty for the identity platform's tokens)."""
+    sign-in it belongs to (empty for the identity platform's tokens).
+
+    Every REST call and socket comes through here, so this is where an account still on its
+    printed one-time password is held to changing it: the sheet must not stay valid for good."""
     identity = tokens.decode(token)
     if isinstance(identity, LocalIdentity):
         user = await tx.get(User, identity.user_id)
         if user is None or user.token_generation != identity.generation:
             raise AppError(ErrorCode.token_invalid, "This token has been revoked.")
+        if user.must_change_password and not changing_password:
+            raise AppError(ErrorCode.password_change_required)
         return user, identity.expires_at, identity.sign_in
     return await _external_user(tx, identity), identity.expires_at, ""
 

@@ -95,3 +95,7 @@ class Report(SQLModel, table=True):
     target_id: int
     reason: str = Field(max_length=REPORT_REASON_MAX)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # Set once a moderator decides: "dismissed", "deleted" (the message) or "muted" (its author).
+    resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    resolved_by: int | None = Field(default=None, foreign_key="users.id")
+    resolution: str | None = Field(default=None, sa_type=String(16))

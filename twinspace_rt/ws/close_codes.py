@@ -30,6 +30,7 @@ FOR_ERROR: dict[ErrorCode, CloseCode] = {
     ErrorCode.token_invalid: CloseCode.unauthenticated,
     ErrorCode.not_found: CloseCode.not_found,
     ErrorCode.forbidden: CloseCode.forbidden,
+    ErrorCode.password_change_required: CloseCode.forbidden,
     ErrorCode.project_closed: CloseCode.forbidden,
     ErrorCode.rate_limited: CloseCode.rate_limited,
     ErrorCode.too_many_sockets: CloseCode.too_many_sockets,

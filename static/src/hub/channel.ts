@@ -29,6 +29,8 @@ export interface Outgoing {
   text: string;
   reply_to: number | null;
   failed: boolean;
+  /** Set when a teacher's pause refused it: until when the sender is muted. */
+  mutedUntil?: Date;
 }
 
 export class ChannelState {

@@ -203,6 +203,9 @@ export class RoomClient {
       // Offline: the outbox is sent again after the next resume. Refused: shown as failed.
       if (error instanceof HubError && error.code !== "offline") {
         item.failed = true;
+        if (error.code === "muted" && error.retryAfter !== null) {
+          item.mutedUntil = new Date(Date.now() + error.retryAfter * 1000);
+        }
         throw error;
       }
     } finally {
@@ -301,7 +304,8 @@ export class RoomClient {
     if (!state.merge(message)) return;
     // Replayed messages are counted by the `chat.unread` that ends every resume.
     if (change === "created") {
-      this.typing.delete(message.author_id);
+      // Their message arrived: "X is typing…" ends with it.
+      if (this.typing.delete(message.author_id)) this.emit({ kind: "typing" });
       const here = this.location.kind === "channel" && this.location.ref === message.channel;
       if (!here && message.author_id !== this.selfId) {
         state.unread += 1;

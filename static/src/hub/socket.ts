@@ -10,6 +10,7 @@ export class HubError extends Error {
   constructor(
     readonly code: string,
     message: string,
+    readonly retryAfter: number | null = null,
   ) {
     super(message);
   }
@@ -103,7 +104,9 @@ export class HubSocket {
     if (waiting && (frame.type === "ack" || frame.type === "error")) {
       this.pending.delete(id as string);
       if (frame.type === "ack") waiting.resolve(frame);
-      else waiting.reject(new HubError(String(frame.code), String(frame.message)));
+      else waiting.reject(
+          new HubError(String(frame.code), String(frame.message), typeof frame.retry_after === "number" ? frame.retry_after : null),
+        );
       return;
     }
     if (frame.type === "ping") {

@@ -5,6 +5,7 @@ import { formatNumber, t } from "../i18n";
 import { type Activity, boards } from "../forums/api";
 import type { RoomClient } from "../hub/room_client";
 import { featureErrorText } from "./feature_errors";
+import { titleOf } from "./names";
 import type { RoomFeature } from "./features";
 
 export class ActivityView implements RoomFeature {
@@ -53,7 +54,7 @@ export class ActivityView implements RoomFeature {
             "ul",
             { class: "board-list" },
             ...chats.map(([name, unread]) =>
-              h("li", {}, h("a", { href: `#/p/${project}/chat/${encodeURIComponent(name)}` }, t("forums.activity_chat", { channel: this.client.channels.get(name)?.info.title ?? name, count: unread })), " ", count(unread)),
+              h("li", {}, h("a", { href: `#/p/${project}/chat/${encodeURIComponent(name)}` }, t("forums.activity_chat", { channel: titleOf(this.client.channels, name), count: unread })), " ", count(unread)),
             ),
           )
         : null,

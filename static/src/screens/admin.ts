@@ -114,6 +114,18 @@ function renderMembers(box: HTMLElement, project: Project, room: Room, attempt: 
             }),
         }, t("admin.reset"))
       : null;
+    const unlock = member.kind === "pupil" && can("pupils.create")
+      ? h("button", {
+          type: "button",
+          class: "secondary",
+          "aria-live": "polite",
+          onclick: (event: Event) =>
+            attempt(async () => {
+              await api.unlock(project.id, member.user_id);
+              (event.target as HTMLButtonElement).textContent = t("admin.unlocked", { name: member.display_name });
+            }),
+        }, t("admin.unlock"))
+      : null;
     const remove = can("members.manage") && !member.is_founder
       ? h("button", {
           type: "button",
@@ -133,7 +145,7 @@ function renderMembers(box: HTMLElement, project: Project, room: Room, attempt: 
       h("th", { scope: "row" }, member.display_name),
       h("td", {}, member.username),
       h("td", {}, role),
-      h("td", {}, h("div", { class: "row-actions" }, reset, remove)),
+      h("td", {}, h("div", { class: "row-actions" }, reset, unlock, remove)),
     );
   });
   replace(

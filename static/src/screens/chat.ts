@@ -1,12 +1,14 @@
 /** A chat channel: history with scroll-back, live changes, the composer, message actions. */
 
 import { h, replace, uid } from "../dom";
-import { t } from "../i18n";
+import { formatTime, t } from "../i18n";
 import type { ChannelState, Message } from "../hub/channel";
 import type { RoomClient } from "../hub/room_client";
 import { ask } from "./dialog";
+import { channelTitle, titleOf } from "./names";
 import { errorText } from "./errors";
 import { type MessageContext, renderMessage, renderOutgoing, snippet } from "./message";
+import { addSkipLink } from "./shell";
 
 const TYPING_EVERY_MS = 3000;
 
@@ -31,8 +33,11 @@ export class ChatView {
   private lastTyping = 0;
   private loadingOlder = false;
   private readonly unsubscribe: () => void;
+  private readonly removeSkipLink: () => void;
   private readonly fieldId = uid("compose");
   private draft = "";
+  /** The channel opens ready to write: the focus goes to the box once it exists. */
+  private focusBox = true;
 
   constructor(
     host: HTMLElement,
@@ -71,16 +76,22 @@ export class ChatView {
     this.renderTitle();
     this.refreshComposer();
     this.renderMessages();
+    this.removeSkipLink = addSkipLink(t("chat.skip_to_box"), () => this.field());
     void this.ensureLoaded();
   }
 
+  private field(): HTMLTextAreaElement | null {
+    return document.getElementById(this.fieldId) as HTMLTextAreaElement | null;
+  }
+
   private renderTitle(): void {
-    const title = this.state?.info.title ?? this.channel;
+    const title = titleOf(this.client.channels, this.channel);
     replace(this.title, h("span", { class: "hash", "aria-hidden": "true" }, "#"), h("bdi", {}, title));
   }
 
   detach(): void {
     this.unsubscribe();
+    this.removeSkipLink();
   }
 
   private get state(): ChannelState | undefined {
@@ -173,6 +184,7 @@ export class ChatView {
       edit: (message) => void this.attempt(() => this.edit(message)),
       remove: (message) => void this.attempt(() => this.remove(message)),
       report: (message) => void this.attempt(() => this.report(message)),
+      mute: (userId, minutes) => void this.attempt(() => this.mute(userId, minutes)),
       discard: (key) => this.client.discard(this.channel, key),
     };
   }
@@ -239,11 +251,15 @@ export class ChatView {
         },
       },
       h("div", { class: "reply-banner" }),
-      h("label", { for: this.fieldId, class: "visually-hidden" }, t("chat.message_label", { channel: state.info.title })),
+      h("label", { for: this.fieldId, class: "visually-hidden" }, t("chat.message_label", { channel: channelTitle(state.info) })),
       field,
       h("button", { type: "submit" }, t("chat.send")),
     );
     replace(this.composer, form, this.status, this.note);
+    if (this.focusBox) {
+      this.focusBox = false;
+      field.focus({ preventScroll: true });
+    }
   }
 
   private startReply(message: Message): void {
@@ -289,6 +305,13 @@ export class ChatView {
   private async remove(message: Message): Promise<void> {
     const ok = await ask({ title: t("chat.delete_title"), confirm: t("chat.delete"), danger: true });
     if (ok !== null) await this.client.request("chat.delete", { channel: this.channel, seq: message.seq });
+  }
+
+  private async mute(userId: number, minutes: number): Promise<void> {
+    const ack = await this.client.request("chat.mute", { user_id: userId, minutes });
+    const name = this.names.nameOf(userId);
+    this.note.textContent =
+      minutes === 0 ? t("mute.lifted", { name }) : t("mute.done", { name, time: formatTime(String(ack.until)) });
   }
 
   private async report(message: Message): Promise<void> {

@@ -3,11 +3,13 @@
 import { ApiError } from "../api";
 import { HubError } from "../hub/socket";
 import { type Key, t, tk } from "../i18n";
+import { mutedText } from "./message";
 
 const KNOWN: Record<string, Key> = {
   network: tk("error.network"),
   offline: tk("error.offline"),
   invalid_credentials: tk("error.invalid_credentials"),
+  password_change_required: tk("error.password_change_required"),
   rate_limited: tk("error.rate_limited"),
   forbidden: tk("error.forbidden"),
   read_only: tk("error.read_only"),
@@ -26,6 +28,13 @@ const KNOWN: Record<string, Key> = {
 
 export function errorText(error: unknown): string {
   const code = error instanceof ApiError || error instanceof HubError ? error.code : "";
+  if ((error instanceof ApiError || error instanceof HubError) && code === "muted" && error.retryAfter !== null) {
+    return mutedText(new Date(Date.now() + error.retryAfter * 1000));
+  }
+  if (error instanceof ApiError && code === "rate_limited" && error.retryAfter !== null) {
+    // Say how long: a pupil told "wait a little" tries again at once and waits longer.
+    return t("error.rate_limited_minutes", { minutes: Math.ceil(error.retryAfter / 60) });
+  }
   const key = KNOWN[code];
   return key ? t(key) : t("error.generic");
 }

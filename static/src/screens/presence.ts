@@ -1,13 +1,17 @@
 /** Who is here: each person once, active or away, where they are, and whether they type. */
 
 import { h, replace } from "../dom";
-import { t } from "../i18n";
+import { formatTime, t } from "../i18n";
 import type { Location, PresenceUser, RoomClient } from "../hub/room_client";
-import { roleName } from "./names";
+import { errorText } from "./errors";
+import { muteChoices } from "./message";
+import { roleName, titleOf } from "./names";
 
 interface Names {
   nameOf(userId: number): string;
 }
+
+const muteStatus = h("p", { class: "hint", role: "status" });
 
 export function renderPresence(side: HTMLElement, client: RoomClient, names: Names): void {
   const people = [...client.presence.values()].sort((a, b) => a.display_name.localeCompare(b.display_name));
@@ -15,6 +19,7 @@ export function renderPresence(side: HTMLElement, client: RoomClient, names: Nam
   replace(
     side,
     h("h2", {}, t("presence.title")),
+    client.can("chat.moderate") ? muteStatus : null,
     people.length === 0
       ? h("p", { class: "hint" }, t("presence.nobody"))
       : h("ul", { class: "people" }, ...people.map((user) => person(user, client, names))),
@@ -23,7 +28,7 @@ export function renderPresence(side: HTMLElement, client: RoomClient, names: Nam
 
 function person(user: PresenceUser, client: RoomClient, names: Names): HTMLElement {
   const typing = client.typing.get(user.user_id);
-  const channelTitle = (name: string) => client.channels.get(name)?.info.title ?? name;
+  const channelTitle = (name: string) => titleOf(client.channels, name);
   const where = whereabouts(user, channelTitle);
   return h(
     "li",
@@ -42,6 +47,28 @@ function person(user: PresenceUser, client: RoomClient, names: Names): HTMLEleme
       ),
       typing ? h("span", { class: "is-typing" }, t("presence.typing_in", { channel: channelTitle(typing.channel) })) : null,
     ),
+    client.can("chat.moderate") && user.user_id !== client.selfId ? muteMenu(user, client, names) : null,
+  );
+}
+
+/** A moderator pauses (or lets again) a member's messages from the list of who is here. */
+function muteMenu(user: PresenceUser, client: RoomClient, names: Names): HTMLElement {
+  const name = names.nameOf(user.user_id) || user.display_name;
+  const mute = (userId: number, minutes: number) => {
+    muteStatus.textContent = "";
+    client
+      .request("chat.mute", { user_id: userId, minutes })
+      .then((ack) => {
+        muteStatus.textContent =
+          minutes === 0 ? t("mute.lifted", { name }) : t("mute.done", { name, time: formatTime(String(ack.until)) });
+      })
+      .catch((error: unknown) => (muteStatus.textContent = errorText(error)));
+  };
+  return h(
+    "details",
+    { class: "message-menu person-menu" },
+    h("summary", { "aria-label": t("mute.member", { name }) }, h("span", { "aria-hidden": "true" }, "⋯")),
+    h("div", { class: "menu-items" }, muteChoices(user.user_id, { mute })),
   );
 }
 

@@ -9,12 +9,14 @@ import { type Key, formatNumber, t, tk } from "../i18n";
 import { RoomClient } from "../hub/room_client";
 import type { User } from "../session";
 import { renderAdmin } from "./admin";
+import { channelTitle, titleOf } from "./names";
 import { renderAudit } from "./audit";
 import { ChatView } from "./chat";
 import { DocumentsView } from "./documents";
 import { errorText } from "./errors";
 import { type RoomFeature, openFeature } from "./features";
 import { renderPresence } from "./presence";
+import { ReportWatch, ReportsView } from "./reports";
 
 /** The room's pages beside chat; each shows in the navigation to members it is allowed to. */
 const FEATURES: { view: string; label: Key; permission: string }[] = [
@@ -36,7 +38,16 @@ export class RoomScreen {
   private chat: ChatView | null = null;
   private documents: DocumentsView | null = null;
   private feature: RoomFeature | null = null;
-  private nav = h("nav", { class: "room-nav" });
+  private reports: ReportWatch | null = null;
+  private nav = h("nav", { class: "room-nav", id: "room-nav" });
+  /** On phones the room menu hides behind this one button (issue 17). */
+  private menuToggle = h("button", {
+    type: "button",
+    class: "secondary menu-toggle",
+    "aria-controls": "room-nav",
+    "aria-expanded": "false",
+    onclick: () => this.toggleMenu(),
+  });
   private content = h("section", { class: "room-content" });
   private side = h("aside", { class: "presence" });
   private banner = h("div", { class: "banners" });
@@ -48,6 +59,10 @@ export class RoomScreen {
     readonly user: User,
   ) {
     replace(main, h("p", { role: "status" }, t("common.loading")));
+    // Choosing a place closes the phone menu, even when it is the page already open.
+    this.nav.addEventListener("click", (event) => {
+      if (event.target instanceof Element && event.target.closest("a")) this.toggleMenu(false);
+    });
     void this.load();
   }
 
@@ -73,10 +88,12 @@ export class RoomScreen {
         this.project.role = this.client?.role as Project["role"];
         this.project.permissions = [...(this.client?.permissions ?? [])];
       }
+      if (event.kind === "permissions") this.watchReports();
       if (["channels", "permissions", "link"].includes(event.kind)) this.renderFrame();
       if (event.kind === "presence" || event.kind === "typing") this.renderSide();
     });
     document.addEventListener("visibilitychange", this.visibility);
+    this.watchReports();
     this.remount(this.main);
   }
 
@@ -92,14 +109,21 @@ export class RoomScreen {
     if (!this.client || !this.project) return;
     replace(
       main,
-      h("div", { class: "room" }, this.nav, h("div", { class: "room-main" }, this.banner, this.content), this.side),
+      h("div", { class: "room" }, this.menuToggle, this.nav, h("div", { class: "room-main" }, this.banner, this.content), this.side),
     );
     this.renderFrame();
     this.renderSide();
     this.renderView();
   }
 
+  private toggleMenu(open = this.menuToggle.getAttribute("aria-expanded") !== "true"): void {
+    this.menuToggle.setAttribute("aria-expanded", String(open));
+    this.nav.closest(".room")?.classList.toggle("nav-open", open);
+    if (open) this.nav.querySelector<HTMLElement>("a")?.focus();
+  }
+
   show(view: string, ref: string | null): void {
+    this.toggleMenu(false);
     this.view = view;
     this.ref = ref;
     if (this.client) {
@@ -108,7 +132,23 @@ export class RoomScreen {
     }
   }
 
+  /** Moderators follow the reports inbox wherever they are in the room. */
+  private watchReports(): void {
+    const client = this.client;
+    if (!client) return;
+    if (client.can("chat.moderate") && !this.reports) {
+      this.reports = new ReportWatch(client, () => {
+        this.renderFrame();
+        if (this.feature instanceof ReportsView) this.feature.render();
+      });
+    } else if (!client.can("chat.moderate") && this.reports) {
+      this.reports.close();
+      this.reports = null;
+    }
+  }
+
   close(): void {
+    this.reports?.close();
     document.removeEventListener("visibilitychange", this.visibility);
     this.documents?.detach();
     this.feature?.detach();
@@ -132,6 +172,12 @@ export class RoomScreen {
       return;
     }
     this.feature?.detach();
+    if (this.view === "reports" && this.reports) {
+      client.setLocation({ kind: "home" });
+      this.feature = new ReportsView(key, this.content, client, this.reports, this);
+      this.renderFrame();
+      return;
+    }
     this.feature = openFeature(this.view, this.ref, this.content, client, this);
     if (this.feature) return;
     if (this.view === "admin" && this.canAdmin()) {
@@ -179,7 +225,7 @@ export class RoomScreen {
         h(
           "a",
           { href: `#/p/${project.id}/chat/${encodeURIComponent(state.info.name)}`, "aria-current": current("chat", state.info.name) },
-          h("span", { class: "channel-name" }, h("span", { class: "hash", "aria-hidden": "true" }, "#"), h("bdi", {}, state.info.title)),
+          h("span", { class: "channel-name" }, h("span", { class: "hash", "aria-hidden": "true" }, "#"), h("bdi", {}, channelTitle(state.info))),
           state.unread > 0
             ? h("span", { class: "badge unread" }, formatNumber(state.unread), h("span", { class: "visually-hidden" }, ` ${t("nav.unread")}`))
             : null,
@@ -191,6 +237,20 @@ export class RoomScreen {
     );
     const admin = [
       this.canAdmin() ? h("li", {}, h("a", { href: `#/p/${project.id}/admin`, "aria-current": current("admin") }, t("nav.admin"))) : null,
+      this.reports
+        ? h(
+            "li",
+            {},
+            h(
+              "a",
+              { href: `#/p/${project.id}/reports`, "aria-current": current("reports") },
+              t("nav.reports"),
+              this.reports.open > 0
+                ? h("span", { class: "badge unread" }, formatNumber(this.reports.open), h("span", { class: "visually-hidden" }, ` ${t("reports.open")}`))
+                : null,
+            ),
+          )
+        : null,
       client.can("audit.read") ? h("li", {}, h("a", { href: `#/p/${project.id}/audit`, "aria-current": current("audit") }, t("nav.audit"))) : null,
     ];
     replace(
@@ -203,6 +263,7 @@ export class RoomScreen {
       admin.some(Boolean) ? h("ul", {}, ...admin) : null,
     );
     this.nav.setAttribute("aria-label", t("nav.room"));
+    this.menuToggle.textContent = t("nav.menu");
     const banners: HTMLElement[] = [];
     if (client.link !== "online") {
       banners.push(h("p", { class: `banner link-${client.link}`, role: "status" }, client.link === "offline" ? t("room.offline") : t("room.connecting")));
@@ -211,6 +272,19 @@ export class RoomScreen {
       banners.push(h("p", { class: "banner readonly" }, project.status === "closed" ? t("room.closed") : t("room.archived")));
     } else if (!client.can("chat.send")) {
       banners.push(h("p", { class: "banner readonly" }, t("room.observer")));
+    }
+    const alert = this.reports?.alert;
+    if (alert && this.view !== "reports") {
+      const channel = titleOf(client.channels, alert.channel);
+      banners.push(
+        h(
+          "p",
+          { class: "banner report-alert", role: "alert" },
+          t("reports.alert", { name: this.nameOf(alert.reporter_id), channel }),
+          " ",
+          h("a", { href: `#/p/${project.id}/reports` }, t("reports.open_inbox")),
+        ),
+      );
     }
     replace(this.banner, ...banners);
     this.chat?.refreshComposer();

@@ -5,6 +5,7 @@ import { formatTime, t } from "../i18n";
 import { boards, type Hit } from "../forums/api";
 import type { RoomClient } from "../hub/room_client";
 import { featureErrorText } from "./feature_errors";
+import { titleOf } from "./names";
 import type { Names, RoomFeature } from "./features";
 import { SNIPPET_TAGS, safeFragment } from "./posts";
 
@@ -78,7 +79,7 @@ export class SearchView implements RoomFeature {
     const project = this.client.projectId;
     const [where, href] =
       hit.kind === "chat"
-        ? [t("forums.hit_chat", { channel: this.client.channels.get(hit.channel ?? "")?.info.title ?? hit.channel ?? "" }), `#/p/${project}/chat/${encodeURIComponent(hit.channel ?? "")}`]
+        ? [t("forums.hit_chat", { channel: titleOf(this.client.channels, hit.channel ?? "") }), `#/p/${project}/chat/${encodeURIComponent(hit.channel ?? "")}`]
         : hit.kind === "forum"
           ? [t("forums.hit_forum", { thread: hit.thread_title ?? "" }), `#/p/${project}/forums/t${hit.thread_id}`]
           : [t("forums.hit_bulletin"), `#/p/${project}/bulletin`];

@@ -22,6 +22,7 @@ export function renderShell(root: HTMLElement, user: User | null): HTMLElement {
         "div",
         { class: "account" },
         h("span", { class: "who" }, t("shell.signed_in_as", { name: user.display_name })),
+        h("a", { class: "account-link", href: "#/password" }, t("shell.password")),
         h(
           "button",
           {
@@ -39,7 +40,7 @@ export function renderShell(root: HTMLElement, user: User | null): HTMLElement {
     : null;
   replace(
     root,
-    h("a", { class: "skip-link", href: "#main", onclick: skipToMain }, t("shell.skip")),
+    h("div", { class: "skip-links" }, h("a", { class: "skip-link", href: "#main", onclick: skipToMain }, t("shell.skip"))),
     h(
       "header",
       { class: "topbar" },
@@ -60,4 +61,21 @@ export function renderShell(root: HTMLElement, user: User | null): HTMLElement {
 function skipToMain(event: Event): void {
   event.preventDefault();
   document.getElementById("main")?.focus();
+}
+
+/**
+ * A second skip link while a screen offers one (the chat's message box): placed right after
+ * "Skip to the main content", removed by calling the returned function.
+ */
+export function addSkipLink(label: string, target: () => HTMLElement | null): () => void {
+  const link = h("a", {
+    class: "skip-link",
+    href: "#main",
+    onclick: (event: Event) => {
+      event.preventDefault();
+      target()?.focus();
+    },
+  }, label);
+  document.querySelector(".skip-links")?.append(link);
+  return () => link.remove();
 }
