@@ -20,9 +20,8 @@ from twinspace_rt.auth.tokens import TokenService
 from twinspace_rt.auth.write_budget import WriteBudget
 from twinspace_rt.broker import Broker, create_broker
 from twinspace_rt.broker.base import OK
-from twinspace_rt.chat import channels
+from twinspace_rt.chat import channels, report_requests
 from twinspace_rt.chat import hub_requests as chat_requests
-from twinspace_rt.chat import report_requests
 from twinspace_rt.documents.registry import DocumentRegistry
 from twinspace_rt.forums import hub_requests as forum_requests
 from twinspace_rt.hub import room_requests

@@ -45,7 +45,7 @@ class ThrottleLimits:
         """Seconds the pair still waits after `failures` failures, the last `since_last` ago."""
         if failures < self.max_failures:
             return 0.0
-        delay = min(self.first_delay * 2 ** (failures - self.max_failures), self.max_delay)
+        delay = min(self.first_delay * 2.0 ** (failures - self.max_failures), self.max_delay)
         return delay - since_last
 
     @property

@@ -97,7 +97,9 @@ async def resolve(
         deleted = await messages.delete(tx, member, channel, message.seq, edit_window)
     elif decision == "mute":
         if minutes < 1:
-            raise AppError(ErrorCode.validation_failed, "A mute from a report lasts a minute or more.")
+            raise AppError(
+                ErrorCode.validation_failed, "A mute from a report lasts a minute or more."
+            )
         until = await moderation.mute(tx, member, message.author_id, minutes)
     report.resolution = RESOLUTION[decision]
     report.resolved_by = member.user_id

@@ -15,8 +15,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import HTTPConnection
 
 from twinspace_rt.auth.login_throttle import LoginThrottle
-from twinspace_rt.auth.policy import Member
 from twinspace_rt.auth.passwords import hash_password, verify_password
+from twinspace_rt.auth.policy import Member
 from twinspace_rt.auth.tokens import ExternalIdentity, LocalIdentity, TokenService
 from twinspace_rt.errors import AppError, ErrorCode
 from twinspace_rt.projects import audit

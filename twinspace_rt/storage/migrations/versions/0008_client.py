@@ -1,7 +1,7 @@
 """reports: who decided about a report, when and what (the teachers' reports inbox, issue 17)
 
-Revision ID: 0007_client
-Revises: 0006
+Revision ID: 0008_client
+Revises: 0007_pages
 Create Date: 2026-12-06
 """
 
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision = "0007_client"
-down_revision = "0006"
+revision = "0008_client"
+down_revision = "0007_pages"
 branch_labels = None
 depends_on = None
 
