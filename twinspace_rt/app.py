@@ -23,6 +23,7 @@ from twinspace_rt.api import (
     members,
     operations,
     posts,
+    privacy,
     projects,
     search,
 )
@@ -52,6 +53,7 @@ ENDPOINTS: list[Endpoint] = (
     + posts.ENDPOINTS
     + activity.ENDPOINTS
     + search.ENDPOINTS
+    + privacy.ENDPOINTS
 )
 
 _HTTP_CODES = {
@@ -74,9 +76,11 @@ def create_app(settings: Settings) -> Starlette:
         await services.broker.start()
         await services.hub.start()
         await services.documents.start()
+        await services.privacy.start()
         try:
             yield
         finally:
+            await services.privacy.stop()
             await services.documents.stop()
             await services.hub.stop()
             await services.broker.close()

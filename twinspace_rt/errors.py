@@ -43,6 +43,7 @@ class ErrorCode(StrEnum):
     invalid_sdp = "invalid_sdp"
     search_timeout = "search_timeout"
     too_many_sockets = "too_many_sockets"
+    link_expired = "link_expired"
     internal_error = "internal_error"
 
 
@@ -78,6 +79,7 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.invalid_sdp: 422,
     ErrorCode.search_timeout: 422,
     ErrorCode.too_many_sockets: 429,
+    ErrorCode.link_expired: 403,
     ErrorCode.internal_error: 500,
 }
 
@@ -115,6 +117,8 @@ DESCRIPTIONS: dict[ErrorCode, str] = {
     ErrorCode.search_timeout: "The search took too long; search for longer or fewer words.",
     ErrorCode.too_many_sockets: "You have as many connections open as one member may; close "
     "another tab or device first.",
+    ErrorCode.link_expired: "The download link has expired or was made for someone else; "
+    "ask the request for a fresh one.",
     ErrorCode.internal_error: "Unexpected server error; nothing was written.",
 }
 

@@ -61,6 +61,7 @@ class Action(StrEnum):
     video_join = "video.join"
     video_moderate = "video.moderate"
     content_report = "content.report"
+    privacy_manage = "privacy.manage"
 
 
 # Actions that change nothing; the only ones an archived project still allows.
@@ -107,6 +108,7 @@ ACTION_NOTES: dict[Action, str] = {
     Action.video_join: "join a video session",
     Action.video_moderate: "admit, mute, lock, remove participants, end the session",
     Action.content_report: "flag a chat message or a post to the moderators",
+    Action.privacy_manage: "export or erase a member's data, set retention (also when archived)",
 }
 
 _ALL = frozenset(Action)
@@ -126,6 +128,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
         Action.bulletin_moderate,
         Action.video_start,
         Action.chat_pupil_channel,
+        Action.privacy_manage,
     },
     Role.expert: _EVERYONE_READS
     | {
@@ -179,7 +182,8 @@ def status_allows(status: ProjectStatus, role: Role, action: Action) -> bool:
     if status is ProjectStatus.closed:
         return role is Role.teacher_admin
     if status is ProjectStatus.archived:
-        return action in READ_ACTIONS or action is Action.project_manage
+        # A school answers access and erasure requests about archived projects too.
+        return action in READ_ACTIONS or action in (Action.project_manage, Action.privacy_manage)
     return True
 
 
@@ -228,7 +232,8 @@ def matrix_markdown() -> str:
         "- `active`: the table above applies.",
         "- `archived`: read-only for everyone. Only these actions remain: "
         + ", ".join(f"`{a.value}`" for a in Action if a in READ_ACTIONS)
-        + "; and `project.manage` for teacher administrators, so they can reopen it.",
+        + "; and `project.manage` for teacher administrators, so they can reopen it, and "
+        "`privacy.manage`, so they can answer access and erasure requests.",
         "- `closed`: nobody but teacher administrators may enter; they keep their full rights.",
         "",
         "## Accounts and roles",

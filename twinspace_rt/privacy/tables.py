@@ -1,0 +1,51 @@
+"""The declarations as SQL: every declared table, and how a row reaches its project."""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, Table, select, true
+from sqlmodel import SQLModel
+
+# Imported for their tables and declarations: the metadata and the registry are complete only
+# once every models module is loaded.
+import twinspace_rt.storage.chat_models
+import twinspace_rt.storage.document_models
+import twinspace_rt.storage.forum_models
+import twinspace_rt.storage.models
+import twinspace_rt.storage.privacy_models
+import twinspace_rt.storage.video_models  # noqa: F401
+from twinspace_rt.storage.privacy import REGISTRY, TablePrivacy
+
+MODULES = (
+    twinspace_rt.storage.chat_models,
+    twinspace_rt.storage.document_models,
+    twinspace_rt.storage.forum_models,
+    twinspace_rt.storage.models,
+    twinspace_rt.storage.privacy_models,
+    twinspace_rt.storage.video_models,
+)
+
+
+def table(name: str) -> Table:
+    return SQLModel.metadata.tables[name]
+
+
+def declared() -> list[tuple[TablePrivacy, Table]]:
+    """In the metadata's dependency order (parents first)."""
+    return [
+        (REGISTRY[t.name], t) for t in SQLModel.metadata.sorted_tables if t.name in REGISTRY
+    ]
+
+
+def in_project(name: str, project_id: int | None) -> ColumnElement[bool]:
+    """The rows of ``name`` that belong to ``project_id`` (every row when it is None)."""
+    if project_id is None:
+        return true()
+    scope = REGISTRY[name].scope
+    target = table(name)
+    if scope is None:
+        raise ValueError(f"{name} belongs to no project")
+    if ">" not in scope:
+        return target.c[scope] == project_id
+    column, parent = scope.split(">", 1)
+    parents = select(table(parent).c.id).where(in_project(parent, project_id))
+    return target.c[column].in_(parents.scalar_subquery())
