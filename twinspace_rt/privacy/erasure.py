@@ -61,7 +61,11 @@ async def run_step(db: Database, erasure: Erasure, step: Step, progress: Progres
         async with db.transaction() as tx:
             connection = await tx.connection()
             ids = list(
-                (await connection.execute(select(chosen_by).where(where).limit(erasure.batch))).scalars()
+                (
+                    await connection.execute(
+                        select(chosen_by).where(where).limit(erasure.batch)
+                    )
+                ).scalars()
             )
             if not ids:
                 return

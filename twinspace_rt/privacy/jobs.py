@@ -185,8 +185,9 @@ class PrivacyJobs:
             # In the same transaction: the account is gone exactly when the job is done.
             await self._finish(connection, job_id)
         for project_id in job.projects:
-            await self.broker.publish(project_events.topic(project_id), events.presence_changed())
-            await self.broker.publish(project_events.topic(project_id), project_events.room_changed())
+            topic = project_events.topic(project_id)
+            await self.broker.publish(topic, events.presence_changed())
+            await self.broker.publish(topic, project_events.room_changed())
         log.info("privacy job %s: erasure finished", job_id)
 
     async def _forget_presence(self, project_id: int, user_id: int) -> None:

@@ -103,6 +103,7 @@ async def preview(db: Database, settings: Settings, project_id: int, now: dateti
 async def _take(db: Database, settings: Settings, holder: str, now: datetime) -> bool:
     leases = table("privacy_leases")
     interval = timedelta(seconds=settings.retention_interval_seconds)
+    lease = settings.privacy_job_lease_seconds
     async with db.transaction() as tx:
         taken = await (await tx.connection()).execute(
             update(leases)
@@ -111,7 +112,7 @@ async def _take(db: Database, settings: Settings, holder: str, now: datetime) ->
                 or_(leases.c.until.is_(None), leases.c.until < now),
                 or_(leases.c.last_run_at.is_(None), leases.c.last_run_at <= now - interval),
             )
-            .values(holder=holder, until=now + timedelta(seconds=settings.privacy_job_lease_seconds))
+            .values(holder=holder, until=now + timedelta(seconds=lease))
         )
         return taken.rowcount == 1
 

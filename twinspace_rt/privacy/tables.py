@@ -49,3 +49,4 @@ def in_project(name: str, project_id: int | None) -> ColumnElement[bool]:
     column, parent = scope.split(">", 1)
     parents = select(table(parent).c.id).where(in_project(parent, project_id))
     return target.c[column].in_(parents.scalar_subquery())
+

@@ -51,8 +51,8 @@ class TablePrivacy:
     rows of no project (the account itself). ``export``: the module name in the export ZIP,
     None when the table is not part of a member's export (derived or duplicated data);
     ``export_by`` the column that selects the member's rows (default: every ``users`` column).
-    ``secret`` columns are left out of exports. ``collaborative`` marks content that stays whole when its authors are erased (shared
-    documents), as Moodle treats wiki pages.
+    ``secret`` columns are left out of exports. ``collaborative`` marks content that stays
+    whole when its authors are erased (shared documents), as Moodle treats wiki pages.
     """
 
     table: str

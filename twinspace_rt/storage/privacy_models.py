@@ -37,8 +37,9 @@ class PrivacyJob(SQLModel, table=True):
     ``step`` is the number of plan steps finished, so a node that takes over a job after a
     crash goes on from there (each step is idempotent, so one repeated is harmless).
     An erasure walks each project in ``projects`` with that project's ``erase_mode``, then
-    (for a whole account) what belongs to no project. ``subject_user_id`` is cleared when an erasure finishes: what stays is the pseudonymous
-    account (``placeholder_id``) that now holds what was kept.
+    (for a whole account) what belongs to no project. ``subject_user_id`` is cleared when an
+    erasure finishes: what stays is the pseudonymous account (``placeholder_id``) that now
+    holds what was kept.
     """
 
     __tablename__ = "privacy_jobs"
