@@ -18,6 +18,7 @@ from tests.support.live import HubClient, Live
 from tests.support.room import add_teacher, bearer
 from tests.support.waiting import WAIT
 from tests.support.yjs_client import YjsClient
+from twinspace_rt.hub import presence
 from twinspace_rt.projects import events as project_events
 from twinspace_rt.storage.document_models import DocQuarantine
 from twinspace_rt.storage.models import User
@@ -50,6 +51,8 @@ class Seed:
     project_id: int  # founded by the admin; X and Y are teacher administrators in it
     x_project_id: int  # founded by X, with Y as a second teacher administrator
     doc_id: int
+    x_hub: HubClient
+    y_hub: HubClient
     sockets: list[HubClient | YjsClient] = field(default_factory=list)
 
     async def close(self) -> None:
@@ -165,7 +168,7 @@ async def seed(live: Live) -> Seed:
         201,
     )
     x.posts.append(f"opening by {X_NAME}")
-    thread_id = thread["id"]
+    thread_id = thread["thread"]["id"]
     posts: dict[int, int] = {}
     for person in (x, y):
         body = f"reply by {person.username}"
@@ -221,8 +224,9 @@ async def seed(live: Live) -> Seed:
         201,
     )
     await _store_only(live, project_id, doc["id"], x, y)
-    sockets.extend(hubs.values())
-    return Seed(admin, x, y, project_id, x_project_id, doc["id"], sockets)
+    return Seed(
+        admin, x, y, project_id, x_project_id, doc["id"], hubs[x.user_id], hubs[y.user_id], sockets
+    )
 
 
 async def _store_only(live: Live, project_id: int, doc_id: int, x: Person, y: Person) -> None:
@@ -258,7 +262,15 @@ async def _store_only(live: Live, project_id: int, doc_id: int, x: Person, y: Pe
         await live.services.broker.presence_put(
             project_events.topic(project_id),
             f"crashed-{person.user_id}",
-            {"conn": "crashed", "user_id": person.user_id, "display_name": person.display_name},
+            presence.entry(
+                f"crashed-{person.user_id}",
+                person.user_id,
+                person.display_name,
+                "teacher_admin",
+                "desktop",
+                "active",
+                {"kind": "home"},
+            ),
             3600,
         )
 

@@ -4,7 +4,7 @@ points to a user and is not declared fails here (Moodle's provider test, as a sc
 from __future__ import annotations
 
 from sqlalchemy import JSON, Column, ForeignKey, Integer, MetaData, String, Table, inspect
-from sqlmodel import SQLModel
+from sqlmodel import AutoString, SQLModel
 
 import twinspace_rt.app  # noqa: F401  (every module the application loads, with its tables)
 from twinspace_rt.privacy.check import problems
@@ -31,6 +31,8 @@ def test_the_guard_catches_what_a_new_feature_could_forget() -> None:
         Column("uploader_id", Integer, ForeignKey("users.id")),
         Column("caption", String(200)),
         Column("exif", JSON),
+        # What a SQLModel ``str`` field becomes: text behind a type decorator.
+        Column("alt_text", AutoString),
     )
     notes = Table("notes", metadata, Column("id", Integer, primary_key=True))
     registry = {
@@ -42,12 +44,13 @@ def test_the_guard_catches_what_a_new_feature_could_forget() -> None:
         "photos.colour: declared but no such column",
         "photos.uploader_id: points to a user, no erasure rule",
         "photos.exif: text, neither personal nor plain",
+        "photos.alt_text: text, neither personal nor plain",
         "notes: not declared in the privacy registry",
     ]
     registry["photos"] = TablePrivacy(
         "photos",
         users={"uploader_id": Erase.custom},
-        personal=("exif",),
+        personal=("exif", "alt_text"),
         plain=("caption",),
         scope="album_id>albums",
     )

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, String, Table, Text
+from sqlalchemy import Table
 
 from twinspace_rt.privacy.custom import RUN
+from twinspace_rt.privacy.tables import textual
 from twinspace_rt.storage.privacy import Erase, TablePrivacy
 
 
@@ -25,6 +26,7 @@ def problems(tables: list[Table], registry: dict[str, TablePrivacy]) -> list[str
             *declaration.plain,
             *(declaration.export_by or ()),
             *declaration.secret,
+            *declaration.rekey,
         }
         for name in sorted(named - set(target.c.keys())):
             found.append(f"{target.name}.{name}: declared but no such column")
@@ -32,9 +34,8 @@ def problems(tables: list[Table], registry: dict[str, TablePrivacy]) -> list[str
             points_to_user = any(fk.column.table.name == "users" for fk in column.foreign_keys)
             if points_to_user and column.name not in declaration.users:
                 found.append(f"{target.name}.{column.name}: points to a user, no erasure rule")
-            textual = isinstance(column.type, String | Text | JSON)
             classified = column.name in declaration.personal or column.name in declaration.plain
-            if textual and not classified:
+            if textual(column) and not classified:
                 found.append(f"{target.name}.{column.name}: text, neither personal nor plain")
         if Erase.custom in declaration.users.values() and target.name not in RUN:
             found.append(f"{target.name}: custom erasure but no rewrite in privacy/custom.py")

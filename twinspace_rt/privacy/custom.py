@@ -10,7 +10,7 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlalchemy import JSON, String, Text, and_, delete, or_, select, update
+from sqlalchemy import JSON, Text, and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col
 from sqlmodel import select as orm_select
@@ -18,7 +18,7 @@ from sqlmodel import select as orm_select
 from twinspace_rt.forums.views import post_payloads
 from twinspace_rt.hub.protocol import encode
 from twinspace_rt.privacy.context import PSEUDONYM, Erasure, Progress, key
-from twinspace_rt.privacy.tables import declared, in_project, table
+from twinspace_rt.privacy.tables import declared, in_project, table, textual
 from twinspace_rt.storage.engine import Database
 from twinspace_rt.storage.forum_models import ForumPost
 
@@ -171,7 +171,7 @@ async def _mentions(db: Database, erasure: Erasure, progress: Progress) -> None:
             continue
         for name in declaration.personal:
             column = target.c[name]
-            if not isinstance(column.type, String | Text | JSON):
+            if not textual(column):
                 continue
             text = column if not isinstance(column.type, JSON) else column.cast(Text)
             found = or_(*(text.icontains(n, autoescape=True) for n in erasure.names if n))

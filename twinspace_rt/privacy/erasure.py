@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, case, delete, select, update
+from sqlalchemy import String, Table, case, cast, delete, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from twinspace_rt.privacy import custom
@@ -90,7 +90,12 @@ async def _authored(
     values: dict[Any, Any] = {target.c[step.column]: erasure.placeholder}
     marker = REMOVED if erasure.mode == "blank" else ""
     tombstone = "deleted_at" in target.c
-    for name in REGISTRY[step.table].personal:
+    declaration = REGISTRY[step.table]
+    for name in declaration.rekey:
+        values[target.c[name]] = literal("erased-") + cast(key(target), String)
+    for name in declaration.personal:
+        if name in declaration.rekey:
+            continue
         text = target.c[name]
         values[text] = (
             case((target.c.deleted_at.is_(None), marker), else_="") if tombstone else marker

@@ -179,11 +179,12 @@ class PrivacyJobs:
             await self._forget_presence(project_id, subject)
         async with self.db.transaction() as tx:
             connection = await tx.connection()
+            # In the same transaction: the account is gone exactly when the job is done (and
+            # the job, which pointed to it, first lets go of it).
+            await self._finish(connection, job_id)
             if job.project_id is None:
                 users = User.__table__  # type: ignore[attr-defined]
                 await connection.execute(delete(users).where(users.c.id == subject))
-            # In the same transaction: the account is gone exactly when the job is done.
-            await self._finish(connection, job_id)
         for project_id in job.projects:
             topic = project_events.topic(project_id)
             await self.broker.publish(topic, events.presence_changed())

@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Table, select, true
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    ColumnElement,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    select,
+    true,
+)
 from sqlmodel import SQLModel
 
 # Imported for their tables and declarations: the metadata and the registry are complete only
@@ -50,3 +62,11 @@ def in_project(name: str, project_id: int | None) -> ColumnElement[bool]:
     parents = select(table(parent).c.id).where(in_project(parent, project_id))
     return target.c[column].in_(parents.scalar_subquery())
 
+
+
+def textual(column: Column[Any]) -> bool:
+    """Text or JSON, seen through type decorators (SQLModel's ``str`` fields are AutoString)."""
+    kind = column.type
+    if isinstance(kind, TypeDecorator):
+        kind = kind.impl_instance
+    return isinstance(kind, String | Text | JSON)

@@ -107,8 +107,9 @@ declare(
     TablePrivacy(
         "chat_messages",
         users={"author_id": Erase.authored, "deleted_by": Erase.unlink},
-        personal=("text",),
-        plain=("client_key",),
+        # The idempotency key is the client's choice: it may say anything.
+        personal=("text", "client_key"),
+        rekey=("client_key",),
         scope="channel_id>chat_channels",
         export="chat_messages",
         export_by=("author_id",),

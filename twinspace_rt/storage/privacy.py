@@ -65,6 +65,8 @@ class TablePrivacy:
     collaborative: bool = False
     # Never exported, even to the member: credentials.
     secret: tuple[str, ...] = ()
+    # Client-chosen keys under a unique constraint: an erasure replaces them with the row's id.
+    rekey: tuple[str, ...] = ()
     why: str = ""
 
 
