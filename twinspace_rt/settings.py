@@ -275,7 +275,7 @@ class Settings(BaseSettings):
     privacy_erase_mode: Literal["blank", "delete"] = Field(
         "blank",
         description="What erasing a member does to their chat messages and posts where the "
-        "project chose nothing: `blank` (they read \"(removed)\") or `delete` (deleted "
+        'project chose nothing: `blank` (they read "(removed)") or `delete` (deleted '
         "tombstones). Threads and replies stay either way.",
     )
     privacy_batch_size: int = Field(

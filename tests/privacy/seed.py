@@ -80,7 +80,9 @@ async def seed(live: Live) -> Seed:
     admin = await _teacher(live, "alba-admin", "Alba Admin")
     x = await _teacher(live, "xenia-quorn", X_NAME)
     y = await _teacher(live, "yusuf-brill", Y_NAME)
-    project = await _ok(await http.post("/api/projects", json={"name": "Rivers"}, headers=admin.headers), 201)
+    project = await _ok(
+        await http.post("/api/projects", json={"name": "Rivers"}, headers=admin.headers), 201
+    )
     project_id = project["id"]
     base = f"/api/projects/{project_id}"
     for person in (x, y):
@@ -92,7 +94,9 @@ async def seed(live: Live) -> Seed:
             ),
             201,
         )
-    own = await _ok(await http.post("/api/projects", json={"name": "Xenia's class"}, headers=x.headers), 201)
+    own = await _ok(
+        await http.post("/api/projects", json={"name": "Xenia's class"}, headers=x.headers), 201
+    )
     x_project_id = own["id"]
     await _ok(
         await http.post(
@@ -120,9 +124,7 @@ async def seed(live: Live) -> Seed:
             ),
             201,
         )
-    await _ok(
-        await http.put(f"{base}/privacy", json={"chat_days": 30}, headers=admin.headers)
-    )
+    await _ok(await http.put(f"{base}/privacy", json={"chat_days": 30}, headers=admin.headers))
 
     sockets: list[HubClient | YjsClient] = []
     hubs = {}
@@ -131,10 +133,12 @@ async def seed(live: Live) -> Seed:
         sockets.append(hub)
         hubs[person.user_id] = hub
         await hub.ok("chat.subscribe", channels={"general": None})
-        await hub.ok("presence.update", status="active", location={"kind": "channel", "ref": "general"})
+        await hub.ok(
+            "presence.update", status="active", location={"kind": "channel", "ref": "general"}
+        )
     # Chat: X and Y write, each reacts to the other, Y mentions X by both names.
     sent: dict[int, list[int]] = {}
-    for person, other in ((x, y), (y, x)):
+    for person in (x, y):
         for i in range(3):
             text = f"message {i} from {person.display_name}"
             if person is y and i == 0:
@@ -190,20 +194,28 @@ async def seed(live: Live) -> Seed:
         person.posts.append(bulletin)
     for person, other in ((x, y), (y, x)):
         post = f"{base}/posts/{posts[other.user_id]}"
-        await _ok(await http.post(post + "/reactions", json={"emoji": "🌊"}, headers=person.headers))
         await _ok(
-            await http.post(post + "/report", json={"reason": "please check"}, headers=person.headers),
+            await http.post(post + "/reactions", json={"emoji": "🌊"}, headers=person.headers)
+        )
+        await _ok(
+            await http.post(
+                post + "/report", json={"reason": "please check"}, headers=person.headers
+            ),
             201,
         )
         await _ok(
-            await http.post(f"{base}/threads/{thread_id}/read", json={"seq": 1}, headers=person.headers)
+            await http.post(
+                f"{base}/threads/{thread_id}/read", json={"seq": 1}, headers=person.headers
+            )
         )
         await _ok(await http.post(f"{base}/bulletin/read", json={"seq": 1}, headers=person.headers))
 
     # A shared document both edit over y-websocket; X saves a version.
     doc = await _ok(
         await http.post(
-            f"{base}/docs", json={"name": "river", "title": "River", "kind": "text"}, headers=x.headers
+            f"{base}/docs",
+            json={"name": "river", "title": "River", "kind": "text"},
+            headers=x.headers,
         ),
         201,
     )
@@ -215,12 +227,14 @@ async def seed(live: Live) -> Seed:
         sockets.append(editor)
     async with asyncio.timeout(WAIT):
         while True:
-            text = await http.get(f"{base}/docs/{doc['id']}/content", headers=y.headers)
-            if text.text.count("wrote this") == 2:
+            shown = await http.get(f"{base}/docs/{doc['id']}/content", headers=y.headers)
+            if shown.text.count("wrote this") == 2:
                 break
             await asyncio.sleep(0.05)
     await _ok(
-        await http.post(f"{base}/docs/{doc['id']}/versions", json={"name": "draft"}, headers=x.headers),
+        await http.post(
+            f"{base}/docs/{doc['id']}/versions", json={"name": "draft"}, headers=x.headers
+        ),
         201,
     )
     await _store_only(live, project_id, doc["id"], x, y)

@@ -96,7 +96,9 @@ def ids_in(value: Any, user_id: int) -> list[str]:
 
 
 async def export_zip(live: Live, headers: dict[str, str], language: str) -> tuple[dict, bytes]:
-    asked = await live.http.post("/api/account/export", json={"language": language}, headers=headers)
+    asked = await live.http.post(
+        "/api/account/export", json={"language": language}, headers=headers
+    )
     assert asked.status_code == 202, asked.text
     await wait_job(live, asked.json()["id"])
     job = (await live.http.get(f"/api/privacy/jobs/{asked.json()['id']}", headers=headers)).json()
@@ -109,7 +111,9 @@ async def export_zip(live: Live, headers: dict[str, str], language: str) -> tupl
 def read_zip(content: bytes) -> dict[str, Any]:
     with zipfile.ZipFile(io.BytesIO(content)) as archive:
         return {
-            name: archive.read(name).decode() if name.endswith(".html") else json.loads(archive.read(name))
+            name: archive.read(name).decode()
+            if name.endswith(".html")
+            else json.loads(archive.read(name))
             for name in archive.namelist()
         }
 
@@ -151,7 +155,9 @@ async def _check(live: Live, world: Seed) -> None:
     # The link opens for its requester only, and not once it is changed.
     other = await live.http.get(x_job["download"], headers=y.headers)
     assert other.status_code == 404
-    forged = await live.http.get(x_job["download"].replace("expires=", "expires=1"), headers=x.headers)
+    forged = await live.http.get(
+        x_job["download"].replace("expires=", "expires=1"), headers=x.headers
+    )
     assert forged.status_code == 403 and forged.json()["error"]["code"] == "link_expired"
 
     before = await rows(live)
@@ -198,7 +204,9 @@ async def _check(live: Live, world: Seed) -> None:
     assert all(messages[m["id"]]["version"] > m["version"] for m in theirs)
     posts = {p["id"]: p for p in after["forum_posts"]}
     assert all(
-        posts[p["id"]]["body"] == "(removed)" for p in before["forum_posts"] if p["author_id"] == x.user_id
+        posts[p["id"]]["body"] == "(removed)"
+        for p in before["forum_posts"]
+        if p["author_id"] == x.user_id
     )
     assert len(after["forum_threads"]) == len(before["forum_threads"])
     # Shared documents keep their text.
@@ -254,7 +262,9 @@ async def _check(live: Live, world: Seed) -> None:
                 values = [await client.get(redis_key)]
             for value in values:
                 text = value.decode()
-                if names.search(text) or (text.startswith("{") and ids_in(json.loads(text), x.user_id)):
+                if names.search(text) or (
+                    text.startswith("{") and ids_in(json.loads(text), x.user_id)
+                ):
                     found.append((redis_key, text))
         assert found == []
     finally:

@@ -81,7 +81,9 @@ async def test_the_last_teacher_administrator_and_the_founder_are_protected(live
     )
     assert founder.status_code == 409 and founder.json()["error"]["code"] == "founder_protected"
     # The refusals changed nothing: the founder still enters the room.
-    assert (await live.http.get(f"/api/projects/{room.project_id}", headers=admin)).status_code == 200
+    assert (
+        await live.http.get(f"/api/projects/{room.project_id}", headers=admin)
+    ).status_code == 200
 
 
 async def test_a_pupil_is_erased_whole_and_cannot_log_in(live: Live) -> None:
@@ -97,7 +99,9 @@ async def test_a_pupil_is_erased_whole_and_cannot_log_in(live: Live) -> None:
     async with live.services.db.reader() as tx:
         assert await tx.get(User, pupil) is None
     username, password = room.pupil_passwords["pupil"]
-    login = await live.http.post("/api/auth/login", json={"username": username, "password": password})
+    login = await live.http.post(
+        "/api/auth/login", json={"username": username, "password": password}
+    )
     assert login.status_code == 401
     # Asking again: the member is gone, so there is nothing left to erase.
     again = await live.http.post(
@@ -176,7 +180,9 @@ async def test_an_archived_project_still_answers_requests(live: Live) -> None:
     assert got.status_code == 200 and got.content.startswith(b"PK")
     # The link needs its requester's token; the pupil it is about cannot see the job.
     assert (await live.http.get(link)).status_code == 401
-    assert (await live.http.get(f"/api/privacy/jobs/{job.id}", headers=room.headers["pupil"])).status_code == 404
+    assert (
+        await live.http.get(f"/api/privacy/jobs/{job.id}", headers=room.headers["pupil"])
+    ).status_code == 404
     audit = await live.http.get(f"/api/projects/{room.project_id}/audit", headers=admin)
     actions = [e["action"] for e in audit.json()["entries"]]
     assert "privacy.export" in actions and "privacy.export.download" in actions

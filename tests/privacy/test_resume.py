@@ -31,9 +31,7 @@ SLOW = {
 
 async def count_by(live: Live, author_id: int) -> int:
     async with live.services.db.reader() as tx:
-        found = await tx.exec(
-            select(func.count()).where(ChatMessage.author_id == author_id)
-        )
+        found = await tx.exec(select(func.count()).where(ChatMessage.author_id == author_id))
         return found.one()
 
 

@@ -85,9 +85,14 @@ async def test_chat_older_than_the_project_setting_goes_once(quiet: Live) -> Non
 
     # The dry run a month on, with the node's clock moved: what would go, nothing gone.
     quiet.services.privacy.clock = lambda: START + timedelta(days=31)
-    preview = await quiet.http.get(f"/api/projects/{room.project_id}/privacy/retention", headers=admin)
+    preview = await quiet.http.get(
+        f"/api/projects/{room.project_id}/privacy/retention", headers=admin
+    )
     assert preview.status_code == 200
-    assert preview.json() == {"removed": {"chat_messages": 5, "audit_log": 0}, "project_deleted": False}
+    assert preview.json() == {
+        "removed": {"chat_messages": 5, "audit_log": 0},
+        "project_deleted": False,
+    }
     assert await count(quiet, "chat_messages") == 7
 
     # Both nodes run at once, a month on: one runs, and removes this room's 5 messages (and
@@ -129,7 +134,9 @@ async def test_a_closed_project_goes_whole_after_its_months(quiet: Live) -> None
     noted = await quiet.http.get(f"/api/projects/{room.project_id}/privacy", headers=admin)
     assert noted.json()["closed_since"] is not None
     quiet.services.privacy.clock = lambda: START + timedelta(days=70)
-    preview = await quiet.http.get(f"/api/projects/{room.project_id}/privacy/retention", headers=admin)
+    preview = await quiet.http.get(
+        f"/api/projects/{room.project_id}/privacy/retention", headers=admin
+    )
     assert preview.json()["project_deleted"] is True
 
     reports = await two_nodes(settings, START + timedelta(days=70))

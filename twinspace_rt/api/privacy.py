@@ -4,7 +4,7 @@ download of an export, and a project's retention settings with the next run's dr
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
@@ -100,18 +100,14 @@ async def _started(request: Request, requested: Requested, user_id: int) -> Resp
 
 async def erase_member(request: Request) -> Response:
     async with in_room(request, Action.privacy_manage) as (tx, project, actor):
-        requested = await requests.erase_member(
-            tx, actor, project, request.path_params["user_id"]
-        )
+        requested = await requests.erase_member(tx, actor, project, request.path_params["user_id"])
     return await _started(request, requested, actor.user_id)
 
 
 async def export_member(request: Request) -> Response:
     body = await read_body(request, ExportIn)
     async with in_room(request, Action.privacy_manage) as (tx, _, actor):
-        job = await requests.export_member(
-            tx, actor, request.path_params["user_id"], body.language
-        )
+        job = await requests.export_member(tx, actor, request.path_params["user_id"], body.language)
     return await _started(request, Requested(job, []), actor.user_id)
 
 
@@ -162,9 +158,7 @@ async def download_export(request: Request) -> Response:
         witnesses = await requests.witnesses(tx, user_id)
         for member in witnesses:
             if job.project_id in (None, member.project_id):
-                audit.record(
-                    tx, member, "privacy.export.download", job.subject_user_id, job=job.id
-                )
+                audit.record(tx, member, "privacy.export.download", job.subject_user_id, job=job.id)
     path = services(request).privacy.exports_dir / job.file_name
     return FileResponse(path, media_type="application/zip", filename=f"twinspace-{job.id}.zip")
 
@@ -172,16 +166,15 @@ async def download_export(request: Request) -> Response:
 def _settings_out(request: Request, chosen: PrivacySettings | None) -> PrivacySettingsOut:
     defaults = services(request).settings
 
-    def pick(value: int | None, default: int) -> int:
-        return value if value is not None else default
+    def pick(name: str, default: int) -> int:
+        value = getattr(chosen, name) if chosen is not None else None
+        return int(value) if value is not None else default
 
     return PrivacySettingsOut(
         erase_mode=chosen.erase_mode if chosen else defaults.privacy_erase_mode,
-        chat_days=pick(chosen and chosen.chat_days, defaults.retention_chat_days),
-        closed_months=pick(
-            chosen and chosen.closed_months, defaults.retention_closed_project_months
-        ),
-        audit_years=pick(chosen and chosen.audit_years, defaults.retention_audit_years),
+        chat_days=pick("chat_days", defaults.retention_chat_days),
+        closed_months=pick("closed_months", defaults.retention_closed_project_months),
+        audit_years=pick("audit_years", defaults.retention_audit_years),
         closed_since=chosen.closed_since if chosen else None,
     )
 

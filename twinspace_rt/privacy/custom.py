@@ -76,8 +76,9 @@ async def _audit(db: Database, erasure: Erasure, progress: Progress) -> None:
         async with db.transaction() as tx:
             connection = await tx.connection()
             ids = list(
-                (await connection.execute(select(audit.c.id).where(where).limit(erasure.batch)))
-                .scalars()
+                (
+                    await connection.execute(select(audit.c.id).where(where).limit(erasure.batch))
+                ).scalars()
             )
             if not ids:
                 return
@@ -195,9 +196,7 @@ async def _mentions(db: Database, erasure: Erasure, progress: Progress) -> None:
                             changed = scrub(value, erasure)
                         if changed != value:
                             await connection.execute(
-                                update(target)
-                                .where(chosen_by == row_key)
-                                .values({column: changed})
+                                update(target).where(chosen_by == row_key).values({column: changed})
                             )
                 await progress()
 

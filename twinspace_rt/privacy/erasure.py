@@ -62,9 +62,7 @@ async def run_step(db: Database, erasure: Erasure, step: Step, progress: Progres
             connection = await tx.connection()
             ids = list(
                 (
-                    await connection.execute(
-                        select(chosen_by).where(where).limit(erasure.batch)
-                    )
+                    await connection.execute(select(chosen_by).where(where).limit(erasure.batch))
                 ).scalars()
             )
             if not ids:

@@ -140,7 +140,7 @@ def _index(job: PrivacyJob, counts: list[tuple[str, str, int]]) -> str:
     text = INDEX_TEXT.get(job.language, INDEX_TEXT["en"])
     direction = "rtl" if job.language == "ar" else "ltr"
     rows = "\n".join(
-        f"<tr><td>{html.escape(part)}</td><td><a href=\"{html.escape(path)}\">"
+        f'<tr><td>{html.escape(part)}</td><td><a href="{html.escape(path)}">'
         f"{html.escape(path)}</a></td><td>{count}</td></tr>"
         for part, path, count in counts
     )

@@ -168,9 +168,7 @@ async def _erase(
     return Requested(job, projects)
 
 
-async def export_member(
-    tx: AsyncSession, actor: Member, user_id: int, language: str
-) -> PrivacyJob:
+async def export_member(tx: AsyncSession, actor: Member, user_id: int, language: str) -> PrivacyJob:
     """A teacher administrator answers an access request about a member of their project."""
     require(actor, Action.privacy_manage)
     await _subject_in(tx, actor.project_id, user_id)

@@ -163,7 +163,10 @@ async def run(
 async def _note_closed(
     db: Database,
     settings: Settings,
-    project_id: int, status: str, chosen: PrivacySettings | None, now: datetime
+    project_id: int,
+    status: str,
+    chosen: PrivacySettings | None,
+    now: datetime,
 ) -> bool:
     """Notes when a project was first seen closed; True once it has been closed long enough."""
     closed = status == ProjectStatus.closed

@@ -43,9 +43,7 @@ def table(name: str) -> Table:
 
 def declared() -> list[tuple[TablePrivacy, Table]]:
     """In the metadata's dependency order (parents first)."""
-    return [
-        (REGISTRY[t.name], t) for t in SQLModel.metadata.sorted_tables if t.name in REGISTRY
-    ]
+    return [(REGISTRY[t.name], t) for t in SQLModel.metadata.sorted_tables if t.name in REGISTRY]
 
 
 def in_project(name: str, project_id: int | None) -> ColumnElement[bool]:
@@ -61,7 +59,6 @@ def in_project(name: str, project_id: int | None) -> ColumnElement[bool]:
     column, parent = scope.split(">", 1)
     parents = select(table(parent).c.id).where(in_project(parent, project_id))
     return target.c[column].in_(parents.scalar_subquery())
-
 
 
 def textual(column: Column[Any]) -> bool:

@@ -21,9 +21,7 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "privacy_settings",
-        sa.Column(
-            "project_id", sa.Integer(), sa.ForeignKey("projects.id"), primary_key=True
-        ),
+        sa.Column("project_id", sa.Integer(), sa.ForeignKey("projects.id"), primary_key=True),
         sa.Column("erase_mode", sa.String(16), nullable=False),
         sa.Column("chat_days", sa.Integer(), nullable=True),
         sa.Column("closed_months", sa.Integer(), nullable=True),
