@@ -154,12 +154,15 @@ async def download_export(request: Request) -> Response:
         raise AppError(ErrorCode.link_expired)
     if job.state != "done" or job.file_name is None:
         raise AppError(ErrorCode.not_found, "The export is not ready yet.")
+    path = services(request).privacy.exports_dir / job.file_name
+    if not path.is_file():
+        # Exports live under the data directory of the node that built them (PRIVACY.md).
+        raise AppError(ErrorCode.not_found, "The export file is not on this server node.")
     async with services(request).db.transaction() as tx:
         witnesses = await requests.witnesses(tx, user_id)
         for member in witnesses:
             if job.project_id in (None, member.project_id):
                 audit.record(tx, member, "privacy.export.download", job.subject_user_id, job=job.id)
-    path = services(request).privacy.exports_dir / job.file_name
     return FileResponse(path, media_type="application/zip", filename=f"twinspace-{job.id}.zip")
 
 

@@ -30,6 +30,7 @@ from twinspace_rt.projects import events as project_events
 from twinspace_rt.settings import Settings
 from twinspace_rt.storage.engine import Database
 from twinspace_rt.storage.models import User
+from twinspace_rt.storage.privacy import Erase
 from twinspace_rt.storage.privacy_models import PrivacyJob, PrivacySettings
 
 log = logging.getLogger(__name__)
@@ -160,6 +161,9 @@ class PrivacyJobs:
         if job.project_id is None:
             parts.append(None)
         steps = [(project, step) for project in parts for step in plan(project)]
+        # Then the row steps once more: a chat message or an edit from a socket that was still
+        # closing when the membership went (on another node) is caught by this sweep.
+        steps += [(project, step) for project, step in steps if step.action is not Erase.custom]
         for index in range(job.step, len(steps)):
             project, step = steps[index]
             erasure = Erasure(
