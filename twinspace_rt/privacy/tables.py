@@ -18,23 +18,14 @@ from sqlalchemy import (
 from sqlmodel import SQLModel
 
 # Imported for their tables and declarations: the metadata and the registry are complete only
-# once every models module is loaded.
-import twinspace_rt.storage.chat_models
-import twinspace_rt.storage.document_models
-import twinspace_rt.storage.forum_models
-import twinspace_rt.storage.models
-import twinspace_rt.storage.privacy_models
+# once every models module is loaded (a new feature's models module is added here too).
+import twinspace_rt.storage.chat_models  # noqa: F401
+import twinspace_rt.storage.document_models  # noqa: F401
+import twinspace_rt.storage.forum_models  # noqa: F401
+import twinspace_rt.storage.models  # noqa: F401
+import twinspace_rt.storage.privacy_models  # noqa: F401
 import twinspace_rt.storage.video_models  # noqa: F401
 from twinspace_rt.storage.privacy import REGISTRY, TablePrivacy
-
-MODULES = (
-    twinspace_rt.storage.chat_models,
-    twinspace_rt.storage.document_models,
-    twinspace_rt.storage.forum_models,
-    twinspace_rt.storage.models,
-    twinspace_rt.storage.privacy_models,
-    twinspace_rt.storage.video_models,
-)
 
 
 def table(name: str) -> Table:
