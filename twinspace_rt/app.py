@@ -25,6 +25,7 @@ from twinspace_rt.api import (
     operations,
     pages,
     posts,
+    privacy,
     projects,
     search,
     showcase,
@@ -58,6 +59,7 @@ ENDPOINTS: list[Endpoint] = (
     + showcase.ENDPOINTS
     + activity.ENDPOINTS
     + search.ENDPOINTS
+    + privacy.ENDPOINTS
 )
 
 _HTTP_CODES = {
@@ -80,9 +82,11 @@ def create_app(settings: Settings) -> Starlette:
         await services.broker.start()
         await services.hub.start()
         await services.documents.start()
+        await services.privacy.start()
         try:
             yield
         finally:
+            await services.privacy.stop()
             await services.documents.stop()
             await services.hub.stop()
             await services.broker.close()

@@ -46,6 +46,7 @@ class ErrorCode(StrEnum):
     too_many_sockets = "too_many_sockets"
     tree_invalid = "tree_invalid"
     not_published = "not_published"
+    link_expired = "link_expired"
     internal_error = "internal_error"
 
 
@@ -84,6 +85,7 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.too_many_sockets: 429,
     ErrorCode.tree_invalid: 422,
     ErrorCode.not_published: 422,
+    ErrorCode.link_expired: 403,
     ErrorCode.internal_error: 500,
 }
 
@@ -127,6 +129,8 @@ DESCRIPTIONS: dict[ErrorCode, str] = {
     "itself or one of its own subpages.",
     ErrorCode.not_published: "Only published pages (and approved journal posts) can be shown "
     "on the public showcase.",
+    ErrorCode.link_expired: "The download link has expired or was made for someone else; "
+    "ask the request for a fresh one.",
     ErrorCode.internal_error: "Unexpected server error; nothing was written.",
 }
 

@@ -28,6 +28,7 @@ from twinspace_rt.hub import room_requests
 from twinspace_rt.hub.hub import Hub
 from twinspace_rt.journal import hub_requests as journal_requests
 from twinspace_rt.pages import hub_requests as page_requests
+from twinspace_rt.privacy.jobs import PrivacyJobs
 from twinspace_rt.projects import membership
 from twinspace_rt.settings import Settings
 from twinspace_rt.storage.engine import Database
@@ -70,6 +71,8 @@ class Services:
     # What one member may cost this node: REST writes and open sockets (issue 13).
     writes: WriteBudget
     sockets: MemberSockets
+    # Erasures, exports and the retention run (issue 19).
+    privacy: PrivacyJobs
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -102,4 +105,5 @@ class Services:
             documents=DocumentRegistry(settings, db, broker),
             writes=WriteBudget(settings.rest_write_rate_per_second, settings.rest_write_burst),
             sockets=MemberSockets(settings.ws_sockets_per_member),
+            privacy=PrivacyJobs(settings, db, broker),
         )

@@ -53,6 +53,30 @@ export interface AuditEntry {
   created_at: string;
 }
 
+/** An export or erasure request (docs/PRIVACY.md); `download` is a fresh signed link once done. */
+export interface PrivacyJob {
+  id: number;
+  kind: "export" | "erase";
+  state: "pending" | "running" | "done";
+  created_at: string;
+  finished_at: string | null;
+  download: string | null;
+  download_expires: number | null;
+}
+
+export interface PrivacySettings {
+  erase_mode: "blank" | "delete";
+  chat_days: number;
+  closed_months: number;
+  audit_years: number;
+  closed_since: string | null;
+}
+
+export interface RetentionPreview {
+  removed: { chat_messages: number; audit_log: number };
+  project_deleted: boolean;
+}
+
 /** Called when the server says the session is over (expired or revoked token). */
 let onSessionEnded: () => void = () => undefined;
 /** Called when the server says this account must first replace its one-time password. */
@@ -131,6 +155,16 @@ export const api = {
     }),
   resetPassword: (id: number, userId: number) =>
     call<PupilLogin>("POST", `${project(id)}/pupils/${userId}/reset-password`),
+  exportMember: (id: number, userId: number, language: string) =>
+    call<PrivacyJob>("POST", `${project(id)}/members/${userId}/export`, { language }),
+  eraseMember: (id: number, userId: number) =>
+    call<PrivacyJob>("POST", `${project(id)}/members/${userId}/erase`),
+  privacyJob: (jobId: number) => call<PrivacyJob>("GET", `/api/privacy/jobs/${jobId}`),
+  privacy: (id: number) => call<PrivacySettings>("GET", `${project(id)}/privacy`),
+  setPrivacy: (id: number, changes: Partial<PrivacySettings>) =>
+    call<PrivacySettings>("PUT", `${project(id)}/privacy`, changes),
+  retentionPreview: (id: number) =>
+    call<RetentionPreview>("GET", `${project(id)}/privacy/retention`),
   audit: (id: number, before: number | null) =>
     call<{ entries: AuditEntry[]; next_before: number | null }>(
       "GET",

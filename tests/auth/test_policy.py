@@ -136,7 +136,9 @@ def expected(role: Role, action: Action, status: ProjectStatus) -> bool:
     if status is ProjectStatus.closed:
         return allowed and role is Role.teacher_admin
     if status is ProjectStatus.archived:
-        return allowed and (action.value in READS or action is Action.project_manage)
+        return allowed and (
+            action.value in READS or action in (Action.project_manage, Action.privacy_manage)
+        )
     return allowed
 
 

@@ -90,6 +90,8 @@ async def test_archived_project_is_read_only_everywhere(
     assert set(archived.json()["permissions"]) == {
         "project.view",
         "project.manage",
+        # Access and erasure requests are answered about archived projects too (issue 19).
+        "privacy.manage",
         "audit.read",
         "chat.read",
         "chat.read_pupil_channel",

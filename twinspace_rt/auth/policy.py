@@ -71,6 +71,7 @@ class Action(StrEnum):
     journal_react = "journal.react"
     journal_moderate = "journal.moderate"
     showcase_manage = "showcase.manage"
+    privacy_manage = "privacy.manage"
 
 
 # Actions that change nothing; the only ones an archived project still allows.
@@ -131,6 +132,7 @@ ACTION_NOTES: dict[Action, str] = {
     Action.journal_react: "like and comment on journal posts",
     Action.journal_moderate: "pin, approve, delete others' journal posts and comments",
     Action.showcase_manage: "publish and unpublish the public showcase",
+    Action.privacy_manage: "export or erase a member's data, set retention (also when archived)",
 }
 
 _ALL = frozenset(Action)
@@ -159,6 +161,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
         Action.chat_pupil_channel,
         Action.page_manage,
         Action.showcase_manage,
+        Action.privacy_manage,
     },
     Role.expert: _EVERYONE_READS
     | {
@@ -222,7 +225,8 @@ def status_allows(status: ProjectStatus, role: Role, action: Action) -> bool:
     if status is ProjectStatus.closed:
         return role is Role.teacher_admin
     if status is ProjectStatus.archived:
-        return action in READ_ACTIONS or action is Action.project_manage
+        # A school answers access and erasure requests about archived projects too.
+        return action in READ_ACTIONS or action in (Action.project_manage, Action.privacy_manage)
     return True
 
 
@@ -271,7 +275,8 @@ def matrix_markdown() -> str:
         "- `active`: the table above applies.",
         "- `archived`: read-only for everyone. Only these actions remain: "
         + ", ".join(f"`{a.value}`" for a in Action if a in READ_ACTIONS)
-        + "; and `project.manage` for teacher administrators, so they can reopen it.",
+        + "; and `project.manage` for teacher administrators, so they can reopen it, and "
+        "`privacy.manage`, so they can answer access and erasure requests.",
         "- `closed`: nobody but teacher administrators may enter; they keep their full rights.",
         "",
         "## Accounts and roles",

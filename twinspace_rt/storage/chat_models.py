@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlmodel import Field, SQLModel, String, UniqueConstraint, UTCDateTime
 
 from twinspace_rt.storage.models import NAME_MAX, utcnow
+from twinspace_rt.storage.privacy import Erase, TablePrivacy, declare
 
 CHANNEL_NAME_MAX = 32
 REPORT_REASON_MAX = 500
@@ -99,3 +100,48 @@ class Report(SQLModel, table=True):
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     resolved_by: int | None = Field(default=None, foreign_key="users.id")
     resolution: str | None = Field(default=None, sa_type=String(16))
+
+
+declare(
+    TablePrivacy(
+        "chat_channels",
+        users={"created_by": Erase.unlink},
+        plain=("name", "title", "rule"),
+    ),
+    TablePrivacy(
+        "chat_messages",
+        users={"author_id": Erase.authored, "deleted_by": Erase.unlink},
+        # The idempotency key is the client's choice: it may say anything.
+        personal=("text", "client_key"),
+        rekey=("client_key",),
+        scope="channel_id>chat_channels",
+        export="chat_messages",
+        export_by=("author_id",),
+    ),
+    TablePrivacy(
+        "chat_reactions",
+        users={"user_id": Erase.delete_row},
+        plain=("emoji",),
+        scope="message_id>chat_messages",
+        export="chat_reactions",
+    ),
+    TablePrivacy(
+        "chat_read_markers",
+        users={"user_id": Erase.delete_row},
+        scope="channel_id>chat_channels",
+        export="chat_read_markers",
+    ),
+    TablePrivacy(
+        "chat_mutes",
+        users={"user_id": Erase.delete_row, "muted_by": Erase.pseudonymise},
+        export="chat_mutes",
+        export_by=("user_id",),
+    ),
+    TablePrivacy(
+        "reports",
+        users={"reporter_id": Erase.delete_row, "resolved_by": Erase.unlink},
+        personal=("reason",),
+        plain=("kind", "resolution"),
+        export="reports",
+    ),
+)

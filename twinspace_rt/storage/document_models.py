@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlmodel import Field, LargeBinary, SQLModel, String, UniqueConstraint, UTCDateTime
 
 from twinspace_rt.storage.models import NAME_MAX, utcnow
+from twinspace_rt.storage.privacy import Erase, TablePrivacy, declare
 
 DOC_NAME_MAX = 64
 VERSION_NAME_MAX = 120
@@ -84,3 +85,37 @@ class DocQuarantine(SQLModel, table=True):
     created_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     quarantined_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     reason: str = Field(max_length=200)
+
+
+# Shared documents are collaborative content: the text stays, who wrote what is unlinked.
+declare(
+    TablePrivacy(
+        "documents",
+        users={"created_by": Erase.pseudonymise, "last_edited_by": Erase.unlink},
+        plain=("name", "title", "kind", "read_requires", "edit_requires", "owner"),
+        collaborative=True,
+        export="documents",
+    ),
+    TablePrivacy(
+        "doc_updates",
+        users={"user_id": Erase.unlink},
+        scope="document_id>documents",
+        collaborative=True,
+        export="document_edits",
+    ),
+    TablePrivacy(
+        "doc_versions",
+        users={"created_by": Erase.unlink},
+        plain=("name",),
+        scope="document_id>documents",
+        collaborative=True,
+        export="document_versions",
+    ),
+    TablePrivacy(
+        "doc_quarantine",
+        users={"user_id": Erase.unlink},
+        plain=("reason",),
+        scope="document_id>documents",
+        collaborative=True,
+    ),
+)

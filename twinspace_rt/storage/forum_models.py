@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlmodel import Field, Index, SQLModel, String, Text, UniqueConstraint, UTCDateTime
 
 from twinspace_rt.storage.models import DESCRIPTION_MAX, utcnow
+from twinspace_rt.storage.privacy import Erase, TablePrivacy, declare
 
 TITLE_MAX = 200
 BODY_MAX = 20000
@@ -131,3 +132,53 @@ class BulletinRead(SQLModel, table=True):
     project_id: int = Field(foreign_key="projects.id")
     user_id: int = Field(foreign_key="users.id")
     last_read_seq: int = 0
+
+
+declare(
+    TablePrivacy("forum_streams", plain=("stream",)),
+    TablePrivacy(
+        "forum_events",
+        users={"frame": Erase.custom},
+        personal=("frame",),
+        plain=("stream",),
+        why="Stored pushes repeat posts, authors and reactions: rewritten after the rows.",
+    ),
+    TablePrivacy(
+        "forums",
+        users={"created_by": Erase.pseudonymise},
+        plain=("title", "description"),
+    ),
+    TablePrivacy(
+        "forum_threads",
+        users={"author_id": Erase.pseudonymise},
+        personal=("title",),
+        export="forum_threads",
+        why="A thread stays readable for the replies in it; its title stays with it.",
+    ),
+    TablePrivacy(
+        "forum_posts",
+        users={"author_id": Erase.authored, "deleted_by": Erase.unlink},
+        personal=("body",),
+        plain=("board",),
+        export="forum_posts",
+        export_by=("author_id",),
+    ),
+    TablePrivacy(
+        "forum_reactions",
+        users={"user_id": Erase.delete_row},
+        plain=("emoji",),
+        scope="post_id>forum_posts",
+        export="forum_reactions",
+    ),
+    TablePrivacy(
+        "forum_thread_reads",
+        users={"user_id": Erase.delete_row},
+        scope="thread_id>forum_threads",
+        export="forum_reads",
+    ),
+    TablePrivacy(
+        "bulletin_reads",
+        users={"user_id": Erase.delete_row},
+        export="forum_reads",
+    ),
+)

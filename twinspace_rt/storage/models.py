@@ -9,6 +9,7 @@ from typing import Any
 from sqlmodel import JSON, Column, Field, SQLModel, String, UniqueConstraint, UTCDateTime
 
 from twinspace_rt.auth.policy import ProjectStatus, Role
+from twinspace_rt.storage.privacy import Erase, TablePrivacy, declare
 
 NAME_MAX = 120
 USERNAME_MAX = 64
@@ -80,3 +81,45 @@ class AuditEntry(SQLModel, table=True):
     target_user_id: int | None = Field(default=None, foreign_key="users.id")
     details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+# What these tables hold about people (`storage/privacy.py`, docs/PRIVACY.md).
+declare(
+    TablePrivacy(
+        "users",
+        users={"created_by": Erase.unlink},
+        personal=("username", "display_name", "country", "password_hash", "external_id"),
+        plain=("kind",),
+        scope=None,
+        export="account",
+        export_by=("id",),
+        secret=("password_hash",),
+        why="The account: deleted by an erasure of the account, kept by one of a project.",
+    ),
+    TablePrivacy(
+        "projects",
+        users={"founder_id": Erase.pseudonymise},
+        plain=("name", "description", "status"),
+        scope="id",
+        why="The project is the school's, not the founder's: it stays, credited to a pseudonym.",
+    ),
+    TablePrivacy(
+        "memberships",
+        users={"user_id": Erase.delete_row},
+        plain=("role",),
+        export="account",
+    ),
+    TablePrivacy(
+        "audit_log",
+        users={
+            "actor_id": Erase.custom,
+            "target_user_id": Erase.custom,
+            "details": Erase.custom,
+        },
+        personal=("details",),
+        plain=("action",),
+        export="audit",
+        export_by=("actor_id", "target_user_id"),
+        why="Entries about the member stay as a pseudonymous record without their details.",
+    ),
+)

@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlmodel import Field, Index, SQLModel, String, Text, UniqueConstraint, UTCDateTime
 
 from twinspace_rt.storage.models import utcnow
+from twinspace_rt.storage.privacy import Erase, TablePrivacy, declare
 
 PAGE_TITLE_MAX = 120
 JOURNAL_BODY_MAX = 10000
@@ -106,3 +107,43 @@ class ShowcaseItem(SQLModel, table=True):
     project_id: int = Field(foreign_key="projects.id", index=True)
     kind: str = Field(sa_type=String(16))
     target_id: int
+
+
+declare(
+    TablePrivacy(
+        "pages",
+        users={"created_by": Erase.pseudonymise},
+        plain=("title", "state", "visibility"),
+        collaborative=True,
+        export="pages",
+        why="A page is the project's shared content, like its document: it stays whole.",
+    ),
+    TablePrivacy(
+        "journal_posts",
+        users={
+            "author_id": Erase.authored,
+            "deleted_by": Erase.unlink,
+            "approved_by": Erase.unlink,
+        },
+        personal=("body",),
+        plain=("state",),
+        export="journal_posts",
+        export_by=("author_id",),
+    ),
+    TablePrivacy(
+        "journal_likes",
+        users={"user_id": Erase.delete_row},
+        scope="post_id>journal_posts",
+        export="journal_likes",
+    ),
+    TablePrivacy(
+        "journal_reads",
+        users={"user_id": Erase.delete_row},
+        export="journal_reads",
+    ),
+    TablePrivacy(
+        "publishing",
+        plain=("pupil_posts", "slug", "pupil_names", "languages"),
+    ),
+    TablePrivacy("showcase_items", plain=("kind",)),
+)

@@ -8,6 +8,7 @@ from enum import StrEnum
 from sqlmodel import Field, SQLModel, String, UTCDateTime
 
 from twinspace_rt.storage.models import NAME_MAX, utcnow
+from twinspace_rt.storage.privacy import Erase, TablePrivacy, declare
 
 
 class ParticipantState(StrEnum):
@@ -66,3 +67,22 @@ class Participant(SQLModel, table=True):
     muted_by: int | None = Field(default=None, foreign_key="users.id")
     joined_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     disconnected_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+declare(
+    TablePrivacy(
+        "video_sessions",
+        users={"started_by": Erase.pseudonymise, "ended_by": Erase.unlink},
+        plain=("topology", "publish"),
+        export="video_sessions",
+    ),
+    TablePrivacy(
+        "video_participants",
+        users={"user_id": Erase.delete_row, "muted_by": Erase.unlink},
+        personal=("display_name",),
+        plain=("role", "state", "connection_id"),
+        scope="session_id>video_sessions",
+        export="video_participants",
+        export_by=("user_id",),
+    ),
+)

@@ -1,6 +1,7 @@
 /**
  * Teacher admin: the project's status, members and their roles, inviting teachers, pupil
- * accounts in bulk with a printable sheet of one-time passwords, and password resets.
+ * accounts in bulk with a printable sheet of one-time passwords, password resets, and a
+ * member's export or erasure with the project's retention settings (`privacy.ts`).
  */
 
 import { api, type MemberInfo, type Project, type PupilLogin, type Role } from "../api";
@@ -9,6 +10,7 @@ import { t } from "../i18n";
 import { ask } from "./dialog";
 import { errorText } from "./errors";
 import { PUPIL_ROLES, TEACHER_ROLES, roleName, statusName } from "./names";
+import { memberPrivacyActions, privacySection } from "./privacy";
 
 interface Room {
   readonly members: Map<number, MemberInfo>;
@@ -25,6 +27,7 @@ export async function renderAdmin(
   const status = h("p", { class: "form-error", role: "alert" });
   const sheet = h("section", { class: "sheet", "aria-live": "polite" });
   const membersBox = h("div", { class: "table-wrap" });
+  const notice = h("div", { class: "privacy-notice", "aria-live": "polite" });
   const attempt = async (run: () => Promise<void>) => {
     status.textContent = "";
     try {
@@ -36,16 +39,18 @@ export async function renderAdmin(
   const showSheet = (logins: PupilLogin[]) => renderSheet(sheet, project, logins);
   const refresh = async () => {
     await room.loadMembers();
-    renderMembers(membersBox, project, room, attempt, showSheet, refresh);
+    renderMembers(membersBox, project, room, attempt, showSheet, refresh, notice);
   };
+  const privacy = await privacySection(project, attempt).catch(() => null);
   replace(
     host,
     h("h1", {}, t("admin.title")),
     status,
     can("project.manage") ? projectSection(project, attempt, changed) : null,
-    h("section", { class: "card" }, h("h2", {}, t("admin.members")), membersBox, can("members.manage") ? inviteForm(project, attempt, refresh) : null),
+    h("section", { class: "card" }, h("h2", {}, t("admin.members")), notice, membersBox, can("members.manage") ? inviteForm(project, attempt, refresh) : null),
     can("pupils.create") ? pupilsForm(project, attempt, showSheet, refresh) : null,
     sheet,
+    privacy,
   );
   await attempt(refresh);
 }
@@ -82,7 +87,7 @@ function projectSection(project: Project, attempt: Attempt, changed: (project: P
   );
 }
 
-function renderMembers(box: HTMLElement, project: Project, room: Room, attempt: Attempt, showSheet: (l: PupilLogin[]) => void, refresh: () => Promise<void>): void {
+function renderMembers(box: HTMLElement, project: Project, room: Room, attempt: Attempt, showSheet: (l: PupilLogin[]) => void, refresh: () => Promise<void>, notice: HTMLElement): void {
   const can = (action: string) => project.permissions.includes(action);
   const members = [...room.members.values()].sort((a, b) => (a.kind === b.kind ? a.display_name.localeCompare(b.display_name) : a.kind === "teacher" ? -1 : 1));
   const rows = members.map((member) => {
@@ -145,7 +150,18 @@ function renderMembers(box: HTMLElement, project: Project, room: Room, attempt: 
       h("th", { scope: "row" }, member.display_name),
       h("td", {}, member.username),
       h("td", {}, role),
-      h("td", {}, h("div", { class: "row-actions" }, reset, unlock, remove)),
+      h(
+        "td",
+        {},
+        h(
+          "div",
+          { class: "row-actions" },
+          reset,
+          unlock,
+          remove,
+          ...memberPrivacyActions(project, member, attempt, notice, refresh),
+        ),
+      ),
     );
   });
   replace(

@@ -24,6 +24,7 @@ const KNOWN: Record<string, Key> = {
   last_admin: tk("error.last_admin"),
   validation_failed: tk("error.validation_failed"),
   conflict: tk("error.conflict"),
+  link_expired: tk("error.link_expired"),
 };
 
 export function errorText(error: unknown): string {

@@ -8,6 +8,7 @@ import twinspace_rt.storage.document_models  # noqa: F401
 import twinspace_rt.storage.forum_models  # noqa: F401
 import twinspace_rt.storage.models  # noqa: F401
 import twinspace_rt.storage.page_models  # noqa: F401
+import twinspace_rt.storage.privacy_models  # noqa: F401
 import twinspace_rt.storage.video_models  # noqa: F401
 
 connection = context.config.attributes.get("connection")

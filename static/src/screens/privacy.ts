@@ -1,0 +1,167 @@
+/**
+ * Privacy for teacher administrators (docs/PRIVACY.md): a member's export or erasure (a
+ * parent's access or erasure request), the project's erasure mode and retention periods, and
+ * what the next retention run would remove.
+ */
+
+import { api, send, type MemberInfo, type PrivacyJob, type Project } from "../api";
+import { h, replace, uid } from "../dom";
+import { formatNumber, language, t } from "../i18n";
+import { ask } from "./dialog";
+
+type Attempt = (run: () => Promise<void>) => Promise<void>;
+
+const POLL_MS = 1000;
+
+/** The export and erase buttons of one member's row; progress and the download go to `notice`. */
+export function memberPrivacyActions(
+  project: Project,
+  member: MemberInfo,
+  attempt: Attempt,
+  notice: HTMLElement,
+  refresh: () => Promise<void>,
+): HTMLElement[] {
+  if (!project.permissions.includes("privacy.manage")) return [];
+  const exportButton = h(
+    "button",
+    {
+      type: "button",
+      class: "secondary",
+      "aria-label": t("privacy.export_of", { name: member.display_name }),
+      onclick: () =>
+        attempt(async () => {
+          replace(notice, h("p", {}, t("privacy.export_working", { name: member.display_name })));
+          const job = await finished(await api.exportMember(project.id, member.user_id, language()));
+          offerDownload(notice, job, member.display_name);
+        }),
+    },
+    t("privacy.export"),
+  );
+  const eraseButton = member.is_founder
+    ? null
+    : h(
+        "button",
+        {
+          type: "button",
+          class: "danger",
+          "aria-label": t("privacy.erase_of", { name: member.display_name }),
+          onclick: () =>
+            attempt(async () => {
+              const title = t("privacy.erase_confirm", { name: member.display_name });
+              const sure = await ask({ title, confirm: t("privacy.erase"), danger: true });
+              if (sure === null) return;
+              await api.eraseMember(project.id, member.user_id);
+              replace(notice, h("p", {}, t("privacy.erase_started", { name: member.display_name })));
+              await refresh();
+            }),
+        },
+        t("privacy.erase"),
+      );
+  return eraseButton ? [exportButton, eraseButton] : [exportButton];
+}
+
+/** The job once done: exports are built in the background, a little at a time. */
+async function finished(job: PrivacyJob): Promise<PrivacyJob> {
+  let current = job;
+  while (current.state !== "done") {
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    current = await api.privacyJob(job.id);
+  }
+  return current;
+}
+
+function offerDownload(notice: HTMLElement, job: PrivacyJob, name: string): void {
+  const link = job.download;
+  if (link === null) return;
+  replace(
+    notice,
+    h("p", {}, t("privacy.export_ready", { name })),
+    h(
+      "button",
+      {
+        type: "button",
+        onclick: async () => {
+          // The link also needs our token, so it is fetched here rather than opened.
+          const response = await send("GET", link);
+          const url = URL.createObjectURL(await response.blob());
+          const anchor = h("a", { href: url, download: `twinspace-${job.id}.zip` });
+          anchor.click();
+          setTimeout(() => URL.revokeObjectURL(url), 60_000);
+        },
+      },
+      t("privacy.download"),
+    ),
+  );
+}
+
+/** The project's erasure mode and retention periods, and the dry run of the next removal. */
+export async function privacySection(project: Project, attempt: Attempt): Promise<HTMLElement | null> {
+  if (!project.permissions.includes("privacy.manage")) return null;
+  const current = await api.privacy(project.id);
+  const result = h("p", { "aria-live": "polite" });
+  const modeId = uid("erase-mode");
+  const mode = h(
+    "select",
+    { id: modeId },
+    h("option", { value: "blank", selected: current.erase_mode === "blank" }, t("privacy.mode_blank")),
+    h("option", { value: "delete", selected: current.erase_mode === "delete" }, t("privacy.mode_delete")),
+  );
+  const number = (label: string, value: number, max: number): [HTMLLabelElement, HTMLInputElement] => {
+    const id = uid("retention");
+    const input = h("input", { id, type: "number", min: 1, max, required: true, value: String(value) });
+    return [h("label", { for: id }, label), input];
+  };
+  const [chatLabel, chat] = number(t("privacy.chat_days"), current.chat_days, 1200);
+  const [closedLabel, closed] = number(t("privacy.closed_months"), current.closed_months, 120);
+  const [auditLabel, audit] = number(t("privacy.audit_years"), current.audit_years, 30);
+  const preview = h(
+    "button",
+    {
+      type: "button",
+      class: "secondary",
+      onclick: () =>
+        attempt(async () => {
+          const next = await api.retentionPreview(project.id);
+          const counts = {
+            chat: formatNumber(next.removed.chat_messages),
+            audit: formatNumber(next.removed.audit_log),
+          };
+          replace(
+            result,
+            t("privacy.preview_result", counts),
+            next.project_deleted ? ` ${t("privacy.preview_project")}` : "",
+          );
+        }),
+    },
+    t("privacy.preview"),
+  );
+  return h(
+    "form",
+    {
+      class: "card",
+      onsubmit: (event: Event) => {
+        event.preventDefault();
+        void attempt(async () => {
+          await api.setPrivacy(project.id, {
+            erase_mode: mode.value as "blank" | "delete",
+            chat_days: Number(chat.value),
+            closed_months: Number(closed.value),
+            audit_years: Number(audit.value),
+          });
+          replace(result, t("privacy.saved"));
+        });
+      },
+    },
+    h("h2", {}, t("privacy.title")),
+    h("label", { for: modeId }, t("privacy.erase_mode")),
+    mode,
+    chatLabel,
+    chat,
+    closedLabel,
+    closed,
+    auditLabel,
+    audit,
+    h("div", { class: "row-actions" }, h("button", { type: "submit" }, t("privacy.save")), preview),
+    result,
+  );
+}

@@ -1,0 +1,253 @@
+"""Retention: what is kept no longer than a project's settings say, removed by a run that
+happens once across the cluster.
+
+Every node tries the run on its poll; the ``retention`` lease row (``privacy_leases``) is taken
+by one compare-and-set that also requires the last run to be ``retention_interval_seconds``
+old, so exactly one node runs it per interval, on SQLite and PostgreSQL alike, with no extra
+service. Rows go in batches of ``privacy_batch_size``, each its own short transaction, so live
+writes wait at most one batch. ``now`` is passed in: the tests move time, nothing sleeps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Table, and_, delete, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlmodel import SQLModel
+
+from twinspace_rt.auth.policy import ProjectStatus
+from twinspace_rt.privacy.context import Progress, key
+from twinspace_rt.privacy.tables import declared, in_project, table
+from twinspace_rt.settings import Settings
+from twinspace_rt.storage.engine import Database
+from twinspace_rt.storage.privacy_models import PrivacySettings
+
+LEASE = "retention"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Rows of ``table`` whose ``age`` is older than the project's setting go."""
+
+    name: str
+    table: str
+    age: str
+    setting: str  # the PrivacySettings column; None there means the server default
+    default: str  # the Settings field
+    days: int  # days per unit of the setting
+
+
+RULES = (
+    Rule("chat_messages", "chat_messages", "created_at", "chat_days", "retention_chat_days", 1),
+    Rule("audit_log", "audit_log", "created_at", "audit_years", "retention_audit_years", 365),
+)
+
+
+@dataclass
+class Report:
+    ran: bool
+    removed: dict[str, int] = field(default_factory=dict)
+    projects_deleted: list[int] = field(default_factory=list)
+
+
+def _limit(settings: Settings, chosen: PrivacySettings | None, rule: Rule) -> int:
+    value = getattr(chosen, rule.setting) if chosen is not None else None
+    return int(value if value is not None else getattr(settings, rule.default))
+
+
+def _closed_months(settings: Settings, chosen: PrivacySettings | None) -> int:
+    value = chosen.closed_months if chosen is not None else None
+    return value if value is not None else settings.retention_closed_project_months
+
+
+async def _projects(db: Database) -> list[tuple[int, str, PrivacySettings | None]]:
+    projects = table("projects")
+    async with db.reader() as tx:
+        rows = (
+            await (await tx.connection()).execute(
+                select(projects.c.id, projects.c.status).order_by(projects.c.id)
+            )
+        ).all()
+        return [(p, status, await tx.get(PrivacySettings, p)) for p, status in rows]
+
+
+def _due(rule: Rule, project_id: int, cutoff: datetime) -> Any:
+    target = table(rule.table)
+    return and_(target.c[rule.age] < cutoff, in_project(rule.table, project_id))
+
+
+async def preview(db: Database, settings: Settings, project_id: int, now: datetime) -> Report:
+    """The dry run a teacher administrator sees: what the next run would remove here."""
+    report = Report(ran=False)
+    async with db.reader() as tx:
+        chosen = await tx.get(PrivacySettings, project_id)
+        connection = await tx.connection()
+        for rule in RULES:
+            cutoff = now - timedelta(days=_limit(settings, chosen, rule) * rule.days)
+            count = (
+                await connection.execute(
+                    select(key(table(rule.table))).where(_due(rule, project_id, cutoff))
+                )
+            ).all()
+            report.removed[rule.name] = len(count)
+        since = chosen.closed_since if chosen is not None else None
+        months = _closed_months(settings, chosen)
+        if since is not None and since < now - timedelta(days=30 * months):
+            report.projects_deleted.append(project_id)
+    return report
+
+
+async def _take(db: Database, settings: Settings, holder: str, now: datetime) -> bool:
+    leases = table("privacy_leases")
+    interval = timedelta(seconds=settings.retention_interval_seconds)
+    lease = settings.privacy_job_lease_seconds
+    async with db.transaction() as tx:
+        taken = await (await tx.connection()).execute(
+            update(leases)
+            .where(
+                leases.c.name == LEASE,
+                or_(leases.c.until.is_(None), leases.c.until < now),
+                or_(leases.c.last_run_at.is_(None), leases.c.last_run_at <= now - interval),
+            )
+            .values(holder=holder, until=now + timedelta(seconds=lease))
+        )
+        return taken.rowcount == 1
+
+
+async def run(
+    db: Database, settings: Settings, holder: str, now: datetime, progress: Progress
+) -> Report:
+    """Runs when this node wins the lease for this interval; otherwise reports ``ran: False``."""
+    if not await _take(db, settings, holder, now):
+        return Report(ran=False)
+    leases = table("privacy_leases")
+    held = 0
+
+    async def renew() -> None:
+        """Keeps the lease while batches go on (time here is the run's clock, not the wall)."""
+        nonlocal held
+        held += 1
+        until = now + timedelta(seconds=settings.privacy_job_lease_seconds * (held + 1))
+        async with db.transaction() as tx:
+            await (await tx.connection()).execute(
+                update(leases)
+                .where(leases.c.name == LEASE, leases.c.holder == holder)
+                .values(until=until)
+            )
+        await progress()
+
+    report = Report(ran=True)
+    for project_id, status, chosen in await _projects(db):
+        if await _note_closed(db, settings, project_id, status, chosen, now):
+            await _delete_project(db, settings, project_id, renew)
+            report.projects_deleted.append(project_id)
+            continue
+        for rule in RULES:
+            cutoff = now - timedelta(days=_limit(settings, chosen, rule) * rule.days)
+            removed = await _delete_where(
+                db, settings, rule.table, _due(rule, project_id, cutoff), renew
+            )
+            report.removed[rule.name] = report.removed.get(rule.name, 0) + removed
+    async with db.transaction() as tx:
+        await (await tx.connection()).execute(
+            update(leases)
+            .where(leases.c.name == LEASE, leases.c.holder == holder)
+            .values(until=None, last_run_at=now)
+        )
+    return report
+
+
+async def _note_closed(
+    db: Database,
+    settings: Settings,
+    project_id: int,
+    status: str,
+    chosen: PrivacySettings | None,
+    now: datetime,
+) -> bool:
+    """Notes when a project was first seen closed; True once it has been closed long enough."""
+    closed = status == ProjectStatus.closed
+    since = chosen.closed_since if chosen is not None else None
+    async with db.transaction() as tx:
+        if closed and since is None:
+            chosen = chosen or PrivacySettings(project_id=project_id)
+            chosen.closed_since = now
+            tx.add(chosen)
+        elif not closed and since is not None and chosen is not None:
+            chosen.closed_since = None
+            tx.add(chosen)
+    if not closed or since is None:
+        return False
+    return since < now - timedelta(days=30 * _closed_months(settings, chosen))
+
+
+async def _delete_where(
+    db: Database, settings: Settings, name: str, where: Any, progress: Progress
+) -> int:
+    target = table(name)
+    removed = 0
+    while True:
+        async with db.transaction() as tx:
+            connection = await tx.connection()
+            ids = list(
+                (
+                    await connection.execute(
+                        select(key(target)).where(where).limit(settings.privacy_batch_size)
+                    )
+                ).scalars()
+            )
+            if not ids:
+                return removed
+            removed += await delete_rows(connection, target, ids)
+        await progress()
+
+
+async def delete_rows(connection: AsyncConnection, target: Table, ids: list[Any]) -> int:
+    """Deletes rows and what depends on them: a nullable reference (or one to the same table)
+    is cut, a required one takes its row along, following the schema's foreign keys."""
+    pk = key(target)
+    for other in SQLModel.metadata.sorted_tables:
+        for fk in other.foreign_keys:
+            if fk.column is not pk:
+                continue
+            column = fk.parent
+            if column.nullable or other is target:
+                await connection.execute(
+                    update(other).where(column.in_(ids)).values({column: None})
+                )
+            else:
+                children = list(
+                    (await connection.execute(select(key(other)).where(column.in_(ids)))).scalars()
+                )
+                if children:
+                    await delete_rows(connection, other, children)
+    result = await connection.execute(delete(target).where(pk.in_(ids)))
+    return int(result.rowcount)
+
+
+async def _delete_project(
+    db: Database, settings: Settings, project_id: int, progress: Progress
+) -> None:
+    """Everything of the project, children first, then the pupil accounts it held."""
+    memberships = table("memberships")
+    users = table("users")
+    async with db.reader() as tx:
+        pupils = list(
+            (
+                await (await tx.connection()).execute(
+                    select(users.c.id)
+                    .join(memberships, memberships.c.user_id == users.c.id)
+                    .where(memberships.c.project_id == project_id, users.c.kind == "pupil")
+                )
+            ).scalars()
+        )
+    for declaration, _ in reversed(declared()):
+        if declaration.scope is None:
+            continue
+        where = in_project(declaration.table, project_id)
+        await _delete_where(db, settings, declaration.table, where, progress)
+    if pupils:
+        await _delete_where(db, settings, "users", users.c.id.in_(pupils), progress)
