@@ -19,6 +19,7 @@ import json
 import logging
 import secrets
 import socket
+from collections.abc import Callable
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,8 @@ class JanusConnection:
         self._sock = sock
         self._api_secret = api_secret
         self._pending: dict[str, tuple[asyncio.Future[dict[str, Any]], bool]] = {}
+        # Events nobody asked for (webrtcup, hangup, ...), by the handle they concern.
+        self.listeners: dict[int, Callable[[dict[str, Any]], None]] = {}
         self._reader = asyncio.create_task(self._read())
 
     @classmethod
@@ -101,8 +104,9 @@ class JanusConnection:
     def _dispatch(self, message: dict[str, Any]) -> None:
         waiting = self._pending.get(str(message.get("transaction")))
         if waiting is None:
-            # Events nobody asked for (webrtcup, media, publishers, hangup): not used yet.
-            log.debug("Janus event %s", message.get("janus"))
+            listener = self.listeners.get(int(message.get("sender", 0)))
+            if listener is not None:
+                listener(message)
             return
         future, final_event = waiting
         if final_event and message.get("janus") == "ack":
@@ -162,6 +166,16 @@ class Handle:
     def __init__(self, session: JanusSession, handle_id: int) -> None:
         self.session = session
         self.id = handle_id
+        # Set once Janus's PeerConnection with the peer is up (``webrtcup``), cleared on hangup.
+        self.up = asyncio.Event()
+        session.connection.listeners[handle_id] = self._on_event
+
+    def _on_event(self, message: dict[str, Any]) -> None:
+        kind = message.get("janus")
+        if kind == "webrtcup":
+            self.up.set()
+        elif kind in ("hangup", "detached"):
+            self.up.clear()
 
     def _envelope(self, kind: str) -> dict[str, Any]:
         return {"janus": kind, "session_id": self.session.id, "handle_id": self.id}
@@ -188,5 +202,6 @@ class Handle:
         )
 
     async def detach(self) -> None:
+        self.session.connection.listeners.pop(self.id, None)
         with contextlib.suppress(JanusError):
             await self.session.connection.request(self._envelope("detach"))

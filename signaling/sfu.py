@@ -71,10 +71,19 @@ class Subscription:
 
 
 @dataclass
+class Seat:
+    """A participant's own handle in the room (joined as a publisher, publishing or not) and
+    the ``private_id`` Janus gave it, which the room requires of its subscriptions."""
+
+    handle: Handle
+    private_id: int
+
+
+@dataclass
 class _Local:
     """What this node holds on Janus for its participants."""
 
-    publishers: dict[int, Handle] = field(default_factory=dict)
+    seats: dict[int, Seat] = field(default_factory=dict)
     subscriptions: dict[int, Subscription] = field(default_factory=dict)
 
 
@@ -131,6 +140,7 @@ class Sfu:
                     "is_private": True,
                     "publishers": publishers,
                     "allowed": [],
+                    "require_pvtid": True,
                     "audiolevel_event": True,
                     **({} if admin_key is None else {"admin_key": admin_key.get_secret_value()}),
                 }
@@ -150,40 +160,62 @@ class Sfu:
         body = {"request": "allowed", "room": room.id, "secret": room.secret, "action": action}
         await manager.message({**body, "allowed": [room.token(who)]})
 
+    async def live(self, participant_id: int, timeout: float) -> bool:
+        """Waits until the participant's feed is up at Janus (subscribers may join it then)."""
+        seat = self._local.seats.get(participant_id)
+        if seat is None:
+            return False
+        try:
+            async with asyncio.timeout(timeout):
+                await seat.handle.up.wait()
+        except TimeoutError:
+            return False
+        return self._local.seats.get(participant_id) is seat
+
+    async def _seat(self, session: JanusSession, manager: Handle, room: JanusRoom, who: int) -> Seat:
+        """The participant's place in the room, joined with its token on first need."""
+        seat = self._local.seats.get(who)
+        if seat is not None:
+            return seat
+        await self._allowed(manager, room, "add", who)
+        handle = await session.attach()
+        try:
+            data, _ = await handle.message(
+                {
+                    "request": "join",
+                    "ptype": "publisher",
+                    "room": room.id,
+                    "id": who,
+                    "display": str(who),
+                    "token": room.token(who),
+                },
+                wait_event=True,
+            )
+        except JanusError:
+            await handle.detach()
+            raise
+        seat = Seat(handle, int(data["private_id"]))
+        self._local.seats[who] = seat
+        return seat
+
     async def publish(self, room: JanusRoom, participant_id: int, offer: str) -> str:
-        """Joins the participant's feed (its id is the participant's) and answers its offer."""
-        await self._drop_publisher(participant_id)
+        """Publishes the participant's feed (its id is the participant's); Janus's answer."""
         async with self._janus() as (session, manager):
-            await self._allowed(manager, room, "add", participant_id)
-            handle = await session.attach()
-            try:
-                _, jsep = await handle.message(
-                    {
-                        "request": "joinandconfigure",
-                        "ptype": "publisher",
-                        "room": room.id,
-                        "id": participant_id,
-                        "display": str(participant_id),
-                        "token": room.token(participant_id),
-                        "audio": True,
-                        "video": True,
-                    },
-                    {"type": "offer", "sdp": offer},
-                    wait_event=True,
-                )
-                if jsep is None:
-                    raise JanusError(0, "no answer to the offer")
-                await handle.trickle_completed()
-            except JanusError:
-                await handle.detach()
-                raise
-        self._local.publishers[participant_id] = handle
+            seat = await self._seat(session, manager, room, participant_id)
+            _, jsep = await seat.handle.message(
+                {"request": "configure", "audio": True, "video": True},
+                {"type": "offer", "sdp": offer},
+                wait_event=True,
+            )
+            if jsep is None:
+                raise JanusError(0, "no answer to the offer")
+            await seat.handle.trickle_completed()
         return str(jsep["sdp"])
 
     async def subscribe(self, room: JanusRoom, participant_id: int, feed: int) -> tuple[int, str]:
         """A new subscription of the participant to one feed: its number and Janus's offer."""
         async with self._janus() as (session, manager):
-            await self._allowed(manager, room, "add", participant_id)
+            seat = await self._seat(session, manager, room, participant_id)
             handle = await session.attach()
             try:
                 _, jsep = await handle.message(
@@ -192,7 +224,7 @@ class Sfu:
                         "ptype": "subscriber",
                         "room": room.id,
                         "streams": [{"feed": feed}],
-                        "token": room.token(participant_id),
+                        "private_id": seat.private_id,
                     },
                     wait_event=True,
                 )
@@ -224,19 +256,20 @@ class Sfu:
         del self._local.subscriptions[number]
         await subscription.handle.detach()
 
-    async def _drop_publisher(self, participant_id: int) -> bool:
-        handle = self._local.publishers.pop(participant_id, None)
-        if handle is not None:
-            await handle.detach()
-        return handle is not None
-
     async def unpublish(self, participant_id: int) -> bool:
-        """Whether the participant had a feed here."""
-        return await self._drop_publisher(participant_id)
+        """Whether the participant had a live feed here; it stays seated in the room."""
+        seat = self._local.seats.get(participant_id)
+        if seat is None or not seat.handle.up.is_set():
+            return False
+        async with self._janus():
+            await seat.handle.message({"request": "unpublish"}, wait_event=True)
+        return True
 
     async def leave(self, room: JanusRoom, participant_id: int) -> None:
         """The participant's handles on this node are detached and its token withdrawn."""
-        await self._drop_publisher(participant_id)
+        seat = self._local.seats.pop(participant_id, None)
+        if seat is not None:
+            await seat.handle.detach()
         for number, subscription in list(self._local.subscriptions.items()):
             if subscription.owner == participant_id:
                 del self._local.subscriptions[number]

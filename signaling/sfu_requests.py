@@ -34,6 +34,10 @@ from twinspace_rt.hub.protocol import push
 from twinspace_rt.storage.video_models import SEATED, Participant, VideoSession
 
 
+# How long a published feed may take to connect before it is given up as never announced.
+FEED_UP_SECONDS = 60.0
+
+
 @dataclass(frozen=True)
 class Seat:
     video: VideoSession
@@ -76,9 +80,17 @@ async def publish(hub: Hub, conn: Connection, request: RtcPublish, *, sfu: Sfu) 
     seat = await _seat(hub, conn)
     kinds = _kinds(offer)
     check_turning_on(seat.video, conn.member, "audio" in kinds, "video" in kinds)
-    answer = await sfu.publish(sfu.room(seat.video), _id(seat.me), offer)
-    frame = push("rtc.feed", participant_id=seat.me.id, live=True)
-    await hub.publish(conn.member.project_id, events.to_everyone(frame))
+    participant_id = _id(seat.me)
+    answer = await sfu.publish(sfu.room(seat.video), participant_id, offer)
+    project_id = conn.member.project_id
+
+    async def announce() -> None:
+        """Once the peer's media reached Janus: before that, nobody could subscribe to it."""
+        if await sfu.live(participant_id, FEED_UP_SECONDS):
+            frame = push("rtc.feed", participant_id=participant_id, live=True)
+            await hub.publish(project_id, events.to_everyone(frame))
+
+    hub.later(0, announce)
     return {"description": {"type": "answer", "sdp": answer}}
 
 

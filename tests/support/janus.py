@@ -2,9 +2,10 @@
 
 Janus skips loopback addresses when it gathers ICE candidates, and a test may send nothing that
 leaves this machine. So each test makes a namespace (`ip netns add`) holding a veth pair with
-private addresses (`va` 10.123.0.1 for Janus, `vb` 10.123.0.2 for the test's media peers),
-starts Janus inside it with ICE enforced to `va`, and runs its aiortc peers inside it too
-(`tests/support/sfu_peer.py`). The server under test stays outside, in the test's process, and
+a private address on `va` (10.123.0.1; `vb`, its other end, gives it a carrier), starts Janus
+inside it with ICE enforced to `va`, and runs its aiortc peers inside it too, on the same
+address (`tests/support/sfu_peer.py`; with the peers on `vb`'s own address ICE never completed
+here). The server under test stays outside, in the test's process, and
 reaches Janus through Janus's Unix-socket API: a socket's file is not bound to a network
 namespace. Media therefore never leaves the namespace, and the namespace (with Janus) is removed
 when the test ends, however it ends.
@@ -34,7 +35,6 @@ from tests.support.waiting import WAIT
 JANUS = shutil.which("janus") or "/usr/bin/janus"
 LIBRARIES = Path("/usr/lib/x86_64-linux-gnu/janus")
 JANUS_ADDRESS = "10.123.0.1"
-PEER_ADDRESS = "10.123.0.2"
 START_ATTEMPTS = 5
 _numbers = itertools.count()
 
@@ -206,7 +206,6 @@ async def running_janus() -> AsyncIterator[Janus]:
         try:
             _ip("-n", namespace, "link", "add", "va", "type", "veth", "peer", "name", "vb")
             _ip("-n", namespace, "addr", "add", f"{JANUS_ADDRESS}/24", "dev", "va")
-            _ip("-n", namespace, "addr", "add", f"{PEER_ADDRESS}/24", "dev", "vb")
             for device in ("lo", "va", "vb"):
                 _ip("-n", namespace, "link", "set", device, "up")
             await _links_up(namespace)

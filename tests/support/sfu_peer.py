@@ -3,7 +3,7 @@
 The test process (outside the namespace) does the signaling through the hub like a browser's
 script; this process is the browser's media engine. They talk over its stdin and stdout, one
 JSON object a line: the test hands it descriptions and asks what it received. Its host
-candidates are restricted to the namespace's peer address (aioice offers no option for it), so
+candidates are restricted to the namespace's private address (aioice offers no option for it), so
 every packet stays inside the namespace.
 
 Commands: ``publish`` (a camera of a given size and a microphone; answers the offer),
@@ -20,7 +20,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from tests.support.janus import PEER_ADDRESS, Janus
+from tests.support.janus import JANUS_ADDRESS, Janus
 from tests.support.waiting import WAIT
 
 
@@ -34,7 +34,7 @@ class SfuPeer:
     @classmethod
     async def start(cls, janus: Janus) -> SfuPeer:
         root = Path(__file__).resolve().parents[2]
-        argv = janus.in_namespace(sys.executable, "-m", "tests.support.sfu_peer", PEER_ADDRESS)
+        argv = janus.in_namespace(sys.executable, "-m", "tests.support.sfu_peer", JANUS_ADDRESS)
         process = await asyncio.create_subprocess_exec(
             *argv,
             cwd=root,
@@ -112,6 +112,8 @@ async def _serve(address: str) -> None:
             await pc.setRemoteDescription(RTCSessionDescription(command["sdp"], "offer"))
             await pc.setLocalDescription(await pc.createAnswer())
             return {"sdp": pc.localDescription.sdp}
+        if op == "states":
+            return {"states": [[pc.iceConnectionState, pc.connectionState] for pc in connections]}
         if op == "received":
             return {
                 "sizes": {name: sorted(found) for name, found in sizes.items()},

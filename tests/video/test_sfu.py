@@ -134,6 +134,7 @@ async def test_a_teacher_publishes_and_pupils_receive_through_janus(
 
         # The first pupil publishes too, and the teacher receives it.
         await _publish(pupils[0], pupil_peers[0], PUPIL_CAMERA)
+        await teacher.wait_for("rtc.feed", participant_id=pupil_ids[0], live=True)
         await _subscribe(teacher, teacher_peer, pupil_ids[0], "pupil")
         await _until_received(teacher_peer, "pupil", PUPIL_CAMERA)
         room_id = await _room_id(live, room.project_id)
@@ -213,6 +214,7 @@ async def test_nobody_reaches_a_room_on_janus_but_the_server(sfu_live: Live, jan
         await teacher.ok("rtc.start", max_participants=30)
         teacher_id = (await teacher.ok("rtc.join"))["participant_id"]
         await _publish(teacher, peer, TEACHER_CAMERA)
+        await teacher.wait_for("rtc.feed", participant_id=teacher_id, live=True)
         room_id = await _room_id(live, room.project_id)
 
         # Without the API secret, Janus answers nothing at all.
