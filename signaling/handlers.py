@@ -8,6 +8,7 @@ alone. Both travel as broker events, so they reach sockets on every node.
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -39,6 +40,7 @@ from twinspace_rt.hub import events
 from twinspace_rt.hub.connection import Connection
 from twinspace_rt.hub.hub import Hub
 from twinspace_rt.hub.protocol import push
+from twinspace_rt.hub.request import Request
 from twinspace_rt.storage.video_models import Participant, ParticipantState
 
 
@@ -261,14 +263,15 @@ def register(hub: Hub) -> None:
         (RtcLock, lock),
     ):
         hub.features.request(FEATURE, model, handler)
-    for model, sfu_handler in (
+    with_sfu: list[tuple[type[Request], Callable[..., Awaitable[dict[str, Any]]]]] = [
         (RtcStart, start),
         (RtcLeave, leave),
         (RtcEnd, end),
         (RtcRemove, remove),
         *SFU_REQUESTS,
-    ):
-        hub.features.request(FEATURE, model, partial(sfu_handler, sfu=sfu))
+    ]
+    for sfu_model, sfu_handler in with_sfu:
+        hub.features.request(FEATURE, sfu_model, partial(sfu_handler, sfu=sfu))
     for name, summary in (
         ("rtc.session", "the room's video session changed"),
         ("rtc.signal", "an offer, answer or candidate from another participant"),

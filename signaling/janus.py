@@ -65,7 +65,9 @@ class JanusConnection:
     def closed(self) -> bool:
         return self._reader.done()
 
-    async def request(self, message: dict[str, Any], *, final_event: bool = False) -> dict[str, Any]:
+    async def request(
+        self, message: dict[str, Any], *, final_event: bool = False
+    ) -> dict[str, Any]:
         """Sends one request; returns its reply (for ``final_event``, the reply after ``ack``)."""
         if self.closed:
             raise JanusError(0, "the connection to Janus is closed")

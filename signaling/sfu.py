@@ -151,7 +151,9 @@ class Sfu:
         self._local = _Local()
         async with self._janus() as (_, manager):
             try:
-                await manager.message({"request": "destroy", "room": room.id, "secret": room.secret})
+                await manager.message(
+                    {"request": "destroy", "room": room.id, "secret": room.secret}
+                )
             except JanusError as exc:
                 if exc.code != NO_SUCH_ROOM:
                     raise
@@ -172,7 +174,9 @@ class Sfu:
             return False
         return self._local.seats.get(participant_id) is seat
 
-    async def _seat(self, session: JanusSession, manager: Handle, room: JanusRoom, who: int) -> Seat:
+    async def _seat(
+        self, session: JanusSession, manager: Handle, room: JanusRoom, who: int
+    ) -> Seat:
         """The participant's place in the room, joined with its token on first need."""
         seat = self._local.seats.get(who)
         if seat is not None:
@@ -284,7 +288,12 @@ class Sfu:
         async with self._janus() as (_, manager):
             try:
                 await manager.message(
-                    {"request": "kick", "room": room.id, "secret": room.secret, "id": participant_id}
+                    {
+                        "request": "kick",
+                        "room": room.id,
+                        "secret": room.secret,
+                        "id": participant_id,
+                    }
                 )
             except JanusError as exc:
                 if exc.code != NO_SUCH_FEED:

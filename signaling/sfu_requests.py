@@ -10,6 +10,7 @@ in the request's ack; a new feed is announced to the room with ``rtc.feed``.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,8 +32,8 @@ from twinspace_rt.hub import events
 from twinspace_rt.hub.connection import Connection
 from twinspace_rt.hub.hub import Hub
 from twinspace_rt.hub.protocol import push
+from twinspace_rt.hub.request import Request
 from twinspace_rt.storage.video_models import SEATED, Participant, VideoSession
-
 
 # How long a published feed may take to connect before it is given up as never announced.
 FEED_UP_SECONDS = 60.0
@@ -130,7 +131,8 @@ async def unsubscribe(
     return {}
 
 
-REQUESTS = (
+# Each handler takes the node's `Sfu` as `sfu=` (bound in `handlers.register`).
+REQUESTS: tuple[tuple[type[Request], Callable[..., Awaitable[dict[str, Any]]]], ...] = (
     (RtcPublish, publish),
     (RtcUnpublish, unpublish),
     (RtcSubscribe, subscribe),

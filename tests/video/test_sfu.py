@@ -167,7 +167,10 @@ async def test_sfu_requests_are_refused_outside_the_rules(sfu_live: Live, janus:
     ]
     peer = await SfuPeer.start(janus)
     try:
-        offer = {"type": "offer", "sdp": (await peer.command("publish", width=64, height=48))["sdp"]}
+        offer = {
+            "type": "offer",
+            "sdp": (await peer.command("publish", width=64, height=48))["sdp"],
+        }
         await teacher.ok("rtc.start", max_participants=20, lobby=True)
         teacher_id = (await teacher.ok("rtc.join"))["participant_id"]
         # Not joined, or waiting in the lobby: nothing reaches Janus.
@@ -181,10 +184,18 @@ async def test_sfu_requests_are_refused_outside_the_rules(sfu_live: Live, janus:
         await teacher.ok("rtc.admit", participant_id=waiting["participant_id"])
 
         bad: list[tuple[str, dict[str, Any], str]] = [
-            ("rtc.publish", {"description": {"type": "answer", "sdp": offer["sdp"]}}, "invalid_sdp"),
+            (
+                "rtc.publish",
+                {"description": {"type": "answer", "sdp": offer["sdp"]}},
+                "invalid_sdp",
+            ),
             ("rtc.publish", {"description": {"type": "offer", "sdp": "v=0\r\n"}}, "invalid_sdp"),
             ("rtc.subscribe", {"participant_id": teacher_id + 1000}, "not_found"),
-            ("rtc.answer", {"subscription": 999, "description": {"type": "answer", "sdp": offer["sdp"]}}, "not_found"),
+            (
+                "rtc.answer",
+                {"subscription": 999, "description": {"type": "answer", "sdp": offer["sdp"]}},
+                "not_found",
+            ),
             ("rtc.unsubscribe", {"subscription": 999}, "not_found"),
             ("rtc.signal", {"to": teacher_id, "description": offer}, "conflict"),
             ("rtc.publish", {"description": {"type": "offer"}}, "validation_failed"),
@@ -234,8 +245,12 @@ async def test_nobody_reaches_a_room_on_janus_but_the_server(sfu_live: Live, jan
             attempts: list[dict[str, Any]] = [
                 {"request": "join", "ptype": "publisher", "room": room_id, "id": 77},
                 {"request": "join", "ptype": "publisher", "room": room_id, "token": "guess"},
-                {"request": "join", "ptype": "subscriber", "room": room_id,
-                 "streams": [{"feed": teacher_id}]},
+                {
+                    "request": "join",
+                    "ptype": "subscriber",
+                    "room": room_id,
+                    "streams": [{"feed": teacher_id}],
+                },
                 {"request": "kick", "room": room_id, "id": teacher_id, "secret": "guess"},
                 {"request": "destroy", "room": room_id, "secret": "guess"},
                 {"request": "create", "room": room_id + 1},
