@@ -11,7 +11,7 @@ WEB_BUILT := $(WEB)/dist/index.html
 WEB_SOURCES := $(shell find $(WEB)/src -type f 2>/dev/null) \
 	$(WEB)/index.html $(WEB)/build.mjs $(WEB)/tsconfig.json
 
-.PHONY: run test test-sqlite test-postgres docs web browser lock fuzz
+.PHONY: run test test-sqlite test-postgres docs web browser janus lock fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -63,15 +63,19 @@ browser:
 	@command -v chromium >/dev/null || \
 		(apt-get update && apt-get install -y chromium fonts-noto-color-emoji)
 
+# The SFU tests run Debian's Janus (VideoRoom + Unix-socket transport) in a network namespace.
+janus:
+	@command -v janus >/dev/null || (apt-get update && apt-get install -y janus)
+
 run: $(VENV)/.run-installed $(WEB_BUILT)
 	$(BIN)/twinspace-rt serve --demo
 
 test: test-sqlite test-postgres
 
-test-sqlite: $(VENV)/.test-installed $(INTEROP)/node_modules/.installed $(WEB_BUILT) browser
+test-sqlite: $(VENV)/.test-installed $(INTEROP)/node_modules/.installed $(WEB_BUILT) browser janus
 	TWINSPACE_TEST_DATABASE=sqlite $(BIN)/python -m pytest -q
 
-test-postgres: $(VENV)/.test-installed $(INTEROP)/node_modules/.installed $(WEB_BUILT) browser
+test-postgres: $(VENV)/.test-installed $(INTEROP)/node_modules/.installed $(WEB_BUILT) browser janus
 	TWINSPACE_TEST_DATABASE=postgres $(BIN)/python -m pytest -q
 
 # Issue 12's mutation fuzzer (tests/fuzz): 100 000 inputs from recorded client traffic against a

@@ -8,7 +8,9 @@ alone. Both travel as broker events, so they reach sockets on every node.
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from signaling import controls, sessions
@@ -29,6 +31,8 @@ from signaling.messages import (
 )
 from signaling.routing import route
 from signaling.sdp import check_candidate, check_description
+from signaling.sfu import Sfu
+from signaling.sfu_requests import REQUESTS as SFU_REQUESTS
 from signaling.state import Actor, SessionState, read, running
 from twinspace_rt.auth.budget import TokenBucket
 from twinspace_rt.auth.policy import Action, require
@@ -36,6 +40,7 @@ from twinspace_rt.hub import events
 from twinspace_rt.hub.connection import Connection
 from twinspace_rt.hub.hub import Hub
 from twinspace_rt.hub.protocol import push
+from twinspace_rt.hub.request import Request
 from twinspace_rt.storage.video_models import Participant, ParticipantState
 
 
@@ -61,9 +66,14 @@ def _seat(hub: Hub, state: SessionState, me: Participant) -> dict[str, Any]:
     }
 
 
-async def start(hub: Hub, conn: Connection, request: RtcStart) -> dict[str, Any]:
+async def start(hub: Hub, conn: Connection, request: RtcStart, *, sfu: Sfu) -> dict[str, Any]:
+    """An SFU session's room is made on Janus before the session commits: if Janus refuses,
+    no session starts."""
+    kind, size = sessions.topology(request, hub.settings, sfu.configured)
     async with hub.db.transaction() as tx:
-        state = await sessions.start(tx, conn.member, request, hub.settings.rtc_mesh_max)
+        state = await sessions.start(tx, conn.member, request, kind, size)
+        if kind == "sfu":
+            await sfu.create_room(sfu.room(state.video), size)
     return {"session": await _announce(hub, conn.member.project_id, state)}
 
 
@@ -128,10 +138,26 @@ async def hand(hub: Hub, conn: Connection, request: RtcHand) -> dict[str, Any]:
     return {"session": await _announce(hub, conn.member.project_id, state)}
 
 
-async def leave(hub: Hub, conn: Connection, request: RtcLeave) -> dict[str, Any]:
+async def _gone_from_sfu(
+    hub: Hub, sfu: Sfu, state: SessionState, participant: Participant, *, kick: bool = False
+) -> None:
+    """A participant who left or was removed: its handles go, its feed ends for everyone."""
+    if state.video.topology != "sfu" or participant.id is None:
+        return
+    room = sfu.room(state.video)
+    if kick:
+        await sfu.kick(room, participant.id)
+    else:
+        await sfu.leave(room, participant.id)
+    frame = push("rtc.feed", participant_id=participant.id, live=False)
+    await hub.publish(state.video.project_id, events.to_everyone(frame))
+
+
+async def leave(hub: Hub, conn: Connection, request: RtcLeave, *, sfu: Sfu) -> dict[str, Any]:
     async with hub.db.transaction() as tx:
-        state = await sessions.leave_session(tx, _actor(hub, conn))
+        state, mine = await sessions.leave_session(tx, _actor(hub, conn))
     await _announce(hub, conn.member.project_id, state)
+    await _gone_from_sfu(hub, sfu, state, mine)
     return {}
 
 
@@ -173,7 +199,7 @@ async def lock(hub: Hub, conn: Connection, request: RtcLock) -> dict[str, Any]:
     return await _muted(hub, conn, state, affected, bool(request.mic), bool(request.camera))
 
 
-async def remove(hub: Hub, conn: Connection, request: RtcRemove) -> dict[str, Any]:
+async def remove(hub: Hub, conn: Connection, request: RtcRemove, *, sfu: Sfu) -> dict[str, Any]:
     async with hub.db.transaction() as tx:
         state, target, connection_id = await controls.remove(
             tx, _actor(hub, conn), request.participant_id
@@ -181,13 +207,18 @@ async def remove(hub: Hub, conn: Connection, request: RtcRemove) -> dict[str, An
     project_id = conn.member.project_id
     frame = push("rtc.removed", participant_id=target.id, by=conn.user_id)
     await _tell(hub, project_id, connection_id, frame)
-    return {"session": await _announce(hub, project_id, state)}
+    payload = await _announce(hub, project_id, state)
+    await _gone_from_sfu(hub, sfu, state, target, kick=True)
+    return {"session": payload}
 
 
-async def end(hub: Hub, conn: Connection, request: RtcEnd) -> dict[str, Any]:
+async def end(hub: Hub, conn: Connection, request: RtcEnd, *, sfu: Sfu) -> dict[str, Any]:
     async with hub.db.transaction() as tx:
         state = await controls.end(tx, _actor(hub, conn))
-    return {"session": await _announce(hub, conn.member.project_id, state)}
+    payload = await _announce(hub, conn.member.project_id, state)
+    if state.video.topology == "sfu":
+        await sfu.destroy_room(sfu.room(state.video))
+    return {"session": payload}
 
 
 async def dropped(hub: Hub, conn: Connection) -> None:
@@ -220,27 +251,35 @@ FEATURE = "video"
 def register(hub: Hub) -> None:
     """Video signaling's request types, pushes and leave hook: called once when the
     application is built."""
+    sfu = Sfu(hub.settings)
     for model, handler in (
-        (RtcStart, start),
         (RtcState, current),
         (RtcJoin, join),
         (RtcSignal, signal),
         (RtcMedia, media),
         (RtcHand, hand),
-        (RtcLeave, leave),
-        (RtcEnd, end),
         (RtcAdmit, admit),
         (RtcMute, mute),
         (RtcLock, lock),
-        (RtcRemove, remove),
     ):
         hub.features.request(FEATURE, model, handler)
+    with_sfu: list[tuple[type[Request], Callable[..., Awaitable[dict[str, Any]]]]] = [
+        (RtcStart, start),
+        (RtcLeave, leave),
+        (RtcEnd, end),
+        (RtcRemove, remove),
+        *SFU_REQUESTS,
+    ]
+    for sfu_model, sfu_handler in with_sfu:
+        hub.features.request(FEATURE, sfu_model, partial(sfu_handler, sfu=sfu))
     for name, summary in (
         ("rtc.session", "the room's video session changed"),
         ("rtc.signal", "an offer, answer or candidate from another participant"),
         ("rtc.admitted", "the participant was let in from the lobby"),
         ("rtc.muted", "a moderator turned the participant's media off"),
         ("rtc.removed", "the participant was removed"),
+        ("rtc.feed", "a participant's feed on the SFU started or ended"),
     ):
         hub.features.push(FEATURE, name, summary)
     hub.features.on_leave.append(dropped)
+    hub.features.on_stop.append(sfu.close)

@@ -17,7 +17,8 @@ class RtcStart(Request):
 
     type: Literal["rtc.start"]
     lobby: bool = False
-    max_participants: Annotated[int, Field(ge=2, le=64)] | None = None
+    # Capped by the topology's maximum (`rtc_mesh_max`, or `rtc_sfu_max` on the SFU).
+    max_participants: Annotated[int, Field(ge=2, le=500)] | None = None
     publish: Literal["everyone", "moderators"] = "everyone"
 
 
@@ -106,3 +107,34 @@ class RtcLock(Request):
 class RtcRemove(Request):
     type: Literal["rtc.remove"]
     participant_id: ParticipantId
+
+
+class RtcPublish(Request):
+    """SFU sessions: the participant's offer to publish its camera and microphone."""
+
+    type: Literal["rtc.publish"]
+    description: Description
+
+
+class RtcUnpublish(Request):
+    type: Literal["rtc.unpublish"]
+
+
+class RtcSubscribe(Request):
+    """SFU sessions: receive one participant's feed; the ack carries the SFU's offer."""
+
+    type: Literal["rtc.subscribe"]
+    participant_id: ParticipantId
+
+
+class RtcAnswer(Request):
+    """SFU sessions: the answer to a subscription's offer."""
+
+    type: Literal["rtc.answer"]
+    subscription: RowId
+    description: Description
+
+
+class RtcUnsubscribe(Request):
+    type: Literal["rtc.unsubscribe"]
+    subscription: RowId

@@ -29,6 +29,8 @@ async def route(tx: AsyncSession, member: Member, connection_id: str, to: int) -
     video = await running(tx, member.project_id)
     if video is None:
         raise AppError(ErrorCode.not_found, "No video session is running in this project.")
+    if video.topology == "sfu":
+        raise AppError(ErrorCode.conflict, "This session runs on the SFU: use `rtc.publish`.")
     found = await tx.exec(
         select(Participant).where(
             Participant.session_id == video.id, Participant.user_id == member.user_id

@@ -17,6 +17,7 @@ from signaling.state import Actor, SessionState, leave, lock, lock_by_id
 from twinspace_rt.auth.policy import Action, Member, can, require
 from twinspace_rt.errors import AppError, ErrorCode
 from twinspace_rt.projects import audit
+from twinspace_rt.settings import Settings
 from twinspace_rt.storage.video_models import SEATED, Participant, ParticipantState, VideoSession
 
 
@@ -27,14 +28,26 @@ class Joined:
     rejoined: bool
 
 
-async def start(tx: AsyncSession, member: Member, request: RtcStart, mesh_max: int) -> SessionState:
+def topology(request: RtcStart, settings: Settings, sfu_configured: bool) -> tuple[str, int]:
+    """Mesh unless the session is opened for more than a mesh holds and a media server is
+    configured; then the SFU, up to its own maximum."""
+    wanted = request.max_participants or settings.rtc_mesh_max
+    if wanted > settings.rtc_mesh_max and sfu_configured:
+        return "sfu", min(wanted, settings.rtc_sfu_max)
+    return "mesh", min(wanted, settings.rtc_mesh_max)
+
+
+async def start(
+    tx: AsyncSession, member: Member, request: RtcStart, kind: str, max_participants: int
+) -> SessionState:
     require(member, Action.video_start)
     video = VideoSession(
         project_id=member.project_id,
         active_project_id=member.project_id,
+        topology=kind,
         started_by=member.user_id,
         lobby=request.lobby,
-        max_participants=min(request.max_participants or mesh_max, mesh_max),
+        max_participants=max_participants,
         publish=request.publish,
     )
     tx.add(video)
@@ -52,6 +65,7 @@ async def start(tx: AsyncSession, member: Member, request: RtcStart, mesh_max: i
         lobby=video.lobby,
         max_participants=video.max_participants,
         publish=video.publish,
+        topology=video.topology,
     )
     return SessionState(video, [])
 
@@ -126,18 +140,24 @@ async def _my_seat(tx: AsyncSession, actor: Actor) -> tuple[SessionState, Partic
     return state, me(state, actor.connection_id)
 
 
+def check_turning_on(video: VideoSession, member: Member, mic: bool, camera: bool) -> None:
+    """Locks and the publish rule, for a media switch (mesh) and a publish offer (SFU) alike."""
+    if can(member, Action.video_moderate):
+        return
+    if mic and video.mic_locked:
+        raise AppError(ErrorCode.forbidden, "A moderator has locked the microphones.")
+    if camera and video.camera_locked:
+        raise AppError(ErrorCode.forbidden, "A moderator has locked the cameras.")
+    if camera and video.publish == "moderators":
+        raise AppError(ErrorCode.forbidden, "Only moderators may publish video in this session.")
+
+
 async def media(tx: AsyncSession, actor: Actor, request: RtcMedia) -> SessionState:
     """Turning on is checked against locks and the publish rule; turning off always works."""
     state, mine = await _my_seat(tx, actor)
-    video = state.video
-    moderator = can(actor.member, Action.video_moderate)
-    wants_video = request.camera or request.screen
-    if request.mic and video.mic_locked and not moderator:
-        raise AppError(ErrorCode.forbidden, "A moderator has locked the microphones.")
-    if wants_video and video.camera_locked and not moderator:
-        raise AppError(ErrorCode.forbidden, "A moderator has locked the cameras.")
-    if wants_video and video.publish == "moderators" and not moderator:
-        raise AppError(ErrorCode.forbidden, "Only moderators may publish video in this session.")
+    check_turning_on(
+        state.video, actor.member, bool(request.mic), bool(request.camera or request.screen)
+    )
     if request.mic is not None:
         mine.mic = request.mic
         if request.mic:
@@ -159,13 +179,13 @@ async def hand(tx: AsyncSession, actor: Actor, raised: bool) -> SessionState:
     return state
 
 
-async def leave_session(tx: AsyncSession, actor: Actor) -> SessionState:
+async def leave_session(tx: AsyncSession, actor: Actor) -> tuple[SessionState, Participant]:
     """Always allowed, from the session or its lobby."""
     state = await actor.lock_running(tx)
     mine = me(state, actor.connection_id, seated=False)
     leave(mine)
     state.participants.remove(mine)
-    return state
+    return state, mine
 
 
 async def dropped(

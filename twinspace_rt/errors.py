@@ -42,6 +42,7 @@ class ErrorCode(StrEnum):
     session_full = "session_full"
     participant_removed = "participant_removed"
     invalid_sdp = "invalid_sdp"
+    media_unavailable = "media_unavailable"
     search_timeout = "search_timeout"
     too_many_sockets = "too_many_sockets"
     tree_invalid = "tree_invalid"
@@ -81,6 +82,7 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.session_full: 409,
     ErrorCode.participant_removed: 403,
     ErrorCode.invalid_sdp: 422,
+    ErrorCode.media_unavailable: 503,
     ErrorCode.search_timeout: 422,
     ErrorCode.too_many_sockets: 429,
     ErrorCode.tree_invalid: 422,
@@ -122,6 +124,7 @@ DESCRIPTIONS: dict[ErrorCode, str] = {
     ErrorCode.session_full: "The video session has as many participants as it may hold.",
     ErrorCode.participant_removed: "A moderator removed you from this video session.",
     ErrorCode.invalid_sdp: "The SDP description or ICE candidate is malformed or too large.",
+    ErrorCode.media_unavailable: "The media server (SFU) is unreachable or failed; try again.",
     ErrorCode.search_timeout: "The search took too long; search for longer or fewer words.",
     ErrorCode.too_many_sockets: "You have as many connections open as one member may; close "
     "another tab or device first.",

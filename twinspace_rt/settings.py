@@ -197,6 +197,23 @@ class Settings(BaseSettings):
     rtc_mesh_max: int = Field(
         6, ge=2, le=16, description="Most participants in a mesh video session."
     )
+    rtc_janus_socket: str = Field(
+        "",
+        description="Path of Janus's Unix-socket API (`pfunix`); empty: no media server, every "
+        "video session is a mesh.",
+    )
+    rtc_janus_api_secret: SecretStr | None = Field(
+        None, description="Janus's `api_secret`, sent with every request to it."
+    )
+    rtc_janus_admin_key: SecretStr | None = Field(
+        None, description="The VideoRoom plugin's `admin_key`: only holders may create rooms."
+    )
+    rtc_janus_keepalive_seconds: float = Field(
+        20, gt=0, description="Keepalive interval of our Janus sessions (under its timeout)."
+    )
+    rtc_sfu_max: int = Field(
+        50, ge=2, le=500, description="Most participants in a video session on the SFU (Janus)."
+    )
     rtc_rejoin_grace_seconds: float = Field(
         30, gt=0, description="How long a dropped participant may rejoin as the same peer."
     )

@@ -1,0 +1,141 @@
+"""The ``rtc.*`` requests of SFU sessions: publish to Janus and subscribe to feeds, through the
+server only.
+
+Every request is checked here before Janus hears of it: the permission table (``video.join``),
+a seat that is ``joined`` (not in the lobby, not removed) in the project's running session,
+and, for a publish offer, the locks and the publish rule (`sessions.check_turning_on`). The
+offer or answer passes the same SDP checks as a mesh signal. Janus's answer and offers come back
+in the request's ack; a new feed is announced to the room with ``rtc.feed``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from signaling.messages import (
+    Description,
+    RtcAnswer,
+    RtcPublish,
+    RtcSubscribe,
+    RtcUnpublish,
+    RtcUnsubscribe,
+)
+from signaling.sdp import check_description
+from signaling.sessions import check_turning_on, me
+from signaling.sfu import Sfu
+from signaling.state import read, running
+from twinspace_rt.auth.policy import Action, require
+from twinspace_rt.errors import AppError, ErrorCode
+from twinspace_rt.hub import events
+from twinspace_rt.hub.connection import Connection
+from twinspace_rt.hub.hub import Hub
+from twinspace_rt.hub.protocol import push
+from twinspace_rt.hub.request import Request
+from twinspace_rt.storage.video_models import SEATED, Participant, VideoSession
+
+# How long a published feed may take to connect before it is given up as never announced.
+FEED_UP_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class Seat:
+    video: VideoSession
+    me: Participant
+    others: dict[int, Participant]
+
+
+async def _seat(hub: Hub, conn: Connection) -> Seat:
+    require(conn.member, Action.video_join)
+    async with hub.db.reader() as tx:
+        video = await running(tx, conn.member.project_id)
+        if video is None:
+            raise AppError(ErrorCode.not_found, "No video session is running in this project.")
+        state = await read(tx, video)
+    if video.topology != "sfu":
+        raise AppError(ErrorCode.conflict, "This session is a mesh: use `rtc.signal`.")
+    mine = me(state, conn.id)
+    others = {p.id: p for p in state.seated() if p.id is not None and p.id != mine.id}
+    return Seat(video, mine, others)
+
+
+def _checked(hub: Hub, description: Description, expected: str) -> str:
+    if description.type != expected:
+        raise AppError(ErrorCode.invalid_sdp, f"Send an {expected} here.")
+    check_description(description, hub.settings.rtc_sdp_max_bytes)
+    return description.sdp
+
+
+def _kinds(sdp: str) -> set[str]:
+    return {line[2:].split(" ", 1)[0] for line in sdp.splitlines() if line.startswith("m=")}
+
+
+def _id(participant: Participant) -> int:
+    assert participant.id is not None
+    return participant.id
+
+
+async def publish(hub: Hub, conn: Connection, request: RtcPublish, *, sfu: Sfu) -> dict[str, Any]:
+    offer = _checked(hub, request.description, "offer")
+    seat = await _seat(hub, conn)
+    kinds = _kinds(offer)
+    check_turning_on(seat.video, conn.member, "audio" in kinds, "video" in kinds)
+    participant_id = _id(seat.me)
+    answer = await sfu.publish(sfu.room(seat.video), participant_id, offer)
+    project_id = conn.member.project_id
+
+    async def announce() -> None:
+        """Once the peer's media reached Janus: before that, nobody could subscribe to it."""
+        if await sfu.live(participant_id, FEED_UP_SECONDS):
+            frame = push("rtc.feed", participant_id=participant_id, live=True)
+            await hub.publish(project_id, events.to_everyone(frame))
+
+    hub.later(0, announce)
+    return {"description": {"type": "answer", "sdp": answer}}
+
+
+async def unpublish(
+    hub: Hub, conn: Connection, request: RtcUnpublish, *, sfu: Sfu
+) -> dict[str, Any]:
+    seat = await _seat(hub, conn)
+    if await sfu.unpublish(_id(seat.me)):
+        frame = push("rtc.feed", participant_id=seat.me.id, live=False)
+        await hub.publish(conn.member.project_id, events.to_everyone(frame))
+    return {}
+
+
+async def subscribe(
+    hub: Hub, conn: Connection, request: RtcSubscribe, *, sfu: Sfu
+) -> dict[str, Any]:
+    seat = await _seat(hub, conn)
+    feed = seat.others.get(request.participant_id)
+    if feed is None or feed.state not in SEATED:
+        raise AppError(ErrorCode.not_found, f"Participant {request.participant_id} is not here.")
+    number, offer = await sfu.subscribe(sfu.room(seat.video), _id(seat.me), _id(feed))
+    return {"subscription": number, "description": {"type": "offer", "sdp": offer}}
+
+
+async def answer(hub: Hub, conn: Connection, request: RtcAnswer, *, sfu: Sfu) -> dict[str, Any]:
+    sdp = _checked(hub, request.description, "answer")
+    seat = await _seat(hub, conn)
+    await sfu.answer(_id(seat.me), request.subscription, sdp)
+    return {}
+
+
+async def unsubscribe(
+    hub: Hub, conn: Connection, request: RtcUnsubscribe, *, sfu: Sfu
+) -> dict[str, Any]:
+    seat = await _seat(hub, conn)
+    await sfu.unsubscribe(_id(seat.me), request.subscription)
+    return {}
+
+
+# Each handler takes the node's `Sfu` as `sfu=` (bound in `handlers.register`).
+REQUESTS: tuple[tuple[type[Request], Callable[..., Awaitable[dict[str, Any]]]], ...] = (
+    (RtcPublish, publish),
+    (RtcUnpublish, unpublish),
+    (RtcSubscribe, subscribe),
+    (RtcAnswer, answer),
+    (RtcUnsubscribe, unsubscribe),
+)

@@ -1,0 +1,217 @@
+"""A real Janus for the video tests, in a network namespace of its own.
+
+Janus skips loopback addresses when it gathers ICE candidates, and a test may send nothing that
+leaves this machine. So each test makes a namespace (`ip netns add`) holding a veth pair with
+a private address on `va` (10.123.0.1; `vb`, its other end, gives it a carrier), starts Janus
+inside it with ICE enforced to `va`, and runs its aiortc peers inside it too, on the same
+address (`tests/support/sfu_peer.py`; with the peers on `vb`'s own address ICE never completed
+here). The server under test stays outside, in the test's process, and
+reaches Janus through Janus's Unix-socket API: a socket's file is not bound to a network
+namespace. Media therefore never leaves the namespace, and the namespace (with Janus) is removed
+when the test ends, however it ends.
+
+Janus loads only what it is given: its plugin and transport folders hold links to the VideoRoom
+plugin and the Unix-socket transport alone; the HTTP and WebSocket transports and the admin API
+are not loaded at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import secrets
+import shutil
+import subprocess
+import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from signaling.janus import JanusConnection, JanusError
+from tests.support.waiting import WAIT
+
+JANUS = shutil.which("janus") or "/usr/bin/janus"
+LIBRARIES = Path("/usr/lib/x86_64-linux-gnu/janus")
+JANUS_ADDRESS = "10.123.0.1"
+START_ATTEMPTS = 5
+_numbers = itertools.count()
+
+
+class JanusExited(RuntimeError):
+    pass
+
+
+def available() -> bool:
+    """Janus from Debian (`make janus`) and the right to make namespaces (root)."""
+    return Path(JANUS).exists() and os.geteuid() == 0 and shutil.which("ip") is not None
+
+
+def _ip(*args: str) -> None:
+    subprocess.run(["ip", *args], check=True, capture_output=True, timeout=WAIT)
+
+
+@dataclass
+class Janus:
+    namespace: str
+    socket_path: str
+    api_secret: str
+    admin_key: str
+    log_path: Path
+
+    def in_namespace(self, *argv: str) -> list[str]:
+        """A command line that runs `argv` inside the test's namespace."""
+        return ["ip", "netns", "exec", self.namespace, *argv]
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def _config(folder: Path, janus: Janus) -> None:
+    for kind, library in (("plugins", "videoroom"), ("transports", "pfunix")):
+        (folder / kind).mkdir()
+        name = f"libjanus_{library}.so"
+        (folder / kind / name).symlink_to(LIBRARIES / kind / name)
+    for kind in ("events", "loggers"):
+        (folder / kind).mkdir()
+    (folder / "janus.jcfg").write_text(
+        f"""general: {{
+  configs_folder = "{folder}"
+  plugins_folder = "{folder}/plugins"
+  transports_folder = "{folder}/transports"
+  events_folder = "{folder}/events"
+  loggers_folder = "{folder}/loggers"
+  debug_level = 4
+  api_secret = "{janus.api_secret}"
+  session_timeout = 60
+  server_name = "{janus.namespace}"
+}}
+media: {{
+  rtp_port_range = "20000-40000"
+}}
+nat: {{
+  ice_enforce_list = "va"
+  ignore_mdns = true
+}}
+"""
+    )
+    (folder / "janus.transport.pfunix.jcfg").write_text(
+        f"""general: {{
+  enabled = true
+  json = "compact"
+  path = "{janus.socket_path}"
+  type = "SOCK_SEQPACKET"
+}}
+admin: {{
+  admin_enabled = false
+}}
+"""
+    )
+    (folder / "janus.plugin.videoroom.jcfg").write_text(
+        f"""general: {{
+  admin_key = "{janus.admin_key}"
+  lock_rtp_forward = true
+}}
+"""
+    )
+
+
+async def _ready(janus: Janus, process: asyncio.subprocess.Process) -> None:
+    """Janus answers `ping` on its socket once its plugins and transports are loaded."""
+    async with asyncio.timeout(WAIT):
+        while True:
+            if process.returncode is not None:
+                raise JanusExited(f"Janus exited at start-up:\n{janus.log()}")
+            if Path(janus.socket_path).exists():
+                try:
+                    connection = await JanusConnection.open(janus.socket_path, janus.api_secret)
+                except JanusError:
+                    pass
+                else:
+                    try:
+                        reply = await connection.request({"janus": "ping"})
+                    finally:
+                        await connection.close()
+                    if reply.get("janus") == "pong":
+                        return
+            await asyncio.sleep(0.1)
+
+
+async def _links_up(namespace: str) -> None:
+    """Janus reads the interface's address once, at start: wait for the veth carrier first."""
+    async with asyncio.timeout(WAIT):
+        while True:
+            shown = subprocess.run(
+                ["ip", "-n", namespace, "-o", "link", "show", "va"],
+                check=True,
+                capture_output=True,
+                text=True,
+                timeout=WAIT,
+            ).stdout
+            if "LOWER_UP" in shown:
+                return
+            await asyncio.sleep(0.05)
+
+
+async def _stop(process: asyncio.subprocess.Process) -> None:
+    if process.returncode is None:
+        process.terminate()
+        try:
+            async with asyncio.timeout(WAIT):
+                await process.wait()
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+
+
+async def _start(janus: Janus, folder: Path) -> asyncio.subprocess.Process:
+    """Janus 1.1.2's Unix-socket transport starts its thread before marking itself initialised;
+    when the thread runs first it ends at once and Janus exits ("No Janus API transport"). A
+    supervisor restarts it (systemd's `Restart=on-failure` in production); so does this."""
+    for attempt in range(START_ATTEMPTS):
+        with janus.log_path.open("wb") as log:
+            process = await asyncio.create_subprocess_exec(
+                *janus.in_namespace(JANUS, "-F", str(folder), "-C", f"{folder}/janus.jcfg"),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+        try:
+            await _ready(janus, process)
+            return process
+        except JanusExited:
+            await _stop(process)
+            if attempt == START_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+@asynccontextmanager
+async def running_janus() -> AsyncIterator[Janus]:
+    """A namespace with its veth pair and a Janus inside; everything is removed at the end."""
+    namespace = f"tsrt{os.getpid()}n{next(_numbers)}"
+    with tempfile.TemporaryDirectory(prefix="janus-") as folder_name:
+        folder = Path(folder_name)
+        janus = Janus(
+            namespace=namespace,
+            socket_path=str(folder / "api.sock"),
+            api_secret=secrets.token_urlsafe(24),
+            admin_key=secrets.token_urlsafe(24),
+            log_path=folder / "janus.log",
+        )
+        _config(folder, janus)
+        _ip("netns", "add", namespace)
+        process: asyncio.subprocess.Process | None = None
+        try:
+            _ip("-n", namespace, "link", "add", "va", "type", "veth", "peer", "name", "vb")
+            _ip("-n", namespace, "addr", "add", f"{JANUS_ADDRESS}/24", "dev", "va")
+            for device in ("lo", "va", "vb"):
+                _ip("-n", namespace, "link", "set", device, "up")
+            await _links_up(namespace)
+            process = await _start(janus, folder)
+            yield janus
+        finally:
+            if process is not None:
+                await _stop(process)
+            _ip("netns", "del", namespace)

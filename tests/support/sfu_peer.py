@@ -1,0 +1,143 @@
+"""An aiortc media peer for the SFU tests, run inside the test's network namespace.
+
+The test process (outside the namespace) does the signaling through the hub like a browser's
+script; this process is the browser's media engine. They talk over its stdin and stdout, one
+JSON object a line: the test hands it descriptions and asks what it received. Its host
+candidates are restricted to the namespace's private address (aioice offers no option for it), so
+every packet stays inside the namespace.
+
+Commands: ``publish`` (a camera of a given size and a microphone; answers the offer),
+``answered`` (the SFU's answer to that offer), ``accept`` (an SFU offer of a feed, named by the
+test; answers the answer), ``received`` (frame sizes and audio frame counts per name).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from tests.support.janus import JANUS_ADDRESS, Janus
+from tests.support.waiting import WAIT
+
+
+class SfuPeer:
+    """The test's side: starts the peer in the namespace and sends it commands."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def start(cls, janus: Janus) -> SfuPeer:
+        root = Path(__file__).resolve().parents[2]
+        argv = janus.in_namespace(sys.executable, "-m", "tests.support.sfu_peer", JANUS_ADDRESS)
+        process = await asyncio.create_subprocess_exec(
+            *argv,
+            cwd=root,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            limit=1 << 20,
+        )
+        return cls(process)
+
+    async def command(self, op: str, **fields: Any) -> dict[str, Any]:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        async with self._lock, asyncio.timeout(WAIT):
+            self.process.stdin.write(json.dumps({"op": op, **fields}).encode() + b"\n")
+            await self.process.stdin.drain()
+            line = await self.process.stdout.readline()
+        assert line, "the media peer exited"
+        reply: dict[str, Any] = json.loads(line)
+        assert "error" not in reply, reply["error"]
+        return reply
+
+    async def close(self) -> None:
+        if self.process.returncode is None:
+            assert self.process.stdin is not None
+            self.process.stdin.close()
+            try:
+                async with asyncio.timeout(WAIT):
+                    await self.process.wait()
+            except TimeoutError:
+                self.process.kill()
+                await self.process.wait()
+
+
+async def _serve(address: str) -> None:
+    """The namespace side: one aiortc peer connection per publish or accepted feed."""
+    import aioice.ice
+    from aiortc import AudioStreamTrack, RTCPeerConnection, RTCSessionDescription
+    from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+
+    from tests.support.rtc_peer import SizedTrack
+
+    aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: [address]
+    connections: list[RTCPeerConnection] = []
+    publisher = RTCPeerConnection()
+    connections.append(publisher)
+    sizes: dict[str, set[tuple[int, int]]] = defaultdict(set)
+    sounds: dict[str, int] = defaultdict(int)
+    tasks: list[asyncio.Task[None]] = []
+
+    async def receive(name: str, track: MediaStreamTrack) -> None:
+        while True:
+            try:
+                frame = await track.recv()
+            except MediaStreamError:
+                return
+            if track.kind == "video":
+                sizes[name].add((frame.width, frame.height))  # type: ignore[union-attr]
+            else:
+                sounds[name] += 1
+
+    async def handle(command: dict[str, Any]) -> dict[str, Any]:
+        op = command["op"]
+        if op == "publish":
+            publisher.addTrack(SizedTrack(command["width"], command["height"]))
+            publisher.addTrack(AudioStreamTrack())
+            await publisher.setLocalDescription(await publisher.createOffer())
+            return {"sdp": publisher.localDescription.sdp}
+        if op == "answered":
+            await publisher.setRemoteDescription(RTCSessionDescription(command["sdp"], "answer"))
+            return {}
+        if op == "accept":
+            name = command["name"]
+            pc = RTCPeerConnection()
+            connections.append(pc)
+            pc.on("track", lambda track: tasks.append(asyncio.create_task(receive(name, track))))
+            await pc.setRemoteDescription(RTCSessionDescription(command["sdp"], "offer"))
+            await pc.setLocalDescription(await pc.createAnswer())
+            return {"sdp": pc.localDescription.sdp}
+        if op == "states":
+            return {"states": [[pc.iceConnectionState, pc.connectionState] for pc in connections]}
+        if op == "received":
+            return {
+                "sizes": {name: sorted(found) for name, found in sizes.items()},
+                "sounds": dict(sounds),
+            }
+        return {"error": f"unknown op {op!r}"}
+
+    reader = asyncio.StreamReader(limit=1 << 20)
+    loop = asyncio.get_running_loop()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    try:
+        while line := await reader.readline():
+            try:
+                reply = await handle(json.loads(line))
+            except Exception as exc:  # reported to the test, which fails with it
+                reply = {"error": repr(exc)}
+            sys.stdout.write(json.dumps(reply) + "\n")
+            sys.stdout.flush()
+    finally:
+        for task in tasks:
+            task.cancel()
+        for pc in connections:
+            await pc.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(_serve(sys.argv[1]))
