@@ -20,11 +20,13 @@ from twinspace_rt.api import (
     chat,
     documents,
     forums,
+    materials,
     members,
     operations,
     posts,
     projects,
     search,
+    tus,
 )
 from twinspace_rt.api.http import Endpoint, error_response
 from twinspace_rt.api.metrics import HttpMetrics, MetricsMiddleware
@@ -52,6 +54,8 @@ ENDPOINTS: list[Endpoint] = (
     + posts.ENDPOINTS
     + activity.ENDPOINTS
     + search.ENDPOINTS
+    + materials.ENDPOINTS
+    + tus.ENDPOINTS
 )
 
 _HTTP_CODES = {

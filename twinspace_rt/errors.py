@@ -43,6 +43,12 @@ class ErrorCode(StrEnum):
     invalid_sdp = "invalid_sdp"
     search_timeout = "search_timeout"
     too_many_sockets = "too_many_sockets"
+    quota_exceeded = "quota_exceeded"
+    unsupported_type = "unsupported_type"
+    media_invalid = "media_invalid"
+    offset_mismatch = "offset_mismatch"
+    upload_busy = "upload_busy"
+    upload_expired = "upload_expired"
     internal_error = "internal_error"
 
 
@@ -78,6 +84,12 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.invalid_sdp: 422,
     ErrorCode.search_timeout: 422,
     ErrorCode.too_many_sockets: 429,
+    ErrorCode.quota_exceeded: 413,
+    ErrorCode.unsupported_type: 415,
+    ErrorCode.media_invalid: 422,
+    ErrorCode.offset_mismatch: 409,
+    ErrorCode.upload_busy: 409,
+    ErrorCode.upload_expired: 410,
     ErrorCode.internal_error: 500,
 }
 
@@ -115,6 +127,14 @@ DESCRIPTIONS: dict[ErrorCode, str] = {
     ErrorCode.search_timeout: "The search took too long; search for longer or fewer words.",
     ErrorCode.too_many_sockets: "You have as many connections open as one member may; close "
     "another tab or device first.",
+    ErrorCode.quota_exceeded: "The project's materials would pass its storage quota.",
+    ErrorCode.unsupported_type: "The content is not of a type accepted here (checked from the "
+    "bytes, never the name): images go into albums; video, audio and files into folders.",
+    ErrorCode.media_invalid: "The image, video or audio is truncated, damaged, too large once "
+    "decoded, or too long.",
+    ErrorCode.offset_mismatch: "`Upload-Offset` is not where the upload stands; ask with HEAD.",
+    ErrorCode.upload_busy: "Another request is writing this upload; wait for it to end.",
+    ErrorCode.upload_expired: "The unfinished upload expired and was deleted; start again.",
     ErrorCode.internal_error: "Unexpected server error; nothing was written.",
 }
 

@@ -26,6 +26,8 @@ from twinspace_rt.documents.registry import DocumentRegistry
 from twinspace_rt.forums import hub_requests as forum_requests
 from twinspace_rt.hub import room_requests
 from twinspace_rt.hub.hub import Hub
+from twinspace_rt.materials import hub_requests as material_requests
+from twinspace_rt.materials.service import Materials
 from twinspace_rt.projects import membership
 from twinspace_rt.settings import Settings
 from twinspace_rt.storage.engine import Database
@@ -48,6 +50,7 @@ HUB_FEATURES: list[Callable[[Hub], None]] = [
     room_requests.register,
     chat_requests.register,
     forum_requests.register,
+    material_requests.register,
     signaling.handlers.register,
 ]
 
@@ -65,6 +68,8 @@ class Services:
     # What one member may cost this node: REST writes and open sockets (issue 13).
     writes: WriteBudget
     sockets: MemberSockets
+    # The blob store and the processing workers (issue 15).
+    materials: Materials
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -87,4 +92,5 @@ class Services:
             documents=DocumentRegistry(settings, db, broker),
             writes=WriteBudget(settings.rest_write_rate_per_second, settings.rest_write_burst),
             sockets=MemberSockets(settings.ws_sockets_per_member),
+            materials=Materials(settings, db, hub),
         )

@@ -61,6 +61,10 @@ class Action(StrEnum):
     video_join = "video.join"
     video_moderate = "video.moderate"
     content_report = "content.report"
+    materials_read = "materials.read"
+    materials_upload = "materials.upload"
+    materials_manage = "materials.manage"
+    materials_review = "materials.review"
 
 
 # Actions that change nothing; the only ones an archived project still allows.
@@ -75,6 +79,7 @@ READ_ACTIONS = frozenset(
         Action.forum_read,
         Action.bulletin_read,
         Action.doc_read,
+        Action.materials_read,
     }
 )
 
@@ -106,12 +111,25 @@ ACTION_NOTES: dict[Action, str] = {
     Action.video_start: "start a video session",
     Action.video_join: "join a video session",
     Action.video_moderate: "admit, mute, lock, remove participants, end the session",
-    Action.content_report: "flag a chat message or a post to the moderators",
+    Action.content_report: "flag a chat message, a post or a material to the moderators",
+    Action.materials_read: "see the albums and folders and the approved materials in them",
+    Action.materials_upload: "upload materials (pupils: where the album or folder and the "
+    "project's `pupil_uploads` setting allow it)",
+    Action.materials_manage: "create, edit, order and delete albums, folders and materials",
+    Action.materials_review: "see the review queue; approve or reject pupils' uploads; set "
+    "the project's `pupil_uploads`",
 }
 
 _ALL = frozenset(Action)
 _EVERYONE_READS = frozenset(
-    {Action.project_view, Action.chat_read, Action.forum_read, Action.doc_read}
+    {
+        Action.project_view,
+        Action.chat_read,
+        Action.forum_read,
+        Action.doc_read,
+        Action.materials_read,
+        Action.materials_upload,
+    }
 )
 
 PERMISSIONS: dict[Role, frozenset[Action]] = {
@@ -135,6 +153,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
         Action.forum_reply,
         Action.doc_edit,
         Action.video_join,
+        Action.materials_manage,
     },
     Role.observer: _EVERYONE_READS | {Action.video_join, Action.content_report},
     Role.pupil_admin: _EVERYONE_READS

@@ -160,6 +160,16 @@ async def put_content(
     return digest, size
 
 
+async def write_local(chunks: AsyncIterator[bytes], path: Path) -> None:
+    """A blob (or an upload's parts) into a worker's local file, for decoders that seek."""
+    handle = await asyncio.to_thread(path.open, "wb")
+    try:
+        async for chunk in chunks:
+            await asyncio.to_thread(handle.write, chunk)
+    finally:
+        handle.close()
+
+
 def file_digest(path: Path) -> str:
     with path.open("rb") as handle:
         return hashlib.file_digest(handle, "sha256").hexdigest()

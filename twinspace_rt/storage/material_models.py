@@ -55,6 +55,8 @@ class MaterialUpload(SQLModel, table=True):
     declaration: str = Field(default="", max_length=200)
     length: int
     offset: int = 0
+    # A pupil's upload under the `review` setting waits for a teacher once processed.
+    needs_review: bool = False
     status: str = Field(default="open", sa_type=String(12))
     error: str | None = Field(default=None, sa_type=String(40))
     material_id: int | None = None

@@ -51,6 +51,7 @@ def upgrade() -> None:
         sa.Column("declaration", sa.String(200), nullable=False),
         sa.Column("length", sa.BigInteger(), nullable=False),
         sa.Column("offset", sa.BigInteger(), nullable=False),
+        sa.Column("needs_review", sa.Boolean(), nullable=False),
         sa.Column("status", sa.String(12), nullable=False),
         sa.Column("error", sa.String(40), nullable=True),
         sa.Column("material_id", sa.Integer(), nullable=True),
