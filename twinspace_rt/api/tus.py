@@ -16,7 +16,8 @@ from email.utils import format_datetime
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
-from twinspace_rt.api.http import Endpoint, in_room, services
+from twinspace_rt import observability
+from twinspace_rt.api.http import Endpoint, Handler, error_response, in_room, services
 from twinspace_rt.api.projects import PROJECT, ROOM_ERRORS
 from twinspace_rt.auth.policy import Action
 from twinspace_rt.errors import AppError, ErrorCode
@@ -29,6 +30,22 @@ EXTENSIONS = "creation,termination,expiration"
 UPLOADS = f"{PROJECT}/uploads"
 UPLOAD = f"{UPLOADS}/{{upload_id:str}}"
 WRITE_ERRORS = ROOM_ERRORS + (ErrorCode.read_only, ErrorCode.validation_failed)
+
+
+def _tus(handler: Handler) -> Handler:
+    """Refusals on tus routes also carry ``Tus-Resumable``, as the protocol asks of every
+    response; the body is the usual error body."""
+
+    async def answer(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except AppError as refused:
+            observability.refused("http", refused.code)
+            response = error_response(refused)
+            response.headers["Tus-Resumable"] = VERSION
+            return response
+
+    return answer
 
 
 def _tus_headers(upload: MaterialUpload | None = None) -> dict[str, str]:
@@ -158,11 +175,11 @@ async def status(request: Request) -> Response:
 
 
 ENDPOINTS = [
-    Endpoint("OPTIONS", UPLOADS, options, "tus: the protocol version, extensions, largest upload.", public=True),
+    Endpoint("OPTIONS", UPLOADS, _tus(options), "tus: the protocol version, extensions, largest upload.", public=True),
     Endpoint(
         "POST",
         UPLOADS,
-        create,
+        _tus(create),
         "tus creation: `Upload-Length` and `Upload-Metadata` (`collection_id`, `filename`, "
         "`declaration`, optional `title`, `description`; values base64). 201 with `Location`.",
         status=201,
@@ -171,14 +188,14 @@ ENDPOINTS = [
     Endpoint(
         "HEAD",
         UPLOAD,
-        head,
+        _tus(head),
         "tus: the upload's `Upload-Offset` and `Upload-Length` (the uploader's own only).",
         errors=ROOM_ERRORS + (ErrorCode.upload_expired,),
     ),
     Endpoint(
         "PATCH",
         UPLOAD,
-        patch,
+        _tus(patch),
         "tus: append the body at `Upload-Offset`; 204 with the new offset.",
         status=204,
         raw_body="application/offset+octet-stream",
@@ -192,7 +209,7 @@ ENDPOINTS = [
         ),
     ),
     Endpoint(
-        "DELETE", UPLOAD, terminate, "tus termination: drop an unfinished upload.", status=204,
+        "DELETE", UPLOAD, _tus(terminate), "tus termination: drop an unfinished upload.", status=204,
         errors=WRITE_ERRORS + (ErrorCode.conflict,),
     ),
     Endpoint(
