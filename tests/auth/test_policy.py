@@ -40,6 +40,10 @@ EXPECTED_ACTIVE: dict[Role, set[str]] = {
         "video.join",
         "video.moderate",
         "content.report",
+        "materials.read",
+        "materials.upload",
+        "materials.manage",
+        "materials.review",
     },
     Role.expert: {
         "project.view",
@@ -52,6 +56,9 @@ EXPECTED_ACTIVE: dict[Role, set[str]] = {
         "doc.read",
         "doc.edit",
         "video.join",
+        "materials.read",
+        "materials.upload",
+        "materials.manage",
     },
     Role.observer: {
         "project.view",
@@ -60,6 +67,8 @@ EXPECTED_ACTIVE: dict[Role, set[str]] = {
         "doc.read",
         "video.join",
         "content.report",
+        "materials.read",
+        "materials.upload",
     },
     Role.pupil_admin: {
         "project.view",
@@ -74,6 +83,8 @@ EXPECTED_ACTIVE: dict[Role, set[str]] = {
         "doc.edit",
         "doc.manage",
         "video.join",
+        "materials.read",
+        "materials.upload",
     },
     Role.pupil: {
         "project.view",
@@ -86,6 +97,8 @@ EXPECTED_ACTIVE: dict[Role, set[str]] = {
         "doc.read",
         "doc.edit",
         "video.join",
+        "materials.read",
+        "materials.upload",
     },
 }
 READS = {
@@ -98,6 +111,7 @@ READS = {
     "forum.read",
     "bulletin.read",
     "doc.read",
+    "materials.read",
 }
 
 
@@ -127,6 +141,9 @@ def test_every_issue_action_is_in_the_table() -> None:
         "video.join",
         "video.moderate",
         "project.manage",
+        "materials.upload",
+        "materials.manage",
+        "materials.review",
     }
     assert named <= {a.value for a in Action}
 

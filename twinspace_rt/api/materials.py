@@ -247,7 +247,7 @@ ENDPOINTS = [
              "pending one); audited.", status=204, errors=WRITE_ERRORS),
     Endpoint("POST", f"{M}/report", report, "Report a material to the teachers (audited).",
              body=ReportIn, status=204, errors=WRITE_ERRORS),
-    Endpoint("GET", f"{M}/{{variant:str}}", download, "A material's bytes: `display`, `small`, "
+    Endpoint("GET", f"{M}/{{variant}}", download, "A material's bytes: `display`, `small`, "
              "`large` (images), `media`, `poster` (video, audio), `file`. Range, ETag.",
              errors=ROOM_ERRORS),
 ]

@@ -28,7 +28,7 @@ from twinspace_rt.storage.material_models import MaterialUpload
 VERSION = "1.0.0"
 EXTENSIONS = "creation,termination,expiration"
 UPLOADS = f"{PROJECT}/uploads"
-UPLOAD = f"{UPLOADS}/{{upload_id:str}}"
+UPLOAD = f"{UPLOADS}/{{upload_id}}"
 WRITE_ERRORS = ROOM_ERRORS + (ErrorCode.read_only, ErrorCode.validation_failed)
 
 
