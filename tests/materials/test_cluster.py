@@ -12,8 +12,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
 from PIL import Image
+from pydantic import SecretStr
 
 from tests.chat.test_chat import connect
 from tests.hub import test_cluster

@@ -29,12 +29,25 @@ async def s3_server(folder: Path) -> AsyncIterator[str]:
     s3_port = ports[3]
     process = subprocess.Popen(
         [
-            WEED, "server", f"-dir={folder}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-            f"-master.port={ports[0]}", f"-volume.port={ports[1]}", f"-filer.port={ports[2]}",
-            "-s3", f"-s3.port={s3_port}", "-volume.max=400", "-master.volumeSizeLimitMB=64",
-            f"-master.port.grpc={ports[4]}", f"-volume.port.grpc={ports[5]}",
-            f"-filer.port.grpc={ports[6]}", f"-s3.port.grpc={ports[7]}",
-            "-s3.port.iceberg=0", "-s3.port.lance=0", "-master.telemetry=false",
+            WEED,
+            "server",
+            f"-dir={folder}",
+            "-ip=127.0.0.1",
+            "-ip.bind=127.0.0.1",
+            f"-master.port={ports[0]}",
+            f"-volume.port={ports[1]}",
+            f"-filer.port={ports[2]}",
+            "-s3",
+            f"-s3.port={s3_port}",
+            "-volume.max=400",
+            "-master.volumeSizeLimitMB=64",
+            f"-master.port.grpc={ports[4]}",
+            f"-volume.port.grpc={ports[5]}",
+            f"-filer.port.grpc={ports[6]}",
+            f"-s3.port.grpc={ports[7]}",
+            "-s3.port.iceberg=0",
+            "-s3.port.lance=0",
+            "-master.telemetry=false",
         ],
         cwd=folder,
         stdout=subprocess.DEVNULL,
@@ -57,4 +70,3 @@ async def s3_server(folder: Path) -> AsyncIterator[str]:
         # A throwaway server in a temporary folder: nothing to shut down gracefully.
         process.kill()
         process.wait(WAIT)
-

@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from twinspace_rt.api.http import Endpoint, in_room, read_body, services
 from twinspace_rt.api.projects import PROJECT, ROOM_ERRORS
-from twinspace_rt.auth.policy import Action, can
+from twinspace_rt.auth.policy import Action
 from twinspace_rt.errors import AppError, ErrorCode
 from twinspace_rt.materials import library
 from twinspace_rt.materials.blobs import content_key
@@ -96,8 +96,12 @@ async def create_collection(request: Request) -> Response:
     check_text("description", body.description, DESCRIPTION_MAX)
     async with in_room(request, Action.materials_manage) as (tx, _, member):
         collection, change = await library.create_collection(
-            tx, member, body.kind, check_text("title", body.title, TITLE_MAX),
-            body.description, body.pupils_may_upload,
+            tx,
+            member,
+            body.kind,
+            check_text("title", body.title, TITLE_MAX),
+            body.description,
+            body.pupils_may_upload,
         )
     await _publish(request, member.project_id, [change])
     return JSONResponse(library.collection_payload(collection), status_code=201)
@@ -121,7 +125,11 @@ async def update_material(request: Request) -> Response:
     async with in_room(request, Action.materials_manage) as (tx, _, member):
         material = await library.material_for(tx, member, _id(request, "material_id"))
         for name, value in body.model_dump(exclude_none=True).items():
-            setattr(material, name, check_text(name, value, DESCRIPTION_MAX) if name != "position" else value)
+            setattr(
+                material,
+                name,
+                check_text(name, value, DESCRIPTION_MAX) if name != "position" else value,
+            )
         changes = await library.changed(
             tx, material, "materials.material.changed", material.status == "pending"
         )
@@ -214,7 +222,9 @@ async def download(request: Request) -> Response:
             else:
                 start, end = max(0, size - int(last)), size
             if start >= size or start >= end:
-                return Response(status_code=416, headers=headers | {"Content-Range": f"bytes */{size}"})
+                return Response(
+                    status_code=416, headers=headers | {"Content-Range": f"bytes */{size}"}
+                )
             status = 206
             headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
     headers["Content-Length"] = str(end - start)
@@ -228,26 +238,85 @@ async def download(request: Request) -> Response:
 
 M = f"{BASE}/{{material_id:int}}"
 ENDPOINTS = [
-    Endpoint("GET", BASE, overview, "Albums and folders with the materials I may see, and the "
-             "project's `pupil_uploads` setting.", errors=ROOM_ERRORS),
-    Endpoint("POST", f"{BASE}/collections", create_collection, "Create an album (images) or a "
-             "folder (video, audio, files).", body=CollectionIn, status=201, errors=WRITE_ERRORS),
-    Endpoint("PATCH", f"{BASE}/collections/{{collection_id:int}}", update_collection,
-             "Rename, describe, reorder an album or folder, or allow pupils' uploads into it.",
-             body=CollectionPatchIn, errors=WRITE_ERRORS),
-    Endpoint("PUT", f"{BASE}/settings", set_settings, "The project's `pupil_uploads`: `off`, "
-             "`review` (default) or `open`.", body=SettingsIn, errors=WRITE_ERRORS),
-    Endpoint("GET", f"{BASE}/review", review_queue, "Pupils' uploads waiting for review.",
-             errors=ROOM_ERRORS),
-    Endpoint("POST", f"{M}/review", review, "Approve or reject a pending upload (audited).",
-             body=ReviewIn, errors=WRITE_ERRORS + (ErrorCode.conflict,)),
-    Endpoint("PATCH", M, update_material, "Retitle, describe or reorder a material.",
-             body=MaterialPatchIn, errors=WRITE_ERRORS),
-    Endpoint("DELETE", M, delete_material, "Delete a material (managers; uploaders their own "
-             "pending one); audited.", status=204, errors=WRITE_ERRORS),
-    Endpoint("POST", f"{M}/report", report, "Report a material to the teachers (audited).",
-             body=ReportIn, status=204, errors=WRITE_ERRORS),
-    Endpoint("GET", f"{M}/{{variant}}", download, "A material's bytes: `display`, `small`, "
-             "`large` (images), `media`, `poster` (video, audio), `file`. Range, ETag.",
-             errors=ROOM_ERRORS),
+    Endpoint(
+        "GET",
+        BASE,
+        overview,
+        "Albums and folders with the materials I may see, and the "
+        "project's `pupil_uploads` setting.",
+        errors=ROOM_ERRORS,
+    ),
+    Endpoint(
+        "POST",
+        f"{BASE}/collections",
+        create_collection,
+        "Create an album (images) or a folder (video, audio, files).",
+        body=CollectionIn,
+        status=201,
+        errors=WRITE_ERRORS,
+    ),
+    Endpoint(
+        "PATCH",
+        f"{BASE}/collections/{{collection_id:int}}",
+        update_collection,
+        "Rename, describe, reorder an album or folder, or allow pupils' uploads into it.",
+        body=CollectionPatchIn,
+        errors=WRITE_ERRORS,
+    ),
+    Endpoint(
+        "PUT",
+        f"{BASE}/settings",
+        set_settings,
+        "The project's `pupil_uploads`: `off`, `review` (default) or `open`.",
+        body=SettingsIn,
+        errors=WRITE_ERRORS,
+    ),
+    Endpoint(
+        "GET",
+        f"{BASE}/review",
+        review_queue,
+        "Pupils' uploads waiting for review.",
+        errors=ROOM_ERRORS,
+    ),
+    Endpoint(
+        "POST",
+        f"{M}/review",
+        review,
+        "Approve or reject a pending upload (audited).",
+        body=ReviewIn,
+        errors=WRITE_ERRORS + (ErrorCode.conflict,),
+    ),
+    Endpoint(
+        "PATCH",
+        M,
+        update_material,
+        "Retitle, describe or reorder a material.",
+        body=MaterialPatchIn,
+        errors=WRITE_ERRORS,
+    ),
+    Endpoint(
+        "DELETE",
+        M,
+        delete_material,
+        "Delete a material (managers; uploaders their own pending one); audited.",
+        status=204,
+        errors=WRITE_ERRORS,
+    ),
+    Endpoint(
+        "POST",
+        f"{M}/report",
+        report,
+        "Report a material to the teachers (audited).",
+        body=ReportIn,
+        status=204,
+        errors=WRITE_ERRORS,
+    ),
+    Endpoint(
+        "GET",
+        f"{M}/{{variant}}",
+        download,
+        "A material's bytes: `display`, `small`, "
+        "`large` (images), `media`, `poster` (video, audio), `file`. Range, ETag.",
+        errors=ROOM_ERRORS,
+    ),
 ]

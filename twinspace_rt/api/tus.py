@@ -22,7 +22,8 @@ from twinspace_rt.api.projects import PROJECT, ROOM_ERRORS
 from twinspace_rt.auth.policy import Action
 from twinspace_rt.errors import AppError, ErrorCode
 from twinspace_rt.materials import uploads
-from twinspace_rt.materials.kinds import declared_max, CollectionKind
+from twinspace_rt.materials.blobs import parts_prefix
+from twinspace_rt.materials.kinds import CollectionKind, declared_max
 from twinspace_rt.storage.material_models import MaterialUpload
 
 VERSION = "1.0.0"
@@ -154,7 +155,7 @@ async def terminate(request: Request) -> Response:
     upload_id = request.path_params["upload_id"]
     async with in_room(request, Action.materials_upload) as (tx, _, member):
         await uploads.terminate(tx, member, upload_id)
-    await services(request).materials.store.delete_prefix(uploads.parts_prefix(upload_id))
+    await services(request).materials.store.delete_prefix(parts_prefix(upload_id))
     return Response(status_code=204, headers={"Tus-Resumable": VERSION})
 
 
@@ -175,7 +176,13 @@ async def status(request: Request) -> Response:
 
 
 ENDPOINTS = [
-    Endpoint("OPTIONS", UPLOADS, _tus(options), "tus: the protocol version, extensions, largest upload.", public=True),
+    Endpoint(
+        "OPTIONS",
+        UPLOADS,
+        _tus(options),
+        "tus: the protocol version, extensions, largest upload.",
+        public=True,
+    ),
     Endpoint(
         "POST",
         UPLOADS,
@@ -209,7 +216,11 @@ ENDPOINTS = [
         ),
     ),
     Endpoint(
-        "DELETE", UPLOAD, _tus(terminate), "tus termination: drop an unfinished upload.", status=204,
+        "DELETE",
+        UPLOAD,
+        _tus(terminate),
+        "tus termination: drop an unfinished upload.",
+        status=204,
         errors=WRITE_ERRORS + (ErrorCode.conflict,),
     ),
     Endpoint(

@@ -101,7 +101,9 @@ class JobRunner:
             (col(MaterialJob.status) == "running") & (col(MaterialJob.lease_until) < now),
         )
         async with self.db.transaction() as tx:
-            found = await tx.exec(select(MaterialJob).where(claimable).order_by(col(MaterialJob.id)))
+            found = await tx.exec(
+                select(MaterialJob).where(claimable).order_by(col(MaterialJob.id))
+            )
             job = found.first()
             if job is None:
                 return None
@@ -111,7 +113,7 @@ class JobRunner:
                 .where(col(MaterialJob.id) == job.id, claimable)
                 .values(status="running", lease_until=lease, attempts=MaterialJob.attempts + 1)
             )
-            if taken.rowcount != 1:  # type: ignore[attr-defined]
+            if taken.rowcount != 1:
                 return None
             job.attempts += 1
             return job

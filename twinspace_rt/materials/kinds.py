@@ -41,7 +41,11 @@ class PupilUploads(StrEnum):
 
 
 def max_bytes(settings: Settings, kind: Kind) -> int:
-    return settings.materials_image_max_bytes if kind is Kind.image else settings.materials_media_max_bytes
+    return (
+        settings.materials_image_max_bytes
+        if kind is Kind.image
+        else settings.materials_media_max_bytes
+    )
 
 
 def declared_max(settings: Settings, collection: CollectionKind) -> int:

@@ -88,9 +88,7 @@ async def collection_for(
     return found
 
 
-async def upload_status(
-    tx: AsyncSession, member: Member, collection: MaterialCollection
-) -> str:
+async def upload_status(tx: AsyncSession, member: Member, collection: MaterialCollection) -> str:
     """Checks the member may upload into ``collection``; the new material's status."""
     require(member, Action.materials_upload)
     if member.role not in PUPIL_ROLES:
@@ -278,12 +276,16 @@ async def used_bytes(tx: AsyncSession, project_id: int) -> int:
 async def purge(tx: AsyncSession, project_id: int) -> list[str]:
     """Deletes every materials row of a project; returns the upload ids whose parts to delete
     (the caller deletes the project's blobs after the commit)."""
-    uploads = await tx.exec(select(MaterialUpload.id).where(MaterialUpload.project_id == project_id))
+    uploads = await tx.exec(
+        select(MaterialUpload.id).where(MaterialUpload.project_id == project_id)
+    )
     upload_ids = list(uploads)
     if upload_ids:
         await tx.exec(delete(MaterialJob).where(col(MaterialJob.upload_id).in_(upload_ids)))
     for table in (MaterialUpload, Material, MaterialEvent, MaterialStream):
         await tx.exec(delete(table).where(col(table.project_id) == project_id))
-    await tx.exec(delete(MaterialCollection).where(col(MaterialCollection.project_id) == project_id))
+    await tx.exec(
+        delete(MaterialCollection).where(col(MaterialCollection.project_id) == project_id)
+    )
     await tx.exec(delete(MaterialSettings).where(col(MaterialSettings.project_id) == project_id))
     return upload_ids

@@ -34,7 +34,9 @@ def process_media(source: Path, work: Path, max_seconds: float) -> Processed:
     try:
         return _process(source, work, max_seconds)
     except av.FFmpegError as exc:
-        raise AppError(ErrorCode.media_invalid, "The video or audio is truncated or damaged.") from exc
+        raise AppError(
+            ErrorCode.media_invalid, "The video or audio is truncated or damaged."
+        ) from exc
 
 
 def _process(source: Path, work: Path, max_seconds: float) -> Processed:
@@ -50,7 +52,8 @@ def _process(source: Path, work: Path, max_seconds: float) -> Processed:
             allowed = VIDEO_CODECS if stream.type == "video" else AUDIO_CODECS
             if stream.codec_context.name not in allowed:
                 raise AppError(
-                    ErrorCode.unsupported_type, f"Codec {stream.codec_context.name} is not accepted."
+                    ErrorCode.unsupported_type,
+                    f"Codec {stream.codec_context.name} is not accepted.",
                 )
         duration = _duration(inp, videos + audios)
         if duration is None or duration <= 0:
@@ -107,7 +110,7 @@ def _poster(source: Path, work: Path) -> Path | None:
     with av.open(str(source)) as inp:
         stream = inp.streams.video[0]
         for frame in inp.decode(stream):
-            image = frame.to_image().convert("RGB")
+            image = frame.to_image().convert("RGB")  # type: ignore[no-untyped-call]
             image.thumbnail((1280, 1280))
             path = work / "poster.jpg"
             image.save(path, "JPEG", quality=85)

@@ -25,8 +25,17 @@ IMAGE_FORMATS = ("JPEG", "PNG", "WEBP", "GIF")
 IMAGE_MIMES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
 AV_MIMES = frozenset(
     {
-        "video/mp4", "video/quicktime", "video/webm", "video/x-matroska", "video/3gpp",
-        "video/x-m4v", "audio/mpeg", "audio/mp4", "audio/ogg", "audio/x-wav", "audio/x-flac",
+        "video/mp4",
+        "video/quicktime",
+        "video/webm",
+        "video/x-matroska",
+        "video/3gpp",
+        "video/x-m4v",
+        "audio/mpeg",
+        "audio/mp4",
+        "audio/ogg",
+        "audio/x-wav",
+        "audio/x-flac",
         "audio/aac",
     }
 )
@@ -95,7 +104,8 @@ def process(source: Path, collection: CollectionKind, work: Path, limits: Limits
         return Processed(Kind.file, mime, {"file": source})
     where = "an album" if collection is CollectionKind.album else "a folder"
     raise AppError(
-        ErrorCode.unsupported_type, f"This content ({mime or 'unknown'}) is not accepted in {where}."
+        ErrorCode.unsupported_type,
+        f"This content ({mime or 'unknown'}) is not accepted in {where}.",
     )
 
 

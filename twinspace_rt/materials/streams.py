@@ -31,6 +31,7 @@ class Stream(StrEnum):
 
 READ_ACTION = {Stream.materials: Action.materials_read, Stream.review: Action.materials_review}
 
+
 # The key a stream's cursor and its events carry on the hub (distinct from forum streams).
 def hub_key(stream: Stream) -> str:
     return f"materials.{stream.value}" if stream is Stream.review else stream.value

@@ -120,7 +120,7 @@ async def append(
             )
             .values(lock_token=token, lock_until=now + PATCH_LEASE)
         )
-        if taken.rowcount != 1:  # type: ignore[attr-defined]
+        if taken.rowcount != 1:
             raise AppError(ErrorCode.upload_busy)
         length = upload.length
     buffer = bytearray()
@@ -137,8 +137,9 @@ async def append(
         if buffer:
             offset = await _store_part(db, store, upload_id, token, offset, buffer)
         async with db.transaction() as tx:
-            upload = await tx.get(MaterialUpload, upload_id)
-            assert upload is not None
+            found = await tx.get(MaterialUpload, upload_id)
+            assert found is not None
+            upload = found
             if upload.lock_token == token:
                 upload.lock_token = None
                 upload.lock_until = None
@@ -164,7 +165,7 @@ async def _store_part(
             .where(col(MaterialUpload.id) == upload_id, col(MaterialUpload.lock_token) == token)
             .values(offset=offset + len(data), lock_until=utcnow() + PATCH_LEASE)
         )
-        if moved.rowcount != 1:  # type: ignore[attr-defined]
+        if moved.rowcount != 1:
             raise AppError(ErrorCode.upload_busy, "The upload was taken over or removed.")
     return offset + len(data)
 

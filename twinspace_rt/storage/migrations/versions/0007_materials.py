@@ -65,9 +65,7 @@ def upgrade() -> None:
     op.create_table(
         "material_jobs",
         sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column(
-            "upload_id", sa.String(32), sa.ForeignKey("material_uploads.id"), nullable=False
-        ),
+        sa.Column("upload_id", sa.String(32), sa.ForeignKey("material_uploads.id"), nullable=False),
         sa.Column("status", sa.String(8), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("lease_until", sqlmodel.UTCDateTime(), nullable=True),
