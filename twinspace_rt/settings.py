@@ -288,8 +288,8 @@ class Settings(BaseSettings):
         5 * 1024 * 1024,
         ge=64 * 1024,
         le=64 * 1024 * 1024,
-        description="Upload bytes held in memory before they are written to the blob store "
-        "(one stored part); also the S3 multipart part size (at least 5 MiB there).",
+        description="Size of one stored part of an upload (each is flushed before its bytes "
+        "count); with S3 also the multipart part size held in memory (at least 5 MiB there).",
     )
     materials_upload_expiry_seconds: int = Field(
         86400, ge=60, description="An unfinished upload is deleted this long after it began."

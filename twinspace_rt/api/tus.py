@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import AsyncIterator
 from email.utils import format_datetime
 
 from starlette.requests import ClientDisconnect, Request
@@ -132,22 +133,39 @@ async def patch(request: Request) -> Response:
     node = services(request)
     async with in_room(request, Action.materials_upload) as (_, _, member):
         pass
-    try:
-        upload = await uploads.append(
-            node.db,
-            node.materials.store,
-            node.settings,
-            member,
-            request.path_params["upload_id"],
-            offset,
-            request.stream(),
-        )
-    except ClientDisconnect:
-        # The bytes that arrived are stored; nobody is left to answer.
+    body = _Body(request)
+    upload = await uploads.append(
+        node.db,
+        node.materials.store,
+        node.settings,
+        member,
+        request.path_params["upload_id"],
+        offset,
+        aiter(body),
+    )
+    if body.cut:
+        # What arrived is stored; nobody is left to answer.
         return Response(status_code=400)
     if upload.status == "complete":
         node.materials.jobs.wake()
     return Response(status_code=204, headers=_tus_headers(upload))
+
+
+class _Body:
+    """The request body, ending normally when the client goes away (a closed laptop lid):
+    the upload then keeps every byte that arrived, and `cut` says why it ended."""
+
+    def __init__(self, request: Request) -> None:
+        self.request = request
+        self.cut = False
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self.request.stream():
+                if chunk:
+                    yield chunk
+        except ClientDisconnect:
+            self.cut = True
 
 
 async def terminate(request: Request) -> Response:

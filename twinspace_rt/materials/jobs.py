@@ -22,7 +22,7 @@ from sqlalchemy import update
 from sqlmodel import col, or_, select
 
 from twinspace_rt import observability
-from twinspace_rt.errors import AppError
+from twinspace_rt.errors import AppError, ErrorCode
 from twinspace_rt.materials import library, processing, uploads
 from twinspace_rt.materials.blobs import BlobStore, parts_prefix, put_content, write_local
 from twinspace_rt.materials.kinds import CollectionKind
@@ -126,7 +126,7 @@ class JobRunner:
             await self._finish(job, None, None)
             return
         if job.attempts > MAX_ATTEMPTS:
-            await self._finish(job, upload, "internal_error")
+            await self._finish(job, upload, ErrorCode.internal_error.value)
             return
         with tempfile.TemporaryDirectory(prefix="twinspace-material-") as folder:
             work = Path(folder)
@@ -138,6 +138,11 @@ class JobRunner:
                 )
             except AppError as refused:
                 await self._finish(job, upload, refused.code.value)
+                return
+            except Exception as exc:
+                # A decoder choking on crafted bytes: the upload is refused, the node goes on.
+                log.warning("upload %s refused by its decoder: %r", upload.id, exc)
+                await self._finish(job, upload, ErrorCode.media_invalid.value)
                 return
             digests: dict[str, str] = {}
             stored = 0

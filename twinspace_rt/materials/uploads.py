@@ -4,9 +4,10 @@ offset, termination and expiry. The protocol's HTTP side is `api/tus.py`.
 State is a row (`MaterialUpload`), bytes are parts in the shared blob store named by their
 offset (``parts/<upload>/<offset>``), so any node can continue an upload another began. A PATCH
 holds the row's lock (``lock_token`` until ``lock_until``, taken with one conditional UPDATE, so
-two nodes cannot both take it); a second PATCH meanwhile gets 409. The body is read in chunks
-of at most ``materials_chunk_bytes``, each stored as a part before the offset moves past it,
-so memory stays bounded and a connection cut mid-way keeps every byte that arrived.
+two nodes cannot both take it); a second PATCH meanwhile gets 409. The body streams into parts
+of at most ``materials_chunk_bytes``, each durable before the offset moves past it, so memory
+stays bounded (no part is buffered by the local store, one by S3) and a connection cut mid-way
+keeps every byte that arrived.
 """
 
 from __future__ import annotations
@@ -123,19 +124,26 @@ async def append(
         if taken.rowcount != 1:
             raise AppError(ErrorCode.upload_busy)
         length = upload.length
-    buffer = bytearray()
+    chunks = aiter(body)
+    carry = b""
     try:
-        async for chunk in body:
-            if offset + len(buffer) + len(chunk) > length:
-                raise AppError(ErrorCode.payload_too_large, "More bytes than Upload-Length.")
-            buffer += chunk
-            if len(buffer) >= settings.materials_chunk_bytes:
-                offset = await _store_part(db, store, upload_id, token, offset, buffer)
-                buffer = bytearray()
+        while True:
+            first = carry or await anext(chunks, b"")
+            if not first:
+                break
+            size, carry = await _store_part(
+                db,
+                store,
+                upload_id,
+                token,
+                offset,
+                first,
+                chunks,
+                settings.materials_chunk_bytes,
+                length,
+            )
+            offset += size
     finally:
-        # Whatever arrived before a cut connection is kept: the client resumes after it.
-        if buffer:
-            offset = await _store_part(db, store, upload_id, token, offset, buffer)
         async with db.transaction() as tx:
             found = await tx.get(MaterialUpload, upload_id)
             assert found is not None
@@ -151,23 +159,47 @@ async def append(
 
 
 async def _store_part(
-    db: Database, store: BlobStore, upload_id: str, token: str, offset: int, data: bytearray
-) -> int:
-    """The part is durable before the offset that counts it is committed."""
+    db: Database,
+    store: BlobStore,
+    upload_id: str,
+    token: str,
+    offset: int,
+    first: bytes,
+    chunks: AsyncIterator[bytes],
+    most: int,
+    length: int,
+) -> tuple[int, bytes]:
+    """Streams the body into one part of at most ``most`` bytes, straight to the store (the
+    local store writes each chunk as it comes; S3 holds one part). The part is durable before
+    the offset that counts it is committed. Returns its size and the bytes left over."""
+    size = 0
+    carry = b""
 
-    async def one() -> AsyncIterator[bytes]:
-        yield bytes(data)
+    async def part() -> AsyncIterator[bytes]:
+        nonlocal size, carry
+        piece: bytes | None = first
+        while piece:
+            room = most - size
+            if len(piece) > room:
+                piece, carry = piece[:room], piece[room:]
+            if offset + size + len(piece) > length:
+                raise AppError(ErrorCode.payload_too_large, "More bytes than Upload-Length.")
+            yield piece
+            size += len(piece)
+            if size >= most:
+                return
+            piece = await anext(chunks, b"")
 
-    await store.put(part_key(upload_id, offset), one())
+    await store.put(part_key(upload_id, offset), part())
     async with db.transaction() as tx:
         moved = await tx.exec(
             update(MaterialUpload)
             .where(col(MaterialUpload.id) == upload_id, col(MaterialUpload.lock_token) == token)
-            .values(offset=offset + len(data), lock_until=utcnow() + PATCH_LEASE)
+            .values(offset=offset + size, lock_until=utcnow() + PATCH_LEASE)
         )
         if moved.rowcount != 1:
             raise AppError(ErrorCode.upload_busy, "The upload was taken over or removed.")
-    return offset + len(data)
+    return size, carry
 
 
 async def read_parts(store: BlobStore, upload: MaterialUpload) -> AsyncIterator[bytes]:
