@@ -20,6 +20,7 @@ from twinspace_rt.api import (
     chat,
     documents,
     forums,
+    material_files,
     materials,
     members,
     operations,
@@ -55,6 +56,7 @@ ENDPOINTS: list[Endpoint] = (
     + activity.ENDPOINTS
     + search.ENDPOINTS
     + materials.ENDPOINTS
+    + material_files.ENDPOINTS
     + tus.ENDPOINTS
 )
 

@@ -314,6 +314,12 @@ class Settings(BaseSettings):
         description="Largest image (width × height) decoded; above, it is refused as a "
         "possible decompression bomb (Pillow's own limit is 89 MP).",
     )
+    materials_link_seconds: int = Field(
+        600,
+        ge=10,
+        le=86400,
+        description="Lifetime of a signed link to a material's bytes (for `<img>`, `<video>`).",
+    )
     materials_workers: int = Field(
         1, ge=0, le=16, description="Processing jobs this node runs at once (0: none here)."
     )

@@ -7,19 +7,17 @@ publishes it after the commit, so sockets subscribed with `materials.subscribe` 
 
 from __future__ import annotations
 
-import re
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Iterable
 from typing import Annotated, Any, Literal
-from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, Response
 
 from twinspace_rt.api.http import Endpoint, in_room, read_body, services
 from twinspace_rt.api.projects import PROJECT, ROOM_ERRORS
 from twinspace_rt.auth.policy import Action
-from twinspace_rt.errors import AppError, ErrorCode
+from twinspace_rt.errors import ErrorCode
 from twinspace_rt.materials import library
 from twinspace_rt.materials.blobs import content_key
 from twinspace_rt.materials.kinds import CollectionKind, PupilUploads, check_text
@@ -183,59 +181,6 @@ async def report(request: Request) -> Response:
     return Response(status_code=204)
 
 
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
-# The bytes behind a digest never change; access can, so caches stay private and revalidate.
-CACHE = "private, max-age=3600"
-
-
-async def download(request: Request) -> Response:
-    """A variant of a material, to members who may see it: Range (206), ETag, and for files
-    (and anything not an image, video or audio) always a download."""
-    variant = request.path_params["variant"]
-    async with in_room(request, Action.materials_read) as (tx, _, member):
-        material = await library.material_for(tx, member, _id(request, "material_id"))
-    digest = material.blobs.get(variant)
-    if digest is None:
-        raise AppError(ErrorCode.not_found, f"This material has no `{variant}`.")
-    store = services(request).materials.store
-    key = content_key(material.project_id, digest)
-    size = await store.size(key)
-    if size is None:
-        raise AppError(ErrorCode.not_found, "The material's bytes are gone.")
-    etag = f'"{digest}"'
-    headers = {"ETag": etag, "Cache-Control": CACHE, "Accept-Ranges": "bytes"}
-    mime = material.mime if variant in ("display", "media", "file") else "image/jpeg"
-    if variant in ("small", "large", "display") and material.mime == "image/png":
-        mime = "image/png"
-    disposition = "attachment" if material.kind == "file" else "inline"
-    headers["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{quote(material.filename)}"
-    if request.headers.get("If-None-Match") == etag:
-        return Response(status_code=304, headers=headers)
-    start, end, status = 0, size, 200
-    wanted = request.headers.get("Range")
-    if wanted and request.headers.get("If-Range", etag) == etag:
-        found = _RANGE.match(wanted.strip())
-        first, last = (found.group(1), found.group(2)) if found else ("", "")
-        if found and (first or last):
-            if first:
-                start, end = int(first), min(size, int(last) + 1) if last else size
-            else:
-                start, end = max(0, size - int(last)), size
-            if start >= size or start >= end:
-                return Response(
-                    status_code=416, headers=headers | {"Content-Range": f"bytes */{size}"}
-                )
-            status = 206
-            headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
-    headers["Content-Length"] = str(end - start)
-
-    async def body() -> AsyncIterator[bytes]:
-        async for chunk in store.read(key, start, end):
-            yield chunk
-
-    return StreamingResponse(body(), status_code=status, media_type=mime, headers=headers)
-
-
 M = f"{BASE}/{{material_id:int}}"
 ENDPOINTS = [
     Endpoint(
@@ -310,13 +255,5 @@ ENDPOINTS = [
         body=ReportIn,
         status=204,
         errors=WRITE_ERRORS,
-    ),
-    Endpoint(
-        "GET",
-        f"{M}/{{variant}}",
-        download,
-        "A material's bytes: `display`, `small`, "
-        "`large` (images), `media`, `poster` (video, audio), `file`. Range, ETag.",
-        errors=ROOM_ERRORS,
     ),
 ]
