@@ -97,6 +97,7 @@ async def test_archived_project_is_read_only_everywhere(
         "forum.read",
         "bulletin.read",
         "doc.read",
+        "materials.read",
     }
     await add_teacher(services, "late", "DK")
     invite = await client.post(
