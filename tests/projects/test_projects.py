@@ -119,6 +119,7 @@ async def test_archived_project_is_read_only_everywhere(
         "chat.pupil_channel",
         "forum.read",
         "doc.read",
+        "materials.read",
     ]
     reopened = await client.patch(url, json={"status": "active"}, headers=admin)
     assert reopened.status_code == 200 and reopened.json()["status"] == "active"
