@@ -94,7 +94,12 @@ FUZZ_HUB_INPUTS ?= 100000
 .PHONY: fuzz-hub
 fuzz-hub: $(VENV)/.test-installed
 	$(BIN)/python -m tests.fuzz.hub_json --inputs $(FUZZ_HUB_INPUTS) $(if $(FUZZ_SEED),--seed $(FUZZ_SEED))
-.PHONY: test-stress soak
+.PHONY: test-stress soak bench-materials
+
+# Issue 15's upload benchmark: 100 MB through the server against `cp`, RSS growth, a 100 MB
+# upload cut at 40 % and resumed byte-identical, 10 concurrent 20 MB uploads, image processing.
+bench-materials: $(VENV)/.test-installed
+	$(BIN)/python -m bench.materials_upload --size-mb 100
 
 # The whole suite while stress-ng keeps both cores busy: no test may depend on an idle machine.
 # stress-ng comes from Debian (installed when missing, as `make browser` does for Chromium); it is

@@ -21,6 +21,8 @@ from twinspace_rt.api import (
     documents,
     forums,
     journal,
+    material_files,
+    materials,
     members,
     operations,
     pages,
@@ -29,6 +31,7 @@ from twinspace_rt.api import (
     projects,
     search,
     showcase,
+    tus,
 )
 from twinspace_rt.api.http import Endpoint, error_response
 from twinspace_rt.api.metrics import HttpMetrics, MetricsMiddleware
@@ -60,6 +63,9 @@ ENDPOINTS: list[Endpoint] = (
     + activity.ENDPOINTS
     + search.ENDPOINTS
     + privacy.ENDPOINTS
+    + materials.ENDPOINTS
+    + material_files.ENDPOINTS
+    + tus.ENDPOINTS
 )
 
 _HTTP_CODES = {

@@ -48,6 +48,12 @@ class ErrorCode(StrEnum):
     tree_invalid = "tree_invalid"
     not_published = "not_published"
     link_expired = "link_expired"
+    quota_exceeded = "quota_exceeded"
+    unsupported_type = "unsupported_type"
+    media_invalid = "media_invalid"
+    offset_mismatch = "offset_mismatch"
+    upload_busy = "upload_busy"
+    upload_expired = "upload_expired"
     internal_error = "internal_error"
 
 
@@ -88,6 +94,12 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.tree_invalid: 422,
     ErrorCode.not_published: 422,
     ErrorCode.link_expired: 403,
+    ErrorCode.quota_exceeded: 413,
+    ErrorCode.unsupported_type: 415,
+    ErrorCode.media_invalid: 422,
+    ErrorCode.offset_mismatch: 409,
+    ErrorCode.upload_busy: 409,
+    ErrorCode.upload_expired: 410,
     ErrorCode.internal_error: 500,
 }
 
@@ -134,6 +146,14 @@ DESCRIPTIONS: dict[ErrorCode, str] = {
     "on the public showcase.",
     ErrorCode.link_expired: "The download link has expired or was made for someone else; "
     "ask the request for a fresh one.",
+    ErrorCode.quota_exceeded: "The project's materials would pass its storage quota.",
+    ErrorCode.unsupported_type: "The content is not of a type accepted here (checked from the "
+    "bytes, never the name): images go into albums; video, audio and files into folders.",
+    ErrorCode.media_invalid: "The image, video or audio is truncated, damaged, too large once "
+    "decoded, or too long.",
+    ErrorCode.offset_mismatch: "`Upload-Offset` is not where the upload stands; ask with HEAD.",
+    ErrorCode.upload_busy: "Another request is writing this upload; wait for it to end.",
+    ErrorCode.upload_expired: "The unfinished upload expired and was deleted; start again.",
     ErrorCode.internal_error: "Unexpected server error; nothing was written.",
 }
 

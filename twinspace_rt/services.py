@@ -27,6 +27,8 @@ from twinspace_rt.forums import hub_requests as forum_requests
 from twinspace_rt.hub import room_requests
 from twinspace_rt.hub.hub import Hub
 from twinspace_rt.journal import hub_requests as journal_requests
+from twinspace_rt.materials import hub_requests as material_requests
+from twinspace_rt.materials.service import Materials
 from twinspace_rt.pages import hub_requests as page_requests
 from twinspace_rt.privacy.jobs import PrivacyJobs
 from twinspace_rt.projects import membership
@@ -54,6 +56,7 @@ HUB_FEATURES: list[Callable[[Hub], None]] = [
     forum_requests.register,
     page_requests.register,
     journal_requests.register,
+    material_requests.register,
     signaling.handlers.register,
 ]
 
@@ -73,6 +76,8 @@ class Services:
     sockets: MemberSockets
     # Erasures, exports and the retention run (issue 19).
     privacy: PrivacyJobs
+    # The blob store and the processing workers (issue 15).
+    materials: Materials
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -106,4 +111,5 @@ class Services:
             writes=WriteBudget(settings.rest_write_rate_per_second, settings.rest_write_burst),
             sockets=MemberSockets(settings.ws_sockets_per_member),
             privacy=PrivacyJobs(settings, db, broker),
+            materials=Materials(settings, db, hub),
         )

@@ -48,6 +48,10 @@ EXPECTED_ACTIVE: dict[Role, set[str]] = {
         "journal.post",
         "journal.react",
         "journal.moderate",
+        "materials.read",
+        "materials.upload",
+        "materials.manage",
+        "materials.review",
     },
     Role.expert: {
         "project.view",
@@ -65,6 +69,9 @@ EXPECTED_ACTIVE: dict[Role, set[str]] = {
         "journal.read",
         "journal.post",
         "journal.react",
+        "materials.read",
+        "materials.upload",
+        "materials.manage",
     },
     Role.observer: {
         "project.view",
@@ -76,6 +83,8 @@ EXPECTED_ACTIVE: dict[Role, set[str]] = {
         "page.read",
         "page.read_staff",
         "journal.read",
+        "materials.read",
+        "materials.upload",
     },
     Role.pupil_admin: {
         "project.view",
@@ -96,6 +105,8 @@ EXPECTED_ACTIVE: dict[Role, set[str]] = {
         "journal.read",
         "journal.post",
         "journal.react",
+        "materials.read",
+        "materials.upload",
     },
     Role.pupil: {
         "project.view",
@@ -112,6 +123,8 @@ EXPECTED_ACTIVE: dict[Role, set[str]] = {
         "journal.read",
         "journal.post",
         "journal.react",
+        "materials.read",
+        "materials.upload",
     },
 }
 READS = {
@@ -128,6 +141,7 @@ READS = {
     "page.read_drafts",
     "page.read_staff",
     "journal.read",
+    "materials.read",
 }
 
 
@@ -164,6 +178,9 @@ def test_every_issue_action_is_in_the_table() -> None:
         "journal.post",
         "journal.moderate",
         "showcase.manage",
+        "materials.upload",
+        "materials.manage",
+        "materials.review",
     }
     assert named <= {a.value for a in Action}
 

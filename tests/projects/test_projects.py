@@ -103,6 +103,7 @@ async def test_archived_project_is_read_only_everywhere(
         "page.read_drafts",
         "page.read_staff",
         "journal.read",
+        "materials.read",
     }
     await add_teacher(services, "late", "DK")
     invite = await client.post(
@@ -126,6 +127,7 @@ async def test_archived_project_is_read_only_everywhere(
         "doc.read",
         "page.read",
         "journal.read",
+        "materials.read",
     ]
     reopened = await client.patch(url, json={"status": "active"}, headers=admin)
     assert reopened.status_code == 200 and reopened.json()["status"] == "active"

@@ -23,7 +23,7 @@ from twinspace_rt.api.schemas import (
     ProjectOut,
     ProjectPatchIn,
 )
-from twinspace_rt.auth.policy import Action
+from twinspace_rt.auth.policy import Action, ProjectStatus
 from twinspace_rt.errors import ErrorCode
 from twinspace_rt.projects import audit, membership
 from twinspace_rt.services import found_project
@@ -58,6 +58,9 @@ async def update_project(request: Request) -> Response:
             tx, project, member, body.name, body.description, body.status
         )
         member = membership.as_member(project, member.user_id, member.role)
+    if body.status is ProjectStatus.closed:
+        # Closing removes the project's materials and their blobs (issue 15).
+        await services(request).materials.purge(member.project_id)
     await room_changed(request, member.project_id)
     return respond(ProjectOut.of(project, member))
 

@@ -72,6 +72,10 @@ class Action(StrEnum):
     journal_moderate = "journal.moderate"
     showcase_manage = "showcase.manage"
     privacy_manage = "privacy.manage"
+    materials_read = "materials.read"
+    materials_upload = "materials.upload"
+    materials_manage = "materials.manage"
+    materials_review = "materials.review"
 
 
 # Actions that change nothing; the only ones an archived project still allows.
@@ -90,6 +94,7 @@ READ_ACTIONS = frozenset(
         Action.page_read_drafts,
         Action.page_read_staff,
         Action.journal_read,
+        Action.materials_read,
     }
 )
 
@@ -121,7 +126,6 @@ ACTION_NOTES: dict[Action, str] = {
     Action.video_start: "start a video session",
     Action.video_join: "join a video session",
     Action.video_moderate: "admit, mute, lock, remove participants, end the session",
-    Action.content_report: "flag a chat message or a post to the moderators",
     Action.page_read: "read the project's published pages",
     Action.page_read_drafts: "read draft pages (and open their documents)",
     Action.page_read_staff: "read pages whose visibility is teachers only",
@@ -133,6 +137,13 @@ ACTION_NOTES: dict[Action, str] = {
     Action.journal_moderate: "pin, approve, delete others' journal posts and comments",
     Action.showcase_manage: "publish and unpublish the public showcase",
     Action.privacy_manage: "export or erase a member's data, set retention (also when archived)",
+    Action.content_report: "flag a chat message, a post or a material to the moderators",
+    Action.materials_read: "see the albums and folders and the approved materials in them",
+    Action.materials_upload: "upload materials (pupils: where the album or folder and the "
+    "project's `pupil_uploads` setting allow it)",
+    Action.materials_manage: "create, edit, order and delete albums, folders and materials",
+    Action.materials_review: "see the review queue; approve or reject pupils' uploads; set "
+    "the project's `pupil_uploads`",
 }
 
 _ALL = frozenset(Action)
@@ -144,6 +155,8 @@ _EVERYONE_READS = frozenset(
         Action.doc_read,
         Action.page_read,
         Action.journal_read,
+        Action.materials_read,
+        Action.materials_upload,
     }
 )
 
@@ -174,6 +187,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
         Action.page_read_staff,
         Action.journal_post,
         Action.journal_react,
+        Action.materials_manage,
     },
     Role.observer: _EVERYONE_READS
     | {Action.video_join, Action.content_report, Action.page_read_staff},
