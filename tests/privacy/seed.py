@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from sqlmodel import SQLModel
 
+from tests.materials.support import gps_photo, make_collection, processed, upload
 from tests.support.live import HubClient, Live
 from tests.support.room import add_teacher, bearer
 from tests.support.waiting import WAIT
@@ -254,6 +255,17 @@ async def seed(live: Live) -> Seed:
                 "showcase_on": True,
             },
             headers=x.headers,
+        )
+    )
+
+    # Materials: an album, a photo from each (with GPS EXIF), the pupils' upload setting.
+    album = await make_collection(http, x.headers, project_id, "album")
+    for person in (x, y):
+        location = await upload(http, person.headers, project_id, album, gps_photo())
+        assert (await processed(http, person.headers, location))["status"] == "done"
+    await _ok(
+        await http.put(
+            f"{base}/materials/settings", json={"pupil_uploads": "open"}, headers=x.headers
         )
     )
 

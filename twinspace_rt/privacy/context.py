@@ -11,6 +11,8 @@ from typing import Any
 
 from sqlalchemy import Table
 
+from twinspace_rt.settings import Settings
+
 # Called after each batch: renews the job's lease and yields to live traffic.
 Progress = Callable[[], Awaitable[None]]
 
@@ -31,6 +33,8 @@ class Erasure:
     batch: int
     names: tuple[str, ...]
     exports_dir: Path
+    # Where the node's blobs live (materials' bytes go with their uploader).
+    settings: Settings
 
     def name_pattern(self) -> re.Pattern[str]:
         """Matches nothing when the names are unknown (never the empty pattern, which would

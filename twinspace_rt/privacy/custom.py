@@ -18,6 +18,7 @@ from sqlmodel import select as orm_select
 from twinspace_rt.forums.views import post_payloads
 from twinspace_rt.hub.protocol import encode
 from twinspace_rt.privacy.context import PSEUDONYM, Erasure, Progress, key
+from twinspace_rt.privacy.materials import erase_materials, erase_uploads
 from twinspace_rt.privacy.tables import declared, in_project, table, textual
 from twinspace_rt.storage.engine import Database
 from twinspace_rt.storage.forum_models import ForumPost
@@ -37,6 +38,9 @@ USER_KEYS = frozenset(
         "deleted_by",
         "last_edited_by",
         "reporter_id",
+        "uploader_id",
+        "reviewed_by",
+        "approved_by",
     }
 )
 ERASURE_ACTION = "privacy.erase"
@@ -227,6 +231,8 @@ async def _chat_versions(connection: AsyncConnection, ids: list[Any]) -> None:
 RUN: dict[str, Callable[[Database, Erasure, Progress], Awaitable[None]]] = {
     "audit_log": _audit,
     "forum_events": _frames,
+    "materials": erase_materials,
+    "material_uploads": erase_uploads,
     "privacy_jobs": _jobs,
     "*": _mentions,
 }

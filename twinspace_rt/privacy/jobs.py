@@ -176,6 +176,7 @@ class PrivacyJobs:
                 batch=self.settings.privacy_batch_size,
                 names=names,
                 exports_dir=self.exports_dir,
+                settings=self.settings,
             )
             await run_step(self.db, erasure, step, lambda: self._renew(job_id))
             await self._renew(job_id, index + 1)

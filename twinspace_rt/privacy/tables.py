@@ -22,6 +22,7 @@ from sqlmodel import SQLModel
 import twinspace_rt.storage.chat_models  # noqa: F401
 import twinspace_rt.storage.document_models  # noqa: F401
 import twinspace_rt.storage.forum_models  # noqa: F401
+import twinspace_rt.storage.material_models  # noqa: F401
 import twinspace_rt.storage.models  # noqa: F401
 import twinspace_rt.storage.page_models  # noqa: F401
 import twinspace_rt.storage.privacy_models  # noqa: F401

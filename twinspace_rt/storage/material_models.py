@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlmodel import JSON, Field, Index, SQLModel, String, Text, UniqueConstraint, UTCDateTime
 
 from twinspace_rt.storage.models import DESCRIPTION_MAX, utcnow
+from twinspace_rt.storage.privacy import Erase, TablePrivacy, declare
 
 TITLE_MAX = 200
 FILENAME_MAX = 255
@@ -134,3 +135,44 @@ class MaterialEvent(SQLModel, table=True):
     seq: int
     frame: str = Field(sa_type=Text)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+declare(
+    TablePrivacy("material_settings", plain=("pupil_uploads",)),
+    TablePrivacy(
+        "material_collections",
+        users={"created_by": Erase.pseudonymise},
+        plain=("kind", "title", "description"),
+        why="An album or folder is the project's: it stays for the materials of others.",
+    ),
+    TablePrivacy(
+        "material_uploads",
+        users={"user_id": Erase.custom},
+        personal=("filename", "title", "description", "declaration"),
+        plain=("id", "status", "error", "lock_token"),
+        export="material_uploads",
+        export_by=("user_id",),
+    ),
+    TablePrivacy(
+        "material_jobs",
+        plain=("upload_id", "status"),
+        scope="upload_id>material_uploads",
+    ),
+    TablePrivacy(
+        "materials",
+        users={"uploader_id": Erase.custom, "reviewed_by": Erase.unlink},
+        personal=("title", "description", "filename", "declaration"),
+        plain=("kind", "mime", "status", "blobs"),
+        export="materials",
+        export_by=("uploader_id",),
+        why="Photos, videos and files of children must not outlive the account: the rows, "
+        "their stored pushes and unused blobs go (`privacy/materials.py`).",
+    ),
+    TablePrivacy("material_streams", plain=("stream",)),
+    TablePrivacy(
+        "material_events",
+        personal=("frame",),
+        plain=("stream",),
+        why="Stored pushes of materials: an erased member's materials' pushes are deleted.",
+    ),
+)
