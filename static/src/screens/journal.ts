@@ -21,6 +21,7 @@ export class JournalView implements RoomFeature {
   private posts: JournalPost[] = [];
   private readonly open = new Map<number, JournalPost[]>();
   private readonly status = h("p", { class: "form-error", role: "alert" });
+  private readonly notice = h("p", { role: "status" });
   private readonly list = h("div", { class: "journal-list" });
   private readonly unsubscribe: () => void;
 
@@ -38,7 +39,7 @@ export class JournalView implements RoomFeature {
   }
 
   refresh(): void {
-    replace(this.host, h("h1", {}, t("journal.title")), this.composer(), this.status, this.list);
+    replace(this.host, h("h1", {}, t("journal.title")), this.composer(), this.notice, this.status, this.list);
     this.render();
   }
 
@@ -85,7 +86,8 @@ export class JournalView implements RoomFeature {
           void attempt(this.status, async () => {
             const post = await journalApi.post(this.project, body);
             form.reset();
-            if (post.state === "review") this.status.textContent = t("journal.sent_for_review");
+            // Its own status line: the alert line is cleared by every (live) reload.
+            this.notice.textContent = post.state === "review" ? t("journal.sent_for_review") : "";
             await this.load();
           });
         },
