@@ -221,6 +221,9 @@ async def seed(live: Live) -> Seed:
             f"{base}/pages/{page['id']}", json={"state": "published"}, headers=x.headers
         )
     )
+    for person in (x, y):  # page_reads; a search indexes the page's text (page_texts)
+        await _ok(await http.post(f"{base}/pages/{page['id']}/read", headers=person.headers))
+        await _ok(await http.get(f"{base}/search", params={"q": "rivers"}, headers=person.headers))
     journal_posts = []
     for person, other in ((x, y), (y, x)):
         entry = await _ok(

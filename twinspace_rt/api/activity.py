@@ -1,11 +1,16 @@
-"""The room's home screen: what is new for me in chat, the forums, the bulletin, the journal."""
+"""The room's home screen: what is new for me in chat, the forums, the bulletin, the journal and
+the pages; and the read mark of a page."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import Response
 
 from twinspace_rt.api.forum_schemas import ActivityOut, ThreadUnreadOut
+from twinspace_rt.api.forums import path_id
 from twinspace_rt.api.http import Endpoint, in_room, respond
 from twinspace_rt.api.projects import PROJECT, ROOM_ERRORS
 from twinspace_rt.auth.policy import Action, can
@@ -13,6 +18,7 @@ from twinspace_rt.chat import channels
 from twinspace_rt.chat.reading import unread_counts
 from twinspace_rt.forums import reading
 from twinspace_rt.journal import reading as journal_reading
+from twinspace_rt.pages import reading as page_reading
 
 
 async def activity(request: Request) -> Response:
@@ -30,6 +36,9 @@ async def activity(request: Request) -> Response:
         journal = None
         if can(member, Action.journal_read):
             journal = await journal_reading.unread(tx, member)
+        pages = None
+        if can(member, Action.page_read):
+            pages = await page_reading.unread(tx, member)
     return respond(
         ActivityOut(
             chat=chat,
@@ -37,8 +46,19 @@ async def activity(request: Request) -> Response:
             forum_unread=sum(t["unread"] for t in threads),
             bulletin=bulletin,
             journal=journal,
+            pages=pages,
         )
     )
+
+
+class PageReadOut(BaseModel):
+    read_at: datetime
+
+
+async def page_read(request: Request) -> Response:
+    async with in_room(request, Action.page_read) as (tx, _, member):
+        read_at = await page_reading.mark(tx, member, path_id(request, "page_id"))
+    return respond(PageReadOut(read_at=read_at))
 
 
 ENDPOINTS = [
@@ -46,8 +66,17 @@ ENDPOINTS = [
         "GET",
         PROJECT + "/activity",
         activity,
-        "Unread counts since my last visit: per chat channel, per forum thread, bulletin, journal.",
+        "Unread counts since my last visit: per chat channel, per forum thread, bulletin, "
+        "journal; the pages new to me.",
         response=ActivityOut,
+        errors=ROOM_ERRORS,
+    ),
+    Endpoint(
+        "POST",
+        PROJECT + "/pages/{page_id:int}/read",
+        page_read,
+        "I have opened page `page_id`: its changes so far are no longer new to me.",
+        response=PageReadOut,
         errors=ROOM_ERRORS,
     ),
 ]

@@ -182,11 +182,16 @@ class ActivityOut(BaseModel):
     forum_unread: int
     bulletin: int | None = Field(description="Unread bulletin posts; null without access.")
     journal: int | None = Field(None, description="Unread journal posts; null without access.")
+    pages: list[int] | None = Field(
+        None,
+        description="Pages I see that others created or edited since I last opened them, "
+        "in menu order; null without access.",
+    )
 
 
 class SearchHitOut(BaseModel):
-    kind: Literal["chat", "forum", "bulletin"]
-    id: int = Field(description="Message or post id.")
+    kind: Literal["chat", "forum", "bulletin", "page", "journal"]
+    id: int = Field(description="Message, post, page or journal post id.")
     created_at: datetime
     author_id: int
     snippet: str = Field(description="Escaped text with matches in `<mark>`.")
@@ -194,6 +199,8 @@ class SearchHitOut(BaseModel):
     seq: int | None = None
     thread_id: int | None = None
     thread_title: str | None = None
+    title: str | None = Field(None, description="A page's title.")
+    parent_id: int | None = Field(None, description="A journal comment's post.")
 
 
 class SearchOut(BaseModel):

@@ -26,6 +26,7 @@ import twinspace_rt.storage.material_models  # noqa: F401
 import twinspace_rt.storage.models  # noqa: F401
 import twinspace_rt.storage.page_models  # noqa: F401
 import twinspace_rt.storage.privacy_models  # noqa: F401
+import twinspace_rt.storage.search_models  # noqa: F401
 import twinspace_rt.storage.video_models  # noqa: F401
 from twinspace_rt.storage.privacy import REGISTRY, TablePrivacy
 

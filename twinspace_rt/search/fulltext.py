@@ -1,6 +1,8 @@
-"""Room search over chat messages, forum posts and bulletin posts, with the database's engine.
+"""Room search over chat messages, forum and bulletin posts, pages and journal posts, with the
+database's engine.
 
-SQLite: FTS5 external-content tables (``chat_fts``, ``forum_fts``) kept in sync by triggers.
+SQLite: FTS5 external-content tables (``chat_fts``, ``forum_fts``, ``page_fts``,
+``journal_fts``) kept in sync by triggers.
 PostgreSQL: ``to_tsvector('simple', …)`` behind GIN expression indexes. The ``simple``
 configuration (lower-case, no stemming, no stop words) is chosen on purpose: a room mixes
 Italian, Turkish, Danish… in one thread, and a language's stemmer applied to another language
@@ -8,10 +10,12 @@ mangles words instead of helping. Prefix matching on every term (`search/terms.p
 for stemming in all languages alike.
 
 What a member may see is decided before the engine runs: chat only in the channels they may
-read, forum posts only in their project, bulletin posts only with ``bulletin.read``; deleted
-messages and posts never match.
+read, forum posts only in their project, bulletin posts only with ``bulletin.read``, pages
+only as the member's menu shows them (`search/pages.py`), journal posts as the journal does
+(`search/journal.py`); deleted messages and posts never match.
 
-Pages are newest first. Each source (chat, posts) is paged by keyset on its row id, and the
+Results are newest first. Each source (chat, posts, pages, journal) is paged by keyset on its
+row id, and the
 cursor carries one position per source, so rows added while a member pages never shift the
 pages still to come.
 """
@@ -28,9 +32,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from twinspace_rt.auth.policy import Action, Member, can
 from twinspace_rt.chat import channels
 from twinspace_rt.errors import AppError, ErrorCode
+from twinspace_rt.search import journal, pages
 from twinspace_rt.search.terms import MARK_END, MARK_START, fts5_query, snippet_html, terms, tsquery
 from twinspace_rt.search.time_bound import TimeBound, time_bound
 from twinspace_rt.settings import Settings
+from twinspace_rt.storage.page_models import Page as Page
 
 _CHAT_SQLITE = """
 SELECT m.id, m.created_at, m.author_id, m.seq, c.name,
@@ -72,31 +78,44 @@ _HEADLINE = f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=24, MinWords=8
 _NO_BOUND = 2**31 - 1  # ids are 32-bit integers
 
 
+_SOURCES = ("chat", "posts", "pages", "journal")
+
+
 @dataclass
 class Cursor:
     """Where each source stands: ``None`` not started, ``0`` exhausted, else the next id bound."""
 
     chat: int | None = None
     posts: int | None = None
+    pages: int | None = None
+    journal: int | None = None
 
     @classmethod
     def parse(cls, raw: str | None) -> Cursor:
         if raw is None:
             return cls()
+        parts = raw.split(".")
         try:
-            chat, posts = (None if p == "" else int(p) for p in raw.split(".", 1))
+            values = [None if p == "" else int(p) for p in parts]
         except ValueError as exc:
             raise AppError(ErrorCode.validation_failed, "`cursor` is not one we gave.") from exc
-        if any(v is not None and not 0 <= v <= _NO_BOUND for v in (chat, posts)):
+        if len(values) != len(_SOURCES) or any(
+            v is not None and not 0 <= v <= _NO_BOUND for v in values
+        ):
             raise AppError(ErrorCode.validation_failed, "`cursor` is not one we gave.")
-        return cls(chat, posts)
+        return cls(*values)
 
     def encode(self) -> str:
-        return ".".join("" if v is None else str(v) for v in (self.chat, self.posts))
+        return ".".join("" if v is None else str(v) for v in self.values())
+
+    def values(self) -> list[int | None]:
+        return [getattr(self, source) for source in _SOURCES]
 
 
 @dataclass
-class Page:
+class Results:
+    """One page of results (named so beside the project's pages)."""
+
     hits: list[dict[str, Any]]
     next_cursor: str | None
 
@@ -108,7 +127,7 @@ async def search(
     query: str,
     cursor: str | None,
     limit: int,
-) -> Page:
+) -> Results:
     """Within ``search_timeout_ms`` (``search/time_bound.py``), or ``search_timeout``."""
     words = terms(query, settings.search_terms_max, settings.search_term_max_chars)
     position = Cursor.parse(cursor)
@@ -120,17 +139,36 @@ async def search(
     else:
         params["query"] = fts5_query(words, prefix_min)
     readable = await _readable_channels(tx, member, position.chat)
+    seen_pages = [] if position.pages == 0 else await pages.readable(tx, member)
     async with time_bound(tx, settings.search_timeout_ms) as bound:
-        chat = await _chat_hits(bound, readable, postgres, params, position.chat)
-        posts = await _post_hits(bound, member, postgres, params, position.posts)
-    merged = sorted(chat + posts, key=lambda h: (h["created_at"], h["kind"], h["id"]))[::-1]
+        found = {
+            "chat": await _chat_hits(bound, readable, postgres, params, position.chat),
+            "posts": await _post_hits(bound, member, postgres, params, position.posts),
+            "pages": await _page_hits(bound, seen_pages, postgres, params, position.pages),
+            "journal": await _journal_hits(bound, member, postgres, params, position.journal),
+        }
+    merged = sorted(
+        (h for hits in found.values() for h in hits),
+        key=lambda h: (h["created_at"], h["kind"], h["id"]),
+    )[::-1]
     page = merged[:limit]
     after = Cursor(
-        _next(position.chat, chat, [h for h in page if h["kind"] == "chat"], limit),
-        _next(position.posts, posts, [h for h in page if h["kind"] != "chat"], limit),
+        *(
+            _next(
+                getattr(position, source),
+                found[source],
+                [h for h in page if _source(h["kind"]) == source],
+                limit,
+            )
+            for source in _SOURCES
+        )
     )
-    exhausted = after.chat == 0 and after.posts == 0
-    return Page(page, None if exhausted else after.encode())
+    exhausted = all(v == 0 for v in after.values())
+    return Results(page, None if exhausted else after.encode())
+
+
+def _source(kind: str) -> str:
+    return {"forum": "posts", "bulletin": "posts", "page": "pages"}.get(kind, kind)
 
 
 def _next(
@@ -206,10 +244,40 @@ async def _post_hits(
     ]
 
 
+async def _page_hits(
+    bound: TimeBound,
+    seen: list[Page],
+    postgres: bool,
+    params: dict[str, Any],
+    before: int | None,
+) -> list[dict[str, Any]]:
+    if before == 0 or not seen:
+        return []
+    sql = pages.PAGES_POSTGRES if postgres else pages.PAGES_SQLITE
+    rows = await _run(bound, sql, {**params, "pages": [p.id for p in seen]}, before)
+    return [pages.hit([row[0], _when(row[1]), *row[2:4]], snippet_html(row[4])) for row in rows]
+
+
+async def _journal_hits(
+    bound: TimeBound,
+    member: Member,
+    postgres: bool,
+    params: dict[str, Any],
+    before: int | None,
+) -> list[dict[str, Any]]:
+    view = journal.params(member)
+    if before == 0 or view is None:
+        return []
+    sql = journal.JOURNAL_POSTGRES if postgres else journal.JOURNAL_SQLITE
+    rows = await _run(bound, sql, {**params, **view}, before)
+    return [journal.hit([row[0], _when(row[1]), *row[2:4]], snippet_html(row[4])) for row in rows]
+
+
 async def _run(bound: TimeBound, sql: str, params: dict[str, Any], before: int | None) -> list[Any]:
-    """List parameters (``channels``, ``boards``) expand to ``IN (…)``; ``before`` bounds ids."""
+    """List parameters (``channels``, ``boards``, ``pages``) expand to ``IN (…)``; ``before`` bounds ids."""
     lists: list[BindParameter[Any]] = [
-        bindparam(name, expanding=True) for name in ("channels", "boards") if name in params
+        bindparam(name, expanding=True) for name in ("channels", "boards", "pages")
+        if name in params
     ]
     return await bound.execute(
         text(sql).bindparams(*lists), {**params, "before": before or _NO_BOUND}

@@ -39,7 +39,7 @@ export interface Post {
 }
 
 export interface Hit {
-  kind: "chat" | "forum" | "bulletin";
+  kind: "chat" | "forum" | "bulletin" | "page" | "journal";
   id: number;
   created_at: string;
   author_id: number;
@@ -48,6 +48,8 @@ export interface Hit {
   thread_title: string | null;
   channel: string | null;
   seq: number | null;
+  title?: string | null;
+  parent_id?: number | null;
 }
 
 export interface Activity {
@@ -55,6 +57,8 @@ export interface Activity {
   threads: { thread_id: number; forum_id: number; title: string; unread: number }[];
   forum_unread: number;
   bulletin: number | null;
+  journal: number | null;
+  pages: number[] | null;
 }
 
 const room = (id: number) => `/api/projects/${id}`;

@@ -44,7 +44,8 @@ export class ActivityView implements RoomFeature {
     const project = this.client.projectId;
     const chats = Object.entries(activity.chat).filter(([, unread]) => unread > 0);
     const count = (n: number) => h("span", { class: "badge unread", "aria-hidden": "true" }, formatNumber(n));
-    const nothing = chats.length === 0 && activity.threads.length === 0 && !activity.bulletin;
+    const pages = activity.pages ?? [];
+    const nothing = chats.length === 0 && activity.threads.length === 0 && !activity.bulletin && !activity.journal && pages.length === 0;
     replace(
       this.body,
       nothing ? h("p", {}, t("forums.activity_none")) : null,
@@ -70,6 +71,12 @@ export class ActivityView implements RoomFeature {
         : null,
       activity.bulletin
         ? h("p", {}, h("a", { href: `#/p/${project}/bulletin` }, t("forums.activity_bulletin", { count: activity.bulletin })), " ", count(activity.bulletin))
+        : null,
+      activity.journal
+        ? h("p", {}, h("a", { href: `#/p/${project}/journal` }, t("forums.activity_journal", { count: activity.journal })), " ", count(activity.journal))
+        : null,
+      pages.length > 0
+        ? h("p", {}, h("a", { href: `#/p/${project}/pages/${pages[0]}` }, t("forums.activity_pages", { count: pages.length })), " ", count(pages.length))
         : null,
     );
   }

@@ -8,7 +8,10 @@ import type { RoomClient } from "../hub/room_client";
 import { ActivityView } from "./activity";
 import { BulletinView } from "./bulletin";
 import { ForumView, ForumsView } from "./forums";
+import { JournalView } from "./journal";
+import { PagesView } from "./pages";
 import { SearchView } from "./search";
+import { ShowcaseView } from "./showcase";
 import { ThreadView } from "./thread";
 import { VideoView } from "./video";
 
@@ -40,6 +43,18 @@ export function openFeature(view: string, ref: string | null, host: HTMLElement,
   if (view === "bulletin" && client.can("bulletin.read")) {
     client.setLocation({ kind: "home" });
     return new BulletinView(key, host, client, names);
+  }
+  if (view === "pages" && client.can("page.read")) {
+    client.setLocation({ kind: "home" });
+    return new PagesView(key, host, client, ref && /^\d+$/.test(ref) ? Number(ref) : null);
+  }
+  if (view === "journal" && client.can("journal.read")) {
+    client.setLocation({ kind: "home" });
+    return new JournalView(key, host, client, names);
+  }
+  if (view === "showcase" && client.can("showcase.manage")) {
+    client.setLocation({ kind: "home" });
+    return new ShowcaseView(key, host, client);
   }
   if (view === "search") {
     client.setLocation({ kind: "home" });

@@ -21,6 +21,8 @@ import { ReportWatch, ReportsView } from "./reports";
 /** The room's pages beside chat; each shows in the navigation to members it is allowed to. */
 const FEATURES: { view: string; label: Key; permission: string }[] = [
   { view: "documents", label: tk("nav.documents"), permission: "doc.read" },
+  { view: "pages", label: tk("nav.pages"), permission: "page.read" },
+  { view: "journal", label: tk("nav.journal"), permission: "journal.read" },
   { view: "forums", label: tk("nav.forums"), permission: "forum.read" },
   { view: "bulletin", label: tk("nav.bulletin"), permission: "bulletin.read" },
   { view: "search", label: tk("nav.search"), permission: "project.view" },
@@ -251,6 +253,7 @@ export class RoomScreen {
             ),
           )
         : null,
+      client.can("showcase.manage") ? h("li", {}, h("a", { href: `#/p/${project.id}/showcase`, "aria-current": current("showcase") }, t("nav.showcase"))) : null,
       client.can("audit.read") ? h("li", {}, h("a", { href: `#/p/${project.id}/audit`, "aria-current": current("audit") }, t("nav.audit"))) : null,
     ];
     replace(

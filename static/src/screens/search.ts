@@ -82,7 +82,11 @@ export class SearchView implements RoomFeature {
         ? [t("forums.hit_chat", { channel: titleOf(this.client.channels, hit.channel ?? "") }), `#/p/${project}/chat/${encodeURIComponent(hit.channel ?? "")}`]
         : hit.kind === "forum"
           ? [t("forums.hit_forum", { thread: hit.thread_title ?? "" }), `#/p/${project}/forums/t${hit.thread_id}`]
-          : [t("forums.hit_bulletin"), `#/p/${project}/bulletin`];
+          : hit.kind === "page"
+            ? [t("forums.hit_page", { title: hit.title ?? "" }), `#/p/${project}/pages/${hit.id}`]
+            : hit.kind === "journal"
+              ? [t("forums.hit_journal"), `#/p/${project}/journal`]
+              : [t("forums.hit_bulletin"), `#/p/${project}/bulletin`];
     const snippet = h("p", { class: "snippet", dir: "auto" });
     snippet.append(safeFragment(hit.snippet, SNIPPET_TAGS));
     return h(

@@ -1,0 +1,199 @@
+/**
+ * The project journal: posts in the light markup, likes, one level of comments, pins, and the
+ * review queue (a pupil's post waits for a teacher when the project asks it). Live through
+ * `journal.subscribe`: any change reloads the list, which is one request for a room's journal.
+ */
+
+import "./pages.css";
+import { h, replace, uid } from "../dom";
+import type { RoomClient } from "../hub/room_client";
+import { formatTime, t } from "../i18n";
+import { type JournalPost, journalApi } from "../pages/api";
+import { pagesFeedFor } from "../pages/feed";
+import { currentSession } from "../session";
+import { ask } from "./dialog";
+import { attempt } from "./feature_errors";
+import type { Names, RoomFeature } from "./features";
+import { safeFragment } from "./posts";
+
+export class JournalView implements RoomFeature {
+  private pinned: JournalPost[] = [];
+  private posts: JournalPost[] = [];
+  private readonly open = new Map<number, JournalPost[]>();
+  private readonly status = h("p", { class: "form-error", role: "alert" });
+  private readonly notice = h("p", { role: "status" });
+  private readonly list = h("div", { class: "journal-list" });
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    readonly key: string,
+    private readonly host: HTMLElement,
+    private readonly client: RoomClient,
+    private readonly names: Names,
+  ) {
+    this.unsubscribe = pagesFeedFor(client).on((event) => {
+      if (event.kind === "post" || (event.kind === "reload" && event.stream === "journal")) void this.load();
+    });
+    this.refresh();
+    void this.load();
+  }
+
+  refresh(): void {
+    replace(this.host, h("h1", {}, t("journal.title")), this.composer(), this.notice, this.status, this.list);
+    this.render();
+  }
+
+  detach(): void {
+    this.unsubscribe();
+  }
+
+  private get project(): number {
+    return this.client.projectId;
+  }
+
+  private get active(): boolean {
+    return this.client.status === "active";
+  }
+
+  private get me(): number {
+    return currentSession()?.user.id ?? 0;
+  }
+
+  private async load(): Promise<void> {
+    await attempt(this.status, async () => {
+      const page = await journalApi.list(this.project);
+      this.pinned = page.pinned;
+      this.posts = page.posts;
+      for (const id of this.open.keys()) this.open.set(id, (await journalApi.comments(this.project, id)).comments);
+      this.render();
+      const newest = Math.max(0, ...[...page.pinned, ...page.posts].filter((p) => p.state === "published").map((p) => p.id));
+      if (newest > 0) await journalApi.read(this.project, newest);
+    });
+  }
+
+  private composer(): HTMLElement | null {
+    if (!this.client.can("journal.post") || !this.active) return null;
+    const id = uid("journal-body");
+    const field = h("textarea", { id, name: "body", rows: 3, maxlength: 10000, required: true, dir: "auto" });
+    const form = h(
+      "form",
+      {
+        class: "board-form",
+        onsubmit: (event: Event) => {
+          event.preventDefault();
+          const body = field.value.trim();
+          if (!body) return;
+          void attempt(this.status, async () => {
+            const post = await journalApi.post(this.project, body);
+            form.reset();
+            // Its own status line: the alert line is cleared by every (live) reload.
+            this.notice.textContent = post.state === "review" ? t("journal.sent_for_review") : "";
+            await this.load();
+          });
+        },
+      },
+      h("label", { for: id }, t("journal.new")),
+      field,
+      h("button", { type: "submit" }, t("journal.publish")),
+    );
+    return form;
+  }
+
+  private render(): void {
+    const all = [...this.pinned, ...this.posts];
+    replace(
+      this.list,
+      all.length === 0 ? h("p", { class: "empty" }, t("journal.empty")) : null,
+      this.pinned.length > 0 ? h("h2", {}, t("journal.pinned")) : null,
+      ...this.pinned.map((post) => this.renderPost(post)),
+      this.pinned.length > 0 && this.posts.length > 0 ? h("h2", {}, t("journal.latest")) : null,
+      ...this.posts.map((post) => this.renderPost(post)),
+    );
+  }
+
+  private renderPost(post: JournalPost, comment = false): HTMLElement {
+    const moderator = this.client.can("journal.moderate") && this.active;
+    const mine = post.author_id === this.me;
+    const body = h("div", { class: "post-body", dir: "auto" });
+    if (post.deleted) body.append(h("em", {}, t("journal.deleted")));
+    else body.append(safeFragment(post.html));
+    const liked = post.likes.includes(this.me);
+    const react = this.client.can("journal.react") && this.active && post.state === "published" && !post.deleted;
+    const action = (run: () => Promise<unknown>) => () => void attempt(this.status, async () => {
+      await run();
+      await this.load();
+    });
+    const actions = h(
+      "div",
+      { class: "row-actions" },
+      react
+        ? h("button", { type: "button", class: "secondary", "aria-pressed": String(liked), onclick: action(() => journalApi.like(this.project, post.id, !liked)) }, liked ? t("journal.unlike") : t("journal.like"))
+        : null,
+      !comment && !post.deleted
+        ? h("button", { type: "button", class: "secondary", "aria-expanded": String(this.open.has(post.id)), onclick: () => void this.toggleComments(post) }, t("journal.comments", { count: post.comment_count }))
+        : null,
+      !comment && moderator && post.state === "review" ? h("button", { type: "button", onclick: action(() => journalApi.patch(this.project, post.id, { approved: true })) }, t("journal.approve")) : null,
+      !comment && moderator && post.state === "published" && !post.deleted
+        ? h("button", { type: "button", class: "secondary", onclick: action(() => journalApi.patch(this.project, post.id, { pinned: !post.pinned })) }, post.pinned ? t("journal.unpin") : t("journal.pin"))
+        : null,
+      (mine || moderator) && !post.deleted && this.active ? h("button", { type: "button", class: "danger", onclick: () => void this.remove(post) }, t("journal.delete")) : null,
+    );
+    const comments = this.open.get(post.id);
+    return h(
+      comment ? "li" : "article",
+      { class: comment ? "journal-comment" : `journal-post card${post.state === "review" ? " in-review" : ""}`, "data-post": post.id },
+      h(
+        "p",
+        { class: "meta" },
+        h("strong", {}, h("bdi", {}, post.author || this.names.nameOf(post.author_id))),
+        " · ",
+        h("time", { datetime: post.created_at }, formatTime(post.created_at)),
+        post.state === "review" ? h("span", { class: "badge page-draft" }, t("journal.in_review")) : null,
+        post.pinned ? h("span", { class: "badge" }, t("journal.pinned_badge")) : null,
+        post.likes.length > 0 ? h("span", { class: "likes" }, ` · ${t("journal.likes", { count: post.likes.length })}`) : null,
+      ),
+      body,
+      actions,
+      comments ? h("ul", { class: "journal-comments", "aria-label": t("journal.comments", { count: comments.length }) }, ...comments.map((c) => this.renderPost(c, true))) : null,
+      comments && react ? this.commentForm(post) : null,
+    );
+  }
+
+  private async toggleComments(post: JournalPost): Promise<void> {
+    if (this.open.has(post.id)) this.open.delete(post.id);
+    else await attempt(this.status, async () => this.open.set(post.id, (await journalApi.comments(this.project, post.id)).comments));
+    this.render();
+  }
+
+  private commentForm(post: JournalPost): HTMLElement {
+    const id = uid("comment");
+    const field = h("input", { id, name: "comment", maxlength: 10000, required: true, dir: "auto", autocomplete: "off" });
+    return h(
+      "form",
+      {
+        class: "row",
+        onsubmit: (event: Event) => {
+          event.preventDefault();
+          const body = field.value.trim();
+          if (body) void attempt(this.status, async () => {
+            await journalApi.comment(this.project, post.id, body);
+            await this.load();
+          });
+        },
+      },
+      h("label", { for: id }, t("journal.comment_label")),
+      field,
+      h("button", { type: "submit" }, t("journal.comment")),
+    );
+  }
+
+  private async remove(post: JournalPost): Promise<void> {
+    const ok = await ask({ title: t("journal.delete_confirm"), confirm: t("journal.delete"), danger: true });
+    if (ok === null) return;
+    await attempt(this.status, async () => {
+      await journalApi.remove(this.project, post.id);
+      await this.load();
+    });
+  }
+}
+

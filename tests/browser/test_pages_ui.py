@@ -1,0 +1,122 @@
+"""Pages, the journal and the public showcase in Chromium against the real server.
+
+The tests share one server and run in order: the teacher administrator builds a page with the
+rich-text editor, publishes it and the showcase; the pupil reads the page, sees the menu change
+live and posts in the journal, where the teacher approves the post; then the screens are looked
+at on a phone and a laptop in Arabic (right-to-left) and Italian.
+"""
+
+from __future__ import annotations
+
+import pytest
+from playwright.async_api import Browser, Page, expect
+
+from tests.browser.conftest import Site, check_screen, new_context, sign_in, unique_text
+from tests.support.waiting import eventually_async
+
+BODY = unique_text("The Tevere flows through Rome")
+
+
+async def open_room(page: Page, site: Site, view: str) -> None:
+    await page.goto(f"/#/p/{site.project_id}/{view}")
+    await expect(page.locator(".banner.link-connecting, .banner.link-offline")).to_have_count(0)
+
+
+async def showcase_text(site: Site) -> str:
+    response = await site.live.http.get("/p/water-stories")
+    return response.text if response.status_code == 200 else ""
+
+
+async def test_a_teacher_builds_and_publishes_a_page_and_the_showcase(
+    teacher: Page, pupil: Page, site: Site
+) -> None:
+    await open_room(pupil, site, "pages")
+    await expect(pupil.get_by_text("No pages yet.").first).to_be_visible()
+    await open_room(teacher, site, "chat/general")
+    await teacher.locator(".room-nav").get_by_role("link", name="Pages").click()
+    await teacher.get_by_label("Page title").fill("Our river walk")
+    await teacher.get_by_role("button", name="Create page").click()
+    await expect(teacher.get_by_role("heading", name="Our river walk", level=1)).to_be_visible()
+    await expect(teacher.get_by_text("Draft: pupils cannot see it yet.")).to_be_visible()
+    await teacher.locator(".doc-body").click()
+    await teacher.keyboard.type(BODY)
+    # A draft: the pupil's menu stays empty; publishing shows it to her live.
+    await expect(pupil.locator(".pages-menu a")).to_have_count(0)
+    await teacher.get_by_role("button", name="Publish").click()
+    await expect(pupil.locator(".pages-menu").get_by_role("link", name="Our river walk")).to_be_visible()
+    # A subpage, reordered from the keyboard among its siblings.
+    await teacher.get_by_label("Page title").fill("Day two")
+    await teacher.get_by_role("button", name="Create page").click()
+    await expect(teacher.get_by_role("heading", name="Day two", level=1)).to_be_visible()
+    await teacher.get_by_role("button", name="Move Day two up").focus()
+    await teacher.keyboard.press("Enter")
+    await expect(teacher.locator(".pages-menu a").first).to_have_text("Day two")
+    await check_screen(teacher, "70-pages-teacher")
+
+    # The showcase: the published page, online at its address, with the typed text.
+    await teacher.locator(".room-nav").get_by_role("link", name="Showcase").click()
+    await teacher.get_by_label("Public address").fill("water-stories")
+    await teacher.get_by_label("Our river walk").check()
+    await teacher.get_by_label("Showcase online").check()
+    await teacher.get_by_role("button", name="Save").click()
+    await expect(teacher.get_by_text("Online at")).to_be_visible()
+    await check_screen(teacher, "71-showcase-settings")
+    await eventually_async(lambda: _has(site, BODY))
+    assert "Day two" not in await showcase_text(site)  # a draft, never chosen
+
+
+async def _has(site: Site, text: str) -> bool:
+    return text in await showcase_text(site)
+
+
+async def test_a_pupil_reads_the_page_and_posts_in_the_journal(
+    teacher: Page, pupil: Page, site: Site
+) -> None:
+    await pupil.locator(".pages-menu").get_by_role("link", name="Our river walk").click()
+    await expect(pupil.locator(".doc-body")).to_contain_text(BODY)
+    await expect(pupil.locator(".doc-body[contenteditable=true]")).to_have_count(0)
+    await expect(pupil.get_by_role("button", name="Publish")).to_have_count(0)
+    await check_screen(pupil, "72-page-pupil")
+
+    await open_room(teacher, site, "journal")
+    await open_room(pupil, site, "journal")
+    post = unique_text("We saw the river **today**")
+    await pupil.get_by_label("Write an update").fill(post.replace("**today**", "today"))
+    await pupil.get_by_role("button", name="Post").click()
+    await expect(pupil.get_by_text("Sent: a teacher will check it")).to_be_visible()
+    waiting = teacher.locator(".journal-post.in-review")
+    await expect(waiting).to_contain_text("Waiting for a teacher")
+    await waiting.get_by_role("button", name="Approve").click()
+    await expect(pupil.locator(".journal-post.in-review")).to_have_count(0)
+    await teacher.locator(".journal-post").first.get_by_role("button", name="Like").click()
+    await expect(pupil.locator(".journal-post").first).to_contain_text("1 like")
+    await pupil.locator(".journal-post").first.get_by_role("button", name="0 comments").click()
+    await pupil.get_by_label("Your comment").fill("Thank you!")
+    await pupil.get_by_role("button", name="Comment", exact=True).click()
+    await expect(pupil.locator(".journal-comment")).to_contain_text("Thank you!")
+    await teacher.locator(".journal-post").first.get_by_role("button", name="Pin").click()
+    await expect(pupil.get_by_role("heading", name="Pinned")).to_be_visible()
+    await check_screen(pupil, "73-journal-pupil")
+
+
+@pytest.mark.parametrize("locale", ["ar", "it"])
+@pytest.mark.parametrize(("width", "height"), [(375, 667), (1366, 768)])
+async def test_pages_and_journal_on_a_phone_and_a_laptop(
+    browser: Browser, site: Site, locale: str, width: int, height: int
+) -> None:
+    context = await new_context(browser, site, locale)
+    page = await context.new_page()
+    await page.set_viewport_size({"width": width, "height": height})
+    await sign_in(page, *site.teacher)
+    await expect(page.locator("html")).to_have_attribute("dir", "rtl" if locale == "ar" else "ltr")
+    await open_room(page, site, "pages")
+    await page.locator(".pages-menu a").last.click()
+    await expect(page.locator(".doc-body")).to_contain_text(BODY)
+    await check_screen(page, f"74-page-{locale}-{width}")
+    await open_room(page, site, "journal")
+    await expect(page.locator(".journal-post").first).to_be_visible()
+    await check_screen(page, f"75-journal-{locale}-{width}")
+    await open_room(page, site, "showcase")
+    await expect(page.locator(".showcase-form")).to_be_visible()
+    await check_screen(page, f"76-showcase-{locale}-{width}")
+    await context.close()
