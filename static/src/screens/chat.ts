@@ -7,7 +7,7 @@ import type { RoomClient } from "../hub/room_client";
 import { ask } from "./dialog";
 import { channelTitle, titleOf } from "./names";
 import { errorText } from "./errors";
-import { type MessageContext, renderMessage, renderOutgoing, snippet } from "./message";
+import { type MessageContext, mutedText, renderMessage, renderOutgoing, snippet } from "./message";
 import { addSkipLink } from "./shell";
 
 const TYPING_EVERY_MS = 3000;
@@ -27,6 +27,8 @@ export class ChatView {
   private readonly title = h("h1", { class: "channel-title" });
   private readonly status = h("p", { class: "form-error", role: "alert" });
   private readonly note = h("p", { class: "hint", role: "status" });
+  /** A teacher's pause, told the moment it happens (`chat.paused`), and its lifting. */
+  private readonly paused = h("p", { class: "paused-note", role: "status" });
   /** Screen readers hear each new message once; the redrawn list itself is not a live region. */
   private readonly announcer = h("p", { class: "visually-hidden", "aria-live": "polite" });
   private replyTo: number | null = null;
@@ -64,15 +66,18 @@ export class ChatView {
         this.renderMessages();
       }
       if (event.kind === "channels") this.renderTitle();
+      if (event.kind === "paused") this.renderPaused(true);
     });
     replace(
       host,
       this.title,
       this.scroller,
       this.typingLine,
+      this.paused,
       this.composer,
       this.announcer,
     );
+    this.renderPaused(false);
     this.renderTitle();
     this.refreshComposer();
     this.renderMessages();
@@ -202,6 +207,16 @@ export class ChatView {
   private announce(message: Message): void {
     if (message.author_id === this.client.selfId) return;
     this.announcer.textContent = t("chat.new_from", { name: this.names.nameOf(message.author_id), text: snippet(message) });
+  }
+
+  /** `changed`: the pause was just set or lifted (a lifted one is said once, then goes). */
+  private renderPaused(changed: boolean): void {
+    const until = this.client.pausedUntil;
+    if (until && until.getTime() > Date.now()) {
+      this.paused.textContent = mutedText(until);
+    } else {
+      this.paused.textContent = changed ? t("chat.unpaused") : "";
+    }
   }
 
   private renderTyping(): void {
