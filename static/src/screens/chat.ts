@@ -24,7 +24,7 @@ export class ChatView {
   private readonly older = h("button", { type: "button", class: "secondary older", hidden: true }, t("chat.load_older"));
   private readonly typingLine = h("p", { class: "typing", "aria-live": "polite" });
   private readonly composer = h("div", { class: "composer-area" });
-  private readonly title = h("h1", { class: "channel-title" });
+  private readonly title: HTMLElement;
   private readonly status = h("p", { class: "form-error", role: "alert" });
   private readonly note = h("p", { class: "hint", role: "status" });
   /** A teacher's pause, told the moment it happens (`chat.paused`), and its lifting. */
@@ -46,7 +46,12 @@ export class ChatView {
     private readonly client: RoomClient,
     private readonly channel: string,
     private readonly names: Names,
+    /** Embedded beside a call: a second heading level, no skip link, and the focus left alone. */
+    options: { embedded?: boolean } = {},
   ) {
+    const embedded = options.embedded ?? false;
+    this.title = h(embedded ? "h2" : "h1", { class: "channel-title" });
+    this.focusBox = !embedded;
     this.scroller = h("div", { class: "scroller", tabindex: "0", "aria-label": t("chat.history_label") }, this.older, this.list);
     this.scroller.addEventListener("scroll", () => {
       if (this.scroller.scrollTop < 40) void this.loadOlder();
@@ -81,7 +86,7 @@ export class ChatView {
     this.renderTitle();
     this.refreshComposer();
     this.renderMessages();
-    this.removeSkipLink = addSkipLink(t("chat.skip_to_box"), () => this.field());
+    this.removeSkipLink = embedded ? () => undefined : addSkipLink(t("chat.skip_to_box"), () => this.field());
     void this.ensureLoaded();
   }
 
