@@ -6,7 +6,7 @@
 
 import { api, send, type MemberInfo, type PrivacyJob, type Project } from "../api";
 import { h, replace, uid } from "../dom";
-import { formatNumber, language, t } from "../i18n";
+import { language, t } from "../i18n";
 import { ask } from "./dialog";
 
 type Attempt = (run: () => Promise<void>) => Promise<void>;
@@ -123,10 +123,7 @@ export async function privacySection(project: Project, attempt: Attempt): Promis
       onclick: () =>
         attempt(async () => {
           const next = await api.retentionPreview(project.id);
-          const counts = {
-            chat: formatNumber(next.removed.chat_messages),
-            audit: formatNumber(next.removed.audit_log),
-          };
+          const counts = { chat: next.removed.chat_messages, audit: next.removed.audit_log };
           replace(
             result,
             t("privacy.preview_result", counts),
