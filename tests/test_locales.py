@@ -111,8 +111,8 @@ for (const [lang, messages] of Object.entries(JSON.parse(process.argv[1]))) {
   for (const [key, text] of Object.entries(messages)) {
     const format = new IntlMessageFormat(text, lang);
     out[`${lang}:${key}`] = [0, 1, 2, 3, 11, 100].map((n) =>
-      format.format({ count: n, chat: n, audit: n, minutes: n, name: "N", date: "D",
-                      channel: "C", thread: "T" }));
+      format.format({ count: n, chat: n, audit: n, minutes: n, hours: n, days: n, name: "N",
+                      date: "D", channel: "C", thread: "T", actor: "A", target: "B" }));
   }
 }
 console.log(JSON.stringify(out));
@@ -126,8 +126,9 @@ console.log(JSON.stringify(out));
         cwd=WEB,
         capture_output=True,
         text=True,
-        check=True,
+        check=False,
     )
+    assert done.returncode == 0, done.stderr[-2000:]
     formatted = json.loads(done.stdout)
     assert formatted["en:forums.search_count"][:3] == ["0 results", "1 result", "2 results"]
     # Arabic: zero, one, two, few (3–10: the plural noun), many (11–99: the singular).
