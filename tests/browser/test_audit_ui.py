@@ -37,7 +37,8 @@ async def test_audit_entries_are_sentences_in_danish_and_arabic(
             f"/api/projects/{site.project_id}/members",
             headers={"Authorization": f"Bearer {site.teacher_token}"},
         )
-        [pupil_id] = [m["user_id"] for m in ids.json()["members"] if m["display_name"] == site.pupil[2]]
+        members = ids.json()["members"]
+        [pupil_id] = [m["user_id"] for m in members if m["display_name"] == site.pupil[2]]
         for minutes in (10, 0, 1440, 0):
             await hub.ok("chat.mute", user_id=pupil_id, minutes=minutes)
         await hub.ok("rtc.start")

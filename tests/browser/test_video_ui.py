@@ -201,7 +201,8 @@ async def test_a_full_session_says_so_before_join_and_the_call_has_its_side_pane
         await expect(teacher.locator(".video-grid .tile")).to_have_count(2)
         await expect(presence).not_to_contain_text("in a video call")
         await expect(pupil.get_by_text("2 of 2 — full")).to_be_visible()
-        await expect(pupil.get_by_text("When someone leaves, a Join button appears")).to_be_visible()
+        what_to_do = pupil.get_by_text("When someone leaves, a Join button appears")
+        await expect(what_to_do).to_be_visible()
         await expect(pupil.get_by_role("button", name="Join the video session")).to_have_count(0)
         await check_screen(pupil, "23-video-full")
 
@@ -212,7 +213,8 @@ async def test_a_full_session_says_so_before_join_and_the_call_has_its_side_pane
         assert grid and controls and chat
         assert controls["x"] >= grid["x"] + grid["width"] - 1, (grid, controls)
         assert controls["y"] + 60 < 768, controls
-        await expect(teacher.get_by_role("button", name="End the session for everyone")).to_be_in_viewport()
+        end = teacher.get_by_role("button", name="End the session for everyone")
+        await expect(end).to_be_in_viewport()
         said = f"Can you hear me {uuid.uuid4().hex[:6]}"
         box = teacher.locator(".video-chat textarea")
         await box.fill(said)
@@ -232,3 +234,57 @@ async def test_a_full_session_says_so_before_join_and_the_call_has_its_side_pane
         await carla.close()
     await teacher.context.close()
     await pupil.context.close()
+
+
+async def tab_to(page: Page, name: str, most: int = 40) -> None:
+    """Tab forward (keyboard only) until the button called `name` has the focus."""
+    for _ in range(most):
+        await page.keyboard.press("Tab")
+        focused = await page.evaluate(
+            "document.activeElement?.tagName === 'BUTTON' ? document.activeElement.textContent : ''"
+        )
+        if focused == name:
+            return
+    raise AssertionError(f"{name!r} was not reached in {most} Tab presses")
+
+
+async def test_by_keyboard_alone_in_italian_and_arabic_at_laptop_and_phone_sizes(
+    media_browser: Browser, site: Site
+) -> None:
+    """A teacher (Italian, 1366×768) starts by keyboard and is in the call at once; a pupil
+    (Arabic, 375×667) joins by keyboard; both see each other's tile."""
+    teacher_context = await new_context(media_browser, site, locale="it-IT")
+    pupil_context = await new_context(media_browser, site, locale="ar-EG")
+    pages = []
+    for context, who, size in (
+        (teacher_context, site.teacher, (1366, 768)),
+        (pupil_context, site.pupil[:2], (375, 667)),
+    ):
+        await context.grant_permissions(["camera", "microphone"])
+        page = await context.new_page()
+        await page.set_viewport_size({"width": size[0], "height": size[1]})
+        await sign_in(page, *who)
+        await page.goto(f"/#/p/{site.project_id}/video")
+        pages.append(page)
+    teacher, pupil = pages
+    await expect(teacher.get_by_role("heading", name="Video", exact=True)).to_be_visible()
+    await expect(pupil.get_by_role("heading", name="الفيديو")).to_be_visible()
+
+    await tab_to(teacher, "Avvia una sessione video")
+    await teacher.keyboard.press("Enter")
+    await expect(teacher.locator(".video-grid .tile")).to_have_count(1)
+    await expect(teacher.get_by_role("button", name="Termina la sessione per tutti")).to_be_visible()
+
+    await tab_to(pupil, "انضم إلى جلسة الفيديو")
+    await pupil.keyboard.press("Enter")
+    await expect(pupil.locator(".video-grid .tile")).to_have_count(2)
+    await expect(teacher.locator(".video-grid .tile")).to_have_count(2)
+    await check_screen(teacher, "25-video-keyboard-it-1366")
+    await check_screen(pupil, "26-video-keyboard-ar-375")
+    # The phone shows no sideways scroll.
+    assert await pupil.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    await tab_to(teacher, "Termina la sessione per tutti", most=80)
+    await teacher.keyboard.press("Enter")
+    await expect(pupil.get_by_text("لا توجد جلسة فيديو جارية.")).to_be_visible()
+    await teacher_context.close()
+    await pupil_context.close()

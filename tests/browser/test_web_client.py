@@ -212,11 +212,11 @@ async def test_teacher_creates_pupils_in_bulk_and_gets_a_sheet(teacher: Page, si
     await expect(cards.first).to_contain_text("Jens Ørsted")
 
     await teacher.goto(f"/#/p/{site.project_id}/audit")
-    await expect(teacher.locator("td", has_text="Ana created an account for")).to_have_count(4)
-    await expect(teacher.locator("td", has_text="Ana gave Jens Ørsted a new password.")).to_have_count(1)
-    await expect(
-        teacher.locator("td", has_text="Ana changed Zofia Wiśniewska's role from Pupil to Pupil administrator.")
-    ).to_have_count(1)
+    entries = teacher.locator("tbody td")
+    await expect(entries.filter(has_text="Ana created an account for")).to_have_count(4)
+    await expect(entries.filter(has_text="Ana gave Jens Ørsted a new password.")).to_have_count(1)
+    role = "Ana changed Zofia Wiśniewska's role from Pupil to Pupil administrator."
+    await expect(entries.filter(has_text=role)).to_have_count(1)
     await check_screen(teacher, "09-audit")
 
 
