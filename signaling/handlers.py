@@ -82,7 +82,8 @@ async def current(hub: Hub, conn: Connection, request: RtcState) -> dict[str, An
     async with hub.db.reader() as tx:
         video = await running(tx, conn.member.project_id)
         state = None if video is None else await read(tx, video)
-    return {"session": None if state is None else state.payload()}
+        removed = state is not None and await sessions.was_removed(tx, state, conn.user_id)
+    return {"session": None if state is None else state.payload(), "removed": removed}
 
 
 def _actor(hub: Hub, conn: Connection) -> Actor:

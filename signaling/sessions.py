@@ -75,7 +75,7 @@ async def join(tx: AsyncSession, actor: Actor, display_name: str) -> Joined:
     member = actor.member
     require(member, Action.video_join)
     state = await actor.lock_running(tx)
-    if await _was_removed(tx, state, member.user_id):
+    if await was_removed(tx, state, member.user_id):
         raise AppError(ErrorCode.participant_removed)
     for mine in state.participants:
         if mine.user_id == member.user_id:
@@ -113,7 +113,8 @@ def check_room(state: SessionState) -> None:
         )
 
 
-async def _was_removed(tx: AsyncSession, state: SessionState, user_id: int) -> bool:
+async def was_removed(tx: AsyncSession, state: SessionState, user_id: int) -> bool:
+    """A moderator removed this member from the session: their client offers no Join."""
     found = await tx.exec(
         select(Participant.id).where(
             Participant.session_id == state.video.id,

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -61,3 +63,82 @@ def test_every_key_the_source_names_exists_and_every_key_is_used() -> None:
     assert used, "no t()/tk() call found: has the source moved?"
     assert not sorted(used - english), f"used but not in en.json: {sorted(used - english)}"
     assert not sorted(english - used), f"in en.json but never used: {sorted(english - used)}"
+
+
+# Messages that count something: each is an ICU plural in every language (issue 17: "1 posts").
+COUNTED = {
+    "forums.thread_meta": "count",
+    "forums.search_count": "count",
+    "forums.activity_chat": "count",
+    "forums.activity_thread": "count",
+    "forums.activity_bulletin": "count",
+    "privacy.preview_result": "chat",
+    "password.rule": "count",
+    "error.rate_limited_minutes": "minutes",
+}
+# CLDR's cardinal categories for integers (Italian and Catalan's `many` is for millions only).
+CATEGORIES = {
+    "en": {"one", "other"},
+    "ar": {"zero", "one", "two", "few", "many", "other"},
+    "ca": {"one", "other"},
+    "da": {"one", "other"},
+    "it": {"one", "other"},
+    "tr": {"one", "other"},
+}
+PLURAL = re.compile(r"\{(\w+), plural,((?:[^{}]|\{[^{}]*\})*)\}")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_counted_messages_are_plurals_with_each_form_of_the_language(language: str) -> None:
+    messages = _load(language)
+    for key, variable in COUNTED.items():
+        found = {name: body for name, body in PLURAL.findall(messages[key])}
+        assert variable in found, f"{language}: {key} is not a plural of {variable}"
+        for body in found.values():
+            forms = set(re.findall(r"(\w+) \{", body))
+            assert forms == CATEGORIES[language], f"{language}: {key} has {sorted(forms)}"
+
+
+def test_every_plural_message_formats_in_its_language() -> None:
+    """Each plural, compiled by the client's own intl-messageformat, for 0, 1, 2, 3, 11, 100."""
+    node = shutil.which("node")
+    if node is None or not (WEB / "node_modules" / "intl-messageformat").is_dir():
+        pytest.skip("node and static/node_modules are needed (`make web`)")
+    script = """
+const { IntlMessageFormat } = require("intl-messageformat");
+const out = {};
+for (const [lang, messages] of Object.entries(JSON.parse(process.argv[1]))) {
+  for (const [key, text] of Object.entries(messages)) {
+    const format = new IntlMessageFormat(text, lang);
+    out[`${lang}:${key}`] = [0, 1, 2, 3, 11, 100].map((n) =>
+      format.format({ count: n, chat: n, audit: n, minutes: n, hours: n, days: n, name: "N",
+                      date: "D", channel: "C", thread: "T", actor: "A", target: "B" }));
+  }
+}
+console.log(JSON.stringify(out));
+"""
+    plural = {
+        language: {k: v for k, v in _load(language).items() if ", plural," in v}
+        for language in LANGUAGES
+    }
+    done = subprocess.run(
+        [node, "-e", script, json.dumps(plural)],
+        cwd=WEB,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    formatted = json.loads(done.stdout)
+    assert formatted["en:forums.search_count"][:3] == ["0 results", "1 result", "2 results"]
+    # Arabic: zero, one, two, few (3–10: the plural noun), many (11–99: the singular).
+    assert formatted["ar:forums.search_count"][:5] == [
+        "لا نتائج",
+        "نتيجة واحدة",
+        "نتيجتان اثنتان",
+        "3 نتائج",
+        "11 نتيجة",
+    ]
+    for key, texts in formatted.items():
+        for text in texts:
+            assert "{" not in text and "#" not in text, (key, text)

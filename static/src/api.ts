@@ -159,6 +159,8 @@ export const api = {
     call<PrivacyJob>("POST", `${project(id)}/members/${userId}/export`, { language }),
   eraseMember: (id: number, userId: number) =>
     call<PrivacyJob>("POST", `${project(id)}/members/${userId}/erase`),
+  exportAccount: (language: string) => call<PrivacyJob>("POST", "/api/account/export", { language }),
+  eraseAccount: () => call<PrivacyJob>("POST", "/api/account/erase"),
   privacyJob: (jobId: number) => call<PrivacyJob>("GET", `/api/privacy/jobs/${jobId}`),
   privacy: (id: number) => call<PrivacySettings>("GET", `${project(id)}/privacy`),
   setPrivacy: (id: number, changes: Partial<PrivacySettings>) =>

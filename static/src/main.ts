@@ -3,6 +3,7 @@
 import "./styles.css";
 import { whenPasswordChangeRequired, whenSessionEnds } from "./api";
 import { applyToDocument, onLanguageChange, t } from "./i18n";
+import { renderAccount } from "./screens/account";
 import { renderLogin } from "./screens/login";
 import { renderPassword } from "./screens/password";
 import { renderProjects } from "./screens/projects";
@@ -32,6 +33,16 @@ function route(): void {
     leaveRoom();
     renderPassword(renderShell(root, session.user), () => {
       location.hash = "#/projects";
+      route();
+    });
+    return;
+  }
+  if (parts[0] === "account" && session.user.kind === "teacher") {
+    leaveRoom();
+    renderAccount(renderShell(root, session.user), () => {
+      signOut();
+      endedNotice = t("account.erased");
+      location.hash = "#/";
       route();
     });
     return;

@@ -27,6 +27,9 @@ async def test_a_teacher_mutes_a_pupil_who_is_told_until_when(
     await expect(teacher.locator(".composer-area [role=status]")).to_contain_text(
         f"{site.pupil[2]}'s messages are paused until"
     )
+    # The pupil is told at once, before writing anything (a `chat.paused` push).
+    told = pupil.locator(".paused-note")
+    await expect(told).to_have_text(re.compile(r"^A teacher has paused your messages until .+\.$"))
     paused = unique_text("During the pause")
     await say(pupil, paused)
     note = pupil.locator(".message.failed .muted-note")
@@ -39,6 +42,7 @@ async def test_a_teacher_mutes_a_pupil_who_is_told_until_when(
     await expect(teacher.locator(".presence [role=status]")).to_have_text(
         f"{site.pupil[2]} can write again."
     )
+    await expect(told).to_have_text("A teacher let you write again.")
     after = unique_text("After the pause")
     await say(pupil, after)
     await expect(messages(teacher, after)).to_have_count(1)

@@ -122,7 +122,7 @@ async def test_whats_new_counts_a_new_post(teacher: Page, pupil: Page, site: Sit
     await expect(teacher.locator(".post", has_text="Ours is the Tagus.")).to_have_count(1)
     await open_room(pupil, site, "chat/general")
     await pupil.get_by_role("link", name="What's new").click()
-    await expect(pupil.get_by_role("link", name="Our rivers: 1 new posts")).to_be_visible()
+    await expect(pupil.get_by_role("link", name="Our rivers: 1 new post")).to_be_visible()
     await check_screen(pupil, "34-whats-new")
 
 

@@ -8,6 +8,7 @@ off so that the two pages find each other without a resolver.
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 
 import pytest
@@ -22,6 +23,8 @@ from tests.browser.conftest import (
     new_context,
     sign_in,
 )
+from tests.support.live import HubClient
+from tests.support.room import add_teacher, bearer
 from tests.support.waiting import WAIT
 
 FAKE_MEDIA_ARGS = [
@@ -94,8 +97,8 @@ async def test_teacher_and_pupil_see_each_other_raise_hand_and_mute(
     # A pupil may not start one.
     await expect(pupil.get_by_role("button", name="Start a video session")).to_have_count(0)
 
+    # Starting is joining: the teacher is in the call without a second press.
     await teacher.get_by_role("button", name="Start a video session").click()
-    await teacher.get_by_role("button", name="Join the video session").click()
     await expect(teacher.get_by_role("button", name="Microphone")).to_have_attribute(
         "aria-pressed", "true"
     )
@@ -143,15 +146,145 @@ async def test_teacher_and_pupil_see_each_other_raise_hand_and_mute(
     # With a waiting room the pupil waits until the teacher lets them in; then is removed.
     await teacher.get_by_label("Waiting room: I let people in one by one").check()
     await teacher.get_by_role("button", name="Start a video session").click()
-    await teacher.get_by_role("button", name="Join the video session").click()
+    await expect(teacher.locator(".video-grid .tile")).to_have_count(1)
+    # The old "turned your microphone off" notice went with the session that ended.
+    await expect(pupil.get_by_text("A teacher turned your microphone off.")).to_have_count(0)
     await pupil.get_by_role("button", name="Join the video session").click()
     await expect(pupil.get_by_text("Waiting for a teacher to let you in…")).to_be_visible()
     await check_screen(teacher, "22-video-lobby")
     await teacher.get_by_role("button", name=f"Let {site.pupil[2]} in").click()
     await expect(pupil.get_by_text("You are in the call. People in it: 2.")).to_be_visible()
     await teacher.get_by_role("button", name=f"Remove {site.pupil[2]}").click()
-    await expect(pupil.get_by_text("A teacher removed you from the call.")).to_be_visible()
+    await expect(pupil.get_by_text("A teacher removed you from the call.")).to_have_count(1)
     await expect(teacher.locator(".video-grid .tile")).to_have_count(1)
+    # A removed pupil is offered no Join, not even after reloading the page.
+    await expect(pupil.get_by_role("button", name="Join the video session")).to_have_count(0)
+    await pupil.reload()
+    await expect(pupil.get_by_text("A teacher removed you from the call.")).to_be_visible()
+    await expect(pupil.get_by_role("button", name="Join the video session")).to_have_count(0)
     await teacher.get_by_role("button", name="End the session for everyone").click()
+    await expect(pupil.get_by_text("No video session is running.")).to_be_visible()
+    await expect(pupil.get_by_text("A teacher removed you from the call.")).to_have_count(0)
     await teacher.context.close()
     await pupil.context.close()
+
+
+async def test_a_full_session_says_so_before_join_and_the_call_has_its_side_panel(
+    media_browser: Browser, site: Site
+) -> None:
+    """"2 of 2 — full" before any Join; "in a video call" only while seated; at a school
+    laptop's size the teacher's controls and the room's chat sit beside the grid."""
+    teacher = await person(media_browser, site, *site.teacher)
+    await teacher.set_viewport_size({"width": 1366, "height": 768})
+    pupil = await person(media_browser, site, site.pupil[0], site.pupil[1])
+    presence = teacher.locator(".presence .person", has_text=site.pupil[2])
+    await expect(presence).to_be_visible()
+    # Looking at the video page is not being in a call.
+    await expect(presence).not_to_contain_text("in a video call")
+
+    # Another teacher starts a session of two and fills it with the founder.
+    other_id = await add_teacher(site.live.services, "carla")
+    other = bearer(site.live.services, other_id)
+    invited = await site.live.http.post(
+        f"/api/projects/{site.project_id}/members",
+        json={"username": "carla", "role": "teacher_admin"},
+        headers={"Authorization": f"Bearer {site.teacher_token}"},
+    )
+    assert invited.status_code == 201, invited.text
+    carla = await HubClient.connect(
+        site.live.url, site.project_id, other["Authorization"].removeprefix("Bearer ")
+    )
+    try:
+        await carla.ok("rtc.start", max_participants=2)
+        await carla.ok("rtc.join")
+        await teacher.get_by_role("button", name="Join the video session").click()
+        await expect(teacher.locator(".video-grid .tile")).to_have_count(2)
+        await expect(presence).not_to_contain_text("in a video call")
+        await expect(pupil.get_by_text("2 of 2 — full")).to_be_visible()
+        what_to_do = pupil.get_by_text("When someone leaves, a Join button appears")
+        await expect(what_to_do).to_be_visible()
+        await expect(pupil.get_by_role("button", name="Join the video session")).to_have_count(0)
+        await check_screen(pupil, "23-video-full")
+
+        # The controls and the chat are beside the grid, on the first screen.
+        grid = await teacher.locator(".video-grid").bounding_box()
+        controls = await teacher.locator(".video-moderation").bounding_box()
+        chat = await teacher.locator(".video-chat").bounding_box()
+        assert grid and controls and chat
+        assert controls["x"] >= grid["x"] + grid["width"] - 1, (grid, controls)
+        assert controls["y"] + 60 < 768, controls
+        end = teacher.get_by_role("button", name="End the session for everyone")
+        await expect(end).to_be_in_viewport()
+        said = f"Can you hear me {uuid.uuid4().hex[:6]}"
+        box = teacher.locator(".video-chat textarea")
+        await box.fill(said)
+        await box.press("Enter")
+        await expect(pupil.locator(".video-chat .message", has_text=said)).to_have_count(1)
+        await check_screen(teacher, "24-video-side-panel-1366")
+
+        # A seat frees: the Join button comes back by itself, and joining shows in presence.
+        await carla.ok("rtc.leave")
+        await pupil.get_by_role("button", name="Join the video session").click()
+        await expect(pupil.locator(".video-grid .tile")).to_have_count(2)
+        await expect(presence).to_contain_text("in a video call")
+        await teacher.get_by_role("button", name="End the session for everyone").click()
+        await expect(pupil.get_by_text("No video session is running.")).to_be_visible()
+        await expect(presence).not_to_contain_text("in a video call")
+    finally:
+        await carla.close()
+    await teacher.context.close()
+    await pupil.context.close()
+
+
+async def tab_to(page: Page, name: str, most: int = 40) -> None:
+    """Tab forward (keyboard only) until the button called `name` has the focus."""
+    for _ in range(most):
+        await page.keyboard.press("Tab")
+        focused = await page.evaluate(
+            "document.activeElement?.tagName === 'BUTTON' ? document.activeElement.textContent : ''"
+        )
+        if focused == name:
+            return
+    raise AssertionError(f"{name!r} was not reached in {most} Tab presses")
+
+
+async def test_by_keyboard_alone_in_italian_and_arabic_at_laptop_and_phone_sizes(
+    media_browser: Browser, site: Site
+) -> None:
+    """A teacher (Italian, 1366×768) starts by keyboard and is in the call at once; a pupil
+    (Arabic, 375×667) joins by keyboard; both see each other's tile."""
+    teacher_context = await new_context(media_browser, site, locale="it-IT")
+    pupil_context = await new_context(media_browser, site, locale="ar-EG")
+    pages = []
+    for context, who, size in (
+        (teacher_context, site.teacher, (1366, 768)),
+        (pupil_context, site.pupil[:2], (375, 667)),
+    ):
+        await context.grant_permissions(["camera", "microphone"])
+        page = await context.new_page()
+        await page.set_viewport_size({"width": size[0], "height": size[1]})
+        await sign_in(page, *who)
+        await page.goto(f"/#/p/{site.project_id}/video")
+        pages.append(page)
+    teacher, pupil = pages
+    await expect(teacher.get_by_role("heading", name="Video", exact=True)).to_be_visible()
+    await expect(pupil.get_by_role("heading", name="الفيديو")).to_be_visible()
+
+    await tab_to(teacher, "Avvia una sessione video")
+    await teacher.keyboard.press("Enter")
+    await expect(teacher.locator(".video-grid .tile")).to_have_count(1)
+    await expect(teacher.get_by_role("button", name="Termina la sessione per tutti")).to_be_visible()
+
+    await tab_to(pupil, "انضم إلى جلسة الفيديو")
+    await pupil.keyboard.press("Enter")
+    await expect(pupil.locator(".video-grid .tile")).to_have_count(2)
+    await expect(teacher.locator(".video-grid .tile")).to_have_count(2)
+    await check_screen(teacher, "25-video-keyboard-it-1366")
+    await check_screen(pupil, "26-video-keyboard-ar-375")
+    # The phone shows no sideways scroll.
+    assert await pupil.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    await tab_to(teacher, "Termina la sessione per tutti", most=80)
+    await teacher.keyboard.press("Enter")
+    await expect(pupil.get_by_text("لا توجد جلسة فيديو جارية.")).to_be_visible()
+    await teacher_context.close()
+    await pupil_context.close()

@@ -145,12 +145,18 @@ async def test_report_reaches_moderators_and_mute_silences(live: Live) -> None:
     refused = await reporter.request("chat.mute", user_id=room.user_ids["pupil"], minutes=10)
     assert refused["code"] == "forbidden"
     await admin.ok("chat.mute", user_id=room.user_ids["pupil"], minutes=10)
+    # The pupil is told at once, before trying to write; nobody else gets the notice.
+    [paused] = await pupil.wait_for("chat.paused")
+    assert paused["minutes"] == 10 and paused["by"] == room.user_ids["teacher_admin"]
+    assert reporter.of_type("chat.paused") == [] and admin.of_type("chat.paused") == []
     muted = await pupil.request("chat.send", channel="pupils", text="again", key="b")
     assert muted["code"] == "muted" and 590 <= muted["retry_after"] <= 601
     for kind, fields in (("chat.edit", {"text": "nicer words"}), ("chat.react", {"emoji": "👍"})):
         refused = await pupil.request(kind, channel="pupils", seq=sent["seq"], **fields)
         assert refused["code"] == "muted", kind
     await admin.ok("chat.mute", user_id=room.user_ids["pupil"], minutes=0)
+    await pupil.wait_for("chat.paused", count=2)
+    assert pupil.of_type("chat.paused")[1]["minutes"] == 0
     await pupil.ok("chat.send", channel="pupils", text="sorry", key="c")
     log = await live.http.get(
         f"/api/projects/{room.project_id}/audit", headers=room.headers["teacher_admin"]

@@ -147,6 +147,9 @@ async def test_signaling_is_refused_outside_the_rules(live: Live) -> None:
         "participant_removed"
     )
     assert (await pupil.request("rtc.join"))["code"] == "participant_removed"
+    # Asked again (a reload, another device), the state tells them, so no Join is offered.
+    assert (await pupil.ok("rtc.state"))["removed"] is True
+    assert (await teacher.ok("rtc.state"))["removed"] is False
     assert (await teacher.request("rtc.signal", to=them, description=offer))["code"] == "not_found"
     await observer.ok("ping")
     # Only the one relayed offer ever reached the pupil; nobody else got any signal.

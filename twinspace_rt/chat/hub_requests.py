@@ -243,6 +243,9 @@ async def mute(hub: Hub, conn: Connection, request: ChatMute) -> dict[str, Any]:
         until = await moderation.mute(tx, conn.member, request.user_id, request.minutes)
     frame = push("chat.muted", user_id=request.user_id, until=until, by=conn.user_id)
     await hub.publish(conn.member.project_id, events.to_moderators(frame))
+    # The member is told at once, not at their next refused message; `minutes: 0` lifts it.
+    notice = push("chat.paused", until=until, minutes=request.minutes, by=conn.user_id)
+    await hub.publish(conn.member.project_id, events.to_user(request.user_id, notice))
     return {"until": until}
 
 
@@ -298,5 +301,6 @@ def register(hub: Hub) -> None:
         ("chat.resync", "a subscribed channel could not be caught up"),
         ("chat.reported", "a message was reported (moderators)"),
         ("chat.muted", "a member was muted (moderators)"),
+        ("chat.paused", "a teacher paused (or let again) my messages"),
     ):
         features.push(FEATURE, name, summary)

@@ -31,6 +31,11 @@ def to_connection(connection_id: str, frame: str) -> dict[str, Any]:
     return {"kind": "connection", "connection_id": connection_id, "frame": frame}
 
 
+def to_user(user_id: int, frame: str) -> dict[str, Any]:
+    """Every socket of one member, on whatever node (a pupil told that a teacher paused them)."""
+    return {"kind": "user", "user_id": user_id, "frame": frame}
+
+
 def to_everyone(frame: str) -> dict[str, Any]:
     """Every socket in the room (video session state)."""
     return {"kind": "everyone", "frame": frame}

@@ -70,6 +70,11 @@ class ProjectRoom:
             target = self.connections.get(event["connection_id"])
             if target is not None:
                 target.push(event["frame"])
+        elif kind == "user":
+            frame = OutFrame(event["frame"])
+            for conn in list(self.connections.values()):
+                if conn.user_id == event["user_id"]:
+                    conn.push_frame(frame)
         elif kind == "everyone":
             frame = OutFrame(event["frame"])
             for conn in list(self.connections.values()):

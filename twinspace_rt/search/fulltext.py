@@ -274,9 +274,11 @@ async def _journal_hits(
 
 
 async def _run(bound: TimeBound, sql: str, params: dict[str, Any], before: int | None) -> list[Any]:
-    """List parameters (``channels``, ``boards``, ``pages``) expand to ``IN (…)``; ``before`` bounds ids."""
+    """List parameters (``channels``, ``boards``, ``pages``) expand to ``IN (…)``; ``before``
+    bounds ids."""
     lists: list[BindParameter[Any]] = [
-        bindparam(name, expanding=True) for name in ("channels", "boards", "pages")
+        bindparam(name, expanding=True)
+        for name in ("channels", "boards", "pages")
         if name in params
     ]
     return await bound.execute(

@@ -25,7 +25,8 @@ WHERE journal_fts MATCH :query AND journal_fts.rowid < :before {_SEEN}
 ORDER BY journal_fts.rowid DESC LIMIT :limit
 """
 JOURNAL_POSTGRES = f"""
-SELECT j.id, j.created_at, j.author_id, j.parent_id, ts_headline('simple', j.body, q.query, :options)
+SELECT j.id, j.created_at, j.author_id, j.parent_id,
+       ts_headline('simple', j.body, q.query, :options)
 FROM journal_posts j LEFT JOIN journal_posts p ON p.id = j.parent_id,
      to_tsquery('simple', :query) AS q(query)
 WHERE to_tsvector('simple', j.body) @@ q.query AND j.id < :before {_SEEN}

@@ -26,6 +26,7 @@ export type RoomEvent =
   | { kind: "presence" }
   | { kind: "typing" }
   | { kind: "permissions" }
+  | { kind: "paused" }
   | { kind: "ended"; code: number };
 
 const TYPING_SHOWN_MS = 6000;
@@ -46,6 +47,8 @@ export class RoomClient {
   readonly typing = new Map<number, { channel: string; name: string; at: number }>();
   link: LinkState = "connecting";
   location: Location = { kind: "home" };
+  /** Set by a `chat.paused` push: until when a teacher paused my messages (null: not paused). */
+  pausedUntil: Date | null = null;
   selfId = 0;
   private readonly hub: HubSocket;
   private readonly listeners = new Set<(event: RoomEvent) => void>();
@@ -283,6 +286,10 @@ export class RoomClient {
           at: Date.now(),
         });
         this.emit({ kind: "typing" });
+        break;
+      case "chat.paused":
+        this.pausedUntil = (frame.minutes as number) > 0 ? new Date(frame.until as string) : null;
+        this.emit({ kind: "paused" });
         break;
       case "room.changed":
         this.role = frame.role as string;

@@ -1,23 +1,10 @@
-/** The audit log: who did what to whom, newest first, paged backwards. */
+/** The audit log: who did what to whom, newest first, paged backwards, each entry a sentence. */
 
 import { api, type AuditEntry } from "../api";
 import { h, replace } from "../dom";
-import { type Key, formatDateTime, t, tk } from "../i18n";
+import { formatDateTime, t } from "../i18n";
+import { auditSentence } from "./audit_sentences";
 import { errorText } from "./errors";
-
-const ACTIONS: Record<string, Key> = {
-  "project.create": tk("audit.project.create"),
-  "project.update": tk("audit.project.update"),
-  "member.invite": tk("audit.member.invite"),
-  "member.role": tk("audit.member.role"),
-  "member.remove": tk("audit.member.remove"),
-  "pupil.create": tk("audit.pupil.create"),
-  "pupil.reset_password": tk("audit.pupil.reset_password"),
-  "chat.mute": tk("audit.chat.mute"),
-  "chat.report": tk("audit.chat.report"),
-  "chat.delete": tk("audit.chat.delete"),
-  "chat.channel.create": tk("audit.chat.channel.create"),
-};
 
 interface Names {
   nameOf(userId: number): string;
@@ -52,7 +39,7 @@ export async function renderAudit(host: HTMLElement, projectId: number, names: N
         "table",
         {},
         h("caption", { class: "visually-hidden" }, t("audit.title")),
-        h("thead", {}, h("tr", {}, ...[t("audit.when"), t("audit.who"), t("audit.what"), t("audit.whom"), t("audit.details")].map((label) => h("th", { scope: "col" }, label)))),
+        h("thead", {}, h("tr", {}, ...[t("audit.when"), t("audit.event")].map((label) => h("th", { scope: "col" }, label)))),
         body,
       ),
     ),
@@ -62,20 +49,10 @@ export async function renderAudit(host: HTMLElement, projectId: number, names: N
 }
 
 function row(entry: AuditEntry, names: Names): HTMLElement {
-  const key = ACTIONS[entry.action];
   return h(
     "tr",
-    {},
+    { "data-action": entry.action },
     h("td", {}, h("time", { datetime: entry.created_at }, formatDateTime(entry.created_at))),
-    h("td", {}, names.nameOf(entry.actor_id)),
-    h("td", {}, key ? t(key) : entry.action),
-    h("td", {}, entry.target_user_id === null ? "" : names.nameOf(entry.target_user_id)),
-    h(
-      "td",
-      { class: "details" },
-      Object.entries(entry.details)
-        .map(([name, value]) => `${name}: ${typeof value === "string" ? value : JSON.stringify(value)}`)
-        .join(", "),
-    ),
+    h("td", {}, auditSentence(entry, names)),
   );
 }

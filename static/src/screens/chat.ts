@@ -7,7 +7,7 @@ import type { RoomClient } from "../hub/room_client";
 import { ask } from "./dialog";
 import { channelTitle, titleOf } from "./names";
 import { errorText } from "./errors";
-import { type MessageContext, renderMessage, renderOutgoing, snippet } from "./message";
+import { type MessageContext, mutedText, renderMessage, renderOutgoing, snippet } from "./message";
 import { addSkipLink } from "./shell";
 
 const TYPING_EVERY_MS = 3000;
@@ -24,9 +24,11 @@ export class ChatView {
   private readonly older = h("button", { type: "button", class: "secondary older", hidden: true }, t("chat.load_older"));
   private readonly typingLine = h("p", { class: "typing", "aria-live": "polite" });
   private readonly composer = h("div", { class: "composer-area" });
-  private readonly title = h("h1", { class: "channel-title" });
+  private readonly title: HTMLElement;
   private readonly status = h("p", { class: "form-error", role: "alert" });
   private readonly note = h("p", { class: "hint", role: "status" });
+  /** A teacher's pause, told the moment it happens (`chat.paused`), and its lifting. */
+  private readonly paused = h("p", { class: "paused-note", role: "status" });
   /** Screen readers hear each new message once; the redrawn list itself is not a live region. */
   private readonly announcer = h("p", { class: "visually-hidden", "aria-live": "polite" });
   private replyTo: number | null = null;
@@ -44,7 +46,12 @@ export class ChatView {
     private readonly client: RoomClient,
     private readonly channel: string,
     private readonly names: Names,
+    /** Embedded beside a call: a second heading level, no skip link, and the focus left alone. */
+    options: { embedded?: boolean } = {},
   ) {
+    const embedded = options.embedded ?? false;
+    this.title = h(embedded ? "h2" : "h1", { class: "channel-title" });
+    this.focusBox = !embedded;
     this.scroller = h("div", { class: "scroller", tabindex: "0", "aria-label": t("chat.history_label") }, this.older, this.list);
     this.scroller.addEventListener("scroll", () => {
       if (this.scroller.scrollTop < 40) void this.loadOlder();
@@ -64,19 +71,22 @@ export class ChatView {
         this.renderMessages();
       }
       if (event.kind === "channels") this.renderTitle();
+      if (event.kind === "paused") this.renderPaused(true);
     });
     replace(
       host,
       this.title,
       this.scroller,
       this.typingLine,
+      this.paused,
       this.composer,
       this.announcer,
     );
+    this.renderPaused(false);
     this.renderTitle();
     this.refreshComposer();
     this.renderMessages();
-    this.removeSkipLink = addSkipLink(t("chat.skip_to_box"), () => this.field());
+    this.removeSkipLink = embedded ? () => undefined : addSkipLink(t("chat.skip_to_box"), () => this.field());
     void this.ensureLoaded();
   }
 
@@ -202,6 +212,16 @@ export class ChatView {
   private announce(message: Message): void {
     if (message.author_id === this.client.selfId) return;
     this.announcer.textContent = t("chat.new_from", { name: this.names.nameOf(message.author_id), text: snippet(message) });
+  }
+
+  /** `changed`: the pause was just set or lifted (a lifted one is said once, then goes). */
+  private renderPaused(changed: boolean): void {
+    const until = this.client.pausedUntil;
+    if (until && until.getTime() > Date.now()) {
+      this.paused.textContent = mutedText(until);
+    } else {
+      this.paused.textContent = changed ? t("chat.unpaused") : "";
+    }
   }
 
   private renderTyping(): void {

@@ -31,8 +31,9 @@ export interface Names {
 export function openFeature(view: string, ref: string | null, host: HTMLElement, client: RoomClient, names: Names): RoomFeature | null {
   const key = `${view}/${ref ?? ""}`;
   if (view === "video" && client.can("video.join")) {
-    client.setLocation({ kind: "video" });
-    return new VideoView(key, host, client);
+    // "In a video call" only once seated: the video page sets it itself.
+    client.setLocation({ kind: "home" });
+    return new VideoView(key, host, client, names);
   }
   if (view === "forums" && client.can("forum.read")) {
     client.setLocation({ kind: "forum", ref: ref ?? null });

@@ -5,7 +5,7 @@
  */
 
 import { h, replace, uid } from "../dom";
-import { formatNumber, formatTime, t } from "../i18n";
+import { formatTime, t } from "../i18n";
 import { boards, type Forum, type Thread } from "../forums/api";
 import { feedFor } from "../forums/feed";
 import type { RoomClient } from "../hub/room_client";
@@ -218,7 +218,7 @@ export class ForumView implements RoomFeature {
           h(
             "p",
             { class: "meta" },
-            t("forums.thread_meta", { name: this.names.nameOf(thread.author_id), count: formatNumber(thread.post_count), date: formatTime(thread.created_at) }),
+            t("forums.thread_meta", { name: this.names.nameOf(thread.author_id), count: thread.post_count, date: formatTime(thread.created_at) }),
           ),
         ),
       ),

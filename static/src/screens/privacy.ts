@@ -6,7 +6,7 @@
 
 import { api, send, type MemberInfo, type PrivacyJob, type Project } from "../api";
 import { h, replace, uid } from "../dom";
-import { formatNumber, language, t } from "../i18n";
+import { language, t } from "../i18n";
 import { ask } from "./dialog";
 
 type Attempt = (run: () => Promise<void>) => Promise<void>;
@@ -32,7 +32,7 @@ export function memberPrivacyActions(
         attempt(async () => {
           replace(notice, h("p", {}, t("privacy.export_working", { name: member.display_name })));
           const job = await finished(await api.exportMember(project.id, member.user_id, language()));
-          offerDownload(notice, job, member.display_name);
+          offerDownload(notice, job, t("privacy.export_ready", { name: member.display_name }));
         }),
     },
     t("privacy.export"),
@@ -61,7 +61,7 @@ export function memberPrivacyActions(
 }
 
 /** The job once done: exports are built in the background, a little at a time. */
-async function finished(job: PrivacyJob): Promise<PrivacyJob> {
+export async function finished(job: PrivacyJob): Promise<PrivacyJob> {
   let current = job;
   while (current.state !== "done") {
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
@@ -70,12 +70,13 @@ async function finished(job: PrivacyJob): Promise<PrivacyJob> {
   return current;
 }
 
-function offerDownload(notice: HTMLElement, job: PrivacyJob, name: string): void {
+/** `ready` says whose export it is; the button fetches the ZIP with the requester's token. */
+export function offerDownload(notice: HTMLElement, job: PrivacyJob, ready: string): void {
   const link = job.download;
   if (link === null) return;
   replace(
     notice,
-    h("p", {}, t("privacy.export_ready", { name })),
+    h("p", {}, ready),
     h(
       "button",
       {
@@ -122,10 +123,7 @@ export async function privacySection(project: Project, attempt: Attempt): Promis
       onclick: () =>
         attempt(async () => {
           const next = await api.retentionPreview(project.id);
-          const counts = {
-            chat: formatNumber(next.removed.chat_messages),
-            audit: formatNumber(next.removed.audit_log),
-          };
+          const counts = { chat: next.removed.chat_messages, audit: next.removed.audit_log };
           replace(
             result,
             t("privacy.preview_result", counts),

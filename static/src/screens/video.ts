@@ -2,6 +2,10 @@
  * The video page: start or join the room's session, my camera and microphone (with device
  * choice), the grid of participants, raise hand, and the teacher's controls. Leaving the page
  * leaves the call and lets go of the camera.
+ *
+ * The teacher's controls and the room's chat sit beside the grid, not below it: with six
+ * people the grid fills a school laptop's screen. Presence says "in a video call" only while
+ * I hold a seat (or wait in the lobby), not while I merely look at this page.
  */
 
 import { h, replace, uid } from "../dom";
@@ -12,6 +16,11 @@ import { type Participant, VideoCall } from "../video/call";
 import { renderModeration } from "./video_moderation";
 import { attempt } from "./feature_errors";
 import { keepFocus } from "./focus";
+import { ChatView } from "./chat";
+import type { Names } from "./features";
+
+/** The room's chat beside the call: the channel every member reads. */
+const CALL_CHANNEL = "general";
 
 export class VideoView implements RoomFeature {
   private readonly call: VideoCall;
@@ -21,6 +30,8 @@ export class VideoView implements RoomFeature {
   private readonly controls = h("div", { class: "video-controls" });
   private readonly grid = h("ul", { class: "video-grid" });
   private readonly moderation = h("section", { class: "video-moderation" });
+  private readonly chatPanel = h("section", { class: "video-chat" });
+  private chat: ChatView | null = null;
   /** The device pickers, filled when my devices change, so a redraw never closes an open list. */
   private readonly devicesRow = h("div", { class: "row devices" });
   /** Tiles keep their <video> across redraws, so playback never restarts. */
@@ -31,11 +42,13 @@ export class VideoView implements RoomFeature {
     readonly key: string,
     private readonly host: HTMLElement,
     private readonly client: RoomClient,
+    private readonly names: Names,
   ) {
     this.call = new VideoCall(client);
     const stop = this.call.on((event) => {
       if (event === "muted") this.notice.textContent = t("video.muted_by_teacher");
-      if (event === "removed") this.notice.textContent = t("video.removed");
+      // The top line says it (and offers no Join); an old notice would only repeat or mislead.
+      if (event === "removed" || event === "ended") this.clearNotices();
       if (event === "media") this.fillDevices();
       this.render();
     });
@@ -51,13 +64,30 @@ export class VideoView implements RoomFeature {
 
   refresh(): void {
     this.grid.setAttribute("aria-label", t("video.grid_label"));
-    replace(this.host, h("h1", {}, t("video.title")), this.top, this.controls, this.status, this.notice, this.grid, this.moderation);
+    this.chatPanel.setAttribute("aria-label", t("video.chat"));
+    this.chat?.detach();
+    this.chat = this.client.can("chat.read") ? new ChatView(this.chatPanel, this.client, CALL_CHANNEL, this.names, { embedded: true }) : null;
+    replace(
+      this.host,
+      h("h1", {}, t("video.title")),
+      this.top,
+      this.controls,
+      this.status,
+      this.notice,
+      h("div", { class: "video-layout" }, h("div", { class: "video-main" }, this.grid), h("div", { class: "video-side" }, this.moderation, this.chat ? this.chatPanel : null)),
+    );
     this.render();
   }
 
   detach(): void {
     this.unsubscribe();
+    this.chat?.detach();
     this.call.close();
+  }
+
+  private clearNotices(): void {
+    this.notice.textContent = "";
+    this.status.textContent = "";
   }
 
   private async attempt(run: () => Promise<unknown>): Promise<void> {
@@ -66,6 +96,8 @@ export class VideoView implements RoomFeature {
   }
 
   private render(): void {
+    const where = this.call.seat === null ? "home" : "video";
+    if (this.client.location.kind !== where) this.client.setLocation({ kind: where });
     this.renderTop();
     keepFocus(this.controls, () => this.renderControls());
     this.renderGrid();
@@ -90,13 +122,22 @@ export class VideoView implements RoomFeature {
               { class: "row" },
               h("label", { class: "check" }, lobby, " ", t("video.lobby_option")),
               h("button", { type: "button", class: "start-video", onclick: () => void this.attempt(() => this.call.start(lobby.checked)) }, t("video.start")),
+              h("p", { class: "hint" }, t("video.start_joins")),
             )
           : null,
       );
       return;
     }
-    const count = session.participants.filter((p) => p.state !== "lobby").length;
-    if (this.call.seat === null) {
+    const count = this.call.seatedCount();
+    if (this.call.seat === null && this.call.removed) {
+      replace(this.top, h("p", { class: "removed-note" }, t("video.removed")));
+    } else if (this.call.seat === null && this.call.full()) {
+      replace(
+        this.top,
+        h("p", { class: "full-note" }, h("strong", {}, t("video.full", { count, max: session.max_participants }))),
+        h("p", { class: "hint" }, t("video.full_what_to_do")),
+      );
+    } else if (this.call.seat === null) {
       replace(
         this.top,
         h("p", {}, t("video.running", { count })),

@@ -38,13 +38,15 @@ export interface Session {
   hands: number[];
 }
 
-export type CallEvent = "session" | "media" | "peers" | "muted" | "removed";
+export type CallEvent = "session" | "media" | "peers" | "muted" | "removed" | "ended";
 
 export class VideoCall {
   session: Session | null = null;
   /** My seat: null until I join, and after I leave or am removed. */
   participantId: number | null = null;
   seat: "joined" | "lobby" | null = null;
+  /** A moderator removed me from the running session: it offers me no Join any more. */
+  removed = false;
   local: MediaStream | null = null;
   readonly peers = new Map<number, PeerLink>();
   private iceServers: RTCIceServer[] = [];
@@ -69,12 +71,31 @@ export class VideoCall {
   private async resumed(): Promise<void> {
     const reply = await this.client.request("rtc.state");
     this.setSession(reply.session as Session | null);
+    const removed = this.session !== null && reply.removed === true;
+    if (removed !== this.removed) {
+      this.removed = removed;
+      this.emit("session");
+    }
     if (this.participantId !== null && this.session?.status === "active") await this.join();
   }
 
+  /** Starting is joining: the teacher who starts a session is in it at once. */
   async start(lobby: boolean): Promise<void> {
     const reply = await this.client.request("rtc.start", { lobby });
     this.setSession(reply.session as Session);
+    await this.join();
+  }
+
+  /** Every seat is taken and joining would be refused (a lobby still lets pupils wait). */
+  full(): boolean {
+    const session = this.session;
+    if (!session || this.me()) return false;
+    if (session.lobby && !this.client.can("video.moderate")) return false;
+    return this.seatedCount() >= session.max_participants;
+  }
+
+  seatedCount(): number {
+    return this.session?.participants.filter((p) => p.state !== "lobby").length ?? 0;
   }
 
   /** Opens the camera and microphone (if any), then takes a seat. */
@@ -213,9 +234,13 @@ export class VideoCall {
     if (session && held && (session.session_id < held.session_id || (session.session_id === held.session_id && session.version < held.version))) {
       return;
     }
+    const before = held?.session_id ?? null;
     this.session = session && session.status === "active" ? session : null;
+    // A removal holds for its own session only; an ended session is news worth an event.
+    if (this.session?.session_id !== before) this.removed = false;
     if (!this.session) {
       this.dropSeat();
+      if (held) this.emit("ended");
     } else {
       const joined = new Set(this.session.participants.filter((p) => p.state !== "lobby").map((p) => p.participant_id));
       for (const [id, peer] of this.peers) {
@@ -255,6 +280,7 @@ export class VideoCall {
         this.emit("muted");
         break;
       case "rtc.removed":
+        this.removed = true;
         this.dropSeat();
         this.emit("removed");
         break;
