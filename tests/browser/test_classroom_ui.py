@@ -143,7 +143,7 @@ async def test_a_message_sent_by_keyboard_alone(browser: Browser, site: Site) ->
     await page.keyboard.press("Enter")
     await expect(messages(page, again)).to_have_count(1)
     # A message's actions are one Tab stop: the menu button, then the next message's.
-    menus = page.locator(".message-menu > summary")
+    menus = page.locator(".message .message-menu > summary")
     await menus.last.focus()
     await page.keyboard.press("Enter")
     await expect(page.locator(".message-menu[open]")).to_have_count(1)

@@ -79,8 +79,16 @@ function actionMenu(message: Message, context: MessageContext, actions: HTMLElem
     { "data-control": "menu", "aria-label": t("chat.actions_for", { name: context.nameOf(message.author_id) }) },
     h("span", { "aria-hidden": "true" }, "⋯"),
   );
-  const menu = h("details", { class: "message-menu" }, summary, h("div", { class: "menu-items" }, ...actions));
-  // A chosen action closes the menu (reply moves the focus to the box, edit opens a dialog).
+  return disclosureMenu("message-menu", summary, actions);
+}
+
+/**
+ * A menu behind one button (`<details>`), for a message's actions and for a person in "Here
+ * now": a chosen action closes it (reply moves the focus to the box, edit opens a dialog), and
+ * Escape closes it and gives the focus back to its button.
+ */
+export function disclosureMenu(className: string, summary: HTMLElement, items: HTMLElement[]): HTMLElement {
+  const menu = h("details", { class: className }, summary, h("div", { class: "menu-items" }, ...items));
   menu.addEventListener("click", (event) => {
     if (event.target instanceof HTMLElement && event.target.closest(".menu-items button")) menu.open = false;
   });

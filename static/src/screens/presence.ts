@@ -4,7 +4,7 @@ import { h, replace } from "../dom";
 import { formatTime, t } from "../i18n";
 import type { Location, PresenceUser, RoomClient } from "../hub/room_client";
 import { errorText } from "./errors";
-import { muteChoices } from "./message";
+import { disclosureMenu, muteChoices } from "./message";
 import { roleName, titleOf } from "./names";
 
 interface Names {
@@ -64,11 +64,10 @@ function muteMenu(user: PresenceUser, client: RoomClient, names: Names): HTMLEle
       })
       .catch((error: unknown) => (muteStatus.textContent = errorText(error)));
   };
-  return h(
-    "details",
-    { class: "message-menu person-menu" },
+  return disclosureMenu(
+    "message-menu person-menu",
     h("summary", { "aria-label": t("mute.member", { name }) }, h("span", { "aria-hidden": "true" }, "⋯")),
-    h("div", { class: "menu-items" }, muteChoices(user.user_id, { mute })),
+    [muteChoices(user.user_id, { mute })],
   );
 }
 
