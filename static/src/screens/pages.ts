@@ -28,6 +28,8 @@ export class PagesView implements RoomFeature {
   private readonly pageHost = h("div", { class: "page-body" });
   private readonly unsubscribe: () => void;
   private dragged: number | null = null;
+  // Kept across menu renders: a live menu change must not wipe a title being typed.
+  private form: { element: HTMLElement; parent: HTMLSelectElement } | null = null;
 
   constructor(
     readonly key: string,
@@ -157,12 +159,21 @@ export class PagesView implements RoomFeature {
     });
   }
 
+  /** The "New page" form: made once, so what is typed survives the menu's live updates; only
+   * its list of places is made again, keeping the choice. */
   private createForm(): HTMLElement {
+    if (this.form) {
+      const chosen = this.form.parent.value;
+      const fresh = this.parentSelect(this.form.parent.id, null, null);
+      this.form.parent.replaceChildren(...Array.from(fresh.options));
+      this.form.parent.value = Array.from(this.form.parent.options).some((o) => o.value === chosen) ? chosen : "";
+      return this.form.element;
+    }
     const titleId = uid("page-title");
     const parentId = uid("page-parent");
     const field = h("input", { id: titleId, name: "title", required: true, maxlength: 120, autocomplete: "off", dir: "auto" });
     const parent = this.parentSelect(parentId, null, null);
-    return h(
+    const element = h(
       "form",
       {
         class: "board-form page-create",
@@ -172,6 +183,7 @@ export class PagesView implements RoomFeature {
           if (!title) return;
           void attempt(this.status, async () => {
             const page = await pagesApi.create(this.project, title, parent.value ? Number(parent.value) : null);
+            field.value = "";
             location.hash = `#/p/${this.project}/pages/${page.id}`;
           });
         },
@@ -183,6 +195,8 @@ export class PagesView implements RoomFeature {
       parent,
       h("button", { type: "submit" }, t("pages.create")),
     );
+    this.form = { element, parent };
+    return element;
   }
 
   /** The places a page may go: the top level, or under a page not below it and not too deep. */
