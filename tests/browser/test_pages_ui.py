@@ -120,3 +120,20 @@ async def test_pages_and_journal_on_a_phone_and_a_laptop(
     await expect(page.locator(".showcase-form")).to_be_visible()
     await check_screen(page, f"76-showcase-{locale}-{width}")
     await context.close()
+
+
+async def test_a_title_being_typed_survives_a_live_menu_change(teacher: Page, site: Site) -> None:
+    """Another teacher adds a page while this one types a new page's title: the menu changes
+    live, and the title being typed stays (a busy machine's late first menu wiped it once)."""
+    await open_room(teacher, site, "pages")
+    field = teacher.get_by_label("Page title")
+    await field.fill("Typed while the menu changed")
+    made = await site.live.http.post(
+        f"/api/projects/{site.project_id}/pages",
+        json={"title": "Added elsewhere"},
+        headers={"Authorization": f"Bearer {site.teacher_token}"},
+    )
+    assert made.status_code == 201, made.text
+    menu = teacher.locator(".pages-menu")
+    await expect(menu.get_by_role("link", name="Added elsewhere")).to_be_visible()
+    await expect(field).to_have_value("Typed while the menu changed")
