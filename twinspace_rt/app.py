@@ -39,7 +39,7 @@ from twinspace_rt.api.openapi import openapi_document
 from twinspace_rt.api.security_headers import SecurityHeadersMiddleware
 from twinspace_rt.documents.socket import yjs_socket
 from twinspace_rt.errors import AppError, ErrorCode
-from twinspace_rt.hub.endpoint import hub_socket
+from twinspace_rt.hub.connection import hub_socket
 from twinspace_rt.services import Services
 from twinspace_rt.settings import Settings
 from twinspace_rt.storage.migrate import current_revision, head_revision, upgrade

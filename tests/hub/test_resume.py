@@ -15,6 +15,7 @@ from tests.support.room import make_room
 from tests.support.waiting import WAIT, eventually
 from twinspace_rt.hub.connection import StreamCursor
 from twinspace_rt.settings import Settings
+from twinspace_rt.ws.close_codes import CloseCode
 from twinspace_rt.ws.transport import OutFrame
 
 
@@ -151,7 +152,8 @@ async def test_a_reader_that_stops_reading_is_closed_and_the_room_goes_on(
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         sock.connect(("127.0.0.1", int(live.url.rsplit(":", 1)[1])))
         sock.setblocking(False)
-        stalled = await websockets.connect(url, max_queue=1, sock=sock)
+        # No keepalive of its own: its pings would go unanswered while it does not read.
+        stalled = await websockets.connect(url, max_queue=1, sock=sock, ping_interval=None)
         stalled_transport = stalled.transport
         stalled_transport.pause_reading()
         await stalled.send(
@@ -162,6 +164,7 @@ async def test_a_reader_that_stops_reading_is_closed_and_the_room_goes_on(
         await eventually(
             lambda: any(c.cursors for c in room_here.connections.values() if c.user_id == pupil_id)
         )
+        [stalled_here] = [c for c in room_here.connections.values() if c.user_id == pupil_id]
         # Random text: compression must not shrink what piles up for the stalled socket.
         big = secrets.token_hex(1950)
         sent = 0
@@ -173,14 +176,18 @@ async def test_a_reader_that_stops_reading_is_closed_and_the_room_goes_on(
                 )
                 sent += 1
         assert len(room_here.connections) == 2, "the stalled socket was dropped"
+        assert stalled_here.close_code == CloseCode.too_slow
         await healthy.wait_for("chat.message", count=sent)
+        # Its close frame waits behind what it did not read. Whether it still arrives depends
+        # on how long the kernel keeps a closed socket for a peer that does not read (a busy
+        # machine can outlast it): the connection ends either way, with 4408 when it arrives.
         stalled_transport.resume_reading()
         async with asyncio.timeout(WAIT):
             try:
                 while True:
                     await stalled.recv()
             except websockets.ConnectionClosed as closed:
-                assert closed.rcvd is not None and closed.rcvd.code == 4408
+                assert closed.rcvd is None or closed.rcvd.code == CloseCode.too_slow
 
 
 async def test_unsubscribe_stops_a_channel_only(live: Live) -> None:

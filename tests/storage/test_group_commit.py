@@ -8,7 +8,7 @@ import pytest
 
 from tests.support.waiting import WAIT
 from twinspace_rt.errors import AppError
-from twinspace_rt.storage.group_commit import GroupCommit
+from twinspace_rt.storage.engine import GroupCommit
 
 
 async def test_closing_waits_for_the_batch_in_flight_then_refuses_the_rest() -> None:

@@ -1,4 +1,4 @@
-"""The SQLite hot-write path (`storage/sqlite_writer.py`): inline when it can be, never blocking
+"""The SQLite hot-write path (`storage/engine.py:SQLiteWriter`): inline when it can be, never blocking
 the event loop on a lock, and checkpointing off the loop so the write-ahead log stays short."""
 
 from __future__ import annotations
@@ -14,8 +14,7 @@ import pytest
 from sqlalchemy import Connection, Engine, event, text
 
 from tests.support.waiting import WAIT
-from twinspace_rt.storage.engine import Database
-from twinspace_rt.storage.sqlite_writer import CHECKPOINT_EVERY
+from twinspace_rt.storage.engine import CHECKPOINT_EVERY, Database
 
 
 @pytest.fixture

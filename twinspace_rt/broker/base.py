@@ -1,4 +1,4 @@
-"""What every broker offers the hub, and the table of local handlers both brokers share.
+"""What every broker offers the hub.
 
 A broker carries events between nodes and holds cluster-wide presence. Local handlers are
 always called in-process, so a node keeps serving its own sockets when the backplane is down.
@@ -6,13 +6,10 @@ always called in-process, so a node keeps serving its own sockets when the backp
 
 from __future__ import annotations
 
-import logging
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from typing import Any
-
-log = logging.getLogger(__name__)
 
 Handler = Callable[[dict[str, Any]], Awaitable[None]]
 ReconnectCallback = Callable[[], Awaitable[None]]
@@ -43,46 +40,6 @@ class Subscription:
         if self.active:
             self.active = False
             self._release(self)
-
-
-class HandlerTable:
-    """The handlers of this node by topic, and their in-order, isolated invocation.
-
-    `on_change` runs when a topic gains its first handler or loses its last, which is when the
-    Redis broker subscribes or unsubscribes the topic's channel.
-    """
-
-    def __init__(self, on_change: Callable[[], None] = lambda: None) -> None:
-        self._by_topic: dict[str, list[Subscription]] = {}
-        self._on_change = on_change
-
-    def add(self, topic: str, handler: Handler) -> Subscription:
-        subscription = Subscription(topic, handler, self._remove)
-        subscriptions = self._by_topic.setdefault(topic, [])
-        subscriptions.append(subscription)
-        if len(subscriptions) == 1:
-            self._on_change()
-        return subscription
-
-    def topics(self) -> set[str]:
-        return set(self._by_topic)
-
-    async def deliver(self, topic: str, event: dict[str, Any]) -> None:
-        """Awaits each handler in turn; a failing one is logged and the others still run."""
-        for subscription in tuple(self._by_topic.get(topic, ())):
-            if not subscription.active:
-                continue
-            try:
-                await subscription.handler(event)
-            except Exception:  # a handler's bug must not starve the other handlers
-                log.exception("broker handler failed on topic %s", topic)
-
-    def _remove(self, subscription: Subscription) -> None:
-        subscriptions = self._by_topic[subscription.topic]
-        subscriptions.remove(subscription)
-        if not subscriptions:
-            del self._by_topic[subscription.topic]
-            self._on_change()
 
 
 class Broker(ABC):

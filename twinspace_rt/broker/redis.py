@@ -29,10 +29,10 @@ from twinspace_rt.broker.base import (
     Broker,
     BrokerUnavailable,
     Handler,
-    HandlerTable,
     ReconnectCallback,
     Subscription,
 )
+from twinspace_rt.broker.memory import HandlerTable
 
 log = logging.getLogger(__name__)
 

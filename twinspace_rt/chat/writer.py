@@ -1,4 +1,4 @@
-"""Group commit for new chat messages (`storage/group_commit.py`).
+"""Group commit for new chat messages (`storage/engine.py:GroupCommit`).
 
 The posts that arrive within a few milliseconds share one transaction and a handful of
 statements, so a busy room pays one commit per batch rather than one per message. Each post
@@ -23,8 +23,7 @@ from twinspace_rt.chat.channels import ChannelRef, require_write
 from twinspace_rt.chat.messages import MessageView
 from twinspace_rt.errors import AppError, ErrorCode
 from twinspace_rt.storage.chat_models import Channel, ChatMessage, Mute
-from twinspace_rt.storage.engine import Database
-from twinspace_rt.storage.group_commit import GroupCommit
+from twinspace_rt.storage.engine import Database, GroupCommit
 
 log = logging.getLogger(__name__)
 

@@ -28,8 +28,7 @@ from twinspace_rt.projects import events as project_events
 from twinspace_rt.projects.accounts import carry_sign_in
 from twinspace_rt.projects.membership import standings
 from twinspace_rt.settings import Settings
-from twinspace_rt.storage.engine import Database
-from twinspace_rt.storage.group_commit import GroupCommit
+from twinspace_rt.storage.engine import Database, GroupCommit
 from twinspace_rt.ws.close_codes import FOR_ERROR, CloseCode
 
 log = logging.getLogger(__name__)

@@ -1,11 +1,14 @@
-"""One hub socket: its identity in the room, its channel cursors and its request budget.
+"""One hub socket: its handshake, its reader and the dispatch of each request, and its state
+(identity in the room, channel cursors, request budget).
 
 Frames go straight to the socket's transport, in push order (``transport.DirectSocket``); a
-socket too slow to take them is closed with 4408 and resumes by ``seq``.
+socket too slow to take them is closed with 4408 and resumes by ``seq``. How a frame is read
+(depth, JSON, storable text, a registered request) is the wire format's (`hub/protocol.py`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
@@ -16,12 +19,18 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.websockets import WebSocket
 
+from twinspace_rt import observability
 from twinspace_rt.auth.budget import TokenBucket
-from twinspace_rt.auth.policy import Member
+from twinspace_rt.auth.policy import Action, Member
+from twinspace_rt.errors import AppError, ErrorCode
+from twinspace_rt.hub import protocol
 from twinspace_rt.storage.models import User
-from twinspace_rt.ws.transport import DirectSocket, FrameWriter, OutFrame
+from twinspace_rt.ws.close_codes import CloseCode
+from twinspace_rt.ws.handshake import Gate, accept, admit, held, refuse
+from twinspace_rt.ws.transport import DirectSocket, FrameWriter, OutFrame, wired_writer
 
 if TYPE_CHECKING:
+    from twinspace_rt.hub.hub import Hub
     from twinspace_rt.hub.replay import Backlog
 
 log = logging.getLogger(__name__)
@@ -116,3 +125,116 @@ class Connection(DirectSocket):
             cursor.pending.append((version, frame))
         elif cursor.accept(version):
             self.push_frame(frame)
+
+
+async def hub_socket(websocket: WebSocket) -> None:
+    hub: Hub = websocket.app.state.hub
+    gate: Gate = websocket.app.state.gate
+    conn = await _open(websocket, hub, gate)
+    if conn is None:
+        return
+    async with held("hub", gate, conn, conn.user_id, hub.settings.ws_close_grace_seconds):
+        await hub.join(conn)
+        try:
+            await conn.run(_read(hub, conn))
+        finally:
+            await hub.leave(conn)
+
+
+async def _open(websocket: WebSocket, hub: Hub, gate: Gate) -> Connection | None:
+    """The handshake; the account row is read here and not kept for the socket's life."""
+    writer = await wired_writer(websocket)
+    if writer is None:
+        return None
+    try:
+        async with hub.db.transaction() as tx:
+            user, expires_at, member = await admit(websocket, gate, tx, Action.project_view)
+        await accept(websocket, gate, member)
+    except AppError as exc:
+        await refuse(websocket, "hub", exc, protocol.error(None, exc))
+        return None
+    settings = hub.settings
+    return Connection(
+        websocket,
+        writer,
+        user,
+        member,
+        expires_at,
+        settings.ws_send_buffer_bytes,
+        TokenBucket(settings.chat_rate_per_second, settings.chat_rate_burst),
+        # A burst always holds at least one frame of the largest size.
+        TokenBucket(
+            settings.ws_read_bytes_per_second,
+            max(settings.ws_read_bytes_burst, settings.ws_frame_max_bytes),
+        ),
+    )
+
+
+async def _read(hub: Hub, conn: Connection) -> None:
+    limit = hub.settings.ws_frame_max_bytes
+    try:
+        while not conn.closing:
+            message = await conn.websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                conn.close(None)
+                return
+            conn.last_heard = time.monotonic()
+            text = message.get("text")
+            if text is None:
+                conn.close(CloseCode.protocol_error, "the hub speaks JSON text frames")
+                return
+            size = len(text) if text.isascii() else len(text.encode())
+            if size > limit:
+                conn.close(CloseCode.protocol_error, f"frames are limited to {limit} bytes")
+                return
+            await _dispatch(hub, conn, text, size)
+    except Exception:
+        log.exception("hub reader for %s failed", conn.id)
+        conn.close(CloseCode.internal_error, "internal error")
+
+
+async def _dispatch(hub: Hub, conn: Connection, text: str, size: int) -> None:
+    """Charges the frame by its size, then parses it with bounded depth, then charges the
+    request: no work on a frame happens before its cost is counted."""
+    request_id: str | None = None
+    try:
+        _charge(conn, conn.bytes_bucket, size, conn.bucket.burst)
+        value = protocol.decode(text, hub.settings.ws_json_max_depth)
+        if value.get("type") == "pong":
+            return
+        request_id = protocol.request_id(value)
+        protocol.check_storable(text, value)
+        bucket = conn.buckets.get(str(value.get("type")), conn.bucket)
+        _charge(conn, bucket, 1, bucket.burst)
+        conn.refusals = 0
+        request = protocol.validate(hub.features.adapter, value)
+        # Shielded: a socket that closes mid-request must not cut a stored change off from
+        # its broadcast, or the room would hold a message nobody was told about.
+        work = asyncio.ensure_future(hub.features.handler(request.type)(hub, conn, request))
+        work.add_done_callback(_settled)
+        fields = await asyncio.shield(work)
+        conn.push(protocol.ack(request.id, **fields))
+    except AppError as exc:
+        observability.refused("hub", exc.code)
+        conn.push(protocol.error(request_id, exc))
+    except Exception:
+        log.exception("hub request failed: %.200s", text)
+        conn.push(protocol.error(request_id, AppError(ErrorCode.internal_error)))
+
+
+def _charge(conn: Connection, bucket: TokenBucket, cost: float, patience: int) -> None:
+    """Takes ``cost`` from ``bucket`` or refuses; past ``patience`` refusals in a row the client
+    is plainly ignoring them and is disconnected."""
+    wait = bucket.take(cost)
+    if wait is None:
+        return
+    conn.refusals += 1
+    if conn.refusals > patience:
+        conn.close(CloseCode.rate_limited, "rate limit exceeded repeatedly")
+    raise AppError(ErrorCode.rate_limited, retry_after=max(1, round(wait + 0.5)))
+
+
+def _settled(work: asyncio.Future[dict[str, Any]]) -> None:
+    """Marks the outcome as seen: after a close nobody awaits it, and the socket is gone."""
+    if not work.cancelled():
+        work.exception()

@@ -1,4 +1,5 @@
-"""The hub's wire format: the envelope of every frame, and the requests of the hub core itself.
+"""The hub's wire format: the envelope of every frame, how a client's frame is read, and the
+requests of the hub core itself.
 
 Features declare their own request models next to their handlers and register them
 (`hub/features.py`); the frames they push all go through `push`.
@@ -9,12 +10,13 @@ A request carries a client ``id`` that its ``ack`` or ``error`` echoes; server p
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, StringConstraints, TypeAdapter, ValidationError
 
-from twinspace_rt.errors import AppError
+from twinspace_rt.errors import AppError, ErrorCode
 from twinspace_rt.hub.request import Request
 
 
@@ -40,8 +42,6 @@ class PresenceUpdate(Request):
     location: Location | None = None
 
 
-
-
 def _default(value: object) -> str:
     if isinstance(value, datetime):
         return value.isoformat()
@@ -63,3 +63,101 @@ def error(request_id: str | None, exc: AppError) -> str:
 
 def push(kind: str, **fields: Any) -> str:
     return encode({"type": kind, **fields})
+
+
+# Reading a client's frame: bounded depth, JSON, storable text, a registered request.
+
+
+def decode(text: str, max_depth: int) -> dict[str, Any]:
+    if _too_deep(text, max_depth):
+        raise AppError(
+            ErrorCode.validation_failed, f"Requests nest at most {max_depth} levels deep."
+        )
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise AppError(ErrorCode.invalid_json, "The frame is not JSON.") from exc
+    if not isinstance(value, dict):
+        raise AppError(ErrorCode.invalid_json, "Send a JSON object with a `type`.")
+    return value
+
+
+_JSON_SPECIAL = re.compile(r'[\[\]{}"\\]')
+
+
+def _too_deep(text: str, max_depth: int) -> bool:
+    """Whether arrays and objects nest deeper than ``max_depth``, found before parsing (the
+    parser would recurse, and a deep enough frame ends in ``RecursionError``). Linear in the
+    frame; brackets inside strings do not count. Most frames have too few brackets to ask."""
+    if text.count("[") + text.count("{") <= max_depth:
+        return False
+    depth = 0
+    in_string = False
+    escaped_at = -1
+    for match in _JSON_SPECIAL.finditer(text):
+        char = match.group()
+        if in_string:
+            if match.start() == escaped_at:
+                continue
+            if char == "\\":
+                escaped_at = match.start() + 1
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > max_depth:
+                return True
+        elif char in "]}":
+            depth -= 1
+    return False
+
+
+# Characters no UTF-8 frame (a lone surrogate) or PostgreSQL text (NUL) can carry. They reach
+# a ``str`` only through ``\uD800`` or ``\u0000`` escapes: frames are UTF-8, and the parser
+# refuses raw control characters in strings.
+_ESCAPED_UNSTORABLE = re.compile(r"\\u(?:[dD][89a-fA-F]|0000)")
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def request_id(value: dict[str, Any]) -> str | None:
+    """The client's ``id``, echoed by the answer only when it is a short storable string."""
+    raw = value.get("id")
+    if isinstance(raw, str) and len(raw) <= 64 and not _UNSTORABLE.search(raw):
+        return raw
+    return None
+
+
+def check_storable(text: str, value: Any) -> None:
+    """Refuses a frame whose strings hold NUL or a lone surrogate; only a frame with such an
+    escape in its text is walked."""
+    if _ESCAPED_UNSTORABLE.search(text) and _has_unstorable(value):
+        raise AppError(ErrorCode.validation_failed, "Text may not hold NUL or a lone surrogate.")
+
+
+def _has_unstorable(value: Any) -> bool:
+    """Whether any string holds such a character (a valid pair was joined by the parser)."""
+    if isinstance(value, str):
+        return _UNSTORABLE.search(value) is not None
+    if isinstance(value, dict):
+        return any(_has_unstorable(k) or _has_unstorable(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_unstorable(v) for v in value)
+    return False
+
+
+def validate(adapter: TypeAdapter[Any], value: dict[str, Any]) -> Any:
+    """The request model of ``value`` by its ``type``, from the registry's union (`features`)."""
+    try:
+        return adapter.validate_python(value)
+    except ValidationError as exc:
+        problems = exc.errors(include_url=False, include_context=False, include_input=False)
+        if any(p["type"].startswith("union_tag") for p in problems):
+            raise AppError(
+                ErrorCode.validation_failed, f"Unknown request type {value.get('type')!r}."
+            ) from exc
+        details = [
+            {"field": ".".join(str(x) for x in p["loc"][1:]), "problem": p["msg"]} for p in problems
+        ]
+        raise AppError(ErrorCode.validation_failed, details=details) from exc
