@@ -22,6 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from twinspace_rt.broker import Broker
 from twinspace_rt.broker.base import BrokerUnavailable
 from twinspace_rt.hub import events
+from twinspace_rt.materials.blobs import BlobStore
 from twinspace_rt.privacy import export, retention
 from twinspace_rt.privacy.context import Erasure
 from twinspace_rt.privacy.erasure import plan, run_step
@@ -44,18 +45,28 @@ def utc_clock() -> datetime:
 
 class PrivacyJobs:
     def __init__(
-        self, settings: Settings, db: Database, broker: Broker, clock: Clock = utc_clock
+        self,
+        settings: Settings,
+        db: Database,
+        broker: Broker,
+        store: BlobStore,
+        clock: Clock = utc_clock,
     ) -> None:
         self.settings = settings
         self.db = db
         self.broker = broker
+        # Exports are kept in the node's blob store (shared by a cluster), not its disk.
+        self.store = store
         self.clock = clock
-        self.exports_dir = settings.data_dir / "exports"
+        # Where this node writes an archive before it goes to the store.
+        self.scratch = settings.data_dir / "exports"
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
-        self.exports_dir.mkdir(parents=True, exist_ok=True)
+        self.scratch.mkdir(parents=True, exist_ok=True)
+        for left in self.scratch.glob("*" + export.PARTIAL):  # from a build killed mid-way
+            left.unlink(missing_ok=True)
         self._tasks = [
             asyncio.create_task(self._loop()),
             asyncio.create_task(self._retention_loop()),
@@ -74,7 +85,12 @@ class PrivacyJobs:
         while True:
             try:
                 report = await retention.run(
-                    self.db, self.settings, self.broker.node_id, self.clock(), self._pause
+                    self.db,
+                    self.settings,
+                    self.store,
+                    self.broker.node_id,
+                    self.clock(),
+                    self._pause,
                 )
                 if report.ran:
                     log.info("retention run: %s", report)
@@ -145,7 +161,14 @@ class PrivacyJobs:
         if job.kind == ERASE:
             await self._erase(job)
         else:
-            name = await export.build(self.db, job, self.exports_dir, lambda: self._renew(job_id))
+            name = await export.build(
+                self.db,
+                job,
+                self.store,
+                self.scratch,
+                self.settings.materials_chunk_bytes,
+                lambda: self._renew(job_id),
+            )
             async with self.db.transaction() as tx:
                 await self._finish(await tx.connection(), job_id, file_name=name)
 
@@ -175,7 +198,6 @@ class PrivacyJobs:
                 now=self.clock(),
                 batch=self.settings.privacy_batch_size,
                 names=names,
-                exports_dir=self.exports_dir,
                 settings=self.settings,
             )
             await run_step(self.db, erasure, step, lambda: self._renew(job_id))
