@@ -20,7 +20,7 @@ export function renderAccount(main: HTMLElement, user: User, erased: () => void)
   const section = h("section", { class: "card account-data" }, h("h1", {}, t("account.title")));
   replace(main, section);
   void api.myLogins().then(
-    (history) => replace(logins, loginTable(history, t("logins.title"))),
+    (history) => replace(logins, loginTable(history, t("logins.title"), true)),
     (error: unknown) => replace(logins, h("p", { class: "form-error", role: "alert" }, errorText(error))),
   );
   const history = [h("h2", {}, t("logins.title")), logins];

@@ -14,14 +14,16 @@ const OUTCOMES: Record<string, Key> = {
   throttled: tk("logins.throttled"),
 };
 
-/** The table of sign-ins under `caption`, or a line saying there are none. */
-export function loginTable(history: LoginHistory, caption: string): HTMLElement {
-  const intro = h("p", { class: "hint" }, t("logins.kept", { days: history.kept_days }));
+/** The table of sign-ins under `caption`, or a line saying there are none. `own`: the reader's
+ * own account, told how long entries are kept and what to do about one that was not them. */
+export function loginTable(history: LoginHistory, caption: string, own: boolean): HTMLElement {
+  const intro = own ? h("p", { class: "hint" }, t("logins.kept", { days: history.kept_days })) : null;
   if (history.logins.length === 0) return h("div", { class: "logins" }, intro, h("p", {}, t("logins.none")));
   const headers = [t("logins.when"), t("logins.result"), t("logins.address"), t("logins.client")];
   return h(
     "div",
-    { class: "logins" },
+    // Scrolls sideways on a narrow phone: focusable, so the keyboard can scroll it too.
+    { class: "logins table-wrap", tabindex: 0, role: "region", "aria-label": caption },
     intro,
     h(
       "table",

@@ -71,7 +71,7 @@ export function memberPrivacyActions(
             onclick: () =>
               attempt(async () => {
                 const history = await api.pupilLogins(project.id, member.user_id);
-                replace(notice, loginTable(history, t("logins.of", { name: member.display_name })));
+                replace(notice, loginTable(history, t("logins.of", { name: member.display_name }), false));
               }),
           },
           t("logins.title"),
