@@ -74,9 +74,17 @@ export interface PrivacySettings {
   closed_since: string | null;
 }
 
+/** One row the next retention run removes: a material's file name, a post's first words. */
+export interface DueItem {
+  id: number;
+  label: string;
+  created_at: string;
+}
+
 export interface RetentionPreview {
   removed: { chat_messages: number; materials: number; journal_posts: number; audit_log: number };
   project_deleted: boolean;
+  listed: { materials: DueItem[]; journal_posts: DueItem[] };
 }
 
 export interface LoginEntry {

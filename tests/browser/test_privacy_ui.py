@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import io
 import zipfile
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.async_api import Browser, Page, expect
+from sqlalchemy import update
+from sqlmodel import SQLModel
 
 from tests.browser.conftest import Site, check_screen, new_context, sign_in
 from tests.support.room import PASSWORD, add_teacher, bearer
@@ -49,10 +52,28 @@ async def test_a_teacher_admin_exports_then_erases_a_pupil(teacher: Page, site: 
     await teacher.get_by_label("Delete journal posts after (days)").fill("400")
     await teacher.get_by_role("button", name="Save").click()
     await expect(teacher.get_by_text("Saved.")).to_be_visible()
+    # A journal post from long ago: the dry run names it before anything goes.
+    posted = await site.live.http.post(
+        f"/api/projects/{site.project_id}/journal",
+        json={"body": "Our first river walk"},
+        headers={"Authorization": f"Bearer {site.teacher_token}"},
+    )
+    assert posted.status_code == 201, posted.text
+    posts = SQLModel.metadata.tables["journal_posts"]
+    async with site.live.services.db.transaction() as tx:
+        await (await tx.connection()).execute(
+            update(posts)
+            .where(posts.c.id == posted.json()["id"])
+            .values(created_at=datetime.now(UTC) - timedelta(days=500))
+        )
     await teacher.get_by_role("button", name="What will the next run remove?").click()
     await expect(
-        teacher.get_by_text("The next run removes 0 chat messages, 0 materials, 0 journal posts")
+        teacher.get_by_text(
+            "The next run removes 0 chat messages, 0 materials, 1 journal post or comment"
+        )
     ).to_be_visible()
+    listed = teacher.locator(".due-list", has_text="Journal posts and comments that go")
+    await expect(listed.get_by_role("listitem")).to_contain_text(["Our first river walk"])
     saved = await site.live.http.get(
         f"/api/projects/{site.project_id}/privacy",
         headers={"Authorization": f"Bearer {site.teacher_token}"},

@@ -97,6 +97,7 @@ async def test_chat_older_than_the_project_setting_goes_once(quiet: Live) -> Non
     assert preview.json() == {
         "removed": {"chat_messages": 5, "materials": 0, "journal_posts": 0, "audit_log": 0},
         "project_deleted": False,
+        "listed": {"materials": [], "journal_posts": []},
     }
     assert await count(quiet, "chat_messages") == 7
 

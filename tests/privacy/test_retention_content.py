@@ -103,6 +103,15 @@ async def test_old_materials_and_journal_posts_go_with_their_files_and_comments(
         "journal_posts": 3,
         "audit_log": 0,
     }
+    # It names what goes, oldest first: the file names, the start of each post.
+    listed = preview.json()["listed"]
+    assert sorted(m["id"] for m in listed["materials"]) == sorted([old_shared, old_own])
+    assert {m["label"] for m in listed["materials"]} == {"photo.jpg"}
+    posts = [(p["id"], p["label"]) for p in listed["journal_posts"]]
+    assert sorted(posts[:2]) == sorted(
+        [(old_post, "teacher wrote "), (old_comment, f"teacher_admin wrote /{young_post}/comments")]
+    )
+    assert posts[2] == (old_post_comment, f"teacher_admin wrote /{old_post}/comments")
     assert await count(quiet, "materials", project_id=room.project_id) == 3, "a dry run"
 
     reports = await two_nodes(quiet.services.settings, START + timedelta(days=1))

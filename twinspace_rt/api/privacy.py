@@ -70,9 +70,18 @@ class PrivacySettingsOut(BaseModel):
     closed_since: datetime | None
 
 
+class DueOut(BaseModel):
+    id: int
+    label: str
+    created_at: datetime
+
+
 class RetentionPreviewOut(BaseModel):
     removed: dict[str, int]
     project_deleted: bool
+    # The first of what goes, oldest first, for `materials` (file names) and `journal_posts`
+    # (the start of each text).
+    listed: dict[str, list[DueOut]]
 
 
 def _job_out(request: Request, job: PrivacyJob, user_id: int) -> JobOut:
@@ -225,7 +234,12 @@ async def retention_preview(request: Request) -> Response:
     report = await retention.preview(node.db, node.settings, project_id, node.privacy.clock())
     return respond(
         RetentionPreviewOut(
-            removed=report.removed, project_deleted=project_id in report.projects_deleted
+            removed=report.removed,
+            project_deleted=project_id in report.projects_deleted,
+            listed={
+                name: [DueOut(id=d.id, label=d.label, created_at=d.created_at) for d in due]
+                for name, due in report.listed.items()
+            },
         )
     )
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 
 from twinspace_rt.auth.policy import ProjectStatus
 from twinspace_rt.materials.blobs import BlobStore
@@ -54,6 +54,8 @@ class Rule:
     days: int  # days per unit of the setting
     due: Callable[[int, datetime], Any] | None = None
     remove: Remover | None = None
+    # A column naming each row, for the dry run's list (None: the dry run only counts).
+    label: str | None = None
 
 
 RULES = (
@@ -66,6 +68,7 @@ RULES = (
         "retention_materials_days",
         1,
         remove=remove_materials,
+        label="filename",
     ),
     Rule(
         "journal_posts",
@@ -76,9 +79,25 @@ RULES = (
         1,
         due=content.journal_due,
         remove=content.remove_journal,
+        label="body",
     ),
     Rule("audit_log", "audit_log", "created_at", "audit_years", "retention_audit_years", 365),
 )
+
+
+# How many rows of each listed rule the dry run names (the count covers every row), and how much
+# of each label it shows.
+PREVIEW_LIST = 50
+LABEL_CHARS = 80
+
+
+@dataclass(frozen=True)
+class Due:
+    """One row the next run removes, as the dry run names it."""
+
+    id: int
+    label: str
+    created_at: datetime
 
 
 @dataclass
@@ -86,6 +105,8 @@ class Report:
     ran: bool
     removed: dict[str, int] = field(default_factory=dict)
     projects_deleted: list[int] = field(default_factory=list)
+    # The dry run only: the first rows of each listed rule, oldest first.
+    listed: dict[str, list[Due]] = field(default_factory=dict)
 
 
 def _limit(settings: Settings, chosen: PrivacySettings | None, rule: Rule) -> int:
@@ -132,12 +153,22 @@ async def preview(db: Database, settings: Settings, project_id: int, now: dateti
         connection = await tx.connection()
         for rule in RULES:
             cutoff = now - timedelta(days=_limit(settings, chosen, rule) * rule.days)
+            target = table(rule.table)
+            where = _due(rule, project_id, cutoff)
             count = (
-                await connection.execute(
-                    select(key(table(rule.table))).where(_due(rule, project_id, cutoff))
+                await connection.execute(select(func.count()).select_from(target).where(where))
+            ).scalar_one()
+            report.removed[rule.name] = int(count)
+            if rule.label is not None:
+                named = await connection.execute(
+                    select(key(target), target.c[rule.label], target.c[rule.age])
+                    .where(where)
+                    .order_by(target.c[rule.age], key(target))
+                    .limit(PREVIEW_LIST)
                 )
-            ).all()
-            report.removed[rule.name] = len(count)
+                report.listed[rule.name] = [
+                    Due(row_id, label[:LABEL_CHARS], created) for row_id, label, created in named
+                ]
         since = chosen.closed_since if chosen is not None else None
         months = _closed_months(settings, chosen)
         if since is not None and since < now - timedelta(days=30 * months):

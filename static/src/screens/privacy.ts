@@ -4,9 +4,9 @@
  * what the next retention run would remove.
  */
 
-import { api, send, type MemberInfo, type PrivacyJob, type Project } from "../api";
+import { api, send, type DueItem, type MemberInfo, type PrivacyJob, type Project } from "../api";
 import { h, replace, uid } from "../dom";
-import { language, t } from "../i18n";
+import { formatDateTime, language, t } from "../i18n";
 import { ask } from "./dialog";
 import { loginTable } from "./logins";
 
@@ -115,11 +115,26 @@ export function offerDownload(notice: HTMLElement, job: PrivacyJob, ready: strin
   );
 }
 
+/** The first of what the next run removes (the server sends at most 50), oldest first. */
+function dueList(title: string, due: DueItem[]): HTMLElement | null {
+  if (due.length === 0) return null;
+  return h(
+    "div",
+    { class: "due-list" },
+    h("h3", {}, title),
+    h(
+      "ul",
+      {},
+      ...due.map((item) => h("li", {}, h("bdi", {}, item.label), " — ", formatDateTime(item.created_at))),
+    ),
+  );
+}
+
 /** The project's erasure mode and retention periods, and the dry run of the next removal. */
 export async function privacySection(project: Project, attempt: Attempt): Promise<HTMLElement | null> {
   if (!project.permissions.includes("privacy.manage")) return null;
   const current = await api.privacy(project.id);
-  const result = h("p", { "aria-live": "polite" });
+  const result = h("div", { "aria-live": "polite" });
   const modeId = uid("erase-mode");
   const mode = h(
     "select",
@@ -153,8 +168,14 @@ export async function privacySection(project: Project, attempt: Attempt): Promis
           };
           replace(
             result,
-            t("privacy.preview_result", counts),
-            next.project_deleted ? ` ${t("privacy.preview_project")}` : "",
+            h(
+              "p",
+              {},
+              t("privacy.preview_result", counts),
+              next.project_deleted ? ` ${t("privacy.preview_project")}` : "",
+            ),
+            dueList(t("privacy.preview_materials"), next.listed.materials),
+            dueList(t("privacy.preview_journal"), next.listed.journal_posts),
           );
         }),
     },
