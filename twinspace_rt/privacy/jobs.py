@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from contextlib import suppress
 from datetime import UTC, datetime, timedelta
@@ -65,12 +66,21 @@ class PrivacyJobs:
 
     async def start(self) -> None:
         self.scratch.mkdir(parents=True, exist_ok=True)
-        for left in self.scratch.glob("*" + export.PARTIAL):  # from a build killed mid-way
-            left.unlink(missing_ok=True)
+        await asyncio.to_thread(self._sweep_scratch)
         self._tasks = [
             asyncio.create_task(self._loop()),
             asyncio.create_task(self._retention_loop()),
         ]
+
+    def _sweep_scratch(self) -> None:
+        """Archives of builds that died here (a kill mid-way), or kept here before exports
+        moved to the blob store. A live build writes its file at every batch, while it renews
+        its lease: a file untouched for a whole lease belongs to no live build (a folder shared
+        by mistake between nodes loses nothing)."""
+        stale = time.time() - self.settings.privacy_job_lease_seconds
+        for left in self.scratch.iterdir():
+            if left.is_file() and left.stat().st_mtime < stale:
+                left.unlink(missing_ok=True)
 
     async def stop(self) -> None:
         tasks, self._tasks = self._tasks, []
