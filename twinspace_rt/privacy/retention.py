@@ -42,8 +42,8 @@ LEASE = "retention"
 class Rule:
     """Rows of ``table`` whose ``age`` is older than the project's setting go.
 
-    ``due`` widens what is due (a journal post's comments go with it); ``remove`` takes what
-    more than rows (blobs, stored pushes); both default to plain rows of the table.
+    ``due`` widens what is due (a journal post's comments go with it); ``remove`` also takes
+    what lies outside the table (blobs, stored pushes); both default to the table's own rows.
     """
 
     name: str
