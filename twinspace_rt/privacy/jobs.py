@@ -180,7 +180,12 @@ class PrivacyJobs:
                 lambda: self._renew(job_id),
             )
             async with self.db.transaction() as tx:
-                await self._finish(await tx.connection(), job_id, file_name=name)
+                kept = await self._finish(await tx.connection(), job_id, file_name=name)
+            if not kept:
+                # The member was erased while this was built (the erasure deleted the job, and
+                # the files it knew of): this archive must not outlive them either.
+                await self.store.delete(export.blob_key(name))
+                log.info("privacy job %s: its member was erased meanwhile; export dropped", job_id)
 
     async def _erase(self, job: PrivacyJob) -> None:
         assert job.id is not None and job.subject_user_id is not None
@@ -240,7 +245,8 @@ class PrivacyJobs:
 
     async def _finish(
         self, connection: AsyncConnection, job_id: int, file_name: str | None = None
-    ) -> None:
+    ) -> bool:
+        """False when the job is gone (an erasure of its member deleted it meanwhile)."""
         values: dict[str, object] = {
             "state": "done",
             "finished_at": self.clock(),
@@ -251,7 +257,8 @@ class PrivacyJobs:
         else:
             values["file_name"] = file_name
         jobs = PrivacyJob.__table__  # type: ignore[attr-defined]
-        await connection.execute(update(jobs).where(jobs.c.id == job_id).values(values))
+        done = await connection.execute(update(jobs).where(jobs.c.id == job_id).values(values))
+        return int(done.rowcount) == 1
 
 
 async def _mode(tx: AsyncSession, settings: Settings, project_id: int) -> str:
