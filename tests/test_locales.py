@@ -73,6 +73,7 @@ COUNTED = {
     "forums.activity_thread": "count",
     "forums.activity_bulletin": "count",
     "privacy.preview_result": "chat",
+    "logins.kept": "days",
     "password.rule": "count",
     "error.rate_limited_minutes": "minutes",
 }
@@ -111,7 +112,7 @@ for (const [lang, messages] of Object.entries(JSON.parse(process.argv[1]))) {
   for (const [key, text] of Object.entries(messages)) {
     const format = new IntlMessageFormat(text, lang);
     out[`${lang}:${key}`] = [0, 1, 2, 3, 11, 100].map((n) =>
-      format.format({ count: n, chat: n, audit: n, minutes: n, hours: n, days: n, name: "N",
+      format.format({ count: n, chat: n, materials: n, journal: n, audit: n, minutes: n, hours: n, days: n, name: "N",
                       date: "D", channel: "C", thread: "T", actor: "A", target: "B" }));
   }
 }

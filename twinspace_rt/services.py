@@ -87,6 +87,7 @@ class Services:
         hub = Hub(settings, db, tokens, broker)
         for register in HUB_FEATURES:
             register(hub)
+        materials = Materials(settings, db, hub)
         metrics = CollectorRegistry()
         observability.register(metrics, lambda: broker.status() == OK, broker.on_reconnect)
         return cls(
@@ -110,6 +111,6 @@ class Services:
             documents=DocumentRegistry(settings, db, broker),
             writes=WriteBudget(settings.rest_write_rate_per_second, settings.rest_write_burst),
             sockets=MemberSockets(settings.ws_sockets_per_member),
-            privacy=PrivacyJobs(settings, db, broker),
-            materials=Materials(settings, db, hub),
+            privacy=PrivacyJobs(settings, db, broker, materials.store),
+            materials=materials,
         )

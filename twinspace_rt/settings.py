@@ -351,6 +351,27 @@ class Settings(BaseSettings):
     retention_audit_years: int = Field(
         3, ge=1, description="Default age, in years, after which audit entries are deleted."
     )
+    retention_materials_days: int = Field(
+        730,
+        ge=1,
+        description="Default age after which materials (with their stored files) are deleted.",
+    )
+    retention_journal_days: int = Field(
+        730,
+        ge=1,
+        description="Default age after which journal posts are deleted (a post's comments go "
+        "with it).",
+    )
+    retention_login_days: int = Field(
+        90, ge=1, le=3650, description="Age after which login history entries are deleted."
+    )
+    privacy_export_keep_hours: float = Field(
+        24,
+        gt=0,
+        le=24 * 30,
+        description="A finished export's ZIP is deleted from the blob store this long after "
+        "it was built; its requester asks for a new one after that.",
+    )
 
     # Materials (issue 15): uploads, processing, the blob store.
     blob_dir: Path | None = Field(

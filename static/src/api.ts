@@ -57,7 +57,7 @@ export interface AuditEntry {
 export interface PrivacyJob {
   id: number;
   kind: "export" | "erase";
-  state: "pending" | "running" | "done";
+  state: "pending" | "running" | "done" | "expired";
   created_at: string;
   finished_at: string | null;
   download: string | null;
@@ -67,14 +67,37 @@ export interface PrivacyJob {
 export interface PrivacySettings {
   erase_mode: "blank" | "delete";
   chat_days: number;
+  materials_days: number;
+  journal_days: number;
   closed_months: number;
   audit_years: number;
   closed_since: string | null;
 }
 
+/** One row the next retention run removes: a material's file name, a post's first words. */
+export interface DueItem {
+  id: number;
+  label: string;
+  created_at: string;
+}
+
 export interface RetentionPreview {
-  removed: { chat_messages: number; audit_log: number };
+  removed: { chat_messages: number; materials: number; journal_posts: number; audit_log: number };
   project_deleted: boolean;
+  listed: { materials: DueItem[]; journal_posts: DueItem[] };
+}
+
+export interface LoginEntry {
+  at: string;
+  outcome: "ok" | "failed" | "throttled";
+  address: string;
+  client: string;
+}
+
+/** An account's sign-ins and failed sign-ins, newest first, kept `kept_days`. */
+export interface LoginHistory {
+  logins: LoginEntry[];
+  kept_days: number;
 }
 
 /** Called when the server says the session is over (expired or revoked token). */
@@ -161,6 +184,9 @@ export const api = {
     call<PrivacyJob>("POST", `${project(id)}/members/${userId}/erase`),
   exportAccount: (language: string) => call<PrivacyJob>("POST", "/api/account/export", { language }),
   eraseAccount: () => call<PrivacyJob>("POST", "/api/account/erase"),
+  myLogins: () => call<LoginHistory>("GET", "/api/me/logins"),
+  pupilLogins: (id: number, userId: number) =>
+    call<LoginHistory>("GET", `${project(id)}/members/${userId}/logins`),
   privacyJob: (jobId: number) => call<PrivacyJob>("GET", `/api/privacy/jobs/${jobId}`),
   privacy: (id: number) => call<PrivacySettings>("GET", `${project(id)}/privacy`),
   setPrivacy: (id: number, changes: Partial<PrivacySettings>) =>

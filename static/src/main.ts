@@ -37,9 +37,9 @@ function route(): void {
     });
     return;
   }
-  if (parts[0] === "account" && session.user.kind === "teacher") {
+  if (parts[0] === "account") {
     leaveRoom();
-    renderAccount(renderShell(root, session.user), () => {
+    renderAccount(renderShell(root, session.user), session.user, () => {
       signOut();
       endedNotice = t("account.erased");
       location.hash = "#/";

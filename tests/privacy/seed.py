@@ -16,7 +16,7 @@ from sqlmodel import SQLModel
 
 from tests.materials.support import gps_photo, make_collection, processed, upload
 from tests.support.live import HubClient, Live
-from tests.support.room import add_teacher, bearer
+from tests.support.room import PASSWORD, add_teacher, bearer
 from tests.support.waiting import WAIT
 from tests.support.yjs_client import YjsClient
 from twinspace_rt.hub import presence
@@ -76,6 +76,9 @@ async def _ok(response, status: int = 200):  # type: ignore[no-untyped-def]
     return response.json() if response.content else None
 
 
+FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:131.0) Gecko/20100101 Firefox/131.0"
+
+
 async def seed(live: Live) -> Seed:
     http = live.http
     admin = await _teacher(live, "alba-admin", "Alba Admin")
@@ -126,6 +129,14 @@ async def seed(live: Live) -> Seed:
             201,
         )
     await _ok(await http.put(f"{base}/privacy", json={"chat_days": 30}, headers=admin.headers))
+    # Login history: a sign-in and a wrong password each, from a described browser.
+    for person in (x, y):
+        for password in (PASSWORD, "not-the-password"):
+            await http.post(
+                "/api/auth/login",
+                json={"username": person.username, "password": password},
+                headers={"User-Agent": FIREFOX},
+            )
 
     sockets: list[HubClient | YjsClient] = []
     hubs = {}

@@ -151,6 +151,10 @@ async def _check(live: Live, world: Seed) -> None:
     assert archive["document_edits/doc_updates.json"], "X's edits of the shared document"
     assert archive["documents/share_of_edits.json"][0]["document_id"] == world.doc_id
     assert any(a["action"] == "privacy.export" for a in archive["audit/audit_log.json"])
+    logins = archive["account/login_events.json"]
+    assert sorted(e["outcome"] for e in logins) == ["failed", "ok"]
+    assert {e["client"] for e in logins} == {"Firefox on Windows"}
+    assert all(e["user_id"] == x.user_id and e["address"] for e in logins)
     assert y.display_name not in json.dumps(archive["chat_messages/chat_messages.json"])
     # The link opens for its requester only, and not once it is changed.
     other = await live.http.get(x_job["download"], headers=y.headers)
@@ -192,10 +196,12 @@ async def _check(live: Live, world: Seed) -> None:
     assert records and all(r["target_user_id"] == job.placeholder_id for r in records)
     placeholder = next(u for u in after["users"] if u["id"] == job.placeholder_id)
     assert placeholder["display_name"] == PSEUDONYM and placeholder["password_hash"] is None
-    # X's exports went with their files; Y's stays.
-    exports = list((live.services.settings.data_dir / "exports").iterdir())
+    # X's exports went with their files; Y's stays (in the blob store, where any node finds it).
+    store = live.services.privacy.store
+    exports = await store.keys("exports/")
     assert len(exports) == 1
-    assert not re.search(re.escape(x.username), exports[0].read_bytes().decode("latin-1"))
+    kept = b"".join([chunk async for chunk in store.read(exports[0])])
+    assert not re.search(re.escape(x.username), kept.decode("latin-1"))
 
     # Authored content reads "(removed)"; replies and threads stay.
     messages = {m["id"]: m for m in after["chat_messages"]}

@@ -11,9 +11,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import SQLModel
 
+from tests.materials.support import gps_photo, make_collection, processed, upload
 from tests.privacy.test_requests import token
 from tests.support.live import HubClient, Live, serve
 from tests.support.room import Room, make_room
+from twinspace_rt.materials.blobs import create_store, project_prefix
 from twinspace_rt.privacy import retention
 from twinspace_rt.settings import Settings
 from twinspace_rt.storage.engine import Database
@@ -55,12 +57,14 @@ async def count(live: Live, name: str, **where: int) -> int:
 
 
 async def two_nodes(settings: Settings, now: datetime) -> list[retention.Report]:
+    """Two nodes' runs at once, each with its own database pool and blob store client."""
     nodes = [Database(settings.effective_database_url) for _ in range(2)]
+    store = create_store(settings)
     try:
         return list(
             await asyncio.gather(
                 *(
-                    retention.run(db, settings, f"node-{i}", now, nothing)
+                    retention.run(db, settings, store, f"node-{i}", now, nothing)
                     for i, db in enumerate(nodes)
                 )
             )
@@ -68,6 +72,7 @@ async def two_nodes(settings: Settings, now: datetime) -> list[retention.Report]
     finally:
         for db in nodes:
             await db.close()
+        await store.close()
 
 
 async def test_chat_older_than_the_project_setting_goes_once(quiet: Live) -> None:
@@ -90,8 +95,9 @@ async def test_chat_older_than_the_project_setting_goes_once(quiet: Live) -> Non
     )
     assert preview.status_code == 200
     assert preview.json() == {
-        "removed": {"chat_messages": 5, "audit_log": 0},
+        "removed": {"chat_messages": 5, "materials": 0, "journal_posts": 0, "audit_log": 0},
         "project_deleted": False,
+        "listed": {"materials": [], "journal_posts": []},
     }
     assert await count(quiet, "chat_messages") == 7
 
@@ -100,7 +106,14 @@ async def test_chat_older_than_the_project_setting_goes_once(quiet: Live) -> Non
     reports = await two_nodes(settings, START + timedelta(days=31))
     assert sorted(r.ran for r in reports) == [False, True]
     ran = next(r for r in reports if r.ran)
-    assert ran.removed == {"chat_messages": 5, "audit_log": 0}
+    assert ran.removed == {
+        "chat_messages": 5,
+        "materials": 0,
+        "journal_posts": 0,
+        "audit_log": 0,
+        "login_events": 0,
+        "exports": 0,
+    }
     assert await count(quiet, "chat_messages") == 2
     assert await count(quiet, "chat_reactions") == 2
     # The same interval again: nobody runs.
@@ -109,7 +122,7 @@ async def test_chat_older_than_the_project_setting_goes_once(quiet: Live) -> Non
     # Four years on: the default year takes the other room's chat, three years the audit.
     later = await two_nodes(settings, START + timedelta(days=4 * 365))
     ran = next(r for r in later if r.ran)
-    assert ran.removed == {"chat_messages": 2, "audit_log": audit_before}
+    assert ran.removed["chat_messages"] == 2 and ran.removed["audit_log"] == audit_before
     assert await count(quiet, "chat_messages") == 0
     assert await count(quiet, "audit_log") == 0
 
@@ -120,6 +133,11 @@ async def test_a_closed_project_goes_whole_after_its_months(quiet: Live) -> None
     kept = await make_room(quiet.http, quiet.services, "k")
     await chat_in(quiet, room, 2)
     admin = room.headers["teacher_admin"]
+    album = await make_collection(quiet.http, admin, room.project_id, "album")
+    sent = await upload(quiet.http, admin, room.project_id, album, gps_photo())
+    assert (await processed(quiet.http, admin, sent))["status"] == "done"
+    store = quiet.services.privacy.store
+    assert await store.keys(project_prefix(room.project_id))
     closed = await quiet.http.patch(
         f"/api/projects/{room.project_id}", json={"status": "closed"}, headers=admin
     )
@@ -146,6 +164,7 @@ async def test_a_closed_project_goes_whole_after_its_months(quiet: Live) -> None
         if declaration.scope == "project_id":
             assert await count(quiet, name, project_id=room.project_id) == 0, name
     assert await count(quiet, "projects", id=room.project_id) == 0
+    assert await store.keys(project_prefix(room.project_id)) == [], "and its files"
     for role in ("pupil", "pupil_admin"):
         assert await count(quiet, "users", id=room.user_ids[role]) == 0
     assert await count(quiet, "users", id=room.user_ids["teacher_admin"]) == 1

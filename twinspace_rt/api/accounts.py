@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -24,7 +27,8 @@ from twinspace_rt.api.schemas import (
 )
 from twinspace_rt.auth.policy import Action
 from twinspace_rt.errors import AppError, ErrorCode
-from twinspace_rt.projects import accounts, events
+from twinspace_rt.projects import accounts, events, login_history
+from twinspace_rt.storage.login_models import LoginEvent, LoginOutcome
 from twinspace_rt.storage.models import User
 
 
@@ -34,13 +38,68 @@ def _token_for(request: Request, user: User) -> TokenOut:
     return TokenOut(token=token, expires_at=expires_at, user=UserOut.of(user))
 
 
+class LoginOut(BaseModel):
+    at: datetime
+    outcome: LoginOutcome
+    address: str
+    client: str
+
+
+class LoginHistoryOut(BaseModel):
+    """Newest first, at most `login_history.LIST_MAX`, kept `retention_login_days`."""
+
+    logins: list[LoginOut]
+    kept_days: int
+
+
 async def login(request: Request) -> Response:
+    """Each attempt on an existing account goes into its login history, after the answer is
+    decided (the address is the one uvicorn resolved through `trusted_proxies`)."""
     body = await read_body(request, LoginIn)
     address = request.client.host if request.client else "unknown"
+    agent = request.headers.get("user-agent", "")
     app = services(request)
-    async with app.db.reader() as tx:
-        user = await accounts.login(tx, app.throttle, body.username, body.password, address)
+    try:
+        async with app.db.reader() as tx:
+            user = await accounts.login(tx, app.throttle, body.username, body.password, address)
+    except AppError as error:
+        if error.code in (ErrorCode.invalid_credentials, ErrorCode.rate_limited):
+            outcome = (
+                LoginOutcome.failed
+                if error.code == ErrorCode.invalid_credentials
+                else LoginOutcome.throttled
+            )
+            await login_history.record(app.db, body.username, outcome, address, agent)
+        raise
+    await login_history.record(app.db, body.username, LoginOutcome.ok, address, agent)
     return respond(_token_for(request, user))
+
+
+def _history_out(request: Request, events: list[LoginEvent]) -> LoginHistoryOut:
+    return LoginHistoryOut(
+        logins=[
+            LoginOut(at=e.at, outcome=LoginOutcome(e.outcome), address=e.address, client=e.client)
+            for e in events
+        ],
+        kept_days=services(request).settings.retention_login_days,
+    )
+
+
+async def my_logins(request: Request) -> Response:
+    async with services(request).db.reader() as tx:
+        user = await caller(request, tx)
+        assert user.id is not None
+        events = await login_history.history(tx, user.id)
+    return respond(_history_out(request, events))
+
+
+async def pupil_logins(request: Request) -> Response:
+    """A teacher administrator answering for a pupil of the project (`privacy.manage`)."""
+    async with in_room(request, Action.privacy_manage) as (tx, _, actor):
+        events = await login_history.pupil_history(
+            tx, actor.project_id, request.path_params["user_id"]
+        )
+    return respond(_history_out(request, events))
 
 
 async def register(request: Request) -> Response:
@@ -112,6 +171,22 @@ ENDPOINTS = [
         errors=(ErrorCode.registration_closed, ErrorCode.username_taken),
     ),
     Endpoint("GET", "/api/me", me, "The signed-in account.", response=UserOut),
+    Endpoint(
+        "GET",
+        "/api/me/logins",
+        my_logins,
+        "The signed-in account's login history: sign-ins and failed sign-ins, newest first.",
+        response=LoginHistoryOut,
+    ),
+    Endpoint(
+        "GET",
+        "/api/projects/{project_id:int}/members/{user_id:int}/logins",
+        pupil_logins,
+        "A pupil's login history, for a teacher administrator of the project "
+        "(`privacy.manage`); a teacher's is theirs alone.",
+        response=LoginHistoryOut,
+        errors=(ErrorCode.not_found, ErrorCode.forbidden, ErrorCode.project_closed),
+    ),
     Endpoint(
         "POST",
         "/api/projects/{project_id:int}/pupils/{user_id:int}/unlock",

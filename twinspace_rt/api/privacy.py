@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import Response, StreamingResponse
 
 from twinspace_rt.api.http import (
     Endpoint,
@@ -25,7 +25,7 @@ from twinspace_rt.api.projects import PROJECT, ROOM_ERRORS
 from twinspace_rt.api.schemas import Input
 from twinspace_rt.auth.policy import Action
 from twinspace_rt.errors import AppError, ErrorCode
-from twinspace_rt.privacy import links, requests, retention
+from twinspace_rt.privacy import export, links, requests, retention
 from twinspace_rt.privacy.requests import Requested
 from twinspace_rt.projects import audit
 from twinspace_rt.storage.privacy_models import PrivacyJob, PrivacySettings
@@ -52,6 +52,8 @@ class JobOut(BaseModel):
 class PrivacySettingsIn(Input):
     erase_mode: Literal["blank", "delete"] | None = None
     chat_days: Limit | None = None
+    materials_days: Annotated[int, Field(ge=1, le=3650)] | None = None
+    journal_days: Annotated[int, Field(ge=1, le=3650)] | None = None
     closed_months: Annotated[int, Field(ge=1, le=120)] | None = None
     audit_years: Annotated[int, Field(ge=1, le=30)] | None = None
 
@@ -61,14 +63,25 @@ class PrivacySettingsOut(BaseModel):
 
     erase_mode: str
     chat_days: int
+    materials_days: int
+    journal_days: int
     closed_months: int
     audit_years: int
     closed_since: datetime | None
 
 
+class DueOut(BaseModel):
+    id: int
+    label: str
+    created_at: datetime
+
+
 class RetentionPreviewOut(BaseModel):
     removed: dict[str, int]
     project_deleted: bool
+    # The first of what goes, oldest first, for `materials` (file names) and `journal_posts`
+    # (the start of each text).
+    listed: dict[str, list[DueOut]]
 
 
 def _job_out(request: Request, job: PrivacyJob, user_id: int) -> JobOut:
@@ -148,22 +161,30 @@ async def download_export(request: Request) -> Response:
     job, user_id = await _own_job(request, requests.EXPORT)
     expires = query_int(request, "expires", 0, 0, 2**62) or 0
     given = request.query_params.get("signature", "")
-    key = services(request).settings.signing_key
+    signing_key = services(request).settings.signing_key
     assert job.id is not None
-    if not links.valid(key, job.id, user_id, expires, given, time.time()):
+    if not links.valid(signing_key, job.id, user_id, expires, given, time.time()):
         raise AppError(ErrorCode.link_expired)
+    if job.state == "expired":
+        raise AppError(ErrorCode.not_found, "This export has been deleted: ask for a new one.")
     if job.state != "done" or job.file_name is None:
         raise AppError(ErrorCode.not_found, "The export is not ready yet.")
-    path = services(request).privacy.exports_dir / job.file_name
-    if not path.is_file():
-        # Exports live under the data directory of the node that built them (PRIVACY.md).
-        raise AppError(ErrorCode.not_found, "The export file is not on this server node.")
+    # Any node serves it: the archive is in the blob store the cluster shares.
+    store = services(request).privacy.store
+    key = export.blob_key(job.file_name)
+    size = await store.size(key)
+    if size is None:
+        raise AppError(ErrorCode.not_found, "This export has been deleted: ask for a new one.")
     async with services(request).db.transaction() as tx:
         witnesses = await requests.witnesses(tx, user_id)
         for member in witnesses:
             if job.project_id in (None, member.project_id):
                 audit.record(tx, member, "privacy.export.download", job.subject_user_id, job=job.id)
-    return FileResponse(path, media_type="application/zip", filename=f"twinspace-{job.id}.zip")
+    headers = {
+        "Content-Length": str(size),
+        "Content-Disposition": f'attachment; filename="twinspace-{job.id}.zip"',
+    }
+    return StreamingResponse(store.read(key), media_type="application/zip", headers=headers)
 
 
 def _settings_out(request: Request, chosen: PrivacySettings | None) -> PrivacySettingsOut:
@@ -176,6 +197,8 @@ def _settings_out(request: Request, chosen: PrivacySettings | None) -> PrivacySe
     return PrivacySettingsOut(
         erase_mode=chosen.erase_mode if chosen else defaults.privacy_erase_mode,
         chat_days=pick("chat_days", defaults.retention_chat_days),
+        materials_days=pick("materials_days", defaults.retention_materials_days),
+        journal_days=pick("journal_days", defaults.retention_journal_days),
         closed_months=pick("closed_months", defaults.retention_closed_project_months),
         audit_years=pick("audit_years", defaults.retention_audit_years),
         closed_since=chosen.closed_since if chosen else None,
@@ -211,7 +234,12 @@ async def retention_preview(request: Request) -> Response:
     report = await retention.preview(node.db, node.settings, project_id, node.privacy.clock())
     return respond(
         RetentionPreviewOut(
-            removed=report.removed, project_deleted=project_id in report.projects_deleted
+            removed=report.removed,
+            project_deleted=project_id in report.projects_deleted,
+            listed={
+                name: [DueOut(id=d.id, label=d.label, created_at=d.created_at) for d in due]
+                for name, due in report.listed.items()
+            },
         )
     )
 

@@ -136,7 +136,8 @@ ACTION_NOTES: dict[Action, str] = {
     Action.journal_react: "like and comment on journal posts",
     Action.journal_moderate: "pin, approve, delete others' journal posts and comments",
     Action.showcase_manage: "publish and unpublish the public showcase",
-    Action.privacy_manage: "export or erase a member's data, set retention (also when archived)",
+    Action.privacy_manage: "export or erase a member's data, read a pupil's sign-ins, set "
+    "retention (also when archived)",
     Action.content_report: "flag a chat message, a post or a material to the moderators",
     Action.materials_read: "see the albums and folders and the approved materials in them",
     Action.materials_upload: "upload materials (pupils: where the album or folder and the "

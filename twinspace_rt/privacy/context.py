@@ -6,7 +6,6 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Table
@@ -32,8 +31,7 @@ class Erasure:
     now: datetime
     batch: int
     names: tuple[str, ...]
-    exports_dir: Path
-    # Where the node's blobs live (materials' bytes go with their uploader).
+    # Where the node's blobs live (materials' bytes and exports go with their member).
     settings: Settings
 
     def name_pattern(self) -> re.Pattern[str]:

@@ -17,7 +17,9 @@ from sqlmodel import select as orm_select
 
 from twinspace_rt.forums.views import post_payloads
 from twinspace_rt.hub.protocol import encode
+from twinspace_rt.materials.blobs import create_store
 from twinspace_rt.privacy.context import PSEUDONYM, Erasure, Progress, key
+from twinspace_rt.privacy.export import blob_key
 from twinspace_rt.privacy.materials import erase_materials, erase_uploads
 from twinspace_rt.privacy.tables import declared, in_project, table, textual
 from twinspace_rt.storage.engine import Database
@@ -156,9 +158,13 @@ async def _jobs(db: Database, erasure: Erasure, progress: Progress) -> None:
                 select(jobs.c.id, jobs.c.file_name).where(theirs, jobs.c.kind == "export")
             )
         ).all()
-        for export in exports:
-            if export.file_name:
-                (erasure.exports_dir / export.file_name).unlink(missing_ok=True)
+        store = create_store(erasure.settings)
+        try:
+            for export in exports:
+                if export.file_name:
+                    await store.delete(blob_key(export.file_name))
+        finally:
+            await store.close()
         await connection.execute(delete(jobs).where(jobs.c.id.in_([e.id for e in exports])))
         await connection.execute(
             update(jobs).where(theirs, jobs.c.state == "done").values(subject_user_id=None)

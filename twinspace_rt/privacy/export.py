@@ -1,9 +1,12 @@
 """A member's export: one ZIP with a JSON file per declared table and a readable index.
 
-Written to ``<data_dir>/exports`` batch by batch through ``zipfile``'s streaming writer, so
-neither the rows nor the archive are ever held whole in memory; the download streams the file
-(`api/privacy.py`). Which rows belong to the member comes from the declarations
-(`storage/privacy.py`: ``export``, ``export_by``, ``secret``).
+Written to a scratch file of the building node batch by batch through ``zipfile``'s streaming
+writer, so neither the rows nor the archive are ever held whole in memory, then streamed into
+the blob store (`materials/blobs.py`: the local folder, or S3 for a cluster) under
+``exports/<file name>``: whichever node a download reaches streams it from there
+(`api/privacy.py`). The retention run deletes it ``privacy_export_keep_hours`` later. Which
+rows belong to the member comes from the declarations (`storage/privacy.py`: ``export``,
+``export_by``, ``secret``).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import IO, Any
 
 from sqlalchemy import Table, func, or_, select
 
+from twinspace_rt.materials.blobs import BlobStore, file_chunks
 from twinspace_rt.privacy.context import Progress, key
 from twinspace_rt.privacy.index_text import INDEX_TEXT
 from twinspace_rt.privacy.tables import declared, in_project, table
@@ -27,6 +31,8 @@ from twinspace_rt.storage.privacy import Erase, TablePrivacy
 from twinspace_rt.storage.privacy_models import PrivacyJob
 
 BATCH = 500
+PREFIX = "exports/"
+PARTIAL = ".part"
 
 
 def _value(value: Any) -> Any:
@@ -37,11 +43,32 @@ def _value(value: Any) -> Any:
     return value
 
 
-async def build(db: Database, job: PrivacyJob, directory: Path, progress: Progress) -> str:
-    """Writes the archive under a temporary name and renames it when whole; returns its name."""
+def blob_key(file_name: str) -> str:
+    return f"{PREFIX}{file_name}"
+
+
+async def build(
+    db: Database,
+    job: PrivacyJob,
+    store: BlobStore,
+    scratch: Path,
+    chunk_bytes: int,
+    progress: Progress,
+) -> str:
+    """Writes the archive to ``scratch``, stores it whole, and returns its file name (the
+    scratch file goes either way; a node killed mid-build leaves one, swept at its start)."""
     assert job.id is not None and job.subject_user_id is not None
     name = f"export-{job.id}-{secrets.token_hex(8)}.zip"
-    partial = directory / (name + ".part")
+    partial = scratch / (name + PARTIAL)
+    try:
+        await _write(db, job, partial, progress)
+        await store.put(blob_key(name), file_chunks(partial, chunk_bytes))
+    finally:
+        partial.unlink(missing_ok=True)
+    return name
+
+
+async def _write(db: Database, job: PrivacyJob, partial: Path, progress: Progress) -> None:
     counts: list[tuple[str, str, int]] = []
     with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
         for declaration, target in declared():
@@ -54,8 +81,6 @@ async def build(db: Database, job: PrivacyJob, directory: Path, progress: Progre
         with archive.open("documents/share_of_edits.json", "w") as raw:
             await _write_shares(db, job, raw)
         archive.writestr("index.html", _index(job, counts))
-    partial.rename(directory / name)
-    return name
 
 
 async def _write_rows(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from contextlib import suppress
 from datetime import UTC, datetime, timedelta
@@ -22,6 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from twinspace_rt.broker import Broker
 from twinspace_rt.broker.base import BrokerUnavailable
 from twinspace_rt.hub import events
+from twinspace_rt.materials.blobs import BlobStore
 from twinspace_rt.privacy import export, retention
 from twinspace_rt.privacy.context import Erasure
 from twinspace_rt.privacy.erasure import plan, run_step
@@ -44,22 +46,41 @@ def utc_clock() -> datetime:
 
 class PrivacyJobs:
     def __init__(
-        self, settings: Settings, db: Database, broker: Broker, clock: Clock = utc_clock
+        self,
+        settings: Settings,
+        db: Database,
+        broker: Broker,
+        store: BlobStore,
+        clock: Clock = utc_clock,
     ) -> None:
         self.settings = settings
         self.db = db
         self.broker = broker
+        # Exports are kept in the node's blob store (shared by a cluster), not its disk.
+        self.store = store
         self.clock = clock
-        self.exports_dir = settings.data_dir / "exports"
+        # Where this node writes an archive before it goes to the store.
+        self.scratch = settings.data_dir / "exports"
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
-        self.exports_dir.mkdir(parents=True, exist_ok=True)
+        self.scratch.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(self._sweep_scratch)
         self._tasks = [
             asyncio.create_task(self._loop()),
             asyncio.create_task(self._retention_loop()),
         ]
+
+    def _sweep_scratch(self) -> None:
+        """Archives of builds that died here (a kill mid-way), or kept here before exports
+        moved to the blob store. A live build writes its file at every batch, while it renews
+        its lease: a file untouched for a whole lease belongs to no live build (a folder shared
+        by mistake between nodes loses nothing)."""
+        stale = time.time() - self.settings.privacy_job_lease_seconds
+        for left in self.scratch.iterdir():
+            if left.is_file() and left.stat().st_mtime < stale:
+                left.unlink(missing_ok=True)
 
     async def stop(self) -> None:
         tasks, self._tasks = self._tasks, []
@@ -74,7 +95,12 @@ class PrivacyJobs:
         while True:
             try:
                 report = await retention.run(
-                    self.db, self.settings, self.broker.node_id, self.clock(), self._pause
+                    self.db,
+                    self.settings,
+                    self.store,
+                    self.broker.node_id,
+                    self.clock(),
+                    self._pause,
                 )
                 if report.ran:
                     log.info("retention run: %s", report)
@@ -145,9 +171,21 @@ class PrivacyJobs:
         if job.kind == ERASE:
             await self._erase(job)
         else:
-            name = await export.build(self.db, job, self.exports_dir, lambda: self._renew(job_id))
+            name = await export.build(
+                self.db,
+                job,
+                self.store,
+                self.scratch,
+                self.settings.materials_chunk_bytes,
+                lambda: self._renew(job_id),
+            )
             async with self.db.transaction() as tx:
-                await self._finish(await tx.connection(), job_id, file_name=name)
+                kept = await self._finish(await tx.connection(), job_id, file_name=name)
+            if not kept:
+                # The member was erased while this was built (the erasure deleted the job, and
+                # the files it knew of): this archive must not outlive them either.
+                await self.store.delete(export.blob_key(name))
+                log.info("privacy job %s: its member was erased meanwhile; export dropped", job_id)
 
     async def _erase(self, job: PrivacyJob) -> None:
         assert job.id is not None and job.subject_user_id is not None
@@ -175,7 +213,6 @@ class PrivacyJobs:
                 now=self.clock(),
                 batch=self.settings.privacy_batch_size,
                 names=names,
-                exports_dir=self.exports_dir,
                 settings=self.settings,
             )
             await run_step(self.db, erasure, step, lambda: self._renew(job_id))
@@ -208,7 +245,8 @@ class PrivacyJobs:
 
     async def _finish(
         self, connection: AsyncConnection, job_id: int, file_name: str | None = None
-    ) -> None:
+    ) -> bool:
+        """False when the job is gone (an erasure of its member deleted it meanwhile)."""
         values: dict[str, object] = {
             "state": "done",
             "finished_at": self.clock(),
@@ -219,7 +257,8 @@ class PrivacyJobs:
         else:
             values["file_name"] = file_name
         jobs = PrivacyJob.__table__  # type: ignore[attr-defined]
-        await connection.execute(update(jobs).where(jobs.c.id == job_id).values(values))
+        done = await connection.execute(update(jobs).where(jobs.c.id == job_id).values(values))
+        return int(done.rowcount) == 1
 
 
 async def _mode(tx: AsyncSession, settings: Settings, project_id: int) -> str:

@@ -1,6 +1,13 @@
 """Retention: what is kept no longer than a project's settings say, removed by a run that
 happens once across the cluster.
 
+Per project: chat messages, materials (with their files), journal posts (with their
+comments) and audit entries older than the project's settings, and a closed project whole
+after its months; across projects: login history older than ``retention_login_days`` and
+exports built more than ``privacy_export_keep_hours`` ago (`retention_content.py` says how
+each goes without a trace). Unfinished uploads are not here: the materials worker deletes each
+``materials_upload_expiry_seconds`` (24 hours) after it began, with its parts.
+
 Every node tries the run on its poll; the ``retention`` lease row (``privacy_leases``) is taken
 by one compare-and-set that also requires the last run to be ``retention_interval_seconds``
 old, so exactly one node runs it per interval, on SQLite and PostgreSQL alike, with no extra
@@ -10,17 +17,20 @@ writes wait at most one batch. ``now`` is passed in: the tests move time, nothin
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, and_, delete, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlmodel import SQLModel
+from sqlalchemy import and_, func, or_, select, update
 
 from twinspace_rt.auth.policy import ProjectStatus
+from twinspace_rt.materials.blobs import BlobStore
+from twinspace_rt.privacy import retention_content as content
 from twinspace_rt.privacy.context import Progress, key
-from twinspace_rt.privacy.tables import declared, in_project, table
+from twinspace_rt.privacy.materials import remove_materials
+from twinspace_rt.privacy.retention_content import Remover
+from twinspace_rt.privacy.tables import declared, delete_rows, in_project, table
 from twinspace_rt.settings import Settings
 from twinspace_rt.storage.engine import Database
 from twinspace_rt.storage.privacy_models import PrivacySettings
@@ -30,7 +40,11 @@ LEASE = "retention"
 
 @dataclass(frozen=True)
 class Rule:
-    """Rows of ``table`` whose ``age`` is older than the project's setting go."""
+    """Rows of ``table`` whose ``age`` is older than the project's setting go.
+
+    ``due`` widens what is due (a journal post's comments go with it); ``remove`` also takes
+    what lies outside the table (blobs, stored pushes); both default to the table's own rows.
+    """
 
     name: str
     table: str
@@ -38,12 +52,52 @@ class Rule:
     setting: str  # the PrivacySettings column; None there means the server default
     default: str  # the Settings field
     days: int  # days per unit of the setting
+    due: Callable[[int, datetime], Any] | None = None
+    remove: Remover | None = None
+    # A column naming each row, for the dry run's list (None: the dry run only counts).
+    label: str | None = None
 
 
 RULES = (
     Rule("chat_messages", "chat_messages", "created_at", "chat_days", "retention_chat_days", 1),
+    Rule(
+        "materials",
+        "materials",
+        "created_at",
+        "materials_days",
+        "retention_materials_days",
+        1,
+        remove=remove_materials,
+        label="filename",
+    ),
+    Rule(
+        "journal_posts",
+        "journal_posts",
+        "created_at",
+        "journal_days",
+        "retention_journal_days",
+        1,
+        due=content.journal_due,
+        remove=content.remove_journal,
+        label="body",
+    ),
     Rule("audit_log", "audit_log", "created_at", "audit_years", "retention_audit_years", 365),
 )
+
+
+# How many rows of each listed rule the dry run names (the count covers every row), and how much
+# of each label it shows.
+PREVIEW_LIST = 50
+LABEL_CHARS = 80
+
+
+@dataclass(frozen=True)
+class Due:
+    """One row the next run removes, as the dry run names it."""
+
+    id: int
+    label: str
+    created_at: datetime
 
 
 @dataclass
@@ -51,6 +105,8 @@ class Report:
     ran: bool
     removed: dict[str, int] = field(default_factory=dict)
     projects_deleted: list[int] = field(default_factory=list)
+    # The dry run only: the first rows of each listed rule, oldest first.
+    listed: dict[str, list[Due]] = field(default_factory=dict)
 
 
 def _limit(settings: Settings, chosen: PrivacySettings | None, rule: Rule) -> int:
@@ -75,8 +131,18 @@ async def _projects(db: Database) -> list[tuple[int, str, PrivacySettings | None
 
 
 def _due(rule: Rule, project_id: int, cutoff: datetime) -> Any:
+    if rule.due is not None:
+        return rule.due(project_id, cutoff)
     target = table(rule.table)
     return and_(target.c[rule.age] < cutoff, in_project(rule.table, project_id))
+
+
+async def _remove(
+    db: Database, settings: Settings, store: BlobStore, rule: Rule, where: Any, progress: Progress
+) -> int:
+    if rule.remove is not None:
+        return await rule.remove(db, store, where, settings.privacy_batch_size, progress)
+    return await _delete_where(db, settings, rule.table, where, progress)
 
 
 async def preview(db: Database, settings: Settings, project_id: int, now: datetime) -> Report:
@@ -87,12 +153,22 @@ async def preview(db: Database, settings: Settings, project_id: int, now: dateti
         connection = await tx.connection()
         for rule in RULES:
             cutoff = now - timedelta(days=_limit(settings, chosen, rule) * rule.days)
+            target = table(rule.table)
+            where = _due(rule, project_id, cutoff)
             count = (
-                await connection.execute(
-                    select(key(table(rule.table))).where(_due(rule, project_id, cutoff))
+                await connection.execute(select(func.count()).select_from(target).where(where))
+            ).scalar_one()
+            report.removed[rule.name] = int(count)
+            if rule.label is not None:
+                named = await connection.execute(
+                    select(key(target), target.c[rule.label], target.c[rule.age])
+                    .where(where)
+                    .order_by(target.c[rule.age], key(target))
+                    .limit(PREVIEW_LIST)
                 )
-            ).all()
-            report.removed[rule.name] = len(count)
+                report.listed[rule.name] = [
+                    Due(row_id, label[:LABEL_CHARS], created) for row_id, label, created in named
+                ]
         since = chosen.closed_since if chosen is not None else None
         months = _closed_months(settings, chosen)
         if since is not None and since < now - timedelta(days=30 * months):
@@ -118,7 +194,12 @@ async def _take(db: Database, settings: Settings, holder: str, now: datetime) ->
 
 
 async def run(
-    db: Database, settings: Settings, holder: str, now: datetime, progress: Progress
+    db: Database,
+    settings: Settings,
+    store: BlobStore,
+    holder: str,
+    now: datetime,
+    progress: Progress,
 ) -> Report:
     """Runs when this node wins the lease for this interval; otherwise reports ``ran: False``."""
     if not await _take(db, settings, holder, now):
@@ -142,15 +223,23 @@ async def run(
     report = Report(ran=True)
     for project_id, status, chosen in await _projects(db):
         if await _note_closed(db, settings, project_id, status, chosen, now):
+            await content.delete_project_blobs(db, store, project_id)
             await _delete_project(db, settings, project_id, renew)
             report.projects_deleted.append(project_id)
             continue
         for rule in RULES:
             cutoff = now - timedelta(days=_limit(settings, chosen, rule) * rule.days)
-            removed = await _delete_where(
-                db, settings, rule.table, _due(rule, project_id, cutoff), renew
-            )
+            where = _due(rule, project_id, cutoff)
+            removed = await _remove(db, settings, store, rule, where, renew)
             report.removed[rule.name] = report.removed.get(rule.name, 0) + removed
+    # What belongs to no project: accounts' login history, and built exports.
+    logins = table("login_events")
+    old_logins = logins.c.at < now - timedelta(days=settings.retention_login_days)
+    report.removed["login_events"] = await _delete_where(
+        db, settings, "login_events", old_logins, renew
+    )
+    kept = timedelta(hours=settings.privacy_export_keep_hours)
+    report.removed["exports"] = await content.expire_exports(db, store, now - kept)
     async with db.transaction() as tx:
         await (await tx.connection()).execute(
             update(leases)
@@ -203,29 +292,6 @@ async def _delete_where(
                 return removed
             removed += await delete_rows(connection, target, ids)
         await progress()
-
-
-async def delete_rows(connection: AsyncConnection, target: Table, ids: list[Any]) -> int:
-    """Deletes rows and what depends on them: a nullable reference (or one to the same table)
-    is cut, a required one takes its row along, following the schema's foreign keys."""
-    pk = key(target)
-    for other in SQLModel.metadata.sorted_tables:
-        for fk in other.foreign_keys:
-            if fk.column is not pk:
-                continue
-            column = fk.parent
-            if column.nullable or other is target:
-                await connection.execute(
-                    update(other).where(column.in_(ids)).values({column: None})
-                )
-            else:
-                children = list(
-                    (await connection.execute(select(key(other)).where(column.in_(ids)))).scalars()
-                )
-                if children:
-                    await delete_rows(connection, other, children)
-    result = await connection.execute(delete(target).where(pk.in_(ids)))
-    return int(result.rowcount)
 
 
 async def _delete_project(

@@ -12,9 +12,12 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    delete,
     select,
     true,
+    update,
 )
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import SQLModel
 
 # Imported for their tables and declarations: the metadata and the registry are complete only
@@ -22,6 +25,7 @@ from sqlmodel import SQLModel
 import twinspace_rt.storage.chat_models  # noqa: F401
 import twinspace_rt.storage.document_models  # noqa: F401
 import twinspace_rt.storage.forum_models  # noqa: F401
+import twinspace_rt.storage.login_models  # noqa: F401
 import twinspace_rt.storage.material_models  # noqa: F401
 import twinspace_rt.storage.models  # noqa: F401
 import twinspace_rt.storage.page_models  # noqa: F401
@@ -61,3 +65,30 @@ def textual(column: Column[Any]) -> bool:
     if isinstance(kind, TypeDecorator):
         kind = kind.impl_instance
     return isinstance(kind, String | Text | JSON)
+
+
+async def delete_rows(connection: AsyncConnection, target: Table, ids: list[Any]) -> int:
+    """Deletes rows and what depends on them: a nullable reference (or one to the same table)
+    is cut, a required one takes its row along, following the schema's foreign keys."""
+    pk = next(iter(target.primary_key.columns))
+    for other in SQLModel.metadata.sorted_tables:
+        for fk in other.foreign_keys:
+            if fk.column is not pk:
+                continue
+            column = fk.parent
+            if column.nullable or other is target:
+                await connection.execute(
+                    update(other).where(column.in_(ids)).values({column: None})
+                )
+            else:
+                children = list(
+                    (
+                        await connection.execute(
+                            select(next(iter(other.primary_key.columns))).where(column.in_(ids))
+                        )
+                    ).scalars()
+                )
+                if children:
+                    await delete_rows(connection, other, children)
+    result = await connection.execute(delete(target).where(pk.in_(ids)))
+    return int(result.rowcount)

@@ -28,6 +28,8 @@ class PrivacySettings(SQLModel, table=True):
     chat_days: int | None = None
     closed_months: int | None = None
     audit_years: int | None = None
+    materials_days: int | None = None
+    journal_days: int | None = None
     closed_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 

@@ -1,18 +1,33 @@
 /**
- * "My data", for teachers (issue 19): download everything the server holds about my account,
- * or erase it from every project. Pupils have no such screen: their teacher administrator
- * answers for them (screens/privacy.ts), since pupils have no e-mail and are minors.
+ * "My data" (issue 19): my login history, for every account; for teachers also the download
+ * of everything the server holds about my account, and its erasure from every project. A
+ * pupil's export and erasure are their teacher administrator's (screens/privacy.ts), since
+ * pupils have no e-mail and are minors.
  */
 
 import { api } from "../api";
 import { h, replace } from "../dom";
 import { language, t } from "../i18n";
+import type { User } from "../session";
 import { ask } from "./dialog";
 import { errorText } from "./errors";
+import { loginTable } from "./logins";
 import { finished, offerDownload } from "./privacy";
 
 /** `erased` runs once the erasure job is accepted: the server has ended my tokens already. */
-export function renderAccount(main: HTMLElement, erased: () => void): void {
+export function renderAccount(main: HTMLElement, user: User, erased: () => void): void {
+  const logins = h("div", { "aria-live": "polite" }, h("p", {}, t("logins.loading")));
+  const section = h("section", { class: "card account-data" }, h("h1", {}, t("account.title")));
+  replace(main, section);
+  void api.myLogins().then(
+    (history) => replace(logins, loginTable(history, t("logins.title"), true)),
+    (error: unknown) => replace(logins, h("p", { class: "form-error", role: "alert" }, errorText(error))),
+  );
+  const history = [h("h2", {}, t("logins.title")), logins];
+  if (user.kind !== "teacher") {
+    section.append(...history);
+    return;
+  }
   const notice = h("div", { class: "notice", role: "status" });
   const status = h("p", { class: "form-error", role: "alert" });
   const attempt = async (run: () => Promise<void>) => {
@@ -23,12 +38,7 @@ export function renderAccount(main: HTMLElement, erased: () => void): void {
       status.textContent = errorText(error);
     }
   };
-  replace(
-    main,
-    h(
-      "section",
-      { class: "card account-data" },
-      h("h1", {}, t("account.title")),
+  section.append(
       h("h2", {}, t("account.export_title")),
       h("p", { class: "hint" }, t("account.export_intro")),
       h(
@@ -64,6 +74,6 @@ export function renderAccount(main: HTMLElement, erased: () => void): void {
         t("account.erase"),
       ),
       status,
-    ),
+      ...history,
   );
 }

@@ -4,10 +4,11 @@
  * what the next retention run would remove.
  */
 
-import { api, send, type MemberInfo, type PrivacyJob, type Project } from "../api";
+import { api, send, type DueItem, type MemberInfo, type PrivacyJob, type Project } from "../api";
 import { h, replace, uid } from "../dom";
-import { language, t } from "../i18n";
+import { formatDateTime, language, t } from "../i18n";
 import { ask } from "./dialog";
+import { loginTable } from "./logins";
 
 type Attempt = (run: () => Promise<void>) => Promise<void>;
 
@@ -57,13 +58,32 @@ export function memberPrivacyActions(
         },
         t("privacy.erase"),
       );
-  return eraseButton ? [exportButton, eraseButton] : [exportButton];
+  // A pupil's sign-ins, for a teacher administrator helping one who cannot get in (or a
+  // parent's question); a teacher's are theirs alone.
+  const loginsButton =
+    member.kind === "pupil"
+      ? h(
+          "button",
+          {
+            type: "button",
+            class: "secondary",
+            "aria-label": t("logins.of", { name: member.display_name }),
+            onclick: () =>
+              attempt(async () => {
+                const history = await api.pupilLogins(project.id, member.user_id);
+                replace(notice, loginTable(history, t("logins.of", { name: member.display_name }), false));
+              }),
+          },
+          t("logins.title"),
+        )
+      : null;
+  return [exportButton, loginsButton, eraseButton].filter((b): b is HTMLButtonElement => b !== null);
 }
 
 /** The job once done: exports are built in the background, a little at a time. */
 export async function finished(job: PrivacyJob): Promise<PrivacyJob> {
   let current = job;
-  while (current.state !== "done") {
+  while (current.state === "pending" || current.state === "running") {
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     current = await api.privacyJob(job.id);
   }
@@ -95,11 +115,26 @@ export function offerDownload(notice: HTMLElement, job: PrivacyJob, ready: strin
   );
 }
 
+/** The first of what the next run removes (the server sends at most 50), oldest first. */
+function dueList(title: string, due: DueItem[]): HTMLElement | null {
+  if (due.length === 0) return null;
+  return h(
+    "div",
+    { class: "due-list" },
+    h("h3", {}, title),
+    h(
+      "ul",
+      {},
+      ...due.map((item) => h("li", {}, h("bdi", {}, item.label), " — ", formatDateTime(item.created_at))),
+    ),
+  );
+}
+
 /** The project's erasure mode and retention periods, and the dry run of the next removal. */
 export async function privacySection(project: Project, attempt: Attempt): Promise<HTMLElement | null> {
   if (!project.permissions.includes("privacy.manage")) return null;
   const current = await api.privacy(project.id);
-  const result = h("p", { "aria-live": "polite" });
+  const result = h("div", { "aria-live": "polite" });
   const modeId = uid("erase-mode");
   const mode = h(
     "select",
@@ -113,6 +148,8 @@ export async function privacySection(project: Project, attempt: Attempt): Promis
     return [h("label", { for: id }, label), input];
   };
   const [chatLabel, chat] = number(t("privacy.chat_days"), current.chat_days, 1200);
+  const [materialsLabel, materials] = number(t("privacy.materials_days"), current.materials_days, 3650);
+  const [journalLabel, journal] = number(t("privacy.journal_days"), current.journal_days, 3650);
   const [closedLabel, closed] = number(t("privacy.closed_months"), current.closed_months, 120);
   const [auditLabel, audit] = number(t("privacy.audit_years"), current.audit_years, 30);
   const preview = h(
@@ -123,11 +160,22 @@ export async function privacySection(project: Project, attempt: Attempt): Promis
       onclick: () =>
         attempt(async () => {
           const next = await api.retentionPreview(project.id);
-          const counts = { chat: next.removed.chat_messages, audit: next.removed.audit_log };
+          const counts = {
+            chat: next.removed.chat_messages,
+            materials: next.removed.materials,
+            journal: next.removed.journal_posts,
+            audit: next.removed.audit_log,
+          };
           replace(
             result,
-            t("privacy.preview_result", counts),
-            next.project_deleted ? ` ${t("privacy.preview_project")}` : "",
+            h(
+              "p",
+              {},
+              t("privacy.preview_result", counts),
+              next.project_deleted ? ` ${t("privacy.preview_project")}` : "",
+            ),
+            dueList(t("privacy.preview_materials"), next.listed.materials),
+            dueList(t("privacy.preview_journal"), next.listed.journal_posts),
           );
         }),
     },
@@ -143,6 +191,8 @@ export async function privacySection(project: Project, attempt: Attempt): Promis
           await api.setPrivacy(project.id, {
             erase_mode: mode.value as "blank" | "delete",
             chat_days: Number(chat.value),
+            materials_days: Number(materials.value),
+            journal_days: Number(journal.value),
             closed_months: Number(closed.value),
             audit_years: Number(audit.value),
           });
@@ -155,6 +205,10 @@ export async function privacySection(project: Project, attempt: Attempt): Promis
     mode,
     chatLabel,
     chat,
+    materialsLabel,
+    materials,
+    journalLabel,
+    journal,
     closedLabel,
     closed,
     auditLabel,

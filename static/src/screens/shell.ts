@@ -23,7 +23,7 @@ export function renderShell(root: HTMLElement, user: User | null): HTMLElement {
         { class: "account" },
         h("span", { class: "who" }, t("shell.signed_in_as", { name: user.display_name })),
         h("a", { class: "account-link", href: "#/password" }, t("shell.password")),
-        user.kind === "teacher" ? h("a", { class: "account-link", href: "#/account" }, t("shell.my_data")) : null,
+        h("a", { class: "account-link", href: "#/account" }, t("shell.my_data")),
         h(
           "button",
           {

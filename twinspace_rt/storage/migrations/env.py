@@ -6,6 +6,7 @@ from sqlmodel import SQLModel
 import twinspace_rt.storage.chat_models  # noqa: F401  (registers the tables on the metadata)
 import twinspace_rt.storage.document_models  # noqa: F401
 import twinspace_rt.storage.forum_models  # noqa: F401
+import twinspace_rt.storage.login_models  # noqa: F401
 import twinspace_rt.storage.material_models  # noqa: F401
 import twinspace_rt.storage.models  # noqa: F401
 import twinspace_rt.storage.page_models  # noqa: F401
