@@ -60,6 +60,16 @@ class PageDetailOut(PageOut):
     document: str = Field(description="The document's name: `/yjs/{project_id}/{document}`.")
 
 
+class EmbedOut(BaseModel):
+    """An embed the caller may see (`pages/embeds.py`)."""
+
+    kind: Literal["material", "document", "thread", "message"]
+    ref: str = Field(description="The object's id; a chat message's `channel:seq`.")
+    title: str
+    media: str | None = Field(None, description="A material's kind: image, video, audio, file.")
+    target: str | None = Field(None, description="A document's name, a message's channel.")
+
+
 class MenuOut(BaseModel):
     pages: list[PageOut] = Field(description="In menu order: each page before its subpages.")
 

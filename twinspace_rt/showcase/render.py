@@ -1,7 +1,9 @@
 """The showcase as plain HTML and CSS, rendered on the server: no script, nothing to run.
 
 What it may hold is decided here, by construction: the chosen pages that are still published
-for all members (their bodies through the documents' HTML rendering, which leaves embeds out),
+for all members (their bodies through the documents' HTML rendering; of their embeds only the
+images a teacher administrator published with them, still approved, as processed ``display``
+variants served from the showcase's own address; links into the room are left out),
 the chosen journal posts that are still published (the light markup's sanitised HTML, no
 comments, no likers), the project's name. Pupils are named by first name or not at all; chat,
 forums and the member list are never read.
@@ -18,13 +20,15 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from twinspace_rt.documents import store
-from twinspace_rt.documents.content import Format, render
+from twinspace_rt.documents.content import Format, embeds, render
 from twinspace_rt.documents.guard import BadUpdate, apply
 from twinspace_rt.forums.markup import render as markup
 from twinspace_rt.journal.streams import PUBLISHED
 from twinspace_rt.pages import audience, tree
+from twinspace_rt.pages.embeds import EmbedKind, parse
 from twinspace_rt.showcase.choices import PUBLIC, read
 from twinspace_rt.storage.engine import Database
+from twinspace_rt.storage.material_models import Material
 from twinspace_rt.storage.models import AccountKind, Project, User
 from twinspace_rt.storage.page_models import JournalPost, Publishing
 
@@ -53,6 +57,8 @@ class Showcase:
     indexable: bool
     pages: list[Shown]
     posts: list[Shown]
+    # The images the pages show: the only materials `/p/{slug}/m/{id}` serves.
+    images: dict[int, Material]
 
 
 async def gather(db: Database, publishing: Publishing) -> Showcase | None:
@@ -70,26 +76,67 @@ async def gather(db: Database, publishing: Publishing) -> Showcase | None:
             if p.id in picked and audience.visible(PUBLIC, p, pages.by_id)
         ]
         posts = await _posts(tx, chosen.posts, publishing.pupil_names)
-    rendered = [
-        Shown(page.title, await _body(db, page.document_id), depth - 1)
-        for page, depth in shown_pages
-    ]
+        approved = await tx.exec(
+            select(Material).where(
+                col(Material.id).in_(chosen.materials),
+                Material.project_id == publishing.project_id,
+                Material.status == "approved",
+                Material.kind == "image",
+            )
+        )
+        allowed = {m.id: m for m in approved if m.id is not None and "display" in m.blobs}
+    images: dict[int, Material] = {}
+
+    def embed(attrs: dict[str, Any]) -> str:
+        parsed = parse(attrs)
+        if parsed is None or parsed[0] is not EmbedKind.material:
+            return ""
+        material = allowed.get(int(parsed[1]))
+        if material is None or material.id is None:
+            return ""
+        images[material.id] = material
+        alt = escape(material.title or "", quote=True)
+        size = f' width="{material.width}" height="{material.height}"' if material.width else ""
+        src = f"/p/{escape(publishing.slug or '')}/m/{material.id}"
+        return f'<figure><img src="{src}" alt="{alt}"{size} loading="lazy"></figure>'
+
+    rendered = []
+    for page, depth in shown_pages:
+        body = render(await _doc(db, page.document_id), "richtext", Format.html, embed)
+        rendered.append(Shown(page.title, body, depth - 1))
     return Showcase(
         project.name,
         publishing.languages.split()[0],
         publishing.indexable,
         rendered,
         posts,
+        images,
     )
 
 
-async def _body(db: Database, document_id: int) -> str:
+async def embedded(db: Database, project_id: int, page_ids: list[int]) -> list[int]:
+    """The materials the chosen pages embed now: what publishing them publishes."""
+    async with db.reader() as tx:
+        pages = await tree.load(tx, project_id)
+    found: list[int] = []
+    for page_id in page_ids:
+        page = pages.by_id.get(page_id)
+        if page is None:
+            continue
+        for attrs in embeds(await _doc(db, page.document_id)):
+            parsed = parse(attrs)
+            if parsed is not None and parsed[0] is EmbedKind.material:
+                found.append(int(parsed[1]))
+    return found
+
+
+async def _doc(db: Database, document_id: int) -> Doc[Any]:
     doc: Doc[Any] = Doc()
     try:
         apply(doc, await store.state(db, document_id), "the stored state")
     except BadUpdate:
-        return ""
-    return render(doc, "richtext", Format.html)
+        return Doc()
+    return doc
 
 
 async def _posts(tx: AsyncSession, ids: list[int], pupil_names: str) -> list[Shown]:
