@@ -1,7 +1,8 @@
 """Pages, the journal and the public showcase in Chromium against the real server.
 
 The tests share one server and run in order: the teacher administrator builds a page with the
-rich-text editor, publishes it and the showcase; the pupil reads the page, sees the menu change
+rich-text editor and an image of the project's materials (inserted with the picker, from the
+keyboard), publishes it and the showcase, which serves the processed image; the pupil reads the page, sees the menu change
 live and posts in the journal, where the teacher approves the post; then the screens are looked
 at on a phone and a laptop in Arabic (right-to-left) and Italian.
 """
@@ -9,9 +10,10 @@ at on a phone and a laptop in Arabic (right-to-left) and Italian.
 from __future__ import annotations
 
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, Locator, Page, expect
 
 from tests.browser.conftest import Site, check_screen, new_context, sign_in, unique_text
+from tests.materials.support import gps_photo, make_collection, processed, upload
 from tests.support.waiting import eventually_async
 
 BODY = unique_text("The Tevere flows through Rome")
@@ -20,6 +22,17 @@ BODY = unique_text("The Tevere flows through Rome")
 async def open_room(page: Page, site: Site, view: str) -> None:
     await page.goto(f"/#/p/{site.project_id}/{view}")
     await expect(page.locator(".banner.link-connecting, .banner.link-offline")).to_have_count(0)
+
+
+async def add_photo(site: Site) -> int:
+    """An approved image in the project's materials (the materials screen is not this test's)."""
+    headers = {"Authorization": f"Bearer {site.teacher_token}"}
+    http, project = site.live.http, site.project_id
+    album = await make_collection(http, headers, project, "album", title="River photos")
+    sent = await upload(http, headers, project, album, gps_photo((240, 160)), "heron.jpg")
+    done = await processed(http, headers, sent)
+    assert done["status"] == "done", done
+    return int(done["material_id"])
 
 
 async def showcase_text(site: Site) -> str:
@@ -40,10 +53,31 @@ async def test_a_teacher_builds_and_publishes_a_page_and_the_showcase(
     await expect(teacher.get_by_text("Draft: pupils cannot see it yet.")).to_be_visible()
     await teacher.locator(".doc-body").click()
     await teacher.keyboard.type(BODY)
+    # An image from the materials, inserted with the picker from the keyboard alone.
+    photo = await add_photo(site)
+    await teacher.keyboard.press("Enter")
+    await teacher.get_by_role("button", name="Insert").focus()
+    await teacher.keyboard.press("Enter")
+    picker = teacher.get_by_role("dialog", name="Insert into the page")
+    await expect(picker.get_by_label("What to insert")).to_be_focused()
+    await expect(picker.get_by_label("Which one")).to_contain_text("River photos · heron.jpg")
+    await check_screen(teacher, "69-embed-picker")
+    await teacher.keyboard.press("Tab")
+    await expect(picker.get_by_label("Which one")).to_be_focused()
+    await teacher.keyboard.press("Tab")
+    await teacher.keyboard.press("Tab")
+    await expect(picker.get_by_role("button", name="Insert")).to_be_focused()
+    await teacher.keyboard.press("Enter")
+    await expect(picker).to_have_count(0)
+    image = teacher.locator(".doc-body figure.embed img[alt='heron.jpg']")
+    await expect(image).to_be_visible()
+    await eventually_async(lambda: _loaded(image))
     # A draft: the pupil's menu stays empty; publishing shows it to her live.
     await expect(pupil.locator(".pages-menu a")).to_have_count(0)
     await teacher.get_by_role("button", name="Publish").click()
-    await expect(pupil.locator(".pages-menu").get_by_role("link", name="Our river walk")).to_be_visible()
+    await expect(
+        pupil.locator(".pages-menu").get_by_role("link", name="Our river walk")
+    ).to_be_visible()
     # A subpage, reordered from the keyboard among its siblings.
     await teacher.get_by_label("Page title").fill("Day two")
     await teacher.get_by_role("button", name="Create page").click()
@@ -62,7 +96,16 @@ async def test_a_teacher_builds_and_publishes_a_page_and_the_showcase(
     await expect(teacher.get_by_text("Online at")).to_be_visible()
     await check_screen(teacher, "71-showcase-settings")
     await eventually_async(lambda: _has(site, BODY))
-    assert "Day two" not in await showcase_text(site)  # a draft, never chosen
+    shown = await showcase_text(site)
+    assert "Day two" not in shown  # a draft, never chosen
+    # The image's title is its alt text; a file name (which may name a pupil) never is.
+    assert f'<img src="/p/water-stories/m/{photo}" alt=""' in shown and "heron" not in shown
+    served = await site.live.http.get(f"/p/water-stories/m/{photo}")
+    assert served.status_code == 200 and served.headers["content-type"] == "image/jpeg"
+
+
+async def _loaded(image: Locator) -> bool:
+    return bool(await image.evaluate("(img) => img.complete && img.naturalWidth > 0"))
 
 
 async def _has(site: Site, text: str) -> bool:
@@ -75,6 +118,11 @@ async def test_a_pupil_reads_the_page_and_posts_in_the_journal(
     await pupil.locator(".pages-menu").get_by_role("link", name="Our river walk").click()
     await expect(pupil.locator(".doc-body")).to_contain_text(BODY)
     await expect(pupil.locator(".doc-body[contenteditable=true]")).to_have_count(0)
+    # The image, through the pupil's own signed link; no Insert control for a reader.
+    image = pupil.locator(".doc-body figure.embed img[alt='heron.jpg']")
+    await expect(image).to_be_visible()
+    await eventually_async(lambda: _loaded(image))
+    await expect(pupil.get_by_role("button", name="Insert")).to_have_count(0)
     await expect(pupil.get_by_role("button", name="Publish")).to_have_count(0)
     await check_screen(pupil, "72-page-pupil")
 

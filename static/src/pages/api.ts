@@ -12,6 +12,17 @@ export interface PageInfo {
   document_id: number;
 }
 
+export type EmbedKind = "material" | "document" | "thread" | "message";
+
+/** An embed the server resolved for me (docs/PROTOCOL.md, "Embeds"). */
+export interface Embed {
+  kind: EmbedKind;
+  ref: string;
+  title: string;
+  media: "image" | "video" | "audio" | "file" | null;
+  target: string | null;
+}
+
 export interface JournalPost {
   id: number;
   parent_id: number | null;
@@ -52,6 +63,8 @@ export const pagesApi = {
     call<PageInfo>("PATCH", `${room(p)}/pages/${id}`, fields),
   remove: (p: number, id: number) => call<unknown>("DELETE", `${room(p)}/pages/${id}`),
   read: (p: number, id: number) => call<unknown>("POST", `${room(p)}/pages/${id}/read`),
+  embed: (p: number, kind: EmbedKind, ref: string) =>
+    call<Embed>("GET", `${room(p)}/pages/embeds/${kind}/${encodeURIComponent(ref)}`),
 };
 
 export const journalApi = {
