@@ -189,3 +189,31 @@ async def test_a_title_being_typed_survives_a_live_menu_change(teacher: Page, si
     menu = teacher.locator(".pages-menu")
     await expect(menu.get_by_role("link", name="Added elsewhere")).to_be_visible()
     await expect(field).to_have_value("Typed while the menu changed")
+
+
+async def test_a_teacher_administrator_reorders_pages_by_dragging(
+    teacher: Page, pupil: Page, site: Site
+) -> None:
+    """Dragging a page onto a sibling puts it in that sibling's place, for everyone, live."""
+    await open_room(teacher, site, "pages")
+    await open_room(pupil, site, "pages")
+    titles = teacher.locator(".pages-menu > .pages-tree > li > .page-item a")
+    before = await titles.all_inner_texts()
+    assert len(before) >= 2 and "Our river walk" in before
+    moving, target = before[-1], before[0]
+    await teacher.locator(".pages-menu li", has_text=moving).drag_to(
+        teacher.locator(".pages-menu li", has_text=target)
+    )
+    after = [moving, *before[:-1]]
+    await expect(titles).to_have_text(after)
+    listed = await site.live.http.get(
+        f"/api/projects/{site.project_id}/pages",
+        headers={"Authorization": f"Bearer {site.teacher_token}"},
+    )
+    stored = sorted(
+        (p for p in listed.json()["pages"] if p["parent_id"] is None), key=lambda p: p["position"]
+    )
+    assert [p["title"] for p in stored] == after
+    # The pupil's menu, changed live, still holds no draft.
+    seen = pupil.locator(".pages-menu > .pages-tree > li > .page-item a")
+    await expect(seen).to_have_text([t for t in after if t == "Our river walk"])
