@@ -217,3 +217,44 @@ async def test_a_teacher_administrator_reorders_pages_by_dragging(
     # The pupil's menu, changed live, still holds no draft.
     seen = pupil.locator(".pages-menu > .pages-tree > li > .page-item a")
     await expect(seen).to_have_text([t for t in after if t == "Our river walk"])
+
+
+async def test_older_posts_page_in_and_an_author_changes_and_deletes_a_post(
+    teacher: Page, pupil: Page, site: Site
+) -> None:
+    """Beyond the newest 50: "Show older posts" from the keyboard. A change and a deletion
+    reach the other reader live; the deleted post stays as a tombstone."""
+    headers = {"Authorization": f"Bearer {site.teacher_token}"}
+    base = f"/api/projects/{site.project_id}/journal"
+    oldest = unique_text("The oldest update")
+    for body in [oldest, *(f"Update number {n}" for n in range(1, 51))]:
+        sent = await site.live.http.post(base, json={"body": body}, headers=headers)
+        assert sent.status_code == 201, sent.text
+    await open_room(teacher, site, "journal")
+    await open_room(pupil, site, "journal")
+    await expect(pupil.get_by_text("Update number 50")).to_be_visible()
+    await expect(pupil.get_by_text(oldest)).to_have_count(0)
+    await pupil.get_by_role("button", name="Show older posts").focus()
+    await pupil.keyboard.press("Enter")
+    await expect(pupil.get_by_text(oldest)).to_be_visible()
+    assert await pupil.evaluate("document.activeElement.tagName") == "BUTTON"
+
+    newest = teacher.locator(".journal-post", has_text="Update number 50")
+    await newest.get_by_role("button", name="Change").click()
+    changed = teacher.get_by_role("dialog", name="Change this post")
+    await changed.get_by_label("The post").fill("Update number 50, **corrected**")
+    await changed.get_by_role("button", name="Save").click()
+    seen = pupil.locator(".journal-post", has_text="Update number 50, corrected")
+    await expect(seen).to_contain_text("(changed)")
+    await expect(seen.locator("strong", has_text="corrected")).to_be_visible()
+    # The older page stays shown through the live reload.
+    await expect(pupil.get_by_text(oldest)).to_be_visible()
+    await (
+        teacher.locator(".journal-post", has_text="corrected")
+        .get_by_role("button", name="Delete")
+        .click()
+    )
+    await teacher.get_by_role("dialog").get_by_role("button", name="Delete").click()
+    await expect(pupil.get_by_text("Update number 50, corrected")).to_have_count(0)
+    await expect(pupil.locator(".journal-post", has_text="This post was deleted.")).to_have_count(1)
+    await check_screen(pupil, "77-journal-older-pupil")

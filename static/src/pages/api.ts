@@ -67,8 +67,12 @@ export const pagesApi = {
     call<Embed>("GET", `${room(p)}/pages/embeds/${kind}/${encodeURIComponent(ref)}`),
 };
 
+/** Posts per page of the journal: the newest 50, then "Show older posts". */
+export const JOURNAL_PAGE = 50;
+
 export const journalApi = {
-  list: (p: number) => call<{ pinned: JournalPost[]; posts: JournalPost[]; next_before: number | null }>("GET", `${room(p)}/journal?limit=50`),
+  list: (p: number, before: number | null = null) =>
+    call<{ pinned: JournalPost[]; posts: JournalPost[]; next_before: number | null }>("GET", `${room(p)}/journal?limit=${JOURNAL_PAGE}${before === null ? "" : `&before=${before}`}`),
   post: (p: number, body: string) => call<JournalPost>("POST", `${room(p)}/journal`, { body }),
   patch: (p: number, id: number, fields: { body?: string; pinned?: boolean; approved?: true }) =>
     call<JournalPost>("PATCH", `${room(p)}/journal/${id}`, fields),
