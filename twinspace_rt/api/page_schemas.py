@@ -74,12 +74,20 @@ class MenuOut(BaseModel):
     pages: list[PageOut] = Field(description="In menu order: each page before its subpages.")
 
 
+Attached = Annotated[
+    list[Id],
+    Field(max_length=10, description="Approved materials of the project, in order (posts only)."),
+]
+
+
 class JournalPostIn(Input):
     body: JournalBody
+    materials: Attached = []
 
 
 class JournalPatchIn(Input):
     body: JournalBody | None = None
+    materials: Attached | None = Field(None, description="Replaces the attached materials.")
     pinned: bool | None = None
     approved: Literal[True] | None = None
 
@@ -94,6 +102,12 @@ class JournalReadOut(BaseModel):
 
 class LikeIn(Input):
     on: bool = True
+
+
+class AttachedOut(BaseModel):
+    id: int
+    kind: Literal["image", "video", "audio", "file"]
+    title: str
 
 
 class JournalPostOut(BaseModel):
@@ -111,6 +125,7 @@ class JournalPostOut(BaseModel):
     created_at: datetime
     edited_at: datetime | None
     deleted: dict[str, object] | None
+    materials: list[AttachedOut]
 
 
 class JournalPageOut(BaseModel):
