@@ -23,6 +23,13 @@ export interface Embed {
   target: string | null;
 }
 
+/** A material attached to a journal post. */
+export interface Attached {
+  id: number;
+  kind: "image" | "video" | "audio" | "file";
+  title: string;
+}
+
 export interface JournalPost {
   id: number;
   parent_id: number | null;
@@ -38,6 +45,7 @@ export interface JournalPost {
   created_at: string;
   edited_at: string | null;
   deleted: { by: number; at: string } | null;
+  materials: Attached[];
 }
 
 export interface Publishing {
@@ -73,7 +81,7 @@ export const JOURNAL_PAGE = 50;
 export const journalApi = {
   list: (p: number, before: number | null = null) =>
     call<{ pinned: JournalPost[]; posts: JournalPost[]; next_before: number | null }>("GET", `${room(p)}/journal?limit=${JOURNAL_PAGE}${before === null ? "" : `&before=${before}`}`),
-  post: (p: number, body: string) => call<JournalPost>("POST", `${room(p)}/journal`, { body }),
+  post: (p: number, body: string, materials: number[] = []) => call<JournalPost>("POST", `${room(p)}/journal`, { body, materials }),
   patch: (p: number, id: number, fields: { body?: string; pinned?: boolean; approved?: true }) =>
     call<JournalPost>("PATCH", `${room(p)}/journal/${id}`, fields),
   remove: (p: number, id: number) => call<unknown>("DELETE", `${room(p)}/journal/${id}`),

@@ -1,6 +1,7 @@
 /**
  * A page's embeds in the editor: the node view that draws one (an image or a player of a
- * material, a link to a document, thread or chat message), and the "Insert" picker.
+ * material, a link to a document, thread or chat message), and the "Insert" picker; the
+ * drawing of a material, which the journal's attached materials share.
  *
  * The document holds only a kind and a ref; each reader asks the server what it points at
  * (`GET /pages/embeds/{kind}/{ref}`), which answers only for this project and only what that
@@ -16,7 +17,7 @@ import type { RoomClient } from "../hub/room_client";
 import { type Key, t, tk } from "../i18n";
 import { featureErrorText } from "../screens/feature_errors";
 import { schema } from "../docs/schema";
-import { type Embed, type EmbedKind, pagesApi } from "./api";
+import { type Attached, type Embed, type EmbedKind, pagesApi } from "./api";
 
 interface MaterialInfo {
   id: number;
@@ -35,6 +36,24 @@ const materials = (p: number) => `/api/projects/${p}/materials`;
 
 function materialLinks(p: number, id: number): Promise<{ variants: Record<string, string> }> {
   return call("GET", `${materials(p)}/${id}/links`);
+}
+
+/** An attached or embedded material: its image or player (or a download), drawn from signed links. */
+export async function materialElements(p: number, material: Attached): Promise<HTMLElement[]> {
+  const { variants } = await materialLinks(p, material.id);
+  const caption = h("figcaption", {}, h("bdi", {}, material.title));
+  if (material.kind === "image") return [h("img", { src: variants.large ?? variants.display, alt: material.title, loading: "lazy" }), caption];
+  if (material.kind === "video") return [h("video", { src: variants.media, poster: variants.poster ?? null, controls: true, preload: "metadata", "aria-label": material.title }), caption];
+  if (material.kind === "audio") return [h("audio", { src: variants.media, controls: true, preload: "metadata", "aria-label": material.title }), caption];
+  return [h("a", { href: variants.file, download: material.title }, t("pages.embed_download", { title: material.title }))];
+}
+
+/** The approved materials a member may attach or embed, as [id, "album · title"]. */
+export async function approvedMaterials(p: number): Promise<[string, string][]> {
+  const found = await call<{ collections: { title: string; materials: MaterialInfo[] }[] }>("GET", materials(p));
+  return found.collections.flatMap((c) =>
+    c.materials.filter((m) => m.status === "approved").map((m): [string, string] => [String(m.id), `${c.title} · ${m.title || m.filename}`]),
+  );
 }
 
 /** The node view of every `embed` node of one open page. */
@@ -85,18 +104,13 @@ class EmbedView implements NodeView {
 
   private async content(found: Embed): Promise<HTMLElement[]> {
     const p = this.project;
-    const caption = h("figcaption", {}, h("bdi", {}, found.title));
     if (found.kind === "document") return [h("a", { href: `#/p/${p}/documents/${found.ref}` }, t("pages.embed_link_document", { title: found.title }))];
     if (found.kind === "thread") return [h("a", { href: `#/p/${p}/forums/t${found.ref}` }, t("pages.embed_link_thread", { title: found.title }))];
     if (found.kind === "message") {
       const channel = found.target ?? "";
       return [h("blockquote", { dir: "auto" }, found.title), h("a", { href: `#/p/${p}/chat/${encodeURIComponent(channel)}` }, t("pages.embed_link_message", { channel }))];
     }
-    const { variants } = await materialLinks(p, Number(found.ref));
-    if (found.media === "image") return [h("img", { src: variants.large ?? variants.display, alt: found.title, loading: "lazy" }), caption];
-    if (found.media === "video") return [h("video", { src: variants.media, poster: variants.poster ?? null, controls: true, preload: "metadata", "aria-label": found.title }), caption];
-    if (found.media === "audio") return [h("audio", { src: variants.media, controls: true, preload: "metadata", "aria-label": found.title }), caption];
-    return [h("a", { href: variants.file, download: found.title }, t("pages.embed_download", { title: found.title }))];
+    return materialElements(p, { id: Number(found.ref), kind: found.media ?? "file", title: found.title });
   }
 }
 
@@ -110,12 +124,7 @@ const KINDS: [EmbedKind, Key][] = [
 /** What the picker offers for a kind: [ref, label], the newest first where that matters. */
 async function choices(client: RoomClient, kind: EmbedKind): Promise<[string, string][]> {
   const p = client.projectId;
-  if (kind === "material") {
-    const found = await call<{ collections: { title: string; materials: MaterialInfo[] }[] }>("GET", materials(p));
-    return found.collections.flatMap((c) =>
-      c.materials.filter((m) => m.status === "approved").map((m): [string, string] => [String(m.id), `${c.title} · ${m.title || m.filename}`]),
-    );
-  }
+  if (kind === "material") return approvedMaterials(p);
   if (kind === "document") {
     const found = await call<{ documents: Titled[] }>("GET", `/api/projects/${p}/docs`);
     return found.documents.map((d) => [String(d.id), d.title]);

@@ -87,6 +87,11 @@ export class JournalView implements RoomFeature {
     if (!this.client.can("journal.post") || !this.active) return null;
     const id = uid("journal-body");
     const field = h("textarea", { id, name: "body", rows: 3, maxlength: 10000, required: true, dir: "auto" });
+    const choices = h("div", { class: "journal-attach-list" });
+    const attach = h("details", { class: "journal-attach" }, h("summary", {}, t("journal.attach")), choices);
+    attach.addEventListener("toggle", () => {
+      if (attach.open && !choices.hasChildNodes()) void this.loadChoices(choices);
+    });
     const form = h(
       "form",
       {
@@ -95,9 +100,11 @@ export class JournalView implements RoomFeature {
           event.preventDefault();
           const body = field.value.trim();
           if (!body) return;
+          const materials = [...choices.querySelectorAll<HTMLInputElement>("input:checked")].map((box) => Number(box.value));
           void attempt(this.status, async () => {
-            const post = await journalApi.post(this.project, body);
+            const post = await journalApi.post(this.project, body, materials);
             form.reset();
+            attach.open = false;
             // Its own status line: the alert line is cleared by every (live) reload.
             this.notice.textContent = post.state === "review" ? t("journal.sent_for_review") : "";
             await this.load();
@@ -106,9 +113,45 @@ export class JournalView implements RoomFeature {
       },
       h("label", { for: id }, t("journal.new")),
       field,
+      attach,
       h("button", { type: "submit" }, t("journal.publish")),
     );
     return form;
+  }
+
+  /** The approved materials to attach, as checkboxes (at most ten are accepted). */
+  private async loadChoices(host: HTMLElement): Promise<void> {
+    await attempt(this.status, async () => {
+      const { approvedMaterials } = await import("../pages/embeds");
+      const found = await approvedMaterials(this.project);
+      replace(
+        host,
+        ...(found.length === 0
+          ? [h("p", { class: "empty" }, t("pages.embed_none"))]
+          : found.map(([value, label]) => {
+              const boxId = uid("attach");
+              return h("div", { class: "check" }, h("input", { type: "checkbox", id: boxId, value }), h("label", { for: boxId }, label));
+            })),
+      );
+    });
+  }
+
+  /** A post's attached materials, drawn once their signed links arrive. */
+  private attached(post: JournalPost): HTMLElement | null {
+    if (post.materials.length === 0) return null;
+    const host = h("div", { class: "journal-materials" });
+    void import("../pages/embeds").then(async ({ materialElements }) => {
+      for (const material of post.materials) {
+        const figure = h("figure", { class: "embed" });
+        host.append(figure);
+        try {
+          replace(figure, ...(await materialElements(this.project, material)));
+        } catch {
+          replace(figure, h("p", { class: "meta" }, t("pages.embed_unavailable")));
+        }
+      }
+    });
+    return host;
   }
 
   private render(): void {
@@ -194,6 +237,7 @@ export class JournalView implements RoomFeature {
         post.likes.length > 0 ? h("span", { class: "likes" }, ` · ${t("journal.likes", { count: post.likes.length })}`) : null,
       ),
       body,
+      this.attached(post),
       actions,
       comments ? h("ul", { class: "journal-comments", "aria-label": t("journal.comments", { count: comments.length }) }, ...comments.map((c) => this.renderPost(c, true))) : null,
       comments && react ? this.commentForm(post) : null,
