@@ -74,3 +74,33 @@ async def test_a_post_carries_approved_materials_of_its_project_only(live: Live)
     tombstone = next(p for p in listed["posts"] if p["id"] == again["id"])
     assert tombstone["deleted"] and tombstone["materials"] == []
     await pupil.close()
+
+
+async def test_the_showcase_shows_a_chosen_posts_images_as_published(live: Live) -> None:
+    room = await make_room(live.http, live.services)
+    journal = Forums(live.http, room)
+    shown, later, unchosen = (
+        await image(live, room),
+        await image(live, room),
+        await image(live, room),
+    )
+    post = await journal.ok("teacher", "POST", "/journal", {"body": "Heron", "materials": [shown]})
+    await journal.ok("teacher", "POST", "/journal", {"body": "No", "materials": [unchosen]})
+    await journal.ok(
+        "teacher_admin",
+        "PATCH",
+        "/publishing",
+        {"slug": "herons", "posts": [post["id"]], "showcase_on": True},
+    )
+    html = (await live.http.get("/p/herons")).text
+    assert f'<img src="/p/herons/m/{shown}" alt=""' in html and "home.jpg" not in html
+    assert (await live.http.get(f"/p/herons/m/{shown}")).status_code == 200
+    assert (await live.http.get(f"/p/herons/m/{unchosen}")).status_code == 404
+    # Attached after the choice: public only once the post is chosen again.
+    await journal.ok("teacher", "PATCH", f"/journal/{post['id']}", {"materials": [shown, later]})
+    assert (await live.http.get(f"/p/herons/m/{later}")).status_code == 404
+    await journal.ok("teacher_admin", "PATCH", "/publishing", {"posts": [post["id"]]})
+    assert (await live.http.get(f"/p/herons/m/{later}")).status_code == 200
+    # A deleted post takes its images off the showcase.
+    await journal.ok("teacher", "DELETE", f"/journal/{post['id']}")
+    assert (await live.http.get(f"/p/herons/m/{shown}")).status_code == 404

@@ -21,7 +21,12 @@ from twinspace_rt.journal.streams import PUBLISHED
 from twinspace_rt.pages import audience, tree
 from twinspace_rt.projects import audit
 from twinspace_rt.storage.material_models import Material
-from twinspace_rt.storage.page_models import JournalPost, Publishing, ShowcaseItem
+from twinspace_rt.storage.page_models import (
+    JournalAttachment,
+    JournalPost,
+    Publishing,
+    ShowcaseItem,
+)
 
 PUBLIC = audience.Audience(drafts=False, staff=False)
 
@@ -34,6 +39,8 @@ class Choices:
     # The approved images embedded in the chosen pages when they were chosen: a page edited
     # later shows no new image until a teacher administrator publishes it again.
     materials: list[int] = field(default_factory=list)
+    # The same for the approved images attached to the chosen posts.
+    post_images: list[int] = field(default_factory=list)
 
 
 async def read(tx: AsyncSession, publishing: Publishing) -> Choices:
@@ -43,7 +50,12 @@ async def read(tx: AsyncSession, publishing: Publishing) -> Choices:
         .order_by(col(ShowcaseItem.id))
     )
     chosen = Choices(publishing)
-    lists = {"page": chosen.pages, "post": chosen.posts, "material": chosen.materials}
+    lists = {
+        "page": chosen.pages,
+        "post": chosen.posts,
+        "material": chosen.materials,
+        "post_image": chosen.post_images,
+    }
     for item in found:
         lists[item.kind].append(item.target_id)
     return chosen
@@ -66,7 +78,16 @@ async def change(
         await _choose_pages(tx, member, list(wanted["pages"]))  # type: ignore[call-overload]
         await _replace(tx, member.project_id, "material", await _images(tx, member, images or []))
     if wanted.get("posts") is not None:
-        await _choose_posts(tx, member, list(wanted["posts"]))  # type: ignore[call-overload]
+        post_ids = list(wanted["posts"])  # type: ignore[call-overload]
+        await _choose_posts(tx, member, post_ids)
+        attached = await tx.exec(
+            select(JournalAttachment.material_id).where(
+                col(JournalAttachment.post_id).in_(post_ids)
+            )
+        )
+        await _replace(
+            tx, member.project_id, "post_image", await _images(tx, member, list(attached))
+        )
     on = wanted.get("showcase_on")
     if on is not None and on != publishing.showcase_on:
         if on and publishing.slug is None:
