@@ -9,12 +9,16 @@ at on a phone and a laptop in Arabic (right-to-left) and Italian.
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from playwright.async_api import Browser, Locator, Page, expect
+from pycrdt import XmlElement
 
 from tests.browser.conftest import Site, check_screen, new_context, sign_in, unique_text
 from tests.materials.support import gps_photo, make_collection, processed, upload
-from tests.support.waiting import eventually_async
+from tests.support.waiting import WAIT, eventually_async
+from tests.support.yjs_client import YjsClient
 
 BODY = unique_text("The Tevere flows through Rome")
 
@@ -33,6 +37,20 @@ async def add_photo(site: Site) -> int:
     done = await processed(http, headers, sent)
     assert done["status"] == "done", done
     return int(done["material_id"])
+
+
+async def write_embed(site: Site, title: str, attrs: dict[str, str]) -> None:
+    """Appends an embed to a page's body as any y-websocket client could."""
+    headers = {"Authorization": f"Bearer {site.teacher_token}"}
+    base = f"/api/projects/{site.project_id}/pages"
+    listed = (await site.live.http.get(base, headers=headers)).json()["pages"]
+    [page_id] = [p["id"] for p in listed if p["title"] == title]
+    name = (await site.live.http.get(f"{base}/{page_id}", headers=headers)).json()["document"]
+    editor = await YjsClient.connect(site.live.url, site.project_id, name, site.teacher_token)
+    async with asyncio.timeout(WAIT):
+        await editor.synced.wait()
+    await editor.edit(lambda doc: editor.fragment.children.append(XmlElement("embed", attrs)))
+    await editor.close()
 
 
 async def showcase_text(site: Site) -> str:
@@ -115,7 +133,13 @@ async def _has(site: Site, text: str) -> bool:
 async def test_a_pupil_reads_the_page_and_posts_in_the_journal(
     teacher: Page, pupil: Page, site: Site
 ) -> None:
+    # Another project's material, written into the page by a client other than ours: the
+    # pupil sees the "unavailable" placeholder in its place.
+    await write_embed(site, "Our river walk", {"kind": "material", "ref": "999999"})
     await pupil.locator(".pages-menu").get_by_role("link", name="Our river walk").click()
+    await expect(pupil.locator(".doc-body figure.embed-unavailable")).to_have_text(
+        "This embedded item is unavailable."
+    )
     await expect(pupil.locator(".doc-body")).to_contain_text(BODY)
     await expect(pupil.locator(".doc-body[contenteditable=true]")).to_have_count(0)
     # The image, through the pupil's own signed link; no Insert control for a reader.
