@@ -98,7 +98,7 @@ class EmbedView implements NodeView {
       this.dom.classList.remove("embed-unavailable");
     } catch {
       this.dom.classList.add("embed-unavailable");
-      replace(this.dom, h("p", { class: "meta" }, t("pages.embed_unavailable")));
+      replace(this.dom, h("p", { class: "meta", dir: "auto" }, t("pages.embed_unavailable")));
     }
   }
 

@@ -147,7 +147,7 @@ export class JournalView implements RoomFeature {
         try {
           replace(figure, ...(await materialElements(this.project, material)));
         } catch {
-          replace(figure, h("p", { class: "meta" }, t("pages.embed_unavailable")));
+          replace(figure, h("p", { class: "meta", dir: "auto" }, t("pages.embed_unavailable")));
         }
       }
     });
