@@ -54,6 +54,7 @@ class ErrorCode(StrEnum):
     offset_mismatch = "offset_mismatch"
     upload_busy = "upload_busy"
     upload_expired = "upload_expired"
+    embed_unavailable = "embed_unavailable"
     internal_error = "internal_error"
 
 
@@ -100,6 +101,7 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.offset_mismatch: 409,
     ErrorCode.upload_busy: 409,
     ErrorCode.upload_expired: 410,
+    ErrorCode.embed_unavailable: 422,
     ErrorCode.internal_error: 500,
 }
 
@@ -154,6 +156,8 @@ DESCRIPTIONS: dict[ErrorCode, str] = {
     ErrorCode.offset_mismatch: "`Upload-Offset` is not where the upload stands; ask with HEAD.",
     ErrorCode.upload_busy: "Another request is writing this upload; wait for it to end.",
     ErrorCode.upload_expired: "The unfinished upload expired and was deleted; start again.",
+    ErrorCode.embed_unavailable: "The embedded object is unknown, in another project, or not "
+    "visible to you.",
     ErrorCode.internal_error: "Unexpected server error; nothing was written.",
 }
 

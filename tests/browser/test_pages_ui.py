@@ -1,18 +1,24 @@
 """Pages, the journal and the public showcase in Chromium against the real server.
 
 The tests share one server and run in order: the teacher administrator builds a page with the
-rich-text editor, publishes it and the showcase; the pupil reads the page, sees the menu change
+rich-text editor and an image of the project's materials (inserted with the picker, from the
+keyboard), publishes it and the showcase, which serves the processed image; the pupil reads the page, sees the menu change
 live and posts in the journal, where the teacher approves the post; then the screens are looked
 at on a phone and a laptop in Arabic (right-to-left) and Italian.
 """
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, Locator, Page, expect
+from pycrdt import XmlElement
 
 from tests.browser.conftest import Site, check_screen, new_context, sign_in, unique_text
-from tests.support.waiting import eventually_async
+from tests.materials.support import gps_photo, make_collection, processed, upload
+from tests.support.waiting import WAIT, eventually_async
+from tests.support.yjs_client import YjsClient
 
 BODY = unique_text("The Tevere flows through Rome")
 
@@ -20,6 +26,31 @@ BODY = unique_text("The Tevere flows through Rome")
 async def open_room(page: Page, site: Site, view: str) -> None:
     await page.goto(f"/#/p/{site.project_id}/{view}")
     await expect(page.locator(".banner.link-connecting, .banner.link-offline")).to_have_count(0)
+
+
+async def add_photo(site: Site) -> int:
+    """An approved image in the project's materials (the materials screen is not this test's)."""
+    headers = {"Authorization": f"Bearer {site.teacher_token}"}
+    http, project = site.live.http, site.project_id
+    album = await make_collection(http, headers, project, "album", title="River photos")
+    sent = await upload(http, headers, project, album, gps_photo((240, 160)), "heron.jpg")
+    done = await processed(http, headers, sent)
+    assert done["status"] == "done", done
+    return int(done["material_id"])
+
+
+async def write_embed(site: Site, title: str, attrs: dict[str, str]) -> None:
+    """Appends an embed to a page's body as any y-websocket client could."""
+    headers = {"Authorization": f"Bearer {site.teacher_token}"}
+    base = f"/api/projects/{site.project_id}/pages"
+    listed = (await site.live.http.get(base, headers=headers)).json()["pages"]
+    [page_id] = [p["id"] for p in listed if p["title"] == title]
+    name = (await site.live.http.get(f"{base}/{page_id}", headers=headers)).json()["document"]
+    editor = await YjsClient.connect(site.live.url, site.project_id, name, site.teacher_token)
+    async with asyncio.timeout(WAIT):
+        await editor.synced.wait()
+    await editor.edit(lambda doc: editor.fragment.children.append(XmlElement("embed", attrs)))
+    await editor.close()
 
 
 async def showcase_text(site: Site) -> str:
@@ -40,10 +71,31 @@ async def test_a_teacher_builds_and_publishes_a_page_and_the_showcase(
     await expect(teacher.get_by_text("Draft: pupils cannot see it yet.")).to_be_visible()
     await teacher.locator(".doc-body").click()
     await teacher.keyboard.type(BODY)
+    # An image from the materials, inserted with the picker from the keyboard alone.
+    photo = await add_photo(site)
+    await teacher.keyboard.press("Enter")
+    await teacher.get_by_role("button", name="Insert").focus()
+    await teacher.keyboard.press("Enter")
+    picker = teacher.get_by_role("dialog", name="Insert into the page")
+    await expect(picker.get_by_label("What to insert")).to_be_focused()
+    await expect(picker.get_by_label("Which one")).to_contain_text("River photos · heron.jpg")
+    await check_screen(teacher, "69-embed-picker")
+    await teacher.keyboard.press("Tab")
+    await expect(picker.get_by_label("Which one")).to_be_focused()
+    await teacher.keyboard.press("Tab")
+    await teacher.keyboard.press("Tab")
+    await expect(picker.get_by_role("button", name="Insert")).to_be_focused()
+    await teacher.keyboard.press("Enter")
+    await expect(picker).to_have_count(0)
+    image = teacher.locator(".doc-body figure.embed img[alt='heron.jpg']")
+    await expect(image).to_be_visible()
+    await eventually_async(lambda: _loaded(image))
     # A draft: the pupil's menu stays empty; publishing shows it to her live.
     await expect(pupil.locator(".pages-menu a")).to_have_count(0)
     await teacher.get_by_role("button", name="Publish").click()
-    await expect(pupil.locator(".pages-menu").get_by_role("link", name="Our river walk")).to_be_visible()
+    await expect(
+        pupil.locator(".pages-menu").get_by_role("link", name="Our river walk")
+    ).to_be_visible()
     # A subpage, reordered from the keyboard among its siblings.
     await teacher.get_by_label("Page title").fill("Day two")
     await teacher.get_by_role("button", name="Create page").click()
@@ -62,7 +114,16 @@ async def test_a_teacher_builds_and_publishes_a_page_and_the_showcase(
     await expect(teacher.get_by_text("Online at")).to_be_visible()
     await check_screen(teacher, "71-showcase-settings")
     await eventually_async(lambda: _has(site, BODY))
-    assert "Day two" not in await showcase_text(site)  # a draft, never chosen
+    shown = await showcase_text(site)
+    assert "Day two" not in shown  # a draft, never chosen
+    # The image's title is its alt text; a file name (which may name a pupil) never is.
+    assert f'<img src="/p/water-stories/m/{photo}" alt=""' in shown and "heron" not in shown
+    served = await site.live.http.get(f"/p/water-stories/m/{photo}")
+    assert served.status_code == 200 and served.headers["content-type"] == "image/jpeg"
+
+
+async def _loaded(image: Locator) -> bool:
+    return bool(await image.evaluate("(img) => img.complete && img.naturalWidth > 0"))
 
 
 async def _has(site: Site, text: str) -> bool:
@@ -72,9 +133,20 @@ async def _has(site: Site, text: str) -> bool:
 async def test_a_pupil_reads_the_page_and_posts_in_the_journal(
     teacher: Page, pupil: Page, site: Site
 ) -> None:
+    # Another project's material, written into the page by a client other than ours: the
+    # pupil sees the "unavailable" placeholder in its place.
+    await write_embed(site, "Our river walk", {"kind": "material", "ref": "999999"})
     await pupil.locator(".pages-menu").get_by_role("link", name="Our river walk").click()
+    await expect(pupil.locator(".doc-body figure.embed-unavailable")).to_have_text(
+        "This embedded item is unavailable."
+    )
     await expect(pupil.locator(".doc-body")).to_contain_text(BODY)
     await expect(pupil.locator(".doc-body[contenteditable=true]")).to_have_count(0)
+    # The image, through the pupil's own signed link; no Insert control for a reader.
+    image = pupil.locator(".doc-body figure.embed img[alt='heron.jpg']")
+    await expect(image).to_be_visible()
+    await eventually_async(lambda: _loaded(image))
+    await expect(pupil.get_by_role("button", name="Insert")).to_have_count(0)
     await expect(pupil.get_by_role("button", name="Publish")).to_have_count(0)
     await check_screen(pupil, "72-page-pupil")
 
@@ -82,10 +154,18 @@ async def test_a_pupil_reads_the_page_and_posts_in_the_journal(
     await open_room(pupil, site, "journal")
     post = unique_text("We saw the river **today**")
     await pupil.get_by_label("Write an update").fill(post.replace("**today**", "today"))
+    # With the heron photo attached, from the keyboard.
+    await pupil.get_by_text("Attach materials").focus()
+    await pupil.keyboard.press("Enter")
+    await pupil.get_by_label("River photos · heron.jpg").focus()
+    await pupil.keyboard.press("Space")
     await pupil.get_by_role("button", name="Post").click()
     await expect(pupil.get_by_text("Sent: a teacher will check it")).to_be_visible()
     waiting = teacher.locator(".journal-post.in-review")
     await expect(waiting).to_contain_text("Waiting for a teacher")
+    attached = waiting.locator(".journal-materials img[alt='heron.jpg']")
+    await expect(attached).to_be_visible()
+    await eventually_async(lambda: _loaded(attached))
     await waiting.get_by_role("button", name="Approve").click()
     await expect(pupil.locator(".journal-post.in-review")).to_have_count(0)
     await teacher.locator(".journal-post").first.get_by_role("button", name="Like").click()
@@ -116,9 +196,11 @@ async def test_pages_and_journal_on_a_phone_and_a_laptop(
     [walk] = [p["id"] for p in listed.json()["pages"] if p["title"] == "Our river walk"]
     await open_room(page, site, f"pages/{walk}")
     await expect(page.locator(".doc-body")).to_contain_text(BODY)
+    await expect(page.locator(".doc-body figure.embed img")).to_be_visible()
     await check_screen(page, f"74-page-{locale}-{width}")
     await open_room(page, site, "journal")
     await expect(page.locator(".journal-post").first).to_be_visible()
+    await expect(page.locator(".journal-materials img").first).to_be_visible()
     await check_screen(page, f"75-journal-{locale}-{width}")
     await open_room(page, site, "showcase")
     await expect(page.locator(".showcase-form")).to_be_visible()
@@ -141,3 +223,72 @@ async def test_a_title_being_typed_survives_a_live_menu_change(teacher: Page, si
     menu = teacher.locator(".pages-menu")
     await expect(menu.get_by_role("link", name="Added elsewhere")).to_be_visible()
     await expect(field).to_have_value("Typed while the menu changed")
+
+
+async def test_a_teacher_administrator_reorders_pages_by_dragging(
+    teacher: Page, pupil: Page, site: Site
+) -> None:
+    """Dragging a page onto a sibling puts it in that sibling's place, for everyone, live."""
+    await open_room(teacher, site, "pages")
+    await open_room(pupil, site, "pages")
+    titles = teacher.locator(".pages-menu > .pages-tree > li > .page-item a")
+    before = await titles.all_inner_texts()
+    assert len(before) >= 2 and "Our river walk" in before
+    moving, target = before[-1], before[0]
+    await teacher.locator(".pages-menu li", has_text=moving).drag_to(
+        teacher.locator(".pages-menu li", has_text=target)
+    )
+    after = [moving, *before[:-1]]
+    await expect(titles).to_have_text(after)
+    listed = await site.live.http.get(
+        f"/api/projects/{site.project_id}/pages",
+        headers={"Authorization": f"Bearer {site.teacher_token}"},
+    )
+    stored = sorted(
+        (p for p in listed.json()["pages"] if p["parent_id"] is None), key=lambda p: p["position"]
+    )
+    assert [p["title"] for p in stored] == after
+    # The pupil's menu, changed live, still holds no draft.
+    seen = pupil.locator(".pages-menu > .pages-tree > li > .page-item a")
+    await expect(seen).to_have_text([t for t in after if t == "Our river walk"])
+
+
+async def test_older_posts_page_in_and_an_author_changes_and_deletes_a_post(
+    teacher: Page, pupil: Page, site: Site
+) -> None:
+    """Beyond the newest 50: "Show older posts" from the keyboard. A change and a deletion
+    reach the other reader live; the deleted post stays as a tombstone."""
+    headers = {"Authorization": f"Bearer {site.teacher_token}"}
+    base = f"/api/projects/{site.project_id}/journal"
+    oldest = unique_text("The oldest update")
+    for body in [oldest, *(f"Update number {n}" for n in range(1, 51))]:
+        sent = await site.live.http.post(base, json={"body": body}, headers=headers)
+        assert sent.status_code == 201, sent.text
+    await open_room(teacher, site, "journal")
+    await open_room(pupil, site, "journal")
+    await expect(pupil.get_by_text("Update number 50")).to_be_visible()
+    await expect(pupil.get_by_text(oldest)).to_have_count(0)
+    await pupil.get_by_role("button", name="Show older posts").focus()
+    await pupil.keyboard.press("Enter")
+    await expect(pupil.get_by_text(oldest)).to_be_visible()
+    assert await pupil.evaluate("document.activeElement.tagName") == "BUTTON"
+
+    newest = teacher.locator(".journal-post", has_text="Update number 50")
+    await newest.get_by_role("button", name="Change").click()
+    changed = teacher.get_by_role("dialog", name="Change this post")
+    await changed.get_by_label("The post").fill("Update number 50, **corrected**")
+    await changed.get_by_role("button", name="Save").click()
+    seen = pupil.locator(".journal-post", has_text="Update number 50, corrected")
+    await expect(seen).to_contain_text("(changed)")
+    await expect(seen.locator("strong", has_text="corrected")).to_be_visible()
+    # The older page stays shown through the live reload.
+    await expect(pupil.get_by_text(oldest)).to_be_visible()
+    await (
+        teacher.locator(".journal-post", has_text="corrected")
+        .get_by_role("button", name="Delete")
+        .click()
+    )
+    await teacher.get_by_role("dialog").get_by_role("button", name="Delete").click()
+    await expect(pupil.get_by_text("Update number 50, corrected")).to_have_count(0)
+    await expect(pupil.locator(".journal-post", has_text="This post was deleted.")).to_have_count(1)
+    await check_screen(pupil, "77-journal-older-pupil")

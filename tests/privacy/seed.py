@@ -274,9 +274,21 @@ async def seed(live: Live) -> Seed:
 
     # Materials: an album, a photo from each (with GPS EXIF), the pupils' upload setting.
     album = await make_collection(http, x.headers, project_id, "album")
+    photos = []
     for person in (x, y):
         location = await upload(http, person.headers, project_id, album, gps_photo())
-        assert (await processed(http, person.headers, location))["status"] == "done"
+        done = await processed(http, person.headers, location)
+        assert done["status"] == "done"
+        photos.append(done["material_id"])
+    # X's photo (approved: X uploads without review) attached to a journal post.
+    await _ok(
+        await http.post(
+            f"{base}/journal",
+            json={"body": f"{x.username} took a photo", "materials": photos[:1]},
+            headers=x.headers,
+        ),
+        201,
+    )
     await _ok(
         await http.put(
             f"{base}/materials/settings", json={"pupil_uploads": "open"}, headers=x.headers

@@ -54,7 +54,7 @@ async def list_posts(request: Request) -> Response:
 async def create_post(request: Request) -> Response:
     body = await read_body(request, JournalPostIn)
     async with in_room(request, Action.journal_post) as (tx, _, member):
-        shown, changes = await posts.write(tx, member, body.body, None)
+        shown, changes = await posts.write(tx, member, body.body, None, body.materials)
     await publish_changes(request, member.project_id, changes)
     return respond(_out(shown), 201)
 
@@ -68,7 +68,8 @@ async def list_comments(request: Request) -> Response:
 async def create_comment(request: Request) -> Response:
     body = await read_body(request, JournalPostIn)
     async with in_room(request, Action.journal_react) as (tx, _, member):
-        shown, changes = await posts.write(tx, member, body.body, path_id(request, "post_id"))
+        post_id = path_id(request, "post_id")
+        shown, changes = await posts.write(tx, member, body.body, post_id, body.materials)
     await publish_changes(request, member.project_id, changes)
     return respond(_out(shown), 201)
 
@@ -79,8 +80,8 @@ async def update_post(request: Request) -> Response:
     async with in_room(request, Action.journal_read) as (tx, _, member):
         changes: list[Change] = []
         shown = None
-        if body.body is not None:
-            shown, changes = await posts.edit(tx, member, post_id, body.body)
+        if body.body is not None or body.materials is not None:
+            shown, changes = await posts.edit(tx, member, post_id, body.body, body.materials)
         if body.pinned is not None or body.approved:
             approve = bool(body.approved)
             shown, more = await posts.moderate(tx, member, post_id, body.pinned, approve)

@@ -60,16 +60,34 @@ class PageDetailOut(PageOut):
     document: str = Field(description="The document's name: `/yjs/{project_id}/{document}`.")
 
 
+class EmbedOut(BaseModel):
+    """An embed the caller may see (`pages/embeds.py`)."""
+
+    kind: Literal["material", "document", "thread", "message"]
+    ref: str = Field(description="The object's id; a chat message's `channel:seq`.")
+    title: str
+    media: str | None = Field(None, description="A material's kind: image, video, audio, file.")
+    target: str | None = Field(None, description="A document's name, a message's channel.")
+
+
 class MenuOut(BaseModel):
     pages: list[PageOut] = Field(description="In menu order: each page before its subpages.")
 
 
+Attached = Annotated[
+    list[Id],
+    Field(max_length=10, description="Approved materials of the project, in order (posts only)."),
+]
+
+
 class JournalPostIn(Input):
     body: JournalBody
+    materials: Attached = []
 
 
 class JournalPatchIn(Input):
     body: JournalBody | None = None
+    materials: Attached | None = Field(None, description="Replaces the attached materials.")
     pinned: bool | None = None
     approved: Literal[True] | None = None
 
@@ -84,6 +102,12 @@ class JournalReadOut(BaseModel):
 
 class LikeIn(Input):
     on: bool = True
+
+
+class AttachedOut(BaseModel):
+    id: int
+    kind: Literal["image", "video", "audio", "file"]
+    title: str
 
 
 class JournalPostOut(BaseModel):
@@ -101,6 +125,7 @@ class JournalPostOut(BaseModel):
     created_at: datetime
     edited_at: datetime | None
     deleted: dict[str, object] | None
+    materials: list[AttachedOut]
 
 
 class JournalPageOut(BaseModel):

@@ -13,6 +13,7 @@ from starlette.responses import Response
 from twinspace_rt.api.forums import WRITE_ERRORS, path_id, publish_changes
 from twinspace_rt.api.http import Endpoint, in_room, read_body, respond, room_changed
 from twinspace_rt.api.page_schemas import (
+    EmbedOut,
     MenuOut,
     PageCreateIn,
     PageDetailOut,
@@ -21,8 +22,8 @@ from twinspace_rt.api.page_schemas import (
 )
 from twinspace_rt.api.projects import PROJECT, ROOM_ERRORS
 from twinspace_rt.auth.policy import Action
-from twinspace_rt.errors import ErrorCode
-from twinspace_rt.pages import audience, tree
+from twinspace_rt.errors import AppError, ErrorCode
+from twinspace_rt.pages import audience, embeds, tree
 from twinspace_rt.pages.menu import of_audience, page_payload
 from twinspace_rt.storage.document_models import Document
 
@@ -85,6 +86,16 @@ async def delete_page(request: Request) -> Response:
     return respond(None, 204)
 
 
+async def check_embed(request: Request) -> Response:
+    """What the editor's picker checks before inserting, and a page view resolves to draw."""
+    parsed = embeds.parse({"kind": request.path_params["kind"], "ref": request.path_params["ref"]})
+    if parsed is None:
+        raise AppError(ErrorCode.embed_unavailable, "Not an embed this page can hold.")
+    async with in_room(request, Action.page_read) as (tx, _, member):
+        found = await embeds.resolve(tx, member, *parsed)
+    return respond(EmbedOut.model_validate(found, from_attributes=True))
+
+
 PAGE = PROJECT + "/pages/{page_id:int}"
 
 ENDPOINTS = [
@@ -105,6 +116,15 @@ ENDPOINTS = [
         response=PageOut,
         status=201,
         errors=TREE_ERRORS,
+    ),
+    Endpoint(
+        "GET",
+        PROJECT + "/pages/embeds/{kind}/{ref}",
+        check_embed,
+        "Resolve an embed (`material`, `document`, `thread`, `message` and its id) for the "
+        "caller: only in this project and only what they may see, else `embed_unavailable`.",
+        response=EmbedOut,
+        errors=ROOM_ERRORS + (ErrorCode.embed_unavailable,),
     ),
     Endpoint(
         "GET",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, Response, StreamingResponse
 
 from twinspace_rt.api.forums import WRITE_ERRORS
 from twinspace_rt.api.http import Endpoint, in_room, read_body, respond, services
@@ -19,6 +19,7 @@ from twinspace_rt.api.projects import PROJECT, ROOM_ERRORS
 from twinspace_rt.auth.policy import Action
 from twinspace_rt.errors import AppError, ErrorCode
 from twinspace_rt.journal import settings
+from twinspace_rt.materials.blobs import content_key
 from twinspace_rt.showcase import choices, render
 from twinspace_rt.showcase.choices import Choices
 
@@ -50,8 +51,14 @@ async def get_publishing(request: Request) -> Response:
 
 async def update_publishing(request: Request) -> Response:
     body = await read_body(request, PublishingIn)
+    images = None
+    if body.pages:
+        # The pages' bodies are read outside the write, and only for those who may publish.
+        async with in_room(request, Action.showcase_manage) as (_, _, member):
+            pass
+        images = await render.embedded(services(request).db, member.project_id, body.pages)
     async with in_room(request, Action.showcase_manage) as (tx, _, member):
-        chosen, _ = await choices.change(tx, member, body.model_dump(exclude_unset=True))
+        chosen, _ = await choices.change(tx, member, body.model_dump(exclude_unset=True), images)
     return respond(_out(chosen))
 
 
@@ -74,6 +81,31 @@ async def showcase(request: Request) -> Response:
     if not shown.indexable:
         headers["X-Robots-Tag"] = "noindex, nofollow"
     return HTMLResponse(render.html(shown), headers=headers)
+
+
+async def image(request: Request) -> Response:
+    """An image a showcase page shows: its processed ``display`` variant (metadata stripped
+    when it was uploaded), and nothing the showcase does not show right now."""
+    slug = request.path_params["slug"]
+    node = services(request)
+    async with node.db.reader() as tx:
+        publishing = await choices.by_slug(tx, slug) if _SLUG.match(slug) else None
+    shown = await render.gather(node.db, publishing) if publishing is not None else None
+    material = shown.images.get(int(request.path_params["material_id"])) if shown else None
+    if material is None:
+        raise AppError(ErrorCode.not_found, "No such image in this showcase.")
+    key = content_key(material.project_id, material.blobs["display"])
+    size = await node.materials.store.size(key)
+    if size is None:
+        raise AppError(ErrorCode.not_found, "The image's bytes are gone.")
+    etag = f'"{material.blobs["display"]}"'
+    seconds = node.settings.showcase_cache_seconds
+    headers = {"ETag": etag, "Cache-Control": f"public, max-age={seconds}"}
+    if request.headers.get("If-None-Match") == etag:
+        return Response(status_code=304, headers=headers)
+    mime = "image/png" if material.mime == "image/png" else "image/jpeg"
+    headers["Content-Length"] = str(size)
+    return StreamingResponse(node.materials.store.read(key), media_type=mime, headers=headers)
 
 
 async def stylesheet(request: Request) -> Response:
@@ -115,6 +147,15 @@ ENDPOINTS = [
         "/p/{slug}",
         showcase,
         "The public showcase: server-rendered HTML, no script, `noindex` unless opted in.",
+        public=True,
+        errors=(ErrorCode.not_found,),
+    ),
+    Endpoint(
+        "GET",
+        "/p/{slug}/m/{material_id:int}",
+        image,
+        "An image the public showcase shows: the processed `display` variant of an approved "
+        "image a teacher administrator published with a page; nothing else.",
         public=True,
         errors=(ErrorCode.not_found,),
     ),

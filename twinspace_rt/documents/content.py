@@ -31,6 +31,12 @@ MARKDOWN_DEPTH_MAX = 32
 # JSON nests two levels per element; below this, an element's content is its plain text, so
 # that every JSON parser (Python's stops near 1 000 levels) reads the answer.
 JSON_DEPTH_MAX = 128
+# The element a feature's rich text uses to point at another object (a page's embeds: a
+# ``kind`` and a ``ref``). The documents layer does not know what it points at: HTML shows a
+# neutral placeholder unless the caller passes an `EmbedHtml` that resolves it.
+EMBED = "embed"
+
+EmbedHtml = Callable[[dict[str, Any]], str]
 
 
 class DocKind(StrEnum):
@@ -94,7 +100,9 @@ def root(doc: Doc[Any], kind: str) -> Text | XmlFragment:
     return top
 
 
-def render(doc: Doc[Any], kind: str, fmt: Format) -> str:
+def render(doc: Doc[Any], kind: str, fmt: Format, embed: EmbedHtml | None = None) -> str:
+    """``embed`` writes an embed element's HTML from its attributes (trusted output: it must
+    escape what it writes); without it, an embed is an escaped placeholder."""
     try:
         with refusing("the document"):
             top = root(doc, kind)
@@ -108,7 +116,7 @@ def render(doc: Doc[Any], kind: str, fmt: Format) -> str:
     if fmt is Format.markdown:
         return _markdown(nodes).strip() + "\n"
     if fmt is Format.html:
-        return _emit_html(nodes)
+        return _emit_html(nodes, embed or placeholder)
     return '{"kind": ' + json.dumps(kind) + ', "content": ' + _emit_json(nodes, 0) + "}"
 
 
@@ -146,10 +154,27 @@ def _html_tag(node: Node) -> str:
     return _HTML_TAGS.get(node.tag or "", "div")
 
 
-def _emit_html(nodes: list[Node]) -> str:
+def placeholder(attrs: dict[str, Any]) -> str:
+    kind = html.escape(str(attrs.get("kind") or ""))
+    return f'<p class="embed-unavailable" data-embed="{kind}">[{kind or "embed"}]</p>'
+
+
+def embeds(doc: Doc[Any]) -> list[dict[str, Any]]:
+    """The attributes of every embed element of a rich-text document, in order."""
+    try:
+        with refusing("the document"):
+            nodes = read_tree(doc.get(ROOT, type=XmlFragment))
+    except BadUpdate:
+        return []
+    return [node.attrs for node in nodes if node.tag == EMBED]
+
+
+def _emit_html(nodes: list[Node], embed: EmbedHtml) -> str:
     def enter(node: Node) -> str:
         if node.is_text:
             return "".join(_delta_html(node.delta or []))
+        if node.tag == EMBED:
+            return embed(node.attrs)
         if node.tag in _VOID_TAGS:
             return f"<{_VOID_TAGS[node.tag]}>"
         if node.tag is None or node is nodes[0]:
@@ -158,12 +183,15 @@ def _emit_html(nodes: list[Node]) -> str:
         return "<pre><code>" if tag == "pre" else f"<{tag}>"
 
     def leave(node: Node) -> str:
-        if node.is_text or node.tag is None or node.tag in _VOID_TAGS or node is nodes[0]:
+        if node.is_text or node.tag in (None, EMBED) or node.tag in _VOID_TAGS or node is nodes[0]:
             return ""
         tag = _html_tag(node)
         return "</code></pre>" if tag == "pre" else f"</{tag}>"
 
-    return walk(nodes, 0, enter, leave, lambda _: "", lambda n: n.tag not in _VOID_TAGS)
+    def descend(node: Node) -> bool:
+        return node.tag not in _VOID_TAGS and node.tag != EMBED
+
+    return walk(nodes, 0, enter, leave, lambda _: "", descend)
 
 
 def _emit_json(nodes: list[Node], start: int) -> str:

@@ -5,6 +5,7 @@ Rules (the permission table decides each role's part):
   ``off`` refuses it, ``review`` (the default) keeps it for teachers and its author until a
   moderator approves it, ``open`` publishes it at once.
 - ``journal.react`` likes (idempotent) and comments, one level, on published posts only.
+- Posts (not comments) carry the project's approved materials (`journal/attachments.py`).
 - Authors edit and delete their own; ``journal.moderate`` edits, deletes, pins and approves
   anything, audited.
 """
@@ -20,7 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from twinspace_rt.auth.policy import Action, Member, Role, can, require
 from twinspace_rt.errors import AppError, ErrorCode
 from twinspace_rt.forums.streams import Change
-from twinspace_rt.journal import settings, streams
+from twinspace_rt.journal import attachments, settings, streams
 from twinspace_rt.journal.streams import PUBLISHED, REVIEW
 from twinspace_rt.journal.views import payloads
 from twinspace_rt.projects import audit
@@ -47,7 +48,16 @@ async def by_id(tx: AsyncSession, member: Member, post_id: int) -> JournalPost:
     return post
 
 
-async def write(tx: AsyncSession, member: Member, body: str, parent_id: int | None) -> Result:
+async def write(
+    tx: AsyncSession,
+    member: Member,
+    body: str,
+    parent_id: int | None,
+    materials: list[int] | None = None,
+) -> Result:
+    if materials and parent_id is not None:
+        raise AppError(ErrorCode.validation_failed, "Comments carry no materials.")
+    attached = await attachments.check(tx, member, materials or [])
     if parent_id is None:
         require(member, Action.journal_post)
         state = PUBLISHED
@@ -77,20 +87,40 @@ async def write(tx: AsyncSession, member: Member, body: str, parent_id: int | No
     )
     tx.add(post)
     await tx.flush()
+    assert post.id is not None
+    await attachments.replace(tx, post.id, attached)
     [shown] = await payloads(tx, [post])
     kind = "journal.comment.created" if parent_id else "journal.post.created"
     return shown, await streams.publish(tx, post, state == PUBLISHED, kind, shown)
 
 
-async def edit(tx: AsyncSession, member: Member, post_id: int, body: str) -> Result:
+async def edit(
+    tx: AsyncSession,
+    member: Member,
+    post_id: int,
+    body: str | None,
+    materials: list[int] | None = None,
+) -> Result:
+    """A new body, or new attached materials (None: unchanged), or both."""
     post = await by_id(tx, member, post_id)
     if post.deleted_at is not None:
         raise AppError(ErrorCode.post_deleted)
     if post.author_id != member.user_id:
         require(member, Action.journal_moderate)
         audit.record(tx, member, "journal.edit", post.author_id, post_id=post.id, text=post.body)
-    if body == post.body:
-        return (await payloads(tx, [post]))[0], []
+    body = post.body if body is None else body
+    [before] = await payloads(tx, [post])
+    reattached = False
+    if materials is not None:
+        if materials and post.parent_id is not None:
+            raise AppError(ErrorCode.validation_failed, "Comments carry no materials.")
+        wanted = await attachments.check(tx, member, materials)
+        if wanted != [m["id"] for m in before["materials"]]:
+            assert post.id is not None
+            await attachments.replace(tx, post.id, wanted)
+            reattached = True
+    if body == post.body and not reattached:
+        return before, []
     post.body = body
     post.edited_at = datetime.now(UTC)
     return await _changed(tx, post, "edited", rewrite=True)
@@ -106,6 +136,8 @@ async def delete(tx: AsyncSession, member: Member, post_id: int) -> Result:
         audit.record(tx, member, "journal.delete", post.author_id, post_id=post.id, text=post.body)
     post.body = ""
     post.pinned = False
+    assert post.id is not None
+    await attachments.replace(tx, post.id, [])
     post.deleted_at = datetime.now(UTC)
     post.deleted_by = member.user_id
     return await _changed(tx, post, "deleted", rewrite=True)

@@ -1,7 +1,7 @@
 """Journal posts and comments as members see them: the one payload for REST, pushes and replay.
 
 Bodies travel as their source and as the sanitised HTML of the forums' light markup; a deleted
-post keeps its place with an empty body (a tombstone).
+post keeps its place with an empty body (a tombstone) and no attached materials.
 """
 
 from __future__ import annotations
@@ -13,11 +13,18 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from twinspace_rt.forums.markup import render
+from twinspace_rt.journal import attachments
 from twinspace_rt.storage.models import User
 from twinspace_rt.storage.page_models import JournalLike, JournalPost
 
 
-def payload(post: JournalPost, author: str, likes: list[int], comment_count: int) -> dict[str, Any]:
+def payload(
+    post: JournalPost,
+    author: str,
+    likes: list[int],
+    comment_count: int,
+    materials: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     deleted = None
     if post.deleted_at is not None:
         deleted = {"by": post.deleted_by, "at": post.deleted_at.isoformat()}
@@ -36,11 +43,12 @@ def payload(post: JournalPost, author: str, likes: list[int], comment_count: int
         "created_at": post.created_at.isoformat(),
         "edited_at": post.edited_at.isoformat() if post.edited_at else None,
         "deleted": deleted,
+        "materials": [] if deleted else materials or [],
     }
 
 
 async def payloads(tx: AsyncSession, posts: list[JournalPost]) -> list[dict[str, Any]]:
-    """With authors, likes and comment counts, read in three queries."""
+    """With authors, likes, comment counts and attached materials, read in four queries."""
     ids = [p.id for p in posts if p.id is not None]
     if not ids:
         return []
@@ -65,7 +73,14 @@ async def payloads(tx: AsyncSession, posts: list[JournalPost]) -> list[dict[str,
         .group_by(col(JournalPost.parent_id))
     )
     comments = {parent: int(n) for parent, n in counted.all()}
+    attached = await attachments.of_posts(tx, ids)
     return [
-        payload(p, names.get(p.author_id, ""), likes.get(p.id or 0, []), comments.get(p.id or 0, 0))
+        payload(
+            p,
+            names.get(p.author_id, ""),
+            likes.get(p.id or 0, []),
+            comments.get(p.id or 0, 0),
+            attached.get(p.id or 0),
+        )
         for p in posts
     ]

@@ -20,7 +20,13 @@ from twinspace_rt.journal import settings
 from twinspace_rt.journal.streams import PUBLISHED
 from twinspace_rt.pages import audience, tree
 from twinspace_rt.projects import audit
-from twinspace_rt.storage.page_models import JournalPost, Publishing, ShowcaseItem
+from twinspace_rt.storage.material_models import Material
+from twinspace_rt.storage.page_models import (
+    JournalAttachment,
+    JournalPost,
+    Publishing,
+    ShowcaseItem,
+)
 
 PUBLIC = audience.Audience(drafts=False, staff=False)
 
@@ -30,6 +36,11 @@ class Choices:
     publishing: Publishing
     pages: list[int] = field(default_factory=list)
     posts: list[int] = field(default_factory=list)
+    # The approved images embedded in the chosen pages when they were chosen: a page edited
+    # later shows no new image until a teacher administrator publishes it again.
+    materials: list[int] = field(default_factory=list)
+    # The same for the approved images attached to the chosen posts.
+    post_images: list[int] = field(default_factory=list)
 
 
 async def read(tx: AsyncSession, publishing: Publishing) -> Choices:
@@ -39,15 +50,23 @@ async def read(tx: AsyncSession, publishing: Publishing) -> Choices:
         .order_by(col(ShowcaseItem.id))
     )
     chosen = Choices(publishing)
+    lists = {
+        "page": chosen.pages,
+        "post": chosen.posts,
+        "material": chosen.materials,
+        "post_image": chosen.post_images,
+    }
     for item in found:
-        (chosen.pages if item.kind == "page" else chosen.posts).append(item.target_id)
+        lists[item.kind].append(item.target_id)
     return chosen
 
 
 async def change(
-    tx: AsyncSession, member: Member, wanted: dict[str, object]
+    tx: AsyncSession, member: Member, wanted: dict[str, object], images: list[int] | None = None
 ) -> tuple[Choices, bool]:
-    """Applies the fields given; answers whether what the public sees may have changed."""
+    """Applies the fields given; answers whether what the public sees may have changed.
+    ``images`` are the materials embedded in the chosen pages (`render.embedded`), read
+    before this transaction: only the approved images among them are kept."""
     require(member, Action.showcase_manage)
     publishing = await settings.of_project(tx, member.project_id, lock=True)
     for name in ("pupil_posts", "indexable", "pupil_names", "slug"):
@@ -57,8 +76,18 @@ async def change(
         publishing.languages = " ".join(wanted["languages"])  # type: ignore[arg-type]
     if wanted.get("pages") is not None:
         await _choose_pages(tx, member, list(wanted["pages"]))  # type: ignore[call-overload]
+        await _replace(tx, member.project_id, "material", await _images(tx, member, images or []))
     if wanted.get("posts") is not None:
-        await _choose_posts(tx, member, list(wanted["posts"]))  # type: ignore[call-overload]
+        post_ids = list(wanted["posts"])  # type: ignore[call-overload]
+        await _choose_posts(tx, member, post_ids)
+        attached = await tx.exec(
+            select(JournalAttachment.material_id).where(
+                col(JournalAttachment.post_id).in_(post_ids)
+            )
+        )
+        await _replace(
+            tx, member.project_id, "post_image", await _images(tx, member, list(attached))
+        )
     on = wanted.get("showcase_on")
     if on is not None and on != publishing.showcase_on:
         if on and publishing.slug is None:
@@ -108,6 +137,18 @@ async def _choose_pages(tx: AsyncSession, member: Member, page_ids: list[int]) -
         if not audience.visible(PUBLIC, page, pages.by_id):
             raise AppError(ErrorCode.not_published, f"Page {page_id} is not published for all.")
     await _replace(tx, member.project_id, "page", page_ids)
+
+
+async def _images(tx: AsyncSession, member: Member, material_ids: list[int]) -> list[int]:
+    found = await tx.exec(
+        select(Material).where(
+            col(Material.id).in_(material_ids),
+            Material.project_id == member.project_id,
+            Material.status == "approved",
+            Material.kind == "image",
+        )
+    )
+    return sorted(m.id for m in found if m.id is not None and "display" in m.blobs)
 
 
 async def _choose_posts(tx: AsyncSession, member: Member, post_ids: list[int]) -> None:

@@ -1,14 +1,17 @@
 """The showcase as plain HTML and CSS, rendered on the server: no script, nothing to run.
 
 What it may hold is decided here, by construction: the chosen pages that are still published
-for all members (their bodies through the documents' HTML rendering, which leaves embeds out),
-the chosen journal posts that are still published (the light markup's sanitised HTML, no
-comments, no likers), the project's name. Pupils are named by first name or not at all; chat,
-forums and the member list are never read.
+for all members (their bodies through the documents' HTML rendering; of their embeds only the
+images a teacher administrator published with them, still approved, as processed ``display``
+variants served from the showcase's own address; links into the room are left out),
+the chosen journal posts that are still published (the light markup's sanitised HTML and the
+attached images published with them, no comments, no likers), the project's name. Pupils
+are named by first name or not at all; chat, forums and the member list are never read.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
 from typing import Any
@@ -18,15 +21,17 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from twinspace_rt.documents import store
-from twinspace_rt.documents.content import Format, render
+from twinspace_rt.documents.content import Format, embeds, render
 from twinspace_rt.documents.guard import BadUpdate, apply
 from twinspace_rt.forums.markup import render as markup
 from twinspace_rt.journal.streams import PUBLISHED
 from twinspace_rt.pages import audience, tree
+from twinspace_rt.pages.embeds import EmbedKind, parse
 from twinspace_rt.showcase.choices import PUBLIC, read
 from twinspace_rt.storage.engine import Database
+from twinspace_rt.storage.material_models import Material
 from twinspace_rt.storage.models import AccountKind, Project, User
-from twinspace_rt.storage.page_models import JournalPost, Publishing
+from twinspace_rt.storage.page_models import JournalAttachment, JournalPost, Publishing
 
 CSS = """
 body{font:16px/1.5 system-ui,sans-serif;margin:0;color:#1d1d1f;background:#fafafa}
@@ -53,6 +58,8 @@ class Showcase:
     indexable: bool
     pages: list[Shown]
     posts: list[Shown]
+    # The images the pages and posts show: the only materials `/p/{slug}/m/{id}` serves.
+    images: dict[int, Material]
 
 
 async def gather(db: Database, publishing: Publishing) -> Showcase | None:
@@ -69,32 +76,103 @@ async def gather(db: Database, publishing: Publishing) -> Showcase | None:
             for p in pages.ordered()
             if p.id in picked and audience.visible(PUBLIC, p, pages.by_id)
         ]
-        posts = await _posts(tx, chosen.posts, publishing.pupil_names)
-    rendered = [
-        Shown(page.title, await _body(db, page.document_id), depth - 1)
-        for page, depth in shown_pages
-    ]
+        approved = await tx.exec(
+            select(Material).where(
+                col(Material.id).in_(chosen.materials + chosen.post_images),
+                Material.project_id == publishing.project_id,
+                Material.status == "approved",
+                Material.kind == "image",
+            )
+        )
+        usable = {m.id: m for m in approved if m.id is not None and "display" in m.blobs}
+        images: dict[int, Material] = {}
+        figure = _figures(publishing.slug or "", usable, images)
+        allowed = set(chosen.materials)
+        posts = await _posts(tx, chosen.posts, publishing.pupil_names, chosen.post_images, figure)
+
+    def embed(attrs: dict[str, Any]) -> str:
+        parsed = parse(attrs)
+        if parsed is None or parsed[0] is not EmbedKind.material or int(parsed[1]) not in allowed:
+            return ""
+        return figure(int(parsed[1]))
+
+    rendered = []
+    for page, depth in shown_pages:
+        body = render(await _doc(db, page.document_id), "richtext", Format.html, embed)
+        rendered.append(Shown(page.title, body, depth - 1))
     return Showcase(
         project.name,
         publishing.languages.split()[0],
         publishing.indexable,
         rendered,
         posts,
+        images,
     )
 
 
-async def _body(db: Database, document_id: int) -> str:
+async def embedded(db: Database, project_id: int, page_ids: list[int]) -> list[int]:
+    """The materials the chosen pages embed now: what publishing them publishes."""
+    async with db.reader() as tx:
+        pages = await tree.load(tx, project_id)
+    found: list[int] = []
+    for page_id in page_ids:
+        page = pages.by_id.get(page_id)
+        if page is None:
+            continue
+        for attrs in embeds(await _doc(db, page.document_id)):
+            parsed = parse(attrs)
+            if parsed is not None and parsed[0] is EmbedKind.material:
+                found.append(int(parsed[1]))
+    return found
+
+
+async def _doc(db: Database, document_id: int) -> Doc[Any]:
     doc: Doc[Any] = Doc()
     try:
         apply(doc, await store.state(db, document_id), "the stored state")
     except BadUpdate:
-        return ""
-    return render(doc, "richtext", Format.html)
+        return Doc()
+    return doc
 
 
-async def _posts(tx: AsyncSession, ids: list[int], pupil_names: str) -> list[Shown]:
+def _figures(
+    slug: str, usable: dict[int, Material], shown: dict[int, Material]
+) -> Callable[[int], str]:
+    """Writes an image the showcase may show (noting it in ``shown``), or nothing. Its alt text
+    is its title, never its file name (which may name a pupil)."""
+
+    def figure(material_id: int) -> str:
+        material = usable.get(material_id)
+        if material is None:
+            return ""
+        shown[material_id] = material
+        alt = escape(material.title or "", quote=True)
+        size = f' width="{material.width}" height="{material.height}"' if material.width else ""
+        src = f"/p/{escape(slug)}/m/{material_id}"
+        return f'<figure><img src="{src}" alt="{alt}"{size} loading="lazy"></figure>'
+
+    return figure
+
+
+async def _posts(
+    tx: AsyncSession,
+    ids: list[int],
+    pupil_names: str,
+    images: list[int],
+    figure: Callable[[int], str],
+) -> list[Shown]:
+    """The chosen posts, with the attached images that were published with them."""
     if not ids:
         return []
+    attached: dict[int, list[int]] = {}
+    for link in await tx.exec(
+        select(JournalAttachment)
+        .where(
+            col(JournalAttachment.post_id).in_(ids), col(JournalAttachment.material_id).in_(images)
+        )
+        .order_by(col(JournalAttachment.position))
+    ):
+        attached.setdefault(link.post_id, []).append(link.material_id)
     found = await tx.exec(
         select(JournalPost, User)
         .join(User, col(User.id) == col(JournalPost.author_id))
@@ -105,7 +183,14 @@ async def _posts(tx: AsyncSession, ids: list[int], pupil_names: str) -> list[Sho
         )
         .order_by(col(JournalPost.id).desc())
     )
-    return [Shown("", markup(post.body), byline=_name(user, pupil_names)) for post, user in found]
+    return [
+        Shown(
+            "",
+            markup(post.body) + "".join(figure(m) for m in attached.get(post.id or 0, [])),
+            byline=_name(user, pupil_names),
+        )
+        for post, user in found
+    ]
 
 
 def _name(user: User, pupil_names: str) -> str:

@@ -66,6 +66,19 @@ class JournalLike(SQLModel, table=True):
     user_id: int = Field(foreign_key="users.id")
 
 
+class JournalAttachment(SQLModel, table=True):
+    """A material attached to a journal post, in order. It goes with the material (a removed or
+    erased material leaves nothing dangling) and with the post, by the database's cascade."""
+
+    __tablename__ = "journal_attachments"
+    __table_args__ = (UniqueConstraint("post_id", "material_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    post_id: int = Field(foreign_key="journal_posts.id", index=True, ondelete="CASCADE")
+    material_id: int = Field(foreign_key="materials.id", index=True, ondelete="CASCADE")
+    position: int = 0
+
+
 class JournalRead(SQLModel, table=True):
     """Up to which journal post (by id) a member has read: the unread count of "What's new"."""
 
@@ -136,6 +149,7 @@ declare(
         scope="post_id>journal_posts",
         export="journal_likes",
     ),
+    TablePrivacy("journal_attachments", scope="post_id>journal_posts"),
     TablePrivacy(
         "journal_reads",
         users={"user_id": Erase.delete_row},

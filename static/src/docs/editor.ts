@@ -7,7 +7,7 @@
 import { baseKeymap, chainCommands, exitCode, setBlockType, toggleMark, wrapIn } from "prosemirror-commands";
 import { keymap } from "prosemirror-keymap";
 import { type Command, EditorState } from "prosemirror-state";
-import { EditorView } from "prosemirror-view";
+import { EditorView, type NodeViewConstructor } from "prosemirror-view";
 import { liftListItem, sinkListItem, splitListItem, wrapInList } from "prosemirror-schema-list";
 import { redoCommand, undoCommand, yCursorPlugin, ySyncPlugin, yUndoPlugin } from "y-prosemirror";
 import { WebsocketProvider } from "y-websocket";
@@ -59,6 +59,7 @@ export class DocEditor {
     editable: boolean,
     label: string,
     private readonly hooks: EditorHooks,
+    nodeViews: Record<string, NodeViewConstructor> = {},
   ) {
     this.editable = editable;
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
@@ -99,6 +100,7 @@ export class DocEditor {
         ],
       }),
       editable: () => this.editable,
+      nodeViews,
       attributes: () => ({
         role: "textbox",
         "aria-multiline": "true",

@@ -35,6 +35,17 @@ export const schema = new Schema({
       toDOM: () => ["pre", ["code", 0]],
     },
     horizontalRule: { group: "block", parseDOM: [{ tag: "hr" }], toDOM: () => ["hr"] },
+    // A page's embed (docs/PROTOCOL.md, "Embeds"): only a kind and a ref; what it shows is
+    // resolved by the server for each reader and drawn by a node view (pages/embeds.ts).
+    embed: {
+      group: "block",
+      atom: true,
+      selectable: true,
+      draggable: false,
+      attrs: { kind: { default: "material" }, ref: { default: "" } },
+      parseDOM: [{ tag: "div[data-embed-kind]", getAttrs: (dom) => ({ kind: (dom as HTMLElement).dataset.embedKind, ref: (dom as HTMLElement).dataset.embedRef }) }],
+      toDOM: (node) => ["div", { class: "embed", "data-embed-kind": String(node.attrs.kind), "data-embed-ref": String(node.attrs.ref) }],
+    },
     hardBreak: { group: "inline", inline: true, selectable: false, parseDOM: [{ tag: "br" }], toDOM: () => ["br"] },
     text: { group: "inline" },
   },

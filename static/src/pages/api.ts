@@ -12,6 +12,24 @@ export interface PageInfo {
   document_id: number;
 }
 
+export type EmbedKind = "material" | "document" | "thread" | "message";
+
+/** An embed the server resolved for me (docs/PROTOCOL.md, "Embeds"). */
+export interface Embed {
+  kind: EmbedKind;
+  ref: string;
+  title: string;
+  media: "image" | "video" | "audio" | "file" | null;
+  target: string | null;
+}
+
+/** A material attached to a journal post. */
+export interface Attached {
+  id: number;
+  kind: "image" | "video" | "audio" | "file";
+  title: string;
+}
+
 export interface JournalPost {
   id: number;
   parent_id: number | null;
@@ -27,6 +45,7 @@ export interface JournalPost {
   created_at: string;
   edited_at: string | null;
   deleted: { by: number; at: string } | null;
+  materials: Attached[];
 }
 
 export interface Publishing {
@@ -52,11 +71,17 @@ export const pagesApi = {
     call<PageInfo>("PATCH", `${room(p)}/pages/${id}`, fields),
   remove: (p: number, id: number) => call<unknown>("DELETE", `${room(p)}/pages/${id}`),
   read: (p: number, id: number) => call<unknown>("POST", `${room(p)}/pages/${id}/read`),
+  embed: (p: number, kind: EmbedKind, ref: string) =>
+    call<Embed>("GET", `${room(p)}/pages/embeds/${kind}/${encodeURIComponent(ref)}`),
 };
 
+/** Posts per page of the journal: the newest 50, then "Show older posts". */
+export const JOURNAL_PAGE = 50;
+
 export const journalApi = {
-  list: (p: number) => call<{ pinned: JournalPost[]; posts: JournalPost[]; next_before: number | null }>("GET", `${room(p)}/journal?limit=50`),
-  post: (p: number, body: string) => call<JournalPost>("POST", `${room(p)}/journal`, { body }),
+  list: (p: number, before: number | null = null) =>
+    call<{ pinned: JournalPost[]; posts: JournalPost[]; next_before: number | null }>("GET", `${room(p)}/journal?limit=${JOURNAL_PAGE}${before === null ? "" : `&before=${before}`}`),
+  post: (p: number, body: string, materials: number[] = []) => call<JournalPost>("POST", `${room(p)}/journal`, { body, materials }),
   patch: (p: number, id: number, fields: { body?: string; pinned?: boolean; approved?: true }) =>
     call<JournalPost>("PATCH", `${room(p)}/journal/${id}`, fields),
   remove: (p: number, id: number) => call<unknown>("DELETE", `${room(p)}/journal/${id}`),

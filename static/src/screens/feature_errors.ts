@@ -1,4 +1,4 @@
-/** Error codes of the video and forum features in the reader's language; others as `errorText`. */
+/** Error codes of the video, forum and pages features in the reader's language; others as `errorText`. */
 
 import { ApiError } from "../api";
 import { HubError } from "../hub/socket";
@@ -10,6 +10,7 @@ const FEATURE_CODES: Record<string, Key> = {
   participant_removed: tk("video.error_removed"),
   thread_locked: tk("forums.error_locked"),
   post_deleted: tk("forums.error_deleted"),
+  embed_unavailable: tk("pages.embed_unavailable"),
 };
 
 export function featureErrorText(error: unknown): string {

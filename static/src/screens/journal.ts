@@ -1,7 +1,9 @@
 /**
  * The project journal: posts in the light markup, likes, one level of comments, pins, and the
  * review queue (a pupil's post waits for a teacher when the project asks it). Live through
- * `journal.subscribe`: any change reloads the list, which is one request for a room's journal.
+ * `journal.subscribe`: any change reloads the list, which is one request for a room's journal
+ * (one per page of 50 once older posts are shown). Authors (and moderators) change a post; a
+ * deleted one stays as a tombstone, as the server keeps it.
  */
 
 import "./pages.css";
@@ -19,6 +21,9 @@ import { safeFragment } from "./posts";
 export class JournalView implements RoomFeature {
   private pinned: JournalPost[] = [];
   private posts: JournalPost[] = [];
+  /** Pages of older posts shown beyond the newest, and where the next one starts. */
+  private pages = 1;
+  private nextBefore: number | null = null;
   private readonly open = new Map<number, JournalPost[]>();
   private readonly status = h("p", { class: "form-error", role: "alert" });
   private readonly notice = h("p", { role: "status" });
@@ -62,8 +67,15 @@ export class JournalView implements RoomFeature {
   private async load(): Promise<void> {
     await attempt(this.status, async () => {
       const page = await journalApi.list(this.project);
+      let { posts, next_before: nextBefore } = page;
+      for (let shown = 1; shown < this.pages && nextBefore !== null; shown += 1) {
+        const older = await journalApi.list(this.project, nextBefore);
+        posts = [...posts, ...older.posts];
+        nextBefore = older.next_before;
+      }
       this.pinned = page.pinned;
-      this.posts = page.posts;
+      this.posts = posts;
+      this.nextBefore = nextBefore;
       for (const id of this.open.keys()) this.open.set(id, (await journalApi.comments(this.project, id)).comments);
       this.render();
       const newest = Math.max(0, ...[...page.pinned, ...page.posts].filter((p) => p.state === "published").map((p) => p.id));
@@ -75,6 +87,11 @@ export class JournalView implements RoomFeature {
     if (!this.client.can("journal.post") || !this.active) return null;
     const id = uid("journal-body");
     const field = h("textarea", { id, name: "body", rows: 3, maxlength: 10000, required: true, dir: "auto" });
+    const choices = h("div", { class: "journal-attach-list" });
+    const attach = h("details", { class: "journal-attach" }, h("summary", {}, t("journal.attach")), choices);
+    attach.addEventListener("toggle", () => {
+      if (attach.open && !choices.hasChildNodes()) void this.loadChoices(choices);
+    });
     const form = h(
       "form",
       {
@@ -83,9 +100,11 @@ export class JournalView implements RoomFeature {
           event.preventDefault();
           const body = field.value.trim();
           if (!body) return;
+          const materials = [...choices.querySelectorAll<HTMLInputElement>("input:checked")].map((box) => Number(box.value));
           void attempt(this.status, async () => {
-            const post = await journalApi.post(this.project, body);
+            const post = await journalApi.post(this.project, body, materials);
             form.reset();
+            attach.open = false;
             // Its own status line: the alert line is cleared by every (live) reload.
             this.notice.textContent = post.state === "review" ? t("journal.sent_for_review") : "";
             await this.load();
@@ -94,9 +113,45 @@ export class JournalView implements RoomFeature {
       },
       h("label", { for: id }, t("journal.new")),
       field,
+      attach,
       h("button", { type: "submit" }, t("journal.publish")),
     );
     return form;
+  }
+
+  /** The approved materials to attach, as checkboxes (at most ten are accepted). */
+  private async loadChoices(host: HTMLElement): Promise<void> {
+    await attempt(this.status, async () => {
+      const { approvedMaterials } = await import("../pages/embeds");
+      const found = await approvedMaterials(this.project);
+      replace(
+        host,
+        ...(found.length === 0
+          ? [h("p", { class: "empty" }, t("pages.embed_none"))]
+          : found.map(([value, label]) => {
+              const boxId = uid("attach");
+              return h("div", { class: "check" }, h("input", { type: "checkbox", id: boxId, value }), h("label", { for: boxId }, label));
+            })),
+      );
+    });
+  }
+
+  /** A post's attached materials, drawn once their signed links arrive. */
+  private attached(post: JournalPost): HTMLElement | null {
+    if (post.materials.length === 0) return null;
+    const host = h("div", { class: "journal-materials" });
+    void import("../pages/embeds").then(async ({ materialElements }) => {
+      for (const material of post.materials) {
+        const figure = h("figure", { class: "embed" });
+        host.append(figure);
+        try {
+          replace(figure, ...(await materialElements(this.project, material)));
+        } catch {
+          replace(figure, h("p", { class: "meta", dir: "auto" }, t("pages.embed_unavailable")));
+        }
+      }
+    });
+    return host;
   }
 
   private render(): void {
@@ -108,7 +163,34 @@ export class JournalView implements RoomFeature {
       ...this.pinned.map((post) => this.renderPost(post)),
       this.pinned.length > 0 && this.posts.length > 0 ? h("h2", {}, t("journal.latest")) : null,
       ...this.posts.map((post) => this.renderPost(post)),
+      this.nextBefore !== null ? h("button", { type: "button", class: "secondary journal-older", onclick: () => void this.older() }, t("journal.older")) : null,
     );
+  }
+
+  /** The next 50 older posts, kept through live reloads; the focus stays on the button. */
+  private async older(): Promise<void> {
+    const before = this.nextBefore;
+    if (before === null) return;
+    const first = this.posts.length;
+    await attempt(this.status, async () => {
+      const older = await journalApi.list(this.project, before);
+      this.pages += 1;
+      this.posts = [...this.posts, ...older.posts];
+      this.nextBefore = older.next_before;
+      this.render();
+      // The focus stays at the reader's place: the button, or the first older post's first control.
+      const next = this.list.querySelector<HTMLButtonElement>(".journal-older") ?? this.list.querySelectorAll<HTMLElement>(".journal-post")[first + this.pinned.length]?.querySelector("button");
+      next?.focus();
+    });
+  }
+
+  private async edit(post: JournalPost): Promise<void> {
+    const body = await ask({ title: t("journal.edit_title"), label: t("journal.edit_label"), value: post.body, confirm: t("common.save") });
+    if (!body || body === post.body) return;
+    await attempt(this.status, async () => {
+      await journalApi.patch(this.project, post.id, { body });
+      await this.load();
+    });
   }
 
   private renderPost(post: JournalPost, comment = false): HTMLElement {
@@ -136,6 +218,7 @@ export class JournalView implements RoomFeature {
       !comment && moderator && post.state === "published" && !post.deleted
         ? h("button", { type: "button", class: "secondary", onclick: action(() => journalApi.patch(this.project, post.id, { pinned: !post.pinned })) }, post.pinned ? t("journal.unpin") : t("journal.pin"))
         : null,
+      (mine || moderator) && !post.deleted && this.active ? h("button", { type: "button", class: "secondary", onclick: () => void this.edit(post) }, t("journal.edit")) : null,
       (mine || moderator) && !post.deleted && this.active ? h("button", { type: "button", class: "danger", onclick: () => void this.remove(post) }, t("journal.delete")) : null,
     );
     const comments = this.open.get(post.id);
@@ -148,11 +231,13 @@ export class JournalView implements RoomFeature {
         h("strong", {}, h("bdi", {}, post.author || this.names.nameOf(post.author_id))),
         " · ",
         h("time", { datetime: post.created_at }, formatTime(post.created_at)),
+        post.edited_at && !post.deleted ? ` ${t("journal.edited")}` : "",
         post.state === "review" ? h("span", { class: "badge page-draft" }, t("journal.in_review")) : null,
         post.pinned ? h("span", { class: "badge" }, t("journal.pinned_badge")) : null,
         post.likes.length > 0 ? h("span", { class: "likes" }, ` · ${t("journal.likes", { count: post.likes.length })}`) : null,
       ),
       body,
+      this.attached(post),
       actions,
       comments ? h("ul", { class: "journal-comments", "aria-label": t("journal.comments", { count: comments.length }) }, ...comments.map((c) => this.renderPost(c, true))) : null,
       comments && react ? this.commentForm(post) : null,

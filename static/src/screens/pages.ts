@@ -2,7 +2,8 @@
  * The project's pages: the menu (a tree up to three levels, live through `pages.subscribe`) and
  * one open page, its body in the shared rich-text editor (the same `DocEditor` as documents).
  * Teacher administrators (`page.manage`) create, rename, move (drag, or the up/down buttons
- * and the "under" choice from the keyboard), publish, hide and delete pages.
+ * and the "under" choice from the keyboard), publish, hide and delete pages. Editors insert
+ * embeds (materials, documents, threads, messages) with the "Insert" picker (pages/embeds.ts).
  */
 
 import "../docs/docs.css";
@@ -220,14 +221,14 @@ export class PagesView implements RoomFeature {
     const editorHost = h("div", { class: "doc-editor" });
     replace(this.pageHost, h("h1", { class: "page-title" }, h("bdi", {}, page.title)), controls, bar, editorHost);
     this.renderControls();
-    const [{ DocEditor }, { renderToolbar, refreshToolbar }] = await Promise.all([import("../docs/editor"), import("../docs/toolbar")]);
+    const [{ DocEditor }, { renderToolbar, refreshToolbar }, { embedViews, pickEmbed }] = await Promise.all([import("../docs/editor"), import("../docs/toolbar"), import("../pages/embeds")]);
     if (!this.host.contains(editorHost)) return;
     const session = currentSession();
     const writable = this.client.can("page.edit") && this.client.status === "active";
     const editor = new DocEditor(editorHost, this.project, page.document, session?.token ?? "", { id: session?.user.id ?? 0, name: session?.user.display_name ?? "" }, writable, t("pages.editor_label", { title: page.title }), {
       changed: () => undefined,
       ended: () => this.gone(),
-    });
+    }, embedViews(this.client));
     this.editor = editor;
     if (writable) {
       const toolbar = renderToolbar(editor);
@@ -237,7 +238,8 @@ export class PagesView implements RoomFeature {
           refreshToolbar(toolbar, editor);
         },
       });
-      replace(bar, toolbar);
+      const insert = h("button", { type: "button", class: "secondary embed-insert", "aria-haspopup": "dialog", onclick: () => void pickEmbed(this.client, editor.view) }, t("pages.insert"));
+      replace(bar, h("div", { class: "row-actions" }, toolbar, insert));
     }
   }
 
