@@ -1,7 +1,7 @@
 """journal attachments: materials attached to journal posts
 
-Revision ID: 0012_journal_attachments
-Revises: 0011_search
+Revision ID: 0013_journal_attachments
+Revises: 0012_login_history
 Create Date: 2026-12-09
 
 Both foreign keys cascade: a material removed by a teacher or erased with its uploader, and a
@@ -11,8 +11,8 @@ post deleted with its project, take their attachments with them.
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012_journal_attachments"
-down_revision = "0011_search"
+revision = "0013_journal_attachments"
+down_revision = "0012_login_history"
 branch_labels = None
 depends_on = None
 
