@@ -40,8 +40,6 @@ class PresenceUpdate(Request):
     location: Location | None = None
 
 
-
-
 def _default(value: object) -> str:
     if isinstance(value, datetime):
         return value.isoformat()
