@@ -79,8 +79,8 @@ export class SearchView implements RoomFeature {
 
   private renderHit(hit: Hit): HTMLElement {
     const project = this.client.projectId;
-    const snippet = h("p", { class: "snippet", dir: "auto" });
-    snippet.append(safeFragment(hit.snippet, SNIPPET_TAGS));
+    // A document found by its title alone may have no text to show.
+    const snippet = hit.snippet ? h("p", { class: "snippet", dir: "auto" }, safeFragment(hit.snippet, SNIPPET_TAGS)) : null;
     const meta = h("p", { class: "meta" }, this.names.nameOf(hit.author_id), " · ", h("time", { datetime: hit.created_at }, formatTime(hit.created_at)));
     if (hit.kind === "material") {
       // No material screen to go to: the file itself opens, through a fresh signed link.
