@@ -178,8 +178,8 @@ async def test_search_and_whats_new_show_documents_forums_and_materials(
     browser: Browser, site: Site
 ) -> None:
     """Issue 17, as a pupil in Arabic on a phone and a teacher in Danish on a laptop: a new
-    document and a thread (under its forum) in "What's new"; a document and a material found by
-    search, each opening from its hit."""
+    document, a thread (under its forum) and a material in "What's new"; a document and a
+    material found by search, each opening from its hit."""
     word = unique_text("Limfjord").split()[1]  # one word no other test writes
     teacher_headers = {"Authorization": f"Bearer {site.teacher_token}"}
     base = f"/api/projects/{site.project_id}"
@@ -224,7 +224,11 @@ async def test_search_and_whats_new_show_documents_forums_and_materials(
     ).to_be_visible()
     await expect(news.get_by_role("heading", name="مستند واحد جديد أو معدّل")).to_be_visible()
     await expect(news.get_by_role("link", name=f"Diary {word}")).to_be_visible()
+    await expect(news.get_by_role("heading", name="مادة واحدة جديدة")).to_be_visible()
+    await expect(news.get_by_role("button", name=f"Map of {word}")).to_be_visible()
     await check_screen(pupil, "36-whats-new-documents-ar-375")
+    await news.get_by_role("button", name="لقد رأيت هذه المواد").click()
+    await expect(news.get_by_role("button", name=f"Map of {word}")).to_have_count(0)
     await open_room(pupil, site, f"search/{word}")
     hits = pupil.locator(".search-hits li")
     await expect(hits).to_have_count(2)
@@ -238,6 +242,7 @@ async def test_search_and_whats_new_show_documents_forums_and_materials(
         news.get_by_role("link", name="Where is the Limfjord?: مشاركة جديدة واحدة")
     ).to_be_visible()
     await expect(news.get_by_role("link", name=f"Diary {word}")).to_have_count(0)
+    await expect(news.get_by_role("button", name=f"Map of {word}")).to_have_count(0)
     await context.close()
 
     context = await new_context(browser, site, locale="da-DK")

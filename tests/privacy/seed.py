@@ -223,6 +223,7 @@ async def seed(live: Live) -> Seed:
     )
     for person in (x, y):  # doc_reads; a search indexes the page's text (doc_texts)
         await _ok(await http.post(f"{base}/pages/{page['id']}/read", headers=person.headers))
+        await _ok(await http.post(f"{base}/materials/read", headers=person.headers))
         await _ok(await http.get(f"{base}/search", params={"q": "rivers"}, headers=person.headers))
     journal_posts = []
     for person, other in ((x, y), (y, x)):

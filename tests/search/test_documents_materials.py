@@ -1,5 +1,6 @@
 """Search over documents of the Documents list (title and text) and materials (title and file
-name), and documents and forums in "What's new" (issue 17): only what the caller may read."""
+name), and documents, forums and materials in "What's new" (issue 17): only what the caller
+may read."""
 
 from __future__ import annotations
 
@@ -90,6 +91,20 @@ async def test_materials_are_found_by_title_and_file_name_as_their_albums_show_t
     assert rejected.status_code == 200, rejected.text
     for role in ("pupil", "teacher"):
         assert await found(f, role, "again") == [], role
+
+    # What's new: others' materials as the albums show them, until marked seen.
+    async def new(role: str) -> tuple[int, list[int]]:
+        news = (await f.ok(role, "GET", "/activity"))["materials"]
+        return news["count"], [m["id"] for m in news["newest"]]
+
+    assert await new("pupil_admin") == (2, [mine, bridge])
+    assert await new("pupil") == (1, [bridge])  # not their own
+    assert await new("teacher") == (1, [mine])  # not their own, nor the rejected one
+    await f.ok("pupil_admin", "POST", "/materials/read")
+    assert await new("pupil_admin") == (0, [])
+    waiting = await uploaded("pupil", "ferry_three.jpg")
+    assert await new("pupil_admin") == (0, [])  # pending: not theirs to see
+    assert await new("teacher_admin") == (3, [waiting, mine, bridge])  # reviewers see it
 
 
 async def test_whats_new_names_documents_others_changed_and_each_threads_forum(

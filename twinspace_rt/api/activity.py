@@ -1,5 +1,6 @@
 """The room's home screen: what is new for me in chat, the forums, the bulletin, the journal,
-the pages and the documents; and the read marks of a page and of a document."""
+the pages, the documents and the materials; and the read marks of a page, of a document and of
+the materials."""
 
 from __future__ import annotations
 
@@ -9,7 +10,13 @@ from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import Response
 
-from twinspace_rt.api.forum_schemas import ActivityOut, DocumentNewOut, ThreadUnreadOut
+from twinspace_rt.api.forum_schemas import (
+    ActivityOut,
+    DocumentNewOut,
+    MaterialNewOut,
+    MaterialsNewOut,
+    ThreadUnreadOut,
+)
 from twinspace_rt.api.forums import path_id
 from twinspace_rt.api.http import Endpoint, in_room, respond
 from twinspace_rt.api.projects import PROJECT, ROOM_ERRORS
@@ -20,6 +27,7 @@ from twinspace_rt.documents import catalog
 from twinspace_rt.documents import reading as document_reading
 from twinspace_rt.forums import reading
 from twinspace_rt.journal import reading as journal_reading
+from twinspace_rt.materials import reading as material_reading
 from twinspace_rt.pages import reading as page_reading
 
 
@@ -47,6 +55,16 @@ async def activity(request: Request) -> Response:
                 DocumentNewOut(id=d.id or 0, title=d.title)
                 for d in await document_reading.unread(tx, member)
             ]
+        materials = None
+        if can(member, Action.materials_read):
+            count, newest = await material_reading.unread(tx, member)
+            materials = MaterialsNewOut(
+                count=count,
+                newest=[
+                    MaterialNewOut(id=m.id or 0, title=m.title, filename=m.filename, media=m.kind)
+                    for m in newest
+                ],
+            )
     return respond(
         ActivityOut(
             chat=chat,
@@ -56,6 +74,7 @@ async def activity(request: Request) -> Response:
             journal=journal,
             pages=pages,
             documents=documents,
+            materials=materials,
         )
     )
 
@@ -78,13 +97,19 @@ async def document_read(request: Request) -> Response:
     return respond(ReadOut(read_at=read_at))
 
 
+async def materials_read(request: Request) -> Response:
+    async with in_room(request, Action.materials_read) as (tx, _, member):
+        read_at = await material_reading.mark(tx, member)
+    return respond(ReadOut(read_at=read_at))
+
+
 ENDPOINTS = [
     Endpoint(
         "GET",
         PROJECT + "/activity",
         activity,
         "Unread counts since my last visit: per chat channel, per forum thread, bulletin, "
-        "journal; the pages and documents new to me.",
+        "journal; the pages, documents and materials new to me.",
         response=ActivityOut,
         errors=ROOM_ERRORS,
     ),
@@ -101,6 +126,14 @@ ENDPOINTS = [
         PROJECT + "/docs/{document_id:int}/read",
         document_read,
         "I have opened document `document_id`: its changes so far are no longer new to me.",
+        response=ReadOut,
+        errors=ROOM_ERRORS,
+    ),
+    Endpoint(
+        "POST",
+        PROJECT + "/materials/read",
+        materials_read,
+        "I have seen the materials added so far: they are no longer new to me.",
         response=ReadOut,
         errors=ROOM_ERRORS,
     ),

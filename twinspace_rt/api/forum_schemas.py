@@ -182,6 +182,18 @@ class DocumentNewOut(BaseModel):
     title: str
 
 
+class MaterialNewOut(BaseModel):
+    id: int
+    title: str
+    filename: str
+    media: str = Field(description="image, video, audio or file")
+
+
+class MaterialsNewOut(BaseModel):
+    count: int = Field(description="Materials others added since I marked them seen.")
+    newest: list[MaterialNewOut] = Field(description="The newest of them, at most 10.")
+
+
 class ActivityOut(BaseModel):
     chat: dict[str, int] = Field(description="Unread messages per chat channel I may read.")
     threads: list[ThreadUnreadOut] = Field(description="Threads with unread posts.")
@@ -197,6 +209,9 @@ class ActivityOut(BaseModel):
         None,
         description="Documents of the Documents list that others created or edited since I "
         "last opened them, newest change first; null without access.",
+    )
+    materials: MaterialsNewOut | None = Field(
+        None, description="Materials new to me (as the albums show them); null without access."
     )
 
 

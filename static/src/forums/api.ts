@@ -63,6 +63,7 @@ export interface Activity {
   journal: number | null;
   pages: number[] | null;
   documents: { id: number; title: string }[] | null;
+  materials: { count: number; newest: { id: number; title: string; filename: string; media: string }[] } | null;
 }
 
 const room = (id: number) => `/api/projects/${id}`;

@@ -1,9 +1,10 @@
 /** What's new since my last visit: unread chat, forum threads with new posts (under their
- * forums), the bulletin, the journal, pages and documents new or changed. */
+ * forums), the bulletin, the journal, pages and documents new or changed, new materials. */
 
 import { h, replace } from "../dom";
 import { formatNumber, t } from "../i18n";
 import { type Activity, boards } from "../forums/api";
+import { materialsApi, openMaterial } from "../materials/api";
 import type { RoomClient } from "../hub/room_client";
 import { featureErrorText } from "./feature_errors";
 import { titleOf } from "./names";
@@ -47,7 +48,8 @@ export class ActivityView implements RoomFeature {
     const count = (n: number) => h("span", { class: "badge unread", "aria-hidden": "true" }, formatNumber(n));
     const pages = activity.pages ?? [];
     const documents = activity.documents ?? [];
-    const nothing = chats.length === 0 && activity.threads.length === 0 && !activity.bulletin && !activity.journal && pages.length === 0 && documents.length === 0;
+    const materials = activity.materials?.count ? activity.materials : null;
+    const nothing = chats.length === 0 && activity.threads.length === 0 && !activity.bulletin && !activity.journal && pages.length === 0 && documents.length === 0 && !materials;
     // Threads under their forum, forums in the order of their latest thread.
     const forums = new Map<number, { title: string; threads: Activity["threads"] }>();
     for (const thread of activity.threads) {
@@ -96,6 +98,28 @@ export class ActivityView implements RoomFeature {
             ...documents.map((doc) => h("li", {}, h("a", { href: `#/p/${project}/documents/${doc.id}`, dir: "auto" }, doc.title))),
           )
         : null,
+      materials ? h("h2", {}, t("forums.activity_materials", { count: materials.count })) : null,
+      materials
+        ? h(
+            "ul",
+            { class: "board-list" },
+            ...materials.newest.map((m) =>
+              h("li", {}, h("button", { type: "button", class: "link", dir: "auto", onclick: () => void openMaterial(project, m.id).catch((error: unknown) => (this.status.textContent = featureErrorText(error))) }, m.title || m.filename)),
+            ),
+          )
+        : null,
+      materials ? h("button", { type: "button", class: "secondary", onclick: () => void this.materialsSeen() }, t("forums.activity_materials_seen")) : null,
     );
+  }
+
+  /** The materials shown are seen: they leave the list (only the mark moves; nothing reloads). */
+  private async materialsSeen(): Promise<void> {
+    try {
+      await materialsApi.read(this.client.projectId);
+      if (this.activity) this.activity = { ...this.activity, materials: { count: 0, newest: [] } };
+      this.render();
+    } catch (error) {
+      this.status.textContent = featureErrorText(error);
+    }
   }
 }

@@ -1,4 +1,4 @@
-"""doc search: documents and materials in search, document read marks
+"""doc search: documents and materials in search, document and material read marks
 
 Revision ID: 0012_doc_search
 Revises: 0011_search
@@ -10,7 +10,8 @@ is searched through its document, and so is one of the Documents list), and the 
 pages (``page_reads``) become read marks of documents (``doc_reads``; the marks so far are kept,
 moved to each page's document). The index is a cache that search refills, so it starts empty.
 Materials are found by title and file name: FTS5 kept by triggers on SQLite, a GIN expression
-index on PostgreSQL, as for chat and posts (0005).
+index on PostgreSQL, as for chat and posts (0005); ``material_reads`` says when a member last
+marked the project's materials seen.
 """
 
 import sqlalchemy as sa
@@ -76,6 +77,15 @@ def upgrade() -> None:
         sa.UniqueConstraint("user_id", "document_id"),
     )
     op.create_index("ix_doc_reads_project_id", "doc_reads", ["project_id"])
+    op.create_table(
+        "material_reads",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("project_id", sa.Integer(), sa.ForeignKey("projects.id"), nullable=False),
+        sa.Column("user_id", sa.Integer(), sa.ForeignKey("users.id"), nullable=False),
+        sa.Column("read_at", sqlmodel.UTCDateTime(), nullable=False),
+        sa.UniqueConstraint("user_id", "project_id"),
+    )
+    op.create_index("ix_material_reads_project_id", "material_reads", ["project_id"])
     op.execute(
         "INSERT INTO doc_reads (project_id, user_id, document_id, read_at)"
         " SELECT r.project_id, r.user_id, p.document_id, r.read_at"
@@ -125,6 +135,7 @@ def downgrade() -> None:
         " SELECT r.project_id, r.user_id, p.id, r.read_at"
         " FROM doc_reads r JOIN pages p ON p.document_id = r.document_id"
     )
+    op.drop_table("material_reads")
     op.drop_table("doc_reads")
     op.drop_table("doc_texts")
     if sqlite:
