@@ -88,7 +88,9 @@ async def test_the_message_box_is_on_the_first_screen(
     hub = await HubClient.connect(site.live.url, site.project_id, site.teacher_token)
     try:
         for n in range(14):
-            await hub.ok("chat.send", channel="general", text=f"Line {n} " * 8, key=unique_text("k"))
+            await hub.ok(
+                "chat.send", channel="general", text=f"Line {n} " * 8, key=unique_text("k")
+            )
     finally:
         await hub.close()
     await open_channel(page, site, "general")
@@ -155,7 +157,10 @@ async def test_a_message_sent_by_keyboard_alone(browser: Browser, site: Site) ->
 
 @pytest.mark.parametrize(
     ("locale", "titles"),
-    [("ar-EG", ["عام", "غرفة المعلمين", "التلاميذ"]), ("da-DK", ["Generelt", "Lærerværelset", "Elever"])],
+    [
+        ("ar-EG", ["عام", "غرفة المعلمين", "التلاميذ"]),
+        ("da-DK", ["Generelt", "Lærerværelset", "Elever"]),
+    ],
 )
 async def test_default_channels_in_the_readers_language(
     browser: Browser, site: Site, locale: str, titles: list[str]
@@ -181,4 +186,53 @@ async def test_default_channels_in_the_readers_language(
         await expect(channels.filter(has_text=title)).to_have_count(1)
     await page.locator(".menu-toggle").click()
     await check_screen(page, f"48-phone-menu-{locale[:2]}")
+    await context.close()
+
+
+async def test_a_teacher_steps_into_the_pupils_channel_marked_as_staff(
+    teacher: Page, pupil: Page, site: Site
+) -> None:
+    await open_channel(teacher, site, "pupils")
+    await open_channel(pupil, site, "pupils")
+    own = unique_text("Can we share the river photos?")
+    await say(pupil, own)
+    await expect(messages(teacher, own)).to_have_count(1)
+    step_in = unique_text("Yes, in the Materials album please")
+    await say(teacher, step_in)
+    seen = message(pupil, step_in)
+    await expect(seen).to_have_count(1)
+    await expect(seen.locator(".staff-mark")).to_have_text("Teacher")
+    await expect(message(pupil, own).locator(".staff-mark")).to_have_count(0)
+    await check_screen(pupil, "49-pupils-channel-staff-mark")
+
+
+@pytest.mark.parametrize(
+    ("locale", "width", "height", "mark", "told"),
+    [
+        ("en-GB", 1366, 768, "Teacher", "This channel is for teachers."),
+        ("ar-EG", 375, 667, "معلّم", "هذه القناة مخصّصة للمعلّمين."),
+    ],
+)
+async def test_a_pupil_who_opens_the_teachers_room_by_address_is_told_why(
+    browser: Browser, site: Site, locale: str, width: int, height: int, mark: str, told: str
+) -> None:
+    secret = unique_text("Parents' evening moved to Thursday")
+    hub = await HubClient.connect(site.live.url, site.project_id, site.teacher_token)
+    try:
+        await hub.ok("chat.send", channel="teachers", text=secret, key=unique_text("k"))
+        await hub.ok("chat.send", channel="pupils", text=unique_text("Well done"), key="k")
+    finally:
+        await hub.close()
+    context = await new_context(browser, site, locale=locale)
+    page = await context.new_page()
+    await page.set_viewport_size({"width": width, "height": height})
+    await sign_in(page, site.pupil[0], site.pupil[1])
+    await open_channel(page, site, "pupils")
+    await expect(page.locator(".message .staff-mark").last).to_have_text(mark)
+    await check_screen(page, f"50-pupils-channel-{locale[:2]}-{width}")
+    await open_channel(page, site, "teachers")
+    await expect(page.locator(".channel-closed")).to_have_text(told)
+    await expect(page.locator(".composer textarea")).to_have_count(0)
+    await expect(page.get_by_text(secret)).to_have_count(0)
+    await check_screen(page, f"51-teachers-room-refused-{locale[:2]}-{width}")
     await context.close()

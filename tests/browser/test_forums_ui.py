@@ -9,6 +9,7 @@ from __future__ import annotations
 from playwright.async_api import Browser, Page, expect
 
 from tests.browser.conftest import Site, check_screen, new_context, sign_in, unique_text
+from tests.materials.support import gps_photo, make_collection, processed, upload
 
 
 async def open_room(page: Page, site: Site, view: str) -> None:
@@ -94,7 +95,7 @@ async def test_posts_missed_offline_arrive_once_on_return(
 
 async def test_search_highlights_the_reply(teacher: Page, site: Site) -> None:
     await open_room(teacher, site, "search")
-    await teacher.get_by_label("Search chat and forums").fill("Tevere")
+    await teacher.get_by_label("Search the whole project").fill("Tevere")
     await teacher.get_by_role("button", name="Search", exact=True).click()
     hit = teacher.locator(".search-hits li").first
     await expect(hit.locator("mark")).to_have_text("Tevere")
@@ -170,4 +171,94 @@ async def test_the_thread_in_arabic_is_right_to_left(browser: Browser, site: Sit
     await page.get_by_role("link", name="Our rivers").click()
     await expect(page.get_by_label("ردّك")).to_be_visible()
     await check_screen(page, "36-forum-thread-arabic")
+    await context.close()
+
+
+async def test_search_and_whats_new_show_documents_forums_and_materials(
+    browser: Browser, site: Site
+) -> None:
+    """Issue 17, as a pupil in Arabic on a phone and a teacher in Danish on a laptop: a new
+    document, a thread (under its forum) and a material in "What's new"; a document and a
+    material found by search, each opening from its hit."""
+    word = unique_text("Limfjord").split()[1]  # one word no other test writes
+    teacher_headers = {"Authorization": f"Bearer {site.teacher_token}"}
+    base = f"/api/projects/{site.project_id}"
+    doc = await site.live.http.post(
+        f"{base}/docs",
+        json={"name": f"diary-{word}", "title": f"Diary {word}", "kind": "richtext"},
+        headers=teacher_headers,
+    )
+    assert doc.status_code == 201, doc.text
+    forum = await site.live.http.post(
+        f"{base}/forums", json={"title": f"Fjords {word}"}, headers=teacher_headers
+    )
+    assert forum.status_code == 201, forum.text
+    thread = await site.live.http.post(
+        f"{base}/forums/{forum.json()['id']}/threads",
+        json={"title": "Where is the Limfjord?", "body": "In Jutland."},
+        headers=teacher_headers,
+    )
+    assert thread.status_code == 201, thread.text
+    album = await make_collection(site.live.http, teacher_headers, site.project_id, "album")
+    location = await upload(
+        site.live.http,
+        teacher_headers,
+        site.project_id,
+        album,
+        gps_photo(),
+        f"{word}_map.jpg",
+        title=f"Map of {word}",
+    )
+    material = await processed(site.live.http, teacher_headers, location)
+    assert material["status"] == "done", material
+
+    context = await new_context(browser, site, locale="ar-EG")
+    pupil = await context.new_page()
+    await pupil.set_viewport_size({"width": 375, "height": 667})
+    await sign_in(pupil, site.pupil[0], site.pupil[1])
+    await open_room(pupil, site, "activity")
+    news = pupil.locator(".room-content")
+    await expect(news.get_by_role("heading", name=f"Fjords {word}")).to_be_visible()
+    await expect(
+        news.get_by_role("link", name="Where is the Limfjord?: مشاركة جديدة واحدة")
+    ).to_be_visible()
+    await expect(news.get_by_role("heading", name="مستند واحد جديد أو معدّل")).to_be_visible()
+    await expect(news.get_by_role("link", name=f"Diary {word}")).to_be_visible()
+    await expect(news.get_by_role("heading", name="مادة واحدة جديدة")).to_be_visible()
+    await expect(news.get_by_role("button", name=f"Map of {word}")).to_be_visible()
+    await check_screen(pupil, "36-whats-new-documents-ar-375")
+    await news.get_by_role("button", name="لقد رأيت هذه المواد").click()
+    await expect(news.get_by_role("button", name=f"Map of {word}")).to_have_count(0)
+    await open_room(pupil, site, f"search/{word}")
+    hits = pupil.locator(".search-hits li")
+    await expect(hits).to_have_count(2)
+    await expect(hits.get_by_role("button", name=f"مادة Map of {word}")).to_be_visible()
+    await check_screen(pupil, "37-search-documents-ar-375")
+    async with pupil.expect_response(lambda response: response.url.endswith("/read")):
+        await hits.get_by_role("link", name=f"مستند Diary {word}").click()
+    await expect(pupil.get_by_role("heading", name=f"Diary {word}")).to_be_visible()
+    await open_room(pupil, site, "activity")
+    await expect(
+        news.get_by_role("link", name="Where is the Limfjord?: مشاركة جديدة واحدة")
+    ).to_be_visible()
+    await expect(news.get_by_role("link", name=f"Diary {word}")).to_have_count(0)
+    await expect(news.get_by_role("button", name=f"Map of {word}")).to_have_count(0)
+    await context.close()
+
+    context = await new_context(browser, site, locale="da-DK")
+    teacher = await context.new_page()
+    await teacher.set_viewport_size({"width": 1366, "height": 768})
+    await sign_in(teacher, *site.teacher)
+    await open_room(teacher, site, "search")
+    await teacher.get_by_label("Søg i hele projektet").fill(word.upper())
+    await teacher.get_by_role("button", name="Søg", exact=True).click()
+    hits = teacher.locator(".search-hits li")
+    await expect(hits.get_by_role("link", name=f"Dokument Diary {word}")).to_be_visible()
+    opener = hits.get_by_role("button", name=f"Materiale Map of {word}")
+    await expect(opener.locator("xpath=..").locator("mark").first).to_have_text(word)
+    await check_screen(teacher, "38-search-materials-da-1366")
+    async with teacher.expect_popup() as popup:
+        await opener.click()
+    shown = await popup.value
+    assert f"/materials/{material['material_id']}/display?" in shown.url, shown.url
     await context.close()

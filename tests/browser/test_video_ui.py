@@ -172,7 +172,7 @@ async def test_teacher_and_pupil_see_each_other_raise_hand_and_mute(
 async def test_a_full_session_says_so_before_join_and_the_call_has_its_side_panel(
     media_browser: Browser, site: Site
 ) -> None:
-    """"2 of 2 — full" before any Join; "in a video call" only while seated; at a school
+    """ "2 of 2 — full" before any Join; "in a video call" only while seated; at a school
     laptop's size the teacher's controls and the room's chat sit beside the grid."""
     teacher = await person(media_browser, site, *site.teacher)
     await teacher.set_viewport_size({"width": 1366, "height": 768})
@@ -273,7 +273,9 @@ async def test_by_keyboard_alone_in_italian_and_arabic_at_laptop_and_phone_sizes
     await tab_to(teacher, "Avvia una sessione video")
     await teacher.keyboard.press("Enter")
     await expect(teacher.locator(".video-grid .tile")).to_have_count(1)
-    await expect(teacher.get_by_role("button", name="Termina la sessione per tutti")).to_be_visible()
+    await expect(
+        teacher.get_by_role("button", name="Termina la sessione per tutti")
+    ).to_be_visible()
 
     await tab_to(pupil, "انضم إلى جلسة الفيديو")
     await pupil.keyboard.press("Enter")
@@ -288,3 +290,42 @@ async def test_by_keyboard_alone_in_italian_and_arabic_at_laptop_and_phone_sizes
     await expect(pupil.get_by_text("لا توجد جلسة فيديو جارية.")).to_be_visible()
     await teacher_context.close()
     await pupil_context.close()
+
+
+@pytest.mark.parametrize(("width", "height"), [(375, 667), (1366, 768)])
+async def test_the_call_page_keeps_the_box_under_the_history_and_the_controls_in_reach(
+    media_browser: Browser, site: Site, width: int, height: int
+) -> None:
+    """Issue 17: the call's chat box sits right under its history, and on a phone the teacher's
+    controls come before the grid, on the first screen, instead of below every tile."""
+    teacher = await person(media_browser, site, *site.teacher)
+    await teacher.set_viewport_size({"width": width, "height": height})
+    pupil = await person(media_browser, site, site.pupil[0], site.pupil[1])
+    await teacher.get_by_role("button", name="Start a video session").click()
+    await pupil.get_by_role("button", name="Join the video session").click()
+    await expect(teacher.locator(".video-grid .tile")).to_have_count(2)
+    mute = teacher.get_by_role("button", name=f"Mute {site.pupil[2]}")
+    end = teacher.get_by_role("button", name="End the session for everyone")
+    await expect(teacher.get_by_role("button", name="Leave the call")).to_be_in_viewport()
+    grid = await teacher.locator(".video-grid").bounding_box()
+    moderation = await teacher.locator(".video-moderation").bounding_box()
+    assert grid and moderation
+    if width < 640:
+        # Above the grid on a phone: reached without scrolling past a single tile.
+        assert moderation["y"] + moderation["height"] <= grid["y"], (grid, moderation)
+    else:
+        # Beside the grid on a laptop, on the first screen.
+        assert moderation["x"] >= grid["x"] + grid["width"] - 1, (grid, moderation)
+        for control in (mute, end):
+            await expect(control).to_be_in_viewport()
+    assert await teacher.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    history = await teacher.locator(".video-chat .scroller").bounding_box()
+    box = await teacher.locator(".video-chat .composer").bounding_box()
+    assert history and box
+    # Nobody types: nothing lies between the history and its box but a thin margin.
+    assert 0 <= box["y"] - (history["y"] + history["height"]) <= 12, (history, box)
+    await check_screen(teacher, f"27-video-layout-{width}x{height}")
+    await end.click()
+    await expect(pupil.get_by_text("No video session is running.")).to_be_visible()
+    await teacher.context.close()
+    await pupil.context.close()

@@ -74,7 +74,13 @@ async def test_offline_member_catches_up_and_sees_unread_counts(live: Live) -> N
     activity = await forums.ok("pupil", "GET", "/activity")
     assert activity["chat"] == {"general": 2, "pupils": 0}
     assert activity["threads"] == [
-        {"thread_id": thread_id, "forum_id": forum_id, "title": "Rivers", "unread": 3}
+        {
+            "thread_id": thread_id,
+            "forum_id": forum_id,
+            "title": "Rivers",
+            "forum_title": "Our rivers",
+            "unread": 3,
+        }
     ]
     assert (activity["forum_unread"], activity["bulletin"]) == (3, None)
     staff = await forums.ok("teacher_admin", "GET", "/activity")

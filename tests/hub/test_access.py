@@ -14,7 +14,7 @@ import websockets
 from tests.chat.test_chat import connect, token
 from tests.support.live import Closed, HubClient, Live, serve
 from tests.support.room import make_room
-from tests.support.waiting import WAIT
+from tests.support.waiting import WAIT, eventually
 from twinspace_rt.settings import Settings
 from twinspace_rt.storage.models import User
 from twinspace_rt.ws.transport import RedactTokens
@@ -96,9 +96,9 @@ async def test_bearer_header_works_too(live: Live) -> None:
 
 
 CHANNEL_RIGHTS = {
-    # role: (channels it may read, channels it may write)
-    "teacher_admin": ({"general", "teachers", "pupils"}, {"general", "teachers"}),
-    "teacher": ({"general", "teachers", "pupils"}, {"general", "teachers"}),
+    # role: (channels it may read, channels it may write); teachers step in among pupils (17)
+    "teacher_admin": ({"general", "teachers", "pupils"}, {"general", "teachers", "pupils"}),
+    "teacher": ({"general", "teachers", "pupils"}, {"general", "teachers", "pupils"}),
     "expert": ({"general"}, {"general"}),
     "observer": ({"general"}, set()),
     "pupil_admin": ({"general", "pupils"}, {"general", "pupils"}),
@@ -403,3 +403,39 @@ def test_tokens_in_socket_urls_never_reach_the_log() -> None:
     assert RedactTokens().filter(record)
     assert "secret" not in record.getMessage()
     assert "/ws/projects/7?token=***&x=1" in record.getMessage()
+
+
+def _places(client: HubClient, user_id: int) -> list[dict]:
+    """Every place of ``user_id`` this socket was ever told of, in state, joins and updates."""
+    users = [u for f in client.of_type("presence.state") for u in f["users"]]
+    users += [f["user"] for f in client.pushes if f["type"] in ("presence.join", "presence.update")]
+    return [d["location"] for u in users if u["user_id"] == user_id for d in u["devices"]]
+
+
+async def test_presence_never_names_a_channel_to_those_who_may_not_read_it(live: Live) -> None:
+    """Issue 17: a pupil sees that a teacher is in a channel, never which staff channel."""
+    room = await make_room(live.http, live.services)
+    teacher_id, pupil_id = room.user_ids["teacher"], room.user_ids["pupil"]
+    admin = await connect(live, room, "teacher_admin")
+    pupil = await connect(live, room, "pupil")
+    teacher = await connect(live, room, "teacher")
+    staff_room = {"kind": "channel", "ref": "teachers"}
+    await teacher.ok("presence.update", location=staff_room)
+    await eventually(lambda: staff_room in _places(admin, teacher_id))
+    await eventually(lambda: {"kind": "channel", "ref": None} in _places(pupil, teacher_id))
+    late = await connect(live, room, "pupil")
+    assert {"kind": "channel", "ref": None} in _places(late, teacher_id)
+    # A channel the pupil may read is named to them.
+    await teacher.ok("presence.update", location={"kind": "channel", "ref": "pupils"})
+    await eventually(lambda: {"kind": "channel", "ref": "pupils"} in _places(pupil, teacher_id))
+    # A pupil cannot claim to be in the teachers' room, nor in a channel that does not exist.
+    for ref in ("teachers", "no-such-channel"):
+        await pupil.ok("presence.update", location={"kind": "channel", "ref": ref})
+    await pupil.ok("presence.update", location={"kind": "channel", "ref": "general"})
+    await eventually(lambda: {"kind": "channel", "ref": "general"} in _places(admin, pupil_id))
+    for client in (pupil, late):
+        assert "teachers" not in json.dumps(client.pushes), "a pupil was told the staff room"
+    assert "no-such-channel" not in json.dumps(admin.pushes)
+    assert {"kind": "channel", "ref": None} in _places(admin, pupil_id)
+    for client in (admin, pupil, teacher, late):
+        await client.close()

@@ -232,8 +232,9 @@ async def seed(live: Live) -> Seed:
             f"{base}/pages/{page['id']}", json={"state": "published"}, headers=x.headers
         )
     )
-    for person in (x, y):  # page_reads; a search indexes the page's text (page_texts)
+    for person in (x, y):  # doc_reads; a search indexes the page's text (doc_texts)
         await _ok(await http.post(f"{base}/pages/{page['id']}/read", headers=person.headers))
+        await _ok(await http.post(f"{base}/materials/read", headers=person.headers))
         await _ok(await http.get(f"{base}/search", params={"q": "rivers"}, headers=person.headers))
     journal_posts = []
     for person, other in ((x, y), (y, x)):
@@ -369,6 +370,7 @@ async def _store_only(live: Live, project_id: int, doc_id: int, x: Person, y: Pe
                 "desktop",
                 "active",
                 {"kind": "home"},
+                [],
             ),
             3600,
         )

@@ -80,7 +80,7 @@ async def test_the_migrated_schema_holds_no_table_the_models_do_not_know(
         tables = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
     await db.close()
     # Search indexes: FTS5 tables and their shadow tables mirror declared columns.
-    fts = ("chat_fts", "forum_fts", "page_fts", "journal_fts")
+    fts = ("chat_fts", "forum_fts", "doc_fts", "journal_fts", "material_fts")
     own = {t for t in tables if not t.startswith(fts)} - {"alembic_version"}
     assert own == set(SQLModel.metadata.tables)
 

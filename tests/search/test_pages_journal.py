@@ -80,8 +80,12 @@ async def test_pages_are_found_by_title_and_text_only_by_those_who_see_them(live
 async def test_journal_posts_are_found_as_the_journal_shows_them(live: Live) -> None:
     room = await make_room(live.http, live.services)
     f = Forums(live.http, room)
-    published = await f.ok("teacher", "POST", "/journal", {"body": "Ærø: we saw the ferry, then Köprüsü"})
-    comment = await f.ok("pupil", "POST", f"/journal/{published['id']}/comments", {"body": "ferry!"})
+    published = await f.ok(
+        "teacher", "POST", "/journal", {"body": "Ærø: we saw the ferry, then Köprüsü"}
+    )
+    comment = await f.ok(
+        "pupil", "POST", f"/journal/{published['id']}/comments", {"body": "ferry!"}
+    )
     review = await f.ok("pupil", "POST", "/journal", {"body": "My ferry drawing"})
     assert review["state"] == "review"
     gone = await f.ok("expert", "POST", "/journal", {"body": "ferry typo"})

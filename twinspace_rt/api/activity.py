@@ -1,5 +1,6 @@
-"""The room's home screen: what is new for me in chat, the forums, the bulletin, the journal and
-the pages; and the read mark of a page."""
+"""The room's home screen: what is new for me in chat, the forums, the bulletin, the journal,
+the pages, the documents and the materials; and the read marks of a page, of a document and of
+the materials."""
 
 from __future__ import annotations
 
@@ -9,15 +10,24 @@ from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import Response
 
-from twinspace_rt.api.forum_schemas import ActivityOut, ThreadUnreadOut
+from twinspace_rt.api.forum_schemas import (
+    ActivityOut,
+    DocumentNewOut,
+    MaterialNewOut,
+    MaterialsNewOut,
+    ThreadUnreadOut,
+)
 from twinspace_rt.api.forums import path_id
 from twinspace_rt.api.http import Endpoint, in_room, respond
 from twinspace_rt.api.projects import PROJECT, ROOM_ERRORS
 from twinspace_rt.auth.policy import Action, can
 from twinspace_rt.chat import channels
 from twinspace_rt.chat.reading import unread_counts
+from twinspace_rt.documents import catalog
+from twinspace_rt.documents import reading as document_reading
 from twinspace_rt.forums import reading
 from twinspace_rt.journal import reading as journal_reading
+from twinspace_rt.materials import reading as material_reading
 from twinspace_rt.pages import reading as page_reading
 
 
@@ -39,6 +49,22 @@ async def activity(request: Request) -> Response:
         pages = None
         if can(member, Action.page_read):
             pages = await page_reading.unread(tx, member)
+        documents = None
+        if can(member, Action.doc_read):
+            documents = [
+                DocumentNewOut(id=d.id or 0, title=d.title)
+                for d in await document_reading.unread(tx, member)
+            ]
+        materials = None
+        if can(member, Action.materials_read):
+            count, newest = await material_reading.unread(tx, member)
+            materials = MaterialsNewOut(
+                count=count,
+                newest=[
+                    MaterialNewOut(id=m.id or 0, title=m.title, filename=m.filename, media=m.kind)
+                    for m in newest
+                ],
+            )
     return respond(
         ActivityOut(
             chat=chat,
@@ -47,18 +73,34 @@ async def activity(request: Request) -> Response:
             bulletin=bulletin,
             journal=journal,
             pages=pages,
+            documents=documents,
+            materials=materials,
         )
     )
 
 
-class PageReadOut(BaseModel):
+class ReadOut(BaseModel):
     read_at: datetime
 
 
 async def page_read(request: Request) -> Response:
     async with in_room(request, Action.page_read) as (tx, _, member):
         read_at = await page_reading.mark(tx, member, path_id(request, "page_id"))
-    return respond(PageReadOut(read_at=read_at))
+    return respond(ReadOut(read_at=read_at))
+
+
+async def document_read(request: Request) -> Response:
+    async with in_room(request, Action.doc_read) as (tx, _, member):
+        document = await catalog.get(tx, member, path_id(request, "document_id"))
+        assert document.id is not None
+        read_at = await document_reading.mark(tx, member, document.id)
+    return respond(ReadOut(read_at=read_at))
+
+
+async def materials_read(request: Request) -> Response:
+    async with in_room(request, Action.materials_read) as (tx, _, member):
+        read_at = await material_reading.mark(tx, member)
+    return respond(ReadOut(read_at=read_at))
 
 
 ENDPOINTS = [
@@ -67,7 +109,7 @@ ENDPOINTS = [
         PROJECT + "/activity",
         activity,
         "Unread counts since my last visit: per chat channel, per forum thread, bulletin, "
-        "journal; the pages new to me.",
+        "journal; the pages, documents and materials new to me.",
         response=ActivityOut,
         errors=ROOM_ERRORS,
     ),
@@ -76,7 +118,23 @@ ENDPOINTS = [
         PROJECT + "/pages/{page_id:int}/read",
         page_read,
         "I have opened page `page_id`: its changes so far are no longer new to me.",
-        response=PageReadOut,
+        response=ReadOut,
+        errors=ROOM_ERRORS,
+    ),
+    Endpoint(
+        "POST",
+        PROJECT + "/docs/{document_id:int}/read",
+        document_read,
+        "I have opened document `document_id`: its changes so far are no longer new to me.",
+        response=ReadOut,
+        errors=ROOM_ERRORS,
+    ),
+    Endpoint(
+        "POST",
+        PROJECT + "/materials/read",
+        materials_read,
+        "I have seen the materials added so far: they are no longer new to me.",
+        response=ReadOut,
         errors=ROOM_ERRORS,
     ),
 ]

@@ -173,7 +173,25 @@ class ThreadUnreadOut(BaseModel):
     thread_id: int
     forum_id: int
     title: str
+    forum_title: str
     unread: int
+
+
+class DocumentNewOut(BaseModel):
+    id: int
+    title: str
+
+
+class MaterialNewOut(BaseModel):
+    id: int
+    title: str
+    filename: str
+    media: str = Field(description="image, video, audio or file")
+
+
+class MaterialsNewOut(BaseModel):
+    count: int = Field(description="Materials others added since I marked them seen.")
+    newest: list[MaterialNewOut] = Field(description="The newest of them, at most 10.")
 
 
 class ActivityOut(BaseModel):
@@ -187,11 +205,19 @@ class ActivityOut(BaseModel):
         description="Pages I see that others created or edited since I last opened them, "
         "in menu order; null without access.",
     )
+    documents: list[DocumentNewOut] | None = Field(
+        None,
+        description="Documents of the Documents list that others created or edited since I "
+        "last opened them, newest change first; null without access.",
+    )
+    materials: MaterialsNewOut | None = Field(
+        None, description="Materials new to me (as the albums show them); null without access."
+    )
 
 
 class SearchHitOut(BaseModel):
-    kind: Literal["chat", "forum", "bulletin", "page", "journal"]
-    id: int = Field(description="Message, post, page or journal post id.")
+    kind: Literal["chat", "forum", "bulletin", "page", "journal", "document", "material"]
+    id: int = Field(description="Message, post, page, journal post, document or material id.")
     created_at: datetime
     author_id: int
     snippet: str = Field(description="Escaped text with matches in `<mark>`.")
@@ -199,7 +225,9 @@ class SearchHitOut(BaseModel):
     seq: int | None = None
     thread_id: int | None = None
     thread_title: str | None = None
-    title: str | None = Field(None, description="A page's title.")
+    title: str | None = Field(None, description="A page's, document's or material's title.")
+    filename: str | None = Field(None, description="A material's file name.")
+    media: str | None = Field(None, description="A material's kind: image, video, audio, file.")
     parent_id: int | None = Field(None, description="A journal comment's post.")
 
 

@@ -43,6 +43,7 @@ class Action(StrEnum):
     chat_send = "chat.send"
     chat_moderate = "chat.moderate"
     chat_read_pupil_channel = "chat.read_pupil_channel"
+    chat_write_pupil_channel = "chat.write_pupil_channel"
     chat_staff_room = "chat.staff_room"
     chat_pupil_channel = "chat.pupil_channel"
     chat_manage_channels = "chat.manage_channels"
@@ -109,6 +110,8 @@ ACTION_NOTES: dict[Action, str] = {
     Action.chat_send: "write in chat",
     Action.chat_moderate: "delete others' messages, mute members, handle reports",
     Action.chat_read_pupil_channel: "read the supervised pupils' channel without being a pupil",
+    Action.chat_write_pupil_channel: "write in the supervised pupils' channel as staff, to step "
+    "in (the client marks these messages as a teacher's)",
     Action.chat_staff_room: "read and write the teachers' staff-room channels",
     Action.chat_pupil_channel: "read and write the supervised pupils' channels",
     Action.chat_manage_channels: "add channels with a member rule",

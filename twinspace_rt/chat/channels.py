@@ -2,7 +2,9 @@
 
 The rules are spelled in policy actions, so the permission table stays the one source:
 ``all`` is the whole room, ``staff`` the teachers' room, ``pupils`` the supervised pupils' channel
-(pupils write; teachers with ``chat.read_pupil_channel`` always read and moderate).
+(pupils write; teachers with ``chat.read_pupil_channel`` always read and moderate, and with
+``chat.write_pupil_channel`` step in and write there, their messages marked as staff by the
+client from the author's role).
 """
 
 from __future__ import annotations
@@ -60,16 +62,22 @@ DEFAULT_CHANNELS = [
 ]
 
 
-def can_read(member: Member, rule_name: str) -> bool:
-    """Takes the rule, not the row, so live fan-out can decide without a database read."""
-    if not can(member, Action.chat_read):
-        return False
+def readers(rule_name: str) -> list[Action]:
+    """Beside ``chat.read``, any one of these reads a channel of the rule; none: everyone."""
     rule = ChannelRule(rule_name)
     if rule is ChannelRule.staff:
-        return can(member, Action.chat_staff_room)
+        return [Action.chat_staff_room]
     if rule is ChannelRule.pupils:
-        return can(member, Action.chat_pupil_channel) or can(member, Action.chat_read_pupil_channel)
-    return True
+        return [Action.chat_pupil_channel, Action.chat_read_pupil_channel]
+    return []
+
+
+def can_read(member: Member, rule_name: str) -> bool:
+    """Takes the rule, not the row, so live fan-out can decide without a database read."""
+    needed = readers(rule_name)
+    return can(member, Action.chat_read) and (
+        not needed or any(can(member, action) for action in needed)
+    )
 
 
 def require_read(member: Member, channel: ChannelInfo) -> None:
@@ -81,7 +89,7 @@ def require_write(member: Member, channel: ChannelInfo) -> None:
     require_read(member, channel)
     require(member, Action.chat_send)
     rule = ChannelRule(channel.rule)
-    if rule is ChannelRule.pupils:
+    if rule is ChannelRule.pupils and not can(member, Action.chat_write_pupil_channel):
         require(member, Action.chat_pupil_channel)
     if rule is ChannelRule.staff:
         require(member, Action.chat_staff_room)
@@ -128,6 +136,14 @@ async def of_project(tx: AsyncSession, project_id: int) -> list[Channel]:
 async def readable(tx: AsyncSession, member: Member) -> list[Channel]:
     """The project's channels this member may read, in creation order."""
     return [c for c in await of_project(tx, member.project_id) if can_read(member, c.rule)]
+
+
+async def rule_of(tx: AsyncSession, project_id: int, name: str) -> str | None:
+    """The rule of the project's channel ``name``; None when there is no such channel."""
+    found = await tx.exec(
+        select(Channel.rule).where(Channel.project_id == project_id, Channel.name == name)
+    )
+    return found.first()
 
 
 async def by_name(tx: AsyncSession, member: Member, name: str) -> Channel:

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from twinspace_rt.auth.policy import Action
 from twinspace_rt.chat import channels, messages, moderation, reading
 from twinspace_rt.chat.channels import ChannelInfo
 from twinspace_rt.chat.messages import MessageView
@@ -264,6 +265,15 @@ async def typing(hub: Hub, conn: Connection, request: Typing) -> dict[str, Any]:
     return {}
 
 
+async def place(hub: Hub, conn: Connection, name: str) -> list[Action] | None:
+    """In presence, a channel's name is seen only by those who may read the channel."""
+    async with hub.db.reader() as tx:
+        rule = await channels.rule_of(tx, conn.member.project_id, name)
+    if rule is None or not channels.can_read(conn.member, rule):
+        return None
+    return channels.readers(rule)
+
+
 FEATURE = "chat"
 
 
@@ -279,6 +289,7 @@ def register(hub: Hub) -> None:
     writer = ChatWriter(hub.db, hub.settings.chat_commit_window_ms / 1000)
     hub.state[FEATURE] = writer
     features.on_stop.append(writer.close)
+    features.place("channel", place)
     for model, handler in (
         (Typing, typing),
         (ChatChannels, list_channels),

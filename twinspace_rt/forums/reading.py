@@ -15,7 +15,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from twinspace_rt.auth.policy import Action, Member, require
 from twinspace_rt.forums import threads
 from twinspace_rt.forums.streams import Stream, last_seq
-from twinspace_rt.storage.forum_models import BulletinRead, ForumPost, ForumThread, ThreadRead
+from twinspace_rt.storage.forum_models import (
+    BulletinRead,
+    Forum,
+    ForumPost,
+    ForumThread,
+    ThreadRead,
+)
 
 
 async def mark_thread(tx: AsyncSession, member: Member, thread_id: int, seq: int) -> int:
@@ -57,7 +63,8 @@ def _unread(member: Member) -> Any:
 
 
 async def unread_threads(tx: AsyncSession, member: Member) -> list[dict[str, Any]]:
-    """Threads with unread posts, most recent activity first, in one grouped query."""
+    """Threads with unread posts, with their forum's title, most recent activity first, in one
+    grouped query (and one for the titles of the project's forums)."""
     require(member, Action.forum_read)
     marker = func.coalesce(ThreadRead.last_read_seq, 0)
     found = await tx.exec(
@@ -72,9 +79,23 @@ async def unread_threads(tx: AsyncSession, member: Member) -> list[dict[str, Any
         .group_by(col(ForumThread.id), col(ForumThread.forum_id), col(ForumThread.title))
         .order_by(func.max(ForumPost.seq).desc())
     )
+    rows = found.all()
+    forums = dict(
+        (
+            await tx.exec(
+                select(Forum.id, Forum.title).where(Forum.project_id == member.project_id)
+            )
+        ).all()
+    )
     return [
-        {"thread_id": tid, "forum_id": fid, "title": title, "unread": count}
-        for tid, fid, title, count in found.all()
+        {
+            "thread_id": tid,
+            "forum_id": fid,
+            "title": title,
+            "forum_title": forums.get(fid, ""),
+            "unread": count,
+        }
+        for tid, fid, title, count in rows
     ]
 
 

@@ -108,6 +108,8 @@ class Connection(DirectSocket):
         self.refusals = 0
         self.status = "active"
         self.location: dict[str, Any] = {"kind": "home", "ref": None}
+        # Who may see the name of that place (`hub/presence.py`): any one of these actions.
+        self.location_seen_by: list[str] = []
         self.device = websocket.headers.get("user-agent", "")[:80]
         self.cursors: dict[CursorKey, StreamCursor] = {}
         # Set once the socket joins a video session: its close then gives up or holds the seat.

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Union
 
 from pydantic import Field, TypeAdapter
 
+from twinspace_rt.auth.policy import Action
 from twinspace_rt.hub.request import Request
 
 if TYPE_CHECKING:
@@ -28,6 +29,9 @@ if TYPE_CHECKING:
 Handler = Callable[["Hub", "Connection", Any], Awaitable[dict[str, Any]]]
 # After a socket left its project room (video signaling marks its seat as reconnecting).
 LeaveHook = Callable[["Hub", "Connection"], Awaitable[None]]
+# A presence place of the feature's kind (a channel by its name): the actions of which any one
+# lets a member see its name (empty: everyone), or None when this member cannot be there at all.
+PlaceHook = Callable[["Hub", "Connection", str], Awaitable[list[Action] | None]]
 # When the node starts or stops (a feature's writer, timers).
 LifecycleHook = Callable[[], Awaitable[None]]
 
@@ -65,6 +69,7 @@ class HubFeatures:
         self.on_leave: list[LeaveHook] = []
         self.on_start: list[LifecycleHook] = []
         self.on_stop: list[LifecycleHook] = []
+        self.places: dict[str, PlaceHook] = {}
 
     def request(self, feature: str, model: type[Request], handler: Handler) -> None:
         name = request_name(model)
@@ -78,6 +83,10 @@ class HubFeatures:
         if name in self.pushes:
             raise ValueError(f"hub push {name!r} is registered twice")
         self.pushes[name] = PushType(name, summary, feature)
+
+    def place(self, kind: str, hook: PlaceHook) -> None:
+        """Says who may see the names of the feature's places in presence (`hub/presence.py`)."""
+        self.places[kind] = hook
 
     @cached_property
     def adapter(self) -> TypeAdapter[Any]:

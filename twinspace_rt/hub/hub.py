@@ -134,6 +134,7 @@ class Hub:
             conn.device,
             conn.status,
             conn.location,
+            conn.location_seen_by,
         )
         try:
             await self.broker.presence_put(

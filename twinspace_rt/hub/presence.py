@@ -1,9 +1,18 @@
-"""Presence as people see it: one entry per user, however many devices they are on."""
+"""Presence as people see it: one entry per user, however many devices they are on.
+
+A device's place (``location``) may name something not everyone may read: a teacher in the
+teachers' room. The feature that owns the kind of place says, when the place is set, which
+actions read it (``seen_by``, any one of them; empty for everyone), and each receiver is sent
+the place's kind without its name when they hold none of them (`seen`). The names of channels a
+pupil cannot read never reach their socket.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
+
+from twinspace_rt.auth.policy import Action, Member, can
 
 
 def entry(
@@ -14,6 +23,7 @@ def entry(
     device: str,
     status: str,
     location: dict[str, Any],
+    seen_by: list[str],
 ) -> dict[str, Any]:
     """One device's presence, as stored in the broker with a TTL."""
     return {
@@ -24,6 +34,7 @@ def entry(
         "device": device,
         "status": status,
         "location": location,
+        "seen_by": seen_by,
     }
 
 
@@ -47,11 +58,28 @@ def group(devices: dict[str, dict[str, Any]]) -> dict[int, dict[str, Any]]:
                 "device": device["device"],
                 "status": device["status"],
                 "location": device["location"],
+                "seen_by": device.get("seen_by", []),
             }
         )
         if device["status"] == "active":
             user["status"] = "active"
     return users
+
+
+def seen(users: dict[int, dict[str, Any]], member: Member) -> dict[int, dict[str, Any]]:
+    """Presence as ``member`` may see it, without the ``seen_by`` that decides it."""
+    return {
+        user_id: {**user, "devices": [_device_seen(d, member) for d in user["devices"]]}
+        for user_id, user in users.items()
+    }
+
+
+def _device_seen(device: dict[str, Any], member: Member) -> dict[str, Any]:
+    shown = {k: v for k, v in device.items() if k != "seen_by"}
+    readers = device["seen_by"]
+    if readers and not any(can(member, Action(a)) for a in readers):
+        shown["location"] = {"kind": device["location"]["kind"], "ref": None}
+    return shown
 
 
 def presence_diff(

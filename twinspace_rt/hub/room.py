@@ -11,7 +11,7 @@ from twinspace_rt.auth.policy import Action, can
 from twinspace_rt.broker.base import BrokerUnavailable
 from twinspace_rt.errors import ErrorCode
 from twinspace_rt.hub.connection import Connection
-from twinspace_rt.hub.presence import group, presence_diff
+from twinspace_rt.hub.presence import group, presence_diff, seen
 from twinspace_rt.hub.protocol import push
 from twinspace_rt.hub.replay import catch_up
 from twinspace_rt.projects.accounts import carry_sign_in
@@ -124,7 +124,7 @@ class ProjectRoom:
         async with self._presence_lock:
             current = await self._broadcast_presence_changes()
             self.connections[conn.id] = conn
-            conn.push(push("presence.state", users=list(current.values())))
+            conn.push(push("presence.state", users=list(seen(current, conn.member).values())))
 
     async def refresh_presence(self) -> None:
         async with self._presence_lock:
@@ -136,11 +136,16 @@ class ProjectRoom:
             current = group(await self._presence_source())
         except BrokerUnavailable:
             return self._presence
-        diff = presence_diff(self._presence, current)
-        frames = [OutFrame(push(kind, user=entry)) for kind, entry in diff]
-        self._presence = current
+        before, self._presence = self._presence, current
+        # Encoded once per role and status: what a member may see depends on nothing else.
+        frames: dict[tuple[str, str], list[OutFrame]] = {}
         for conn in list(self.connections.values()):
-            for frame in frames:
+            member = conn.member
+            key = (member.role.value, member.project_status.value)
+            if key not in frames:
+                diff = presence_diff(seen(before, member), seen(current, member))
+                frames[key] = [OutFrame(push(kind, user=entry)) for kind, entry in diff]
+            for frame in frames[key]:
                 conn.push_frame(frame)
         return current
 

@@ -8,7 +8,7 @@ from typing import Any
 from twinspace_rt.errors import AppError, ErrorCode
 from twinspace_rt.hub.connection import Connection
 from twinspace_rt.hub.hub import Hub
-from twinspace_rt.hub.protocol import AuthRefresh, Ping, PresenceUpdate
+from twinspace_rt.hub.protocol import AuthRefresh, Location, Ping, PresenceUpdate
 from twinspace_rt.projects.accounts import sign_in_for_token
 
 
@@ -30,9 +30,23 @@ async def presence_update(hub: Hub, conn: Connection, request: PresenceUpdate) -
     if request.status is not None:
         conn.status = request.status
     if request.location is not None:
-        conn.location = request.location.model_dump()
+        conn.location, conn.location_seen_by = await _placed(hub, conn, request.location)
     await hub.presence_changed(conn)
     return {}
+
+
+async def _placed(
+    hub: Hub, conn: Connection, location: Location
+) -> tuple[dict[str, Any], list[str]]:
+    """The place as stored, with who may see its name: a place the member cannot be in (a
+    pupil claiming the teachers' room) keeps its kind only."""
+    hook = hub.features.places.get(location.kind)
+    if hook is None or location.ref is None:
+        return location.model_dump(), []
+    readers = await hook(hub, conn, location.ref)
+    if readers is None:
+        return {"kind": location.kind, "ref": None}, []
+    return location.model_dump(), [action.value for action in readers]
 
 
 def register(hub: Hub) -> None:

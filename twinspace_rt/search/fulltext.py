@@ -1,8 +1,8 @@
-"""Room search over chat messages, forum and bulletin posts, pages and journal posts, with the
-database's engine.
+"""Room search over chat messages, forum and bulletin posts, pages, documents, journal posts
+and materials, with the database's engine.
 
-SQLite: FTS5 external-content tables (``chat_fts``, ``forum_fts``, ``page_fts``,
-``journal_fts``) kept in sync by triggers.
+SQLite: FTS5 external-content tables (``chat_fts``, ``forum_fts``, ``doc_fts``,
+``journal_fts``, ``material_fts``) kept in sync by triggers.
 PostgreSQL: ``to_tsvector('simple', …)`` behind GIN expression indexes. The ``simple``
 configuration (lower-case, no stemming, no stop words) is chosen on purpose: a room mixes
 Italian, Turkish, Danish… in one thread, and a language's stemmer applied to another language
@@ -11,17 +11,18 @@ for stemming in all languages alike.
 
 What a member may see is decided before the engine runs: chat only in the channels they may
 read, forum posts only in their project, bulletin posts only with ``bulletin.read``, pages
-only as the member's menu shows them (`search/pages.py`), journal posts as the journal does
-(`search/journal.py`); deleted messages and posts never match.
+only as the member's menu shows them (`search/pages.py`), documents as the Documents list does
+(`search/documents.py`), journal posts as the journal does (`search/journal.py`), materials as
+their albums and folders do (`search/materials.py`); deleted messages and posts never match.
 
-Results are newest first. Each source (chat, posts, pages, journal) is paged by keyset on its
-row id, and the
-cursor carries one position per source, so rows added while a member pages never shift the
-pages still to come.
+Results are newest first. Each source is paged by keyset on its row id (a page and a document
+on its document's id), and the cursor carries one position per source, so rows added while a
+member pages never shift the pages still to come.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -32,11 +33,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from twinspace_rt.auth.policy import Action, Member, can
 from twinspace_rt.chat import channels
 from twinspace_rt.errors import AppError, ErrorCode
-from twinspace_rt.search import journal, pages
+from twinspace_rt.search import documents, journal, materials, pages
 from twinspace_rt.search.terms import MARK_END, MARK_START, fts5_query, snippet_html, terms, tsquery
 from twinspace_rt.search.time_bound import TimeBound, time_bound
 from twinspace_rt.settings import Settings
-from twinspace_rt.storage.page_models import Page as Page
 
 _CHAT_SQLITE = """
 SELECT m.id, m.created_at, m.author_id, m.seq, c.name,
@@ -78,7 +78,9 @@ _HEADLINE = f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=24, MinWords=8
 _NO_BOUND = 2**31 - 1  # ids are 32-bit integers
 
 
-_SOURCES = ("chat", "posts", "pages", "journal")
+_SOURCES = ("chat", "posts", "pages", "journal", "documents", "materials")
+# The field of a source's hits its keyset runs on (``id`` where not named).
+_KEYS = {"pages": "document_id", "documents": "document_id"}
 
 
 @dataclass
@@ -89,6 +91,8 @@ class Cursor:
     posts: int | None = None
     pages: int | None = None
     journal: int | None = None
+    documents: int | None = None
+    materials: int | None = None
 
     @classmethod
     def parse(cls, raw: str | None) -> Cursor:
@@ -140,12 +144,24 @@ async def search(
         params["query"] = fts5_query(words, prefix_min)
     readable = await _readable_channels(tx, member, position.chat)
     seen_pages = [] if position.pages == 0 else await pages.readable(tx, member)
+    seen_docs = [] if position.documents == 0 else await documents.readable(tx, member)
     async with time_bound(tx, settings.search_timeout_ms) as bound:
         found = {
             "chat": await _chat_hits(bound, readable, postgres, params, position.chat),
             "posts": await _post_hits(bound, member, postgres, params, position.posts),
-            "pages": await _page_hits(bound, seen_pages, postgres, params, position.pages),
+            "pages": await _text_hits(
+                bound, pages.sql(postgres), pages.hit, seen_pages, params, position.pages
+            ),
             "journal": await _journal_hits(bound, member, postgres, params, position.journal),
+            "documents": await _text_hits(
+                bound,
+                documents.sql(postgres),
+                documents.hit,
+                seen_docs,
+                params,
+                position.documents,
+            ),
+            "materials": await _material_hits(bound, member, postgres, params, position.materials),
         }
     merged = sorted(
         (h for hits in found.values() for h in hits),
@@ -159,6 +175,7 @@ async def search(
                 found[source],
                 [h for h in page if _source(h["kind"]) == source],
                 limit,
+                _KEYS.get(source, "id"),
             )
             for source in _SOURCES
         )
@@ -168,16 +185,26 @@ async def search(
 
 
 def _source(kind: str) -> str:
-    return {"forum": "posts", "bulletin": "posts", "page": "pages"}.get(kind, kind)
+    return {
+        "forum": "posts",
+        "bulletin": "posts",
+        "page": "pages",
+        "document": "documents",
+        "material": "materials",
+    }.get(kind, kind)
 
 
 def _next(
-    before: int | None, fetched: list[dict[str, Any]], taken: list[dict[str, Any]], limit: int
+    before: int | None,
+    fetched: list[dict[str, Any]],
+    taken: list[dict[str, Any]],
+    limit: int,
+    key: str,
 ) -> int | None:
     """Exhausted (0) when everything fetched was shown and no more was there to fetch."""
     if len(fetched) <= limit and len(taken) == len(fetched):
         return 0
-    return int(taken[-1]["id"]) if taken else before
+    return int(taken[-1][key]) if taken else before
 
 
 async def _readable_channels(tx: AsyncSession, member: Member, before: int | None) -> list[int]:
@@ -244,18 +271,37 @@ async def _post_hits(
     ]
 
 
-async def _page_hits(
+async def _text_hits(
     bound: TimeBound,
-    seen: list[Page],
+    sql: str,
+    hit: Callable[[Any, str], dict[str, Any]],
+    seen: list[int],
+    params: dict[str, Any],
+    before: int | None,
+) -> list[dict[str, Any]]:
+    """Pages or documents, through the text index of their documents (`search/texts.py`)."""
+    if before == 0 or not seen:
+        return []
+    rows = await _run(bound, sql, {**params, "docs": seen}, before)
+    return [
+        hit([row[0], _when(row[1]), *row[2:4], row[4], row[5]], snippet_html(row[4]))
+        for row in rows
+    ]
+
+
+async def _material_hits(
+    bound: TimeBound,
+    member: Member,
     postgres: bool,
     params: dict[str, Any],
     before: int | None,
 ) -> list[dict[str, Any]]:
-    if before == 0 or not seen:
+    view = materials.params(member)
+    if before == 0 or view is None:
         return []
-    sql = pages.PAGES_POSTGRES if postgres else pages.PAGES_SQLITE
-    rows = await _run(bound, sql, {**params, "pages": [p.id for p in seen]}, before)
-    return [pages.hit([row[0], _when(row[1]), *row[2:4]], snippet_html(row[4])) for row in rows]
+    sql = materials.MATERIALS_POSTGRES if postgres else materials.MATERIALS_SQLITE
+    rows = await _run(bound, sql, {**params, **view}, before)
+    return [materials.hit([row[0], _when(row[1]), *row[2:6]], snippet_html(row[6])) for row in rows]
 
 
 async def _journal_hits(
@@ -274,12 +320,10 @@ async def _journal_hits(
 
 
 async def _run(bound: TimeBound, sql: str, params: dict[str, Any], before: int | None) -> list[Any]:
-    """List parameters (``channels``, ``boards``, ``pages``) expand to ``IN (…)``; ``before``
+    """List parameters (``channels``, ``boards``, ``docs``) expand to ``IN (…)``; ``before``
     bounds ids."""
     lists: list[BindParameter[Any]] = [
-        bindparam(name, expanding=True)
-        for name in ("channels", "boards", "pages")
-        if name in params
+        bindparam(name, expanding=True) for name in ("channels", "boards", "docs") if name in params
     ]
     return await bound.execute(
         text(sql).bindparams(*lists), {**params, "before": before or _NO_BOUND}

@@ -137,8 +137,25 @@ class MaterialEvent(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class MaterialRead(SQLModel, table=True):
+    """When a member last marked the project's materials seen ("What's new")."""
+
+    __tablename__ = "material_reads"
+    __table_args__ = (UniqueConstraint("user_id", "project_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="projects.id", index=True)
+    user_id: int = Field(foreign_key="users.id")
+    read_at: datetime = Field(sa_type=UTCDateTime)
+
+
 declare(
     TablePrivacy("material_settings", plain=("pupil_uploads",)),
+    TablePrivacy(
+        "material_reads",
+        users={"user_id": Erase.delete_row},
+        export="material_reads",
+    ),
     TablePrivacy(
         "material_collections",
         users={"created_by": Erase.pseudonymise},

@@ -26,6 +26,8 @@ const docs = (projectId: number) => `/api/projects/${projectId}/docs`;
 export const docsApi = {
   list: (projectId: number) => call<{ documents: DocInfo[] }>("GET", docs(projectId)),
   get: (projectId: number, docId: number) => call<DocInfo>("GET", `${docs(projectId)}/${docId}`),
+  /** Opened: its changes so far leave "What's new". */
+  read: (projectId: number, docId: number) => call<unknown>("POST", `${docs(projectId)}/${docId}/read`),
   create: (projectId: number, name: string, title: string) =>
     call<DocInfo>("POST", docs(projectId), { name, title, kind: "richtext" }),
   rename: (projectId: number, docId: number, title: string) =>

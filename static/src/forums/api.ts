@@ -39,7 +39,7 @@ export interface Post {
 }
 
 export interface Hit {
-  kind: "chat" | "forum" | "bulletin" | "page" | "journal";
+  kind: "chat" | "forum" | "bulletin" | "page" | "journal" | "document" | "material";
   id: number;
   created_at: string;
   author_id: number;
@@ -50,15 +50,20 @@ export interface Hit {
   seq: number | null;
   title?: string | null;
   parent_id?: number | null;
+  /** A material's file name and kind (image, video, audio, file). */
+  filename?: string | null;
+  media?: string | null;
 }
 
 export interface Activity {
   chat: Record<string, number>;
-  threads: { thread_id: number; forum_id: number; title: string; unread: number }[];
+  threads: { thread_id: number; forum_id: number; title: string; forum_title: string; unread: number }[];
   forum_unread: number;
   bulletin: number | null;
   journal: number | null;
   pages: number[] | null;
+  documents: { id: number; title: string }[] | null;
+  materials: { count: number; newest: { id: number; title: string; filename: string; media: string }[] } | null;
 }
 
 const room = (id: number) => `/api/projects/${id}`;

@@ -1,8 +1,10 @@
-/** What's new since my last visit: unread chat, forum threads with new posts, the bulletin. */
+/** What's new since my last visit: unread chat, forum threads with new posts (under their
+ * forums), the bulletin, the journal, pages and documents new or changed, new materials. */
 
 import { h, replace } from "../dom";
 import { formatNumber, t } from "../i18n";
 import { type Activity, boards } from "../forums/api";
+import { materialsApi, openMaterial } from "../materials/api";
 import type { RoomClient } from "../hub/room_client";
 import { featureErrorText } from "./feature_errors";
 import { titleOf } from "./names";
@@ -45,7 +47,16 @@ export class ActivityView implements RoomFeature {
     const chats = Object.entries(activity.chat).filter(([, unread]) => unread > 0);
     const count = (n: number) => h("span", { class: "badge unread", "aria-hidden": "true" }, formatNumber(n));
     const pages = activity.pages ?? [];
-    const nothing = chats.length === 0 && activity.threads.length === 0 && !activity.bulletin && !activity.journal && pages.length === 0;
+    const documents = activity.documents ?? [];
+    const materials = activity.materials?.count ? activity.materials : null;
+    const nothing = chats.length === 0 && activity.threads.length === 0 && !activity.bulletin && !activity.journal && pages.length === 0 && documents.length === 0 && !materials;
+    // Threads under their forum, forums in the order of their latest thread.
+    const forums = new Map<number, { title: string; threads: Activity["threads"] }>();
+    for (const thread of activity.threads) {
+      const forum = forums.get(thread.forum_id) ?? { title: thread.forum_title, threads: [] };
+      forum.threads.push(thread);
+      forums.set(thread.forum_id, forum);
+    }
     replace(
       this.body,
       nothing ? h("p", {}, t("forums.activity_none")) : null,
@@ -60,15 +71,16 @@ export class ActivityView implements RoomFeature {
           )
         : null,
       activity.threads.length > 0 ? h("h2", {}, t("forums.title")) : null,
-      activity.threads.length > 0
-        ? h(
-            "ul",
-            { class: "board-list" },
-            ...activity.threads.map((thread) =>
-              h("li", {}, h("a", { href: `#/p/${project}/forums/t${thread.thread_id}`, dir: "auto" }, t("forums.activity_thread", { thread: thread.title, count: thread.unread })), " ", count(thread.unread)),
-            ),
-          )
-        : null,
+      ...[...forums].flatMap(([forumId, forum]) => [
+        h("h3", { class: "activity-forum" }, h("a", { href: `#/p/${project}/forums/${forumId}`, dir: "auto" }, forum.title)),
+        h(
+          "ul",
+          { class: "board-list" },
+          ...forum.threads.map((thread) =>
+            h("li", {}, h("a", { href: `#/p/${project}/forums/t${thread.thread_id}`, dir: "auto" }, t("forums.activity_thread", { thread: thread.title, count: thread.unread })), " ", count(thread.unread)),
+          ),
+        ),
+      ]),
       activity.bulletin
         ? h("p", {}, h("a", { href: `#/p/${project}/bulletin` }, t("forums.activity_bulletin", { count: activity.bulletin })), " ", count(activity.bulletin))
         : null,
@@ -78,6 +90,36 @@ export class ActivityView implements RoomFeature {
       pages.length > 0
         ? h("p", {}, h("a", { href: `#/p/${project}/pages/${pages[0]}` }, t("forums.activity_pages", { count: pages.length })), " ", count(pages.length))
         : null,
+      documents.length > 0 ? h("h2", {}, t("forums.activity_documents", { count: documents.length })) : null,
+      documents.length > 0
+        ? h(
+            "ul",
+            { class: "board-list" },
+            ...documents.map((doc) => h("li", {}, h("a", { href: `#/p/${project}/documents/${doc.id}`, dir: "auto" }, doc.title))),
+          )
+        : null,
+      materials ? h("h2", {}, t("forums.activity_materials", { count: materials.count })) : null,
+      materials
+        ? h(
+            "ul",
+            { class: "board-list" },
+            ...materials.newest.map((m) =>
+              h("li", {}, h("button", { type: "button", class: "link", dir: "auto", onclick: () => void openMaterial(project, m.id).catch((error: unknown) => (this.status.textContent = featureErrorText(error))) }, m.title || m.filename)),
+            ),
+          )
+        : null,
+      materials ? h("button", { type: "button", class: "secondary", onclick: () => void this.materialsSeen() }, t("forums.activity_materials_seen")) : null,
     );
+  }
+
+  /** The materials shown are seen: they leave the list (only the mark moves; nothing reloads). */
+  private async materialsSeen(): Promise<void> {
+    try {
+      await materialsApi.read(this.client.projectId);
+      if (this.activity) this.activity = { ...this.activity, materials: { count: 0, newest: [] } };
+      this.render();
+    } catch (error) {
+      this.status.textContent = featureErrorText(error);
+    }
   }
 }

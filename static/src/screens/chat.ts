@@ -4,19 +4,15 @@ import { h, replace, uid } from "../dom";
 import { formatTime, t } from "../i18n";
 import type { ChannelState, Message } from "../hub/channel";
 import type { RoomClient } from "../hub/room_client";
+import { HubError } from "../hub/socket";
 import { ask } from "./dialog";
 import { channelTitle, titleOf } from "./names";
 import { errorText } from "./errors";
 import { type MessageContext, mutedText, renderMessage, renderOutgoing, snippet } from "./message";
+import type { Names } from "./features";
 import { addSkipLink } from "./shell";
 
 const TYPING_EVERY_MS = 3000;
-
-interface Names {
-  nameOf(userId: number): string;
-  knows(userId: number): boolean;
-  loadMembers(): Promise<void>;
-}
 
 export class ChatView {
   private readonly list = h("ol", { class: "messages" });
@@ -112,7 +108,8 @@ export class ChatView {
     if (this.client.link !== "online") return;
     if (!this.state) await this.client.discoverChannels().catch(() => undefined);
     const state = this.state;
-    if (!state || state.loaded) return;
+    if (!state) return this.explainMissing();
+    if (state.loaded) return;
     try {
       await this.client.reload(state);
       this.scroller.scrollTop = this.scroller.scrollHeight;
@@ -120,6 +117,27 @@ export class ChatView {
     } catch (error) {
       this.status.textContent = errorText(error);
     }
+  }
+
+  /**
+   * A channel not among those I may read, opened by its address (issue 17): say why, in place
+   * of a blank page. The server tells a channel I may not read (`forbidden`) from none at all.
+   */
+  private async explainMissing(): Promise<void> {
+    let text: string;
+    try {
+      await this.client.request("chat.history", { channel: this.channel, limit: 1 });
+      return;
+    } catch (error) {
+      const code = error instanceof HubError ? error.code : "";
+      if (code === "forbidden") {
+        text = this.client.can("chat.pupil_channel") ? t("chat.for_teachers") : t("chat.not_for_role");
+      } else {
+        text = code === "not_found" ? t("chat.no_such_channel") : errorText(error);
+      }
+    }
+    this.scroller.hidden = true;
+    replace(this.composer, h("p", { class: "readonly-note channel-closed", role: "status" }, text));
   }
 
   private async loadOlder(): Promise<void> {
@@ -188,6 +206,8 @@ export class ChatView {
       writable: state.info.writable && this.client.can("chat.send"),
       moderator: this.client.can("chat.moderate"),
       nameOf: (userId) => this.names.nameOf(userId),
+      // Teachers step into the pupils' channel (issue 17): the pupils see who speaks as staff.
+      staff: (userId) => state.info.rule === "pupils" && this.names.isStaff(userId),
       quoted: (seq) => state.messages.get(seq),
       reply: (message) => this.startReply(message),
       react: (message, emoji, on) => void this.attempt(() => this.react(message, emoji, on)),

@@ -133,6 +133,7 @@ export class DocumentsView {
   private async open(docId: number): Promise<void> {
     const doc = await docsApi.get(this.projectId, docId);
     this.client.setLocation({ kind: "doc", ref: doc.name });
+    void docsApi.read(this.projectId, docId).catch(() => undefined);
     const editorHost = h("div", { class: "doc-editor" });
     const link = h("p", { class: "doc-link", role: "status" });
     const people = h("ul", { class: "doc-people", "aria-label": t("docs.people") });

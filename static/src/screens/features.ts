@@ -25,6 +25,8 @@ export interface RoomFeature {
 export interface Names {
   nameOf(userId: number): string;
   knows(userId: number): boolean;
+  /** A teacher account (any teacher role): their messages among pupils carry a staff mark. */
+  isStaff(userId: number): boolean;
   loadMembers(): Promise<void>;
 }
 

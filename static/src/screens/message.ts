@@ -12,6 +12,8 @@ export interface MessageContext {
   writable: boolean;
   moderator: boolean;
   nameOf(userId: number): string;
+  /** The author writes as a teacher here: their name carries the staff mark. */
+  staff(userId: number): boolean;
   quoted(seq: number): Message | undefined;
   reply(message: Message): void;
   react(message: Message, emoji: string, on: boolean): void;
@@ -42,6 +44,8 @@ export function renderMessage(message: Message, context: MessageContext): HTMLEl
     { class: "meta" },
     h("strong", {}, context.nameOf(message.author_id)),
     " ",
+    context.staff(message.author_id) ? h("span", { class: "badge staff-mark" }, t("chat.staff_mark")) : null,
+    context.staff(message.author_id) ? " " : null,
     h("time", { datetime: message.created_at }, formatTime(message.created_at)),
     message.edited_at && !message.deleted ? h("span", { class: "edited" }, ` ${t("chat.edited")}`) : null,
   );

@@ -78,7 +78,8 @@ function whereabouts(user: PresenceUser, channelTitle: (name: string) => string)
   if (!place) return "";
   switch (place.kind) {
     case "channel":
-      return t("presence.in_channel", { channel: channelTitle(place.ref ?? "") });
+      // A channel the reader may not read comes without its name (`ref: null`, issue 17).
+      return place.ref ? t("presence.in_channel", { channel: channelTitle(place.ref) }) : t("presence.in_a_channel");
     case "doc":
       return t("presence.in_document");
     case "video":

@@ -210,6 +210,10 @@ export class RoomScreen {
     return this.members.has(userId);
   }
 
+  isStaff(userId: number): boolean {
+    return this.members.get(userId)?.kind === "teacher";
+  }
+
   nameOf(userId: number): string {
     return this.members.get(userId)?.display_name ?? this.client?.presence.get(userId)?.display_name ?? t("chat.someone");
   }

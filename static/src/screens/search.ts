@@ -1,8 +1,10 @@
-/** Search across chat, forums and (for teachers) the bulletin; matches highlighted safely. */
+/** Search across chat, forums, (for teachers) the bulletin, pages, the journal, documents and
+ * materials; matches highlighted safely. */
 
 import { h, replace, uid } from "../dom";
 import { formatTime, t } from "../i18n";
 import { boards, type Hit } from "../forums/api";
+import { openMaterial } from "../materials/api";
 import type { RoomClient } from "../hub/room_client";
 import { featureErrorText } from "./feature_errors";
 import { titleOf } from "./names";
@@ -77,6 +79,15 @@ export class SearchView implements RoomFeature {
 
   private renderHit(hit: Hit): HTMLElement {
     const project = this.client.projectId;
+    // A document found by its title alone may have no text to show.
+    const snippet = hit.snippet ? h("p", { class: "snippet", dir: "auto" }, safeFragment(hit.snippet, SNIPPET_TAGS)) : null;
+    const meta = h("p", { class: "meta" }, this.names.nameOf(hit.author_id), " · ", h("time", { datetime: hit.created_at }, formatTime(hit.created_at)));
+    if (hit.kind === "material") {
+      // No material screen to go to: the file itself opens, through a fresh signed link.
+      const label = t("forums.hit_material", { title: hit.title || hit.filename || "" });
+      const open = h("button", { type: "button", class: "link", dir: "auto", onclick: () => void openMaterial(project, hit.id).catch((error: unknown) => (this.status.textContent = featureErrorText(error))) }, label);
+      return h("li", {}, open, snippet, meta);
+    }
     const [where, href] =
       hit.kind === "chat"
         ? [t("forums.hit_chat", { channel: titleOf(this.client.channels, hit.channel ?? "") }), `#/p/${project}/chat/${encodeURIComponent(hit.channel ?? "")}`]
@@ -84,17 +95,11 @@ export class SearchView implements RoomFeature {
           ? [t("forums.hit_forum", { thread: hit.thread_title ?? "" }), `#/p/${project}/forums/t${hit.thread_id}`]
           : hit.kind === "page"
             ? [t("forums.hit_page", { title: hit.title ?? "" }), `#/p/${project}/pages/${hit.id}`]
-            : hit.kind === "journal"
-              ? [t("forums.hit_journal"), `#/p/${project}/journal`]
-              : [t("forums.hit_bulletin"), `#/p/${project}/bulletin`];
-    const snippet = h("p", { class: "snippet", dir: "auto" });
-    snippet.append(safeFragment(hit.snippet, SNIPPET_TAGS));
-    return h(
-      "li",
-      {},
-      h("a", { href }, where),
-      snippet,
-      h("p", { class: "meta" }, this.names.nameOf(hit.author_id), " · ", h("time", { datetime: hit.created_at }, formatTime(hit.created_at))),
-    );
+            : hit.kind === "document"
+              ? [t("forums.hit_document", { title: hit.title ?? "" }), `#/p/${project}/documents/${hit.id}`]
+              : hit.kind === "journal"
+                ? [t("forums.hit_journal"), `#/p/${project}/journal`]
+                : [t("forums.hit_bulletin"), `#/p/${project}/bulletin`];
+    return h("li", {}, h("a", { href, dir: "auto" }, where), snippet, meta);
   }
 }
