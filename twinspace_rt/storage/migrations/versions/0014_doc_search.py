@@ -1,7 +1,7 @@
 """doc search: documents and materials in search, document and material read marks
 
-Revision ID: 0012_doc_search
-Revises: 0011_search
+Revision ID: 0014_doc_search
+Revises: 0013_journal_attachments
 Create Date: 2026-12-07
 
 Issue 17: search and "What's new" left out documents and materials. The text index of pages
@@ -18,8 +18,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision = "0012_doc_search"
-down_revision = "0011_search"
+revision = "0014_doc_search"
+down_revision = "0013_journal_attachments"
 branch_labels = None
 depends_on = None
 
