@@ -35,7 +35,7 @@ export function reviewPanel(host: MaterialsHost, setting: PupilUploads, queue: M
   const verdict = (material: Material, choice: "approve" | "reject") =>
     void attempt(host.status, async () => {
       await materials.review(p, material.id, choice);
-      host.notice.textContent = t(choice === "approve" ? "materials.approved" : "materials.rejected");
+      host.notice.textContent = choice === "approve" ? t("materials.approved") : t("materials.rejected");
       await host.reload();
     });
   const rows = queue.map((material) =>

@@ -50,7 +50,7 @@ export class UploadPanel {
     const zone = h(
       "div",
       { class: "drop-zone" },
-      h("label", { for: pickId }, t(collection.kind === "album" ? "materials.choose_photos" : "materials.choose_files")),
+      h("label", { for: pickId }, collection.kind === "album" ? t("materials.choose_photos") : t("materials.choose_files")),
       picker,
       h("p", { class: "hint" }, t("materials.drop")),
     );
@@ -104,13 +104,13 @@ export class UploadPanel {
     const button = (label: Key, control: string, run: () => void, kind = "secondary") =>
       h("button", { type: "button", class: kind, "data-control": control, onclick: run }, t(label));
     const actions: HTMLElement[] = [];
-    if (item.state === "uploading") actions.push(button("materials.pause", "toggle", () => uploads.pause(item)));
-    if (item.state === "paused") actions.push(button("materials.resume", "toggle", () => uploads.resume(item), ""));
-    if (item.state === "waiting" || item.state === "failed") actions.push(button("materials.retry", "toggle", () => uploads.resume(item), ""));
+    if (item.state === "uploading") actions.push(button(tk("materials.pause"), "toggle", () => uploads.pause(item)));
+    if (item.state === "paused") actions.push(button(tk("materials.resume"), "toggle", () => uploads.resume(item), ""));
+    if (item.state === "waiting" || item.state === "failed") actions.push(button(tk("materials.retry"), "toggle", () => uploads.resume(item), ""));
     if (["uploading", "paused", "waiting", "failed"].includes(item.state)) {
-      actions.push(button("materials.cancel", "cancel", () => uploads.cancel(item)));
+      actions.push(button(tk("materials.cancel"), "cancel", () => uploads.cancel(item)));
     } else if (item.state !== "processing") {
-      actions.push(button("materials.dismiss", "dismiss", () => uploads.dismiss(item)));
+      actions.push(button(tk("materials.dismiss"), "dismiss", () => uploads.dismiss(item)));
     }
     const percent = item.total > 0 ? Math.floor((item.sent / item.total) * 100) : 100;
     return h(

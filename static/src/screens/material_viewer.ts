@@ -77,11 +77,11 @@ export function openViewer(host: MaterialsHost, all: Material[], start: number):
             onclick: () =>
               void attempt(status, async () => {
                 await materials.review(p, material.id, verdict);
-                host.notice.textContent = t(verdict === "approve" ? "materials.approved" : "materials.rejected");
+                host.notice.textContent = verdict === "approve" ? t("materials.approved") : t("materials.rejected");
                 dialog.close();
                 await host.reload();
               }),
-          }, t(verdict === "approve" ? "materials.approve" : "materials.reject")),
+          }, verdict === "approve" ? t("materials.approve") : t("materials.reject")),
         );
       }
     }

@@ -135,7 +135,7 @@ export class MaterialsView implements RoomFeature, MaterialsHost {
         "li",
         { class: "collection-card" },
         h("a", { href: `#/p/${p}/materials/${c.id}`, "data-control": `collection-${c.id}` }, h("bdi", {}, c.title)),
-        h("p", { class: "meta" }, t(c.kind === "album" ? "materials.album" : "materials.folder"), " · ", t("materials.count", { count: c.materials.length })),
+        h("p", { class: "meta" }, c.kind === "album" ? t("materials.album") : t("materials.folder"), " · ", t("materials.count", { count: c.materials.length })),
         c.description ? h("p", { class: "meta", dir: "auto" }, c.description) : null,
       ),
     );
@@ -160,7 +160,7 @@ export class MaterialsView implements RoomFeature, MaterialsHost {
       this.body,
       h("p", {}, h("a", { href: `#/p/${p}/materials` }, t("materials.back"))),
       h("h1", {}, h("bdi", {}, collection.title)),
-      h("p", { class: "meta" }, t(collection.kind === "album" ? "materials.album" : "materials.folder")),
+      h("p", { class: "meta" }, collection.kind === "album" ? t("materials.album") : t("materials.folder")),
       collection.description ? h("p", { dir: "auto" }, collection.description) : null,
       this.panel?.element ?? null,
       items.length > 0 ? h("ul", { class: "material-grid" }, ...items) : h("p", { class: "empty" }, t("materials.empty_collection")),
@@ -198,7 +198,9 @@ export class MaterialsView implements RoomFeature, MaterialsHost {
 export function preview(projectId: number, material: Material, size: "small" | "large"): HTMLElement {
   const variant = material.kind === "image" ? size : material.kind === "video" ? "poster" : null;
   if (!variant || !material.variants.includes(variant)) {
-    return h("span", { class: `kind-icon kind-${material.kind}`, "aria-hidden": "true" }, material.kind === "audio" ? "♪" : "🗎");
+    // Audio shows a note; a file its extension (PDF, ZIP), which says more than any icon.
+    const extension = /\.([a-z0-9]{1,5})$/i.exec(material.filename)?.[1].toUpperCase() ?? "";
+    return h("span", { class: `kind-icon kind-${material.kind}`, "aria-hidden": "true" }, material.kind === "audio" ? "♪" : extension);
   }
   const image = h("img", { alt: "", class: "thumb", loading: "lazy", width: material.width ?? undefined, height: material.height ?? undefined });
   void linksOf(projectId, material)

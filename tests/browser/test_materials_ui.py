@@ -1,0 +1,222 @@
+"""Materials in Chromium against the real server: a pupil uploads a photo and a file with the
+client's tus-js-client, the network drops mid-upload and the upload resumes to a byte-identical
+file on the server, a teacher approves both, and another pupil sees them live; then the same
+by keyboard alone, in Arabic on a phone.
+
+The tests share one server and run in order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import zipfile
+
+from playwright.async_api import Browser, Locator, Page, Route, expect
+
+from tests.browser.conftest import Site, check_screen, new_context, sign_in
+from tests.materials.support import gps_photo
+from tests.support.room import first_sign_in
+
+# Three 5 MiB PATCHes from the client: the network drops on the second.
+BIG = 12 * 1000 * 1000
+
+
+def big_zip() -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("measurements.bin", os.urandom(BIG))
+    return out.getvalue()
+
+
+async def open_room(page: Page, site: Site, view: str) -> None:
+    await page.goto(f"/#/p/{site.project_id}/{view}")
+    await expect(page.locator(".banner.link-connecting, .banner.link-offline")).to_have_count(0)
+
+
+async def second_pupil(site: Site) -> tuple[str, str]:
+    made = await site.live.http.post(
+        f"/api/projects/{site.project_id}/pupils",
+        json={"display_name": "Mehmet Kaya"},
+        headers={"Authorization": f"Bearer {site.teacher_token}"},
+    )
+    assert made.status_code == 201, made.text
+    pupil = made.json()["pupils"][0]
+    await first_sign_in(site.live.http, pupil["username"], pupil["password"])
+    return pupil["username"], site.pupil[1]
+
+
+async def tab_to(page: Page, target: Locator, most: int = 60) -> None:
+    """Tab forward (keyboard only) until `target` has the focus."""
+    handle = await target.element_handle()
+    for _ in range(most):
+        await page.keyboard.press("Tab")
+        if await page.evaluate("(element) => document.activeElement === element", handle):
+            return
+    raise AssertionError(f"{target} was not reached in {most} Tab presses")
+
+
+async def test_a_pupil_uploads_through_a_dropped_network_and_a_teacher_approves(
+    browser: Browser, teacher: Page, pupil: Page, site: Site
+) -> None:
+    # The teacher makes an album and a folder in the room's materials.
+    await open_room(teacher, site, "chat/general")
+    await teacher.get_by_role("link", name="Materials").click()
+    await expect(teacher.get_by_text("There are no albums or folders yet.")).to_be_visible()
+    for kind, title in (("album", "Our river"), ("folder", "Measurements")):
+        await teacher.get_by_label("Kind").select_option(kind)
+        await teacher.get_by_label("Title").fill(title)
+        await teacher.get_by_role("button", name="Create").click()
+        await expect(teacher.get_by_role("link", name=title)).to_be_visible()
+    await check_screen(teacher, "60-materials-teacher")
+
+    # The pupil uploads a phone photo into the album: it waits for a teacher's review.
+    await open_room(pupil, site, "materials")
+    await pupil.get_by_role("link", name="Our river").click()
+    photo = pupil.get_by_label("Choose photos")
+    await photo.set_input_files(
+        {"name": "river.jpg", "mimeType": "image/jpeg", "buffer": gps_photo((640, 480))}
+    )
+    await expect(pupil.get_by_role("alert")).to_have_text(
+        "Tick the statement above the file picker first."
+    )
+    await pupil.get_by_label("I made this myself").check()
+    await photo.set_input_files(
+        {"name": "river.jpg", "mimeType": "image/jpeg", "buffer": gps_photo((640, 480))}
+    )
+    await expect(pupil.locator(".upload-row.state-done")).to_have_count(1)
+    tile = pupil.locator(".material-tile", has_text="river.jpg")
+    await expect(tile.get_by_text("Waiting for a teacher's review")).to_be_visible()
+    await expect(tile.locator("img.thumb")).to_have_js_property("complete", True)
+    # The small thumbnail of the photo, turned upright from its EXIF orientation (6: 90°).
+    size = await tile.locator("img.thumb").evaluate(
+        "(img) => [img.naturalWidth, img.naturalHeight]"
+    )
+    assert size == [240, 320]
+
+    # A 12 MB file into the folder; the network drops during its second PATCH.
+    data = big_zip()
+    patches: list[int] = []
+
+    async def cut_second_patch(route: Route) -> None:
+        if route.request.method != "PATCH":
+            await route.continue_()
+            return
+        patches.append(int(route.request.headers["upload-offset"]))
+        if len(patches) == 2:
+            await pupil.context.set_offline(True)
+            await route.abort("internetdisconnected")
+            return
+        await route.continue_()
+
+    await pupil.route("**/uploads/*", cut_second_patch)
+    await pupil.get_by_role("link", name="All albums and folders").click()
+    await pupil.get_by_role("link", name="Measurements").click()
+    await pupil.get_by_label("I made this myself").check()
+    await pupil.get_by_label("Choose files").set_input_files(
+        {"name": "measurements.zip", "mimeType": "application/zip", "buffer": data}
+    )
+    row = pupil.locator(".upload-row", has_text="measurements.zip")
+    await expect(row.get_by_text("Waiting for the network")).to_be_visible()
+    await check_screen(pupil, "61-materials-upload-waiting")
+    await expect(row.get_by_role("button", name="Try again")).to_be_visible()
+    # The network comes back: the upload continues from where the server stands, by itself.
+    await pupil.context.set_offline(False)
+    await expect(row).to_have_class("upload-row state-done")
+    await pupil.unroute("**/uploads/*")
+    assert patches[0] == 0 and patches[1] > 0, patches
+    # The retried PATCH began at the server's offset (HEAD), not at the start.
+    assert patches[-1] > 0 and len(patches) >= 3, patches
+
+    # On the server, the file is byte for byte what the pupil had.
+    headers = {"Authorization": f"Bearer {site.teacher_token}"}
+    queue = await site.live.http.get(
+        f"/api/projects/{site.project_id}/materials/review", headers=headers
+    )
+    pending = {m["filename"]: m for m in queue.json()["materials"]}
+    assert set(pending) == {"river.jpg", "measurements.zip"}
+    stored = await site.live.http.get(
+        f"/api/projects/{site.project_id}/materials/{pending['measurements.zip']['id']}/file",
+        headers=headers,
+    )
+    assert stored.status_code == 200
+    assert hashlib.sha256(stored.content).hexdigest() == hashlib.sha256(data).hexdigest()
+
+    # Another pupil sees neither yet; the teacher approves them and they appear, live.
+    other_name, other_password = await second_pupil(site)
+    context = await new_context(browser, site)
+    other = await context.new_page()
+    try:
+        await sign_in(other, other_name, other_password)
+        await open_room(other, site, "materials")
+        await other.get_by_role("link", name="Our river").click()
+        await expect(other.get_by_text("Nothing here yet.")).to_be_visible()
+        await expect(other.get_by_text("Choose photos")).to_be_visible()
+
+        await open_room(teacher, site, "materials")
+        await expect(
+            teacher.get_by_role("heading", name="2 uploads waiting for review")
+        ).to_be_visible()
+        await check_screen(teacher, "62-materials-review")
+        for name in ("river.jpg", "measurements.zip"):
+            row = teacher.locator(".review-row", has_text=name)
+            await row.get_by_role("button", name="Approve").click()
+            await expect(row).to_have_count(0)
+        await expect(teacher.get_by_text("No uploads are waiting for review.")).to_be_visible()
+
+        shown = other.locator(".material-tile", has_text="river.jpg")
+        await expect(shown).to_be_visible()
+        await expect(shown.get_by_text("Waiting for a teacher's review")).to_have_count(0)
+        await shown.get_by_role("button").click()
+        viewer = other.get_by_role("dialog")
+        await expect(viewer.locator("img.viewer-image")).to_have_js_property("complete", True)
+        await check_screen(other, "63-materials-viewer-pupil")
+        await other.keyboard.press("Escape")
+        await expect(viewer).to_have_count(0)
+    finally:
+        await context.close()
+
+
+async def test_by_keyboard_alone_in_arabic_on_a_phone(browser: Browser, site: Site) -> None:
+    """The pupil (Arabic, 375×667) uploads a photo and opens the viewer with the keyboard."""
+    context = await new_context(browser, site, locale="ar-EG")
+    page = await context.new_page()
+    await page.set_viewport_size({"width": 375, "height": 667})
+    try:
+        await sign_in(page, site.pupil[0], site.pupil[1])
+        await open_room(page, site, "materials")
+        await expect(page.locator("html")).to_have_attribute("dir", "rtl")
+        await page.get_by_role("link", name="Our river").focus()
+        await page.keyboard.press("Enter")
+        declaration = page.get_by_label("صنعته بنفسي")
+        await tab_to(page, declaration)
+        await page.keyboard.press("Space")
+        await expect(declaration).to_be_checked()
+        picker = page.get_by_label("اختر صورًا")
+        await tab_to(page, picker)
+        async with page.expect_file_chooser() as chosen:
+            await page.keyboard.press("Space")
+        await (await chosen.value).set_files(
+            {
+                "name": "bridge.png",
+                "mimeType": "image/png",
+                "buffer": gps_photo((300, 200), fmt="PNG"),
+            }
+        )
+        await expect(page.locator(".upload-row.state-done")).to_have_count(1)
+        await check_screen(page, "64-materials-album-arabic-phone")
+        tile = page.locator(".material-tile", has_text="river.jpg").get_by_role("button")
+        await tab_to(page, tile)
+        await page.keyboard.press("Enter")
+        viewer = page.get_by_role("dialog")
+        await expect(viewer.get_by_role("heading")).to_have_text("river.jpg")
+        # In a right-to-left page the next material is to the left.
+        await page.keyboard.press("ArrowLeft")
+        await expect(viewer.get_by_role("heading")).to_have_text("bridge.png")
+        await expect(viewer.get_by_role("link", name="تنزيل")).to_be_visible()
+        await check_screen(page, "65-materials-viewer-arabic-phone")
+        await page.keyboard.press("Escape")
+        await expect(viewer).to_have_count(0)
+    finally:
+        await context.close()
