@@ -2,12 +2,14 @@
  * The uploads of one room, with tus-js-client (the protocol's own maintained client, see
  * README): resumable, in 5 MiB PATCHes (proxies refuse larger bodies), paused and resumed by
  * hand, retried after a dropped connection from where the server stands (`HEAD`), and resumed
- * when the network comes back. The list lives as long as the room, so a person may look
+ * when the network comes back. An upload's address is kept for the tab only (like the session
+ * token): after a reload the same file picked again continues, and a shared school computer
+ * keeps no trace of a pupil's file names once the tab is closed. The list lives as long as the room, so a person may look
  * elsewhere while a video goes up. After the last byte the server processes the file; its
  * status is asked until the material is ready or refused.
  */
 
-import { type DetailedError, Upload } from "tus-js-client";
+import { type DetailedError, type PreviousUpload, Upload, type UrlStorage } from "tus-js-client";
 
 import { currentSession } from "../session";
 import { materials } from "./api";
@@ -34,6 +36,45 @@ export interface UploadItem {
 }
 
 let counter = 0;
+
+/** tus-js-client's address book of unfinished uploads, in `sessionStorage` instead of `localStorage`. */
+class TabUrlStorage implements UrlStorage {
+  private readonly prefix = "tus::";
+
+  async findAllUploads(): Promise<PreviousUpload[]> {
+    return this.find(this.prefix);
+  }
+
+  async findUploadsByFingerprint(fingerprint: string): Promise<PreviousUpload[]> {
+    return this.find(`${this.prefix}${fingerprint}::`);
+  }
+
+  async removeUpload(urlStorageKey: string): Promise<void> {
+    sessionStorage.removeItem(urlStorageKey);
+  }
+
+  async addUpload(fingerprint: string, upload: PreviousUpload): Promise<string> {
+    const key = `${this.prefix}${fingerprint}::${Math.round(Math.random() * 1e12)}`;
+    sessionStorage.setItem(key, JSON.stringify(upload));
+    return key;
+  }
+
+  private find(start: string): PreviousUpload[] {
+    const found: PreviousUpload[] = [];
+    for (let index = 0; index < sessionStorage.length; index += 1) {
+      const key = sessionStorage.key(index);
+      if (!key?.startsWith(start)) continue;
+      try {
+        found.push({ ...(JSON.parse(sessionStorage.getItem(key) ?? "") as PreviousUpload), urlStorageKey: key });
+      } catch {
+        sessionStorage.removeItem(key);
+      }
+    }
+    return found;
+  }
+}
+
+const urlStorage = new TabUrlStorage();
 
 export class Uploads {
   readonly items: UploadItem[] = [];
@@ -70,6 +111,7 @@ export class Uploads {
         chunkSize: CHUNK_BYTES,
         retryDelays: RETRY_DELAYS,
         removeFingerprintOnSuccess: true,
+        urlStorage,
         metadata: { collection_id: String(collectionId), filename: file.name, declaration },
         // The same file into another album is another upload.
         fingerprint: async (f: File) =>
