@@ -220,3 +220,55 @@ async def test_by_keyboard_alone_in_arabic_on_a_phone(browser: Browser, site: Si
         await expect(viewer).to_have_count(0)
     finally:
         await context.close()
+
+
+async def test_the_teacher_in_italian_at_laptop_and_phone_sizes(
+    browser: Browser, site: Site
+) -> None:
+    """The overview, an album and the viewer pass axe at both sizes, and the viewer steps by
+    keyboard (left to right here)."""
+    context = await new_context(browser, site, locale="it-IT")
+    page = await context.new_page()
+    try:
+        await sign_in(page, *site.teacher)
+        for width, height in ((1366, 768), (375, 667)):
+            await page.set_viewport_size({"width": width, "height": height})
+            await open_room(page, site, "materials")
+            await expect(page.get_by_role("heading", name="Album e cartelle")).to_be_visible()
+            await check_screen(page, f"66-materials-italian-{width}")
+            await no_sideways_scrolling(page)
+            await open_room(page, site, f"materials/{await _album_id(site)}")
+            await expect(page.locator(".material-tile")).to_have_count(2)
+            await check_screen(page, f"67-album-italian-{width}")
+            await no_sideways_scrolling(page)
+            await page.locator(".material-tile").first.get_by_role("button").focus()
+            await page.keyboard.press("Enter")
+            viewer = page.get_by_role("dialog")
+            await expect(viewer.get_by_role("heading")).to_have_text("river.jpg")
+            await page.keyboard.press("ArrowRight")
+            await expect(viewer.get_by_role("heading")).to_have_text("bridge.png")
+            # The pupil's own upload still waits: the teacher may approve it from here.
+            await expect(viewer.get_by_role("button", name="Approva")).to_be_visible()
+            await check_screen(page, f"68-viewer-italian-{width}")
+            await page.keyboard.press("Escape")
+            await expect(viewer).to_have_count(0)
+    finally:
+        await context.close()
+
+
+async def no_sideways_scrolling(page: Page) -> None:
+    """Nothing is wider than the screen (a phone must not scroll sideways)."""
+    wider = await page.evaluate(
+        """() => [...document.querySelectorAll("body *")]
+            .filter((e) => e.checkVisibility() && e.getBoundingClientRect().right > innerWidth + 1)
+            .map((e) => e.tagName + "." + e.className)"""
+    )
+    assert not wider, wider
+
+
+async def _album_id(site: Site) -> int:
+    overview = await site.live.http.get(
+        f"/api/projects/{site.project_id}/materials",
+        headers={"Authorization": f"Bearer {site.teacher_token}"},
+    )
+    return next(c["id"] for c in overview.json()["collections"] if c["title"] == "Our river")

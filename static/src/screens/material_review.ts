@@ -60,7 +60,7 @@ export function reviewPanel(host: MaterialsHost, setting: PupilUploads, queue: M
   return h(
     "section",
     { class: "review-panel" },
-    h("p", { class: "row" }, h("label", { for: settingId }, t("materials.setting")), select),
+    h("p", {}, h("label", { for: settingId }, t("materials.setting")), select),
     h("h2", {}, t("materials.review_title", { count: queue.length })),
     rows.length > 0 ? h("ul", { class: "review-list" }, ...rows) : h("p", { class: "empty" }, t("materials.review_empty")),
   );
