@@ -241,7 +241,7 @@ async def test_the_teacher_in_italian_at_laptop_and_phone_sizes(
             await expect(page.locator(".material-tile")).to_have_count(2)
             await check_screen(page, f"67-album-italian-{width}")
             await no_sideways_scrolling(page)
-            await page.locator(".material-tile").first.get_by_role("button").focus()
+            await page.locator(".material-tile .tile-open").first.focus()
             await page.keyboard.press("Enter")
             viewer = page.get_by_role("dialog")
             await expect(viewer.get_by_role("heading")).to_have_text("river.jpg")
@@ -252,6 +252,24 @@ async def test_the_teacher_in_italian_at_laptop_and_phone_sizes(
             await check_screen(page, f"68-viewer-italian-{width}")
             await page.keyboard.press("Escape")
             await expect(viewer).to_have_count(0)
+        # The teacher puts the photo after the pupil's, then gives it a title, by keyboard.
+        tiles = page.locator(".material-tile .tile-title")
+        await page.get_by_role("group", name="river.jpg").get_by_role("button", name="Dopo").focus()
+        await page.keyboard.press("Enter")
+        await expect(tiles).to_have_text(["bridge.png", "river.jpg"])
+        await page.locator(".material-tile .tile-open").nth(1).focus()
+        await page.keyboard.press("Enter")
+        await page.get_by_role("dialog").get_by_role("button", name="Rinomina").focus()
+        await page.keyboard.press("Enter")
+        await page.keyboard.type("Il fiume Tevere")
+        await page.keyboard.press("Tab")
+        await page.keyboard.press("Tab")
+        await page.keyboard.press("Enter")
+        await expect(page.get_by_role("dialog").get_by_role("heading")).to_have_text(
+            "Il fiume Tevere"
+        )
+        await page.keyboard.press("Escape")
+        await expect(tiles).to_have_text(["bridge.png", "Il fiume Tevere"])
     finally:
         await context.close()
 

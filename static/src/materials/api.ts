@@ -58,6 +58,8 @@ export const materials = {
     call<Collection>("POST", `${base(p)}/collections`, { kind, title, description, pupils_may_upload: pupilsMayUpload }),
   changeCollection: (p: number, id: number, change: Partial<Pick<Collection, "title" | "description" | "position" | "pupils_may_upload">>) =>
     call<Collection>("PATCH", `${base(p)}/collections/${id}`, change),
+  changeMaterial: (p: number, id: number, change: Partial<Pick<Material, "title" | "description" | "position">>) =>
+    call<Material>("PATCH", `${base(p)}/${id}`, change),
   setPupilUploads: (p: number, value: PupilUploads) => call<{ pupil_uploads: PupilUploads }>("PUT", `${base(p)}/settings`, { pupil_uploads: value }),
   reviewQueue: (p: number) => call<{ materials: Material[] }>("GET", `${base(p)}/review`),
   review: (p: number, id: number, verdict: "approve" | "reject") => call<Material>("POST", `${base(p)}/${id}/review`, { verdict }),

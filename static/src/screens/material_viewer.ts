@@ -100,6 +100,26 @@ export function openViewer(host: MaterialsHost, all: Material[], start: number):
         }, t("materials.report")),
       );
     }
+    if (client.can("materials.manage")) {
+      for (const [field, label] of [["title", t("materials.rename")], ["description", t("materials.describe")]] as const) {
+        out.push(
+          h("button", {
+            type: "button",
+            class: "secondary",
+            onclick: () =>
+              void attempt(status, async () => {
+                const question = field === "title" ? t("materials.collection_title") : t("materials.collection_description");
+                const value = await ask({ title: label, label: question, value: material[field], confirm: t("common.save") });
+                if (value === null) return;
+                const changed = await materials.changeMaterial(p, material.id, { [field]: value });
+                list[index] = changed;
+                show();
+                await host.reload();
+              }),
+          }, label),
+        );
+      }
+    }
     const own = material.uploader_id === client.selfId && material.status === "pending";
     if (client.can("materials.manage") || own) {
       out.push(

@@ -16,6 +16,7 @@ import { uploadsOf } from "../materials/uploads";
 import { featureErrorText } from "./feature_errors";
 import type { Names, RoomFeature } from "./features";
 import { keepFocus } from "./focus";
+import { collectionEditor, moveButtons } from "./material_manage";
 import { collectionForm, reviewPanel } from "./material_review";
 import { UploadPanel } from "./material_upload";
 import { openViewer } from "./material_viewer";
@@ -43,6 +44,7 @@ export class MaterialsView implements RoomFeature, MaterialsHost {
   private panel: UploadPanel | null = null;
   /** Made once per language, so a title being typed survives live updates. */
   private form: HTMLElement | null = null;
+  private editor: { id: number; element: HTMLElement } | null = null;
 
   constructor(
     readonly key: string,
@@ -68,6 +70,7 @@ export class MaterialsView implements RoomFeature, MaterialsHost {
     this.panel?.detach();
     this.panel = null;
     this.form = null;
+    this.editor = null;
     this.render();
   }
 
@@ -137,6 +140,9 @@ export class MaterialsView implements RoomFeature, MaterialsHost {
         h("a", { href: `#/p/${p}/materials/${c.id}`, "data-control": `collection-${c.id}` }, h("bdi", {}, c.title)),
         h("p", { class: "meta" }, c.kind === "album" ? t("materials.album") : t("materials.folder"), " · ", t("materials.count", { count: c.materials.length })),
         c.description ? h("p", { class: "meta", dir: "auto" }, c.description) : null,
+        this.manager
+          ? moveButtons(this, overview.collections, c, c.title, (item, position) => materials.changeCollection(p, item.id, { position }))
+          : null,
       ),
     );
     replace(
@@ -156,15 +162,23 @@ export class MaterialsView implements RoomFeature, MaterialsHost {
       this.panel = this.mayUpload(collection) ? new UploadPanel(this, collection) : null;
     }
     const items = collection.materials.map((m) => this.tile(m, collection.materials));
+    if (this.manager && this.editor?.id !== collection.id) {
+      this.editor = { id: collection.id, element: collectionEditor(this, collection) };
+    }
     replace(
       this.body,
       h("p", {}, h("a", { href: `#/p/${p}/materials` }, t("materials.back"))),
       h("h1", {}, h("bdi", {}, collection.title)),
       h("p", { class: "meta" }, collection.kind === "album" ? t("materials.album") : t("materials.folder")),
       collection.description ? h("p", { dir: "auto" }, collection.description) : null,
+      this.manager ? (this.editor?.element ?? null) : null,
       this.panel?.element ?? null,
       items.length > 0 ? h("ul", { class: "material-grid" }, ...items) : h("p", { class: "empty" }, t("materials.empty_collection")),
     );
+  }
+
+  private get manager(): boolean {
+    return this.client.can("materials.manage");
   }
 
   /** Pupils upload where the project's setting and the album or folder allow it. */
@@ -186,6 +200,9 @@ export class MaterialsView implements RoomFeature, MaterialsHost {
         h("span", { class: "tile-title" }, h("bdi", {}, label)),
         material.status === "pending" ? h("span", { class: "tag" }, t("materials.pending")) : null,
       ),
+      this.manager
+        ? moveButtons(this, all, material, label, (item, position) => materials.changeMaterial(this.client.projectId, item.id, { position }))
+        : null,
     );
   }
 
