@@ -10,6 +10,7 @@ import "./materials.css";
 import { h, replace } from "../dom";
 import { formatDateTime, t } from "../i18n";
 import type { RoomClient } from "../hub/room_client";
+import type { Frame } from "../hub/socket";
 import { type Collection, type Material, type Overview, linksOf, materials } from "../materials/api";
 import { materialsFeedFor } from "../materials/feed";
 import { uploadsOf } from "../materials/uploads";
@@ -45,6 +46,12 @@ export class MaterialsView implements RoomFeature, MaterialsHost {
   /** Made once per language, so a title being typed survives live updates. */
   private form: HTMLElement | null = null;
   private editor: { id: number; element: HTMLElement } | null = null;
+  /** The newest version seen of each material, from pushes and REST alike. */
+  private readonly seen = new Map<number, number>();
+  /** Reloads may overlap (an approval, a resync): only the latest one's answer is kept, and
+   * the pushes that arrived while it was on its way are applied again on top of it. */
+  private generation = 0;
+  private during: Frame[] = [];
 
   constructor(
     readonly key: string,
@@ -55,8 +62,12 @@ export class MaterialsView implements RoomFeature, MaterialsHost {
   ) {
     const feed = materialsFeedFor(client);
     this.stopFeed = feed.on((event) => {
-      if (event.kind === "reload") void this.reload();
-      else this.apply(event.frame.type, event.frame.material as Material | undefined, event.frame.collection as Collection | undefined);
+      if (event.kind === "reload") {
+        void this.reload();
+        return;
+      }
+      this.during.push(event.frame);
+      this.apply(event.frame);
     });
     const uploads = uploadsOf(client.projectId);
     uploads.onFinished = () => void this.reload();
@@ -81,18 +92,36 @@ export class MaterialsView implements RoomFeature, MaterialsHost {
   }
 
   async reload(): Promise<void> {
+    const ticket = ++this.generation;
+    this.during = [];
     try {
-      this.overview = await materials.overview(this.client.projectId);
-      this.queue = this.client.can("materials.review") ? (await materials.reviewQueue(this.client.projectId)).materials : [];
+      const overview = await materials.overview(this.client.projectId);
+      const queue = this.client.can("materials.review") ? (await materials.reviewQueue(this.client.projectId)).materials : [];
+      if (ticket !== this.generation) return;
+      this.overview = overview;
+      this.queue = queue;
+      // What REST says is the base; the pushes that came meanwhile apply on top where newer.
+      this.seen.clear();
+      for (const m of [...queue, ...overview.collections.flatMap((c) => c.materials)]) this.saw(m);
+      for (const frame of this.during.splice(0)) this.apply(frame, false);
       this.render();
     } catch (error) {
       this.status.textContent = featureErrorText(error);
     }
   }
 
-  /** A live change: applied in place when it carries the whole state, else read again. */
-  private apply(type: string, material?: Material, collection?: Collection): void {
+  /** True when `material` is newer than anything seen of it. */
+  private saw(material: Material): boolean {
+    if ((this.seen.get(material.id) ?? -1) >= material.version) return false;
+    this.seen.set(material.id, material.version);
+    return true;
+  }
+
+  /** A live change: applied in place, unless a newer state of it is held. */
+  private apply(frame: Frame, draw = true): void {
     const overview = this.overview;
+    const material = frame.material as Material | undefined;
+    const collection = frame.collection as Collection | undefined;
     if (!overview) return;
     if (collection) {
       const held = overview.collections.find((c) => c.id === collection.id);
@@ -100,20 +129,19 @@ export class MaterialsView implements RoomFeature, MaterialsHost {
       else overview.collections.push({ ...collection, materials: [] });
       overview.collections.sort((a, b) => a.position - b.position || a.id - b.id);
     }
-    const newer = (m: Material) => material !== undefined && m.id === material.id && m.version > material.version;
-    if (material && !overview.collections.some((c) => c.materials.some(newer)) && !this.queue.some(newer)) {
+    if (material && this.saw(material)) {
       this.queue = this.queue.filter((m) => m.id !== material.id);
       if (material.status === "pending") this.queue.push(material);
       for (const listed of overview.collections) {
         listed.materials = listed.materials.filter((m) => m.id !== material.id);
       }
       const target = overview.collections.find((c) => c.id === material.collection_id);
-      if (target && (material.status === "approved" || material.status === "pending") && type !== "materials.material.deleted") {
+      if (target && (material.status === "approved" || material.status === "pending") && frame.type !== "materials.material.deleted") {
         target.materials.push(material);
         target.materials.sort((a, b) => a.position - b.position || a.id - b.id);
       }
     }
-    this.render();
+    if (draw) this.render();
   }
 
   private render(): void {
