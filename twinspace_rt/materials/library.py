@@ -280,8 +280,8 @@ async def check_quota(tx: AsyncSession, project_id: int, length: int, quota: int
     The project's settings row is written first, so the check and the caller's new upload row
     are one step per project until the commit: two creations at once could otherwise both read
     the same total and both pass. On PostgreSQL the no-op UPDATE holds the row's lock; on
-    SQLite the first write takes the database's write lock before the total is read (reads
-    before it run outside the transaction, so a later one would see a stale total).
+    SQLite the write takes the database's write lock. Either way a second creation waits for
+    the first's commit before it reads the total (tests/materials/test_quota.py).
     """
     dialect = tx.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
