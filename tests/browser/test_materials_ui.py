@@ -12,12 +12,14 @@ import hashlib
 import io
 import os
 import zipfile
+from pathlib import Path
 
 from playwright.async_api import Browser, Locator, Page, Route, expect
 
 from tests.browser.conftest import Site, check_screen, new_context, sign_in
 from tests.materials.support import gps_photo
 from tests.support.room import first_sign_in
+from tests.support.waiting import eventually
 
 # Three 5 MiB PATCHes from the client: the network drops on the second.
 BIG = 12 * 1000 * 1000
@@ -290,3 +292,63 @@ async def _album_id(site: Site) -> int:
         headers={"Authorization": f"Bearer {site.teacher_token}"},
     )
     return next(c["id"] for c in overview.json()["collections"] if c["title"] == "Our river")
+
+
+async def test_a_reloaded_page_continues_the_same_file_where_the_server_stands(
+    pupil: Page, site: Site, tmp_path: Path
+) -> None:
+    """The upload's address is kept for the tab: the page reloads mid-upload (a crash, a
+    closed lid on a phone), the pupil picks the same file again, and it continues."""
+    data = big_zip()
+    path = tmp_path / "survey.zip"
+    path.write_bytes(data)
+    offsets: list[int] = []
+    reloaded = False
+
+    async def cut_after_the_first_patch(route: Route) -> None:
+        if route.request.method != "PATCH":
+            await route.continue_()
+            return
+        offsets.append(int(route.request.headers["upload-offset"]))
+        if len(offsets) > 1 and not reloaded:
+            await route.abort("failed")
+            return
+        await route.continue_()
+
+    await pupil.route("**/uploads/*", cut_after_the_first_patch)
+    folder = next(
+        c["id"]
+        for c in (
+            await site.live.http.get(
+                f"/api/projects/{site.project_id}/materials",
+                headers={"Authorization": f"Bearer {site.teacher_token}"},
+            )
+        ).json()["collections"]
+        if c["title"] == "Measurements"
+    )
+    await open_room(pupil, site, f"materials/{folder}")
+    await pupil.get_by_label("I made this myself").check()
+    await pupil.get_by_label("Choose files").set_input_files(path)
+    row = pupil.locator(".upload-row", has_text="survey.zip")
+    await expect(row.locator("progress")).not_to_have_attribute("value", "0")
+    await eventually(lambda: len(offsets) >= 2)
+    reloaded = True
+    await pupil.reload()
+    await open_room(pupil, site, f"materials/{folder}")
+    before = len(offsets)
+    await pupil.get_by_label("I made this myself").check()
+    await pupil.get_by_label("Choose files").set_input_files(path)
+    await expect(pupil.locator(".upload-row.state-done", has_text="survey.zip")).to_have_count(1)
+    await pupil.unroute("**/uploads/*")
+    # After the reload it went on from the server's offset, not from the first byte.
+    assert offsets[before] > 0, offsets
+    uploaded = await site.live.http.get(
+        f"/api/projects/{site.project_id}/materials/review",
+        headers={"Authorization": f"Bearer {site.teacher_token}"},
+    )
+    found = next(m for m in uploaded.json()["materials"] if m["filename"] == "survey.zip")
+    stored = await site.live.http.get(
+        f"/api/projects/{site.project_id}/materials/{found['id']}/file",
+        headers={"Authorization": f"Bearer {site.teacher_token}"},
+    )
+    assert hashlib.sha256(stored.content).digest() == hashlib.sha256(data).digest()
