@@ -352,3 +352,30 @@ async def test_a_reloaded_page_continues_the_same_file_where_the_server_stands(
         headers={"Authorization": f"Bearer {site.teacher_token}"},
     )
     assert hashlib.sha256(stored.content).digest() == hashlib.sha256(data).digest()
+
+
+async def test_refusals_are_said_in_words(pupil: Page, site: Site) -> None:
+    """A page of HTML named like a photo is refused after processing (sniffed from its
+    bytes), and a photo over the album's limit before a byte is sent; both say why."""
+    await open_room(pupil, site, "materials")
+    await pupil.get_by_role("link", name="Our river").click()
+    await pupil.get_by_label("I made this myself").check()
+    picker = pupil.get_by_label("Choose photos")
+    await picker.set_input_files(
+        {"name": "trick.jpg", "mimeType": "image/jpeg", "buffer": b"<html><script>1</script>"}
+    )
+    trick = pupil.locator(".upload-row", has_text="trick.jpg")
+    await expect(trick.locator(".upload-state")).to_contain_text(
+        "Not accepted. This kind of file is not accepted here"
+    )
+    await picker.set_input_files(
+        {"name": "huge.jpg", "mimeType": "image/jpeg", "buffer": b"\xff" * (10 * 1000**2 + 1)}
+    )
+    huge = pupil.locator(".upload-row", has_text="huge.jpg")
+    await expect(huge.locator(".upload-state")).to_contain_text(
+        "This file is too big for this album or folder"
+    )
+    await check_screen(pupil, "69-materials-refusals")
+    for row in (trick, huge):
+        await row.get_by_role("button", name="Remove from the list").click()
+    await expect(pupil.locator(".upload-row", has_text="huge.jpg")).to_have_count(0)
