@@ -8,6 +8,8 @@ The tests share one server and run in order.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import io
 import os
@@ -19,7 +21,7 @@ from playwright.async_api import Browser, Locator, Page, Route, expect
 from tests.browser.conftest import Site, check_screen, new_context, sign_in
 from tests.materials.support import gps_photo
 from tests.support.room import first_sign_in
-from tests.support.waiting import eventually
+from tests.support.waiting import WAIT, eventually
 
 # Three 5 MiB PATCHes from the client: the network drops on the second.
 BIG = 12 * 1000 * 1000
@@ -379,3 +381,48 @@ async def test_refusals_are_said_in_words(pupil: Page, site: Site) -> None:
     for row in (trick, huge):
         await row.get_by_role("button", name="Remove from the list").click()
     await expect(pupil.locator(".upload-row", has_text="huge.jpg")).to_have_count(0)
+
+
+async def test_an_upload_pauses_and_resumes(pupil: Page, site: Site) -> None:
+    """Pause while the second PATCH is on its way, then Resume: it finishes, whole."""
+    data = big_zip()
+    held = asyncio.Event()
+    released = asyncio.Event()
+    offsets: list[int] = []
+
+    async def hold_the_second_patch(route: Route) -> None:
+        if route.request.method != "PATCH":
+            await route.continue_()
+            return
+        offsets.append(int(route.request.headers["upload-offset"]))
+        if len(offsets) == 2:
+            held.set()
+            await released.wait()
+            with contextlib.suppress(Exception):  # the paused client already gave it up
+                await route.abort("aborted")
+            return
+        await route.continue_()
+
+    await pupil.route("**/uploads/*", hold_the_second_patch)
+    await open_room(pupil, site, "materials")
+    await pupil.get_by_role("link", name="Measurements").click()
+    await pupil.get_by_label("I made this myself").check()
+    await pupil.get_by_label("Choose files").set_input_files(
+        {"name": "paused.zip", "mimeType": "application/zip", "buffer": data}
+    )
+    row = pupil.locator(".upload-row", has_text="paused.zip")
+    async with asyncio.timeout(WAIT):
+        await held.wait()
+    await row.get_by_role("button", name="Pause").click()
+    await expect(row).to_have_class("upload-row state-paused")
+    released.set()
+    await row.get_by_role("button", name="Resume").click()
+    await expect(row).to_have_class("upload-row state-done")
+    await pupil.unroute("**/uploads/*")
+    assert offsets[2] > 0, offsets  # resumed from the server's offset
+    queue = await site.live.http.get(
+        f"/api/projects/{site.project_id}/materials/review",
+        headers={"Authorization": f"Bearer {site.teacher_token}"},
+    )
+    found = next(m for m in queue.json()["materials"] if m["filename"] == "paused.zip")
+    assert found["size"] == len(data)

@@ -4,7 +4,7 @@
  * row per upload with its progress, its state in words, and pause, resume, retry and cancel.
  */
 
-import { h, replace, uid } from "../dom";
+import { append, arrange, h, replace, uid } from "../dom";
 import { type Key, formatSize, t, tk } from "../i18n";
 import type { Collection } from "../materials/api";
 import { type UploadItem, type UploadState, uploadsOf } from "../materials/uploads";
@@ -92,15 +92,49 @@ export class UploadPanel {
     for (const file of files) void uploads.add(file, this.collection.id, t("materials.declaration"));
   }
 
+  /** Rows are kept per upload and changed in place: progress comes many times a second, and
+   * a row rebuilt under the pointer would swallow a click on Pause. */
+  private readonly rows = new Map<UploadItem, { row: HTMLElement; progress: HTMLProgressElement; state: HTMLElement; actions: HTMLElement; shown: string }>();
+
   private render(): void {
     const uploads = uploadsOf(this.host.client.projectId);
     const mine = uploads.items.filter((item) => item.collectionId === this.collection.id);
-    keepFocus(this.list, () => replace(this.list, ...mine.map((item) => this.row(item))));
+    for (const item of [...this.rows.keys()]) if (!mine.includes(item)) this.rows.delete(item);
+    keepFocus(this.list, () => arrange(this.list, ...mine.map((item) => this.row(item))));
   }
 
   private row(item: UploadItem): HTMLElement {
+    let held = this.rows.get(item);
+    if (!held) {
+      const nameId = uid("upload");
+      held = {
+        row: h("li", { id: item.key }),
+        progress: h("progress", { max: 100, "aria-labelledby": nameId }),
+        state: h("p", { class: "upload-state" }),
+        actions: h("div", { class: "row-actions" }),
+        shown: "",
+      };
+      append(held.row, h("p", { class: "upload-name", id: nameId }, h("bdi", {}, item.name)), held.progress, held.state, held.actions);
+      this.rows.set(item, held);
+    }
+    held.row.className = `upload-row state-${item.state}`;
+    held.progress.value = item.total > 0 ? Math.floor((item.sent / item.total) * 100) : 100;
+    held.state.textContent = [
+      t("materials.progress", { sent: formatSize(item.sent), total: formatSize(item.total) }),
+      " · ",
+      t(STATE[item.state]),
+      item.error ? ` ${errorOf(item.error)}` : "",
+    ].join("");
+    const shown = `${item.state}:${item.error ?? ""}`;
+    if (held.shown !== shown) {
+      held.shown = shown;
+      replace(held.actions, ...this.actions(item));
+    }
+    return held.row;
+  }
+
+  private actions(item: UploadItem): HTMLElement[] {
     const uploads = uploadsOf(this.host.client.projectId);
-    const nameId = uid("upload");
     const button = (label: Key, control: string, run: () => void, kind = "secondary") =>
       h("button", { type: "button", class: kind, "data-control": control, onclick: run }, t(label));
     const actions: HTMLElement[] = [];
@@ -112,22 +146,7 @@ export class UploadPanel {
     } else if (item.state !== "processing") {
       actions.push(button(tk("materials.dismiss"), "dismiss", () => uploads.dismiss(item)));
     }
-    const percent = item.total > 0 ? Math.floor((item.sent / item.total) * 100) : 100;
-    return h(
-      "li",
-      { class: `upload-row state-${item.state}`, id: item.key },
-      h("p", { class: "upload-name", id: nameId }, h("bdi", {}, item.name)),
-      h("progress", { max: 100, value: percent, "aria-labelledby": nameId }),
-      h(
-        "p",
-        { class: "upload-state" },
-        t("materials.progress", { sent: formatSize(item.sent), total: formatSize(item.total) }),
-        " · ",
-        t(STATE[item.state]),
-        item.error ? ` ${errorOf(item.error)}` : "",
-      ),
-      h("div", { class: "row-actions" }, ...actions),
-    );
+    return actions;
   }
 }
 

@@ -7,7 +7,7 @@
  */
 
 import "./materials.css";
-import { h, replace } from "../dom";
+import { arrange, h, replace } from "../dom";
 import { formatDateTime, t } from "../i18n";
 import type { RoomClient } from "../hub/room_client";
 import type { Frame } from "../hub/socket";
@@ -173,7 +173,7 @@ export class MaterialsView implements RoomFeature, MaterialsHost {
           : null,
       ),
     );
-    replace(
+    arrange(
       this.body,
       h("h1", {}, t("nav.materials")),
       this.client.can("materials.review") ? reviewPanel(this, overview.pupil_uploads, this.queue, (m) => this.view(m, this.queue)) : null,
@@ -193,7 +193,7 @@ export class MaterialsView implements RoomFeature, MaterialsHost {
     if (this.manager && this.editor?.id !== collection.id) {
       this.editor = { id: collection.id, element: collectionEditor(this, collection) };
     }
-    replace(
+    arrange(
       this.body,
       h("p", {}, h("a", { href: `#/p/${p}/materials` }, t("materials.back"))),
       h("h1", {}, h("bdi", {}, collection.title)),
