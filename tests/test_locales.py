@@ -76,6 +76,8 @@ COUNTED = {
     "logins.kept": "days",
     "password.rule": "count",
     "error.rate_limited_minutes": "minutes",
+    "materials.count": "count",
+    "materials.review_title": "count",
 }
 # CLDR's cardinal categories for integers (Italian and Catalan's `many` is for millions only).
 CATEGORIES = {

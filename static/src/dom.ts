@@ -35,6 +35,20 @@ export function replace(parent: Element, ...children: Child[]): void {
   append(parent, ...children);
 }
 
+/**
+ * Makes `parent`'s children exactly `children`, moving only what is out of place: a node kept
+ * across a live redraw is never taken out, so a click or a key press on it is not lost.
+ */
+export function arrange(parent: Element, ...children: Child[]): void {
+  const nodes = children
+    .filter((child): child is Node | string => child !== null && child !== undefined && child !== false)
+    .map((child) => (typeof child === "string" ? document.createTextNode(child) : child));
+  nodes.forEach((node, index) => {
+    if (parent.childNodes[index] !== node) parent.insertBefore(node, parent.childNodes[index] ?? null);
+  });
+  while (parent.childNodes.length > nodes.length) parent.lastChild?.remove();
+}
+
 let uniqueCounter = 0;
 
 /** An id for pairing a label (or description) with its control. */

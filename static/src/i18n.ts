@@ -99,6 +99,13 @@ export function formatNumber(value: number): string {
   return new Intl.NumberFormat(current).format(value);
 }
 
+/** A file's size in the reader's language: bytes, kB, or MB with one decimal. */
+export function formatSize(bytes: number): string {
+  const [unit, value] =
+    bytes < 1000 ? ["byte", bytes] : bytes < 1000 * 1000 ? ["kilobyte", bytes / 1000] : ["megabyte", bytes / (1000 * 1000)];
+  return new Intl.NumberFormat(current, { style: "unit", unit, maximumFractionDigits: 1 }).format(value);
+}
+
 export function formatDateTime(iso: string): string {
   return new Intl.DateTimeFormat(current, { dateStyle: "medium", timeStyle: "short" }).format(
     new Date(iso),

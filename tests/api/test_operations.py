@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+from pydantic import SecretStr
 
 from tests.support.room import add_teacher, login
 from twinspace_rt.app import ENDPOINTS, create_app
@@ -14,7 +15,10 @@ async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
     assert (await client.get("/healthz")).json() == {"status": "ok", "checks": {}}
     ready = await client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json() == {"status": "ready", "checks": {"database": "ok", "broker": "ok"}}
+    assert ready.json() == {
+        "status": "ready",
+        "checks": {"database": "ok", "broker": "ok", "blob_store": "ok"},
+    }
 
 
 async def test_readiness_reflects_an_unreachable_database(settings: Settings) -> None:
@@ -33,7 +37,31 @@ async def test_readiness_reflects_an_unreachable_database(settings: Settings) ->
     assert response.status_code == 503
     assert response.json() == {
         "status": "unavailable",
-        "checks": {"database": "unreachable", "broker": "ok"},
+        "checks": {"database": "unreachable", "broker": "ok", "blob_store": "ok"},
+    }
+
+
+async def test_readiness_reflects_an_unreachable_blob_store(settings: Settings) -> None:
+    """A node whose S3 endpoint does not answer cannot store or serve materials: 503."""
+    lost = create_app(
+        settings.model_copy(
+            update={
+                "s3_endpoint_url": "http://127.0.0.1:9",
+                "s3_access_key": "any",
+                "s3_secret_key": SecretStr("any"),
+            }
+        )
+    )
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=lost), base_url="http://t"
+    ) as client:
+        response = await client.get("/readyz")
+    await lost.state.services.materials.store.close()
+    await lost.state.services.db.close()
+    assert response.status_code == 503
+    assert response.json() == {
+        "status": "unavailable",
+        "checks": {"database": "ok", "broker": "ok", "blob_store": "unreachable"},
     }
 
 

@@ -60,7 +60,11 @@ async def test_a_message_sent_on_one_node_reaches_the_other(two_nodes: tuple[Liv
     await eventually(lambda: {u["user_id"] for u in _present(pupil)} == users)
     for node in (a, b):
         ready = await node.http.get("/readyz")
-        assert ready.json()["checks"] == {"database": "ok", "broker": "ok"}
+        assert ready.json()["checks"] == {
+            "database": "ok",
+            "broker": "ok",
+            "blob_store": "ok",
+        }
 
 
 async def _ready(node: Live) -> bool:

@@ -49,6 +49,9 @@ async def test_an_upload_begun_on_one_node_is_finished_on_the_other(
     s3_nodes: tuple[Live, Live],
 ) -> None:
     a, b = s3_nodes
+    for node in (a, b):
+        ready = await node.http.get("/readyz")
+        assert ready.json()["checks"]["blob_store"] == "ok", ready.text
     room = await make_room(a.http, a.services, "s3")
     teacher = room.headers["teacher"]
     folder = await make_collection(a.http, teacher, room.project_id, "folder")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -12,6 +13,9 @@ from twinspace_rt.api.http import Endpoint, respond, services
 from twinspace_rt.api.schemas import StatusOut
 
 log = logging.getLogger(__name__)
+
+# An S3 endpoint that does not answer must not hold the balancer's probe for minutes.
+BLOB_STORE_TIMEOUT = 5.0
 
 
 async def healthz(request: Request) -> Response:
@@ -28,6 +32,13 @@ async def readyz(request: Request) -> Response:
         log.warning("readiness: database unreachable: %s", exc)
         checks["database"] = "unreachable"
     checks["broker"] = services(request).broker.status()
+    try:
+        async with asyncio.timeout(BLOB_STORE_TIMEOUT):
+            await services(request).materials.store.ping()
+        checks["blob_store"] = "ok"
+    except Exception as exc:  # as above: not ready, and why goes to the log
+        log.warning("readiness: blob store unreachable: %s", exc)
+        checks["blob_store"] = "unreachable"
     ready = all(value == "ok" for value in checks.values())
     return respond(
         StatusOut(status="ready" if ready else "unavailable", checks=checks), 200 if ready else 503

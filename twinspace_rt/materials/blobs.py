@@ -65,6 +65,10 @@ class BlobStore(Protocol):
 
     async def delete_prefix(self, prefix: str) -> None: ...
 
+    async def ping(self) -> None:
+        """Raises unless the store can be reached and written now (readiness)."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -144,6 +148,14 @@ class LocalBlobStore:
     async def delete_prefix(self, prefix: str) -> None:
         folder = self.root / check_key(prefix.rstrip("/"))
         await asyncio.to_thread(shutil.rmtree, folder, ignore_errors=True)
+
+    async def ping(self) -> None:
+        def probe() -> None:
+            self.root.mkdir(parents=True, exist_ok=True)
+            if not os.access(self.root, os.W_OK | os.X_OK):
+                raise OSError(f"{self.root} is not writable")
+
+        await asyncio.to_thread(probe)
 
     async def close(self) -> None:
         return None

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, delete, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -271,6 +272,31 @@ async def used_bytes(tx: AsyncSession, project_id: int) -> int:
         )
     )
     return int(stored.one()) + int(pending.one())
+
+
+async def check_quota(tx: AsyncSession, project_id: int, length: int, quota: int) -> None:
+    """Refuses an upload of ``length`` bytes that would pass the project's quota.
+
+    The project's settings row is written first, so the check and the caller's new upload row
+    are one step per project until the commit: two creations at once could otherwise both read
+    the same total and both pass. On PostgreSQL the no-op UPDATE holds the row's lock; on
+    SQLite the write takes the database's write lock. Either way a second creation waits for
+    the first's commit before it reads the total (tests/materials/test_quota.py).
+    """
+    dialect = tx.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    await tx.exec(
+        insert(MaterialSettings)
+        .values(project_id=project_id, pupil_uploads=PupilUploads.review.value)
+        .on_conflict_do_nothing(index_elements=["project_id"])
+    )
+    await tx.exec(
+        update(MaterialSettings)
+        .where(col(MaterialSettings.project_id) == project_id)
+        .values(pupil_uploads=col(MaterialSettings.pupil_uploads))
+    )
+    if await used_bytes(tx, project_id) + length > quota:
+        raise AppError(ErrorCode.quota_exceeded)
 
 
 async def purge(tx: AsyncSession, project_id: int) -> list[str]:

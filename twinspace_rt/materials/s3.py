@@ -57,6 +57,11 @@ class S3BlobStore:
         except ClientError:
             await s3.create_bucket(Bucket=self.bucket)
 
+    async def ping(self) -> None:
+        """The bucket answers (credentials, endpoint and bucket all right)."""
+        s3 = await self._s3()
+        await s3.head_bucket(Bucket=self.bucket)
+
     async def put(self, key: str, chunks: AsyncIterator[bytes]) -> int:
         s3 = await self._s3()
         key = check_key(key)

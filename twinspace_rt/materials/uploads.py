@@ -64,10 +64,7 @@ async def create(
     most = declared_max(settings, CollectionKind(collection.kind))
     if length > most:
         raise AppError(ErrorCode.payload_too_large, f"This upload may be at most {most} bytes.")
-    if await library.used_bytes(tx, member.project_id) + length > (
-        settings.materials_project_quota_bytes
-    ):
-        raise AppError(ErrorCode.quota_exceeded)
+    await library.check_quota(tx, member.project_id, length, settings.materials_project_quota_bytes)
     upload = MaterialUpload(
         id=secrets.token_hex(16),
         project_id=member.project_id,

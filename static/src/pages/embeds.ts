@@ -17,30 +17,17 @@ import type { RoomClient } from "../hub/room_client";
 import { type Key, t, tk } from "../i18n";
 import { featureErrorText } from "../screens/feature_errors";
 import { schema } from "../docs/schema";
+import { materials } from "../materials/api";
 import { type Attached, type Embed, type EmbedKind, pagesApi } from "./api";
-
-interface MaterialInfo {
-  id: number;
-  kind: "image" | "video" | "audio" | "file";
-  title: string;
-  filename: string;
-  status: string;
-}
 
 interface Titled {
   id: number;
   title: string;
 }
 
-const materials = (p: number) => `/api/projects/${p}/materials`;
-
-function materialLinks(p: number, id: number): Promise<{ variants: Record<string, string> }> {
-  return call("GET", `${materials(p)}/${id}/links`);
-}
-
 /** An attached or embedded material: its image or player (or a download), drawn from signed links. */
 export async function materialElements(p: number, material: Attached): Promise<HTMLElement[]> {
-  const { variants } = await materialLinks(p, material.id);
+  const { variants } = await materials.links(p, material.id);
   const caption = h("figcaption", {}, h("bdi", {}, material.title));
   if (material.kind === "image") return [h("img", { src: variants.large ?? variants.display, alt: material.title, loading: "lazy" }), caption];
   if (material.kind === "video") return [h("video", { src: variants.media, poster: variants.poster ?? null, controls: true, preload: "metadata", "aria-label": material.title }), caption];
@@ -50,7 +37,7 @@ export async function materialElements(p: number, material: Attached): Promise<H
 
 /** The approved materials a member may attach or embed, as [id, "album · title"]. */
 export async function approvedMaterials(p: number): Promise<[string, string][]> {
-  const found = await call<{ collections: { title: string; materials: MaterialInfo[] }[] }>("GET", materials(p));
+  const found = await materials.overview(p);
   return found.collections.flatMap((c) =>
     c.materials.filter((m) => m.status === "approved").map((m): [string, string] => [String(m.id), `${c.title} · ${m.title || m.filename}`]),
   );

@@ -4,7 +4,7 @@
 import { h, replace } from "../dom";
 import { formatNumber, t } from "../i18n";
 import { type Activity, boards } from "../forums/api";
-import { materialsApi, openMaterial } from "../materials/api";
+import { materials, openMaterial } from "../materials/api";
 import type { RoomClient } from "../hub/room_client";
 import { featureErrorText } from "./feature_errors";
 import { titleOf } from "./names";
@@ -115,7 +115,7 @@ export class ActivityView implements RoomFeature {
   /** The materials shown are seen: they leave the list (only the mark moves; nothing reloads). */
   private async materialsSeen(): Promise<void> {
     try {
-      await materialsApi.read(this.client.projectId);
+      await materials.read(this.client.projectId);
       if (this.activity) this.activity = { ...this.activity, materials: { count: 0, newest: [] } };
       this.render();
     } catch (error) {

@@ -1,4 +1,4 @@
-/** Error codes of the video, forum and pages features in the reader's language; others as `errorText`. */
+/** Error codes of the video, forum, pages and materials features in the reader's language; others as `errorText`. */
 
 import { ApiError } from "../api";
 import { HubError } from "../hub/socket";
@@ -11,6 +11,11 @@ const FEATURE_CODES: Record<string, Key> = {
   thread_locked: tk("forums.error_locked"),
   post_deleted: tk("forums.error_deleted"),
   embed_unavailable: tk("pages.embed_unavailable"),
+  quota_exceeded: tk("materials.error_quota"),
+  payload_too_large: tk("materials.error_too_big"),
+  unsupported_type: tk("materials.error_type"),
+  media_invalid: tk("materials.error_damaged"),
+  upload_expired: tk("materials.error_expired"),
 };
 
 export function featureErrorText(error: unknown): string {

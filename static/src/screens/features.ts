@@ -9,6 +9,7 @@ import { ActivityView } from "./activity";
 import { BulletinView } from "./bulletin";
 import { ForumView, ForumsView } from "./forums";
 import { JournalView } from "./journal";
+import { MaterialsView } from "./materials";
 import { PagesView } from "./pages";
 import { SearchView } from "./search";
 import { ShowcaseView } from "./showcase";
@@ -54,6 +55,10 @@ export function openFeature(view: string, ref: string | null, host: HTMLElement,
   if (view === "journal" && client.can("journal.read")) {
     client.setLocation({ kind: "home" });
     return new JournalView(key, host, client, names);
+  }
+  if (view === "materials" && client.can("materials.read")) {
+    client.setLocation({ kind: "home" });
+    return new MaterialsView(key, host, client, ref && /^\d+$/.test(ref) ? Number(ref) : null, names);
   }
   if (view === "showcase" && client.can("showcase.manage")) {
     client.setLocation({ kind: "home" });

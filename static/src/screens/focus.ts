@@ -10,6 +10,11 @@ export function keepFocus(container: HTMLElement, redraw: () => void): void {
   const owner = inside?.closest<HTMLElement>("[id]");
   const ownerId = owner && container.contains(owner) ? owner.id : null;
   redraw();
+  // The same element put back (a form kept across redraws): it keeps the focus as it was.
+  if (inside?.isConnected) {
+    if (document.activeElement !== inside) inside.focus();
+    return;
+  }
   if (!control) return;
   const scope = ownerId ? document.getElementById(ownerId) : container;
   const controls = scope?.querySelectorAll<HTMLElement>("[data-control]") ?? [];

@@ -24,6 +24,7 @@ const FEATURES: { view: string; label: Key; permission: string }[] = [
   { view: "pages", label: tk("nav.pages"), permission: "page.read" },
   { view: "journal", label: tk("nav.journal"), permission: "journal.read" },
   { view: "forums", label: tk("nav.forums"), permission: "forum.read" },
+  { view: "materials", label: tk("nav.materials"), permission: "materials.read" },
   { view: "bulletin", label: tk("nav.bulletin"), permission: "bulletin.read" },
   { view: "search", label: tk("nav.search"), permission: "project.view" },
   { view: "activity", label: tk("nav.activity"), permission: "project.view" },
