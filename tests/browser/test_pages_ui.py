@@ -223,6 +223,10 @@ async def test_a_title_being_typed_survives_a_live_menu_change(teacher: Page, si
     menu = teacher.locator(".pages-menu")
     await expect(menu.get_by_role("link", name="Added elsewhere")).to_be_visible()
     await expect(field).to_have_value("Typed while the menu changed")
+    # The screen built again (the room does so after a reconnect) keeps it too.
+    await open_room(teacher, site, "chat/general")
+    await open_room(teacher, site, "pages")
+    await expect(teacher.get_by_label("Page title")).to_have_value("Typed while the menu changed")
 
 
 async def test_a_teacher_administrator_reorders_pages_by_dragging(

@@ -21,6 +21,10 @@ import type { RoomFeature } from "./features";
 
 const MAX_DEPTH = 3;
 
+/** A new page's title being typed, per project: it outlives the view, which the room may build
+ * again (a reconnect, a slow first load) while the teacher types. */
+const titleDrafts = new Map<number, string>();
+
 export class PagesView implements RoomFeature {
   private menu: PageInfo[] = [];
   private editor: DocEditor | null = null;
@@ -172,7 +176,8 @@ export class PagesView implements RoomFeature {
     }
     const titleId = uid("page-title");
     const parentId = uid("page-parent");
-    const field = h("input", { id: titleId, name: "title", required: true, maxlength: 120, autocomplete: "off", dir: "auto" });
+    const field = h("input", { id: titleId, name: "title", required: true, maxlength: 120, autocomplete: "off", dir: "auto", value: titleDrafts.get(this.project) ?? "" });
+    field.addEventListener("input", () => titleDrafts.set(this.project, field.value));
     const parent = this.parentSelect(parentId, null, null);
     const element = h(
       "form",
@@ -185,6 +190,7 @@ export class PagesView implements RoomFeature {
           void attempt(this.status, async () => {
             const page = await pagesApi.create(this.project, title, parent.value ? Number(parent.value) : null);
             field.value = "";
+            titleDrafts.delete(this.project);
             location.hash = `#/p/${this.project}/pages/${page.id}`;
           });
         },
