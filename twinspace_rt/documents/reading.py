@@ -10,39 +10,21 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import col, select, update
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from twinspace_rt.auth.policy import Member
 from twinspace_rt.documents import catalog
 from twinspace_rt.storage.document_models import Document
+from twinspace_rt.storage.rows import advance_mark
 from twinspace_rt.storage.search_models import DocRead
 
 
 async def mark(tx: AsyncSession, member: Member, document_id: int) -> datetime:
     """The caller has checked that the member may open the document."""
     now = datetime.now(UTC)
-    insert = postgresql.insert if tx.get_bind().dialect.name == "postgresql" else sqlite.insert
-    await tx.exec(
-        insert(DocRead)
-        .values(
-            project_id=member.project_id,
-            user_id=member.user_id,
-            document_id=document_id,
-            read_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["user_id", "document_id"])
-    )
-    await tx.exec(
-        update(DocRead)
-        .where(
-            col(DocRead.user_id) == member.user_id,
-            col(DocRead.document_id) == document_id,
-            col(DocRead.read_at) < now,
-        )
-        .values(read_at=now)
-    )
+    keys = {"user_id": member.user_id, "document_id": document_id}
+    await advance_mark(tx, DocRead, keys, "read_at", now, project_id=member.project_id)
     return now
 
 

@@ -16,13 +16,13 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from twinspace_rt.auth.policy import Action, Member
 from twinspace_rt.hub.protocol import encode, push
 from twinspace_rt.storage.forum_models import ForumEvent, ForumPost, ForumStream
+from twinspace_rt.storage.rows import insert_missing
 
 
 class Stream(StrEnum):
@@ -67,12 +67,13 @@ class Change:
 
 async def next_seq(tx: AsyncSession, project_id: int, stream: str) -> int:
     """Creates the counter on first use; ``INSERT … ON CONFLICT DO NOTHING`` races safely."""
-    dialect = tx.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    await tx.exec(
-        insert(ForumStream)
-        .values(project_id=project_id, stream=str(stream), last_seq=0)
-        .on_conflict_do_nothing(index_elements=["project_id", "stream"])
+    await insert_missing(
+        tx,
+        ForumStream,
+        ["project_id", "stream"],
+        project_id=project_id,
+        stream=str(stream),
+        last_seq=0,
     )
     result = await tx.exec(
         update(ForumStream)

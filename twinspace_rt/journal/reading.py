@@ -3,34 +3,20 @@
 from __future__ import annotations
 
 from sqlalchemy import func
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import col, select, update
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from twinspace_rt.auth.policy import Action, Member, require
 from twinspace_rt.journal.streams import PUBLISHED
 from twinspace_rt.storage.page_models import JournalPost, JournalRead
+from twinspace_rt.storage.rows import advance_mark
 
 
 async def mark(tx: AsyncSession, member: Member, post_id: int) -> int:
     """Never moves back: reading an older post on another device keeps the newer mark."""
     require(member, Action.journal_read)
-    dialect = tx.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    await tx.exec(
-        insert(JournalRead)
-        .values(project_id=member.project_id, user_id=member.user_id, last_read_id=0)
-        .on_conflict_do_nothing(index_elements=["project_id", "user_id"])
-    )
-    await tx.exec(
-        update(JournalRead)
-        .where(
-            col(JournalRead.project_id) == member.project_id,
-            col(JournalRead.user_id) == member.user_id,
-            col(JournalRead.last_read_id) < post_id,
-        )
-        .values(last_read_id=post_id)
-    )
+    keys = {"project_id": member.project_id, "user_id": member.user_id}
+    await advance_mark(tx, JournalRead, keys, "last_read_id", post_id)
     return await _last_read(tx, member)
 
 

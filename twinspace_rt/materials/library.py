@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, delete, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -28,6 +27,7 @@ from twinspace_rt.storage.material_models import (
     MaterialStream,
     MaterialUpload,
 )
+from twinspace_rt.storage.rows import insert_missing
 
 
 def collection_payload(collection: MaterialCollection) -> dict[str, Any]:
@@ -283,12 +283,12 @@ async def check_quota(tx: AsyncSession, project_id: int, length: int, quota: int
     SQLite the write takes the database's write lock. Either way a second creation waits for
     the first's commit before it reads the total (tests/materials/test_quota.py).
     """
-    dialect = tx.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    await tx.exec(
-        insert(MaterialSettings)
-        .values(project_id=project_id, pupil_uploads=PupilUploads.review.value)
-        .on_conflict_do_nothing(index_elements=["project_id"])
+    await insert_missing(
+        tx,
+        MaterialSettings,
+        ["project_id"],
+        project_id=project_id,
+        pupil_uploads=PupilUploads.review.value,
     )
     await tx.exec(
         update(MaterialSettings)

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import col, func, select, update
+from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from twinspace_rt.auth.policy import Action, Member, can, require
 from twinspace_rt.storage.material_models import Material, MaterialRead
+from twinspace_rt.storage.rows import advance_mark
 
 NEWEST = 10  # materials named in "What's new"; the count says how many in all
 
@@ -23,21 +23,8 @@ NEWEST = 10  # materials named in "What's new"; the count says how many in all
 async def mark(tx: AsyncSession, member: Member) -> datetime:
     require(member, Action.materials_read)
     now = datetime.now(UTC)
-    insert = postgresql.insert if tx.get_bind().dialect.name == "postgresql" else sqlite.insert
-    await tx.exec(
-        insert(MaterialRead)
-        .values(project_id=member.project_id, user_id=member.user_id, read_at=now)
-        .on_conflict_do_nothing(index_elements=["user_id", "project_id"])
-    )
-    await tx.exec(
-        update(MaterialRead)
-        .where(
-            col(MaterialRead.user_id) == member.user_id,
-            col(MaterialRead.project_id) == member.project_id,
-            col(MaterialRead.read_at) < now,
-        )
-        .values(read_at=now)
-    )
+    keys = {"user_id": member.user_id, "project_id": member.project_id}
+    await advance_mark(tx, MaterialRead, keys, "read_at", now)
     return now
 
 

@@ -13,7 +13,6 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -22,6 +21,7 @@ from twinspace_rt.hub import events
 from twinspace_rt.hub.protocol import push
 from twinspace_rt.hub.replay import Pending
 from twinspace_rt.storage.material_models import MaterialEvent, MaterialStream
+from twinspace_rt.storage.rows import insert_missing
 
 
 class Stream(StrEnum):
@@ -52,12 +52,13 @@ async def record(
 ) -> Change:
     """Takes the stream's next seq (the counter row stays locked until commit, so seqs commit
     in order) and stores the push with it, in the caller's transaction."""
-    dialect = tx.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    await tx.exec(
-        insert(MaterialStream)
-        .values(project_id=project_id, stream=stream.value, last_seq=0)
-        .on_conflict_do_nothing(index_elements=["project_id", "stream"])
+    await insert_missing(
+        tx,
+        MaterialStream,
+        ["project_id", "stream"],
+        project_id=project_id,
+        stream=stream.value,
+        last_seq=0,
     )
     result = await tx.exec(
         update(MaterialStream)

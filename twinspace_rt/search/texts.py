@@ -14,7 +14,6 @@ import asyncio
 from typing import Any
 
 from pycrdt import Doc
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -22,6 +21,7 @@ from twinspace_rt.documents import store
 from twinspace_rt.documents.content import Format, render
 from twinspace_rt.documents.guard import apply
 from twinspace_rt.storage.document_models import Document, DocUpdate
+from twinspace_rt.storage.rows import upsert
 from twinspace_rt.storage.search_models import DocText
 
 BODY_MAX = 200_000  # characters of a document's text that are searched
@@ -75,11 +75,8 @@ async def refresh(tx: AsyncSession, project_id: int, titled: list[tuple[Document
             continue
         body = await _text(tx, document) if edited or row is None else row.body
         values = {"title": title, "body": body, "edited_at": document.last_edited_at}
-        insert = postgresql.insert if tx.get_bind().dialect.name == "postgresql" else sqlite.insert
-        await tx.exec(
-            insert(DocText)
-            .values(document_id=document.id, project_id=project_id, **values)
-            .on_conflict_do_update(index_elements=["document_id"], set_=values)
+        await upsert(
+            tx, DocText, ["document_id"], values, document_id=document.id, project_id=project_id
         )
 
 
