@@ -39,7 +39,7 @@ from twinspace_rt.hub.connection import Connection, StreamCursor
 from twinspace_rt.hub.features import HubFeatures
 from twinspace_rt.hub.hub import Hub
 from twinspace_rt.hub.protocol import push
-from twinspace_rt.hub.replay import Pending, replay
+from twinspace_rt.hub.replay import Follow, Pending, follow
 from twinspace_rt.storage.chat_models import Channel
 
 
@@ -182,21 +182,19 @@ async def subscribe(hub: Hub, conn: Connection, request: ChatSubscribe) -> dict[
     """Replays each channel's missed changes, then switches it to live without gap or repeat."""
     async with hub.db.reader() as tx:
         found = [await channels.by_name(tx, conn.member, name) for name in request.channels]
-    result: dict[str, Any] = {}
+    wanted = []
     for channel in found:
         assert channel.id is not None
-        # Again, now: an earlier channel's replay may have outlasted a role change.
-        channels.require_read(conn.member, channel)
-        conn.cursors[channel.id] = StreamCursor(
+        cursor = StreamCursor(
             name=channel.name,
             readable=partial(channels.can_read, rule_name=channel.rule),
             backlog=ChatBacklog(channel.id, channel.name),
         )
-        done = await replay(
-            hub.db, conn, channel.id, request.channels[channel.name], hub.settings.chat_resume_max
+        check = partial(channels.require_read, conn.member, channel)
+        wanted.append(
+            Follow(channel.name, channel.id, request.channels[channel.name], cursor, check)
         )
-        result[channel.name] = done.ack()
-    return {"channels": result}
+    return {"channels": await follow(hub.db, conn, wanted, hub.settings.chat_resume_max)}
 
 
 async def unsubscribe(hub: Hub, conn: Connection, request: ChatUnsubscribe) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from twinspace_rt.forums.streams import READ_ACTION, Stream
 from twinspace_rt.hub.connection import Connection, StreamCursor
 from twinspace_rt.hub.hub import Hub
 from twinspace_rt.hub.protocol import push
-from twinspace_rt.hub.replay import Pending, replay
+from twinspace_rt.hub.replay import Follow, Pending, follow
 from twinspace_rt.hub.request import Request, Since
 
 ForumStreamName = Literal["forum", "bulletin"]
@@ -57,22 +57,21 @@ class ForumBacklog:
 
 
 async def subscribe(hub: Hub, conn: Connection, request: ForumSubscribe) -> dict[str, Any]:
-    """Checks every stream first, so a refused one leaves no other half-subscribed."""
-    wanted = {Stream(name): since for name, since in request.streams.items()}
-    for stream in wanted:
-        require(conn.member, READ_ACTION[stream])
-    result: dict[str, Any] = {}
-    for stream, since in wanted.items():
-        # Again, now: an earlier stream's replay may have outlasted a role change.
-        require(conn.member, READ_ACTION[stream])
-        conn.cursors[stream.value] = StreamCursor(
-            name=stream.value,
-            readable=partial(_may_read, stream=stream),
-            backlog=ForumBacklog(conn.member.project_id, stream),
+    wanted = [
+        Follow(
+            stream.value,
+            stream.value,
+            since,
+            StreamCursor(
+                name=stream.value,
+                readable=partial(_may_read, stream=stream),
+                backlog=ForumBacklog(conn.member.project_id, stream),
+            ),
+            partial(require, conn.member, READ_ACTION[stream]),
         )
-        done = await replay(hub.db, conn, stream.value, since, hub.settings.chat_resume_max)
-        result[stream.value] = done.ack()
-    return {"streams": result}
+        for stream, since in ((Stream(name), since) for name, since in request.streams.items())
+    ]
+    return {"streams": await follow(hub.db, conn, wanted, hub.settings.chat_resume_max)}
 
 
 def _may_read(member: Member, stream: Stream) -> bool:

@@ -8,6 +8,7 @@ channel, or a project's forum or bulletin stream. Each subscription's cursor car
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -90,6 +91,35 @@ async def replay(
         if _current(conn, key, cursor):
             conn.push_frame(held)
     return Replayed(cursor.name, pending.recovered, pending.reason, sent, pending.last_seq)
+
+
+@dataclass(frozen=True)
+class Follow:
+    """One stream a socket subscribes to: what the ack calls it, its cursor key, where the
+    client was (``since``), its new cursor, and the check of the member's right to read it."""
+
+    label: str
+    key: CursorKey
+    since: int | None
+    cursor: StreamCursor
+    check: Callable[[], None]
+
+
+async def follow(
+    db: Database, conn: Connection, streams: list[Follow], most: int
+) -> dict[str, dict[str, Any]]:
+    """Every stream feature's subscribe: checks every stream first, so a refused one leaves no
+    other half-subscribed; then each in turn is checked again (an earlier replay may have
+    outlasted a role change), gets its cursor before the store is read, and is replayed. The
+    acks by label."""
+    for stream in streams:
+        stream.check()
+    acks: dict[str, dict[str, Any]] = {}
+    for stream in streams:
+        stream.check()
+        conn.cursors[stream.key] = stream.cursor
+        acks[stream.label] = (await replay(db, conn, stream.key, stream.since, most)).ack()
+    return acks
 
 
 def _current(conn: Connection, key: CursorKey, cursor: StreamCursor) -> bool:

@@ -7,13 +7,14 @@ the forums' stream machinery.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Literal
 
 from twinspace_rt.auth.policy import Action, Member, can, require
 from twinspace_rt.forums.hub_requests import ForumBacklog
 from twinspace_rt.hub.connection import Connection, StreamCursor
 from twinspace_rt.hub.hub import Hub
-from twinspace_rt.hub.replay import replay
+from twinspace_rt.hub.replay import Follow, follow
 from twinspace_rt.hub.request import Request, Since
 from twinspace_rt.journal import streams
 
@@ -37,13 +38,15 @@ async def subscribe(hub: Hub, conn: Connection, request: JournalSubscribe) -> di
         """A role change to or from moderating ends this delivery; the client resubscribes."""
         return can(member, Action.journal_read) and streams.stream_of(member) == stream
 
-    conn.cursors[stream] = StreamCursor(
+    cursor = StreamCursor(
         name=stream,
         readable=readable,
         backlog=ForumBacklog(conn.member.project_id, stream, "journal.resync"),
     )
-    done = await replay(hub.db, conn, stream, request.since, hub.settings.chat_resume_max)
-    return {"stream": stream, **done.ack()}
+    check = partial(require, conn.member, Action.journal_read)
+    wanted = [Follow(stream, stream, request.since, cursor, check)]
+    acks = await follow(hub.db, conn, wanted, hub.settings.chat_resume_max)
+    return {"stream": stream, **acks[stream]}
 
 
 async def unsubscribe(hub: Hub, conn: Connection, request: JournalUnsubscribe) -> dict[str, Any]:

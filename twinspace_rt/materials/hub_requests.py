@@ -15,7 +15,7 @@ from pydantic import Field
 from twinspace_rt.auth.policy import Member, can, require
 from twinspace_rt.hub.connection import Connection, StreamCursor
 from twinspace_rt.hub.hub import Hub
-from twinspace_rt.hub.replay import replay
+from twinspace_rt.hub.replay import Follow, follow
 from twinspace_rt.hub.request import Request, Since
 from twinspace_rt.materials.streams import READ_ACTION, MaterialsBacklog, Stream, hub_key
 
@@ -35,21 +35,21 @@ class MaterialsUnsubscribe(Request):
 
 
 async def subscribe(hub: Hub, conn: Connection, request: MaterialsSubscribe) -> dict[str, Any]:
-    wanted = {Stream(name): since for name, since in request.streams.items()}
-    for stream in wanted:
-        require(conn.member, READ_ACTION[stream])
-    result: dict[str, Any] = {}
-    for stream, since in wanted.items():
-        require(conn.member, READ_ACTION[stream])
-        key = hub_key(stream)
-        conn.cursors[key] = StreamCursor(
-            name=key,
-            readable=partial(_may_read, stream=stream),
-            backlog=MaterialsBacklog(conn.member.project_id, stream),
+    wanted = [
+        Follow(
+            stream.value,
+            hub_key(stream),
+            since,
+            StreamCursor(
+                name=hub_key(stream),
+                readable=partial(_may_read, stream=stream),
+                backlog=MaterialsBacklog(conn.member.project_id, stream),
+            ),
+            partial(require, conn.member, READ_ACTION[stream]),
         )
-        done = await replay(hub.db, conn, key, since, hub.settings.chat_resume_max)
-        result[stream.value] = done.ack()
-    return {"streams": result}
+        for stream, since in ((Stream(name), since) for name, since in request.streams.items())
+    ]
+    return {"streams": await follow(hub.db, conn, wanted, hub.settings.chat_resume_max)}
 
 
 def _may_read(member: Member, stream: Stream) -> bool:

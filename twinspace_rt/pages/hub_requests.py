@@ -6,13 +6,14 @@ stream (`audience.py`), numbered and stored by the forums' stream machinery.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Literal
 
 from twinspace_rt.auth.policy import Action, Member, require
 from twinspace_rt.forums.hub_requests import ForumBacklog
 from twinspace_rt.hub.connection import Connection, StreamCursor
 from twinspace_rt.hub.hub import Hub
-from twinspace_rt.hub.replay import replay
+from twinspace_rt.hub.replay import Follow, follow
 from twinspace_rt.hub.request import Request, Since
 from twinspace_rt.pages import audience
 from twinspace_rt.pages.menu import PUSHES
@@ -38,13 +39,15 @@ async def subscribe(hub: Hub, conn: Connection, request: PagesSubscribe) -> dict
         the client learns of it by `room.changed` and subscribes again."""
         return audience.of(member).stream == stream
 
-    conn.cursors[stream] = StreamCursor(
+    cursor = StreamCursor(
         name=stream,
         readable=readable,
         backlog=ForumBacklog(conn.member.project_id, stream, "pages.resync"),
     )
-    done = await replay(hub.db, conn, stream, request.since, hub.settings.chat_resume_max)
-    return {"stream": stream, **done.ack()}
+    check = partial(require, conn.member, Action.page_read)
+    wanted = [Follow(stream, stream, request.since, cursor, check)]
+    acks = await follow(hub.db, conn, wanted, hub.settings.chat_resume_max)
+    return {"stream": stream, **acks[stream]}
 
 
 async def unsubscribe(hub: Hub, conn: Connection, request: PagesUnsubscribe) -> dict[str, Any]:
