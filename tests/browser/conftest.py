@@ -196,6 +196,20 @@ async def check_screen(page: Page, name: str) -> None:
     assert not bad, f"axe on {name}:\n" + "\n".join(report)
 
 
+async def no_sideways_scrolling(page: Page) -> None:
+    """Nothing is wider than the screen (a phone must not scroll sideways), on either side (a
+    right-to-left page overflows to the left), not even inside a scrolling box."""
+    wider = await page.evaluate(
+        """() => [...document.querySelectorAll("body *")]
+            .filter((e) => {
+                const box = e.getBoundingClientRect();
+                return e.checkVisibility() && (box.right > innerWidth + 1 || box.left < -1);
+            })
+            .map((e) => e.tagName + "." + e.className)"""
+    )
+    assert not wider, wider
+
+
 def unique_text(prefix: str) -> str:
     return f"{prefix} {uuid.uuid4().hex[:6]}"
 

@@ -18,7 +18,13 @@ from pathlib import Path
 
 from playwright.async_api import Browser, Locator, Page, Route, expect
 
-from tests.browser.conftest import Site, check_screen, new_context, sign_in
+from tests.browser.conftest import (
+    Site,
+    check_screen,
+    new_context,
+    no_sideways_scrolling,
+    sign_in,
+)
 from tests.materials.support import gps_photo
 from tests.support.room import first_sign_in
 from tests.support.waiting import WAIT, eventually
@@ -276,16 +282,6 @@ async def test_the_teacher_in_italian_at_laptop_and_phone_sizes(
         await expect(tiles).to_have_text(["bridge.png", "Il fiume Tevere"])
     finally:
         await context.close()
-
-
-async def no_sideways_scrolling(page: Page) -> None:
-    """Nothing is wider than the screen (a phone must not scroll sideways)."""
-    wider = await page.evaluate(
-        """() => [...document.querySelectorAll("body *")]
-            .filter((e) => e.checkVisibility() && e.getBoundingClientRect().right > innerWidth + 1)
-            .map((e) => e.tagName + "." + e.className)"""
-    )
-    assert not wider, wider
 
 
 async def _album_id(site: Site) -> int:

@@ -296,3 +296,47 @@ async def test_older_posts_page_in_and_an_author_changes_and_deletes_a_post(
     await expect(pupil.get_by_text("Update number 50, corrected")).to_have_count(0)
     await expect(pupil.locator(".journal-post", has_text="This post was deleted.")).to_have_count(1)
     await check_screen(pupil, "77-journal-older-pupil")
+
+
+async def test_an_author_changes_a_posts_attachments_in_the_edit_dialog(
+    teacher: Page, pupil: Page, site: Site
+) -> None:
+    """Issue 18: the edit dialog changes the attachments too (from the keyboard), with the
+    text or alone; the attach list opens with the post's materials ticked."""
+    headers = {"Authorization": f"Bearer {site.teacher_token}"}
+    text = unique_text("Our walk along the river")
+    sent = await site.live.http.post(
+        f"/api/projects/{site.project_id}/journal", json={"body": text}, headers=headers
+    )
+    assert sent.status_code == 201, sent.text
+    await open_room(teacher, site, "journal")
+    await open_room(pupil, site, "journal")
+    mine = teacher.locator(".journal-post", has_text=text)
+    seen = pupil.locator(".journal-post", has_text=text)
+    await expect(seen).to_be_visible()
+    await expect(seen.locator(".journal-materials")).to_have_count(0)
+
+    await mine.get_by_role("button", name="Change").click()
+    dialog = teacher.get_by_role("dialog", name="Change this post")
+    await dialog.get_by_label("The post").fill(f"{text}, with a heron")
+    await dialog.get_by_text("Attach materials").focus()
+    await teacher.keyboard.press("Enter")
+    heron = dialog.get_by_label("River photos · heron.jpg")
+    await expect(heron).not_to_be_checked()
+    await heron.focus()
+    await teacher.keyboard.press("Space")
+    await check_screen(teacher, "78-journal-edit-attachments")
+    await dialog.get_by_role("button", name="Save").click()
+    seen = pupil.locator(".journal-post", has_text=f"{text}, with a heron")
+    await expect(seen.locator(".journal-materials img[alt='heron.jpg']")).to_be_visible()
+
+    # Again: the heron is ticked; unticked, it goes while the text stays.
+    await (
+        teacher.locator(".journal-post", has_text=text).get_by_role("button", name="Change").click()
+    )
+    await dialog.get_by_text("Attach materials").click()
+    await expect(heron).to_be_checked()
+    await heron.uncheck()
+    await dialog.get_by_role("button", name="Save").click()
+    await expect(seen.locator(".journal-materials")).to_have_count(0)
+    await expect(seen).to_contain_text(f"{text}, with a heron")

@@ -13,7 +13,13 @@ from playwright.async_api import Browser, Page, expect
 from sqlalchemy import update
 from sqlmodel import SQLModel
 
-from tests.browser.conftest import Site, check_screen, new_context, sign_in
+from tests.browser.conftest import (
+    Site,
+    check_screen,
+    new_context,
+    no_sideways_scrolling,
+    sign_in,
+)
 from tests.support.room import PASSWORD, add_teacher, bearer
 
 
@@ -32,6 +38,13 @@ async def test_a_teacher_admin_exports_then_erases_a_pupil(teacher: Page, site: 
     await teacher.goto(f"/#/p/{site.project_id}/admin")
     await expect(teacher.get_by_role("heading", name="Privacy and retention")).to_be_visible()
     await check_screen(teacher, "privacy-01-admin")
+    # Issue 19: on a phone the members' rows with their buttons fit; nothing scrolls sideways.
+    await teacher.set_viewport_size({"width": 375, "height": 667})
+    try:
+        await check_screen(teacher, "privacy-01-admin-375")
+        await no_sideways_scrolling(teacher)
+    finally:
+        await teacher.set_viewport_size({"width": 1280, "height": 860})
 
     await teacher.get_by_role("button", name="Export data of Mira Kessel").click()
     await expect(teacher.get_by_text("The export of Mira Kessel is ready.")).to_be_visible()

@@ -405,7 +405,7 @@ def test_tokens_in_socket_urls_never_reach_the_log() -> None:
     assert "/ws/projects/7?token=***&x=1" in record.getMessage()
 
 
-def _places(client: HubClient, user_id: int) -> list[dict]:
+def places_of(client: HubClient, user_id: int) -> list[dict]:
     """Every place of ``user_id`` this socket was ever told of, in state, joins and updates."""
     users = [u for f in client.of_type("presence.state") for u in f["users"]]
     users += [f["user"] for f in client.pushes if f["type"] in ("presence.join", "presence.update")]
@@ -421,21 +421,21 @@ async def test_presence_never_names_a_channel_to_those_who_may_not_read_it(live:
     teacher = await connect(live, room, "teacher")
     staff_room = {"kind": "channel", "ref": "teachers"}
     await teacher.ok("presence.update", location=staff_room)
-    await eventually(lambda: staff_room in _places(admin, teacher_id))
-    await eventually(lambda: {"kind": "channel", "ref": None} in _places(pupil, teacher_id))
+    await eventually(lambda: staff_room in places_of(admin, teacher_id))
+    await eventually(lambda: {"kind": "channel", "ref": None} in places_of(pupil, teacher_id))
     late = await connect(live, room, "pupil")
-    assert {"kind": "channel", "ref": None} in _places(late, teacher_id)
+    assert {"kind": "channel", "ref": None} in places_of(late, teacher_id)
     # A channel the pupil may read is named to them.
     await teacher.ok("presence.update", location={"kind": "channel", "ref": "pupils"})
-    await eventually(lambda: {"kind": "channel", "ref": "pupils"} in _places(pupil, teacher_id))
+    await eventually(lambda: {"kind": "channel", "ref": "pupils"} in places_of(pupil, teacher_id))
     # A pupil cannot claim to be in the teachers' room, nor in a channel that does not exist.
     for ref in ("teachers", "no-such-channel"):
         await pupil.ok("presence.update", location={"kind": "channel", "ref": ref})
     await pupil.ok("presence.update", location={"kind": "channel", "ref": "general"})
-    await eventually(lambda: {"kind": "channel", "ref": "general"} in _places(admin, pupil_id))
+    await eventually(lambda: {"kind": "channel", "ref": "general"} in places_of(admin, pupil_id))
     for client in (pupil, late):
         assert "teachers" not in json.dumps(client.pushes), "a pupil was told the staff room"
     assert "no-such-channel" not in json.dumps(admin.pushes)
-    assert {"kind": "channel", "ref": None} in _places(admin, pupil_id)
+    assert {"kind": "channel", "ref": None} in places_of(admin, pupil_id)
     for client in (admin, pupil, teacher, late):
         await client.close()

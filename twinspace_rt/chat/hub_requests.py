@@ -263,13 +263,13 @@ async def typing(hub: Hub, conn: Connection, request: Typing) -> dict[str, Any]:
     return {}
 
 
-async def place(hub: Hub, conn: Connection, name: str) -> list[Action] | None:
+async def place(hub: Hub, conn: Connection, name: str) -> list[tuple[Action, ...]] | None:
     """In presence, a channel's name is seen only by those who may read the channel."""
     async with hub.db.reader() as tx:
         rule = await channels.rule_of(tx, conn.member.project_id, name)
     if rule is None or not channels.can_read(conn.member, rule):
         return None
-    return channels.readers(rule)
+    return [(action,) for action in channels.readers(rule)]
 
 
 FEATURE = "chat"

@@ -59,6 +59,11 @@ def may_open(member: Member, document: Document) -> bool:
     return all(can(member, action) for action in _actions(document.read_requires))
 
 
+def read_actions(document: Document) -> tuple[Action, ...]:
+    """What opening this document asks beyond `doc.read` (all of them; none: everyone)."""
+    return tuple(_actions(document.read_requires))
+
+
 def edit_actions(document: Document) -> tuple[Action, ...]:
     """What a socket on this document needs, beyond `doc.edit`, to write."""
     return tuple(_actions(document.edit_requires))

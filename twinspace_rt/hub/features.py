@@ -29,9 +29,11 @@ if TYPE_CHECKING:
 Handler = Callable[["Hub", "Connection", Any], Awaitable[dict[str, Any]]]
 # After a socket left its project room (video signaling marks its seat as reconnecting).
 LeaveHook = Callable[["Hub", "Connection"], Awaitable[None]]
-# A presence place of the feature's kind (a channel by its name): the actions of which any one
-# lets a member see its name (empty: everyone), or None when this member cannot be there at all.
-PlaceHook = Callable[["Hub", "Connection", str], Awaitable[list[Action] | None]]
+# A presence place of the feature's kind (a channel, a document, by its name): who may see its
+# name, as sets of actions of which any one set, held whole, lets a member see it (a pupils'
+# channel: chat.pupil_channel or chat.read_pupil_channel; a teachers-only draft page's document:
+# page.read_drafts and page.read_staff); empty: everyone. None: this member cannot be there.
+PlaceHook = Callable[["Hub", "Connection", str], Awaitable[list[tuple[Action, ...]] | None]]
 # When the node starts or stops (a feature's writer, timers).
 LifecycleHook = Callable[[], Awaitable[None]]
 

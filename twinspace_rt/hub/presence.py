@@ -1,10 +1,11 @@
 """Presence as people see it: one entry per user, however many devices they are on.
 
 A device's place (``location``) may name something not everyone may read: a teacher in the
-teachers' room. The feature that owns the kind of place says, when the place is set, which
-actions read it (``seen_by``, any one of them; empty for everyone), and each receiver is sent
-the place's kind without its name when they hold none of them (`seen`). The names of channels a
-pupil cannot read never reach their socket.
+teachers' room. The feature that owns the kind of place says, when the place is set, who
+reads it (``seen_by``: each entry a space-separated set of actions, like a document's
+``read_requires``; any one entry held whole suffices; empty for everyone), and each receiver is
+sent the place's kind without its name when they hold no entry (`seen`). The names of channels
+and documents a pupil cannot read never reach their socket.
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ def seen(users: dict[int, dict[str, Any]], member: Member) -> dict[int, dict[str
 def _device_seen(device: dict[str, Any], member: Member) -> dict[str, Any]:
     shown = {k: v for k, v in device.items() if k != "seen_by"}
     readers = device["seen_by"]
-    if readers and not any(can(member, Action(a)) for a in readers):
+    if readers and not any(all(can(member, Action(a)) for a in entry.split()) for entry in readers):
         shown["location"] = {"kind": device["location"]["kind"], "ref": None}
     return shown
 

@@ -46,7 +46,7 @@ async def _placed(
     readers = await hook(hub, conn, location.ref)
     if readers is None:
         return {"kind": location.kind, "ref": None}, []
-    return location.model_dump(), [action.value for action in readers]
+    return location.model_dump(), [" ".join(a.value for a in actions) for actions in readers]
 
 
 def register(hub: Hub) -> None:

@@ -10,6 +10,8 @@ from functools import partial
 from typing import Any, Literal
 
 from twinspace_rt.auth.policy import Action, Member, require
+from twinspace_rt.documents import catalog
+from twinspace_rt.errors import AppError
 from twinspace_rt.forums.hub_requests import ForumBacklog
 from twinspace_rt.hub.connection import Connection, StreamCursor
 from twinspace_rt.hub.hub import Hub
@@ -56,7 +58,21 @@ async def unsubscribe(hub: Hub, conn: Connection, request: PagesUnsubscribe) -> 
     return {}
 
 
+async def document_place(hub: Hub, conn: Connection, name: str) -> list[tuple[Action, ...]] | None:
+    """In presence, a document's name is seen only by those who may open it (a draft or
+    teachers-only page's body: `audience.document_requires`). Registered by pages, which sets
+    those requirements: the documents package sits beside the hub core and cannot plug in."""
+    async with hub.db.reader() as tx:
+        try:
+            document = await catalog.by_name(tx, conn.member, name)
+        except AppError:
+            return None
+    needed = catalog.read_actions(document)
+    return [needed] if needed else []
+
+
 def register(hub: Hub) -> None:
+    hub.features.place("doc", document_place)
     hub.features.request("pages", PagesSubscribe, subscribe)
     hub.features.request("pages", PagesUnsubscribe, unsubscribe)
     for name, summary in PUSHES:

@@ -82,7 +82,7 @@ export const journalApi = {
   list: (p: number, before: number | null = null) =>
     call<{ pinned: JournalPost[]; posts: JournalPost[]; next_before: number | null }>("GET", `${room(p)}/journal?limit=${JOURNAL_PAGE}${before === null ? "" : `&before=${before}`}`),
   post: (p: number, body: string, materials: number[] = []) => call<JournalPost>("POST", `${room(p)}/journal`, { body, materials }),
-  patch: (p: number, id: number, fields: { body?: string; pinned?: boolean; approved?: true }) =>
+  patch: (p: number, id: number, fields: { body?: string; materials?: number[]; pinned?: boolean; approved?: true }) =>
     call<JournalPost>("PATCH", `${room(p)}/journal/${id}`, fields),
   remove: (p: number, id: number) => call<unknown>("DELETE", `${room(p)}/journal/${id}`),
   comments: (p: number, id: number) => call<{ comments: JournalPost[] }>("GET", `${room(p)}/journal/${id}/comments`),

@@ -168,7 +168,7 @@ function renderMembers(box: HTMLElement, project: Project, room: Room, attempt: 
     box,
     h(
       "table",
-      {},
+      { class: "members-table" },
       h("caption", { class: "visually-hidden" }, t("admin.members")),
       h("thead", {}, h("tr", {}, ...[t("admin.name"), t("admin.username"), t("admin.role"), t("admin.actions")].map((label) => h("th", { scope: "col" }, label)))),
       h("tbody", {}, ...rows),

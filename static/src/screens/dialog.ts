@@ -9,6 +9,8 @@ interface Question {
   value?: string;
   confirm: string;
   danger?: boolean;
+  /** More of the form below the field (a post's attachments); read by the caller once closed. */
+  extra?: HTMLElement;
 }
 
 /** Resolves to the text entered (or "" without a field), or null when cancelled. */
@@ -29,6 +31,7 @@ export function ask(question: Question): Promise<string | null> {
         h("h2", { id: titleId }, question.title),
         field ? h("label", { for: fieldId }, question.label ?? "") : null,
         field,
+        question.extra ?? null,
         h(
           "div",
           { class: "dialog-buttons" },

@@ -87,11 +87,7 @@ export class JournalView implements RoomFeature {
     if (!this.client.can("journal.post") || !this.active) return null;
     const id = uid("journal-body");
     const field = h("textarea", { id, name: "body", rows: 3, maxlength: 10000, required: true, dir: "auto" });
-    const choices = h("div", { class: "journal-attach-list" });
-    const attach = h("details", { class: "journal-attach" }, h("summary", {}, t("journal.attach")), choices);
-    attach.addEventListener("toggle", () => {
-      if (attach.open && !choices.hasChildNodes()) void this.loadChoices(choices);
-    });
+    const { attach, chosen } = this.attachPicker([]);
     const form = h(
       "form",
       {
@@ -100,7 +96,7 @@ export class JournalView implements RoomFeature {
           event.preventDefault();
           const body = field.value.trim();
           if (!body) return;
-          const materials = [...choices.querySelectorAll<HTMLInputElement>("input:checked")].map((box) => Number(box.value));
+          const materials = chosen();
           void attempt(this.status, async () => {
             const post = await journalApi.post(this.project, body, materials);
             form.reset();
@@ -119,8 +115,25 @@ export class JournalView implements RoomFeature {
     return form;
   }
 
+  /** The attach list of the composer and of the edit dialog (issue 18), loaded when opened,
+   * with `attached` ticked; `chosen()` keeps those still ticked in their order, then the new. */
+  private attachPicker(attached: number[]): { attach: HTMLDetailsElement; chosen: () => number[] } {
+    const choices = h("div", { class: "journal-attach-list" });
+    const attach = h("details", { class: "journal-attach" }, h("summary", {}, t("journal.attach")), choices);
+    attach.addEventListener("toggle", () => {
+      if (attach.open && !choices.hasChildNodes()) void this.loadChoices(choices, attached);
+    });
+    const chosen = (): number[] => {
+      // Never opened: the attachments stay as they were.
+      if (!choices.hasChildNodes()) return attached;
+      const ticked = [...choices.querySelectorAll<HTMLInputElement>("input:checked")].map((box) => Number(box.value));
+      return [...attached.filter((id) => ticked.includes(id)), ...ticked.filter((id) => !attached.includes(id))];
+    };
+    return { attach, chosen };
+  }
+
   /** The approved materials to attach, as checkboxes (at most ten are accepted). */
-  private async loadChoices(host: HTMLElement): Promise<void> {
+  private async loadChoices(host: HTMLElement, attached: number[]): Promise<void> {
     await attempt(this.status, async () => {
       const { approvedMaterials } = await import("../pages/embeds");
       const found = await approvedMaterials(this.project);
@@ -130,7 +143,9 @@ export class JournalView implements RoomFeature {
           ? [h("p", { class: "empty" }, t("pages.embed_none"))]
           : found.map(([value, label]) => {
               const boxId = uid("attach");
-              return h("div", { class: "check" }, h("input", { type: "checkbox", id: boxId, value }), h("label", { for: boxId }, label));
+              const box = h("input", { type: "checkbox", id: boxId, value });
+              box.checked = attached.includes(Number(value));
+              return h("div", { class: "check" }, box, h("label", { for: boxId }, label));
             })),
       );
     });
@@ -184,11 +199,17 @@ export class JournalView implements RoomFeature {
     });
   }
 
+  /** The text and, for a post (comments carry none), its attachments: PATCH replaces them. */
   private async edit(post: JournalPost): Promise<void> {
-    const body = await ask({ title: t("journal.edit_title"), label: t("journal.edit_label"), value: post.body, confirm: t("common.save") });
-    if (!body || body === post.body) return;
+    const before = post.materials.map((m) => m.id);
+    const picker = post.parent_id === null ? this.attachPicker(before) : null;
+    const body = await ask({ title: t("journal.edit_title"), label: t("journal.edit_label"), value: post.body, confirm: t("common.save"), extra: picker?.attach });
+    if (!body) return;
+    const materials = picker?.chosen() ?? before;
+    const changed = materials.length !== before.length || materials.some((id, i) => id !== before[i]);
+    if (body === post.body && !changed) return;
     await attempt(this.status, async () => {
-      await journalApi.patch(this.project, post.id, { body });
+      await journalApi.patch(this.project, post.id, { ...(body === post.body ? {} : { body }), ...(changed ? { materials } : {}) });
       await this.load();
     });
   }
