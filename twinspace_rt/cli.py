@@ -8,9 +8,11 @@ import gc
 import getpass
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import uvicorn
 from pydantic import ValidationError
+from sqlalchemy.engine import make_url
 
 from twinspace_rt.app import create_app
 from twinspace_rt.auth.policy import matrix_markdown
@@ -18,9 +20,11 @@ from twinspace_rt.auth.tokens import TokenService
 from twinspace_rt.demo import seed_demo
 from twinspace_rt.documents import health
 from twinspace_rt.errors import AppError
+from twinspace_rt.materials.blobs import local_root
 from twinspace_rt.projects import accounts
 from twinspace_rt.services import found_project
 from twinspace_rt.settings import Environment, Settings
+from twinspace_rt.storage import backup
 from twinspace_rt.storage.engine import Database
 from twinspace_rt.storage.migrate import upgrade
 from twinspace_rt.ws.transport import uvicorn_config
@@ -139,6 +143,57 @@ def cmd_docs_check(settings: Settings, args: argparse.Namespace) -> None:
     asyncio.run(_with_db(settings, scan))
 
 
+BACKUP_ELSEWHERE = "see README.md, section Backups"
+
+
+def embedded(settings: Settings) -> backup.Embedded:
+    """The node's SQLite file and blob folder; refuses setups whose data lives elsewhere."""
+    url = make_url(settings.effective_database_url)
+    if url.get_backend_name() != "sqlite":
+        raise SystemExit(
+            f"error: the database is {url.get_backend_name()}, not the embedded SQLite: back it "
+            f"up with pg_dump or WAL archiving ({BACKUP_ELSEWHERE})"
+        )
+    if url.database in (None, "", ":memory:"):
+        raise SystemExit("error: an in-memory database has nothing to back up")
+    blobs = local_root(settings)
+    if blobs is None:
+        raise SystemExit(
+            "error: materials are in S3 (TWINSPACE_S3_ENDPOINT_URL); this command backs up only "
+            "the embedded setup (SQLite and the local blob folder): keep the bucket with S3 "
+            f"versioning or replication ({BACKUP_ELSEWHERE})"
+        )
+    return backup.Embedded(Path(url.database), blobs, settings.data_dir / "secret_key")
+
+
+def _summary(manifest: dict[str, object]) -> str:
+    rows = manifest["rows"]
+    assert isinstance(rows, dict)
+    return (
+        f"schema {manifest['schema_revision']}, taken {manifest['began']}: "
+        f"{rows.get('projects', 0)} room(s), {rows.get('chat_messages', 0)} chat message(s), "
+        f"{rows.get('documents', 0)} document(s), {rows.get('materials', 0)} material(s), "
+        f"{manifest['blob_count']} blob(s) of {manifest['blob_bytes']} bytes"
+    )
+
+
+def cmd_backup(settings: Settings, args: argparse.Namespace) -> None:
+    try:
+        manifest = backup.backup(embedded(settings), Path(args.dest))
+    except backup.BackupError as exc:
+        raise SystemExit(f"error: {exc}") from exc
+    print(f"backup written to {args.dest}: {_summary(manifest)}")
+
+
+def cmd_restore(settings: Settings, args: argparse.Namespace) -> None:
+    try:
+        manifest = backup.restore(Path(args.src), embedded(settings), force=args.force)
+    except backup.BackupError as exc:
+        raise SystemExit(f"error: {exc}") from exc
+    print(f"restored into {settings.data_dir}: {_summary(manifest)}")
+    print("`twinspace-rt serve` starts on it and migrates it to the newest schema first")
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="twinspace-rt", description=__doc__)
     commands = root.add_subparsers(dest="command", required=True)
@@ -172,6 +227,19 @@ def parser() -> argparse.ArgumentParser:
     token = commands.add_parser("token", help="print an access token for a user")
     token.add_argument("username")
     token.set_defaults(run=cmd_token)
+
+    take = commands.add_parser(
+        "backup", help="copy the embedded database and blobs, also while the server runs"
+    )
+    take.add_argument("dest", help="a new folder to write the backup into")
+    take.set_defaults(run=cmd_backup)
+
+    restore = commands.add_parser("restore", help="check a backup and put it in the data folder")
+    restore.add_argument("src", help="a folder written by `twinspace-rt backup`")
+    restore.add_argument(
+        "--force", action="store_true", help="replace the data already in the data folder"
+    )
+    restore.set_defaults(run=cmd_restore)
 
     docs = commands.add_parser(
         "docs", help="generated docs; stored documents that do not apply"

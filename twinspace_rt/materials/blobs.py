@@ -203,10 +203,18 @@ async def file_chunks(path: Path, chunk_bytes: int) -> AsyncIterator[bytes]:
         handle.close()
 
 
+def local_root(settings: Settings) -> Path | None:
+    """The local store's folder, or ``None`` when blobs live in S3 (backups need to know)."""
+    if settings.s3_endpoint_url:
+        return None
+    return settings.blob_dir or settings.data_dir / "blobs"
+
+
 def create_store(settings: Settings) -> BlobStore:
     """S3 when an endpoint is configured, else the local folder."""
-    if settings.s3_endpoint_url:
+    root = local_root(settings)
+    if root is None:
         from twinspace_rt.materials.s3 import S3BlobStore
 
         return S3BlobStore(settings)
-    return LocalBlobStore(settings.blob_dir or settings.data_dir / "blobs")
+    return LocalBlobStore(root)
