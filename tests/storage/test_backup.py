@@ -230,6 +230,15 @@ async def test_restore_refuses_a_full_folder_and_a_damaged_backup(tmp_path: Path
     code, out = await cli(tmp_path / "new", "restore", str(tmp_path / "nothing"))
     assert code != 0 and "no manifest.json" in out, out
 
+    # A backup from a newer version, whose schema this one cannot migrate from.
+    newer = tmp_path / "newer"
+    shutil.copytree(backup_dir, newer)
+    manifest = json.loads((newer / "manifest.json").read_text())
+    manifest["schema_revision"] = "9999_from_the_future"
+    (newer / "manifest.json").write_text(json.dumps(manifest))
+    code, out = await cli(tmp_path / "new", "restore", str(newer))
+    assert code != 0 and "unknown to this version" in out and "Traceback" not in out, out
+
     # Bytes changed after the backup was written: its digest no longer matches.
     flipped = tmp_path / "flipped"
     shutil.copytree(backup_dir, flipped)

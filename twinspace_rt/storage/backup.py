@@ -24,6 +24,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from twinspace_rt.storage.migrate import is_known_revision
+
 MANIFEST = "manifest.json"
 DATABASE = "twinspace.db"
 BLOBS = "blobs"
@@ -168,6 +170,12 @@ def check(src: Path) -> dict[str, Any]:
         raise BackupError(f"{src / MANIFEST} is damaged: {exc}") from exc
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise BackupError(f"{src / MANIFEST} is not a format-{FORMAT} backup manifest")
+    revision = manifest.get("schema_revision")
+    if not is_known_revision(revision):
+        raise BackupError(
+            f"the backup's schema {revision} is unknown to this version: restore it with the "
+            "version that wrote it (or a newer one)"
+        )
     database = src / DATABASE
     if not database.is_file():
         raise BackupError(f"{src} has no {DATABASE}")

@@ -8,6 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy.engine import Connection
 
 from twinspace_rt.storage.engine import Database
@@ -24,6 +25,14 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def is_known_revision(revision: str | None) -> bool:
+    """Whether this version's migrations know ``revision`` (a newer version's do not)."""
+    try:
+        return ScriptDirectory.from_config(alembic_config()).get_revision(revision) is not None
+    except CommandError:
+        return False
 
 
 async def upgrade(database: Database, revision: str = "head") -> None:
