@@ -29,6 +29,8 @@ def head_revision() -> str | None:
 
 def is_known_revision(revision: str | None) -> bool:
     """Whether this version's migrations know ``revision`` (a newer version's do not)."""
+    if revision is None:
+        return False
     try:
         return ScriptDirectory.from_config(alembic_config()).get_revision(revision) is not None
     except CommandError:
