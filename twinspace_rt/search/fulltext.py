@@ -152,7 +152,15 @@ async def search(
             "pages": await _text_hits(
                 bound, pages.sql(postgres), pages.hit, seen_pages, params, position.pages
             ),
-            "journal": await _journal_hits(bound, member, postgres, params, position.journal),
+            "journal": await _member_hits(
+                bound,
+                journal,
+                (journal.JOURNAL_POSTGRES, journal.JOURNAL_SQLITE),
+                member,
+                postgres,
+                params,
+                position.journal,
+            ),
             "documents": await _text_hits(
                 bound,
                 documents.sql(postgres),
@@ -161,7 +169,15 @@ async def search(
                 params,
                 position.documents,
             ),
-            "materials": await _material_hits(bound, member, postgres, params, position.materials),
+            "materials": await _member_hits(
+                bound,
+                materials,
+                (materials.MATERIALS_POSTGRES, materials.MATERIALS_SQLITE),
+                member,
+                postgres,
+                params,
+                position.materials,
+            ),
         }
     merged = sorted(
         (h for hits in found.values() for h in hits),
@@ -289,34 +305,22 @@ async def _text_hits(
     ]
 
 
-async def _material_hits(
+async def _member_hits(
     bound: TimeBound,
+    source: Any,
+    sql: tuple[str, str],
     member: Member,
     postgres: bool,
     params: dict[str, Any],
     before: int | None,
 ) -> list[dict[str, Any]]:
-    view = materials.params(member)
+    """Hits of a source whose view depends on the member (``source.params``), materials and the
+    journal: each row is its id, time, the source's own columns, then the snippet."""
+    view = source.params(member)
     if before == 0 or view is None:
         return []
-    sql = materials.MATERIALS_POSTGRES if postgres else materials.MATERIALS_SQLITE
-    rows = await _run(bound, sql, {**params, **view}, before)
-    return [materials.hit([row[0], _when(row[1]), *row[2:6]], snippet_html(row[6])) for row in rows]
-
-
-async def _journal_hits(
-    bound: TimeBound,
-    member: Member,
-    postgres: bool,
-    params: dict[str, Any],
-    before: int | None,
-) -> list[dict[str, Any]]:
-    view = journal.params(member)
-    if before == 0 or view is None:
-        return []
-    sql = journal.JOURNAL_POSTGRES if postgres else journal.JOURNAL_SQLITE
-    rows = await _run(bound, sql, {**params, **view}, before)
-    return [journal.hit([row[0], _when(row[1]), *row[2:4]], snippet_html(row[4])) for row in rows]
+    rows = await _run(bound, sql[0] if postgres else sql[1], {**params, **view}, before)
+    return [source.hit([row[0], _when(row[1]), *row[2:-1]], snippet_html(row[-1])) for row in rows]
 
 
 async def _run(bound: TimeBound, sql: str, params: dict[str, Any], before: int | None) -> list[Any]:
