@@ -131,7 +131,8 @@ async def test_a_video_with_a_location_atom_comes_back_without_it(
     done = await processed(live.http, teacher, location)
     assert done["status"] == "done", done
     material = await _material(live, room, "observer", done["material_id"])
-    assert material["kind"] == "video" and 1.5 < material["duration"] < 2.5
+    # The clip is 2 s long: a property of the file PyAV reads, not time on a clock.
+    assert material["kind"] == "video" and round(material["duration"]) == 2
     assert sorted(material["variants"]) == ["media", "poster"]
     base = f"/api/projects/{room.project_id}/materials/{done['material_id']}"
     served = await live.http.get(f"{base}/media", headers=teacher)
