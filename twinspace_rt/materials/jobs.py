@@ -13,7 +13,6 @@ import asyncio
 import logging
 import tempfile
 from collections.abc import Awaitable, Callable
-from contextlib import suppress
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from twinspace_rt.materials.blobs import BlobStore, parts_prefix, put_content, w
 from twinspace_rt.materials.kinds import CollectionKind
 from twinspace_rt.materials.streams import Change
 from twinspace_rt.settings import Settings
+from twinspace_rt.storage import background
 from twinspace_rt.storage.engine import Database
 from twinspace_rt.storage.material_models import (
     Material,
@@ -54,6 +54,7 @@ class JobRunner:
         self.store = store
         self.publish = publish
         self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self.limits = processing.Limits(
             settings.materials_image_max_pixels,
@@ -63,36 +64,33 @@ class JobRunner:
         )
 
     def start(self) -> None:
+        self._stopping.clear()
         for _ in range(self.settings.materials_workers):
             self._tasks.append(asyncio.create_task(self._work()))
         self._tasks.append(asyncio.create_task(self._sweep()))
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with suppress(asyncio.CancelledError):
-                await task
-        self._tasks.clear()
+        """Each worker finishes the step it is in (`storage/background.py`)."""
+        tasks, self._tasks = self._tasks, []
+        await background.stop(self._stopping, tasks)
 
     def wake(self) -> None:
         self._wake.set()
 
     async def _work(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             try:
                 job = await self.claim()
                 if job is None:
                     self._wake.clear()
-                    with suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
+                    await background.rest(self._stopping, POLL_SECONDS, self._wake)
                     continue
                 await observability.job("materials.process", self.run(job))
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("materials job failed; it is retried after its lease")
-                await asyncio.sleep(POLL_SECONDS)
+                await background.rest(self._stopping, POLL_SECONDS)
 
     async def claim(self) -> MaterialJob | None:
         now = utcnow()
@@ -207,14 +205,14 @@ class JobRunner:
     async def _sweep(self) -> None:
         """Deletes expired uploads and their parts, a few times per expiry period."""
         every = min(300.0, self.settings.materials_upload_expiry_seconds / 4)
-        while True:
+        while not self._stopping.is_set():
             try:
                 await self.sweep()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("sweeping expired uploads failed")
-            await asyncio.sleep(every)
+            await background.rest(self._stopping, every)
 
     async def sweep(self) -> list[str]:
         async with self.db.transaction() as tx:

@@ -13,7 +13,6 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, or_, select, update
@@ -30,6 +29,7 @@ from twinspace_rt.privacy.erasure import plan, run_step
 from twinspace_rt.privacy.requests import ERASE
 from twinspace_rt.projects import events as project_events
 from twinspace_rt.settings import Settings
+from twinspace_rt.storage import background
 from twinspace_rt.storage.engine import Database
 from twinspace_rt.storage.models import User
 from twinspace_rt.storage.privacy import Erase
@@ -62,9 +62,11 @@ class PrivacyJobs:
         # Where this node writes an archive before it goes to the store.
         self.scratch = settings.data_dir / "exports"
         self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
+        self._stopping.clear()
         self.scratch.mkdir(parents=True, exist_ok=True)
         await asyncio.to_thread(self._sweep_scratch)
         self._tasks = [
@@ -83,16 +85,13 @@ class PrivacyJobs:
                 left.unlink(missing_ok=True)
 
     async def stop(self) -> None:
+        """Each loop finishes the step it is in (`storage/background.py`)."""
         tasks, self._tasks = self._tasks, []
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with suppress(asyncio.CancelledError):
-                await task
+        await background.stop(self._stopping, tasks)
 
     async def _retention_loop(self) -> None:
         """Tries the run every poll; the lease lets one node per interval through."""
-        while True:
+        while not self._stopping.is_set():
             try:
                 report = await retention.run(
                     self.db,
@@ -106,7 +105,7 @@ class PrivacyJobs:
                     log.info("retention run: %s", report)
             except Exception:
                 log.exception("retention run failed; the next interval tries again")
-            await asyncio.sleep(self.settings.privacy_poll_seconds)
+            await background.rest(self._stopping, self.settings.privacy_poll_seconds)
 
     async def _pause(self) -> None:
         await asyncio.sleep(self.settings.privacy_batch_pause_ms / 1000)
@@ -116,7 +115,7 @@ class PrivacyJobs:
         self._wake.set()
 
     async def _loop(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             try:
                 job_id = await self._claim()
                 if job_id is not None:
@@ -125,8 +124,7 @@ class PrivacyJobs:
             except Exception:  # one job's failure must not stop the worker
                 log.exception("privacy job failed; it is taken up again when its lease ends")
             self._wake.clear()
-            with suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.settings.privacy_poll_seconds)
+            await background.rest(self._stopping, self.settings.privacy_poll_seconds, self._wake)
 
     def _lease(self) -> datetime:
         return self.clock() + timedelta(seconds=self.settings.privacy_job_lease_seconds)
