@@ -10,6 +10,7 @@ import socket
 import websockets
 
 from tests.chat.test_chat import connect, token
+from tests.support.forums import Forums
 from tests.support.live import Live, serve
 from tests.support.room import make_room
 from tests.support.waiting import WAIT, eventually
@@ -93,6 +94,8 @@ async def test_a_gap_beyond_retention_is_reported(settings: Settings) -> None:
 
 async def test_presence_join_update_leave_and_devices(live: Live) -> None:
     room = await make_room(live.http, live.services)
+    story = {"name": "story", "title": "Our story", "kind": "richtext"}
+    await Forums(live.http, room).ok("teacher", "POST", "/docs", story)
     teacher = await connect(live, room, "teacher")
     [state] = teacher.of_type("presence.state")
     assert [u["user_id"] for u in state["users"]] == [room.user_ids["teacher"]]
