@@ -1,19 +1,22 @@
 """Pages, the journal and the public showcase in Chromium against the real server.
 
-The tests share one server and run in order: the teacher administrator builds a page with the
-rich-text editor and an image of the project's materials (inserted with the picker, from the
-keyboard), publishes it and the showcase, which serves the processed image; the pupil reads the page, sees the menu change
-live and posts in the journal, where the teacher approves the post; then the screens are looked
-at on a phone and a laptop in Arabic (right-to-left) and Italian.
+The teacher administrator builds a page with the rich-text editor and an image of the project's
+materials (inserted with the picker, from the keyboard), publishes it and the showcase, which
+serves the processed image. The other tests start from a room prepared over the API (`walk`: a
+published page with the photo, a journal post with it attached), so each passes or fails on its
+own: the pupil reads the page, sees the menu change live and posts in the journal, where the
+teacher approves the post; the screens are looked at on a phone and a laptop in Arabic
+(right-to-left) and Italian.
 """
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 
 import pytest
 from playwright.async_api import Browser, Locator, Page, expect
-from pycrdt import XmlElement
+from pycrdt import XmlElement, XmlText
 
 from tests.browser.conftest import Site, check_screen, new_context, sign_in, unique_text
 from tests.materials.support import gps_photo, make_collection, processed, upload
@@ -21,6 +24,43 @@ from tests.support.waiting import WAIT, eventually_async
 from tests.support.yjs_client import YjsClient
 
 BODY = unique_text("The Tevere flows through Rome")
+WALK = "Along the Tevere"
+
+
+@dataclass
+class Walk:
+    """What the room holds before a test here starts: the photo and a published page."""
+
+    photo: int
+    page_id: int
+
+
+@pytest.fixture(scope="module")
+async def walk(site: Site) -> Walk:
+    """A published page whose body is `BODY` and the photo, and a journal post with the photo
+    attached, made as any API and Yjs client could."""
+    headers = {"Authorization": f"Bearer {site.teacher_token}"}
+    base = f"/api/projects/{site.project_id}"
+    photo = await add_photo(site)
+    made = await site.live.http.post(f"{base}/pages", json={"title": WALK}, headers=headers)
+    assert made.status_code == 201, made.text
+    page_id = made.json()["id"]
+    await write_body(
+        site,
+        WALK,
+        [
+            XmlElement("paragraph", contents=[XmlText(BODY)]),
+            XmlElement("embed", {"kind": "material", "ref": str(photo)}),
+        ],
+    )
+    published = await site.live.http.patch(
+        f"{base}/pages/{page_id}", json={"state": "published"}, headers=headers
+    )
+    assert published.status_code == 200, published.text
+    post = {"body": "The heron by the bridge", "materials": [photo]}
+    posted = await site.live.http.post(f"{base}/journal", json=post, headers=headers)
+    assert posted.status_code == 201, posted.text
+    return Walk(photo, page_id)
 
 
 async def open_room(page: Page, site: Site, view: str) -> None:
@@ -39,8 +79,8 @@ async def add_photo(site: Site) -> int:
     return int(done["material_id"])
 
 
-async def write_embed(site: Site, title: str, attrs: dict[str, str]) -> None:
-    """Appends an embed to a page's body as any y-websocket client could."""
+async def write_body(site: Site, title: str, blocks: list[XmlElement]) -> None:
+    """Appends blocks to a page's body as any y-websocket client could."""
     headers = {"Authorization": f"Bearer {site.teacher_token}"}
     base = f"/api/projects/{site.project_id}/pages"
     listed = (await site.live.http.get(base, headers=headers)).json()["pages"]
@@ -49,7 +89,7 @@ async def write_embed(site: Site, title: str, attrs: dict[str, str]) -> None:
     editor = await YjsClient.connect(site.live.url, site.project_id, name, site.teacher_token)
     async with asyncio.timeout(WAIT):
         await editor.synced.wait()
-    await editor.edit(lambda doc: editor.fragment.children.append(XmlElement("embed", attrs)))
+    await editor.edit(lambda doc: [editor.fragment.children.append(b) for b in blocks])
     await editor.close()
 
 
@@ -59,10 +99,8 @@ async def showcase_text(site: Site) -> str:
 
 
 async def test_a_teacher_builds_and_publishes_a_page_and_the_showcase(
-    teacher: Page, pupil: Page, site: Site
+    teacher: Page, pupil: Page, site: Site, walk: Walk
 ) -> None:
-    await open_room(pupil, site, "pages")
-    await expect(pupil.get_by_text("No pages yet.").first).to_be_visible()
     await open_room(teacher, site, "chat/general")
     await teacher.locator(".room-nav").get_by_role("link", name="Pages").click()
     await teacher.get_by_label("Page title").fill("Our river walk")
@@ -70,9 +108,9 @@ async def test_a_teacher_builds_and_publishes_a_page_and_the_showcase(
     await expect(teacher.get_by_role("heading", name="Our river walk", level=1)).to_be_visible()
     await expect(teacher.get_by_text("Draft: pupils cannot see it yet.")).to_be_visible()
     await teacher.locator(".doc-body").click()
-    await teacher.keyboard.type(BODY)
+    typed = unique_text("We walked from the bridge to the island")
+    await teacher.keyboard.type(typed)
     # An image from the materials, inserted with the picker from the keyboard alone.
-    photo = await add_photo(site)
     await teacher.keyboard.press("Enter")
     await teacher.get_by_role("button", name="Insert").focus()
     await teacher.keyboard.press("Enter")
@@ -90,8 +128,10 @@ async def test_a_teacher_builds_and_publishes_a_page_and_the_showcase(
     image = teacher.locator(".doc-body figure.embed img[alt='heron.jpg']")
     await expect(image).to_be_visible()
     await eventually_async(lambda: _loaded(image))
-    # A draft: the pupil's menu stays empty; publishing shows it to her live.
-    await expect(pupil.locator(".pages-menu a")).to_have_count(0)
+    # A draft: the pupil's menu lacks it; publishing shows it to her live.
+    await open_room(pupil, site, "pages")
+    await expect(pupil.locator(".pages-menu").get_by_role("link", name=WALK)).to_be_visible()
+    await expect(pupil.locator(".pages-menu").get_by_text("Our river walk")).to_have_count(0)
     await teacher.get_by_role("button", name="Publish").click()
     await expect(
         pupil.locator(".pages-menu").get_by_role("link", name="Our river walk")
@@ -102,7 +142,8 @@ async def test_a_teacher_builds_and_publishes_a_page_and_the_showcase(
     await expect(teacher.get_by_role("heading", name="Day two", level=1)).to_be_visible()
     await teacher.get_by_role("button", name="Move Day two up").focus()
     await teacher.keyboard.press("Enter")
-    await expect(teacher.locator(".pages-menu a").first).to_have_text("Day two")
+    top = teacher.locator(".pages-menu > .pages-tree > li > .page-item a")
+    await expect(top).to_have_text([WALK, "Day two", "Our river walk"])
     await check_screen(teacher, "70-pages-teacher")
 
     # The showcase: the published page, online at its address, with the typed text.
@@ -113,12 +154,13 @@ async def test_a_teacher_builds_and_publishes_a_page_and_the_showcase(
     await teacher.get_by_role("button", name="Save").click()
     await expect(teacher.get_by_text("Online at")).to_be_visible()
     await check_screen(teacher, "71-showcase-settings")
-    await eventually_async(lambda: _has(site, BODY))
+    await eventually_async(lambda: _has(site, typed))
     shown = await showcase_text(site)
     assert "Day two" not in shown  # a draft, never chosen
+    assert BODY not in shown  # published, but not chosen for the showcase
     # The image's title is its alt text; a file name (which may name a pupil) never is.
-    assert f'<img src="/p/water-stories/m/{photo}" alt=""' in shown and "heron" not in shown
-    served = await site.live.http.get(f"/p/water-stories/m/{photo}")
+    assert f'<img src="/p/water-stories/m/{walk.photo}" alt=""' in shown and "heron" not in shown
+    served = await site.live.http.get(f"/p/water-stories/m/{walk.photo}")
     assert served.status_code == 200 and served.headers["content-type"] == "image/jpeg"
 
 
@@ -131,12 +173,13 @@ async def _has(site: Site, text: str) -> bool:
 
 
 async def test_a_pupil_reads_the_page_and_posts_in_the_journal(
-    teacher: Page, pupil: Page, site: Site
+    teacher: Page, pupil: Page, site: Site, walk: Walk
 ) -> None:
     # Another project's material, written into the page by a client other than ours: the
     # pupil sees the "unavailable" placeholder in its place.
-    await write_embed(site, "Our river walk", {"kind": "material", "ref": "999999"})
-    await pupil.locator(".pages-menu").get_by_role("link", name="Our river walk").click()
+    await write_body(site, WALK, [XmlElement("embed", {"kind": "material", "ref": "999999"})])
+    await open_room(pupil, site, "pages")
+    await pupil.locator(".pages-menu").get_by_role("link", name=WALK).click()
     await expect(pupil.locator(".doc-body figure.embed-unavailable")).to_have_text(
         "This embedded item is unavailable."
     )
@@ -182,19 +225,14 @@ async def test_a_pupil_reads_the_page_and_posts_in_the_journal(
 @pytest.mark.parametrize("locale", ["ar", "it"])
 @pytest.mark.parametrize(("width", "height"), [(375, 667), (1366, 768)])
 async def test_pages_and_journal_on_a_phone_and_a_laptop(
-    browser: Browser, site: Site, locale: str, width: int, height: int
+    browser: Browser, site: Site, walk: Walk, locale: str, width: int, height: int
 ) -> None:
     context = await new_context(browser, site, locale)
     page = await context.new_page()
     await page.set_viewport_size({"width": width, "height": height})
     await sign_in(page, *site.teacher)
     await expect(page.locator("html")).to_have_attribute("dir", "rtl" if locale == "ar" else "ltr")
-    listed = await site.live.http.get(
-        f"/api/projects/{site.project_id}/pages",
-        headers={"Authorization": f"Bearer {site.teacher_token}"},
-    )
-    [walk] = [p["id"] for p in listed.json()["pages"] if p["title"] == "Our river walk"]
-    await open_room(page, site, f"pages/{walk}")
+    await open_room(page, site, f"pages/{walk.page_id}")
     await expect(page.locator(".doc-body")).to_contain_text(BODY)
     await expect(page.locator(".doc-body figure.embed img")).to_be_visible()
     await check_screen(page, f"74-page-{locale}-{width}")
@@ -230,31 +268,36 @@ async def test_a_title_being_typed_survives_a_live_menu_change(teacher: Page, si
 
 
 async def test_a_teacher_administrator_reorders_pages_by_dragging(
-    teacher: Page, pupil: Page, site: Site
+    teacher: Page, pupil: Page, site: Site, walk: Walk
 ) -> None:
     """Dragging a page onto a sibling puts it in that sibling's place, for everyone, live."""
+    headers = {"Authorization": f"Bearer {site.teacher_token}"}
+    base = f"/api/projects/{site.project_id}/pages"
+    made = await site.live.http.post(base, json={"title": "Plans (draft)"}, headers=headers)
+    assert made.status_code == 201, made.text
     await open_room(teacher, site, "pages")
     await open_room(pupil, site, "pages")
     titles = teacher.locator(".pages-menu > .pages-tree > li > .page-item a")
+    for title in (WALK, "Plans (draft)"):  # the menu has come (it arrives after the screen)
+        await expect(titles.filter(has_text=title)).to_have_count(1)
     before = await titles.all_inner_texts()
-    assert len(before) >= 2 and "Our river walk" in before
+    assert len(before) >= 2 and WALK in before
     moving, target = before[-1], before[0]
     await teacher.locator(".pages-menu li", has_text=moving).drag_to(
         teacher.locator(".pages-menu li", has_text=target)
     )
     after = [moving, *before[:-1]]
     await expect(titles).to_have_text(after)
-    listed = await site.live.http.get(
-        f"/api/projects/{site.project_id}/pages",
-        headers={"Authorization": f"Bearer {site.teacher_token}"},
-    )
+    listed = await site.live.http.get(base, headers=headers)
     stored = sorted(
         (p for p in listed.json()["pages"] if p["parent_id"] is None), key=lambda p: p["position"]
     )
     assert [p["title"] for p in stored] == after
     # The pupil's menu, changed live, still holds no draft.
+    published = [p["title"] for p in stored if p["state"] == "published"]
+    assert WALK in published and "Plans (draft)" not in published
     seen = pupil.locator(".pages-menu > .pages-tree > li > .page-item a")
-    await expect(seen).to_have_text([t for t in after if t == "Our river walk"])
+    await expect(seen).to_have_text(published)
 
 
 async def test_older_posts_page_in_and_an_author_changes_and_deletes_a_post(
@@ -299,7 +342,7 @@ async def test_older_posts_page_in_and_an_author_changes_and_deletes_a_post(
 
 
 async def test_an_author_changes_a_posts_attachments_in_the_edit_dialog(
-    teacher: Page, pupil: Page, site: Site
+    teacher: Page, pupil: Page, site: Site, walk: Walk
 ) -> None:
     """Issue 18: the edit dialog changes the attachments too (from the keyboard), with the
     text or alone; the attach list opens with the post's materials ticked."""
