@@ -175,32 +175,42 @@ export class RoomScreen {
       return;
     }
     this.feature?.detach();
+    const host = this.viewHost();
     if (this.view === "reports" && this.reports) {
       client.setLocation({ kind: "home" });
-      this.feature = new ReportsView(key, this.content, client, this.reports, this);
+      this.feature = new ReportsView(key, host, client, this.reports, this);
       this.renderFrame();
       return;
     }
-    this.feature = openFeature(this.view, this.ref, this.content, client, this);
+    this.feature = openFeature(this.view, this.ref, host, client, this);
     if (this.feature) return;
     if (this.view === "admin" && this.canAdmin()) {
       client.setLocation({ kind: "home" });
-      void renderAdmin(this.content, this.project, this, (project) => {
+      void renderAdmin(host, this.project, this, (project) => {
         this.project = project;
         this.renderFrame();
         this.renderView();
       });
     } else if (this.view === "audit" && client.can("audit.read")) {
       client.setLocation({ kind: "home" });
-      void renderAudit(this.content, this.projectId, this);
+      void renderAudit(host, this.projectId, this);
     } else if (this.view === "documents" && client.can("doc.read")) {
       const docId = /^\d+$/.test(this.ref ?? "") ? Number(this.ref) : null;
-      this.documents = new DocumentsView(this.content, client, this.token, this.user, this, docId);
+      this.documents = new DocumentsView(host, client, this.token, this.user, this, docId);
     } else {
       const channel = this.ref ?? "general";
       client.setLocation({ kind: "channel", ref: channel });
-      this.chat = new ChatView(this.content, client, channel, this);
+      this.chat = new ChatView(host, client, channel, this);
     }
+  }
+
+  /** A new element for the view being opened: a view left behind that finishes loading late
+   * draws into its own element, now out of the page, never over its successor (a title being
+   * typed in the pages form was wiped so on a busy machine). */
+  private viewHost(): HTMLElement {
+    const host = h("div", { class: "view-host" });
+    replace(this.content, host);
+    return host;
   }
 
   canAdmin(): boolean {
