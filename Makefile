@@ -72,11 +72,17 @@ run: $(VENV)/.run-installed $(WEB_BUILT)
 
 test: test-sqlite test-postgres
 
+# Test files run on TEST_WORKERS processes (pytest-xdist), a file's tests together on one of
+# them (they may share a module's server and browser). Most of a test's time is spent waiting on
+# a server, a browser or a peer, so three workers keep two cores busy.
+TEST_WORKERS ?= 3
+PYTEST := $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
+
 test-sqlite: $(VENV)/.test-installed $(INTEROP)/node_modules/.installed $(WEB_BUILT) browser janus
-	TWINSPACE_TEST_DATABASE=sqlite $(BIN)/python -m pytest -q
+	TWINSPACE_TEST_DATABASE=sqlite $(PYTEST)
 
 test-postgres: $(VENV)/.test-installed $(INTEROP)/node_modules/.installed $(WEB_BUILT) browser janus
-	TWINSPACE_TEST_DATABASE=postgres $(BIN)/python -m pytest -q
+	TWINSPACE_TEST_DATABASE=postgres $(PYTEST)
 
 # Issue 12's mutation fuzzer (tests/fuzz): 100 000 inputs from recorded client traffic against a
 # real server; FUZZ_INPUTS and FUZZ_SEED override. The suite runs a seeded 2 500 of them.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -21,6 +22,25 @@ from twinspace_rt.storage.engine import Database
 from twinspace_rt.storage.migrate import upgrade
 
 PG_TEMPLATE = f"tsrt_template_{uuid.uuid4().hex[:8]}"
+# The web client's tests: what they ask of the server, the API and hub tests ask on both kinds.
+ONE_PASS_FOLDERS = ("browser",)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`make test` runs the suite once per database kind. A test whose outcome cannot depend on
+    the selected kind (marked `one_pass`, or in `ONE_PASS_FOLDERS`) runs in the SQLite pass
+    only: running it again on PostgreSQL would test nothing new and cost the suite minutes."""
+    if DB_KIND == "sqlite":
+        return
+    tests_root = Path(__file__).parent
+    kept, once = [], []
+    for item in items:
+        folder = item.path.relative_to(tests_root).parts[0]
+        one_pass = item.get_closest_marker("one_pass") or folder in ONE_PASS_FOLDERS
+        (once if one_pass else kept).append(item)
+    if once:
+        config.hook.pytest_deselected(items=once)
+        items[:] = kept
 
 
 def _pg_url(database: str) -> str:
@@ -74,12 +94,26 @@ async def _drop_pg_database(name: str) -> None:
     await admin.close()
 
 
+@pytest.fixture(scope="session")
+async def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite file per run, copied by each test (migrating costs ~0.3 s of CPU)."""
+    path = tmp_path_factory.mktemp("template") / "twinspace.db"
+    db = Database(f"sqlite+aiosqlite:///{path}")
+    await upgrade(db)
+    await db.close()
+    return path
+
+
 @pytest.fixture
-async def database_url(pg_template: str | None, tmp_path: Path) -> AsyncIterator[str]:
+async def database_url(
+    pg_template: str | None, sqlite_template: Path, tmp_path: Path
+) -> AsyncIterator[str]:
     if DB_KIND not in ("sqlite", "postgres"):
         raise pytest.UsageError("TWINSPACE_TEST_DATABASE must be sqlite or postgres")
     if pg_template is None:
-        yield f"sqlite+aiosqlite:///{tmp_path / 'twinspace.db'}"
+        copy = tmp_path / "twinspace.db"
+        shutil.copyfile(sqlite_template, copy)
+        yield f"sqlite+aiosqlite:///{copy}"
         return
     name = await _new_pg_database(pg_template)
     yield _pg_url(name)

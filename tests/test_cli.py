@@ -59,6 +59,7 @@ async def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Asyn
     await admin.close()
 
 
+@pytest.mark.one_pass  # it runs on both kinds itself, whatever the pass
 async def test_db_upgrade_on_an_empty_database(empty_database: str, tmp_path: Path) -> None:
     result = cli(tmp_path, empty_database, "db", "upgrade")
     assert result.returncode == 0, result.stderr

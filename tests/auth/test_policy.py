@@ -15,6 +15,8 @@ from twinspace_rt.auth.policy import (
     matrix_markdown,
 )
 
+pytestmark = pytest.mark.one_pass  # no database at all
+
 ROOT = Path(__file__).resolve().parents[2]
 
 # Written out by hand from TwinSpace's roles, independently of the table in the code.

@@ -8,6 +8,8 @@ import pytest
 
 from twinspace_rt.forums.markup import render
 
+pytestmark = pytest.mark.one_pass  # no database at all
+
 
 @pytest.mark.parametrize(
     ("source", "html"),

@@ -36,7 +36,9 @@ async def create(
     fields.update(extra)
     return await http.post(
         f"/api/projects/{project_id}/uploads",
-        headers=headers | TUS | {"Upload-Length": str(length), "Upload-Metadata": metadata(**fields)},
+        headers=headers
+        | TUS
+        | {"Upload-Length": str(length), "Upload-Metadata": metadata(**fields)},
     )
 
 
@@ -75,7 +77,9 @@ async def upload(
     return location
 
 
-async def processed(http: httpx.AsyncClient, headers: dict[str, str], location: str) -> dict[str, Any]:
+async def processed(
+    http: httpx.AsyncClient, headers: dict[str, str], location: str
+) -> dict[str, Any]:
     """Waits for the job to finish; the upload's status (`done` or `failed`)."""
     found: dict[str, Any] = {}
 

@@ -50,8 +50,12 @@ async def _nothing_stored(live: Live, room: Room) -> None:
     assert all(c["materials"] == [] for c in overview.json()["collections"])
 
 
-async def _refused_after_upload(live: Live, room: Room, collection: int, data: bytes, name: str) -> str:
-    location = await upload(live.http, room.headers["teacher"], room.project_id, collection, data, name)
+async def _refused_after_upload(
+    live: Live, room: Room, collection: int, data: bytes, name: str
+) -> str:
+    location = await upload(
+        live.http, room.headers["teacher"], room.project_id, collection, data, name
+    )
     done = await processed(live.http, room.headers["teacher"], location)
     assert done["status"] == "failed" and done["material_id"] is None
     assert await live.services.materials.store.keys("parts/") == []
@@ -69,7 +73,9 @@ async def test_content_that_is_not_what_the_name_says_is_refused(live: Live, roo
     assert await _refused_after_upload(live, room, folder, html, "notes.pdf") == "unsupported_type"
     assert await _refused_after_upload(live, room, folder, elf, "game.pdf") == "unsupported_type"
     # An image belongs in an album: in a folder it would be served with its metadata.
-    assert await _refused_after_upload(live, room, folder, gps_photo(), "p.jpg") == "unsupported_type"
+    assert (
+        await _refused_after_upload(live, room, folder, gps_photo(), "p.jpg") == "unsupported_type"
+    )
     await _nothing_stored(live, room)
 
 
@@ -79,12 +85,18 @@ async def test_damaged_and_oversized_media_are_refused(
     album = await make_collection(live.http, room.headers["teacher"], room.project_id, "album")
     folder = await make_collection(live.http, room.headers["teacher"], room.project_id, "folder")
     photo = gps_photo((400, 300))
-    assert await _refused_after_upload(live, room, album, photo[: len(photo) // 2], "half.jpg") == "media_invalid"
+    assert (
+        await _refused_after_upload(live, room, album, photo[: len(photo) // 2], "half.jpg")
+        == "media_invalid"
+    )
     # A decompression bomb: 100 megapixels of one colour, a few hundred KB as PNG.
     bomb = io.BytesIO()
     Image.new("L", (10_000, 10_000)).save(bomb, "PNG", optimize=True)
     assert len(bomb.getvalue()) < 10 * MB
-    assert await _refused_after_upload(live, room, album, bomb.getvalue(), "bomb.png") == "media_invalid"
+    assert (
+        await _refused_after_upload(live, room, album, bomb.getvalue(), "bomb.png")
+        == "media_invalid"
+    )
     video = located_video(tmp_path / "v.mp4", seconds=2)
     cut = video[: len(video) * 2 // 3]
     assert await _refused_after_upload(live, room, folder, cut, "cut.mp4") == "media_invalid"
@@ -94,7 +106,9 @@ async def test_damaged_and_oversized_media_are_refused(
 async def test_a_video_over_the_limit_is_refused(settings: Settings, tmp_path: Path) -> None:
     async with serve(settings.model_copy(update={"materials_media_max_seconds": 1.0})) as live:
         room = await make_room(live.http, live.services, "long")
-        folder = await make_collection(live.http, room.headers["teacher"], room.project_id, "folder")
+        folder = await make_collection(
+            live.http, room.headers["teacher"], room.project_id, "folder"
+        )
         video = located_video(tmp_path / "v.mp4", seconds=3)
         assert await _refused_after_upload(live, room, folder, video, "long.mp4") == "media_invalid"
 
@@ -105,7 +119,9 @@ async def test_limits_are_checked_before_a_byte_is_stored(live: Live, room: Room
     folder = await make_collection(live.http, teacher, room.project_id, "folder")
     too_big = await create(live.http, teacher, room.project_id, album, 10 * MB + 1)
     assert too_big.status_code == 413 and too_big.json()["error"]["code"] == "payload_too_large"
-    assert (await create(live.http, teacher, room.project_id, folder, 100 * MB + 1)).status_code == 413
+    assert (
+        await create(live.http, teacher, room.project_id, folder, 100 * MB + 1)
+    ).status_code == 413
     # Declared small, sent large: refused, and the extra bytes are not stored.
     created = await create(live.http, teacher, room.project_id, folder, 1000, "a.pdf")
     location = created.headers["Location"]
@@ -117,7 +133,15 @@ async def test_limits_are_checked_before_a_byte_is_stored(live: Live, room: Room
 
 @pytest.mark.parametrize(
     "name",
-    ["../../etc/passwd", "a/b.jpg", "a\\b.jpg", "bad\x00.jpg", "line\nbreak.jpg", "photo\u202egpj.exe", ""],
+    [
+        "../../etc/passwd",
+        "a/b.jpg",
+        "a\\b.jpg",
+        "bad\x00.jpg",
+        "line\nbreak.jpg",
+        "photo\u202egpj.exe",
+        "",
+    ],
 )
 async def test_unsafe_names_are_refused(live: Live, room: Room, name: str) -> None:
     album = await make_collection(live.http, room.headers["teacher"], room.project_id, "album")
@@ -138,7 +162,9 @@ async def test_the_quota_counts_materials_and_unfinished_uploads(settings: Setti
         room = await make_room(live.http, live.services, "quota")
         teacher = room.headers["teacher"]
         folder = await make_collection(live.http, teacher, room.project_id, "folder")
-        assert (await create(live.http, teacher, room.project_id, folder, 3000, "a.pdf")).status_code == 201
+        assert (
+            await create(live.http, teacher, room.project_id, folder, 3000, "a.pdf")
+        ).status_code == 201
         refused = await create(live.http, teacher, room.project_id, folder, 3000, "b.pdf")
         assert refused.status_code == 413 and refused.json()["error"]["code"] == "quota_exceeded"
 
@@ -147,7 +173,9 @@ async def test_offsets_concurrent_patches_and_expiry(live: Live, room: Room) -> 
     teacher = room.headers["teacher"]
     folder = await make_collection(live.http, teacher, room.project_id, "folder")
     data = b"%PDF" + os.urandom(3000)
-    location = (await create(live.http, teacher, room.project_id, folder, len(data), "a.pdf")).headers["Location"]
+    location = (
+        await create(live.http, teacher, room.project_id, folder, len(data), "a.pdf")
+    ).headers["Location"]
     wrong = await patch(live.http, teacher, location, 10, data[10:])
     assert wrong.status_code == 409 and wrong.json()["error"]["code"] == "offset_mismatch"
     assert wrong.headers["Tus-Resumable"] == "1.0.0"
@@ -195,7 +223,9 @@ async def test_offsets_concurrent_patches_and_expiry(live: Live, room: Room) -> 
 async def test_termination_drops_the_parts(live: Live, room: Room) -> None:
     teacher = room.headers["teacher"]
     folder = await make_collection(live.http, teacher, room.project_id, "folder")
-    location = (await create(live.http, teacher, room.project_id, folder, 5000, "a.pdf")).headers["Location"]
+    location = (await create(live.http, teacher, room.project_id, folder, 5000, "a.pdf")).headers[
+        "Location"
+    ]
     assert (await patch(live.http, teacher, location, 0, b"%PDF" * 100)).status_code == 204
     gone = await live.http.delete(location, headers=teacher | TUS)
     assert gone.status_code == 204
@@ -216,7 +246,9 @@ async def test_bad_protocol_headers_are_refused_without_a_traceback(live: Live, 
         assert bad_meta.status_code == 422
         no_version = await live.http.post(base, headers=teacher | {"Upload-Length": "10"})
         assert no_version.status_code == 422
-        location = (await create(live.http, teacher, room.project_id, album, 10)).headers["Location"]
+        location = (await create(live.http, teacher, room.project_id, album, 10)).headers[
+            "Location"
+        ]
         wrong_type = await live.http.patch(
             location, content=b"x", headers=teacher | TUS | {"Upload-Offset": "0"}
         )

@@ -34,7 +34,7 @@ async def store(
         materials_chunk_bytes=5 * MiB,
     )
     s3 = S3BlobStore(settings)
-    await s3.ensure_bucket()
+    await s3.start()
     yield s3
     await s3.close()
 
@@ -53,7 +53,10 @@ async def test_a_multi_part_blob_round_trips_with_ranges(store: BlobStore) -> No
     assert await store.put("projects/1/big", _chunks(data, 1 * MiB)) == len(data)
     assert await store.size("projects/1/big") == len(data)
     assert await _read(store, "projects/1/big") == data
-    assert await _read(store, "projects/1/big", 5 * MiB - 7, 5 * MiB + 9) == data[5 * MiB - 7 : 5 * MiB + 9]
+    assert (
+        await _read(store, "projects/1/big", 5 * MiB - 7, 5 * MiB + 9)
+        == data[5 * MiB - 7 : 5 * MiB + 9]
+    )
     assert await _read(store, "projects/1/big", len(data) - 10) == data[-10:]
 
 

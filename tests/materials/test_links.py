@@ -12,9 +12,11 @@ from twinspace_rt.materials import links
 async def test_a_signed_link_serves_its_variant_to_its_member_only(live: Live, room: Room) -> None:
     teacher = room.headers["teacher"]
     album = await make_collection(live.http, teacher, room.project_id, "album")
-    done = await processed(live.http, teacher, await upload(
-        live.http, teacher, room.project_id, album, gps_photo((600, 400)), "p.jpg"
-    ))
+    done = await processed(
+        live.http,
+        teacher,
+        await upload(live.http, teacher, room.project_id, album, gps_photo((600, 400)), "p.jpg"),
+    )
     base = f"/api/projects/{room.project_id}/materials/{done['material_id']}"
     answer = await live.http.get(f"{base}/links", headers=room.headers["pupil"])
     assert answer.status_code == 200, answer.text

@@ -41,7 +41,9 @@ async def _material(live: Live, room: Room, who: str, material_id: int) -> dict:
     raise AssertionError(f"material {material_id} not listed for {who}")
 
 
-async def test_a_photo_with_gps_exif_comes_back_upright_with_no_metadata(live: Live, room: Room) -> None:
+async def test_a_photo_with_gps_exif_comes_back_upright_with_no_metadata(
+    live: Live, room: Room
+) -> None:
     teacher = room.headers["teacher"]
     album = await make_collection(live.http, teacher, room.project_id, "album")
     for fmt in ("JPEG", "PNG"):
@@ -59,9 +61,20 @@ async def test_a_photo_with_gps_exif_comes_back_upright_with_no_metadata(live: L
             assert served.status_code == 200
             image = Image.open(io.BytesIO(served.content))
             assert dict(image.getexif()) == {}
-            assert not {"exif", "comment", "Comment", "icc_profile", "xmp", "XML:com.adobe.xmp"} & set(image.info)
-            assert b"PhoneMaker" not in served.content and b"home of the pupil" not in served.content
-        display = Image.open(io.BytesIO((await live.http.get(f"{base}/display", headers=teacher)).content))
+            assert not {
+                "exif",
+                "comment",
+                "Comment",
+                "icc_profile",
+                "xmp",
+                "XML:com.adobe.xmp",
+            } & set(image.info)
+            assert (
+                b"PhoneMaker" not in served.content and b"home of the pupil" not in served.content
+            )
+        display = Image.open(
+            io.BytesIO((await live.http.get(f"{base}/display", headers=teacher)).content)
+        )
         # Orientation 6 (rotate 90° clockwise): the 64×32 sensor image is shown 32×64.
         assert display.size == (32, 64)
         assert (await live.http.get(f"{base}/original", headers=teacher)).status_code == 404
@@ -85,6 +98,7 @@ async def test_a_cut_upload_resumes_to_a_byte_identical_file(live: Live, room: R
         await patch(live.http, teacher, location, 0, cut())
     except (httpx.HTTPError, ConnectionResetError):
         pass
+
     async def stands() -> int:
         head = await live.http.head(location, headers=teacher | TUS)
         assert head.status_code == 200

@@ -10,6 +10,8 @@ from tests.support.waiting import WAIT
 from twinspace_rt.errors import AppError
 from twinspace_rt.storage.engine import GroupCommit
 
+pytestmark = pytest.mark.one_pass  # no database at all
+
 
 async def test_closing_waits_for_the_batch_in_flight_then_refuses_the_rest() -> None:
     started = asyncio.Event()

@@ -11,6 +11,8 @@ Anything that does not read to the last byte is refused whole.
 
 from __future__ import annotations
 
+from twinspace_rt.ws.json_depth import nests_deeper
+
 # An editor's attributes are a few levels deep (y-prosemirror: mark → attrs → value).
 ANY_DEPTH_MAX = 64
 # Every struct costs a few bytes, so this only bounds work on a hostile update.
@@ -207,24 +209,8 @@ def _any(reader: _Reader) -> None:
 def _json_text(text: str) -> None:
     """JSON held as text (embeds, formats, legacy JSON content): only its nesting is checked
     here; whether it parses is up to Yrs, which then refuses it with an ordinary error."""
-    depth = 0
-    in_string = escaped = False
-    for char in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
-            depth += 1
-            if depth > ANY_DEPTH_MAX:
-                raise UpdateFormatError(f"values nest deeper than {ANY_DEPTH_MAX}")
-        elif char in "]}":
-            depth -= 1
+    if nests_deeper(text, ANY_DEPTH_MAX):
+        raise UpdateFormatError(f"values nest deeper than {ANY_DEPTH_MAX}")
 
 
 def check_state_vector(vector: bytes) -> None:

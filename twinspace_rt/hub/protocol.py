@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, StringConstraints, TypeAdapter, Vali
 
 from twinspace_rt.errors import AppError, ErrorCode
 from twinspace_rt.hub.request import Request
+from twinspace_rt.ws.json_depth import nests_deeper
 
 
 class Ping(Request):
@@ -69,7 +70,7 @@ def push(kind: str, **fields: Any) -> str:
 
 
 def decode(text: str, max_depth: int) -> dict[str, Any]:
-    if _too_deep(text, max_depth):
+    if nests_deeper(text, max_depth):
         raise AppError(
             ErrorCode.validation_failed, f"Requests nest at most {max_depth} levels deep."
         )
@@ -80,38 +81,6 @@ def decode(text: str, max_depth: int) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise AppError(ErrorCode.invalid_json, "Send a JSON object with a `type`.")
     return value
-
-
-_JSON_SPECIAL = re.compile(r'[\[\]{}"\\]')
-
-
-def _too_deep(text: str, max_depth: int) -> bool:
-    """Whether arrays and objects nest deeper than ``max_depth``, found before parsing (the
-    parser would recurse, and a deep enough frame ends in ``RecursionError``). Linear in the
-    frame; brackets inside strings do not count. Most frames have too few brackets to ask."""
-    if text.count("[") + text.count("{") <= max_depth:
-        return False
-    depth = 0
-    in_string = False
-    escaped_at = -1
-    for match in _JSON_SPECIAL.finditer(text):
-        char = match.group()
-        if in_string:
-            if match.start() == escaped_at:
-                continue
-            if char == "\\":
-                escaped_at = match.start() + 1
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
-            depth += 1
-            if depth > max_depth:
-                return True
-        elif char in "]}":
-            depth -= 1
-    return False
 
 
 # Characters no UTF-8 frame (a lone surrogate) or PostgreSQL text (NUL) can carry. They reach

@@ -47,6 +47,10 @@ def parts_prefix(upload_id: str) -> str:
 
 
 class BlobStore(Protocol):
+    async def start(self) -> None:
+        """Makes the store ready before the server takes requests (S3: the bucket exists)."""
+        ...
+
     async def put(self, key: str, chunks: AsyncIterator[bytes]) -> int:
         """Stores the chunks under ``key`` atomically; returns the size."""
         ...
@@ -77,6 +81,9 @@ class LocalBlobStore:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+
+    async def start(self) -> None:
+        """Nothing to prepare: folders are made as blobs are written."""
 
     def _path(self, key: str) -> Path:
         return self.root / check_key(key)

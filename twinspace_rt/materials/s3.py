@@ -50,7 +50,8 @@ class S3BlobStore:
             )
         return self._client
 
-    async def ensure_bucket(self) -> None:
+    async def start(self) -> None:
+        """The bucket exists: made on the first start against an empty server."""
         s3 = await self._s3()
         try:
             await s3.head_bucket(Bucket=self.bucket)

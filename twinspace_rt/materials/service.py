@@ -6,7 +6,6 @@ from twinspace_rt.hub.hub import Hub
 from twinspace_rt.materials import library
 from twinspace_rt.materials.blobs import BlobStore, create_store, parts_prefix, project_prefix
 from twinspace_rt.materials.jobs import JobRunner
-from twinspace_rt.materials.s3 import S3BlobStore
 from twinspace_rt.settings import Settings
 from twinspace_rt.storage.engine import Database
 
@@ -21,8 +20,7 @@ class Materials:
         hub.features.on_stop.append(self.stop)
 
     async def start(self) -> None:
-        if isinstance(self.store, S3BlobStore):
-            await self.store.ensure_bucket()
+        await self.store.start()
         self.jobs.start()
 
     async def stop(self) -> None:
