@@ -93,6 +93,19 @@ async def processed(
     return found
 
 
+async def uploaded(
+    http: httpx.AsyncClient,
+    headers: dict[str, str],
+    project_id: int,
+    collection: int,
+    data: bytes,
+    name: str,
+) -> dict[str, Any]:
+    """Uploads a file and waits for its processing: its final status (`processed`)."""
+    location = await upload(http, headers, project_id, collection, data, name)
+    return await processed(http, headers, location)
+
+
 async def make_collection(
     http: httpx.AsyncClient, headers: dict[str, str], project_id: int, kind: str, **extra: Any
 ) -> int:

@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy import update
 
 from tests.chat.test_chat import connect
-from tests.materials.support import create, gps_photo, make_collection, processed, upload
+from tests.materials.support import create, gps_photo, make_collection, processed, uploaded
 from tests.support.live import Live
 from tests.support.room import Room
 from twinspace_rt.storage.material_models import MaterialJob, MaterialUpload
@@ -50,12 +50,8 @@ async def test_the_review_flow_per_role(live: Live, room: Room) -> None:
     assert refused["type"] == "error" and refused["code"] == "forbidden"
 
     # Review is the default: the pupil's photo waits, seen by the uploader and the teachers.
-    done = await processed(
-        live.http,
-        room.headers["pupil"],
-        await upload(
-            live.http, room.headers["pupil"], room.project_id, album, gps_photo(), "mine.jpg"
-        ),
+    done = await uploaded(
+        live.http, room.headers["pupil"], room.project_id, album, gps_photo(), "mine.jpg"
     )
     pending = done["material_id"]
     assert pending in await _visible(live, room, "pupil")
@@ -80,33 +76,15 @@ async def test_the_review_flow_per_role(live: Live, room: Room) -> None:
     assert pushed[0]["material"]["id"] == pending and pushed[0]["stream"] == "materials"
     assert pending in await _visible(live, room, "observer")
     # Observers upload (as in TwinSpace), straight in.
-    observed = await processed(
-        live.http,
-        room.headers["observer"],
-        await upload(
-            live.http,
-            room.headers["observer"],
-            room.project_id,
-            album,
-            gps_photo((30, 30)),
-            "o.jpg",
-        ),
+    observed = await uploaded(
+        live.http, room.headers["observer"], room.project_id, album, gps_photo((30, 30)), "o.jpg"
     )
     assert observed["material_id"] in await _visible(live, room, "pupil")
 
     # A rejected upload is gone for everyone; a reported one is in the audit log.
     second = (
-        await processed(
-            live.http,
-            room.headers["pupil"],
-            await upload(
-                live.http,
-                room.headers["pupil"],
-                room.project_id,
-                album,
-                gps_photo((20, 20)),
-                "b.jpg",
-            ),
+        await uploaded(
+            live.http, room.headers["pupil"], room.project_id, album, gps_photo((20, 20)), "b.jpg"
         )
     )["material_id"]
     rejected = await live.http.post(
@@ -131,17 +109,8 @@ async def test_the_review_flow_per_role(live: Live, room: Room) -> None:
     assert off.status_code == 403 and off.json()["error"]["code"] == "forbidden"
     assert await _settings(live, room, "teacher", "open") == 200
     opened = (
-        await processed(
-            live.http,
-            room.headers["pupil"],
-            await upload(
-                live.http,
-                room.headers["pupil"],
-                room.project_id,
-                album,
-                gps_photo((10, 10)),
-                "c.jpg",
-            ),
+        await uploaded(
+            live.http, room.headers["pupil"], room.project_id, album, gps_photo((10, 10)), "c.jpg"
         )
     )["material_id"]
     assert opened in await _visible(live, room, "observer")
@@ -182,11 +151,7 @@ async def test_the_review_flow_per_role(live: Live, room: Room) -> None:
 async def test_an_archived_project_is_read_only_for_materials(live: Live, room: Room) -> None:
     teacher = room.headers["teacher"]
     album = await make_collection(live.http, teacher, room.project_id, "album")
-    done = await processed(
-        live.http,
-        teacher,
-        await upload(live.http, teacher, room.project_id, album, gps_photo(), "a.jpg"),
-    )
+    done = await uploaded(live.http, teacher, room.project_id, album, gps_photo(), "a.jpg")
     archived = await live.http.patch(
         f"/api/projects/{room.project_id}",
         json={"status": "archived"},
@@ -207,11 +172,7 @@ async def test_an_archived_project_is_read_only_for_materials(live: Live, room: 
 async def test_closing_a_project_removes_its_blobs(live: Live, room: Room) -> None:
     teacher = room.headers["teacher"]
     album = await make_collection(live.http, teacher, room.project_id, "album")
-    await processed(
-        live.http,
-        teacher,
-        await upload(live.http, teacher, room.project_id, album, gps_photo(), "a.jpg"),
-    )
+    await uploaded(live.http, teacher, room.project_id, album, gps_photo(), "a.jpg")
     unfinished = await create(live.http, teacher, room.project_id, album, 5000)
     assert unfinished.status_code == 201
     store = live.services.materials.store
