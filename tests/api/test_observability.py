@@ -18,6 +18,7 @@ from tests.documents.test_documents import new_doc, open_doc, stored_text
 from tests.support.live import HubClient, Live, serve
 from tests.support.redis_server import RedisServer
 from tests.support.room import make_room
+from tests.support.waiting import WAIT
 from twinspace_rt.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,7 +42,7 @@ def value(samples: Samples, name: str, **labels: str) -> float:
 
 async def until(live: Live, check: Callable[[Samples], bool]) -> Samples:
     """Background work (versions, unloads) runs a moment after what caused it: poll, bounded."""
-    async with asyncio.timeout(15):
+    async with asyncio.timeout(WAIT):
         while not check(samples := await scrape(live)):
             await asyncio.sleep(0.1)
     return samples
@@ -62,7 +63,7 @@ async def overflow_a_socket(live: Live, project_id: int, pupil_token: str) -> No
     url = live.url.replace("http://", "ws://") + f"/ws/projects/{project_id}?token={pupil_token}"
     stalled = await websockets.connect(url, max_queue=1, sock=raw)
     stalled.transport.pause_reading()
-    async with asyncio.timeout(30):
+    async with asyncio.timeout(WAIT):
         for n in range(2000):
             try:
                 page = {"type": "chat.history", "id": str(n), "channel": "general", "limit": 100}
@@ -169,7 +170,7 @@ async def test_an_idle_drop_is_a_close_but_not_an_overflow(settings: Settings) -
         before = await scrape(live)
         room = await make_room(live.http, live.services)
         silent = await connect(live, room, "pupil")
-        assert await silent.closed(timeout=10) == 4408
+        assert await silent.closed(timeout=WAIT) == 4408
         after = await until(
             live,
             lambda now: (

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from sqlalchemy import func, select
 from tests.documents.test_documents import content, new_doc, open_doc, stored_text
 from tests.support.live import Live
 from tests.support.room import Room, make_room
+from tests.support.waiting import eventually_async
 from tests.support.yjs_client import YjsClient
 from tests.test_cli import cli
 from twinspace_rt.documents import codec
@@ -62,9 +64,17 @@ async def still_works(
 ) -> None:
     await writer.type(word)
     await reader.until(lambda: word in str(reader.text))
-    async with asyncio.timeout(10):
-        while word not in await content(live, other, doc["id"]):
-            await asyncio.sleep(0.02)
+
+    async def stored() -> bool:
+        return word in await content(live, other, doc["id"])
+
+    await eventually_async(stored)
+
+
+async def _cli(tmp_path: Path, url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """The command in a thread: the test's server shares this event loop and must go on
+    serving (and finishing its transactions) while the command runs."""
+    return await asyncio.to_thread(cli, tmp_path, url, *args)
 
 
 async def log_rows(live: Live, document_id: int) -> int:
@@ -168,7 +178,7 @@ async def test_a_poisoned_log_loads_and_the_cli_repairs_it(
                     UPDATES.insert().values(document_id=doc["id"], data=data, created_at=func.now())
                 )
     url = settings.effective_database_url
-    checked = cli(tmp_path, url, "docs", "check")
+    checked = await _cli(tmp_path, url, "docs", "check")
     assert checked.returncode == 1, checked.stdout + checked.stderr
     assert f"project {room.project_id} document {opened['id']} 'opened'" in checked.stdout
     assert f"document {idle['id']} 'idle'" in checked.stdout
@@ -182,12 +192,12 @@ async def test_a_poisoned_log_loads_and_the_cli_repairs_it(
     await stored_text(live, room, opened["id"], "abcd")
     assert any("quarantined" in r.getMessage() for r in caplog.records)
 
-    checked = cli(tmp_path, url, "docs", "check")
+    checked = await _cli(tmp_path, url, "docs", "check")
     assert checked.returncode == 1 and "'opened'" not in checked.stdout
-    repaired = cli(tmp_path, url, "docs", "repair")
+    repaired = await _cli(tmp_path, url, "docs", "repair")
     assert repaired.returncode == 0, repaired.stderr
     assert "quarantined 2 stored part(s) of 1 document(s)" in repaired.stdout
-    clean = cli(tmp_path, url, "docs", "check")
+    clean = await _cli(tmp_path, url, "docs", "check")
     assert clean.returncode == 0 and "every stored document applies" in clean.stdout
     async with db.engine.connect() as connection:
         kept = (await connection.execute(select(QUARANTINE.c.document_id, QUARANTINE.c.data))).all()

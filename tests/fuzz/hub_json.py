@@ -36,6 +36,7 @@ import websockets
 from tests.support.live import Closed, HubClient, Live, serve
 from tests.support.log_capture import recorded
 from tests.support.room import Room, make_room
+from tests.support.waiting import WAIT
 from twinspace_rt.settings import Settings
 
 SDP = (
@@ -311,7 +312,7 @@ class Fuzzer:
         speaker, listener = self.watch
         text = f"bystander check {self.checks}"
         await speaker.ok("chat.send", channel="general", text=text, key=f"b{self.checks}")
-        await listener.wait_for("chat.message", timeout=30)
+        await listener.wait_for("chat.message", timeout=WAIT)
         assert listener.of_type("chat.message")[-1]["message"]["text"] == text
         listener.pushes.clear()
         await listener.ok("ping")  # a sign of life, or the idle timeout would end it

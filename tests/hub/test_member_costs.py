@@ -18,6 +18,7 @@ from tests.support.forums import Forums
 from tests.support.live import HubClient, Live, serve
 from tests.support.log_capture import recorded
 from tests.support.room import make_room
+from tests.support.waiting import WAIT
 from tests.support.yjs_client import YjsClient
 from twinspace_rt.settings import Settings
 
@@ -90,7 +91,7 @@ async def test_a_member_holds_a_bounded_number_of_sockets(settings: Settings) ->
         await new_doc(live, room)
         first = await connect(live, room, "pupil")
         second = await YjsClient.connect(live.url, room.project_id, "story", token(room, "pupil"))
-        async with asyncio.timeout(10):
+        async with asyncio.timeout(WAIT):
             await second.synced.wait()
         extra = await HubClient.connect(live.url, room.project_id, token(room, "pupil"))
         assert await extra.closed() == 4409
@@ -104,7 +105,7 @@ async def test_a_member_holds_a_bounded_number_of_sockets(settings: Settings) ->
         await teacher.ok("ping")
         # A socket that goes frees its place.
         await first.close()
-        async with asyncio.timeout(10):
+        async with asyncio.timeout(WAIT):
             while True:
                 again = await HubClient.connect(live.url, room.project_id, token(room, "pupil"))
                 if await _open_or_refused(again):
@@ -115,7 +116,7 @@ async def test_a_member_holds_a_bounded_number_of_sockets(settings: Settings) ->
 async def _open_or_refused(client: HubClient) -> bool:
     """True once the server greets the socket; False if it refused it (the place is not free
     yet)."""
-    async with asyncio.timeout(10):
+    async with asyncio.timeout(WAIT):
         while not client.of_type("presence.state"):
             if client.close_code is not None or client._reader.done():
                 return False
@@ -178,12 +179,12 @@ async def test_a_reader_that_never_reads_is_really_cut_off(settings: Settings) -
             json.dumps({"type": "chat.subscribe", "id": "s", "channels": {"general": None}})
         )
         room_here = live.services.hub.rooms[room.project_id]
-        async with asyncio.timeout(30):
+        async with asyncio.timeout(WAIT):
             while not any(c.cursors for c in room_here.connections.values()):
                 await asyncio.sleep(0.02)
         big = secrets.token_hex(1950)
         sent = 0
-        async with asyncio.timeout(60):
+        async with asyncio.timeout(WAIT):
             while len(room_here.connections) == 2 and sent < 3000:
                 await teacher.ok(
                     "chat.send", channel="general", text=f"{sent} {big}", key=f"{sent}"
@@ -192,7 +193,7 @@ async def test_a_reader_that_never_reads_is_really_cut_off(settings: Settings) -
         assert len(room_here.connections) == 1, "the stalled socket was dropped from the room"
         # It still has not read a byte: the server must not keep its connection open behind
         # the unsent frames (and the close frame after them) for ever.
-        async with asyncio.timeout(30):
+        async with asyncio.timeout(WAIT):
             while _tcp_state(sock) == TCP_ESTABLISHED:
                 await asyncio.sleep(0.05)
         await teacher.ok("ping")
