@@ -371,6 +371,9 @@ async def test_an_author_changes_a_posts_attachments_in_the_edit_dialog(
     await check_screen(teacher, "78-journal-edit-attachments")
     await dialog.get_by_role("button", name="Save").click()
     seen = pupil.locator(".journal-post", has_text=f"{text}, with a heron")
+    # Into view, as a reader scrolls: the pupil's page is still scrolled down to the older
+    # posts of the test before, and an attached image loads lazily.
+    await seen.scroll_into_view_if_needed()
     await expect(seen.locator(".attached-materials img[alt='heron.jpg']")).to_be_visible()
 
     # Again: the heron is ticked; unticked, it goes while the text stays.
