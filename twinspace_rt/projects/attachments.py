@@ -8,10 +8,9 @@ ever shown a material they could not open themselves. The bytes are fetched thro
 materials' signed links; a payload carries only each material's id, kind and title.
 
 Each owner keeps its attachments in a table of its own (`Links`), so that the database removes
-them with their post or message. A material rejected or removed later (the forum's and chat's
-tables set its key to null; the journal's drops the row) shows as unavailable: no kind, no
-title, nothing to fetch. This module sits below the features that share it, which the layers
-keep apart from one another.
+them with their post or message. A material rejected or removed later (removal sets the row's
+key to null) stays in its place as unavailable: no kind, no title, nothing to fetch. This
+module sits below the features that share it, which the layers keep apart from one another.
 """
 
 from __future__ import annotations
