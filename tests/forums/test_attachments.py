@@ -1,5 +1,5 @@
 """Materials attached to forum posts (issue 15): a thread's opening post and replies carry the
-project's approved materials, live and in the thread's pages; anything else is refused whole,
+project's approved materials, live, in replays and in the thread's pages; anything else is refused whole,
 and a material removed later stays in its place, unavailable."""
 
 from __future__ import annotations
@@ -76,6 +76,14 @@ async def test_forum_posts_carry_approved_materials_of_their_project(live: Live)
     page = await forums.ok("pupil", "GET", f"/threads/{thread_id}/posts")
     assert [p["body"] for p in page["posts"]] == ["Ours", "And ours"]
     assert [ids(p) for p in page["posts"]] == [[first, second], [second]]
+    # A socket resuming from the start is replayed both posts with their materials.
+    late = await connect(live, room, "pupil")
+    await late.ok("forum.subscribe", streams={"forum": 0})
+    [replayed_thread] = await late.wait_for("forum.thread.created")
+    [replayed_reply] = await late.wait_for("forum.post.created")
+    assert ids(replayed_thread["post"]) == [first, second]
+    assert ids(replayed_reply["post"]) == [second]
+    await late.close()
 
     # A removed material stays in its place, unavailable; a deleted post keeps none.
     removed = await forums.call("teacher_admin", "DELETE", f"/materials/{second}")
