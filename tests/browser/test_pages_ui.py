@@ -206,7 +206,7 @@ async def test_a_pupil_reads_the_page_and_posts_in_the_journal(
     await expect(pupil.get_by_text("Sent: a teacher will check it")).to_be_visible()
     waiting = teacher.locator(".journal-post.in-review")
     await expect(waiting).to_contain_text("Waiting for a teacher")
-    attached = waiting.locator(".journal-materials img[alt='heron.jpg']")
+    attached = waiting.locator(".attached-materials img[alt='heron.jpg']")
     await expect(attached).to_be_visible()
     await eventually_async(lambda: _loaded(attached))
     await waiting.get_by_role("button", name="Approve").click()
@@ -238,7 +238,7 @@ async def test_pages_and_journal_on_a_phone_and_a_laptop(
     await check_screen(page, f"74-page-{locale}-{width}")
     await open_room(page, site, "journal")
     await expect(page.locator(".journal-post").first).to_be_visible()
-    await expect(page.locator(".journal-materials img").first).to_be_visible()
+    await expect(page.locator(".attached-materials img").first).to_be_visible()
     await check_screen(page, f"75-journal-{locale}-{width}")
     await open_room(page, site, "showcase")
     await expect(page.locator(".showcase-form")).to_be_visible()
@@ -357,7 +357,7 @@ async def test_an_author_changes_a_posts_attachments_in_the_edit_dialog(
     mine = teacher.locator(".journal-post", has_text=text)
     seen = pupil.locator(".journal-post", has_text=text)
     await expect(seen).to_be_visible()
-    await expect(seen.locator(".journal-materials")).to_have_count(0)
+    await expect(seen.locator(".attached-materials")).to_have_count(0)
 
     await mine.get_by_role("button", name="Change").click()
     dialog = teacher.get_by_role("dialog", name="Change this post")
@@ -371,7 +371,10 @@ async def test_an_author_changes_a_posts_attachments_in_the_edit_dialog(
     await check_screen(teacher, "78-journal-edit-attachments")
     await dialog.get_by_role("button", name="Save").click()
     seen = pupil.locator(".journal-post", has_text=f"{text}, with a heron")
-    await expect(seen.locator(".journal-materials img[alt='heron.jpg']")).to_be_visible()
+    # Into view, as a reader scrolls: the pupil's page is still scrolled down to the older
+    # posts of the test before, and an attached image loads lazily.
+    await seen.scroll_into_view_if_needed()
+    await expect(seen.locator(".attached-materials img[alt='heron.jpg']")).to_be_visible()
 
     # Again: the heron is ticked; unticked, it goes while the text stays.
     await (
@@ -381,5 +384,5 @@ async def test_an_author_changes_a_posts_attachments_in_the_edit_dialog(
     await expect(heron).to_be_checked()
     await heron.uncheck()
     await dialog.get_by_role("button", name="Save").click()
-    await expect(seen.locator(".journal-materials")).to_have_count(0)
+    await expect(seen.locator(".attached-materials")).to_have_count(0)
     await expect(seen).to_contain_text(f"{text}, with a heron")

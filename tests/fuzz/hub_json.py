@@ -58,6 +58,7 @@ SEEDS: list[dict[str, Any]] = [
     {"type": "chat.unsubscribe", "channels": ["general"]},
     {"type": "chat.send", "channel": "general", "text": "Ciao a tutti! 🌍", "key": "k1"},
     {"type": "chat.send", "channel": "pupils", "text": "x", "key": "k2", "reply_to": 1},
+    {"type": "chat.send", "channel": "general", "text": "y", "key": "k3", "materials": [1, 2]},
     {"type": "chat.history", "channel": "general", "before": 5, "limit": 20},
     {"type": "chat.edit", "channel": "general", "seq": 1, "text": "edited"},
     {"type": "chat.delete", "channel": "general", "seq": 2},

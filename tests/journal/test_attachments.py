@@ -1,5 +1,6 @@
 """Materials attached to journal posts: only the project's approved materials the author may
-see, shown to readers live, replaced by an edit, gone with a deleted post or material."""
+see, shown to readers live, replaced by an edit, gone with a deleted post, unavailable once the
+material is removed."""
 
 from __future__ import annotations
 
@@ -54,7 +55,7 @@ async def test_a_post_carries_approved_materials_of_its_project_only(live: Live)
     listed = await journal.ok("teacher", "GET", "/journal")
     assert [p["body"] for p in listed["posts"]] == ["Our walk"]
 
-    # An edit replaces them (and says so live); a removed material leaves the post.
+    # An edit replaces them (and says so live); a removed material stays, unavailable.
     changed = await journal.ok(
         "teacher", "PATCH", f"/journal/{post['id']}", {"materials": [second]}
     )
@@ -66,7 +67,9 @@ async def test_a_post_carries_approved_materials_of_its_project_only(live: Live)
     removed = await journal.call("teacher_admin", "DELETE", f"/materials/{second}")
     assert removed.status_code == 204, removed.text
     listed = await journal.ok("pupil", "GET", "/journal")
-    assert listed["posts"][0]["materials"] == []
+    assert listed["posts"][0]["materials"] == [
+        {"id": None, "kind": None, "title": None, "available": False}
+    ]
     # A deleted post keeps no materials.
     again = await journal.ok("teacher", "POST", "/journal", {"body": "Again", "materials": [first]})
     await journal.ok("teacher", "DELETE", f"/journal/{again['id']}")

@@ -168,8 +168,6 @@ async def seed(live: Live) -> Seed:
             "chat.report", channel="general", seq=sent[other.user_id][1], reason="off topic"
         )
         await hub.ok("typing", channel="general")
-    await hubs[y.user_id].ok("chat.mute", user_id=x.user_id, minutes=5)
-    await hubs[x.user_id].ok("chat.mute", user_id=y.user_id, minutes=5)
 
     # Forums: X opens a forum and a thread, both reply, react, report and read; bulletin.
     forum = await _ok(
@@ -281,7 +279,8 @@ async def seed(live: Live) -> Seed:
         done = await processed(http, person.headers, location)
         assert done["status"] == "done"
         photos.append(done["material_id"])
-    # X's photo (approved: X uploads without review) attached to a journal post.
+    # X's photo (approved: X uploads without review) attached to a journal post, a
+    # forum reply and a chat message.
     await _ok(
         await http.post(
             f"{base}/journal",
@@ -290,6 +289,24 @@ async def seed(live: Live) -> Seed:
         ),
         201,
     )
+    photo_reply = f"{x.username} shows the photo"
+    await _ok(
+        await http.post(
+            f"{base}/threads/{thread_id}/posts",
+            json={"body": photo_reply, "materials": photos[:1]},
+            headers=x.headers,
+        ),
+        201,
+    )
+    x.posts.append(photo_reply)
+    photo_text = f"{x.username} sends the photo"
+    await hubs[x.user_id].ok(
+        "chat.send", channel="general", text=photo_text, key="photo", materials=photos[:1]
+    )
+    x.chat.append(photo_text)
+    # Each mutes the other (after the last message).
+    await hubs[y.user_id].ok("chat.mute", user_id=x.user_id, minutes=5)
+    await hubs[x.user_id].ok("chat.mute", user_id=y.user_id, minutes=5)
     await _ok(
         await http.put(
             f"{base}/materials/settings", json={"pupil_uploads": "open"}, headers=x.headers

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
 from twinspace_rt.api.schemas import Description, Input
+from twinspace_rt.projects.attachments import ATTACHMENTS_MAX
 from twinspace_rt.storage.chat_models import REPORT_REASON_MAX
 from twinspace_rt.storage.forum_models import BODY_MAX, TITLE_MAX
 
@@ -42,6 +43,24 @@ ID_MAX = 2**31 - 1  # row ids and seqs are 32-bit integers in the store
 Id = Annotated[int, Field(ge=1, le=ID_MAX)]
 
 
+Attached = Annotated[
+    list[Id],
+    Field(
+        max_length=ATTACHMENTS_MAX,
+        description="Approved materials of the project, in order (`projects/attachments.py`).",
+    ),
+]
+
+
+class AttachedOut(BaseModel):
+    """An attached material; one rejected or removed since stays in place, unavailable."""
+
+    id: int | None
+    kind: Literal["image", "video", "audio", "file"] | None
+    title: str | None
+    available: bool
+
+
 class ForumCreateIn(Input):
     title: Title
     description: Description = ""
@@ -57,6 +76,7 @@ class ForumPatchIn(Input):
 class ThreadCreateIn(Input):
     title: Title
     body: Body = Field(description="The opening post, in the light markup.")
+    materials: Attached = []
 
 
 class ThreadPatchIn(Input):
@@ -69,6 +89,7 @@ class ThreadPatchIn(Input):
 class PostCreateIn(Input):
     body: Body
     reply_to: Id | None = Field(None, description="The id of a post in the same thread.")
+    materials: Attached = []
 
 
 class BulletinCreateIn(Input):
@@ -143,6 +164,7 @@ class PostOut(BaseModel):
     edited_at: datetime | None
     deleted: DeletedOut | None
     reactions: dict[str, list[int]]
+    materials: list[AttachedOut]
 
 
 class ThreadCreatedOut(BaseModel):

@@ -126,7 +126,7 @@ async def create_thread(request: Request) -> Response:
     body = await read_body(request, ThreadCreateIn)
     async with in_room(request, Action.forum_create_thread) as (tx, _, member):
         thread, post, change = await threads.open_thread(
-            tx, member, path_id(request, "forum_id"), body.title, body.body
+            tx, member, path_id(request, "forum_id"), body.title, body.body, body.materials
         )
         [payload] = await post_payloads(tx, [post])
     await publish_changes(request, member.project_id, [change])
@@ -181,7 +181,7 @@ async def create_post(request: Request) -> Response:
     body = await read_body(request, PostCreateIn)
     async with in_room(request, Action.forum_reply) as (tx, _, member):
         post, change = await posts.reply(
-            tx, member, path_id(request, "thread_id"), body.body, body.reply_to
+            tx, member, path_id(request, "thread_id"), body.body, body.reply_to, body.materials
         )
         [payload] = await post_payloads(tx, [post])
     await publish_changes(request, member.project_id, [change])

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
-from twinspace_rt.api.forum_schemas import Id, Position, _body, _title
+from twinspace_rt.api.forum_schemas import Attached, AttachedOut, Id, Position, _body, _title
 from twinspace_rt.api.schemas import Input
 from twinspace_rt.storage.page_models import JOURNAL_BODY_MAX, PAGE_TITLE_MAX, SLUG_MAX
 
@@ -74,12 +74,6 @@ class MenuOut(BaseModel):
     pages: list[PageOut] = Field(description="In menu order: each page before its subpages.")
 
 
-Attached = Annotated[
-    list[Id],
-    Field(max_length=10, description="Approved materials of the project, in order (posts only)."),
-]
-
-
 class JournalPostIn(Input):
     body: JournalBody
     materials: Attached = []
@@ -102,12 +96,6 @@ class JournalReadOut(BaseModel):
 
 class LikeIn(Input):
     on: bool = True
-
-
-class AttachedOut(BaseModel):
-    id: int
-    kind: Literal["image", "video", "audio", "file"]
-    title: str
 
 
 class JournalPostOut(BaseModel):

@@ -40,6 +40,7 @@ from twinspace_rt.hub.features import HubFeatures
 from twinspace_rt.hub.hub import Hub
 from twinspace_rt.hub.protocol import push
 from twinspace_rt.hub.replay import Follow, Pending, follow
+from twinspace_rt.projects import attachments
 from twinspace_rt.storage.chat_models import Channel
 
 
@@ -100,8 +101,12 @@ def _check_text(hub: Hub, text: str) -> None:
 
 async def send(hub: Hub, conn: Connection, request: ChatSend) -> dict[str, Any]:
     _check_text(hub, request.text)
+    attached: list[attachments.Attached] = []
+    if request.materials:  # a plain message never waits for this read
+        async with hub.db.reader() as tx:
+            attached = await attachments.check(tx, conn.member, request.materials)
     posted = await _writer(hub).post(
-        conn.member, request.channel, request.text, request.key, request.reply_to
+        conn.member, request.channel, request.text, request.key, request.reply_to, attached
     )
     if posted.created:
         await _publish_change(hub, conn, posted.channel, posted.view, "created")

@@ -19,8 +19,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from twinspace_rt.auth.policy import Action, Member, can
 from twinspace_rt.chat.channels import require_write
 from twinspace_rt.errors import AppError, ErrorCode
-from twinspace_rt.projects import audit
-from twinspace_rt.storage.chat_models import Channel, ChatMessage, Mute, Reaction
+from twinspace_rt.projects import attachments, audit
+from twinspace_rt.projects.attachments import Attached
+from twinspace_rt.storage.chat_models import Channel, ChatAttachment, ChatMessage, Mute, Reaction
+
+LINKS = attachments.Links(ChatAttachment, "message_id")
 
 
 class MessageRecord(Protocol):
@@ -56,10 +59,12 @@ class MessageRecord(Protocol):
 
 @dataclass
 class MessageView:
-    """A message as members see it: a deleted one keeps its place but not its text."""
+    """A message as members see it: a deleted one keeps its place but not its text, nor its
+    attached materials."""
 
     message: MessageRecord
     reactions: dict[str, list[int]] = field(default_factory=dict)
+    materials: list[Attached] = field(default_factory=list)
 
 
 async def _next_seq(tx: AsyncSession, channel: Channel) -> int:
@@ -151,6 +156,8 @@ async def delete(
     message.text = ""
     message.deleted_at = datetime.now(UTC)
     message.deleted_by = member.user_id
+    assert message.id is not None
+    await attachments.replace(tx, LINKS, message.id, [])
     message.version = await _next_seq(tx, channel)
     tx.add(message)
     await tx.flush()
@@ -235,4 +242,7 @@ async def views(tx: AsyncSession, messages: list[ChatMessage]) -> list[MessageVi
         for reaction in found:
             by_emoji = reactions.setdefault(reaction.message_id, {})
             by_emoji.setdefault(reaction.emoji, []).append(reaction.user_id)
-    return [MessageView(m, reactions.get(m.id or 0, {})) for m in messages]
+    attached = await attachments.of(tx, LINKS, ids)
+    return [
+        MessageView(m, reactions.get(m.id or 0, {}), attached.get(m.id or 0, [])) for m in messages
+    ]

@@ -8,6 +8,7 @@ from pydantic import Field, StringConstraints
 
 from twinspace_rt.chat.messages import MessageView
 from twinspace_rt.hub.request import Request, RowId, Seq, Since
+from twinspace_rt.projects.attachments import ATTACHMENTS_MAX
 from twinspace_rt.storage.chat_models import REPORT_REASON_MAX
 
 ChannelName = Annotated[str, StringConstraints(min_length=1, max_length=32)]
@@ -40,6 +41,7 @@ class ChatSend(Request):
     text: Annotated[str, StringConstraints(min_length=1)]
     key: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     reply_to: Seq | None = None
+    materials: Annotated[list[RowId], Field(max_length=ATTACHMENTS_MAX)] = []
 
 
 class ChatHistory(Request):
@@ -109,4 +111,5 @@ def message_payload(view: MessageView, channel: str) -> dict[str, Any]:
         "edited_at": message.edited_at.isoformat() if message.edited_at else None,
         "deleted": deleted,
         "reactions": view.reactions,
+        "materials": view.materials,
     }

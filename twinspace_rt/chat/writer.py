@@ -20,8 +20,10 @@ from sqlalchemy.exc import IntegrityError
 
 from twinspace_rt.auth.policy import Member
 from twinspace_rt.chat.channels import ChannelRef, require_write
-from twinspace_rt.chat.messages import MessageView
+from twinspace_rt.chat.messages import LINKS, MessageView
 from twinspace_rt.errors import AppError, ErrorCode
+from twinspace_rt.projects import attachments
+from twinspace_rt.projects.attachments import Attached
 from twinspace_rt.storage.chat_models import Channel, ChatMessage, Mute
 from twinspace_rt.storage.engine import Database, GroupCommit
 
@@ -74,6 +76,7 @@ class _Post:
     text: str
     key: str
     reply_to: int | None
+    materials: list[Attached]
 
 
 class ChatWriter:
@@ -84,10 +87,18 @@ class ChatWriter:
         self._channels: dict[tuple[int, str], ChannelRef] = {}
 
     async def post(
-        self, member: Member, channel_name: str, text: str, key: str, reply_to: int | None
+        self,
+        member: Member,
+        channel_name: str,
+        text: str,
+        key: str,
+        reply_to: int | None,
+        materials: list[Attached],
     ) -> Posted:
-        """Returns once the message is committed (or refused); the caller then publishes it."""
-        return await self._batches.submit(_Post(member, channel_name, text, key, reply_to))
+        """Returns once the message is committed (or refused); the caller then publishes it.
+        ``materials`` were checked by the caller (`projects/attachments.py:check`)."""
+        post = _Post(member, channel_name, text, key, reply_to, materials)
+        return await self._batches.submit(post)
 
     async def close(self) -> None:
         await self._batches.close(drain=False)
@@ -170,7 +181,8 @@ def _write(
         connection, [(batch[i], _channel_of(batch[i], channels)) for i in fresh.values()], now
     )
     for i, message in zip(fresh.values(), rows, strict=True):
-        results[i] = Posted(_channel_of(batch[i], channels), MessageView(message), True)
+        view = MessageView(message, materials=batch[i].materials)
+        results[i] = Posted(_channel_of(batch[i], channels), view, True)
     for i in wanted:
         if results[i] is None:
             first = results[fresh[_identity(batch[i], channels)]]
@@ -270,10 +282,33 @@ def _insert(
             }
         )
     connection.execute(MESSAGES.insert(), values)
+    _attach(connection, [(v, post.materials) for v, (post, _) in zip(values, posts, strict=True)])
     return [
         NewMessage(v["seq"], v["version"], v["author_id"], v["text"], v["reply_to"], now)
         for v in values
     ]
+
+
+def _attach(connection: Connection, inserted: list[tuple[dict[str, Any], list[Attached]]]) -> None:
+    """Links the materials of the messages that carry some; a batch of plain messages (the
+    common case) costs nothing more."""
+    carrying = [(v, materials) for v, materials in inserted if materials]
+    if not carrying:
+        return
+    found = connection.execute(
+        select(MESSAGES.c.id, MESSAGES.c.channel_id, MESSAGES.c.seq).where(
+            tuple_(MESSAGES.c.channel_id, MESSAGES.c.seq).in_(
+                [(v["channel_id"], v["seq"]) for v, _ in carrying]
+            )
+        )
+    )
+    ids = {(r.channel_id, r.seq): r.id for r in found}
+    links = [
+        row
+        for v, materials in carrying
+        for row in attachments.rows(LINKS, ids[(v["channel_id"], v["seq"])], materials)
+    ]
+    connection.execute(LINKS.table.insert(), links)
 
 
 def _message(row: Row[Any]) -> NewMessage:

@@ -28,8 +28,8 @@ from twinspace_rt.forums.streams import (
     record,
     rewrite_post,
 )
-from twinspace_rt.forums.views import post_payloads, thread_payload
-from twinspace_rt.projects import audit
+from twinspace_rt.forums.views import LINKS, post_payloads, thread_payload
+from twinspace_rt.projects import attachments, audit
 from twinspace_rt.storage.forum_models import ForumPost, ForumReaction, ForumThread
 
 WRITE_ACTION = {Stream.forum: Action.forum_reply, Stream.bulletin: Action.bulletin_post}
@@ -52,9 +52,15 @@ async def by_id(tx: AsyncSession, member: Member, post_id: int) -> ForumPost:
 
 
 async def reply(
-    tx: AsyncSession, member: Member, thread_id: int, body: str, reply_to: int | None
+    tx: AsyncSession,
+    member: Member,
+    thread_id: int,
+    body: str,
+    reply_to: int | None,
+    materials: list[int] | None = None,
 ) -> tuple[ForumPost, Change]:
     require(member, Action.forum_reply)
+    attached = await attachments.check(tx, member, materials or [])
     # The stream's counter first: its row lock orders concurrent replies, so the thread's
     # counts read below are current (PostgreSQL reads them after the previous reply committed).
     seq = await next_seq(tx, member.project_id, Stream.forum)
@@ -71,6 +77,8 @@ async def reply(
     thread.last_post_seq = seq
     tx.add_all([post, thread])
     await tx.flush()
+    assert post.id is not None
+    await attachments.replace(tx, LINKS, post.id, attached)
     [payload] = await post_payloads(tx, [post])
     change = record(
         tx,
@@ -148,6 +156,8 @@ async def delete(
     post.body = ""
     post.deleted_at = datetime.now(UTC)
     post.deleted_by = member.user_id
+    assert post.id is not None
+    await attachments.replace(tx, LINKS, post.id, [])
     return await _changed(tx, member, post, "deleted")
 
 

@@ -12,8 +12,8 @@ from twinspace_rt.auth.policy import Action, Member, can, require
 from twinspace_rt.errors import AppError, ErrorCode
 from twinspace_rt.forums import boards
 from twinspace_rt.forums.streams import Change, Stream, new_post, next_seq, record
-from twinspace_rt.forums.views import post_payload, thread_payload
-from twinspace_rt.projects import audit
+from twinspace_rt.forums.views import LINKS, post_payload, thread_payload
+from twinspace_rt.projects import attachments, audit
 from twinspace_rt.storage.forum_models import ForumPost, ForumThread
 
 
@@ -26,9 +26,15 @@ async def by_id(tx: AsyncSession, member: Member, thread_id: int) -> ForumThread
 
 
 async def open_thread(
-    tx: AsyncSession, member: Member, forum_id: int, title: str, body: str
+    tx: AsyncSession,
+    member: Member,
+    forum_id: int,
+    title: str,
+    body: str,
+    materials: list[int] | None = None,
 ) -> tuple[ForumThread, ForumPost, Change]:
     require(member, Action.forum_create_thread)
+    attached = await attachments.check(tx, member, materials or [])
     forum = await boards.by_id(tx, member, forum_id)
     seq = await next_seq(tx, member.project_id, Stream.forum)
     assert forum.id is not None
@@ -46,6 +52,8 @@ async def open_thread(
     post = new_post(member, Stream.forum, seq, body, thread_id=thread.id)
     tx.add(post)
     await tx.flush()
+    assert post.id is not None
+    await attachments.replace(tx, LINKS, post.id, attached)
     change = record(
         tx,
         member.project_id,
@@ -53,7 +61,7 @@ async def open_thread(
         seq,
         "forum.thread.created",
         thread=thread_payload(thread),
-        post=post_payload(post, {}),
+        post=post_payload(post, {}, attached),
     )
     return thread, post, change
 

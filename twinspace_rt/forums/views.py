@@ -1,7 +1,8 @@
 """Forums, threads and posts as members see them: the one payload for REST, pushes and replay.
 
-A deleted post keeps its place with an empty body (a tombstone); bodies travel as their source
-and as the sanitised HTML of `forums/markup.py`, never as raw HTML.
+A deleted post keeps its place with an empty body (a tombstone) and no attached materials;
+bodies travel as their source and as the sanitised HTML of `forums/markup.py`, never as raw
+HTML. Forum posts carry materials (`projects/attachments.py`); bulletin posts carry none.
 """
 
 from __future__ import annotations
@@ -12,7 +13,17 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from twinspace_rt.forums.markup import render
-from twinspace_rt.storage.forum_models import Forum, ForumPost, ForumReaction, ForumThread
+from twinspace_rt.projects import attachments
+from twinspace_rt.projects.attachments import Attached, Links
+from twinspace_rt.storage.forum_models import (
+    Forum,
+    ForumAttachment,
+    ForumPost,
+    ForumReaction,
+    ForumThread,
+)
+
+LINKS = Links(ForumAttachment, "post_id")
 
 
 def forum_payload(forum: Forum) -> dict[str, Any]:
@@ -41,7 +52,9 @@ def thread_payload(thread: ForumThread) -> dict[str, Any]:
     }
 
 
-def post_payload(post: ForumPost, reactions: dict[str, list[int]]) -> dict[str, Any]:
+def post_payload(
+    post: ForumPost, reactions: dict[str, list[int]], materials: list[Attached] | None = None
+) -> dict[str, Any]:
     deleted = None
     if post.deleted_at is not None:
         deleted = {"by": post.deleted_by, "at": post.deleted_at.isoformat()}
@@ -59,11 +72,12 @@ def post_payload(post: ForumPost, reactions: dict[str, list[int]]) -> dict[str, 
         "edited_at": post.edited_at.isoformat() if post.edited_at else None,
         "deleted": deleted,
         "reactions": reactions,
+        "materials": [] if deleted else materials or [],
     }
 
 
 async def post_payloads(tx: AsyncSession, posts: list[ForumPost]) -> list[dict[str, Any]]:
-    """With their reactions, read in one query."""
+    """With their reactions and attached materials, read in two queries."""
     ids = [p.id for p in posts if p.id is not None]
     reactions: dict[int, dict[str, list[int]]] = {}
     if ids:
@@ -75,4 +89,5 @@ async def post_payloads(tx: AsyncSession, posts: list[ForumPost]) -> list[dict[s
         for reaction in found:
             by_emoji = reactions.setdefault(reaction.post_id, {})
             by_emoji.setdefault(reaction.emoji, []).append(reaction.user_id)
-    return [post_payload(p, reactions.get(p.id or 0, {})) for p in posts]
+    attached = await attachments.of(tx, LINKS, ids)
+    return [post_payload(p, reactions.get(p.id or 0, {}), attached.get(p.id or 0)) for p in posts]

@@ -5,7 +5,7 @@ Rules (the permission table decides each role's part):
   ``off`` refuses it, ``review`` (the default) keeps it for teachers and its author until a
   moderator approves it, ``open`` publishes it at once.
 - ``journal.react`` likes (idempotent) and comments, one level, on published posts only.
-- Posts (not comments) carry the project's approved materials (`journal/attachments.py`).
+- Posts (not comments) carry the project's approved materials (`projects/attachments.py`).
 - Authors edit and delete their own; ``journal.moderate`` edits, deletes, pins and approves
   anything, audited.
 """
@@ -21,10 +21,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from twinspace_rt.auth.policy import Action, Member, Role, can, require
 from twinspace_rt.errors import AppError, ErrorCode
 from twinspace_rt.forums.streams import Change
-from twinspace_rt.journal import attachments, settings, streams
+from twinspace_rt.journal import settings, streams
 from twinspace_rt.journal.streams import PUBLISHED, REVIEW
-from twinspace_rt.journal.views import payloads
-from twinspace_rt.projects import audit
+from twinspace_rt.journal.views import LINKS, payloads
+from twinspace_rt.projects import attachments, audit
 from twinspace_rt.storage.chat_models import Report
 from twinspace_rt.storage.page_models import JournalLike, JournalPost
 
@@ -88,7 +88,7 @@ async def write(
     tx.add(post)
     await tx.flush()
     assert post.id is not None
-    await attachments.replace(tx, post.id, attached)
+    await attachments.replace(tx, LINKS, post.id, attached)
     [shown] = await payloads(tx, [post])
     kind = "journal.comment.created" if parent_id else "journal.post.created"
     return shown, await streams.publish(tx, post, state == PUBLISHED, kind, shown)
@@ -115,9 +115,9 @@ async def edit(
         if materials and post.parent_id is not None:
             raise AppError(ErrorCode.validation_failed, "Comments carry no materials.")
         wanted = await attachments.check(tx, member, materials)
-        if wanted != [m["id"] for m in before["materials"]]:
+        if [m["id"] for m in wanted] != [m["id"] for m in before["materials"]]:
             assert post.id is not None
-            await attachments.replace(tx, post.id, wanted)
+            await attachments.replace(tx, LINKS, post.id, wanted)
             reattached = True
     if body == post.body and not reattached:
         return before, []
@@ -137,7 +137,7 @@ async def delete(tx: AsyncSession, member: Member, post_id: int) -> Result:
     post.body = ""
     post.pinned = False
     assert post.id is not None
-    await attachments.replace(tx, post.id, [])
+    await attachments.replace(tx, LINKS, post.id, [])
     post.deleted_at = datetime.now(UTC)
     post.deleted_by = member.user_id
     return await _changed(tx, post, "deleted", rewrite=True)

@@ -13,9 +13,12 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from twinspace_rt.forums.markup import render
-from twinspace_rt.journal import attachments
+from twinspace_rt.projects import attachments
+from twinspace_rt.projects.attachments import Attached, Links
 from twinspace_rt.storage.models import User
-from twinspace_rt.storage.page_models import JournalLike, JournalPost
+from twinspace_rt.storage.page_models import JournalAttachment, JournalLike, JournalPost
+
+LINKS = Links(JournalAttachment, "post_id")
 
 
 def payload(
@@ -23,7 +26,7 @@ def payload(
     author: str,
     likes: list[int],
     comment_count: int,
-    materials: list[dict[str, Any]] | None = None,
+    materials: list[Attached] | None = None,
 ) -> dict[str, Any]:
     deleted = None
     if post.deleted_at is not None:
@@ -73,7 +76,7 @@ async def payloads(tx: AsyncSession, posts: list[JournalPost]) -> list[dict[str,
         .group_by(col(JournalPost.parent_id))
     )
     comments = {parent: int(n) for parent, n in counted.all()}
-    attached = await attachments.of_posts(tx, ids)
+    attached = await attachments.of(tx, LINKS, ids)
     return [
         payload(
             p,

@@ -85,9 +85,8 @@ async def change(
                 col(JournalAttachment.post_id).in_(post_ids)
             )
         )
-        await _replace(
-            tx, member.project_id, "post_image", await _images(tx, member, list(attached))
-        )
+        kept = [m for m in attached if m is not None]  # None: a removed material
+        await _replace(tx, member.project_id, "post_image", await _images(tx, member, kept))
     on = wanted.get("showcase_on")
     if on is not None and on != publishing.showcase_on:
         if on and publishing.slug is None:

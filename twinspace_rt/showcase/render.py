@@ -172,6 +172,7 @@ async def _posts(
         )
         .order_by(col(JournalAttachment.position))
     ):
+        assert link.material_id is not None  # one of `images`
         attached.setdefault(link.post_id, []).append(link.material_id)
     found = await tx.exec(
         select(JournalPost, User)

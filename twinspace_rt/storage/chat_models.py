@@ -63,6 +63,21 @@ class Reaction(SQLModel, table=True):
     emoji: str = Field(max_length=16)
 
 
+class ChatAttachment(SQLModel, table=True):
+    """A material attached to a chat message, in order (`projects/attachments.py`). A removed
+    material leaves the row with no material, shown as unavailable; a message takes its rows."""
+
+    __tablename__ = "chat_attachments"
+    __table_args__ = (UniqueConstraint("message_id", "material_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key="chat_messages.id", index=True, ondelete="CASCADE")
+    material_id: int | None = Field(
+        default=None, foreign_key="materials.id", index=True, ondelete="SET NULL"
+    )
+    position: int = 0
+
+
 class ReadMarker(SQLModel, table=True):
     __tablename__ = "chat_read_markers"
     __table_args__ = (UniqueConstraint("channel_id", "user_id"),)
@@ -125,6 +140,7 @@ declare(
         scope="message_id>chat_messages",
         export="chat_reactions",
     ),
+    TablePrivacy("chat_attachments", scope="message_id>chat_messages"),
     TablePrivacy(
         "chat_read_markers",
         users={"user_id": Erase.delete_row},

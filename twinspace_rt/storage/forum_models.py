@@ -114,6 +114,21 @@ class ForumReaction(SQLModel, table=True):
     emoji: str = Field(max_length=16)
 
 
+class ForumAttachment(SQLModel, table=True):
+    """A material attached to a forum post, in order (`projects/attachments.py`). A removed
+    material leaves the row with no material, shown as unavailable; a post takes its rows along."""
+
+    __tablename__ = "forum_attachments"
+    __table_args__ = (UniqueConstraint("post_id", "material_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    post_id: int = Field(foreign_key="forum_posts.id", index=True, ondelete="CASCADE")
+    material_id: int | None = Field(
+        default=None, foreign_key="materials.id", index=True, ondelete="SET NULL"
+    )
+    position: int = 0
+
+
 class ThreadRead(SQLModel, table=True):
     __tablename__ = "forum_thread_reads"
     __table_args__ = (UniqueConstraint("thread_id", "user_id"),)
@@ -170,6 +185,7 @@ declare(
         scope="post_id>forum_posts",
         export="forum_reactions",
     ),
+    TablePrivacy("forum_attachments", scope="post_id>forum_posts"),
     TablePrivacy(
         "forum_thread_reads",
         users={"user_id": Erase.delete_row},

@@ -67,15 +67,17 @@ class JournalLike(SQLModel, table=True):
 
 
 class JournalAttachment(SQLModel, table=True):
-    """A material attached to a journal post, in order. It goes with the material (a removed or
-    erased material leaves nothing dangling) and with the post, by the database's cascade."""
+    """A material attached to a journal post, in order (`projects/attachments.py`). A removed
+    material leaves the row with no material, shown as unavailable; a post takes its rows."""
 
     __tablename__ = "journal_attachments"
     __table_args__ = (UniqueConstraint("post_id", "material_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     post_id: int = Field(foreign_key="journal_posts.id", index=True, ondelete="CASCADE")
-    material_id: int = Field(foreign_key="materials.id", index=True, ondelete="CASCADE")
+    material_id: int | None = Field(
+        default=None, foreign_key="materials.id", index=True, ondelete="SET NULL"
+    )
     position: int = 0
 
 

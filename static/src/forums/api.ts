@@ -1,6 +1,7 @@
 /** Forums, bulletin, search and activity over REST (docs/PROTOCOL.md, "Forums, bulletin and search"). */
 
 import { call } from "../api";
+import type { Attached } from "../materials/api";
 
 export interface Forum {
   id: number;
@@ -36,6 +37,8 @@ export interface Post {
   edited_at: string | null;
   deleted: { by: number; at: string } | null;
   reactions: Record<string, number[]>;
+  /** Forum posts only: bulletin posts carry none. */
+  materials: Attached[];
 }
 
 export interface Hit {
@@ -74,14 +77,14 @@ export const boards = {
   createForum: (p: number, title: string) => call<Forum>("POST", `${room(p)}/forums`, { title }),
   threads: (p: number, forum: number, before: number | null) =>
     call<{ pinned: Thread[]; threads: Thread[]; next_before: number | null }>("GET", `${room(p)}/forums/${forum}/threads?limit=50${page("before", before)}`),
-  createThread: (p: number, forum: number, title: string, body: string) =>
-    call<{ thread: Thread; post: Post }>("POST", `${room(p)}/forums/${forum}/threads`, { title, body }),
+  createThread: (p: number, forum: number, title: string, body: string, materials: number[] = []) =>
+    call<{ thread: Thread; post: Post }>("POST", `${room(p)}/forums/${forum}/threads`, { title, body, materials }),
   changeThread: (p: number, thread: number, change: Partial<Pick<Thread, "title" | "pinned" | "locked" | "forum_id">>) =>
     call<Thread>("PATCH", `${room(p)}/threads/${thread}`, change),
   posts: (p: number, thread: number, after: number | null) =>
     call<{ thread: Thread; posts: Post[]; next_after: number | null }>("GET", `${room(p)}/threads/${thread}/posts?limit=100${page("after", after)}`),
-  reply: (p: number, thread: number, body: string, replyTo: number | null) =>
-    call<Post>("POST", `${room(p)}/threads/${thread}/posts`, replyTo === null ? { body } : { body, reply_to: replyTo }),
+  reply: (p: number, thread: number, body: string, replyTo: number | null, materials: number[] = []) =>
+    call<Post>("POST", `${room(p)}/threads/${thread}/posts`, replyTo === null ? { body, materials } : { body, reply_to: replyTo, materials }),
   readThread: (p: number, thread: number, seq: number) => call<unknown>("POST", `${room(p)}/threads/${thread}/read`, { seq }),
   bulletin: (p: number, before: number | null) =>
     call<{ posts: Post[]; next_before: number | null }>("GET", `${room(p)}/bulletin?limit=50${page("before", before)}`),

@@ -3,6 +3,8 @@
  * seen twice (history and push, replay and live) is applied once, and the resume cursor.
  */
 
+import type { Attached } from "../materials/api";
+
 export interface Message {
   channel: string;
   seq: number;
@@ -14,6 +16,7 @@ export interface Message {
   edited_at: string | null;
   deleted: { by: number; at: string } | null;
   reactions: Record<string, number[]>;
+  materials: Attached[];
 }
 
 export interface ChannelInfo {
@@ -28,6 +31,7 @@ export interface Outgoing {
   key: string;
   text: string;
   reply_to: number | null;
+  materials: number[];
   failed: boolean;
   /** Set when a teacher's pause refused it: until when the sender is muted. */
   mutedUntil?: Date;

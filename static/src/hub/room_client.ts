@@ -185,11 +185,11 @@ export class RoomClient {
   }
 
   /** Queues a message in the channel's outbox and sends it; the key makes retries harmless. */
-  send(channel: string, text: string, replyTo: number | null): void {
+  send(channel: string, text: string, replyTo: number | null, materials: number[] = []): void {
     const state = this.channels.get(channel);
     if (!state) return;
     const key = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
-    state.outbox.push({ key, text, reply_to: replyTo, failed: false });
+    state.outbox.push({ key, text, reply_to: replyTo, materials, failed: false });
     this.emit({ kind: "messages", channel });
     void this.deliver(state, key);
   }
@@ -199,6 +199,7 @@ export class RoomClient {
     if (!item || !this.hub.online) return;
     const fields: Record<string, unknown> = { channel: state.info.name, text: item.text, key };
     if (item.reply_to !== null) fields.reply_to = item.reply_to;
+    if (item.materials.length > 0) fields.materials = item.materials;
     try {
       await this.hub.request("chat.send", fields);
       state.outbox.splice(state.outbox.indexOf(item), 1);

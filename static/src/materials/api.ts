@@ -26,6 +26,15 @@ export interface Material {
   created_at: string;
 }
 
+/**
+ * A material attached to a journal post, forum post or chat message (PROTOCOL.md "Attached
+ * materials"): once rejected or removed it stays in its place, unavailable, with no kind or title.
+ */
+export type Attached = { id: number; kind: MaterialKind; title: string; available: true } | { id: number | null; kind: null; title: null; available: false };
+
+/** An attachment that can be drawn. */
+export type Available = Extract<Attached, { available: true }>;
+
 export interface Collection {
   id: number;
   kind: CollectionKind;

@@ -1,6 +1,7 @@
 /** Pages, the journal and the showcase settings over REST (docs/PROTOCOL.md "Pages, journal and showcase"). */
 
 import { call } from "../api";
+import type { Attached } from "../materials/api";
 
 export interface PageInfo {
   id: number;
@@ -23,12 +24,6 @@ export interface Embed {
   target: string | null;
 }
 
-/** A material attached to a journal post. */
-export interface Attached {
-  id: number;
-  kind: "image" | "video" | "audio" | "file";
-  title: string;
-}
 
 export interface JournalPost {
   id: number;

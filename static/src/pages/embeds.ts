@@ -1,7 +1,7 @@
 /**
  * A page's embeds in the editor: the node view that draws one (an image or a player of a
  * material, a link to a document, thread or chat message), and the "Insert" picker; the
- * drawing of a material, which the journal's attached materials share.
+ * drawing of a material, which attached materials share (`screens/attachments.ts`).
  *
  * The document holds only a kind and a ref; each reader asks the server what it points at
  * (`GET /pages/embeds/{kind}/{ref}`), which answers only for this project and only what that
@@ -17,8 +17,8 @@ import type { RoomClient } from "../hub/room_client";
 import { type Key, t, tk } from "../i18n";
 import { featureErrorText } from "../screens/feature_errors";
 import { schema } from "../docs/schema";
-import { materials } from "../materials/api";
-import { type Attached, type Embed, type EmbedKind, pagesApi } from "./api";
+import { type Available, materials } from "../materials/api";
+import { type Embed, type EmbedKind, pagesApi } from "./api";
 
 interface Titled {
   id: number;
@@ -26,7 +26,7 @@ interface Titled {
 }
 
 /** An attached or embedded material: its image or player (or a download), drawn from signed links. */
-export async function materialElements(p: number, material: Attached): Promise<HTMLElement[]> {
+export async function materialElements(p: number, material: Available): Promise<HTMLElement[]> {
   const { variants } = await materials.links(p, material.id);
   const caption = h("figcaption", {}, h("bdi", {}, material.title));
   if (material.kind === "image") return [h("img", { src: variants.large ?? variants.display, alt: material.title, loading: "lazy" }), caption];
@@ -97,7 +97,7 @@ class EmbedView implements NodeView {
       const channel = found.target ?? "";
       return [h("blockquote", { dir: "auto" }, found.title), h("a", { href: `#/p/${p}/chat/${encodeURIComponent(channel)}` }, t("pages.embed_link_message", { channel }))];
     }
-    return materialElements(p, { id: Number(found.ref), kind: found.media ?? "file", title: found.title });
+    return materialElements(p, { id: Number(found.ref), kind: found.media ?? "file", title: found.title, available: true });
   }
 }
 

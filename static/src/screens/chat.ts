@@ -5,6 +5,7 @@ import { formatTime, t } from "../i18n";
 import type { ChannelState, Message } from "../hub/channel";
 import type { RoomClient } from "../hub/room_client";
 import { HubError } from "../hub/socket";
+import { AttachmentDrawings, attachPicker } from "./attachments";
 import { ask } from "./dialog";
 import { channelTitle, titleOf } from "./names";
 import { errorText } from "./errors";
@@ -33,6 +34,7 @@ export class ChatView {
   private readonly unsubscribe: () => void;
   private readonly removeSkipLink: () => void;
   private readonly fieldId = uid("compose");
+  private readonly drawings: AttachmentDrawings;
   private draft = "";
   /** The channel opens ready to write: the focus goes to the box once it exists. */
   private focusBox = true;
@@ -46,6 +48,7 @@ export class ChatView {
     options: { embedded?: boolean } = {},
   ) {
     const embedded = options.embedded ?? false;
+    this.drawings = new AttachmentDrawings(client.projectId);
     this.title = h(embedded ? "h2" : "h1", { class: "channel-title" });
     this.focusBox = !embedded;
     this.scroller = h("div", { class: "scroller", tabindex: "0", "aria-label": t("chat.history_label") }, this.older, this.list);
@@ -209,6 +212,7 @@ export class ChatView {
       // Teachers step into the pupils' channel (issue 17): the pupils see who speaks as staff.
       staff: (userId) => state.info.rule === "pupils" && this.names.isStaff(userId),
       quoted: (seq) => state.messages.get(seq),
+      attachments: (message) => this.drawings.element(`${message.channel}:${message.seq}`, message.materials),
       reply: (message) => this.startReply(message),
       react: (message, emoji, on) => void this.attempt(() => this.react(message, emoji, on)),
       edit: (message) => void this.attempt(() => this.edit(message)),
@@ -274,6 +278,7 @@ export class ChatView {
         form.requestSubmit();
       }
     });
+    const picker = attachPicker(this.client.projectId, this.status);
     const form = h(
       "form",
       {
@@ -282,7 +287,8 @@ export class ChatView {
           event.preventDefault();
           const text = field.value.trim();
           if (!text) return;
-          this.client.send(this.channel, text, this.replyTo);
+          this.client.send(this.channel, text, this.replyTo, this.client.can("materials.read") ? picker.chosen() : []);
+          picker.clear();
           field.value = "";
           this.draft = "";
           this.replyTo = null;
@@ -294,6 +300,7 @@ export class ChatView {
       h("label", { for: this.fieldId, class: "visually-hidden" }, t("chat.message_label", { channel: channelTitle(state.info) })),
       field,
       h("button", { type: "submit" }, t("chat.send")),
+      this.client.can("materials.read") ? picker.element : null,
     );
     replace(this.composer, form, this.status, this.note);
     if (this.focusBox) {

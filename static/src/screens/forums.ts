@@ -9,11 +9,12 @@ import { formatTime, t } from "../i18n";
 import { boards, type Forum, type Thread } from "../forums/api";
 import { feedFor } from "../forums/feed";
 import type { RoomClient } from "../hub/room_client";
+import { attachPicker } from "./attachments";
 import { featureErrorText } from "./feature_errors";
 import type { Names, RoomFeature } from "./features";
 
 /** A small labelled form; `fields` are (name, label, multiline) and all are required. */
-function smallForm(title: string, submit: string, fields: [string, string, boolean][], send: (values: Record<string, string>) => Promise<void>, status: HTMLElement): HTMLElement {
+function smallForm(title: string, submit: string, fields: [string, string, boolean][], send: (values: Record<string, string>) => Promise<void>, status: HTMLElement, extra: HTMLElement | null = null): HTMLElement {
   const inputs = fields.map(([name, label, multiline]) => {
     const id = uid(name);
     const input = multiline
@@ -37,6 +38,7 @@ function smallForm(title: string, submit: string, fields: [string, string, boole
     },
     h("h2", {}, title),
     ...inputs.flatMap(({ label, input }) => [label, input]),
+    extra,
     h("button", { type: "submit" }, submit),
   );
   return form;
@@ -147,16 +149,18 @@ export class ForumView implements RoomFeature {
   }
 
   refresh(): void {
+    const picker = this.client.can("materials.read") ? attachPicker(this.client.projectId, this.status) : null;
     const form = this.client.can("forum.create_thread")
       ? smallForm(
           t("forums.new_thread"),
           t("forums.create_thread"),
           [["title", t("forums.thread_title"), false], ["body", t("forums.first_post"), true]],
           async ({ title, body }) => {
-            const made = await boards.createThread(this.client.projectId, this.forumId, title, body);
+            const made = await boards.createThread(this.client.projectId, this.forumId, title, body, picker?.chosen());
             location.hash = `#/p/${this.client.projectId}/forums/t${made.thread.id}`;
           },
           this.status,
+          picker?.element ?? null,
         )
       : null;
     replace(this.host, this.heading, this.status, this.list, this.more, form);

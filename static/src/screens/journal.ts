@@ -14,6 +14,7 @@ import { type JournalPost, journalApi } from "../pages/api";
 import { pagesFeedFor } from "../pages/feed";
 import { currentSession } from "../session";
 import { ask } from "./dialog";
+import { AttachmentDrawings, attachPicker } from "./attachments";
 import { attempt } from "./feature_errors";
 import type { Names, RoomFeature } from "./features";
 import { safeFragment } from "./posts";
@@ -28,6 +29,7 @@ export class JournalView implements RoomFeature {
   private readonly status = h("p", { class: "form-error", role: "alert" });
   private readonly notice = h("p", { role: "status" });
   private readonly list = h("div", { class: "journal-list" });
+  private readonly drawings: AttachmentDrawings;
   private readonly unsubscribe: () => void;
 
   constructor(
@@ -36,6 +38,7 @@ export class JournalView implements RoomFeature {
     private readonly client: RoomClient,
     private readonly names: Names,
   ) {
+    this.drawings = new AttachmentDrawings(client.projectId);
     this.unsubscribe = pagesFeedFor(client).on((event) => {
       if (event.kind === "post" || (event.kind === "reload" && event.stream === "journal")) void this.load();
     });
@@ -87,7 +90,7 @@ export class JournalView implements RoomFeature {
     if (!this.client.can("journal.post") || !this.active) return null;
     const id = uid("journal-body");
     const field = h("textarea", { id, name: "body", rows: 3, maxlength: 10000, required: true, dir: "auto" });
-    const { attach, chosen } = this.attachPicker([]);
+    const picker = attachPicker(this.project, this.status);
     const form = h(
       "form",
       {
@@ -96,11 +99,11 @@ export class JournalView implements RoomFeature {
           event.preventDefault();
           const body = field.value.trim();
           if (!body) return;
-          const materials = chosen();
+          const materials = picker.chosen();
           void attempt(this.status, async () => {
             const post = await journalApi.post(this.project, body, materials);
             form.reset();
-            attach.open = false;
+            picker.clear();
             // Its own status line: the alert line is cleared by every (live) reload.
             this.notice.textContent = post.state === "review" ? t("journal.sent_for_review") : "";
             await this.load();
@@ -109,64 +112,10 @@ export class JournalView implements RoomFeature {
       },
       h("label", { for: id }, t("journal.new")),
       field,
-      attach,
+      picker.element,
       h("button", { type: "submit" }, t("journal.publish")),
     );
     return form;
-  }
-
-  /** The attach list of the composer and of the edit dialog (issue 18), loaded when opened,
-   * with `attached` ticked; `chosen()` keeps those still ticked in their order, then the new. */
-  private attachPicker(attached: number[]): { attach: HTMLDetailsElement; chosen: () => number[] } {
-    const choices = h("div", { class: "journal-attach-list" });
-    const attach = h("details", { class: "journal-attach" }, h("summary", {}, t("journal.attach")), choices);
-    attach.addEventListener("toggle", () => {
-      if (attach.open && !choices.hasChildNodes()) void this.loadChoices(choices, attached);
-    });
-    const chosen = (): number[] => {
-      // Never opened: the attachments stay as they were.
-      if (!choices.hasChildNodes()) return attached;
-      const ticked = [...choices.querySelectorAll<HTMLInputElement>("input:checked")].map((box) => Number(box.value));
-      return [...attached.filter((id) => ticked.includes(id)), ...ticked.filter((id) => !attached.includes(id))];
-    };
-    return { attach, chosen };
-  }
-
-  /** The approved materials to attach, as checkboxes (at most ten are accepted). */
-  private async loadChoices(host: HTMLElement, attached: number[]): Promise<void> {
-    await attempt(this.status, async () => {
-      const { approvedMaterials } = await import("../pages/embeds");
-      const found = await approvedMaterials(this.project);
-      replace(
-        host,
-        ...(found.length === 0
-          ? [h("p", { class: "empty" }, t("pages.embed_none"))]
-          : found.map(([value, label]) => {
-              const boxId = uid("attach");
-              const box = h("input", { type: "checkbox", id: boxId, value });
-              box.checked = attached.includes(Number(value));
-              return h("div", { class: "check" }, box, h("label", { for: boxId }, label));
-            })),
-      );
-    });
-  }
-
-  /** A post's attached materials, drawn once their signed links arrive. */
-  private attached(post: JournalPost): HTMLElement | null {
-    if (post.materials.length === 0) return null;
-    const host = h("div", { class: "journal-materials" });
-    void import("../pages/embeds").then(async ({ materialElements }) => {
-      for (const material of post.materials) {
-        const figure = h("figure", { class: "embed" });
-        host.append(figure);
-        try {
-          replace(figure, ...(await materialElements(this.project, material)));
-        } catch {
-          replace(figure, h("p", { class: "meta", dir: "auto" }, t("pages.embed_unavailable")));
-        }
-      }
-    });
-    return host;
   }
 
   private render(): void {
@@ -201,9 +150,10 @@ export class JournalView implements RoomFeature {
 
   /** The text and, for a post (comments carry none), its attachments: PATCH replaces them. */
   private async edit(post: JournalPost): Promise<void> {
-    const before = post.materials.map((m) => m.id);
-    const picker = post.parent_id === null ? this.attachPicker(before) : null;
-    const body = await ask({ title: t("journal.edit_title"), label: t("journal.edit_label"), value: post.body, confirm: t("common.save"), extra: picker?.attach });
+    // Those no longer available cannot be attached again: untouched, they stay as they are.
+    const before = post.materials.flatMap((m) => (m.available ? [m.id] : []));
+    const picker = post.parent_id === null ? attachPicker(this.project, this.status, before) : null;
+    const body = await ask({ title: t("journal.edit_title"), label: t("journal.edit_label"), value: post.body, confirm: t("common.save"), extra: picker?.element });
     if (!body) return;
     const materials = picker?.chosen() ?? before;
     const changed = materials.length !== before.length || materials.some((id, i) => id !== before[i]);
@@ -258,7 +208,7 @@ export class JournalView implements RoomFeature {
         post.likes.length > 0 ? h("span", { class: "likes" }, ` · ${t("journal.likes", { count: post.likes.length })}`) : null,
       ),
       body,
-      this.attached(post),
+      this.drawings.element(String(post.id), post.materials),
       actions,
       comments ? h("ul", { class: "journal-comments", "aria-label": t("journal.comments", { count: comments.length }) }, ...comments.map((c) => this.renderPost(c, true))) : null,
       comments && react ? this.commentForm(post) : null,

@@ -15,6 +15,8 @@ export interface MessageContext {
   /** The author writes as a teacher here: their name carries the staff mark. */
   staff(userId: number): boolean;
   quoted(seq: number): Message | undefined;
+  /** The message's attached materials, drawn (null: none). */
+  attachments(message: Message): HTMLElement | null;
   reply(message: Message): void;
   react(message: Message, emoji: string, on: boolean): void;
   edit(message: Message): void;
@@ -68,6 +70,7 @@ export function renderMessage(message: Message, context: MessageContext): HTMLEl
     meta,
     quote(message, context),
     h("p", { class: "text", dir: "auto" }, message.text),
+    context.attachments(message),
     reactions(message, context),
     actions.length > 0 ? actionMenu(message, context, actions) : null,
   );

@@ -49,6 +49,8 @@ export interface PostContext {
   nameOf(userId: number): string;
   quoted(postId: number): Post | undefined;
   reply: ((post: Post) => void) | null;
+  /** A forum post's attached materials, drawn (absent or null: none, as on the bulletin). */
+  attachments?(post: Post): HTMLElement | null;
   run(action: "react" | "edit" | "delete" | "report", post: Post, emoji?: string, on?: boolean): void;
 }
 
@@ -79,6 +81,7 @@ export function renderPost(post: Post, context: PostContext): HTMLElement {
     meta,
     quoted ? h("p", { class: "reply-quote", dir: "auto" }, t("chat.reply_to", { name: context.nameOf(quoted.author_id), text: excerpt(quoted) })) : null,
     body,
+    context.attachments?.(post) ?? null,
     given.length > 0
       ? h(
           "div",
@@ -157,7 +160,7 @@ export function mergePost(posts: Map<number, Post>, post: Post): boolean {
  * The form that writes a post: its labelled field (kept by the page, so a redraw keeps the
  * draft), the markup hint, and `send`, after which the field is emptied.
  */
-export function postForm(field: HTMLTextAreaElement, label: string, submit: string, send: (body: string) => Promise<void>, attempt: (run: () => Promise<unknown>) => Promise<void>, before: HTMLElement | null = null): HTMLElement {
+export function postForm(field: HTMLTextAreaElement, label: string, submit: string, send: (body: string) => Promise<void>, attempt: (run: () => Promise<unknown>) => Promise<void>, before: HTMLElement | null = null, after: HTMLElement | null = null): HTMLElement {
   return h(
     "form",
     {
@@ -176,6 +179,7 @@ export function postForm(field: HTMLTextAreaElement, label: string, submit: stri
     h("label", { for: field.id }, label),
     field,
     h("p", { class: "hint" }, t("forums.markup_hint")),
+    after,
     h("button", { type: "submit" }, submit),
   );
 }

@@ -8,6 +8,7 @@ import { t } from "../i18n";
 import { boards, type Forum, type Post, type Thread } from "../forums/api";
 import { feedFor } from "../forums/feed";
 import type { RoomClient } from "../hub/room_client";
+import { type AttachPicker, AttachmentDrawings, attachPicker } from "./attachments";
 import { attempt } from "./feature_errors";
 import type { Names, RoomFeature } from "./features";
 import { keepFocus } from "./focus";
@@ -28,6 +29,9 @@ export class ThreadView implements RoomFeature {
   private readonly composer = h("div", {});
   private readonly field: HTMLTextAreaElement;
   private readonly fieldId = uid("reply");
+  /** Kept across re-renders, as the field is: live changes must not untick a choice. */
+  private readonly picker: AttachPicker;
+  private readonly drawings: AttachmentDrawings;
   private readonly unsubscribe: () => void;
 
   constructor(
@@ -38,6 +42,8 @@ export class ThreadView implements RoomFeature {
     private readonly names: Names,
   ) {
     this.field = h("textarea", { id: this.fieldId, rows: 3, maxlength: 20000, dir: "auto", required: true });
+    this.picker = attachPicker(client.projectId, this.status);
+    this.drawings = new AttachmentDrawings(client.projectId);
     this.more.addEventListener("click", () => void this.attempt(() => this.loadPage()));
     const feed = feedFor(client);
     this.unsubscribe = feed.on((event) => {
@@ -123,6 +129,7 @@ export class ThreadView implements RoomFeature {
             moderator,
             nameOf: (id) => this.names.nameOf(id),
             quoted: (id) => this.posts.get(id),
+            attachments: (post) => this.drawings.element(String(post.id), post.materials),
             reply: (quoted) => this.startReply(quoted),
             run: (action, target, emoji, on) =>
               void this.attempt(async () => {
@@ -190,10 +197,11 @@ export class ThreadView implements RoomFeature {
         )
       : null;
     const form = postForm(this.field, t("forums.reply_label"), t("forums.post_reply"), async (body) => {
-      mergePost(this.posts, await boards.reply(this.client.projectId, thread.id, body, this.replyTo));
+      mergePost(this.posts, await boards.reply(this.client.projectId, thread.id, body, this.replyTo, this.picker.chosen()));
       this.replyTo = null;
+      this.picker.clear();
       this.render();
-    }, (run) => this.attempt(run), banner);
+    }, (run) => this.attempt(run), banner, this.client.can("materials.read") ? this.picker.element : null);
     replace(this.composer, form);
   }
 
