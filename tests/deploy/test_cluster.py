@@ -1,8 +1,10 @@
 """The local production shape (`make cluster`), end to end over TLS: Caddy's internal CA trusted
 by the clients, two nodes behind it, and a rolling restart that loses nothing.
 
-Runs when Caddy and coturn are installed (`make proxy`; on CI a missing one fails the test).
-The cluster gets its own ports, state folder, PostgreSQL database and Redis prefix, so it runs
+Runs when Caddy and coturn are installed (`make proxy`; on CI a missing one fails the test),
+in the PostgreSQL run of the suite only: the cluster is PostgreSQL whichever database the suite
+selects, so the SQLite run would repeat the same minute and a half to test the same thing. The
+cluster gets its own ports, state folder, PostgreSQL database and Redis prefix, so it runs
 beside anything else on the machine, and is stopped however the test ends.
 """
 
@@ -26,7 +28,7 @@ import websockets
 
 from tests.support.live import HubClient
 from tests.support.room import PASSWORD, first_sign_in, login
-from tests.support.services import service_missing
+from tests.support.services import DB_KIND, service_missing
 from tests.support.waiting import WAIT
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -85,6 +87,8 @@ def _free_base() -> int:
 
 @pytest.fixture
 async def cluster(tmp_path: Path, pg_database_url: str) -> AsyncIterator[Cluster]:
+    if DB_KIND != "postgres":
+        pytest.skip("the cluster runs on PostgreSQL: tested in the suite's PostgreSQL run")
     for program in ("caddy", "turnserver"):
         if shutil.which(program) is None:
             service_missing(program, f"`{program}` is not installed (make proxy)")
