@@ -243,7 +243,7 @@ def _coturn(cluster: Cluster) -> None:
     argv += [f"--static-auth-secret={cluster.secret('turn_secret')}", "--realm=twinspace.local"]
     argv += ["--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1", f"--listening-port={cluster.turn}"]
     argv += [f"--min-port={low}", f"--max-port={high}", "--fingerprint", "--no-cli", "--no-tls"]
-    argv += ["--no-dtls", f"--pidfile={cluster.state / 'pids' / 'turnserver.own.pid'}"]
+    argv += ["--no-dtls", f"--pidfile={cluster.state / 'coturn.pid'}"]
     argv += ["--log-file=stdout", "--simple-log", "--no-multicast-peers"]
     # A relay must not reach into the private network it runs in (production keeps these).
     for network in ("10.0.0.0-10.255.255.255", "172.16.0.0-172.31.255.255"):
