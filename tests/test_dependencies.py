@@ -55,6 +55,8 @@ class _Before0521(asyncio.Protocol):
 
     def handle_parser_exception(self) -> None: ...
 
+    def shutdown(self) -> None: ...
+
 
 def test_a_protocol_lacking_members_is_named_member_by_member() -> None:
     assert missing_members(_Before0521) == ["pause_writing", "resume_writing", "disconnected"]

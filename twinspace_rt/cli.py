@@ -143,7 +143,7 @@ def cmd_docs_check(settings: Settings, args: argparse.Namespace) -> None:
     asyncio.run(_with_db(settings, scan))
 
 
-BACKUP_ELSEWHERE = "see README.md, section Backups"
+BACKUP_ELSEWHERE = "see docs/DEPLOY.md, section Backups and restores"
 
 
 def embedded(settings: Settings) -> backup.Embedded:

@@ -281,6 +281,6 @@ async def test_backup_refuses_postgres_and_s3_and_points_to_the_docs(
 ) -> None:
     for args in (("backup", str(tmp_path / "b")), ("restore", str(tmp_path / "b"))):
         code, out = await cli(tmp_path / "data", *args, **env)
-        assert code != 0 and pointer in out and "README.md" in out, out
+        assert code != 0 and pointer in out and "docs/DEPLOY.md" in out, out
         assert "Traceback" not in out
     assert not (tmp_path / "b").exists()

@@ -81,6 +81,12 @@ class FrameWriter(Protocol):
         seconds if the peer has not finished closing by then."""
 
 
+# What a socket open when its node stops is told, and how long the node waits for the client's
+# closing handshake before it resets the connection.
+SHUTDOWN_REASON = "server shutting down: reconnect and resume"
+SHUTDOWN_GRACE_SECONDS = 5.0
+
+
 class HubWebSocketProtocol(WebSocketsSansIOProtocol):
     """uvicorn's sans-I/O WebSocket protocol, plus the hub's synchronous frame writer."""
 
@@ -127,6 +133,15 @@ class HubWebSocketProtocol(WebSocketsSansIOProtocol):
                 self.handle_parser_exception()
                 return
         super().send_receive_event_to_app()
+
+    def shutdown(self) -> None:
+        """uvicorn is stopping (SIGTERM, a rolling restart): an open socket is closed with 1001
+        and the reason clients act on, so they reconnect through the proxy to another node and
+        resume (docs/PROTOCOL.md). uvicorn itself would send 1012 here, before the application's
+        own shutdown could say anything; the close then goes out as uvicorn's would."""
+        if self.handshake_complete and not (self.close_sent or self.disconnected):
+            self.close_now(CloseCode.going_away, SHUTDOWN_REASON, SHUTDOWN_GRACE_SECONDS)
+        super().shutdown()
 
     def close_now(self, code: int, reason: str, grace: float) -> None:
         """Writes the close frame at once, behind whatever is buffered (ASGI's close would first

@@ -24,6 +24,7 @@ METHODS = (
     "resume_writing",
     "send_receive_event_to_app",
     "handle_parser_exception",
+    "shutdown",
 )
 # Attributes the subclass reads, each assigned somewhere in uvicorn's class.
 ATTRIBUTES = (
