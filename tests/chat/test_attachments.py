@@ -5,7 +5,7 @@ and a material removed later stays in its place, unavailable."""
 from __future__ import annotations
 
 from tests.chat.test_chat import connect
-from tests.pages.test_embeds import image
+from tests.materials.support import image, images_here_and_elsewhere
 from tests.support.forums import Forums
 from tests.support.live import Live
 from tests.support.room import make_room
@@ -15,13 +15,8 @@ UNAVAILABLE = {"id": None, "kind": None, "title": None, "available": False}
 
 async def test_a_message_carries_approved_materials_of_its_project(live: Live) -> None:
     room = await make_room(live.http, live.services)
-    other = await make_room(live.http, live.services, "o")
     rest = Forums(live.http, room)
-    first, second, theirs = (
-        await image(live, room),
-        await image(live, room),
-        await image(live, other),
-    )
+    first, second, theirs, other = await images_here_and_elsewhere(live, room)
     pending, rejected = await image(live, room, "pupil"), await image(live, room, "pupil")
     await rest.ok("teacher", "POST", f"/materials/{rejected}/review", {"verdict": "reject"})
     teacher = await connect(live, room, "teacher")

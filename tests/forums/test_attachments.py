@@ -5,7 +5,7 @@ and a material removed later stays in its place, unavailable."""
 from __future__ import annotations
 
 from tests.chat.test_chat import connect
-from tests.pages.test_embeds import image
+from tests.materials.support import image, images_here_and_elsewhere
 from tests.support.forums import Forums
 from tests.support.live import Live
 from tests.support.room import make_room
@@ -19,13 +19,8 @@ def ids(post: dict[str, object]) -> list[object]:
 
 async def test_forum_posts_carry_approved_materials_of_their_project(live: Live) -> None:
     room = await make_room(live.http, live.services)
-    other = await make_room(live.http, live.services, "o")
     forums = Forums(live.http, room)
-    first, second, theirs = (
-        await image(live, room),
-        await image(live, room),
-        await image(live, other),
-    )
+    first, second, theirs, other = await images_here_and_elsewhere(live, room)
     pending, rejected = await image(live, room, "pupil"), await image(live, room, "pupil")
     await forums.ok("teacher", "POST", f"/materials/{rejected}/review", {"verdict": "reject"})
     forum_id = await forums.forum()

@@ -5,7 +5,7 @@ material is removed."""
 from __future__ import annotations
 
 from tests.chat.test_chat import connect
-from tests.pages.test_embeds import image
+from tests.materials.support import image
 from tests.support.forums import Forums
 from tests.support.live import Live
 from tests.support.room import make_room

@@ -13,6 +13,8 @@ from typing import Any
 import httpx
 from PIL import Image
 
+from tests.support.live import Live
+from tests.support.room import Room, make_room
 from tests.support.waiting import eventually_async
 
 TUS = {"Tus-Resumable": "1.0.0"}
@@ -160,3 +162,21 @@ def located_video(path: Path, seconds: float = 1.0, location: str = "+48.8577+00
         for packet in stream.encode():
             out.mux(packet)
     return path.read_bytes()
+
+
+async def image(live: Live, room: Room, role: str = "teacher") -> int:
+    """An image `role` uploads into a new album, processed: its material id."""
+    headers = room.headers[role]
+    album = await make_collection(live.http, room.headers["teacher"], room.project_id, "album")
+    done = await uploaded(
+        live.http, headers, room.project_id, album, gps_photo((300, 200)), "home.jpg"
+    )
+    assert done["status"] == "done", done
+    return int(done["material_id"])
+
+
+async def images_here_and_elsewhere(live: Live, room: Room) -> tuple[int, int, int, Room]:
+    """Two approved images of `room` and one of another project (which embeds and attachments
+    must refuse or hide), with that other room."""
+    other = await make_room(live.http, live.services, "o")
+    return await image(live, room), await image(live, room), await image(live, other), other

@@ -12,23 +12,12 @@ from pycrdt import XmlElement, XmlText
 
 from tests.chat.test_chat import connect
 from tests.documents.test_documents import token
-from tests.materials.support import gps_photo, make_collection, processed, upload
+from tests.materials.support import image, images_here_and_elsewhere
 from tests.support.forums import Forums
 from tests.support.live import Live
 from tests.support.room import Room, make_room
 from tests.support.waiting import WAIT
 from tests.support.yjs_client import YjsClient
-
-
-async def image(live: Live, room: Room, role: str = "teacher") -> int:
-    headers = room.headers[role]
-    album = await make_collection(live.http, room.headers["teacher"], room.project_id, "album")
-    location = await upload(
-        live.http, headers, room.project_id, album, gps_photo((300, 200)), "home.jpg"
-    )
-    done = await processed(live.http, headers, location)
-    assert done["status"] == "done", done
-    return int(done["material_id"])
 
 
 async def write_embeds(live: Live, room: Room, name: str, *embeds: dict[str, str]) -> None:
@@ -106,13 +95,8 @@ async def test_exports_escape_embeds_and_the_showcase_serves_only_published_imag
     live: Live,
 ) -> None:
     room = await make_room(live.http, live.services)
-    other = await make_room(live.http, live.services, "o")
     f = Forums(live.http, room)
-    first, later, theirs = (
-        await image(live, room),
-        await image(live, room),
-        await image(live, other),
-    )
+    first, later, theirs, other = await images_here_and_elsewhere(live, room)
     thread = (await f.thread(await f.forum(), title="Our secret thread"))["thread"]["id"]
     page = await f.ok("teacher_admin", "POST", "/pages", {"title": "Gallery"})
     name = (await f.ok("teacher", "GET", f"/pages/{page['id']}"))["document"]
