@@ -141,7 +141,11 @@ class RedisBroker(Broker):
         self._first_attempt_done.set()
         if self._link is not None:
             self._link.cancel()
-            await asyncio.wait([self._link])
+            # A link stuck in a driver call that does not give way to its cancellation must not
+            # hold the node's shutdown (a rolling restart) for ever.
+            done, _ = await asyncio.wait([self._link], timeout=self._timeout)
+            if not done:
+                log.warning("broker: the Redis link did not stop in %s s", self._timeout)
             self._link = None
         await self._client.aclose()
 
