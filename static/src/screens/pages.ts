@@ -33,6 +33,8 @@ export class PagesView implements RoomFeature {
   private readonly pageHost = h("div", { class: "page-body" });
   private readonly unsubscribe: () => void;
   private dragged: number | null = null;
+  // Live menus received so far: `loadMenu` keeps its answer only if none came meanwhile.
+  private liveMenus = 0;
   // Kept across menu renders: a live menu change must not wipe a title being typed.
   private form: { element: HTMLElement; parent: HTMLSelectElement } | null = null;
 
@@ -44,6 +46,7 @@ export class PagesView implements RoomFeature {
   ) {
     this.unsubscribe = pagesFeedFor(client).on((event) => {
       if (event.kind === "menu") {
+        this.liveMenus += 1;
         this.menu = event.menu.filter((p) => p.title !== undefined);
         this.renderMenu();
         if (this.pageId !== null && !this.menu.some((p) => p.id === this.pageId)) this.gone();
@@ -80,7 +83,12 @@ export class PagesView implements RoomFeature {
   }
 
   private async loadMenu(): Promise<void> {
-    this.menu = (await pagesApi.list(this.project)).pages;
+    const seen = this.liveMenus;
+    const listed = (await pagesApi.list(this.project)).pages;
+    // A live menu that came while the list was on its way is newer: a late answer must not undo
+    // it (a page published meanwhile vanished from a pupil's menu so on a busy machine).
+    if (this.liveMenus !== seen) return;
+    this.menu = listed;
     this.renderMenu();
     if (this.pageId === null) this.refresh();
   }
