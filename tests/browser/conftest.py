@@ -16,7 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    Locator,
+    Page,
+    async_playwright,
+    expect,
+)
 
 from tests.conftest import _drop_pg_database, _new_pg_database, _pg_url
 from tests.support.live import Live, serve
@@ -175,6 +182,19 @@ async def sign_in(page: Page, username: str, password: str) -> None:
     await page.locator("input[name=password]").fill(password)
     await page.locator("form.login button[type=submit]").click()
     await expect(page.locator("a.brand")).to_have_attribute("href", "#/projects")
+
+
+async def image_shown(image: Locator) -> list[int]:
+    """Waits until the `<img>` shows its picture; its natural width and height. The client sets
+    `src` once a signed link arrives, and an `<img>` without a source counts as complete: so
+    the source is checked too, and a picture that fails to load never passes."""
+    await image.page.wait_for_function(
+        "(img) => img.currentSrc !== '' && img.complete && img.naturalWidth > 0",
+        arg=await image.element_handle(),
+        timeout=WAIT * 1000,
+    )
+    size: list[int] = await image.evaluate("(img) => [img.naturalWidth, img.naturalHeight]")
+    return size
 
 
 async def check_screen(page: Page, name: str) -> None:

@@ -21,6 +21,7 @@ from playwright.async_api import Browser, Locator, Page, Route, expect
 from tests.browser.conftest import (
     Site,
     check_screen,
+    image_shown,
     new_context,
     no_sideways_scrolling,
     sign_in,
@@ -98,12 +99,8 @@ async def test_a_pupil_uploads_through_a_dropped_network_and_a_teacher_approves(
     await expect(pupil.locator(".upload-row.state-done")).to_have_count(1)
     tile = pupil.locator(".material-tile", has_text="river.jpg")
     await expect(tile.get_by_text("Waiting for a teacher's review")).to_be_visible()
-    await expect(tile.locator("img.thumb")).to_have_js_property("complete", True)
     # The small thumbnail of the photo, turned upright from its EXIF orientation (6: 90°).
-    size = await tile.locator("img.thumb").evaluate(
-        "(img) => [img.naturalWidth, img.naturalHeight]"
-    )
-    assert size == [240, 320]
+    assert await image_shown(tile.locator("img.thumb")) == [240, 320]
 
     # A 12 MB file into the folder; the network drops during its second PATCH.
     data = big_zip()
@@ -180,7 +177,7 @@ async def test_a_pupil_uploads_through_a_dropped_network_and_a_teacher_approves(
         await expect(shown.get_by_text("Waiting for a teacher's review")).to_have_count(0)
         await shown.get_by_role("button").click()
         viewer = other.get_by_role("dialog")
-        await expect(viewer.locator("img.viewer-image")).to_have_js_property("complete", True)
+        await image_shown(viewer.locator("img.viewer-image"))
         await check_screen(other, "63-materials-viewer-pupil")
         await other.keyboard.press("Escape")
         await expect(viewer).to_have_count(0)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl
 from collections.abc import Callable
 from typing import Any
 
@@ -35,12 +36,20 @@ class YjsClient:
 
     @classmethod
     async def connect(
-        cls, base_url: str, project_id: int, name: str, token: str | None, doc: Doc | None = None
+        cls,
+        base_url: str,
+        project_id: int,
+        name: str,
+        token: str | None,
+        doc: Doc | None = None,
+        tls: ssl.SSLContext | None = None,
     ) -> YjsClient:
-        url = base_url.replace("http://", "ws://") + f"/yjs/{project_id}/{name}"
+        """`base_url` is http(s) or ws(s); `tls` trusts a proxy's own CA."""
+        url = base_url.replace("http", "ws", 1) if base_url.startswith("http") else base_url
+        url += f"/yjs/{project_id}/{name}"
         if token is not None:
             url += f"?token={token}"
-        socket = await websockets.connect(url, max_size=2**24)
+        socket = await websockets.connect(url, max_size=2**24, ssl=tls)
         client = cls(socket, doc)
         with contextlib.suppress(websockets.ConnectionClosed):  # a refusal closes at once
             await client.send(codec.step1(client.doc.get_state()))
