@@ -26,22 +26,16 @@ import json
 import os
 import secrets
 import shutil
-import signal
-import socket
 import ssl
-import struct
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
+from processes import alive_or_fail, http_ok, running, start, stop, stun_answers, wait
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-# Every wait is bounded; this long covers a cold start on a loaded two-core machine.
-READY_SECONDS = 90.0
 # The order services stop in: the door first, then the nodes (they drain), then what they use.
 STOP_ORDER = ("caddy", "node1", "node2", "coturn", "weed")
 
@@ -121,104 +115,6 @@ class Cluster:
         }
 
 
-# Processes ----------------------------------------------------------------------------------
-
-
-def _pid_file(cluster: Cluster, name: str) -> Path:
-    return cluster.state / "pids" / f"{name}.pid"
-
-
-def _start(cluster: Cluster, name: str, argv: list[str], env: dict[str, str]) -> None:
-    """Starts a service in a session of its own (it outlives this launcher), logging to a file."""
-    (cluster.state / "logs").mkdir(parents=True, exist_ok=True)
-    (cluster.state / "pids").mkdir(parents=True, exist_ok=True)
-    log = (cluster.state / "logs" / f"{name}.log").open("ab")
-    process = subprocess.Popen(
-        argv,
-        env=env,
-        cwd=cluster.state,
-        stdin=subprocess.DEVNULL,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    _pid_file(cluster, name).write_text(f"{process.pid} {_started_at(process.pid)}")
-
-
-def _started_at(pid: int) -> str | None:
-    """The process's start time (/proc stat field 22): with the pid, it names one process, so
-    a pid the kernel has reused for something else is never signalled."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return None
-    fields = stat.rsplit(")", 1)[1].split()
-    # A zombie (exited, not yet reaped by its parent) does not run any more.
-    return None if fields[0] == "Z" else fields[19]
-
-
-def _running(cluster: Cluster, name: str) -> int | None:
-    """The service's pid if that process still runs and is the one we started."""
-    path = _pid_file(cluster, name)
-    if not path.exists():
-        return None
-    pid, started = path.read_text().split()
-    return int(pid) if _started_at(int(pid)) == started else None
-
-
-def _stop(cluster: Cluster, name: str) -> None:
-    """SIGTERM, then up to READY_SECONDS for a graceful exit (a node drains), then SIGKILL."""
-    pid = _running(cluster, name)
-    if pid is not None:
-        os.kill(pid, signal.SIGTERM)
-        try:
-            _wait(f"{name} to exit", lambda: _running(cluster, name) is None)
-        except TimeoutError:
-            os.kill(pid, signal.SIGKILL)
-    _pid_file(cluster, name).unlink(missing_ok=True)
-
-
-def _wait(what: str, ready: Callable[[], bool]) -> None:
-    """Polls a readiness check until it holds (bounded; raises with what was awaited)."""
-    deadline = time.monotonic() + READY_SECONDS
-    while not ready():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"gave up waiting for {what}")
-        time.sleep(0.1)
-
-
-def _alive_or_fail(cluster: Cluster, name: str) -> None:
-    if _running(cluster, name) is None:
-        log = cluster.state / "logs" / f"{name}.log"
-        tail = log.read_text(errors="replace")[-3000:] if log.exists() else ""
-        raise SystemExit(f"{name} exited during start-up; {log}:\n{tail}")
-
-
-# Readiness checks ---------------------------------------------------------------------------
-
-
-def _http_ok(url: str, context: ssl.SSLContext | None = None) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=3, context=context) as response:
-            return bool(response.status == 200)
-    except (urllib.error.URLError, OSError, ssl.SSLError):
-        return False
-
-
-def _stun_answers(port: int) -> bool:
-    """A STUN binding request (RFC 5389) over UDP gets a binding success response."""
-    transaction = secrets.token_bytes(12)
-    request = struct.pack("!HHI", 0x0001, 0, 0x2112A442) + transaction
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.settimeout(1)
-        try:
-            sock.sendto(request, ("127.0.0.1", port))
-            reply = sock.recv(2048)
-        except OSError:
-            return False
-    return reply[:2] == b"\x01\x01" and reply[8:20] == transaction
-
-
 # Services -----------------------------------------------------------------------------------
 
 
@@ -233,8 +129,8 @@ def _weed(cluster: Cluster) -> None:
     argv += [f"-filer.port.grpc={fg}", f"-s3.port.grpc={sg}", "-s3.port.iceberg=0"]
     argv += ["-s3.port.lance=0", "-master.telemetry=false", "-volume.max=100"]
     argv += ["-master.volumeSizeLimitMB=256"]
-    _start(cluster, "weed", argv, dict(os.environ))
-    _wait("the S3 gateway", lambda: _alive_then(cluster, "weed", lambda: _http_ok(cluster.s3_url)))
+    start(cluster.state, "weed", argv, dict(os.environ))
+    wait("the S3 gateway", lambda: _alive_then(cluster, "weed", lambda: http_ok(cluster.s3_url)))
 
 
 def _coturn(cluster: Cluster) -> None:
@@ -251,9 +147,9 @@ def _coturn(cluster: Cluster) -> None:
     argv.append("--denied-peer-ip=192.168.0.0-192.168.255.255")
     # Here peers and relay are all on loopback, which coturn refuses unless allowed.
     argv.append("--allow-loopback-peers")
-    _start(cluster, "coturn", argv, dict(os.environ))
-    _wait(
-        "coturn (STUN)", lambda: _alive_then(cluster, "coturn", lambda: _stun_answers(cluster.turn))
+    start(cluster.state, "coturn", argv, dict(os.environ))
+    wait(
+        "coturn (STUN)", lambda: _alive_then(cluster, "coturn", lambda: stun_answers(cluster.turn))
     )
 
 
@@ -265,9 +161,9 @@ def _node(cluster: Cluster, number: int, env: dict[str, str]) -> None:
     port = cluster.nodes[number]
     argv = [str(BIN / "twinspace-rt"), "serve", "--host", "127.0.0.1", "--port", str(port)]
     name = f"node{number}"
-    _start(cluster, name, argv, full)
+    start(cluster.state, name, argv, full)
     ready = f"http://127.0.0.1:{port}/readyz"
-    _wait(f"{name} /readyz", lambda: _alive_then(cluster, name, lambda: _http_ok(ready)))
+    wait(f"{name} /readyz", lambda: _alive_then(cluster, name, lambda: http_ok(ready)))
 
 
 def _caddy(cluster: Cluster) -> None:
@@ -286,20 +182,20 @@ def _caddy(cluster: Cluster) -> None:
     }
     caddyfile = Path(__file__).with_name("Caddyfile")
     argv = ["caddy", "run", "--config", str(caddyfile), "--adapter", "caddyfile"]
-    _start(cluster, "caddy", argv, env)
+    start(cluster.state, "caddy", argv, env)
 
     def serves_tls() -> bool:
         if not cluster.ca_root.exists():
             return False
         context = ssl.create_default_context(cafile=str(cluster.ca_root))
         ports = [cluster.https, *cluster.entries.values()]
-        return all(_http_ok(f"https://localhost:{p}/readyz", context) for p in ports)
+        return all(http_ok(f"https://localhost:{p}/readyz", context) for p in ports)
 
-    _wait("Caddy over TLS", lambda: _alive_then(cluster, "caddy", serves_tls))
+    wait("Caddy over TLS", lambda: _alive_then(cluster, "caddy", serves_tls))
 
 
 def _alive_then(cluster: Cluster, name: str, check: Callable[[], bool]) -> bool:
-    _alive_or_fail(cluster, name)
+    alive_or_fail(cluster.state, name)
     return check()
 
 
@@ -341,17 +237,17 @@ def up(cluster: Cluster, args: argparse.Namespace) -> None:
     env = cluster.node_env(_database(args.database_url), args.redis_url, args.redis_prefix)
     (cluster.state / "cluster.json").write_text(json.dumps(cluster.describe(env), indent=2))
     try:
-        if _running(cluster, "weed") is None:
+        if running(cluster.state, "weed") is None:
             _weed(cluster)
-        if _running(cluster, "coturn") is None:
+        if running(cluster.state, "coturn") is None:
             _coturn(cluster)
         # Migrations run once, before any node serves (as in an upgrade: docs/DEPLOY.md).
         if _twinspace(env, "db", "upgrade").returncode != 0:
             raise SystemExit("`twinspace-rt db upgrade` failed")
         for number in cluster.nodes:
-            if _running(cluster, f"node{number}") is None:
+            if running(cluster.state, f"node{number}") is None:
                 _node(cluster, number, env)
-        if _running(cluster, "caddy") is None:
+        if running(cluster.state, "caddy") is None:
             _caddy(cluster)
     except BaseException:
         down(cluster, args)
@@ -366,14 +262,14 @@ def restart(cluster: Cluster, args: argparse.Namespace) -> None:
     other node through Caddy), then starts and is ready before the next one goes."""
     env = _saved_env(cluster)
     for number in args.nodes or list(cluster.nodes):
-        _stop(cluster, f"node{number}")
+        stop(cluster.state, f"node{number}")
         _node(cluster, number, env)
         print(f"node{number} restarted", flush=True)
 
 
 def down(cluster: Cluster, args: argparse.Namespace) -> None:
     for name in STOP_ORDER:
-        _stop(cluster, name)
+        stop(cluster.state, name)
 
 
 def cli(cluster: Cluster, args: argparse.Namespace) -> None:
