@@ -61,6 +61,12 @@ class Entry:
         return (self.then if used else self.first).replace("https://", "wss://")
 
 
+async def _close_code(client: HubClient | YjsClient) -> int | None:
+    """The close code once the client's reader has seen the end: a send can fail before it
+    has (the code would still read None)."""
+    return await client.closed()
+
+
 async def _hub(entry: Entry, used: bool, project_id: int, token: str) -> HubClient:
     url = f"{entry.ws(used)}/ws/projects/{project_id}?token={token}"
     client = HubClient(await websockets.connect(url, ssl=entry.tls, max_size=2**22))
@@ -88,7 +94,7 @@ async def send_chat(load: Load, entry: Entry, project_id: int, token: str, sende
                 await asyncio.sleep(CHAT_PAUSE)
             await client.close()
         except GONE:
-            load.closes[client.close_code] += 1
+            load.closes[await _close_code(client)] += 1
             load.reconnects += 1
 
 
@@ -117,7 +123,7 @@ async def watch_chat(load: Load, entry: Entry, project_id: int, token: str) -> N
                     await client.wait_for("chat.message", count=seen + 1, timeout=0.5)
         except GONE:
             _take(load, client, seen)
-            load.closes[client.close_code] += 1
+            load.closes[await _close_code(client)] += 1
             load.reconnects += 1
 
 
@@ -167,7 +173,7 @@ async def type_words(load: Load, entry: Entry, project_id: int, doc: str, token:
                 await asyncio.sleep(TYPE_PAUSE)
             await writer.close()
         except GONE:
-            load.closes[writer.close_code] += 1
+            load.closes[await _close_code(writer)] += 1
             load.reconnects += 1
 
 
@@ -191,5 +197,5 @@ async def read_words(load: Load, entry: Entry, project_id: int, doc: str, token:
             return
         except AssertionError:  # `until` on a closed socket
             load.relayed.update(words(str(reader.text)))
-            load.closes[reader.close_code] += 1
+            load.closes[await _close_code(reader)] += 1
             load.reconnects += 1
