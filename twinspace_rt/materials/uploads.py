@@ -12,9 +12,8 @@ keeps every byte that arrived.
 
 from __future__ import annotations
 
-import asyncio
 import secrets
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
@@ -34,8 +33,6 @@ from twinspace_rt.storage.models import DESCRIPTION_MAX, utcnow
 # How long a PATCH holds its upload without storing a chunk: a node that died mid-PATCH
 # frees the upload for a resume on another node after this.
 PATCH_LEASE = timedelta(seconds=60)
-# Network reads (~64 KiB each) taken ahead of the store while it flushes a part: ~4 MiB.
-READ_AHEAD_CHUNKS = 64
 
 
 def part_key(upload_id: str, offset: int) -> str:
@@ -124,8 +121,7 @@ async def append(
         if taken.rowcount != 1:
             raise AppError(ErrorCode.upload_busy)
         length = upload.length
-    ahead = _read_ahead(body, READ_AHEAD_CHUNKS)
-    chunks = aiter(ahead)
+    chunks = aiter(body)
     carry = b""
     try:
         while True:
@@ -145,7 +141,6 @@ async def append(
             )
             offset += size
     finally:
-        await ahead.aclose()
         async with db.transaction() as tx:
             found = await tx.get(MaterialUpload, upload_id)
             assert found is not None
@@ -158,36 +153,6 @@ async def append(
                     tx.add(MaterialJob(upload_id=upload_id))
                 tx.add(upload)
     return upload
-
-
-async def _read_ahead(body: AsyncIterator[bytes], most: int) -> AsyncGenerator[bytes, None]:
-    """The body, read by a task of its own up to ``most`` chunks ahead of the consumer.
-
-    Without it nothing reads the socket while a part is made durable (fsync, or an S3 upload),
-    so the client's sending stops for that long on every part. The queue is bounded: when it is
-    full the reader waits, and the server's flow control pauses the connection as before, so
-    memory stays bounded. The reader's end or failure reaches the consumer in order; a consumer
-    that stops early (a refusal) stops the reader."""
-    queue: asyncio.Queue[bytes | BaseException | None] = asyncio.Queue(maxsize=most)
-
-    async def read() -> None:
-        try:
-            async for chunk in body:
-                await queue.put(chunk)
-        except Exception as exc:  # handed to the consumer, which raises it where it reads
-            await queue.put(exc)
-        else:
-            await queue.put(None)
-
-    reader = asyncio.create_task(read())
-    try:
-        while (item := await queue.get()) is not None:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        reader.cancel()
-        await asyncio.wait([reader])
 
 
 async def _store_part(
