@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
-from signaling import controls, sessions
+from signaling import controls, sessions, sfu_cluster
 from signaling.ice import ice_servers
 from signaling.messages import (
     RtcAdmit,
@@ -127,10 +127,21 @@ async def signal(hub: Hub, conn: Connection, request: RtcSignal) -> dict[str, An
     return {}
 
 
-async def media(hub: Hub, conn: Connection, request: RtcMedia) -> dict[str, Any]:
+async def media(hub: Hub, conn: Connection, request: RtcMedia, *, sfu: Sfu) -> dict[str, Any]:
+    """On the SFU, turning media on lifts a moderator's mute of it at Janus (the checks passed:
+    no lock holds it)."""
     async with hub.db.transaction() as tx:
         state = await sessions.media(tx, _actor(hub, conn), request)
-    return {"session": await _announce(hub, conn.member.project_id, state)}
+    payload = await _announce(hub, conn.member.project_id, state)
+    mine = sessions.me(state, conn.id)
+    if state.video.topology == "sfu" and mine.id is not None:
+        kinds = sfu_cluster.moderation(
+            False if request.mic else None,
+            False if request.camera else None,
+            False if request.screen else None,
+        )
+        await sfu_cluster.moderate(hub, sfu.room(state.video).id, [mine.id], kinds)
+    return {"session": payload}
 
 
 async def hand(hub: Hub, conn: Connection, request: RtcHand) -> dict[str, Any]:
@@ -142,16 +153,19 @@ async def hand(hub: Hub, conn: Connection, request: RtcHand) -> dict[str, Any]:
 async def _gone_from_sfu(
     hub: Hub, sfu: Sfu, state: SessionState, participant: Participant, *, kick: bool = False
 ) -> None:
-    """A participant who left or was removed: its handles go, its feed ends for everyone."""
+    """A participant who left or was removed: its tokens go (and, removed, Janus kicks its
+    feeds), whichever node holds its handles detaches them, its feeds end for everyone."""
     if state.video.topology != "sfu" or participant.id is None:
         return
     room = sfu.room(state.video)
     if kick:
         await sfu.kick(room, participant.id)
     else:
-        await sfu.leave(room, participant.id)
-    frame = push("rtc.feed", participant_id=participant.id, live=False)
-    await hub.publish(state.video.project_id, events.to_everyone(frame))
+        await sfu.withdraw(room, participant.id)
+    await sfu_cluster.gone(hub, room.id, participant.id)
+    for source in ("camera", "screen"):
+        frame = push("rtc.feed", participant_id=participant.id, source=source, live=False)
+        await hub.publish(state.video.project_id, events.to_everyone(frame))
 
 
 async def leave(hub: Hub, conn: Connection, request: RtcLeave, *, sfu: Sfu) -> dict[str, Any]:
@@ -188,16 +202,33 @@ async def _muted(
     return {"session": await _announce(hub, project_id, state)}
 
 
-async def mute(hub: Hub, conn: Connection, request: RtcMute) -> dict[str, Any]:
+async def _moderated(
+    hub: Hub, sfu: Sfu, state: SessionState, targets: list[Participant], mic: bool, camera: bool
+) -> None:
+    """On the SFU a mute is enforced: Janus stops forwarding the targets' muted media until
+    they turn it on again (`media`), which a lock refuses while it holds."""
+    if state.video.topology != "sfu":
+        return
+    ids = [t.id for t in targets if t.id is not None]
+    kinds = sfu_cluster.moderation(mic or None, camera or None, camera or None)
+    await sfu_cluster.moderate(hub, sfu.room(state.video).id, ids, kinds)
+
+
+async def mute(hub: Hub, conn: Connection, request: RtcMute, *, sfu: Sfu) -> dict[str, Any]:
     async with hub.db.transaction() as tx:
         state, targets = await controls.mute(tx, _actor(hub, conn), request)
+    await _moderated(hub, sfu, state, targets, request.mic, request.camera)
     return await _muted(hub, conn, state, targets, request.mic, request.camera)
 
 
-async def lock(hub: Hub, conn: Connection, request: RtcLock) -> dict[str, Any]:
+async def lock(hub: Hub, conn: Connection, request: RtcLock, *, sfu: Sfu) -> dict[str, Any]:
     async with hub.db.transaction() as tx:
         state, affected = await controls.lock_media(tx, _actor(hub, conn), request)
-    return await _muted(hub, conn, state, affected, bool(request.mic), bool(request.camera))
+    mic, camera = bool(request.mic), bool(request.camera)
+    # At Janus a lock holds every feed that may not moderate, whatever its state says.
+    held = [p for p in state.seated() if not controls.is_moderator(conn.member, p)]
+    await _moderated(hub, sfu, state, held, mic, camera)
+    return await _muted(hub, conn, state, affected, mic, camera)
 
 
 async def remove(hub: Hub, conn: Connection, request: RtcRemove, *, sfu: Sfu) -> dict[str, Any]:
@@ -218,7 +249,9 @@ async def end(hub: Hub, conn: Connection, request: RtcEnd, *, sfu: Sfu) -> dict[
         state = await controls.end(tx, _actor(hub, conn))
     payload = await _announce(hub, conn.member.project_id, state)
     if state.video.topology == "sfu":
-        await sfu.destroy_room(sfu.room(state.video))
+        room = sfu.room(state.video)
+        await sfu.destroy_room(room)
+        await sfu_cluster.ended(hub, room.id)
     return {"session": payload}
 
 
@@ -257,11 +290,8 @@ def register(hub: Hub) -> None:
         (RtcState, current),
         (RtcJoin, join),
         (RtcSignal, signal),
-        (RtcMedia, media),
         (RtcHand, hand),
         (RtcAdmit, admit),
-        (RtcMute, mute),
-        (RtcLock, lock),
     ):
         hub.features.request(FEATURE, model, handler)
     with_sfu: list[tuple[type[Request], Callable[..., Awaitable[dict[str, Any]]]]] = [
@@ -269,6 +299,9 @@ def register(hub: Hub) -> None:
         (RtcLeave, leave),
         (RtcEnd, end),
         (RtcRemove, remove),
+        (RtcMedia, media),
+        (RtcMute, mute),
+        (RtcLock, lock),
         *SFU_REQUESTS,
     ]
     for sfu_model, sfu_handler in with_sfu:
@@ -279,8 +312,14 @@ def register(hub: Hub) -> None:
         ("rtc.admitted", "the participant was let in from the lobby"),
         ("rtc.muted", "a moderator turned the participant's media off"),
         ("rtc.removed", "the participant was removed"),
-        ("rtc.feed", "a participant's feed on the SFU started or ended"),
+        ("rtc.feed", "a participant's feed (camera or screen) on the SFU started or ended"),
+        ("rtc.speaker", "a participant on the SFU started or stopped talking"),
     ):
         hub.features.push(FEATURE, name, summary)
     hub.features.on_leave.append(dropped)
+
+    async def follow() -> None:
+        sfu_cluster.follow(hub, sfu)
+
+    hub.features.on_start.append(follow)
     hub.features.on_stop.append(sfu.close)

@@ -170,6 +170,8 @@ class Handle:
         self.id = handle_id
         # Set once Janus's PeerConnection with the peer is up (``webrtcup``), cleared on hangup.
         self.up = asyncio.Event()
+        # The plugin's own events nobody asked for (``talking``, ``kicked``...): their data.
+        self.on_plugin_event: Callable[[dict[str, Any]], None] | None = None
         session.connection.listeners[handle_id] = self._on_event
 
     def _on_event(self, message: dict[str, Any]) -> None:
@@ -178,6 +180,10 @@ class Handle:
             self.up.set()
         elif kind in ("hangup", "detached"):
             self.up.clear()
+        elif kind == "event" and self.on_plugin_event is not None:
+            data = message.get("plugindata", {}).get("data")
+            if isinstance(data, dict):
+                self.on_plugin_event(data)
 
     def _envelope(self, kind: str) -> dict[str, Any]:
         return {"janus": kind, "session_id": self.session.id, "handle_id": self.id}

@@ -109,15 +109,22 @@ class RtcRemove(Request):
     participant_id: ParticipantId
 
 
+# A participant's feeds on the SFU: the camera (with the microphone) and a screen share.
+FeedSource = Literal["camera", "screen"]
+
+
 class RtcPublish(Request):
-    """SFU sessions: the participant's offer to publish its camera and microphone."""
+    """SFU sessions: the participant's offer to publish its camera and microphone, or its
+    screen (``source``), a second feed of its own."""
 
     type: Literal["rtc.publish"]
     description: Description
+    source: FeedSource = "camera"
 
 
 class RtcUnpublish(Request):
     type: Literal["rtc.unpublish"]
+    source: FeedSource = "camera"
 
 
 class RtcSubscribe(Request):
@@ -125,6 +132,17 @@ class RtcSubscribe(Request):
 
     type: Literal["rtc.subscribe"]
     participant_id: ParticipantId
+    source: FeedSource = "camera"
+
+
+class RtcLayer(Request):
+    """SFU sessions: the simulcast layer one subscription receives: ``substream`` 0 (lowest
+    resolution) to 2, and up to which ``temporal`` layer (0-2; absent: all)."""
+
+    type: Literal["rtc.layer"]
+    subscription: RowId
+    substream: Annotated[int, Field(ge=0, le=2)]
+    temporal: Annotated[int, Field(ge=0, le=2)] | None = None
 
 
 class RtcAnswer(Request):

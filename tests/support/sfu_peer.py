@@ -6,9 +6,11 @@ JSON object a line: the test hands it descriptions and asks what it received. It
 candidates are restricted to the namespace's private address (aioice offers no option for it), so
 every packet stays inside the namespace.
 
-Commands: ``publish`` (a camera of a given size and a microphone; answers the offer),
-``answered`` (the SFU's answer to that offer), ``accept`` (an SFU offer of a feed, named by the
-test; answers the answer), ``received`` (frame sizes and audio frame counts per name).
+Commands: ``publish`` (a named feed: unless ``video`` or ``audio`` is false, video of a given
+size and a microphone; answers the offer), ``answered`` (the SFU's answer to that
+offer), ``loud`` (the microphones send a loud tone, or silence), ``accept`` (an SFU offer of a
+feed, named by the test; answers the answer), ``received`` (frame sizes, video frame counts and
+audio frame counts per name).
 """
 
 from __future__ import annotations
@@ -67,19 +69,54 @@ class SfuPeer:
                 await self.process.wait()
 
 
+def _tone_track() -> Any:
+    """A microphone that sends silence, or a loud 440 Hz tone while ``loud`` is set (Janus's
+    audio levels, from the ``ssrc-audio-level`` extension aiortc fills in, tell them apart)."""
+    import math
+    import struct
+
+    from aiortc import AudioStreamTrack
+    from av import AudioFrame
+
+    rate, samples = 48000, 960
+    tone = struct.pack(
+        f"<{samples}h",
+        *(int(20000 * math.sin(2 * math.pi * 440 * i / rate)) for i in range(samples)),
+    )
+
+    class ToneTrack(AudioStreamTrack):
+        loud = False
+
+        async def recv(self) -> AudioFrame:
+            frame = await super().recv()
+            if self.loud:
+                loud = AudioFrame(format="s16", layout="mono", samples=samples)
+                loud.planes[0].update(tone)
+                loud.pts, loud.sample_rate, loud.time_base = (
+                    frame.pts,
+                    frame.sample_rate,
+                    frame.time_base,
+                )
+                return loud
+            return frame
+
+    return ToneTrack()
+
+
 async def _serve(address: str) -> None:
-    """The namespace side: one aiortc peer connection per publish or accepted feed."""
+    """The namespace side: one aiortc peer connection per published or accepted feed."""
     import aioice.ice
-    from aiortc import AudioStreamTrack, RTCPeerConnection, RTCSessionDescription
+    from aiortc import RTCPeerConnection, RTCSessionDescription
     from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
     from tests.support.rtc_peer import SizedTrack
 
     aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: [address]
     connections: list[RTCPeerConnection] = []
-    publisher = RTCPeerConnection()
-    connections.append(publisher)
+    publishers: dict[str, RTCPeerConnection] = {}
+    microphones: list[Any] = []
     sizes: dict[str, set[tuple[int, int]]] = defaultdict(set)
+    frames: dict[str, int] = defaultdict(int)
     sounds: dict[str, int] = defaultdict(int)
     tasks: list[asyncio.Task[None]] = []
 
@@ -91,18 +128,30 @@ async def _serve(address: str) -> None:
                 return
             if track.kind == "video":
                 sizes[name].add((frame.width, frame.height))  # type: ignore[union-attr]
+                frames[name] += 1
             else:
                 sounds[name] += 1
 
     async def handle(command: dict[str, Any]) -> dict[str, Any]:
         op = command["op"]
         if op == "publish":
-            publisher.addTrack(SizedTrack(command["width"], command["height"]))
-            publisher.addTrack(AudioStreamTrack())
+            publisher = publishers[command.get("name", "camera")] = RTCPeerConnection()
+            connections.append(publisher)
+            if command.get("video", True):
+                publisher.addTrack(SizedTrack(command["width"], command["height"]))
+            if command.get("audio", True):
+                microphone = _tone_track()
+                microphones.append(microphone)
+                publisher.addTrack(microphone)
             await publisher.setLocalDescription(await publisher.createOffer())
             return {"sdp": publisher.localDescription.sdp}
         if op == "answered":
-            await publisher.setRemoteDescription(RTCSessionDescription(command["sdp"], "answer"))
+            answer = RTCSessionDescription(command["sdp"], "answer")
+            await publishers[command.get("name", "camera")].setRemoteDescription(answer)
+            return {}
+        if op == "loud":
+            for microphone in microphones:
+                microphone.loud = command["loud"]
             return {}
         if op == "accept":
             name = command["name"]
@@ -117,6 +166,7 @@ async def _serve(address: str) -> None:
         if op == "received":
             return {
                 "sizes": {name: sorted(found) for name, found in sizes.items()},
+                "frames": dict(frames),
                 "sounds": dict(sounds),
             }
         return {"error": f"unknown op {op!r}"}

@@ -1,0 +1,100 @@
+"""SFU work that crosses nodes: the broker topic `TOPIC` carries it to the node holding the
+handles.
+
+A teacher's request may arrive on one node while the participant's handles (its publisher
+handle, whose offer names the streams to moderate, and its subscriptions) live on another. What
+is global at Janus (kick, destroy, the allow-list) the teacher's node does itself; then it
+publishes one of these events, and every node (itself included, at once: the broker delivers
+locally before it returns) does its part with the handles it holds:
+
+- ``moderate``: mute (true) or let through (false) the audio or video of some feeds;
+- ``gone``: a participant left or was removed: its handles are detached;
+- ``ended``: the room was destroyed: every handle in it is detached.
+
+Active speaker: the node holding a talking participant's seat pushes ``rtc.speaker`` to the
+session's room.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from signaling.janus import JanusError
+from signaling.sfu import Sfu
+from signaling.sfu_rooms import SOURCES, feed_id
+from twinspace_rt.errors import AppError
+from twinspace_rt.hub import events
+from twinspace_rt.hub.hub import Hub
+from twinspace_rt.hub.protocol import push
+
+log = logging.getLogger(__name__)
+
+TOPIC = "video:sfu"
+
+
+def moderation(mic: bool | None, camera: bool | None, screen: bool | None) -> dict[str, Any]:
+    """What to mute (true) or let through (false) for one participant; None leaves it be.
+    The microphone is the camera feed's audio; a camera mute covers the screen too."""
+    feeds: dict[str, dict[str, bool]] = {"camera": {}, "screen": {}}
+    if mic is not None:
+        feeds["camera"]["audio"] = mic
+    if camera is not None:
+        feeds["camera"]["video"] = camera
+    if screen is not None:
+        feeds["screen"]["video"] = screen
+        feeds["screen"]["audio"] = screen
+    return {source: kinds for source, kinds in feeds.items() if kinds}
+
+
+async def moderate(
+    hub: Hub, room_id: int, participant_ids: list[int], kinds: dict[str, dict[str, bool]]
+) -> None:
+    if participant_ids and kinds:
+        event = {"kind": "moderate", "room": room_id, "participants": participant_ids}
+        await hub.broker.publish(TOPIC, {**event, "feeds": kinds})
+
+
+async def gone(hub: Hub, room_id: int, participant_id: int) -> None:
+    await hub.broker.publish(
+        TOPIC, {"kind": "gone", "room": room_id, "participant": participant_id}
+    )
+
+
+async def ended(hub: Hub, room_id: int) -> None:
+    await hub.broker.publish(TOPIC, {"kind": "ended", "room": room_id})
+
+
+def follow(hub: Hub, sfu: Sfu) -> None:
+    """Subscribes this node to the topic and reports its speakers; called when the hub
+    starts."""
+
+    async def handle(event: dict[str, Any]) -> None:
+        kind, room_id = event.get("kind"), event.get("room")
+        if not isinstance(room_id, int):
+            return  # a gap: nothing to catch up, handles are this node's own
+        try:
+            if kind == "moderate":
+                for participant_id in event["participants"]:
+                    for source in SOURCES:
+                        kinds = event["feeds"].get(source)
+                        if kinds:
+                            await sfu.moderate(room_id, feed_id(participant_id, source), kinds)
+            elif kind == "gone":
+                await sfu.forget(room_id, int(event["participant"]))
+            elif kind == "ended":
+                await sfu.forget_room(room_id)
+        except (AppError, JanusError) as exc:
+            log.warning("SFU %s in room %s failed: %s", kind, room_id, exc)
+
+    def speaker(project_id: int, participant_id: int, talking: bool) -> None:
+        frame = push("rtc.speaker", participant_id=participant_id, talking=talking)
+
+        async def send() -> None:
+            await hub.publish(project_id, events.to_everyone(frame))
+
+        hub.later(0, send)
+
+    sfu.on_speaker = speaker
+    hub.state["video.sfu"] = sfu
+    hub.broker.subscribe(TOPIC, handle)
