@@ -255,7 +255,7 @@ async def end(hub: Hub, conn: Connection, request: RtcEnd, *, sfu: Sfu) -> dict[
     return {"session": payload}
 
 
-async def dropped(hub: Hub, conn: Connection) -> None:
+async def dropped(hub: Hub, conn: Connection, *, sfu: Sfu) -> None:
     """The hub's leave hook: the seat waits as ``reconnecting``, then is given up after grace."""
     if not conn.in_video:
         return
@@ -275,6 +275,8 @@ async def dropped(hub: Hub, conn: Connection) -> None:
             expired = await sessions.expire(tx, session_id, datetime.now(UTC), grace)
         if expired.video.active_project_id is not None:
             await _announce(hub, project_id, expired)
+            for participant in expired.expired:
+                await _gone_from_sfu(hub, sfu, expired, participant)
 
     hub.later(grace + 0.5, expire)
 
@@ -316,7 +318,7 @@ def register(hub: Hub) -> None:
         ("rtc.speaker", "a participant on the SFU started or stopped talking"),
     ):
         hub.features.push(FEATURE, name, summary)
-    hub.features.on_leave.append(dropped)
+    hub.features.on_leave.append(partial(dropped, sfu=sfu))
 
     async def follow() -> None:
         sfu_cluster.follow(hub, sfu)
