@@ -94,8 +94,9 @@ class Sfu:
     def configured(self) -> bool:
         return bool(self._settings.rtc_janus_socket)
 
-    def room(self, video: VideoSession) -> JanusRoom:
-        return room_of(self._settings.signing_key, video)
+    def room(self, video: VideoSession, group: int | None = None) -> JanusRoom:
+        """The session's main room, or the room of one of its breakout groups."""
+        return room_of(self._settings.signing_key, video, group)
 
     async def _connect(self) -> tuple[JanusSession, Handle]:
         async with self._connecting:

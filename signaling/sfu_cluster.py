@@ -27,6 +27,7 @@ from twinspace_rt.errors import AppError
 from twinspace_rt.hub import events
 from twinspace_rt.hub.hub import Hub
 from twinspace_rt.hub.protocol import push
+from twinspace_rt.storage.video_models import Participant, VideoSession
 
 log = logging.getLogger(__name__)
 
@@ -48,11 +49,42 @@ def moderation(mic: bool | None, camera: bool | None, screen: bool | None) -> di
 
 
 async def moderate(
-    hub: Hub, room_id: int, participant_ids: list[int], kinds: dict[str, dict[str, bool]]
+    hub: Hub,
+    sfu: Sfu,
+    video: VideoSession,
+    targets: list[Participant],
+    kinds: dict[str, dict[str, bool]],
 ) -> None:
-    if participant_ids and kinds:
-        event = {"kind": "moderate", "room": room_id, "participants": participant_ids}
-        await hub.broker.publish(TOPIC, {**event, "feeds": kinds})
+    """Asks the nodes holding the targets' feeds (each in its group's room) to moderate them."""
+    pairs = [[sfu.room(video, p.breakout).id, p.id] for p in targets if p.id is not None]
+    if pairs and kinds:
+        await hub.broker.publish(TOPIC, {"kind": "moderate", "targets": pairs, "feeds": kinds})
+
+
+async def gone_from_sfu(
+    hub: Hub,
+    sfu: Sfu,
+    video: VideoSession,
+    participant: Participant,
+    *,
+    kick: bool = False,
+    group: int | None = None,
+    moved: bool = False,
+) -> None:
+    """A participant who left, was removed or ``moved`` out of ``group``: its tokens go from
+    that room (and, removed, Janus kicks its feeds), whichever node holds its handles there
+    detaches them, and its feeds end for everyone."""
+    if video.topology != "sfu" or participant.id is None:
+        return
+    room = sfu.room(video, group if moved else participant.breakout)
+    if kick:
+        await sfu.kick(room, participant.id)
+    else:
+        await sfu.withdraw(room, participant.id)
+    await gone(hub, room.id, participant.id)
+    for source in SOURCES:
+        frame = push("rtc.feed", participant_id=participant.id, source=source, live=False)
+        await hub.publish(video.project_id, events.to_everyone(frame))
 
 
 async def gone(hub: Hub, room_id: int, participant_id: int) -> None:
@@ -71,15 +103,15 @@ def follow(hub: Hub, sfu: Sfu) -> None:
 
     async def handle(event: dict[str, Any]) -> None:
         kind, room_id = event.get("kind"), event.get("room")
-        if not isinstance(room_id, int):
-            return  # a gap: nothing to catch up, handles are this node's own
         try:
             if kind == "moderate":
-                for participant_id in event["participants"]:
+                for room_id, participant_id in event["targets"]:
                     for source in SOURCES:
                         kinds = event["feeds"].get(source)
                         if kinds:
                             await sfu.moderate(room_id, feed_id(participant_id, source), kinds)
+            elif not isinstance(room_id, int):
+                return  # a gap: nothing to catch up, the handles are this node's own
             elif kind == "gone":
                 await sfu.forget(room_id, int(event["participant"]))
             elif kind == "ended":

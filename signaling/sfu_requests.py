@@ -89,7 +89,7 @@ async def publish(hub: Hub, conn: Connection, request: RtcPublish, *, sfu: Sfu) 
     check_turning_on(seat.video, conn.member, "audio" in kinds, "video" in kinds)
     participant_id = _id(seat.me)
     project_id = conn.member.project_id
-    room = sfu.room(seat.video)
+    room = sfu.room(seat.video, seat.me.breakout)
     answer = await sfu.publish(room, project_id, participant_id, source, offer)
 
     async def announce() -> None:
@@ -106,7 +106,8 @@ async def unpublish(
     hub: Hub, conn: Connection, request: RtcUnpublish, *, sfu: Sfu
 ) -> dict[str, Any]:
     seat = await _seat(hub, conn)
-    if await sfu.unpublish(sfu.room(seat.video), _id(seat.me), request.source):
+    room = sfu.room(seat.video, seat.me.breakout)
+    if await sfu.unpublish(room, _id(seat.me), request.source):
         frame = push("rtc.feed", participant_id=seat.me.id, source=request.source, live=False)
         await hub.publish(conn.member.project_id, events.to_everyone(frame))
     return {}
@@ -119,8 +120,12 @@ async def subscribe(
     feed = seat.others.get(request.participant_id)
     if feed is None or feed.state not in SEATED:
         raise AppError(ErrorCode.not_found, f"Participant {request.participant_id} is not here.")
+    if feed.breakout != seat.me.breakout:
+        raise AppError(
+            ErrorCode.not_found, f"Participant {request.participant_id} is in another group."
+        )
     number, offer = await sfu.subscribe(
-        sfu.room(seat.video),
+        sfu.room(seat.video, seat.me.breakout),
         conn.member.project_id,
         _id(seat.me),
         feed_id(_id(feed), request.source),

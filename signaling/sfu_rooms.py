@@ -51,11 +51,13 @@ class JanusRoom:
         return hmac.new(self.secret.encode(), message, hashlib.sha256).hexdigest()
 
 
-def room_of(signing_key: str, video: VideoSession) -> JanusRoom:
-    """The session's room: a 52-bit id (a safe integer in JavaScript too) and its secret. The
-    start time keeps ids apart when a database is reset and session ids start over."""
+def room_of(signing_key: str, video: VideoSession, group: int | None = None) -> JanusRoom:
+    """The session's room (or one of its breakout groups'): a 52-bit id (a safe integer in
+    JavaScript too) and its secret. The start time keeps ids apart when a database is reset and
+    session ids start over."""
     started = int(video.started_at.timestamp())
-    message = f"janus-room:{video.id}:{started}".encode()
+    suffix = "" if group is None else f":group:{group}"
+    message = f"janus-room:{video.id}:{started}{suffix}".encode()
     digest = hmac.new(signing_key.encode(), message, hashlib.sha256).digest()
     room_id = (int.from_bytes(digest[:8], "big") >> 12) or 1
     return JanusRoom(room_id, digest[8:].hex())

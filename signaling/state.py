@@ -69,6 +69,7 @@ class SessionState:
             "max_participants": video.max_participants,
             "publish": video.publish,
             "locks": {"mic": video.mic_locked, "camera": video.camera_locked},
+            "breakouts": video.breakouts,
             "participants": [_participant(p) for p in self.participants],
             "hands": [p.id for p in hands],
         }
@@ -83,6 +84,7 @@ def _participant(p: Participant) -> dict[str, Any]:
         "state": str(p.state),
         "media": {"mic": p.mic, "camera": p.camera, "screen": p.screen},
         "hand": p.hand_order is not None,
+        "breakout": p.breakout,
         "muted_by": p.muted_by,
     }
 

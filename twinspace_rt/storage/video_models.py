@@ -40,6 +40,8 @@ class VideoSession(SQLModel, table=True):
     publish: str = Field(default="everyone", sa_type=String(16))
     mic_locked: bool = False
     camera_locked: bool = False
+    # Breakout groups open (numbered from 1); 0: everyone is in the main room.
+    breakouts: int = 0
     version: int = 1
     started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -64,6 +66,8 @@ class Participant(SQLModel, table=True):
     camera: bool = False
     screen: bool = False
     hand_order: int | None = None
+    # The breakout group the participant is in; None: the main room.
+    breakout: int | None = None
     muted_by: int | None = Field(default=None, foreign_key="users.id")
     joined_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     disconnected_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
