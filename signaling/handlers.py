@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
-from signaling import controls, sessions, sfu_cluster
+from signaling import controls, sessions, sfu_cluster, sfu_placement
 from signaling.breakout_requests import REQUESTS as BREAKOUT_REQUESTS
 from signaling.ice import ice_servers
 from signaling.messages import (
@@ -57,12 +57,13 @@ def _seat(hub: Hub, state: SessionState, me: Participant) -> dict[str, Any]:
 
 
 async def start(hub: Hub, conn: Connection, request: RtcStart, *, sfu: Sfu) -> dict[str, Any]:
-    """An SFU session's room is made on Janus before the session commits: if Janus refuses,
-    no session starts."""
+    """An SFU session's room is made on Janus (the least loaded instance) before the session
+    commits: if Janus refuses, no session starts."""
     kind, size = sessions.topology(request, hub.settings, sfu.configured)
     async with hub.db.transaction() as tx:
         state = await sessions.start(tx, conn.member, request, kind, size)
         if kind == "sfu":
+            state.video.media_server = await sfu_placement.choose(tx, sfu)
             await sfu.create_room(sfu.room(state.video), size)
     return {"session": await announce(hub, conn.member.project_id, state)}
 
@@ -287,6 +288,7 @@ def register(hub: Hub) -> None:
         ("rtc.speaker", "a participant on the SFU started or stopped talking"),
         ("rtc.moved", "the participant was moved to a breakout group or back"),
         ("rtc.broadcast", "a moderator's message to every breakout group"),
+        ("rtc.media_restart", "the session moved to another media server: publish again"),
     ):
         hub.features.push(FEATURE, name, summary)
     hub.features.on_leave.append(partial(dropped, sfu=sfu))

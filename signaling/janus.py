@@ -48,6 +48,8 @@ class JanusConnection:
         self._pending: dict[str, tuple[asyncio.Future[dict[str, Any]], bool]] = {}
         # Events nobody asked for (webrtcup, hangup, ...), by the handle they concern.
         self.listeners: dict[int, Callable[[dict[str, Any]], None]] = {}
+        # Called once if Janus goes away (not when this side closes the connection).
+        self.on_lost: Callable[[], None] | None = None
         self._reader = asyncio.create_task(self._read())
 
     @classmethod
@@ -93,15 +95,21 @@ class JanusConnection:
             while True:
                 packet = await loop.sock_recv(self._sock, MAX_PACKET)
                 if not packet:
+                    self._lost()
                     return
                 self._dispatch(json.loads(packet))
         except (OSError, ValueError) as exc:
             log.warning("the connection to Janus failed: %s", exc)
+            self._lost()
         finally:
             for future, _ in self._pending.values():
                 if not future.done():
                     future.set_exception(JanusError(0, "the connection to Janus was lost"))
             self._sock.close()
+
+    def _lost(self) -> None:
+        if self.on_lost is not None:
+            self.on_lost()
 
     def _dispatch(self, message: dict[str, Any]) -> None:
         waiting = self._pending.get(str(message.get("transaction")))

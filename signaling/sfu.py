@@ -19,12 +19,12 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from signaling.janus import Handle, JanusConnection, JanusError, JanusSession
+from signaling.janus import Handle, JanusError, JanusSession
+from signaling.janus_links import JanusLinks
 from signaling.sfu_rooms import (
     NO_SUCH_FEED,
     NO_SUCH_ROOM,
@@ -34,7 +34,6 @@ from signaling.sfu_rooms import (
     feed_id,
     feed_owner,
     mids_by_kind,
-    refusal,
     room_of,
 )
 from twinspace_rt.errors import AppError, ErrorCode
@@ -56,6 +55,7 @@ SpeakerCallback = Callable[[int, int, bool], None]
 @dataclass
 class Subscription:
     room: int
+    server: str
     owner: int
     feed: int
     handle: Handle
@@ -81,52 +81,38 @@ class Sfu:
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
-        self._session: JanusSession | None = None
-        self._manager: Handle | None = None
-        self._connecting = asyncio.Lock()
+        self.links = JanusLinks(settings)
+        self.links.on_lost = self._lost
         # By (room id, feed id), and by subscription number.
         self._seats: dict[tuple[int, int], Seat] = {}
         self._subscriptions: dict[int, Subscription] = {}
         self._numbers = itertools.count(1)
         self.on_speaker: SpeakerCallback | None = None
+        # Told when a Janus instance went away, after this node forgot its handles there.
+        self.on_server_lost: Callable[[str], None] | None = None
 
     @property
     def configured(self) -> bool:
-        return bool(self._settings.rtc_janus_socket)
+        return bool(self.links.servers)
 
     def room(self, video: VideoSession, group: int | None = None) -> JanusRoom:
         """The session's main room, or the room of one of its breakout groups."""
         return room_of(self._settings.signing_key, video, group)
 
-    async def _connect(self) -> tuple[JanusSession, Handle]:
-        async with self._connecting:
-            if self._session is None or self._manager is None or not self._session.alive:
-                settings = self._settings
-                secret = settings.rtc_janus_api_secret
-                connection = await JanusConnection.open(
-                    settings.rtc_janus_socket, None if secret is None else secret.get_secret_value()
-                )
-                self._session = await JanusSession.create(
-                    connection, settings.rtc_janus_keepalive_seconds
-                )
-                self._manager = await self._session.attach()
-                # Handles of a lost session are gone with it.
-                self._seats.clear()
-                self._subscriptions.clear()
-            return self._session, self._manager
-
-    @asynccontextmanager
-    async def _janus(self) -> AsyncIterator[tuple[JanusSession, Handle]]:
-        """Janus's refusals and failures as the client's errors."""
-        try:
-            yield await self._connect()
-        except JanusError as exc:
-            raise refusal(exc) from exc
+    def _lost(self, server: str) -> None:
+        """Handles on a lost instance are gone with it."""
+        for key in [key for key, seat in self._seats.items() if seat.room.server == server]:
+            del self._seats[key]
+        for number, subscription in list(self._subscriptions.items()):
+            if subscription.server == server:
+                del self._subscriptions[number]
+        if self.on_server_lost is not None:
+            self.on_server_lost(server)
 
     async def create_room(self, room: JanusRoom, publishers: int) -> None:
         """Every participant may publish a camera and a screen: twice the seats in feeds."""
         admin_key = self._settings.rtc_janus_admin_key
-        async with self._janus() as (_, manager):
+        async with self.links.janus(room.server) as (_, manager):
             await manager.message(
                 {
                     "request": "create",
@@ -145,7 +131,7 @@ class Sfu:
 
     async def destroy_room(self, room: JanusRoom) -> None:
         """Ends every handle in the room at Janus; each node forgets its own (`forget_room`)."""
-        async with self._janus() as (_, manager):
+        async with self.links.janus(room.server) as (_, manager):
             try:
                 await manager.message(
                     {"request": "destroy", "room": room.id, "secret": room.secret}
@@ -220,7 +206,7 @@ class Sfu:
         self, room: JanusRoom, project_id: int, participant_id: int, source: Source, offer: str
     ) -> str:
         """Publishes one of the participant's feeds; Janus's answer."""
-        async with self._janus() as (session, manager):
+        async with self.links.janus(room.server) as (session, manager):
             feed = feed_id(participant_id, source)
             seat = await self._seat(session, manager, room, project_id, feed)
             _, jsep = await seat.handle.message(
@@ -239,7 +225,7 @@ class Sfu:
     ) -> tuple[int, str]:
         """A new subscription of the participant to one feed: its number and Janus's offer.
         The participant's camera seat carries the ``private_id`` the room asks for."""
-        async with self._janus() as (session, manager):
+        async with self.links.janus(room.server) as (session, manager):
             seat = await self._seat(session, manager, room, project_id, participant_id)
             handle = await session.attach()
             try:
@@ -262,7 +248,12 @@ class Sfu:
         video = next((s.get("mid") for s in streams if s.get("type") == "video"), None)
         number = next(self._numbers)
         self._subscriptions[number] = Subscription(
-            room.id, participant_id, feed, handle, None if video is None else str(video)
+            room.id,
+            room.server,
+            participant_id,
+            feed,
+            handle,
+            None if video is None else str(video),
         )
         return number, str(jsep["sdp"])
 
@@ -274,7 +265,7 @@ class Sfu:
 
     async def answer(self, participant_id: int, number: int, answer: str) -> None:
         subscription = self._subscription(participant_id, number)
-        async with self._janus():
+        async with self.links.janus(subscription.server):
             await subscription.handle.message(
                 {"request": "start"}, {"type": "answer", "sdp": answer}, wait_event=True
             )
@@ -295,7 +286,7 @@ class Sfu:
         }
         if temporal is not None:
             body["temporal"] = temporal
-        async with self._janus():
+        async with self.links.janus(subscription.server):
             await subscription.handle.message(body, wait_event=True)
 
     async def unsubscribe(self, participant_id: int, number: int) -> None:
@@ -308,7 +299,7 @@ class Sfu:
         seat = self._seats.get((room.id, feed_id(participant_id, source)))
         if seat is None or not seat.handle.up.is_set():
             return False
-        async with self._janus():
+        async with self.links.janus(room.server):
             await seat.handle.message({"request": "unpublish"}, wait_event=True)
         seat.mids = {}
         return True
@@ -320,7 +311,7 @@ class Sfu:
         if seat is None:
             return False
         room = seat.room
-        async with self._janus() as (_, manager):
+        async with self.links.janus(room.server) as (_, manager):
             for kind, mute in kinds.items():
                 for mid in seat.mids.get(kind, []):
                     body = {"request": "moderate", "room": room.id, "secret": room.secret}
@@ -354,7 +345,7 @@ class Sfu:
 
     async def withdraw(self, room: JanusRoom, participant_id: int) -> None:
         """The participant's tokens leave the allow-list: no handle of theirs may join again."""
-        async with self._janus() as (_, manager):
+        async with self.links.janus(room.server) as (_, manager):
             for source in SOURCES:
                 await self._allowed(manager, room, "remove", feed_id(participant_id, source))
 
@@ -362,7 +353,7 @@ class Sfu:
         """Removal at the SFU, from any node: the tokens go first, then Janus kicks the feeds
         wherever they are held. The holder detaches its handles when told (`forget`)."""
         await self.withdraw(room, participant_id)
-        async with self._janus() as (_, manager):
+        async with self.links.janus(room.server) as (_, manager):
             for source in SOURCES:
                 body = {"request": "kick", "room": room.id, "secret": room.secret}
                 try:
@@ -372,8 +363,4 @@ class Sfu:
                         raise
 
     async def close(self) -> None:
-        if self._session is not None:
-            connection = self._session.connection
-            await self._session.destroy()
-            await connection.close()
-            self._session = self._manager = None
+        await self.links.close()

@@ -12,7 +12,8 @@ locally before it returns) does its part with the handles it holds:
 - ``ended``: the room was destroyed: every handle in it is detached.
 
 Active speaker: the node holding a talking participant's seat pushes ``rtc.speaker`` to the
-session's room.
+session's room. A lost Janus instance: the node that noticed moves its sessions
+(`sfu_placement.fail_over`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from signaling import sfu_placement
 from signaling.janus import JanusError
 from signaling.sfu import Sfu
 from signaling.sfu_rooms import SOURCES, feed_id
@@ -128,5 +130,13 @@ def follow(hub: Hub, sfu: Sfu) -> None:
         hub.later(0, send)
 
     sfu.on_speaker = speaker
+
+    def lost(server: str) -> None:
+        async def move() -> None:
+            await sfu_placement.fail_over(hub, sfu, server)
+
+        hub.later(0, move)
+
+    sfu.on_server_lost = lost
     hub.state["video.sfu"] = sfu
     hub.broker.subscribe(TOPIC, handle)

@@ -44,6 +44,8 @@ def feed_owner(feed: int) -> tuple[int, Source]:
 class JanusRoom:
     id: int
     secret: str
+    # The Janus instance holding it: the path of its API socket.
+    server: str
 
     def token(self, feed: int) -> str:
         """A feed's entry on the room's allow-list (the camera's is the participant's)."""
@@ -60,7 +62,7 @@ def room_of(signing_key: str, video: VideoSession, group: int | None = None) -> 
     message = f"janus-room:{video.id}:{started}{suffix}".encode()
     digest = hmac.new(signing_key.encode(), message, hashlib.sha256).digest()
     room_id = (int.from_bytes(digest[:8], "big") >> 12) or 1
-    return JanusRoom(room_id, digest[8:].hex())
+    return JanusRoom(room_id, digest[8:].hex(), video.media_server or "")
 
 
 def refusal(error: JanusError) -> AppError:
