@@ -3,8 +3,8 @@ one room-managing handle on each, opened on first need.
 
 Several instances may be configured (``TWINSPACE_RTC_JANUS_SOCKET``, comma-separated paths, the
 same on every node); each SFU session lives on one (`sfu_placement.py`). When an instance's
-connection drops, the handles this node held on it are gone, and ``on_lost`` is told which
-instance, once per drop, so its sessions can move to another.
+connection drops, or it cannot be reached at all, the handles this node held on it are gone,
+and ``on_lost`` is told which instance, so its sessions can move to another.
 """
 
 from __future__ import annotations
@@ -41,9 +41,15 @@ class JanusLinks:
                 if server not in self.servers:
                     raise JanusError(0, "that media server is not configured")
                 secret = self._settings.rtc_janus_api_secret
-                connection = await JanusConnection.open(
-                    server, None if secret is None else secret.get_secret_value()
-                )
+                try:
+                    connection = await JanusConnection.open(
+                        server, None if secret is None else secret.get_secret_value()
+                    )
+                except JanusError:
+                    # Perhaps dead before this node ever reached it: its sessions move too.
+                    if self.on_lost is not None:
+                        self.on_lost(server)
+                    raise
                 session = await JanusSession.create(
                     connection, self._settings.rtc_janus_keepalive_seconds
                 )

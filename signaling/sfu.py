@@ -100,7 +100,7 @@ class Sfu:
         return room_of(self._settings.signing_key, video, group)
 
     def _lost(self, server: str) -> None:
-        """Handles on a lost instance are gone with it."""
+        """Handles on a lost (or unreachable) instance are gone with it."""
         for key in [key for key, seat in self._seats.items() if seat.room.server == server]:
             del self._seats[key]
         for number, subscription in list(self._subscriptions.items()):

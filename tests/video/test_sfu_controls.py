@@ -150,3 +150,33 @@ async def test_removal_mute_and_end_reach_the_node_holding_the_handles(
     finally:
         for peer in peers:
             await peer.close()
+
+
+async def test_a_seat_given_up_after_its_grace_period_leaves_janus(
+    settings: Settings, janus: Janus
+) -> None:
+    short = with_janus(settings, janus).model_copy(update={"rtc_rejoin_grace_seconds": 0.5})
+    async with serve(short) as live:
+        room = await make_room(live.http, live.services)
+        teacher = await connect(live, room, "teacher_admin")
+        pupil = await connect(live, room, "pupil")
+        silent = await connect(live, room, "pupil_admin")
+        peer = await SfuPeer.start(janus)
+        try:
+            await teacher.ok("rtc.start", max_participants=30)
+            await teacher.ok("rtc.join")
+            pupil_id = (await pupil.ok("rtc.join"))["participant_id"]
+            silent_id = (await silent.ok("rtc.join"))["participant_id"]
+            await publish(pupil, peer, PUPIL_CAMERA)
+            await teacher.wait_for("rtc.feed", participant_id=pupil_id, live=True)
+            janus_room = await room_id(live, room.project_id)
+            # Removing someone who never reached Janus has nothing to kick there, and works.
+            await teacher.ok("rtc.remove", participant_id=silent_id)
+            # The pupil's socket goes and does not come back within the grace period: its
+            # feed leaves Janus, and the room is told.
+            await pupil.close()
+            await teacher.wait_for("rtc.feed", participant_id=pupil_id, live=False)
+            assert await publishers(janus, janus_room) == []
+            assert _sfu(live).holds(janus_room) == 0
+        finally:
+            await peer.close()
