@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,6 +50,15 @@ AUDIO_LEVEL_AVERAGE = 25
 
 # Called with (project id, participant id, talking) when Janus reports a local feed's voice.
 SpeakerCallback = Callable[[int, int, bool], None]
+# Asks the other nodes to let go of a participant's handles in a room (project id, room id,
+# participant id).
+ReleaseCallback = Callable[[int, int, int], Awaitable[None]]
+
+# VideoRoom: a publisher with that id is in the room already (held by another node).
+ID_EXISTS = 436
+# How often, and how far apart, a seat held by another node is asked for again: the other node
+# hears of it over the broker, so it takes a round trip through Redis.
+RELEASE_ATTEMPTS, RELEASE_PAUSE = 20, 0.1
 
 
 @dataclass
@@ -90,6 +99,7 @@ class Sfu:
         self.on_speaker: SpeakerCallback | None = None
         # Told when a Janus instance went away, after this node forgot its handles there.
         self.on_server_lost: Callable[[str], None] | None = None
+        self.on_held_elsewhere: ReleaseCallback | None = None
 
     @property
     def configured(self) -> bool:
@@ -181,22 +191,31 @@ class Sfu:
         if seat is not None:
             return seat
         await self._allowed(manager, room, "add", feed)
-        handle = await session.attach()
-        try:
-            data, _ = await handle.message(
-                {
-                    "request": "join",
-                    "ptype": "publisher",
-                    "room": room.id,
-                    "id": feed,
-                    "display": str(feed),
-                    "token": room.token(feed),
-                },
-                wait_event=True,
-            )
-        except JanusError:
-            await handle.detach()
-            raise
+        for attempt in range(RELEASE_ATTEMPTS):
+            handle = await session.attach()
+            try:
+                data, _ = await handle.message(
+                    {
+                        "request": "join",
+                        "ptype": "publisher",
+                        "room": room.id,
+                        "id": feed,
+                        "display": str(feed),
+                        "token": room.token(feed),
+                    },
+                    wait_event=True,
+                )
+                break
+            except JanusError as exc:
+                await handle.detach()
+                last = attempt == RELEASE_ATTEMPTS - 1
+                if exc.code != ID_EXISTS or self.on_held_elsewhere is None or last:
+                    raise
+                # The participant reconnected through this node; another still holds its old
+                # handles (in this very room): ask for them, then try again.
+                if attempt == 0:
+                    await self.on_held_elsewhere(project_id, room.id, feed_owner(feed)[0])
+                await asyncio.sleep(RELEASE_PAUSE)
         seat = Seat(room, project_id, handle, int(data["private_id"]))
         handle.on_plugin_event = self._on_seat_event(seat, feed)
         self._seats[(room.id, feed)] = seat

@@ -138,5 +138,15 @@ def follow(hub: Hub, sfu: Sfu) -> None:
         hub.later(0, move)
 
     sfu.on_server_lost = lost
+
+    async def held_elsewhere(project_id: int, room_id: int, participant_id: int) -> None:
+        """A participant back through another node: its old handles go, and with them its old
+        feeds (subscribers are told; the new feed is announced once it is up)."""
+        await gone(hub, room_id, participant_id)
+        for source in SOURCES:
+            frame = push("rtc.feed", participant_id=participant_id, source=source, live=False)
+            await hub.publish(project_id, events.to_everyone(frame))
+
+    sfu.on_held_elsewhere = held_elsewhere
     hub.state["video.sfu"] = sfu
     hub.broker.subscribe(TOPIC, handle)

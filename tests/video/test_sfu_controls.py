@@ -180,3 +180,41 @@ async def test_a_seat_given_up_after_its_grace_period_leaves_janus(
             assert _sfu(live).holds(janus_room) == 0
         finally:
             await peer.close()
+
+
+async def test_a_pupil_back_through_another_node_publishes_again(
+    two_nodes: tuple[Live, Live], janus: Janus
+) -> None:
+    """Node B holds the pupil's old handles; the pupil comes back within the grace period
+    through node A and publishes again: B lets go, the teacher receives the new feed."""
+    a, b = two_nodes
+    room = await make_room(a.http, a.services)
+    teacher = await connect(a, room, "teacher_admin")
+    pupil = await connect(b, room, "pupil")
+    peers = [await SfuPeer.start(janus) for _ in range(2)]
+    teacher_peer, pupil_peer = peers
+    try:
+        await teacher.ok("rtc.start", max_participants=30)
+        await teacher.ok("rtc.join")
+        pupil_id = (await pupil.ok("rtc.join"))["participant_id"]
+        await publish(pupil, pupil_peer, PUPIL_CAMERA)
+        await teacher.wait_for("rtc.feed", participant_id=pupil_id, live=True)
+        await subscribe(teacher, teacher_peer, pupil_id, "first")
+        await until_received(teacher_peer, "first", PUPIL_CAMERA)
+        janus_room = await room_id(a, room.project_id)
+        assert _sfu(b).holds(janus_room) == 1
+
+        await pupil.close()
+        back = await connect(a, room, "pupil")
+        rejoined = await back.ok("rtc.join")
+        assert (rejoined["participant_id"], rejoined["rejoined"]) == (pupil_id, True)
+        await publish(back, pupil_peer, PUPIL_CAMERA, name="again")
+        await teacher.wait_for("rtc.feed", participant_id=pupil_id, live=False)
+        await teacher.wait_for("rtc.feed", count=2, participant_id=pupil_id, live=True)
+        assert _sfu(b).holds(janus_room) == 0
+        await subscribe(teacher, teacher_peer, pupil_id, "second")
+        await until_received(teacher_peer, "second", PUPIL_CAMERA)
+        assert await publishers(janus, janus_room) == [pupil_id]
+    finally:
+        for peer in peers:
+            await peer.close()
