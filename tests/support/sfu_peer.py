@@ -7,16 +7,18 @@ candidates are restricted to the namespace's private address (aioice offers no o
 every packet stays inside the namespace.
 
 Commands: ``publish`` (a named feed: unless ``video`` or ``audio`` is false, video of a given
-size and a microphone; answers the offer), ``answered`` (the SFU's answer to that
+size, blank or with ``noise``, and a microphone; answers the offer), ``answered`` (the SFU's answer to that
 offer), ``loud`` (the microphones send a loud tone, or silence), ``accept`` (an SFU offer of a
 feed, named by the test; answers the answer), ``received`` (frame sizes, video frame counts and
-audio frame counts per name).
+audio frame counts per name, and when each name's first video frame arrived), ``sent`` (RTP
+packets and bytes the published feeds sent, by kind).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -34,9 +36,17 @@ class SfuPeer:
         self._lock = asyncio.Lock()
 
     @classmethod
-    async def start(cls, janus: Janus) -> SfuPeer:
+    async def start(cls, janus: Janus, *, decode: bool = True) -> SfuPeer:
+        """``decode=False``: received frames are counted, not decoded (a benchmark's many
+        receivers on two cores); their sizes show as 0 × 0."""
         root = Path(__file__).resolve().parents[2]
-        argv = janus.in_namespace(sys.executable, "-m", "tests.support.sfu_peer", JANUS_ADDRESS)
+        argv = janus.in_namespace(
+            sys.executable,
+            "-m",
+            "tests.support.sfu_peer",
+            JANUS_ADDRESS,
+            *(() if decode else ("count",)),
+        )
         process = await asyncio.create_subprocess_exec(
             *argv,
             cwd=root,
@@ -78,40 +88,81 @@ def _tone_track() -> Any:
     from aiortc import AudioStreamTrack
     from av import AudioFrame
 
-    rate, samples = 48000, 960
-    tone = struct.pack(
-        f"<{samples}h",
-        *(int(20000 * math.sin(2 * math.pi * 440 * i / rate)) for i in range(samples)),
-    )
-
     class ToneTrack(AudioStreamTrack):
         loud = False
+        _played = 0
 
         async def recv(self) -> AudioFrame:
             frame = await super().recv()
-            if self.loud:
-                loud = AudioFrame(format="s16", layout="mono", samples=samples)
-                loud.planes[0].update(tone)
-                loud.pts, loud.sample_rate, loud.time_base = (
-                    frame.pts,
-                    frame.sample_rate,
-                    frame.time_base,
-                )
-                return loud
+            if not self.loud:
+                return frame
+            assert isinstance(frame, AudioFrame)
+            rate, count = frame.sample_rate, frame.samples
+            start, self._played = self._played, self._played + count
+            tone = struct.pack(
+                f"<{count}h",
+                *(
+                    int(20000 * math.sin(2 * math.pi * 440 * (start + i) / rate))
+                    for i in range(count)
+                ),
+            )
+            frame.planes[0].update(tone)
             return frame
 
     return ToneTrack()
 
 
-async def _serve(address: str) -> None:
+def _count_instead_of_decoding() -> None:
+    """aiortc decodes every received frame in a thread per receiver; this one only hands the
+    track a placeholder per encoded frame."""
+    from types import SimpleNamespace
+
+    import aiortc.rtcrtpreceiver
+
+    counted = SimpleNamespace(width=0, height=0)
+
+    def worker(loop: asyncio.AbstractEventLoop, input_q: Any, output_q: Any, *_: Any) -> None:
+        while True:
+            task = input_q.get()
+            asyncio.run_coroutine_threadsafe(output_q.put(None if task is None else counted), loop)
+            if task is None:
+                return
+
+    aiortc.rtcrtpreceiver.decoder_worker = worker  # type: ignore[assignment]
+
+
+async def _serve(address: str, decode: bool) -> None:
     """The namespace side: one aiortc peer connection per published or accepted feed."""
+    import time
+
     import aioice.ice
     from aiortc import RTCPeerConnection, RTCSessionDescription
     from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
     from tests.support.rtc_peer import SizedTrack
 
+    class NoiseTrack(SizedTrack):
+        """A band of random pixels moving down a still picture: an eighth of the picture changes
+        every frame, so the encoder spends a camera's bitrate (a whole random picture would
+        cost several times more than any camera)."""
+
+        shown = 0
+
+        async def recv(self) -> Any:
+            frame = await super().recv()
+            luma = frame.planes[0]
+            band = luma.buffer_size // 8
+            start = (self.shown % 8) * band
+            self.shown += 1
+            picture = bytearray(luma.buffer_size)
+            picture[start : start + band] = os.urandom(band)
+            luma.update(bytes(picture))
+            return frame
+
+    if not decode:
+        _count_instead_of_decoding()
     aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: [address]
+    first: dict[str, float] = {}
     connections: list[RTCPeerConnection] = []
     publishers: dict[str, RTCPeerConnection] = {}
     microphones: list[Any] = []
@@ -129,6 +180,7 @@ async def _serve(address: str) -> None:
             if track.kind == "video":
                 sizes[name].add((frame.width, frame.height))  # type: ignore[union-attr]
                 frames[name] += 1
+                first.setdefault(name, time.time())
             else:
                 sounds[name] += 1
 
@@ -138,7 +190,8 @@ async def _serve(address: str) -> None:
             publisher = publishers[command.get("name", "camera")] = RTCPeerConnection()
             connections.append(publisher)
             if command.get("video", True):
-                publisher.addTrack(SizedTrack(command["width"], command["height"]))
+                track = NoiseTrack if command.get("noise") else SizedTrack
+                publisher.addTrack(track(command["width"], command["height"]))
             if command.get("audio", True):
                 microphone = _tone_track()
                 microphones.append(microphone)
@@ -168,7 +221,18 @@ async def _serve(address: str) -> None:
                 "sizes": {name: sorted(found) for name, found in sizes.items()},
                 "frames": dict(frames),
                 "sounds": dict(sounds),
+                "first": first,
             }
+        if op == "sent":
+            # What the published feeds sent so far, by kind (RTP packets and bytes).
+            sent: dict[str, dict[str, int]] = {}
+            for publisher in publishers.values():
+                for stats in (await publisher.getStats()).values():
+                    if stats.type == "outbound-rtp":
+                        total = sent.setdefault(stats.kind, {"packets": 0, "bytes": 0})
+                        total["packets"] += stats.packetsSent
+                        total["bytes"] += stats.bytesSent
+            return {"sent": sent}
         return {"error": f"unknown op {op!r}"}
 
     reader = asyncio.StreamReader(limit=1 << 20)
@@ -190,4 +254,4 @@ async def _serve(address: str) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(_serve(sys.argv[1]))
+    asyncio.run(_serve(sys.argv[1], decode=sys.argv[2:] != ["count"]))
