@@ -36,9 +36,12 @@ log = logging.getLogger(__name__)
 TOPIC = "video:sfu"
 
 
-def moderation(mic: bool | None, camera: bool | None, screen: bool | None) -> dict[str, Any]:
-    """What to mute (true) or let through (false) for one participant; None leaves it be.
-    The microphone is the camera feed's audio; a camera mute covers the screen too."""
+def moderation(
+    mic: bool | None, camera: bool | None, screen: bool | None
+) -> dict[str, dict[str, bool]]:
+    """What to mute (true) or let through (false) of a participant's feeds, by source and kind;
+    None leaves it be. The microphone is the camera feed's audio; the screen feed's audio and
+    video go together."""
     feeds: dict[str, dict[str, bool]] = {"camera": {}, "screen": {}}
     if mic is not None:
         feeds["camera"]["audio"] = mic
