@@ -20,7 +20,7 @@ import asyncio
 import itertools
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from signaling.janus import Handle, JanusError, JanusSession
@@ -106,8 +106,12 @@ class Sfu:
         return bool(self.links.servers)
 
     def room(self, video: VideoSession, group: int | None = None) -> JanusRoom:
-        """The session's main room, or the room of one of its breakout groups."""
-        return room_of(self._settings.signing_key, video, group)
+        """The session's main room, or the room of one of its breakout groups. A session
+        started before sessions named their instance is on the first one configured."""
+        room = room_of(self._settings.signing_key, video, group)
+        if not room.server and self.links.servers:
+            return replace(room, server=self.links.servers[0])
+        return room
 
     def _lost(self, server: str) -> None:
         """Handles on a lost (or unreachable) instance are gone with it."""

@@ -16,13 +16,17 @@ from tests.support.sfu_peer import SfuPeer
 from tests.support.waiting import WAIT
 from tests.video.sfu_support import (
     TEACHER_CAMERA,
+    janus,
     publish,
     publishers,
     room_id,
+    sfu_live,
     subscribe,
     until_received,
 )
 from twinspace_rt.settings import Settings
+
+__all__ = ["janus", "sfu_live"]
 
 
 @pytest.fixture
@@ -105,3 +109,27 @@ async def test_sessions_are_placed_by_load_and_survive_their_janus(
     finally:
         for peer in peers:
             await peer.close()
+
+
+async def test_a_session_that_names_no_instance_runs_on_the_first(
+    sfu_live: Live, janus: Janus
+) -> None:
+    """Sessions started before sessions named their Janus instance (`media_server` null after
+    the upgrade) go on, on the first instance configured."""
+    live = sfu_live
+    room = await make_room(live.http, live.services)
+    teacher = await connect(live, room, "teacher_admin")
+    peer = await SfuPeer.start(janus)
+    try:
+        await teacher.ok("rtc.start", max_participants=30)
+        teacher_id = (await teacher.ok("rtc.join"))["participant_id"]
+        async with live.services.db.transaction() as tx:
+            video = await running(tx, room.project_id)
+            assert video is not None and video.media_server == janus.socket_path
+            video.media_server = None
+            tx.add(video)
+        await publish(teacher, peer, TEACHER_CAMERA)
+        await teacher.wait_for("rtc.feed", participant_id=teacher_id, live=True)
+        assert await publishers(janus, await room_id(live, room.project_id)) == [teacher_id]
+    finally:
+        await peer.close()
