@@ -48,6 +48,11 @@ log = logging.getLogger(__name__)
 AUDIO_ACTIVE_PACKETS = 50
 AUDIO_LEVEL_AVERAGE = 25
 
+# Janus asks every publisher for a keyframe this often (`fir_freq`): a subscriber switching to
+# another simulcast layer gets it at the next keyframe of that layer, and the one Janus asks for
+# at the switch does not always come (Chromium, measured in tests/video/test_sfu_simulcast.py).
+KEYFRAME_SECONDS = 3
+
 # Called with (project id, participant id, talking) when Janus reports a local feed's voice.
 SpeakerCallback = Callable[[int, int, bool], None]
 # Asks the other nodes to let go of a participant's handles in a room (project id, room id,
@@ -139,6 +144,7 @@ class Sfu:
                     "audiolevel_event": True,
                     "audio_active_packets": AUDIO_ACTIVE_PACKETS,
                     "audio_level_average": AUDIO_LEVEL_AVERAGE,
+                    "fir_freq": KEYFRAME_SECONDS,
                     **({} if admin_key is None else {"admin_key": admin_key.get_secret_value()}),
                 }
             )
