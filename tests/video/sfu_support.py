@@ -150,6 +150,16 @@ async def publishers(janus: Janus, room_id: int) -> list[int]:
     return sorted(p["id"] for p in await participants(janus, room_id) if p.get("publisher"))
 
 
+async def until_publishers(janus: Janus, room_id: int, expected: list[int]) -> None:
+    """Waits for Janus's list to be ``expected``: Janus drops a kicked or detached publisher
+    from it in its own time, after answering the request."""
+
+    async def listed() -> bool:
+        return await publishers(janus, room_id) == sorted(expected)
+
+    await eventually_async(listed)
+
+
 async def room_id(live: Live, project_id: int) -> int:
     async with live.services.db.reader() as tx:
         video = await running(tx, project_id)

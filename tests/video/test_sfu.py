@@ -28,6 +28,7 @@ from tests.video.sfu_support import (
     publishers,
     sfu_live,
     subscribe,
+    until_publishers,
     until_received,
 )
 from tests.video.sfu_support import (
@@ -78,7 +79,7 @@ async def test_a_teacher_publishes_and_pupils_receive_through_janus(
         # Removed: kicked at the SFU, the feed gone for everyone.
         await teacher.ok("rtc.remove", participant_id=pupil_ids[0])
         await teacher.wait_for("rtc.feed", participant_id=pupil_ids[0], live=False)
-        assert await publishers(janus, room_id) == [teacher_id]
+        await until_publishers(janus, room_id, [teacher_id])
         assert (await pupils[0].request("rtc.subscribe", participant_id=teacher_id))[
             "code"
         ] == "not_found"

@@ -32,6 +32,7 @@ from tests.video.sfu_support import (
     sfu_live,
     stopped,
     subscribe,
+    until_publishers,
     until_received,
     with_janus,
 )
@@ -138,7 +139,7 @@ async def test_removal_mute_and_end_reach_the_node_holding_the_handles(
         await teacher.ok("rtc.remove", participant_id=pupil_id)
         await pupil.wait_for("rtc.removed", participant_id=pupil_id)
         await other.wait_for("rtc.feed", participant_id=pupil_id, source="camera", live=False)
-        assert await publishers(janus, janus_room) == [teacher_id]
+        await until_publishers(janus, janus_room, [teacher_id])
         await eventually(lambda: _sfu(b).holds(janus_room) == 2)
 
         # Ended on node A: the room is destroyed at Janus and node B holds nothing of it.
@@ -176,8 +177,9 @@ async def test_a_seat_given_up_after_its_grace_period_leaves_janus(
             # feed leaves Janus, and the room is told.
             await pupil.close()
             await teacher.wait_for("rtc.feed", participant_id=pupil_id, live=False)
-            assert await publishers(janus, janus_room) == []
             assert _sfu(live).holds(janus_room) == 0
+
+            await until_publishers(janus, janus_room, [])
         finally:
             await peer.close()
 
