@@ -54,7 +54,18 @@ class SfuPeer:
             stdout=asyncio.subprocess.PIPE,
             limit=1 << 20,
         )
-        return cls(process)
+        peer = cls(process)
+        # Loading aiortc takes seconds of CPU: one peer at a time, each within the bound, and
+        # never inside a command's.
+        assert process.stdout is not None
+        try:
+            async with asyncio.timeout(WAIT):
+                ready = await process.stdout.readline()
+        except TimeoutError:
+            await peer.close()
+            raise
+        assert json.loads(ready or b"{}").get("ready"), "the media peer did not start"
+        return peer
 
     async def command(self, op: str, **fields: Any) -> dict[str, Any]:
         assert self.process.stdin is not None and self.process.stdout is not None
@@ -238,6 +249,9 @@ async def _serve(address: str, decode: bool) -> None:
     reader = asyncio.StreamReader(limit=1 << 20)
     loop = asyncio.get_running_loop()
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    # aiortc and PyAV are loaded: the test's commands are timed from here.
+    sys.stdout.write(json.dumps({"ready": True}) + "\n")
+    sys.stdout.flush()
     try:
         while line := await reader.readline():
             try:
