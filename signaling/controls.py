@@ -35,7 +35,7 @@ def _audit(
     audit.record(tx, actor.member, action, target_user, session_id=state.video.id, **details)
 
 
-def _is_moderator(moderator: Member, participant: Participant) -> bool:
+def is_moderator(moderator: Member, participant: Participant) -> bool:
     """Locks spare those who may moderate: asked of the policy with the participant's role."""
     member = Member(
         participant.user_id,
@@ -110,7 +110,7 @@ async def lock_media(
     affected = [
         p
         for p in state.participants
-        if not _is_moderator(actor.member, p) and _is_on(p, mic, camera)
+        if not is_moderator(actor.member, p) and _is_on(p, mic, camera)
     ]
     for participant in affected:
         _turn_off(participant, actor.member.user_id, mic, camera)

@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
-from signaling import controls, sessions
+from signaling import controls, sessions, sfu_cluster, sfu_placement
+from signaling.breakout_requests import REQUESTS as BREAKOUT_REQUESTS
 from signaling.ice import ice_servers
 from signaling.messages import (
     RtcAdmit,
@@ -33,26 +34,15 @@ from signaling.routing import route
 from signaling.sdp import check_candidate, check_description
 from signaling.sfu import Sfu
 from signaling.sfu_requests import REQUESTS as SFU_REQUESTS
-from signaling.state import Actor, SessionState, read, running
+from signaling.state import SessionState, read, running
+from signaling.telling import actor, announce, tell
 from twinspace_rt.auth.budget import TokenBucket
 from twinspace_rt.auth.policy import Action, require
-from twinspace_rt.hub import events
 from twinspace_rt.hub.connection import Connection
 from twinspace_rt.hub.hub import Hub
 from twinspace_rt.hub.protocol import push
 from twinspace_rt.hub.request import Request
 from twinspace_rt.storage.video_models import Participant, ParticipantState
-
-
-async def _announce(hub: Hub, project_id: int, state: SessionState) -> dict[str, Any]:
-    payload = state.payload()
-    await hub.publish(project_id, events.to_everyone(push("rtc.session", session=payload)))
-    return payload
-
-
-async def _tell(hub: Hub, project_id: int, connection_id: str | None, frame: str) -> None:
-    if connection_id is not None:
-        await hub.publish(project_id, events.to_connection(connection_id, frame))
 
 
 def _seat(hub: Hub, state: SessionState, me: Participant) -> dict[str, Any]:
@@ -67,14 +57,15 @@ def _seat(hub: Hub, state: SessionState, me: Participant) -> dict[str, Any]:
 
 
 async def start(hub: Hub, conn: Connection, request: RtcStart, *, sfu: Sfu) -> dict[str, Any]:
-    """An SFU session's room is made on Janus before the session commits: if Janus refuses,
-    no session starts."""
+    """An SFU session's room is made on Janus (the least loaded instance) before the session
+    commits: if Janus refuses, no session starts."""
     kind, size = sessions.topology(request, hub.settings, sfu.configured)
     async with hub.db.transaction() as tx:
         state = await sessions.start(tx, conn.member, request, kind, size)
         if kind == "sfu":
+            state.video.media_server = await sfu_placement.choose(tx, sfu)
             await sfu.create_room(sfu.room(state.video), size)
-    return {"session": await _announce(hub, conn.member.project_id, state)}
+    return {"session": await announce(hub, conn.member.project_id, state)}
 
 
 async def current(hub: Hub, conn: Connection, request: RtcState) -> dict[str, Any]:
@@ -86,19 +77,15 @@ async def current(hub: Hub, conn: Connection, request: RtcState) -> dict[str, An
     return {"session": None if state is None else state.payload(), "removed": removed}
 
 
-def _actor(hub: Hub, conn: Connection) -> Actor:
-    return Actor(conn.member, conn.id, datetime.now(UTC), hub.settings.rtc_rejoin_grace_seconds)
-
-
 async def join(hub: Hub, conn: Connection, request: RtcJoin) -> dict[str, Any]:
     async with hub.db.transaction() as tx:
-        joined = await sessions.join(tx, _actor(hub, conn), conn.display_name)
+        joined = await sessions.join(tx, actor(hub, conn), conn.display_name)
     conn.in_video = True
     settings = hub.settings
     conn.buckets.setdefault(
         "rtc.signal", TokenBucket(settings.rtc_signal_rate_per_second, settings.rtc_signal_burst)
     )
-    payload = await _announce(hub, conn.member.project_id, joined.state)
+    payload = await announce(hub, conn.member.project_id, joined.state)
     answer: dict[str, Any] = {
         "participant_id": joined.me.id,
         "state": str(joined.me.state),
@@ -123,52 +110,48 @@ async def signal(hub: Hub, conn: Connection, request: RtcSignal) -> dict[str, An
     async with hub.db.reader() as tx:
         found = await route(tx, conn.member, conn.id, request.to)
     frame = push("rtc.signal", **{"from": found.sender_id}, **fields)
-    await _tell(hub, conn.member.project_id, found.target_connection_id, frame)
+    await tell(hub, conn.member.project_id, found.target_connection_id, frame)
     return {}
 
 
-async def media(hub: Hub, conn: Connection, request: RtcMedia) -> dict[str, Any]:
+async def media(hub: Hub, conn: Connection, request: RtcMedia, *, sfu: Sfu) -> dict[str, Any]:
+    """On the SFU, turning media on lifts a moderator's mute of it at Janus (the checks passed:
+    no lock holds it)."""
     async with hub.db.transaction() as tx:
-        state = await sessions.media(tx, _actor(hub, conn), request)
-    return {"session": await _announce(hub, conn.member.project_id, state)}
+        state = await sessions.media(tx, actor(hub, conn), request)
+    payload = await announce(hub, conn.member.project_id, state)
+    mine = sessions.me(state, conn.id)
+    if state.video.topology == "sfu" and mine.id is not None:
+        kinds = sfu_cluster.moderation(
+            False if request.mic else None,
+            False if request.camera else None,
+            False if request.screen else None,
+        )
+        await sfu_cluster.moderate(hub, sfu, state.video, [mine], kinds)
+    return {"session": payload}
 
 
 async def hand(hub: Hub, conn: Connection, request: RtcHand) -> dict[str, Any]:
     async with hub.db.transaction() as tx:
-        state = await sessions.hand(tx, _actor(hub, conn), request.raised)
-    return {"session": await _announce(hub, conn.member.project_id, state)}
-
-
-async def _gone_from_sfu(
-    hub: Hub, sfu: Sfu, state: SessionState, participant: Participant, *, kick: bool = False
-) -> None:
-    """A participant who left or was removed: its handles go, its feed ends for everyone."""
-    if state.video.topology != "sfu" or participant.id is None:
-        return
-    room = sfu.room(state.video)
-    if kick:
-        await sfu.kick(room, participant.id)
-    else:
-        await sfu.leave(room, participant.id)
-    frame = push("rtc.feed", participant_id=participant.id, live=False)
-    await hub.publish(state.video.project_id, events.to_everyone(frame))
+        state = await sessions.hand(tx, actor(hub, conn), request.raised)
+    return {"session": await announce(hub, conn.member.project_id, state)}
 
 
 async def leave(hub: Hub, conn: Connection, request: RtcLeave, *, sfu: Sfu) -> dict[str, Any]:
     async with hub.db.transaction() as tx:
-        state, mine = await sessions.leave_session(tx, _actor(hub, conn))
-    await _announce(hub, conn.member.project_id, state)
-    await _gone_from_sfu(hub, sfu, state, mine)
+        state, mine = await sessions.leave_session(tx, actor(hub, conn))
+    await announce(hub, conn.member.project_id, state)
+    await sfu_cluster.gone_from_sfu(hub, sfu, state.video, mine)
     return {}
 
 
 async def admit(hub: Hub, conn: Connection, request: RtcAdmit) -> dict[str, Any]:
     async with hub.db.transaction() as tx:
-        state, target = await controls.admit(tx, _actor(hub, conn), request.participant_id)
+        state, target = await controls.admit(tx, actor(hub, conn), request.participant_id)
     project_id = conn.member.project_id
-    payload = await _announce(hub, project_id, state)
+    payload = await announce(hub, project_id, state)
     frame = push("rtc.admitted", session=payload, **_seat(hub, state, target))
-    await _tell(hub, project_id, target.connection_id, frame)
+    await tell(hub, project_id, target.connection_id, frame)
     return {"session": payload}
 
 
@@ -184,45 +167,64 @@ async def _muted(
     project_id = conn.member.project_id
     frame = push("rtc.muted", by=conn.user_id, mic=mic, camera=camera)
     for target in targets:
-        await _tell(hub, project_id, target.connection_id, frame)
-    return {"session": await _announce(hub, project_id, state)}
+        await tell(hub, project_id, target.connection_id, frame)
+    return {"session": await announce(hub, project_id, state)}
 
 
-async def mute(hub: Hub, conn: Connection, request: RtcMute) -> dict[str, Any]:
+async def _moderated(
+    hub: Hub, sfu: Sfu, state: SessionState, targets: list[Participant], mic: bool, camera: bool
+) -> None:
+    """On the SFU a mute is enforced: Janus stops forwarding the targets' muted media until
+    they turn it on again (`media`), which a lock refuses while it holds."""
+    if state.video.topology != "sfu":
+        return
+    kinds = sfu_cluster.moderation(mic or None, camera or None, camera or None)
+    await sfu_cluster.moderate(hub, sfu, state.video, targets, kinds)
+
+
+async def mute(hub: Hub, conn: Connection, request: RtcMute, *, sfu: Sfu) -> dict[str, Any]:
     async with hub.db.transaction() as tx:
-        state, targets = await controls.mute(tx, _actor(hub, conn), request)
+        state, targets = await controls.mute(tx, actor(hub, conn), request)
+    await _moderated(hub, sfu, state, targets, request.mic, request.camera)
     return await _muted(hub, conn, state, targets, request.mic, request.camera)
 
 
-async def lock(hub: Hub, conn: Connection, request: RtcLock) -> dict[str, Any]:
+async def lock(hub: Hub, conn: Connection, request: RtcLock, *, sfu: Sfu) -> dict[str, Any]:
     async with hub.db.transaction() as tx:
-        state, affected = await controls.lock_media(tx, _actor(hub, conn), request)
-    return await _muted(hub, conn, state, affected, bool(request.mic), bool(request.camera))
+        state, affected = await controls.lock_media(tx, actor(hub, conn), request)
+    mic, camera = bool(request.mic), bool(request.camera)
+    # At Janus a lock holds every feed that may not moderate, whatever its state says.
+    held = [p for p in state.seated() if not controls.is_moderator(conn.member, p)]
+    await _moderated(hub, sfu, state, held, mic, camera)
+    return await _muted(hub, conn, state, affected, mic, camera)
 
 
 async def remove(hub: Hub, conn: Connection, request: RtcRemove, *, sfu: Sfu) -> dict[str, Any]:
     async with hub.db.transaction() as tx:
         state, target, connection_id = await controls.remove(
-            tx, _actor(hub, conn), request.participant_id
+            tx, actor(hub, conn), request.participant_id
         )
     project_id = conn.member.project_id
     frame = push("rtc.removed", participant_id=target.id, by=conn.user_id)
-    await _tell(hub, project_id, connection_id, frame)
-    payload = await _announce(hub, project_id, state)
-    await _gone_from_sfu(hub, sfu, state, target, kick=True)
+    await tell(hub, project_id, connection_id, frame)
+    payload = await announce(hub, project_id, state)
+    await sfu_cluster.gone_from_sfu(hub, sfu, state.video, target, kick=True)
     return {"session": payload}
 
 
 async def end(hub: Hub, conn: Connection, request: RtcEnd, *, sfu: Sfu) -> dict[str, Any]:
     async with hub.db.transaction() as tx:
-        state = await controls.end(tx, _actor(hub, conn))
-    payload = await _announce(hub, conn.member.project_id, state)
+        state = await controls.end(tx, actor(hub, conn))
+    payload = await announce(hub, conn.member.project_id, state)
     if state.video.topology == "sfu":
-        await sfu.destroy_room(sfu.room(state.video))
+        for group in (None, *range(1, state.video.breakouts + 1)):
+            room = sfu.room(state.video, group)
+            await sfu.destroy_room(room)
+            await sfu_cluster.ended(hub, room.id)
     return {"session": payload}
 
 
-async def dropped(hub: Hub, conn: Connection) -> None:
+async def dropped(hub: Hub, conn: Connection, *, sfu: Sfu) -> None:
     """The hub's leave hook: the seat waits as ``reconnecting``, then is given up after grace."""
     if not conn.in_video:
         return
@@ -232,7 +234,7 @@ async def dropped(hub: Hub, conn: Connection) -> None:
     if state is None:
         return
     project_id = conn.member.project_id
-    await _announce(hub, project_id, state)
+    await announce(hub, project_id, state)
     session_id = state.video.id
     if state.video.active_project_id is None or session_id is None:
         return
@@ -241,7 +243,9 @@ async def dropped(hub: Hub, conn: Connection) -> None:
         async with hub.db.transaction() as tx:
             expired = await sessions.expire(tx, session_id, datetime.now(UTC), grace)
         if expired.video.active_project_id is not None:
-            await _announce(hub, project_id, expired)
+            await announce(hub, project_id, expired)
+            for participant in expired.expired:
+                await sfu_cluster.gone_from_sfu(hub, sfu, expired.video, participant)
 
     hub.later(grace + 0.5, expire)
 
@@ -257,11 +261,8 @@ def register(hub: Hub) -> None:
         (RtcState, current),
         (RtcJoin, join),
         (RtcSignal, signal),
-        (RtcMedia, media),
         (RtcHand, hand),
         (RtcAdmit, admit),
-        (RtcMute, mute),
-        (RtcLock, lock),
     ):
         hub.features.request(FEATURE, model, handler)
     with_sfu: list[tuple[type[Request], Callable[..., Awaitable[dict[str, Any]]]]] = [
@@ -269,7 +270,11 @@ def register(hub: Hub) -> None:
         (RtcLeave, leave),
         (RtcEnd, end),
         (RtcRemove, remove),
+        (RtcMedia, media),
+        (RtcMute, mute),
+        (RtcLock, lock),
         *SFU_REQUESTS,
+        *BREAKOUT_REQUESTS,
     ]
     for sfu_model, sfu_handler in with_sfu:
         hub.features.request(FEATURE, sfu_model, partial(sfu_handler, sfu=sfu))
@@ -279,8 +284,17 @@ def register(hub: Hub) -> None:
         ("rtc.admitted", "the participant was let in from the lobby"),
         ("rtc.muted", "a moderator turned the participant's media off"),
         ("rtc.removed", "the participant was removed"),
-        ("rtc.feed", "a participant's feed on the SFU started or ended"),
+        ("rtc.feed", "a participant's feed (camera or screen) on the SFU started or ended"),
+        ("rtc.speaker", "a participant on the SFU started or stopped talking"),
+        ("rtc.moved", "the participant was moved to a breakout group or back"),
+        ("rtc.broadcast", "a moderator's message to every breakout group"),
+        ("rtc.media_restart", "the session moved to another media server: publish again"),
     ):
         hub.features.push(FEATURE, name, summary)
-    hub.features.on_leave.append(dropped)
+    hub.features.on_leave.append(partial(dropped, sfu=sfu))
+
+    async def follow() -> None:
+        sfu_cluster.follow(hub, sfu)
+
+    hub.features.on_start.append(follow)
     hub.features.on_stop.append(sfu.close)

@@ -48,6 +48,8 @@ class JanusConnection:
         self._pending: dict[str, tuple[asyncio.Future[dict[str, Any]], bool]] = {}
         # Events nobody asked for (webrtcup, hangup, ...), by the handle they concern.
         self.listeners: dict[int, Callable[[dict[str, Any]], None]] = {}
+        # Called once if Janus goes away (not when this side closes the connection).
+        self.on_lost: Callable[[], None] | None = None
         self._reader = asyncio.create_task(self._read())
 
     @classmethod
@@ -93,15 +95,21 @@ class JanusConnection:
             while True:
                 packet = await loop.sock_recv(self._sock, MAX_PACKET)
                 if not packet:
+                    self._lost()
                     return
                 self._dispatch(json.loads(packet))
         except (OSError, ValueError) as exc:
             log.warning("the connection to Janus failed: %s", exc)
+            self._lost()
         finally:
             for future, _ in self._pending.values():
                 if not future.done():
                     future.set_exception(JanusError(0, "the connection to Janus was lost"))
             self._sock.close()
+
+    def _lost(self) -> None:
+        if self.on_lost is not None:
+            self.on_lost()
 
     def _dispatch(self, message: dict[str, Any]) -> None:
         waiting = self._pending.get(str(message.get("transaction")))
@@ -170,6 +178,8 @@ class Handle:
         self.id = handle_id
         # Set once Janus's PeerConnection with the peer is up (``webrtcup``), cleared on hangup.
         self.up = asyncio.Event()
+        # The plugin's own events nobody asked for (``talking``, ``kicked``...): their data.
+        self.on_plugin_event: Callable[[dict[str, Any]], None] | None = None
         session.connection.listeners[handle_id] = self._on_event
 
     def _on_event(self, message: dict[str, Any]) -> None:
@@ -178,6 +188,10 @@ class Handle:
             self.up.set()
         elif kind in ("hangup", "detached"):
             self.up.clear()
+        elif kind == "event" and self.on_plugin_event is not None:
+            data = message.get("plugindata", {}).get("data")
+            if isinstance(data, dict):
+                self.on_plugin_event(data)
 
     def _envelope(self, kind: str) -> dict[str, Any]:
         return {"janus": kind, "session_id": self.session.id, "handle_id": self.id}

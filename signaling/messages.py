@@ -109,15 +109,22 @@ class RtcRemove(Request):
     participant_id: ParticipantId
 
 
+# A participant's feeds on the SFU: the camera (with the microphone) and a screen share.
+FeedSource = Literal["camera", "screen"]
+
+
 class RtcPublish(Request):
-    """SFU sessions: the participant's offer to publish its camera and microphone."""
+    """SFU sessions: the participant's offer to publish its camera and microphone, or its
+    screen (``source``), a second feed of its own."""
 
     type: Literal["rtc.publish"]
     description: Description
+    source: FeedSource = "camera"
 
 
 class RtcUnpublish(Request):
     type: Literal["rtc.unpublish"]
+    source: FeedSource = "camera"
 
 
 class RtcSubscribe(Request):
@@ -125,6 +132,17 @@ class RtcSubscribe(Request):
 
     type: Literal["rtc.subscribe"]
     participant_id: ParticipantId
+    source: FeedSource = "camera"
+
+
+class RtcLayer(Request):
+    """SFU sessions: the simulcast layer one subscription receives: ``substream`` 0 (lowest
+    resolution) to 2, and up to which ``temporal`` layer (0-2; absent: all)."""
+
+    type: Literal["rtc.layer"]
+    subscription: RowId
+    substream: Annotated[int, Field(ge=0, le=2)]
+    temporal: Annotated[int, Field(ge=0, le=2)] | None = None
 
 
 class RtcAnswer(Request):
@@ -138,3 +156,49 @@ class RtcAnswer(Request):
 class RtcUnsubscribe(Request):
     type: Literal["rtc.unsubscribe"]
     subscription: RowId
+
+
+# At most this many breakout groups, each named by its number (1, 2, ...).
+BREAKOUT_MAX = 20
+
+
+class RtcBreakout(Request):
+    """SFU sessions: splits the session into breakout groups, either by hand (``groups``: the
+    participant ids of each group; those not named stay in the main room) or automatically
+    (``count`` groups, every participant who may not moderate, mixed by school)."""
+
+    type: Literal["rtc.breakout"]
+    groups: (
+        Annotated[
+            list[Annotated[list[ParticipantId], Field(min_length=1, max_length=500)]],
+            Field(min_length=1, max_length=BREAKOUT_MAX),
+        ]
+        | None
+    ) = None
+    count: Annotated[int, Field(ge=1, le=BREAKOUT_MAX)] | None = None
+
+    @model_validator(mode="after")
+    def _one_way(self) -> RtcBreakout:
+        if (self.groups is None) == (self.count is None):
+            raise ValueError("send exactly one of `groups` and `count`")
+        return self
+
+
+class RtcVisit(Request):
+    """A moderator moves into one breakout group (``group``), or back to the main room (null)."""
+
+    type: Literal["rtc.visit"]
+    group: Annotated[int, Field(ge=1, le=BREAKOUT_MAX)] | None = None
+
+
+class RtcRecall(Request):
+    """Calls everyone back to the main room; the groups' rooms close."""
+
+    type: Literal["rtc.recall"]
+
+
+class RtcBroadcast(Request):
+    """A moderator's message to every group and the main room."""
+
+    type: Literal["rtc.broadcast"]
+    text: Annotated[str, StringConstraints(min_length=1, max_length=1000, strip_whitespace=True)]

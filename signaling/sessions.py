@@ -156,6 +156,8 @@ def check_turning_on(video: VideoSession, member: Member, mic: bool, camera: boo
 async def media(tx: AsyncSession, actor: Actor, request: RtcMedia) -> SessionState:
     """Turning on is checked against locks and the publish rule; turning off always works."""
     state, mine = await _my_seat(tx, actor)
+    if request.screen:
+        require(actor.member, Action.video_share_screen)
     check_turning_on(
         state.video, actor.member, bool(request.mic), bool(request.camera or request.screen)
     )

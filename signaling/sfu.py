@@ -1,90 +1,93 @@
 """The SFU of class-size sessions: Janus VideoRoom rooms and handles, driven by the server alone.
 
 Browsers never talk to Janus. This node holds one Janus session (over `signaling/janus.py`),
-one handle that manages rooms, and per local participant a publisher handle and a handle per
-subscription. Nothing reaches a room except through here: Janus's API takes the API secret;
-rooms are created only with the plugin's ``admin_key``, are private (not listed), and carry a
-room ``secret`` (needed to kick, moderate or destroy) and an allow-list of tokens (needed to join
-at all). Each participant's token is added just before their handles join and withdrawn when
-they leave or are removed.
+one handle that manages rooms, and per local participant a publisher handle per feed (camera,
+screen) and a handle per subscription. Nothing reaches a room except through here: Janus's API
+takes the API secret; rooms are created only with the plugin's ``admin_key``, are private (not
+listed), and carry a room ``secret`` (needed to kick, moderate or destroy) and an allow-list of
+tokens (needed to join at all). Each feed's token is added just before its handle joins and
+withdrawn when its participant leaves or is removed (`signaling/sfu_rooms.py` derives them).
 
-A room's id, secret and tokens are derived from the node's signing key and the session (HMAC),
-so any node computes them and nothing about them is stored.
+What is global at Janus (kick, destroy, the allow-list) any node does with the room's secret;
+what needs a participant's handles (moderating its streams, which are named by the ``mid`` of
+its offer; detaching its handles) only the node holding them can do, so the other nodes ask it
+over the broker (`signaling/sfu_cluster.py`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import itertools
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
 
-from signaling.janus import Handle, JanusConnection, JanusError, JanusSession
+from signaling.janus import Handle, JanusError, JanusSession
+from signaling.janus_links import JanusLinks
+from signaling.sfu_rooms import (
+    NO_SUCH_FEED,
+    NO_SUCH_ROOM,
+    SOURCES,
+    JanusRoom,
+    Source,
+    feed_id,
+    feed_owner,
+    mids_by_kind,
+    room_of,
+)
 from twinspace_rt.errors import AppError, ErrorCode
 from twinspace_rt.settings import Settings
 from twinspace_rt.storage.video_models import VideoSession
 
-# VideoRoom's error codes (janus_videoroom.c) that are the caller's doing, not Janus's failure.
-NO_SUCH_ROOM, NO_SUCH_FEED, UNAUTHORIZED = 426, 428, 433
-# Janus core: the SDP did not parse or negotiate.
-JSEP_ERRORS = (464, 465, 466)
+log = logging.getLogger(__name__)
 
+# Active speaker (Janus's `audiolevel_event`): a feed is "talking" when the average level of its
+# last `AUDIO_ACTIVE_PACKETS` audio packets (20 ms each: one second) is louder than
+# -`AUDIO_LEVEL_AVERAGE` dBov (Janus's own default level; 127 is silence, 0 the loudest).
+AUDIO_ACTIVE_PACKETS = 50
+AUDIO_LEVEL_AVERAGE = 25
 
-@dataclass(frozen=True)
-class JanusRoom:
-    id: int
-    secret: str
+# Janus asks every publisher for a keyframe this often (`fir_freq`): a subscriber switching to
+# another simulcast layer gets it at the next keyframe of that layer, and the one Janus asks for
+# at the switch does not always come (Chromium, measured in tests/video/test_sfu_simulcast.py).
+KEYFRAME_SECONDS = 3
 
-    def token(self, participant_id: int) -> str:
-        """A participant's entry on the room's allow-list."""
-        message = f"participant:{participant_id}".encode()
-        return hmac.new(self.secret.encode(), message, hashlib.sha256).hexdigest()
+# Called with (project id, participant id, talking) when Janus reports a local feed's voice.
+SpeakerCallback = Callable[[int, int, bool], None]
+# Asks the other nodes to let go of a participant's handles in a room (project id, room id,
+# participant id).
+ReleaseCallback = Callable[[int, int, int], Awaitable[None]]
 
-
-def room_of(signing_key: str, video: VideoSession) -> JanusRoom:
-    """The session's room: a 52-bit id (a safe integer in JavaScript too) and its secret. The
-    start time keeps ids apart when a database is reset and session ids start over."""
-    started = int(video.started_at.timestamp())
-    message = f"janus-room:{video.id}:{started}".encode()
-    digest = hmac.new(signing_key.encode(), message, hashlib.sha256).digest()
-    room_id = (int.from_bytes(digest[:8], "big") >> 12) or 1
-    return JanusRoom(room_id, digest[8:].hex())
-
-
-def _refusal(error: JanusError) -> AppError:
-    """What a Janus failure means to the client; the reason stays in our log only."""
-    if error.code in (NO_SUCH_ROOM, NO_SUCH_FEED):
-        return AppError(ErrorCode.not_found, "That participant publishes nothing in the session.")
-    if error.code in JSEP_ERRORS:
-        return AppError(ErrorCode.invalid_sdp, "The media server could not use the description.")
-    return AppError(ErrorCode.media_unavailable)
+# VideoRoom: a publisher with that id is in the room already (held by another node).
+ID_EXISTS = 436
+# How often, and how far apart, a seat held by another node is asked for again: the other node
+# hears of it over the broker, so it takes a round trip through Redis.
+RELEASE_ATTEMPTS, RELEASE_PAUSE = 20, 0.1
 
 
 @dataclass
 class Subscription:
+    room: int
+    server: str
     owner: int
     feed: int
     handle: Handle
+    # The subscription's video stream (its ``mid`` in Janus's offer), for a simulcast layer.
+    video_mid: str | None
 
 
 @dataclass
 class Seat:
-    """A participant's own handle in the room (joined as a publisher, publishing or not) and
-    the ``private_id`` Janus gave it, which the room requires of its subscriptions."""
+    """A feed's own handle in the room (joined as a publisher, publishing or not), the
+    ``private_id`` Janus gave it (the room requires it of subscriptions), and the ``mid`` of
+    each kind of its published streams."""
 
+    room: JanusRoom
+    project_id: int
     handle: Handle
     private_id: int
-
-
-@dataclass
-class _Local:
-    """What this node holds on Janus for its participants."""
-
-    seats: dict[int, Seat] = field(default_factory=dict)
-    subscriptions: dict[int, Subscription] = field(default_factory=dict)
+    mids: dict[str, list[str]] = field(default_factory=dict)
 
 
 class Sfu:
@@ -92,64 +95,63 @@ class Sfu:
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
-        self._session: JanusSession | None = None
-        self._manager: Handle | None = None
-        self._connecting = asyncio.Lock()
-        self._local = _Local()
+        self.links = JanusLinks(settings)
+        self.links.on_lost = self._lost
+        # By (room id, feed id), and by subscription number.
+        self._seats: dict[tuple[int, int], Seat] = {}
+        self._subscriptions: dict[int, Subscription] = {}
         self._numbers = itertools.count(1)
+        self.on_speaker: SpeakerCallback | None = None
+        # Told when a Janus instance went away, after this node forgot its handles there.
+        self.on_server_lost: Callable[[str], None] | None = None
+        self.on_held_elsewhere: ReleaseCallback | None = None
 
     @property
     def configured(self) -> bool:
-        return bool(self._settings.rtc_janus_socket)
+        return bool(self.links.servers)
 
-    def room(self, video: VideoSession) -> JanusRoom:
-        return room_of(self._settings.signing_key, video)
+    def room(self, video: VideoSession, group: int | None = None) -> JanusRoom:
+        """The session's main room, or the room of one of its breakout groups. A session
+        started before sessions named their instance is on the first one configured."""
+        room = room_of(self._settings.signing_key, video, group)
+        if not room.server and self.links.servers:
+            return replace(room, server=self.links.servers[0])
+        return room
 
-    async def _connect(self) -> tuple[JanusSession, Handle]:
-        async with self._connecting:
-            if self._session is None or self._manager is None or not self._session.alive:
-                settings = self._settings
-                secret = settings.rtc_janus_api_secret
-                connection = await JanusConnection.open(
-                    settings.rtc_janus_socket, None if secret is None else secret.get_secret_value()
-                )
-                self._session = await JanusSession.create(
-                    connection, settings.rtc_janus_keepalive_seconds
-                )
-                self._manager = await self._session.attach()
-                # Handles of a lost session are gone with it.
-                self._local = _Local()
-            return self._session, self._manager
-
-    @asynccontextmanager
-    async def _janus(self) -> AsyncIterator[tuple[JanusSession, Handle]]:
-        """Janus's refusals and failures as the client's errors."""
-        try:
-            yield await self._connect()
-        except JanusError as exc:
-            raise _refusal(exc) from exc
+    def _lost(self, server: str) -> None:
+        """Handles on a lost (or unreachable) instance are gone with it."""
+        for key in [key for key, seat in self._seats.items() if seat.room.server == server]:
+            del self._seats[key]
+        for number, subscription in list(self._subscriptions.items()):
+            if subscription.server == server:
+                del self._subscriptions[number]
+        if self.on_server_lost is not None:
+            self.on_server_lost(server)
 
     async def create_room(self, room: JanusRoom, publishers: int) -> None:
+        """Every participant may publish a camera and a screen: twice the seats in feeds."""
         admin_key = self._settings.rtc_janus_admin_key
-        async with self._janus() as (_, manager):
+        async with self.links.janus(room.server) as (_, manager):
             await manager.message(
                 {
                     "request": "create",
                     "room": room.id,
                     "secret": room.secret,
                     "is_private": True,
-                    "publishers": publishers,
+                    "publishers": 2 * publishers,
                     "allowed": [],
                     "require_pvtid": True,
                     "audiolevel_event": True,
+                    "audio_active_packets": AUDIO_ACTIVE_PACKETS,
+                    "audio_level_average": AUDIO_LEVEL_AVERAGE,
+                    "fir_freq": KEYFRAME_SECONDS,
                     **({} if admin_key is None else {"admin_key": admin_key.get_secret_value()}),
                 }
             )
 
     async def destroy_room(self, room: JanusRoom) -> None:
-        """Ends every handle in the room at Janus; this node forgets its own."""
-        self._local = _Local()
-        async with self._janus() as (_, manager):
+        """Ends every handle in the room at Janus; each node forgets its own (`forget_room`)."""
+        async with self.links.janus(room.server) as (_, manager):
             try:
                 await manager.message(
                     {"request": "destroy", "room": room.id, "secret": room.secret}
@@ -158,13 +160,16 @@ class Sfu:
                 if exc.code != NO_SUCH_ROOM:
                     raise
 
-    async def _allowed(self, manager: Handle, room: JanusRoom, action: str, who: int) -> None:
+    async def _allowed(self, manager: Handle, room: JanusRoom, action: str, feed: int) -> None:
         body = {"request": "allowed", "room": room.id, "secret": room.secret, "action": action}
-        await manager.message({**body, "allowed": [room.token(who)]})
+        await manager.message({**body, "allowed": [room.token(feed)]})
 
-    async def live(self, participant_id: int, timeout: float) -> bool:
-        """Waits until the participant's feed is up at Janus (subscribers may join it then)."""
-        seat = self._local.seats.get(participant_id)
+    async def live(
+        self, room: JanusRoom, participant_id: int, source: Source, timeout: float
+    ) -> bool:
+        """Waits until the feed is up at Janus (subscribers may join it then)."""
+        key = (room.id, feed_id(participant_id, source))
+        seat = self._seats.get(key)
         if seat is None:
             return False
         try:
@@ -172,40 +177,67 @@ class Sfu:
                 await seat.handle.up.wait()
         except TimeoutError:
             return False
-        return self._local.seats.get(participant_id) is seat
+        return self._seats.get(key) is seat
+
+    def _on_seat_event(self, seat: Seat, feed: int) -> Callable[[dict[str, Any]], None]:
+        """Janus tells every publisher of the room who talks; the node holding the talker's
+        own seat is the one that reports it, so it is reported once."""
+
+        def on_event(data: dict[str, Any]) -> None:
+            kind = data.get("videoroom")
+            if kind not in ("talking", "stopped-talking") or data.get("id") != feed:
+                return
+            participant_id, source = feed_owner(feed)
+            if self.on_speaker is not None and source == "camera":
+                self.on_speaker(seat.project_id, participant_id, kind == "talking")
+
+        return on_event
 
     async def _seat(
-        self, session: JanusSession, manager: Handle, room: JanusRoom, who: int
+        self, session: JanusSession, manager: Handle, room: JanusRoom, project_id: int, feed: int
     ) -> Seat:
-        """The participant's place in the room, joined with its token on first need."""
-        seat = self._local.seats.get(who)
+        """The feed's place in the room, joined with its token on first need."""
+        seat = self._seats.get((room.id, feed))
         if seat is not None:
             return seat
-        await self._allowed(manager, room, "add", who)
-        handle = await session.attach()
-        try:
-            data, _ = await handle.message(
-                {
-                    "request": "join",
-                    "ptype": "publisher",
-                    "room": room.id,
-                    "id": who,
-                    "display": str(who),
-                    "token": room.token(who),
-                },
-                wait_event=True,
-            )
-        except JanusError:
-            await handle.detach()
-            raise
-        seat = Seat(handle, int(data["private_id"]))
-        self._local.seats[who] = seat
+        await self._allowed(manager, room, "add", feed)
+        for attempt in range(RELEASE_ATTEMPTS):
+            handle = await session.attach()
+            try:
+                data, _ = await handle.message(
+                    {
+                        "request": "join",
+                        "ptype": "publisher",
+                        "room": room.id,
+                        "id": feed,
+                        "display": str(feed),
+                        "token": room.token(feed),
+                    },
+                    wait_event=True,
+                )
+                break
+            except JanusError as exc:
+                await handle.detach()
+                last = attempt == RELEASE_ATTEMPTS - 1
+                if exc.code != ID_EXISTS or self.on_held_elsewhere is None or last:
+                    raise
+                # The participant reconnected through this node; another still holds its old
+                # handles (in this very room): ask for them, then try again.
+                if attempt == 0:
+                    await self.on_held_elsewhere(project_id, room.id, feed_owner(feed)[0])
+                await asyncio.sleep(RELEASE_PAUSE)
+        seat = Seat(room, project_id, handle, int(data["private_id"]))
+        handle.on_plugin_event = self._on_seat_event(seat, feed)
+        self._seats[(room.id, feed)] = seat
         return seat
 
-    async def publish(self, room: JanusRoom, participant_id: int, offer: str) -> str:
-        """Publishes the participant's feed (its id is the participant's); Janus's answer."""
-        async with self._janus() as (session, manager):
-            seat = await self._seat(session, manager, room, participant_id)
+    async def publish(
+        self, room: JanusRoom, project_id: int, participant_id: int, source: Source, offer: str
+    ) -> str:
+        """Publishes one of the participant's feeds; Janus's answer."""
+        async with self.links.janus(room.server) as (session, manager):
+            feed = feed_id(participant_id, source)
+            seat = await self._seat(session, manager, room, project_id, feed)
             _, jsep = await seat.handle.message(
                 {"request": "configure", "audio": True, "video": True},
                 {"type": "offer", "sdp": offer},
@@ -213,16 +245,20 @@ class Sfu:
             )
             if jsep is None:
                 raise JanusError(0, "no answer to the offer")
+            seat.mids = mids_by_kind(offer)
             await seat.handle.trickle_completed()
         return str(jsep["sdp"])
 
-    async def subscribe(self, room: JanusRoom, participant_id: int, feed: int) -> tuple[int, str]:
-        """A new subscription of the participant to one feed: its number and Janus's offer."""
-        async with self._janus() as (session, manager):
-            seat = await self._seat(session, manager, room, participant_id)
+    async def subscribe(
+        self, room: JanusRoom, project_id: int, participant_id: int, feed: int
+    ) -> tuple[int, str]:
+        """A new subscription of the participant to one feed: its number and Janus's offer.
+        The participant's camera seat carries the ``private_id`` the room asks for."""
+        async with self.links.janus(room.server) as (session, manager):
+            seat = await self._seat(session, manager, room, project_id, participant_id)
             handle = await session.attach()
             try:
-                _, jsep = await handle.message(
+                data, jsep = await handle.message(
                     {
                         "request": "join",
                         "ptype": "subscriber",
@@ -237,71 +273,123 @@ class Sfu:
             except JanusError:
                 await handle.detach()
                 raise
+        streams = data.get("streams", [])
+        video = next((s.get("mid") for s in streams if s.get("type") == "video"), None)
         number = next(self._numbers)
-        self._local.subscriptions[number] = Subscription(participant_id, feed, handle)
+        self._subscriptions[number] = Subscription(
+            room.id,
+            room.server,
+            participant_id,
+            feed,
+            handle,
+            None if video is None else str(video),
+        )
         return number, str(jsep["sdp"])
 
     def _subscription(self, participant_id: int, number: int) -> Subscription:
-        found = self._local.subscriptions.get(number)
+        found = self._subscriptions.get(number)
         if found is None or found.owner != participant_id:
             raise AppError(ErrorCode.not_found, f"Subscription {number} is not yours.")
         return found
 
     async def answer(self, participant_id: int, number: int, answer: str) -> None:
         subscription = self._subscription(participant_id, number)
-        async with self._janus():
+        async with self.links.janus(subscription.server):
             await subscription.handle.message(
                 {"request": "start"}, {"type": "answer", "sdp": answer}, wait_event=True
             )
             await subscription.handle.trickle_completed()
 
+    async def layer(
+        self, participant_id: int, number: int, substream: int, temporal: int | None
+    ) -> None:
+        """The simulcast layer Janus forwards on one subscription (of a simulcast feed; Janus
+        ignores it for a feed sent in one layer)."""
+        subscription = self._subscription(participant_id, number)
+        if subscription.video_mid is None:
+            raise AppError(ErrorCode.conflict, f"Subscription {number} carries no video.")
+        body: dict[str, Any] = {
+            "request": "configure",
+            "mid": subscription.video_mid,
+            "substream": substream,
+        }
+        if temporal is not None:
+            body["temporal"] = temporal
+        async with self.links.janus(subscription.server):
+            await subscription.handle.message(body, wait_event=True)
+
     async def unsubscribe(self, participant_id: int, number: int) -> None:
         subscription = self._subscription(participant_id, number)
-        del self._local.subscriptions[number]
+        del self._subscriptions[number]
         await subscription.handle.detach()
 
-    async def unpublish(self, participant_id: int) -> bool:
-        """Whether the participant had a live feed here; it stays seated in the room."""
-        seat = self._local.seats.get(participant_id)
+    async def unpublish(self, room: JanusRoom, participant_id: int, source: Source) -> bool:
+        """Whether the feed was live here; the participant stays seated in the room."""
+        seat = self._seats.get((room.id, feed_id(participant_id, source)))
         if seat is None or not seat.handle.up.is_set():
             return False
-        async with self._janus():
+        async with self.links.janus(room.server):
             await seat.handle.message({"request": "unpublish"}, wait_event=True)
+        seat.mids = {}
         return True
 
-    async def leave(self, room: JanusRoom, participant_id: int) -> None:
-        """The participant's handles on this node are detached and its token withdrawn."""
-        seat = self._local.seats.pop(participant_id, None)
-        if seat is not None:
-            await seat.handle.detach()
-        for number, subscription in list(self._local.subscriptions.items()):
-            if subscription.owner == participant_id:
-                del self._local.subscriptions[number]
+    async def moderate(self, room_id: int, feed: int, kinds: dict[str, bool]) -> bool:
+        """Mutes (True) or lets through (False) kinds of a local feed's streams at Janus, for
+        every subscriber; whether this node holds the feed."""
+        seat = self._seats.get((room_id, feed))
+        if seat is None:
+            return False
+        room = seat.room
+        async with self.links.janus(room.server) as (_, manager):
+            for kind, mute in kinds.items():
+                for mid in seat.mids.get(kind, []):
+                    body = {"request": "moderate", "room": room.id, "secret": room.secret}
+                    await manager.message({**body, "id": feed, "mid": mid, "mute": mute})
+        return True
+
+    async def forget(self, room_id: int, participant_id: int) -> None:
+        """Detaches this node's handles of a participant who left or was removed."""
+        for source in SOURCES:
+            seat = self._seats.pop((room_id, feed_id(participant_id, source)), None)
+            if seat is not None:
+                await seat.handle.detach()
+        for number, subscription in list(self._subscriptions.items()):
+            if subscription.room == room_id and subscription.owner == participant_id:
+                del self._subscriptions[number]
                 await subscription.handle.detach()
-        async with self._janus() as (_, manager):
-            await self._allowed(manager, room, "remove", participant_id)
+
+    async def forget_room(self, room_id: int) -> None:
+        """Detaches this node's handles in a destroyed room (other sessions' stay)."""
+        for key in [key for key in self._seats if key[0] == room_id]:
+            await self._seats.pop(key).handle.detach()
+        for number, subscription in list(self._subscriptions.items()):
+            if subscription.room == room_id:
+                del self._subscriptions[number]
+                await subscription.handle.detach()
+
+    def holds(self, room_id: int) -> int:
+        """How many handles this node holds in a room (seats and subscriptions)."""
+        seats = sum(1 for key in self._seats if key[0] == room_id)
+        return seats + sum(1 for s in self._subscriptions.values() if s.room == room_id)
+
+    async def withdraw(self, room: JanusRoom, participant_id: int) -> None:
+        """The participant's tokens leave the allow-list: no handle of theirs may join again."""
+        async with self.links.janus(room.server) as (_, manager):
+            for source in SOURCES:
+                await self._allowed(manager, room, "remove", feed_id(participant_id, source))
 
     async def kick(self, room: JanusRoom, participant_id: int) -> None:
-        """Removal at the SFU: the token goes first (no handle may join again), then Janus
-        kicks the feed wherever it is held; this node's handles of it are detached."""
-        await self.leave(room, participant_id)
-        async with self._janus() as (_, manager):
-            try:
-                await manager.message(
-                    {
-                        "request": "kick",
-                        "room": room.id,
-                        "secret": room.secret,
-                        "id": participant_id,
-                    }
-                )
-            except JanusError as exc:
-                if exc.code != NO_SUCH_FEED:
-                    raise
+        """Removal at the SFU, from any node: the tokens go first, then Janus kicks the feeds
+        wherever they are held. The holder detaches its handles when told (`forget`)."""
+        await self.withdraw(room, participant_id)
+        async with self.links.janus(room.server) as (_, manager):
+            for source in SOURCES:
+                body = {"request": "kick", "room": room.id, "secret": room.secret}
+                try:
+                    await manager.message({**body, "id": feed_id(participant_id, source)})
+                except JanusError as exc:
+                    if exc.code != NO_SUCH_FEED:
+                        raise
 
     async def close(self) -> None:
-        if self._session is not None:
-            connection = self._session.connection
-            await self._session.destroy()
-            await connection.close()
-            self._session = self._manager = None
+        await self.links.close()

@@ -1,11 +1,12 @@
 """The ``rtc.*`` requests of SFU sessions: publish to Janus and subscribe to feeds, through the
 server only.
 
-Every request is checked here before Janus hears of it: the permission table (``video.join``),
-a seat that is ``joined`` (not in the lobby, not removed) in the project's running session,
-and, for a publish offer, the locks and the publish rule (`sessions.check_turning_on`). The
-offer or answer passes the same SDP checks as a mesh signal. Janus's answer and offers come back
-in the request's ack; a new feed is announced to the room with ``rtc.feed``.
+Every request is checked here before Janus hears of it: the permission table (``video.join``;
+``video.share_screen`` for a screen), a seat that is ``joined`` (not in the lobby, not removed)
+in the project's running session, and, for a publish offer, the locks and the publish rule
+(`sessions.check_turning_on`). The offer or answer passes the same SDP checks as a mesh signal.
+Janus's answer and offers come back in the request's ack; a new feed is announced to the room
+with ``rtc.feed`` (with its ``source``: camera or screen).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from signaling.messages import (
     Description,
     RtcAnswer,
+    RtcLayer,
     RtcPublish,
     RtcSubscribe,
     RtcUnpublish,
@@ -25,6 +27,7 @@ from signaling.messages import (
 from signaling.sdp import check_description
 from signaling.sessions import check_turning_on, me
 from signaling.sfu import Sfu
+from signaling.sfu_rooms import feed_id
 from signaling.state import read, running
 from twinspace_rt.auth.policy import Action, require
 from twinspace_rt.errors import AppError, ErrorCode
@@ -78,17 +81,21 @@ def _id(participant: Participant) -> int:
 
 async def publish(hub: Hub, conn: Connection, request: RtcPublish, *, sfu: Sfu) -> dict[str, Any]:
     offer = _checked(hub, request.description, "offer")
+    source = request.source
+    if source == "screen":
+        require(conn.member, Action.video_share_screen)
     seat = await _seat(hub, conn)
     kinds = _kinds(offer)
     check_turning_on(seat.video, conn.member, "audio" in kinds, "video" in kinds)
     participant_id = _id(seat.me)
-    answer = await sfu.publish(sfu.room(seat.video), participant_id, offer)
     project_id = conn.member.project_id
+    room = sfu.room(seat.video, seat.me.breakout)
+    answer = await sfu.publish(room, project_id, participant_id, source, offer)
 
     async def announce() -> None:
         """Once the peer's media reached Janus: before that, nobody could subscribe to it."""
-        if await sfu.live(participant_id, FEED_UP_SECONDS):
-            frame = push("rtc.feed", participant_id=participant_id, live=True)
+        if await sfu.live(room, participant_id, source, FEED_UP_SECONDS):
+            frame = push("rtc.feed", participant_id=participant_id, source=source, live=True)
             await hub.publish(project_id, events.to_everyone(frame))
 
     hub.later(0, announce)
@@ -99,8 +106,9 @@ async def unpublish(
     hub: Hub, conn: Connection, request: RtcUnpublish, *, sfu: Sfu
 ) -> dict[str, Any]:
     seat = await _seat(hub, conn)
-    if await sfu.unpublish(_id(seat.me)):
-        frame = push("rtc.feed", participant_id=seat.me.id, live=False)
+    room = sfu.room(seat.video, seat.me.breakout)
+    if await sfu.unpublish(room, _id(seat.me), request.source):
+        frame = push("rtc.feed", participant_id=seat.me.id, source=request.source, live=False)
         await hub.publish(conn.member.project_id, events.to_everyone(frame))
     return {}
 
@@ -112,7 +120,16 @@ async def subscribe(
     feed = seat.others.get(request.participant_id)
     if feed is None or feed.state not in SEATED:
         raise AppError(ErrorCode.not_found, f"Participant {request.participant_id} is not here.")
-    number, offer = await sfu.subscribe(sfu.room(seat.video), _id(seat.me), _id(feed))
+    if feed.breakout != seat.me.breakout:
+        raise AppError(
+            ErrorCode.not_found, f"Participant {request.participant_id} is in another group."
+        )
+    number, offer = await sfu.subscribe(
+        sfu.room(seat.video, seat.me.breakout),
+        conn.member.project_id,
+        _id(seat.me),
+        feed_id(_id(feed), request.source),
+    )
     return {"subscription": number, "description": {"type": "offer", "sdp": offer}}
 
 
@@ -120,6 +137,12 @@ async def answer(hub: Hub, conn: Connection, request: RtcAnswer, *, sfu: Sfu) ->
     sdp = _checked(hub, request.description, "answer")
     seat = await _seat(hub, conn)
     await sfu.answer(_id(seat.me), request.subscription, sdp)
+    return {}
+
+
+async def layer(hub: Hub, conn: Connection, request: RtcLayer, *, sfu: Sfu) -> dict[str, Any]:
+    seat = await _seat(hub, conn)
+    await sfu.layer(_id(seat.me), request.subscription, request.substream, request.temporal)
     return {}
 
 
@@ -137,5 +160,6 @@ REQUESTS: tuple[tuple[type[Request], Callable[..., Awaitable[dict[str, Any]]]], 
     (RtcUnpublish, unpublish),
     (RtcSubscribe, subscribe),
     (RtcAnswer, answer),
+    (RtcLayer, layer),
     (RtcUnsubscribe, unsubscribe),
 )

@@ -7,7 +7,7 @@ pushed state carries the version, and clients keep the highest they have seen.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -41,6 +41,8 @@ class Actor:
 class SessionState:
     video: VideoSession
     participants: list[Participant]
+    # Seats whose grace ran out while this state was read (their SFU handles go too).
+    expired: list[Participant] = field(default_factory=list)
 
     def seated(self) -> list[Participant]:
         return [p for p in self.participants if p.state in SEATED]
@@ -67,6 +69,7 @@ class SessionState:
             "max_participants": video.max_participants,
             "publish": video.publish,
             "locks": {"mic": video.mic_locked, "camera": video.camera_locked},
+            "breakouts": video.breakouts,
             "participants": [_participant(p) for p in self.participants],
             "hands": [p.id for p in hands],
         }
@@ -81,6 +84,7 @@ def _participant(p: Participant) -> dict[str, Any]:
         "state": str(p.state),
         "media": {"mic": p.mic, "camera": p.camera, "screen": p.screen},
         "hand": p.hand_order is not None,
+        "breakout": p.breakout,
         "muted_by": p.muted_by,
     }
 
@@ -138,6 +142,7 @@ def _expire(state: SessionState, now: datetime, grace: float) -> None:
             if gone <= limit:
                 leave(participant)
                 state.participants.remove(participant)
+                state.expired.append(participant)
 
 
 def leave(participant: Participant, state: ParticipantState = ParticipantState.left) -> None:

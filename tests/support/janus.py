@@ -59,6 +59,14 @@ class Janus:
     api_secret: str
     admin_key: str
     log_path: Path
+    # Each instance of a namespace gets its own range of media ports.
+    rtp_ports: str = "20000-40000"
+    process: asyncio.subprocess.Process | None = None
+
+    def kill(self) -> None:
+        """Janus dies at once, as in a crash (the test's failover)."""
+        assert self.process is not None
+        self.process.kill()
 
     def in_namespace(self, *argv: str) -> list[str]:
         """A command line that runs `argv` inside the test's namespace."""
@@ -88,7 +96,7 @@ def _config(folder: Path, janus: Janus) -> None:
   server_name = "{janus.namespace}"
 }}
 media: {{
-  rtp_port_range = "20000-40000"
+  rtp_port_range = "{janus.rtp_ports}"
 }}
 nat: {{
   ice_enforce_list = "va"
@@ -190,28 +198,44 @@ async def _start(janus: Janus, folder: Path) -> asyncio.subprocess.Process:
 @asynccontextmanager
 async def running_janus() -> AsyncIterator[Janus]:
     """A namespace with its veth pair and a Janus inside; everything is removed at the end."""
+    async with running_januses(1) as (janus,):
+        yield janus
+
+
+@asynccontextmanager
+async def running_januses(count: int) -> AsyncIterator[tuple[Janus, ...]]:
+    """A namespace with its veth pair and ``count`` Janus instances inside, on the same address
+    (so the same media peers reach either), each with its own API socket and media ports."""
     namespace = f"tsrt{os.getpid()}n{next(_numbers)}"
+    api_secret, admin_key = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
     with tempfile.TemporaryDirectory(prefix="janus-") as folder_name:
-        folder = Path(folder_name)
-        janus = Janus(
-            namespace=namespace,
-            socket_path=str(folder / "api.sock"),
-            api_secret=secrets.token_urlsafe(24),
-            admin_key=secrets.token_urlsafe(24),
-            log_path=folder / "janus.log",
-        )
-        _config(folder, janus)
+        instances = []
+        for number in range(count):
+            folder = Path(folder_name) / str(number)
+            folder.mkdir()
+            low = 20000 + number * (20000 // count)
+            janus = Janus(
+                namespace=namespace,
+                socket_path=str(folder / "api.sock"),
+                api_secret=api_secret,
+                admin_key=admin_key,
+                log_path=folder / "janus.log",
+                rtp_ports=f"{low}-{low + 20000 // count - 1}",
+            )
+            _config(folder, janus)
+            instances.append((janus, folder))
         _ip("netns", "add", namespace)
-        process: asyncio.subprocess.Process | None = None
         try:
             _ip("-n", namespace, "link", "add", "va", "type", "veth", "peer", "name", "vb")
             _ip("-n", namespace, "addr", "add", f"{JANUS_ADDRESS}/24", "dev", "va")
             for device in ("lo", "va", "vb"):
                 _ip("-n", namespace, "link", "set", device, "up")
             await _links_up(namespace)
-            process = await _start(janus, folder)
-            yield janus
+            for janus, folder in instances:
+                janus.process = await _start(janus, folder)
+            yield tuple(janus for janus, _ in instances)
         finally:
-            if process is not None:
-                await _stop(process)
+            for janus, _ in instances:
+                if janus.process is not None:
+                    await _stop(janus.process)
             _ip("netns", "del", namespace)

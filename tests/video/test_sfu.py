@@ -8,100 +8,35 @@ never talk to Janus's API, only to its media ports.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from pydantic import SecretStr
 
-from signaling.janus import JanusConnection, JanusError, JanusSession
-from signaling.sfu import room_of
-from signaling.state import running
+from signaling.janus import JanusConnection, JanusError
 from tests.chat.test_chat import connect
-from tests.support.janus import Janus, running_janus
-from tests.support.live import HubClient, Live, serve
+from tests.support.janus import Janus
+from tests.support.live import Live, serve
 from tests.support.log_capture import recorded
 from tests.support.room import make_room
 from tests.support.sfu_peer import SfuPeer
-from tests.support.waiting import eventually_async
+from tests.video.sfu_support import (
+    PUPIL_CAMERA,
+    TEACHER_CAMERA,
+    as_admin,
+    janus,
+    publish,
+    publishers,
+    sfu_live,
+    subscribe,
+    until_publishers,
+    until_received,
+)
+from tests.video.sfu_support import (
+    room_id as janus_room_id,
+)
 from twinspace_rt.settings import Settings
 
-TEACHER_CAMERA = (160, 120)
-PUPIL_CAMERA = (96, 64)
-
-
-@pytest.fixture
-async def janus() -> AsyncIterator[Janus]:
-    async with running_janus() as instance:
-        yield instance
-
-
-def _with_janus(settings: Settings, janus: Janus) -> Settings:
-    return settings.model_copy(
-        update={
-            "rtc_janus_socket": janus.socket_path,
-            "rtc_janus_api_secret": SecretStr(janus.api_secret),
-            "rtc_janus_admin_key": SecretStr(janus.admin_key),
-        }
-    )
-
-
-@pytest.fixture
-async def sfu_live(settings: Settings, janus: Janus) -> AsyncIterator[Live]:
-    async with serve(_with_janus(settings, janus)) as live:
-        yield live
-
-
-async def _publish(client: HubClient, peer: SfuPeer, size: tuple[int, int]) -> None:
-    offer = await peer.command("publish", width=size[0], height=size[1])
-    ack = await client.ok("rtc.publish", description={"type": "offer", "sdp": offer["sdp"]})
-    assert ack["description"]["type"] == "answer"
-    await peer.command("answered", sdp=ack["description"]["sdp"])
-
-
-async def _subscribe(client: HubClient, peer: SfuPeer, feed: int, name: str) -> int:
-    ack = await client.ok("rtc.subscribe", participant_id=feed)
-    answer = await peer.command("accept", name=name, sdp=ack["description"]["sdp"])
-    await client.ok(
-        "rtc.answer",
-        subscription=ack["subscription"],
-        description={"type": "answer", "sdp": answer["sdp"]},
-    )
-    return int(ack["subscription"])
-
-
-async def _until_received(peer: SfuPeer, name: str, size: tuple[int, int]) -> None:
-    """Decoded video frames of the publisher's size, and audio, from that subscription."""
-
-    async def arrived() -> bool:
-        received = await peer.command("received")
-        return list(size) in received["sizes"].get(name, []) and received["sounds"].get(name, 0) > 0
-
-    await eventually_async(arrived)
-
-
-async def _janus_as_admin(janus: Janus) -> tuple[JanusConnection, JanusSession]:
-    connection = await JanusConnection.open(janus.socket_path, janus.api_secret)
-    return connection, await JanusSession.create(connection, 20)
-
-
-async def _publishers(janus: Janus, room_id: int) -> list[int]:
-    """Janus's own list of the room's publishers: what the SFU really forwards."""
-    connection, session = await _janus_as_admin(janus)
-    try:
-        handle = await session.attach()
-        data, _ = await handle.message({"request": "listparticipants", "room": room_id})
-        return sorted(p["id"] for p in data["participants"] if p.get("publisher"))
-    finally:
-        await session.destroy()
-        await connection.close()
-
-
-async def _room_id(live: Live, project_id: int) -> int:
-    async with live.services.db.reader() as tx:
-        video = await running(tx, project_id)
-    assert video is not None
-    return room_of(live.services.settings.signing_key, video).id
+__all__ = ["janus", "sfu_live"]
 
 
 async def test_a_teacher_publishes_and_pupils_receive_through_janus(
@@ -121,30 +56,30 @@ async def test_a_teacher_publishes_and_pupils_receive_through_janus(
 
         teacher_peer = await SfuPeer.start(janus)
         peers.append(teacher_peer)
-        await _publish(teacher, teacher_peer, TEACHER_CAMERA)
+        await publish(teacher, teacher_peer, TEACHER_CAMERA)
         for pupil in pupils:
             await pupil.wait_for("rtc.feed", participant_id=teacher_id, live=True)
 
         pupil_peers = [await SfuPeer.start(janus) for _ in pupils]
         peers.extend(pupil_peers)
         for pupil, peer in zip(pupils, pupil_peers, strict=True):
-            await _subscribe(pupil, peer, teacher_id, "teacher")
+            await subscribe(pupil, peer, teacher_id, "teacher")
         for peer in pupil_peers:
-            await _until_received(peer, "teacher", TEACHER_CAMERA)
+            await until_received(peer, "teacher", TEACHER_CAMERA)
 
         # The first pupil publishes too, and the teacher receives it.
-        await _publish(pupils[0], pupil_peers[0], PUPIL_CAMERA)
+        await publish(pupils[0], pupil_peers[0], PUPIL_CAMERA)
         await teacher.wait_for("rtc.feed", participant_id=pupil_ids[0], live=True)
-        await _subscribe(teacher, teacher_peer, pupil_ids[0], "pupil")
-        await _until_received(teacher_peer, "pupil", PUPIL_CAMERA)
-        room_id = await _room_id(live, room.project_id)
+        await subscribe(teacher, teacher_peer, pupil_ids[0], "pupil")
+        await until_received(teacher_peer, "pupil", PUPIL_CAMERA)
+        room_id = await janus_room_id(live, room.project_id)
         # One upload per publisher, whoever receives it.
-        assert await _publishers(janus, room_id) == sorted([teacher_id, pupil_ids[0]])
+        assert await publishers(janus, room_id) == sorted([teacher_id, pupil_ids[0]])
 
         # Removed: kicked at the SFU, the feed gone for everyone.
         await teacher.ok("rtc.remove", participant_id=pupil_ids[0])
         await teacher.wait_for("rtc.feed", participant_id=pupil_ids[0], live=False)
-        assert await _publishers(janus, room_id) == [teacher_id]
+        await until_publishers(janus, room_id, [teacher_id])
         assert (await pupils[0].request("rtc.subscribe", participant_id=teacher_id))[
             "code"
         ] == "not_found"
@@ -152,7 +87,7 @@ async def test_a_teacher_publishes_and_pupils_receive_through_janus(
         # Ending the session destroys the Janus room.
         await teacher.ok("rtc.end")
         with pytest.raises(JanusError) as gone:
-            await _publishers(janus, room_id)
+            await publishers(janus, room_id)
         assert gone.value.code == 426
     finally:
         for peer in peers:
@@ -224,9 +159,9 @@ async def test_nobody_reaches_a_room_on_janus_but_the_server(sfu_live: Live, jan
     try:
         await teacher.ok("rtc.start", max_participants=30)
         teacher_id = (await teacher.ok("rtc.join"))["participant_id"]
-        await _publish(teacher, peer, TEACHER_CAMERA)
+        await publish(teacher, peer, TEACHER_CAMERA)
         await teacher.wait_for("rtc.feed", participant_id=teacher_id, live=True)
-        room_id = await _room_id(live, room.project_id)
+        room_id = await janus_room_id(live, room.project_id)
 
         # Without the API secret, Janus answers nothing at all.
         stranger = await JanusConnection.open(janus.socket_path, None)
@@ -237,7 +172,7 @@ async def test_nobody_reaches_a_room_on_janus_but_the_server(sfu_live: Live, jan
         finally:
             await stranger.close()
 
-        connection, session = await _janus_as_admin(janus)
+        connection, session = await as_admin(janus)
         try:
             handle = await session.attach()
             listed, _ = await handle.message({"request": "list"})
@@ -262,7 +197,7 @@ async def test_nobody_reaches_a_room_on_janus_but_the_server(sfu_live: Live, jan
         finally:
             await session.destroy()
             await connection.close()
-        assert await _publishers(janus, room_id) == [teacher_id]
+        assert await publishers(janus, room_id) == [teacher_id]
     finally:
         await peer.close()
 

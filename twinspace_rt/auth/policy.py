@@ -61,6 +61,7 @@ class Action(StrEnum):
     video_start = "video.start"
     video_join = "video.join"
     video_moderate = "video.moderate"
+    video_share_screen = "video.share_screen"
     content_report = "content.report"
     page_read = "page.read"
     page_read_drafts = "page.read_drafts"
@@ -129,6 +130,8 @@ ACTION_NOTES: dict[Action, str] = {
     Action.video_start: "start a video session",
     Action.video_join: "join a video session",
     Action.video_moderate: "admit, mute, lock, remove participants, end the session",
+    Action.video_share_screen: "share a screen in a video session (as a second feed on the "
+    "SFU); locks and the session's `publish` rule apply as to cameras",
     Action.page_read: "read the project's published pages",
     Action.page_read_drafts: "read draft pages (and open their documents)",
     Action.page_read_staff: "read pages whose visibility is teachers only",
@@ -188,6 +191,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
         Action.forum_reply,
         Action.doc_edit,
         Action.video_join,
+        Action.video_share_screen,
         Action.page_read_staff,
         Action.journal_post,
         Action.journal_react,
@@ -205,6 +209,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
         Action.doc_edit,
         Action.doc_manage,
         Action.video_join,
+        Action.video_share_screen,
         Action.page_read_drafts,
         Action.page_edit,
         Action.journal_post,

@@ -33,7 +33,8 @@ class VideoSettings(BaseSettings):
     )
     rtc_janus_socket: str = Field(
         "",
-        description="Path of Janus's Unix-socket API (`pfunix`); empty: no media server, every "
+        description="Path of Janus's Unix-socket API (`pfunix`), or comma-separated paths of "
+        "several Janus instances (the same list on every node); empty: no media server, every "
         "video session is a mesh.",
     )
     rtc_janus_api_secret: SecretStr | None = Field(

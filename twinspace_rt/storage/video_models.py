@@ -40,6 +40,10 @@ class VideoSession(SQLModel, table=True):
     publish: str = Field(default="everyone", sa_type=String(16))
     mic_locked: bool = False
     camera_locked: bool = False
+    # Breakout groups open (numbered from 1); 0: everyone is in the main room.
+    breakouts: int = 0
+    # The Janus instance (its API socket's path) holding an SFU session's rooms.
+    media_server: str | None = Field(default=None, max_length=255)
     version: int = 1
     started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -64,6 +68,8 @@ class Participant(SQLModel, table=True):
     camera: bool = False
     screen: bool = False
     hand_order: int | None = None
+    # The breakout group the participant is in; None: the main room.
+    breakout: int | None = None
     muted_by: int | None = Field(default=None, foreign_key="users.id")
     joined_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     disconnected_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -73,7 +79,7 @@ declare(
     TablePrivacy(
         "video_sessions",
         users={"started_by": Erase.pseudonymise, "ended_by": Erase.unlink},
-        plain=("topology", "publish"),
+        plain=("topology", "publish", "media_server"),
         export="video_sessions",
     ),
     TablePrivacy(
