@@ -1,0 +1,295 @@
+"""The class-size video (SFU sessions) in Chromium with fake cameras, against a real Janus.
+
+A teacher and two pupils, each a page of one Chromium that runs inside a network namespace
+with Janus (tests/support/janus_browser.py); the server listens on the namespace's veth peer.
+Every page decodes the others' video through Janus (`getStats`), the pupil's subscription to
+the teacher changes its simulcast layer with the view (the decoded width drops in the grid and
+comes back in the speaker view), a shared screen shows large for everyone, the teacher splits
+the class into groups, messages every group, visits one and calls everyone back. Screens are
+checked with axe at a laptop's and a phone's size; the Arabic pupil does everything by keyboard.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+from playwright.async_api import Browser, Page, async_playwright, expect
+
+from tests.browser.conftest import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    ROOT,
+    _require_tools,
+    check_screen,
+    no_sideways_scrolling,
+    sign_in,
+)
+from tests.browser.test_video_ui import FAKE_MEDIA_ARGS, TRACK_PEERS
+from tests.conftest import _drop_pg_database, _new_pg_database, _pg_url
+from tests.support import janus
+from tests.support.janus_browser import BrowserNet, browser_net
+from tests.support.live import Live, serve
+from tests.support.room import PASSWORD, add_teacher, bearer, first_sign_in
+from tests.support.services import DB_KIND
+from tests.support.waiting import WAIT
+from twinspace_rt.settings import Settings
+
+pytestmark = pytest.mark.skipif(
+    not janus.available(), reason="needs Janus (make janus) and root for network namespaces"
+)
+
+ARABIC = json.loads((ROOT / "static/src/locales/ar.json").read_text(encoding="utf-8"))
+
+# Per peer connection of the page: the width of the video it decodes (0: none yet) and the
+# frames decoded so far.
+INBOUND = """async () => {
+  const found = [];
+  for (const pc of window.__peers ?? []) {
+    if (pc.connectionState === "closed") { found.push(null); continue; }
+    let width = 0, frames = 0;
+    (await pc.getStats()).forEach((s) => {
+      if (s.type === "inbound-rtp" && s.kind === "video") { width = s.frameWidth ?? 0; frames = s.framesDecoded ?? 0; }
+    });
+    found.push({ width, frames });
+  }
+  return found;
+}"""
+
+
+@dataclass
+class Class:
+    live: Live
+    project_id: int
+    teacher: tuple[str, str]
+    pupils: list[tuple[str, str]]  # display names
+
+
+@pytest.fixture(scope="module")
+async def net() -> AsyncIterator[BrowserNet]:
+    _require_tools()
+    async with browser_net(CHROMIUM) as made:
+        yield made
+
+
+@pytest.fixture(scope="module")
+async def lesson(
+    net: BrowserNet, pg_template: str | None, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Class]:
+    data = tmp_path_factory.mktemp("sfu-web")
+    pg_name = await _new_pg_database(pg_template) if DB_KIND == "postgres" else None
+    url = _pg_url(pg_name) if pg_name else f"sqlite+aiosqlite:///{data / 'twinspace.db'}"
+    settings = Settings(
+        _env_file=None,
+        data_dir=data / "data",
+        database_url=url,
+        secret_key="test-secret-key-that-is-long-enough-for-hs256",
+        web_dir=ROOT / "static" / "dist",
+        rtc_janus_socket=net.janus.socket_path,
+        rtc_janus_api_secret=net.janus.api_secret,
+        rtc_janus_admin_key=net.janus.admin_key,
+    )
+    try:
+        async with serve(settings, host=net.server_address) as live:
+            teacher_id = await add_teacher(live.services, "ana")
+            headers = bearer(live.services, teacher_id)
+            made = await live.http.post("/api/projects", json={"name": "Rivers"}, headers=headers)
+            assert made.status_code == 201, made.text
+            project_id = made.json()["id"]
+            pupils = []
+            for name in ("Inês Costa", "Rui Matos"):
+                created = await live.http.post(
+                    f"/api/projects/{project_id}/pupils",
+                    json={"display_name": name},
+                    headers=headers,
+                )
+                assert created.status_code == 201, created.text
+                pupil = created.json()["pupils"][0]
+                await first_sign_in(live.http, pupil["username"], pupil["password"])
+                pupils.append((pupil["username"], pupil["display_name"]))
+            yield Class(live, project_id, ("ana", PASSWORD), pupils)
+    finally:
+        if pg_name:
+            await _drop_pg_database(pg_name)
+
+
+@pytest.fixture(scope="module")
+async def chromium(net: BrowserNet, lesson: Class) -> AsyncIterator[Browser]:
+    # Cameras need a secure context: loopback is one, the veth address is not (a school's
+    # server has HTTPS), so Chromium is told to take this one origin as secure.
+    secure = f"--unsafely-treat-insecure-origin-as-secure={lesson.live.url}"
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(
+            executable_path=net.chromium,
+            args=[*CHROMIUM_ARGS, *FAKE_MEDIA_ARGS, secure],
+            headless=True,
+        )
+        yield launched
+        await launched.close()
+
+
+async def person(
+    browser: Browser, lesson: Class, username: str, size: tuple[int, int], locale: str = "en-GB"
+) -> Page:
+    context = await browser.new_context(base_url=lesson.live.url, locale=locale)
+    context.set_default_timeout(WAIT * 1000)
+    await context.grant_permissions(["camera", "microphone"])
+    await context.add_init_script(TRACK_PEERS)
+    page = await context.new_page()
+    await page.set_viewport_size({"width": size[0], "height": size[1]})
+    await sign_in(page, username, PASSWORD)
+    await page.goto(f"/#/p/{lesson.project_id}/video")
+    await expect(page.locator("h1")).to_be_visible()
+    return page
+
+
+async def inbound(page: Page) -> list[dict[str, int] | None]:
+    found: list[dict[str, int] | None] = await page.evaluate(INBOUND)
+    return found
+
+
+async def until(page: Page, test: str, check: object) -> list[dict[str, int] | None]:
+    """Polls the page's inbound video until `check` holds (getStats is a promise, which
+    `wait_for_function` would take as truthy); fails after the suite's bound."""
+    assert callable(check)
+    try:
+        async with asyncio.timeout(WAIT):
+            while True:
+                found = await inbound(page)
+                if check(found):
+                    return found
+                await asyncio.sleep(0.25)
+    except TimeoutError:
+        raise AssertionError(f"{test}: {await inbound(page)}") from None
+
+
+def decoding(count: int) -> object:
+    """At least `count` live connections decode video."""
+    return lambda found: sum(1 for s in found if s and s["frames"] > 0) >= count
+
+
+async def tab_to(page: Page, control: str, most: int = 80) -> None:
+    """Tab forward (keyboard only) until the control named `data-control` has the focus."""
+    for _ in range(most):
+        await page.keyboard.press("Tab")
+        if await page.evaluate(f"document.activeElement?.dataset?.control === {control!r}"):
+            return
+    raise AssertionError(f"{control!r} was not reached in {most} Tab presses")
+
+
+async def test_a_class_on_the_sfu_sees_each_other_in_speaker_and_grid_views(
+    chromium: Browser, lesson: Class
+) -> None:
+    teacher = await person(chromium, lesson, "ana", (1366, 768))
+    ines = await person(chromium, lesson, lesson.pupils[0][0], (375, 667))
+    rui = await person(chromium, lesson, lesson.pupils[1][0], (375, 667), locale="ar-EG")
+    ines_name, rui_name = lesson.pupils[0][1], lesson.pupils[1][1]
+
+    # The teacher starts a session for the whole class: the server puts it on Janus.
+    await teacher.get_by_label("A whole class, each on their own device").check()
+    await teacher.get_by_role("button", name="Start a video session").click()
+    await expect(teacher.get_by_role("button", name="Speaker view")).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    await ines.get_by_role("button", name="Join the video session").click()
+    # The Arabic pupil joins by keyboard alone.
+    await tab_to(rui, "join")
+    await rui.keyboard.press("Enter")
+    for page in (teacher, ines, rui):
+        await expect(page.locator(".video-stage .tile")).to_have_count(3)
+
+    # Everyone decodes the two others, each forwarded by Janus from one upload.
+    for page in (teacher, ines, rui):
+        await until(page, "two feeds decoded", decoding(2))
+
+    # Speaker view: the teacher large (the largest layer), Rui small (the smallest).
+    await expect(ines.locator(".stage-large .tile")).to_contain_text("Ana")
+    speaker = await until(
+        ines,
+        "the large tile decodes a larger layer than the small one",
+        lambda found: len({s["width"] for s in found if s and s["width"]}) == 2,
+    )
+    widths = [s["width"] if s else 0 for s in speaker]
+    large = widths.index(max(widths))
+    # Grid view: every tile small, so the teacher's subscription drops to the smallest layer.
+    await ines.get_by_role("button", name="Grid view").click()
+    await expect(ines.locator(".stage-large .tile")).to_have_count(0)
+    grid = await until(
+        ines,
+        "the teacher's feed went down a layer in the grid",
+        lambda found: 0 < (found[large] or {"width": 0})["width"] < widths[large],
+    )
+    small = (grid[large] or {"width": 0})["width"]
+    await ines.get_by_role("button", name="Speaker view").click()
+    await until(
+        ines,
+        "the teacher's feed came back large",
+        lambda found: (found[large] or {"width": 0})["width"] > small,
+    )
+    await check_screen(teacher, "40-sfu-teacher-1366")
+    await check_screen(ines, "41-sfu-pupil-375")
+    await no_sideways_scrolling(ines)
+
+    # Rui switches to the grid by keyboard; his page is right to left, with no sideways scroll.
+    assert await rui.evaluate("document.documentElement.dir") == "rtl"
+    await tab_to(rui, "grid-view")
+    await rui.keyboard.press("Enter")
+    await expect(rui.get_by_role("button", name=ARABIC["video.grid_view"])).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    await tab_to(rui, "hand")
+    await rui.keyboard.press("Enter")
+    await expect(teacher.locator(".hands li")).to_have_text([rui_name])
+    await check_screen(rui, "42-sfu-pupil-keyboard-ar-375")
+    await no_sideways_scrolling(rui)
+
+    # The teacher shares a screen: it is large for everyone (a pupil may not share one).
+    await expect(ines.get_by_role("button", name="Share my screen")).to_have_count(0)
+    await teacher.get_by_role("button", name="Share my screen").click()
+    for page in (ines, rui):
+        await expect(page.locator(".stage-large .tile.screen")).to_have_count(1)
+        await until(page, "the screen decoded", decoding(3))
+    await expect(ines.locator(".stage-large .tile.screen")).to_contain_text("Ana")
+    await check_screen(ines, "43-sfu-screen-375")
+    await teacher.get_by_role("button", name="Share my screen").click()
+    await expect(ines.locator(".stage-large .tile.screen")).to_have_count(0)
+
+    # Breakout groups: two, mixed by school; each pupil is told which one and sees only it.
+    await teacher.get_by_label("Number of groups").fill("2")
+    await teacher.get_by_role("button", name="Split into groups, mixing the schools").click()
+    await expect(ines.get_by_role("status").filter(has_text="You are in group")).to_be_visible()
+    await expect(rui.locator(".group-note")).not_to_be_empty()
+    for page in (ines, rui):
+        await expect(page.locator(".video-stage .tile")).to_have_count(1)
+    await expect(teacher.locator(".video-stage .tile")).to_have_count(1)
+    await expect(teacher.locator(".group-list li")).to_have_count(2)
+    said = "Five more minutes, then we share"
+    await teacher.get_by_label("Message to every group").fill(said)
+    await teacher.get_by_label("Message to every group").press("Enter")
+    await expect(ines.get_by_role("alert").filter(has_text=said)).to_be_visible()
+    await expect(rui.get_by_role("alert").filter(has_text=said)).to_be_visible()
+    await check_screen(teacher, "44-sfu-breakouts-1366")
+
+    # The teacher visits Inês's group: they see each other there, and Rui is not in it.
+    ines_group = teacher.locator(".group-list li", has_text=ines_name)
+    await ines_group.get_by_role("button").click()
+    await expect(ines.locator(".video-stage .tile")).to_have_count(2)
+    await expect(teacher.locator(".video-stage .tile")).to_have_count(2)
+    await expect(teacher.locator(".video-stage .tile", has_text=rui_name)).to_have_count(0)
+    await until(ines, "the visiting teacher decoded", decoding(1))
+
+    # Everyone back: three tiles again, each decoding the two others.
+    await teacher.get_by_role("button", name="Call everyone back").click()
+    for page in (teacher, ines, rui):
+        await expect(page.locator(".video-stage .tile")).to_have_count(3)
+        await expect(page.locator(".group-note")).to_be_empty()
+    for page in (teacher, ines, rui):
+        await until(page, "two feeds decoded after the recall", decoding(2))
+
+    await teacher.get_by_role("button", name="End the session for everyone").click()
+    await expect(ines.get_by_text("No video session is running.")).to_be_visible()
+    for page in (teacher, ines, rui):
+        await page.context.close()
