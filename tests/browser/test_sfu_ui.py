@@ -32,8 +32,8 @@ from tests.browser.test_video_ui import FAKE_MEDIA_ARGS, TRACK_PEERS
 from tests.conftest import _drop_pg_database, _new_pg_database, _pg_url
 from tests.support import janus
 from tests.support.janus_browser import BrowserNet, browser_net
-from tests.support.live import Live, serve
-from tests.support.room import PASSWORD, add_teacher, bearer, first_sign_in
+from tests.support.live import HubClient, Live, serve
+from tests.support.room import PASSWORD, add_teacher, bearer, first_sign_in, settle_password
 from tests.support.services import DB_KIND
 from tests.support.waiting import WAIT
 from twinspace_rt.settings import Settings
@@ -65,7 +65,8 @@ class Class:
     live: Live
     project_id: int
     teacher: tuple[str, str]
-    pupils: list[tuple[str, str]]  # display names
+    pupils: list[tuple[str, str]]  # username, display name
+    teacher_headers: dict[str, str]
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +111,7 @@ async def lesson(
                 pupil = created.json()["pupils"][0]
                 await first_sign_in(live.http, pupil["username"], pupil["password"])
                 pupils.append((pupil["username"], pupil["display_name"]))
-            yield Class(live, project_id, ("ana", PASSWORD), pupils)
+            yield Class(live, project_id, ("ana", PASSWORD), pupils, headers)
     finally:
         if pg_name:
             await _drop_pg_database(pg_name)
@@ -293,3 +294,58 @@ async def test_a_class_on_the_sfu_sees_each_other_in_speaker_and_grid_views(
     await expect(ines.get_by_text("No video session is running.")).to_be_visible()
     for page in (teacher, ines, rui):
         await page.context.close()
+
+
+async def test_more_people_than_a_page_holds_are_paged_by_keyboard(
+    chromium: Browser, lesson: Class
+) -> None:
+    """Ten more pupils join (without cameras, as sockets): the teacher's views hold nine small
+    tiles a page, and the page buttons (reached by keyboard) show the rest."""
+    teacher = await person(chromium, lesson, "ana", (1366, 768))
+    await teacher.get_by_label("A whole class, each on their own device").check()
+    await teacher.get_by_role("button", name="Start a video session").click()
+    await expect(teacher.locator(".video-stage .tile")).to_have_count(1)
+    sockets = []
+    try:
+        for number in range(10):
+            made = await lesson.live.http.post(
+                f"/api/projects/{lesson.project_id}/pupils",
+                json={"display_name": f"Pupil {number:02d}"},
+                headers=lesson.teacher_headers,
+            )
+            assert made.status_code == 201, made.text
+            user_id = made.json()["pupils"][0]["user_id"]
+            await settle_password(lesson.live.services, user_id)
+            token = bearer(lesson.live.services, user_id)["Authorization"].removeprefix("Bearer ")
+            socket = await HubClient.connect(lesson.live.url, lesson.project_id, token)
+            sockets.append(socket)
+            await socket.ok("rtc.join")
+        await expect(teacher.get_by_text("People in it: 11.")).to_be_visible()
+        # Speaker view: one large, nine small on the first page, the tenth on the second.
+        await expect(teacher.locator(".stage-large .tile")).to_have_count(1)
+        await expect(teacher.locator(".stage-grid .tile")).to_have_count(9)
+        await expect(teacher.get_by_role("status").filter(has_text="Page 1 of 2")).to_be_visible()
+        await expect(teacher.get_by_role("button", name="Previous page")).to_be_disabled()
+        await tab_to(teacher, "next-page")
+        await teacher.keyboard.press("Enter")
+        await expect(teacher.get_by_role("status").filter(has_text="Page 2 of 2")).to_be_visible()
+        await expect(teacher.locator(".stage-grid .tile")).to_have_count(1)
+        await expect(teacher.locator(".stage-grid .tile")).to_contain_text("Pupil 09")
+        # Next page is disabled on the last page: the keyboard's focus went to Previous page.
+        await expect(teacher.get_by_role("button", name="Previous page")).to_be_focused()
+        await check_screen(teacher, "45-sfu-second-page-1366")
+        # Grid view starts on the first page again: nine tiles, then two.
+        await teacher.get_by_role("button", name="Grid view").click()
+        await expect(teacher.locator(".stage-large .tile")).to_have_count(0)
+        await expect(teacher.locator(".stage-grid .tile")).to_have_count(9)
+        await teacher.get_by_role("button", name="Next page").click()
+        await expect(teacher.locator(".stage-grid .tile")).to_have_count(2)
+        await teacher.set_viewport_size({"width": 375, "height": 667})
+        await no_sideways_scrolling(teacher)
+        await check_screen(teacher, "46-sfu-grid-375")
+        await teacher.get_by_role("button", name="End the session for everyone").click()
+        await expect(teacher.get_by_text("No video session is running.")).to_be_visible()
+    finally:
+        for socket in sockets:
+            await socket.close()
+        await teacher.context.close()

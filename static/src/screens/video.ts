@@ -44,6 +44,9 @@ export class VideoView implements RoomFeature {
   private readonly breakouts: BreakoutPanel;
   private readonly groupNote = h("p", { class: "group-note", role: "status" });
   private readonly broadcastNote = h("p", { class: "broadcast-note", role: "alert" });
+  /** The start options outlive redraws: a push between ticking one and pressing Start keeps it. */
+  private readonly lobbyOption = h("input", { type: "checkbox", id: uid("lobby"), class: "inline-check" });
+  private readonly classOption = h("input", { type: "checkbox", id: uid("class"), class: "inline-check whole-class" });
   private readonly unsubscribe: () => void;
 
   constructor(
@@ -135,9 +138,8 @@ export class VideoView implements RoomFeature {
   private renderTop(): void {
     const session = this.call.session;
     if (!session) {
-      const lobbyId = uid("lobby");
-      const lobby = h("input", { type: "checkbox", id: lobbyId, class: "inline-check" });
-      const wholeClass = h("input", { type: "checkbox", class: "inline-check whole-class" });
+      const lobby = this.lobbyOption;
+      const wholeClass = this.classOption;
       replace(
         this.top,
         h("p", {}, t("video.none")),

@@ -26,7 +26,7 @@ export class VideoStage {
   private page = 0;
   private readonly bar = h("div", { class: "row stage-bar" });
   private readonly large = h("ul", { class: "stage-large" });
-  private readonly grid = h("ul", { class: "video-grid" });
+  private readonly grid = h("ul", { class: "stage-grid" });
   private readonly pager = h("nav", { class: "row pager" });
   private readonly tiles = new Tiles();
 
@@ -148,6 +148,8 @@ export class VideoStage {
     const go = (page: number) => {
       this.page = page;
       this.render(this.bar.querySelector(".share-screen") !== null);
+      // On the first or last page the button pressed is disabled: the focus goes to the other.
+      if (!this.pager.contains(document.activeElement)) this.pager.querySelector<HTMLButtonElement>("button:not([disabled])")?.focus();
     };
     this.pager.setAttribute("aria-label", t("video.pages"));
     replace(
