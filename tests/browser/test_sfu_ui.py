@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
+from signaling.state import running
 from tests.browser.conftest import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -72,7 +73,8 @@ class Class:
 @pytest.fixture(scope="module")
 async def net() -> AsyncIterator[BrowserNet]:
     _require_tools()
-    async with browser_net(CHROMIUM) as made:
+    # Two instances: the last test kills the one holding the session.
+    async with browser_net(CHROMIUM, count=2) as made:
         yield made
 
 
@@ -89,9 +91,9 @@ async def lesson(
         database_url=url,
         secret_key="test-secret-key-that-is-long-enough-for-hs256",
         web_dir=ROOT / "static" / "dist",
-        rtc_janus_socket=net.janus.socket_path,
-        rtc_janus_api_secret=net.janus.api_secret,
-        rtc_janus_admin_key=net.janus.admin_key,
+        rtc_janus_socket=",".join(janus.socket_path for janus in net.januses),
+        rtc_janus_api_secret=net.januses[0].api_secret,
+        rtc_janus_admin_key=net.januses[0].admin_key,
     )
     try:
         async with serve(settings, host=net.server_address) as live:
@@ -349,3 +351,40 @@ async def test_more_people_than_a_page_holds_are_paged_by_keyboard(
         for socket in sockets:
             await socket.close()
         await teacher.context.close()
+
+
+async def test_pages_publish_and_subscribe_again_when_their_janus_dies(
+    chromium: Browser, lesson: Class, net: BrowserNet
+) -> None:
+    """`rtc.media_restart`: the session moved to the other Janus; both pages publish again on
+    their own, and each decodes the other's video from the new instance."""
+    teacher = await person(chromium, lesson, "ana", (1366, 768))
+    ines = await person(chromium, lesson, lesson.pupils[0][0], (375, 667))
+    await teacher.get_by_label("A whole class, each on their own device").check()
+    await teacher.get_by_role("button", name="Start a video session").click()
+    await ines.get_by_role("button", name="Join the video session").click()
+    for page in (teacher, ines):
+        await until(page, "the other's feed decoded", decoding(1))
+    async with lesson.live.services.db.reader() as tx:
+        video = await running(tx, lesson.project_id)
+    assert video is not None
+    holder = next(j for j in net.januses if j.socket_path == video.media_server)
+    before = {page: len(await inbound(page)) for page in (teacher, ines)}
+
+    holder.kill()
+    assert holder.process is not None
+    await holder.process.wait()
+    for page in (teacher, ines):
+        # New connections (publisher and subscription) decode: made after the restart.
+        await until(
+            page,
+            "the other's feed decoded from the other Janus",
+            lambda found, n=before[page]: any(s and s["frames"] > 0 for s in found[n:]),
+        )
+    async with lesson.live.services.db.reader() as tx:
+        moved = await running(tx, lesson.project_id)
+    assert moved is not None and moved.media_server != holder.socket_path
+    await teacher.get_by_role("button", name="End the session for everyone").click()
+    await expect(ines.get_by_text("No video session is running.")).to_be_visible()
+    for page in (teacher, ines):
+        await page.context.close()

@@ -31,7 +31,8 @@ _numbers = itertools.count()
 
 @dataclass
 class BrowserNet:
-    janus: Janus
+    # Each with its own API socket and media ports, all on `va` (a test may kill one).
+    januses: tuple[Janus, ...]
     # The root namespace's end of the pair: the server listens here.
     server_address: str
     # An executable that runs Chromium inside the namespace, for Playwright's `launch`.
@@ -44,24 +45,31 @@ def _subnet() -> int:
 
 
 @asynccontextmanager
-async def browser_net(chromium: str) -> AsyncIterator[BrowserNet]:
+async def browser_net(chromium: str, count: int = 1) -> AsyncIterator[BrowserNet]:
     number = next(_numbers)
     namespace = f"tsrtb{os.getpid()}n{number}"
     # Interface names have at most 15 characters.
     outer = f"tsb{os.getpid() % 100000}n{number}"[:15]
     octet = _subnet()
     inner_address, server_address = f"10.124.{octet}.1", f"10.124.{octet}.254"
+    api_secret, admin_key = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+    span = 20000 // count
     with tempfile.TemporaryDirectory(prefix="janus-browser-") as folder_name:
-        folder = Path(folder_name) / "janus"
-        folder.mkdir()
-        janus = Janus(
-            namespace=namespace,
-            socket_path=str(folder / "api.sock"),
-            api_secret=secrets.token_urlsafe(24),
-            admin_key=secrets.token_urlsafe(24),
-            log_path=folder / "janus.log",
-        )
-        janus_support._config(folder, janus)
+        instances = []
+        for index in range(count):
+            folder = Path(folder_name) / f"janus{index}"
+            folder.mkdir()
+            low = 20000 + index * span
+            janus = Janus(
+                namespace=namespace,
+                socket_path=str(folder / "api.sock"),
+                api_secret=api_secret,
+                admin_key=admin_key,
+                log_path=folder / "janus.log",
+                rtp_ports=f"{low}-{low + span - 1}",
+            )
+            janus_support._config(folder, janus)
+            instances.append((janus, folder))
         wrapper = Path(folder_name) / "chromium-in-namespace"
         wrapper.write_text(f'#!/bin/sh\nexec ip netns exec {namespace} {chromium} "$@"\n')
         wrapper.chmod(0o755)
@@ -76,10 +84,12 @@ async def browser_net(chromium: str) -> AsyncIterator[BrowserNet]:
             for device in ("lo", "va"):
                 janus_support._ip("-n", namespace, "link", "set", device, "up")
             await janus_support._links_up(namespace)
-            janus.process = await janus_support._start(janus, folder)
-            yield BrowserNet(janus, server_address, str(wrapper))
+            for janus, folder in instances:
+                janus.process = await janus_support._start(janus, folder)
+            yield BrowserNet(tuple(j for j, _ in instances), server_address, str(wrapper))
         finally:
-            if janus.process is not None:
-                await janus_support._stop(janus.process)
+            for janus, _ in instances:
+                if janus.process is not None:
+                    await janus_support._stop(janus.process)
             # Deleting the namespace deletes `va`, and a veth pair goes with either end.
             janus_support._ip("netns", "del", namespace)
