@@ -179,11 +179,9 @@ export class VideoCall {
   /** Announces what my devices give, except what a lock or `publish: "moderators"` keeps off. */
   private async publishMedia(): Promise<void> {
     if (this.seat !== "joined") return;
-    const locks = this.session?.locks;
-    const moderator = this.client.can("video.moderate");
-    const mic = (this.local?.getAudioTracks().length ?? 0) > 0 && (moderator || !locks?.mic);
-    const cameraAllowed = moderator || (!locks?.camera && this.session?.publish !== "moderators");
-    const camera = (this.local?.getVideoTracks().length ?? 0) > 0 && cameraAllowed;
+    const may = this.allowed();
+    const mic = (this.local?.getAudioTracks().length ?? 0) > 0 && may.mic;
+    const camera = (this.local?.getVideoTracks().length ?? 0) > 0 && may.camera;
     await this.setMedia({ mic, camera });
   }
 
@@ -304,6 +302,8 @@ export class VideoCall {
     // A removal holds for its own session only; an ended session is news worth an event.
     if (this.session?.session_id !== before) this.removed = false;
     if (!this.session) {
+      // A teacher's message belongs to the lesson it was sent in.
+      this.broadcast = null;
       this.dropSeat();
       if (held) this.emit("ended");
     } else {
