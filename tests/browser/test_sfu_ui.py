@@ -119,6 +119,18 @@ async def lesson(
             await _drop_pg_database(pg_name)
 
 
+@pytest.fixture(autouse=True)
+async def no_session_left(lesson: Class) -> AsyncIterator[None]:
+    """A test that fails mid-session leaves none running for the next (which starts its own)."""
+    yield
+    token = lesson.teacher_headers["Authorization"].removeprefix("Bearer ")
+    client = await HubClient.connect(lesson.live.url, lesson.project_id, token)
+    try:
+        await client.request("rtc.end")  # `not_found` when the test ended it
+    finally:
+        await client.close()
+
+
 @pytest.fixture(scope="module")
 async def chromium(net: BrowserNet, lesson: Class) -> AsyncIterator[Browser]:
     # Cameras need a secure context: loopback is one, the veth address is not (a school's
@@ -351,6 +363,51 @@ async def test_more_people_than_a_page_holds_are_paged_by_keyboard(
         for socket in sockets:
             await socket.close()
         await teacher.context.close()
+
+
+# What each open connection of the page sends (a subscription sends nothing).
+SENT = """() => (window.__peers ?? [])
+    .filter((pc) => pc.connectionState !== "closed")
+    .map((pc) => pc.getSenders().filter((s) => s.track).map((s) => s.track.kind).sort().join())
+    .filter((kinds) => kinds)"""
+
+
+async def sending(page: Page, expected: list[str]) -> None:
+    try:
+        async with asyncio.timeout(WAIT):
+            while await page.evaluate(SENT) != expected:
+                await asyncio.sleep(0.25)
+    except TimeoutError:
+        raise AssertionError(f"sends {await page.evaluate(SENT)}, not {expected}") from None
+
+
+async def test_a_pupil_who_joined_under_a_camera_lock_publishes_the_camera_once_unlocked(
+    chromium: Browser, lesson: Class
+) -> None:
+    """Under the lock the pupil's feed carries the microphone only (an offer with video would
+    be refused); unlocked, turning the camera on publishes it again with the camera."""
+    teacher = await person(chromium, lesson, "ana", (1366, 768))
+    ines = await person(chromium, lesson, lesson.pupils[0][0], (375, 667))
+    await teacher.get_by_label("A whole class, each on their own device").check()
+    await teacher.get_by_role("button", name="Start a video session").click()
+    await teacher.get_by_label("Keep cameras off").check()
+    await ines.get_by_role("button", name="Join the video session").click()
+    camera = ines.get_by_role("button", name="Camera", exact=True)
+    await expect(camera).to_be_disabled()
+    await sending(ines, ["audio"])
+    # Ines receives the teacher (a moderator is not locked).
+    await until(ines, "the teacher decoded", decoding(1))
+
+    await teacher.get_by_label("Keep cameras off").uncheck()
+    await expect(camera).to_be_enabled()
+    await camera.click()
+    await expect(camera).to_have_attribute("aria-pressed", "true")
+    await sending(ines, ["audio,video"])
+    await until(teacher, "Ines's camera decoded", decoding(1))
+    await teacher.get_by_role("button", name="End the session for everyone").click()
+    await expect(ines.get_by_text("No video session is running.")).to_be_visible()
+    for page in (teacher, ines):
+        await page.context.close()
 
 
 async def test_pages_publish_and_subscribe_again_when_their_janus_dies(

@@ -90,12 +90,21 @@ export class Publisher {
   }
 }
 
-/** One feed received from Janus: Janus offers, this side answers. `substream` is the simulcast
- * layer last asked for (null: Janus's default, the largest). */
+interface LayerChoice {
+  substream: number;
+  temporal: number | null;
+}
+
+const sameLayer = (a: LayerChoice | null, b: LayerChoice | null) => a?.substream === b?.substream && a?.temporal === b?.temporal;
+
+/** One feed received from Janus: Janus offers, this side answers. */
 export class Subscription {
   readonly stream = new MediaStream();
-  substream: number | null = null;
-  temporal: number | null = null;
+  /** The simulcast layer the view wants, and the last one Janus confirmed (null: its default,
+   * the largest). */
+  private wanted: LayerChoice | null = null;
+  private applied: LayerChoice | null = null;
+  private asking = false;
 
   private constructor(
     readonly participantId: number,
@@ -124,15 +133,27 @@ export class Subscription {
     return subscription;
   }
 
-  /** Asks Janus for another simulcast layer, only when it differs from the last asked. */
+  /**
+   * Asks Janus for another simulcast layer when it differs from the one applied. One request
+   * at a time: two in flight (the speaker changing fast) could reach Janus in either order, and
+   * leave the one asked first in place.
+   */
   async layer(client: RoomClient, substream: number, temporal: number | null): Promise<void> {
-    if (this.substream === substream && this.temporal === temporal) return;
     if (this.stream.getVideoTracks().length === 0) return;
-    this.substream = substream;
-    this.temporal = temporal;
-    const fields: Record<string, unknown> = { subscription: this.number, substream };
-    if (temporal !== null) fields.temporal = temporal;
-    await client.request("rtc.layer", fields);
+    this.wanted = { substream, temporal };
+    if (this.asking) return;
+    this.asking = true;
+    try {
+      while (this.wanted && !sameLayer(this.wanted, this.applied)) {
+        const next: LayerChoice = this.wanted;
+        const fields: Record<string, unknown> = { subscription: this.number, substream: next.substream };
+        if (next.temporal !== null) fields.temporal = next.temporal;
+        await client.request("rtc.layer", fields);
+        this.applied = next;
+      }
+    } finally {
+      this.asking = false;
+    }
   }
 
   /** Closes the connection and tells the server, unless the feed or the room is already gone. */
