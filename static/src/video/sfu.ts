@@ -29,14 +29,6 @@ export interface Layer {
 
 const key = (participantId: number, source: Source) => `${participantId}:${source}`;
 
-/**
- * A feed announced live may refuse a subscription for a moment: a feed published again on the
- * same seat (a camera added after a lock) is announced before its new media reached Janus. It
- * is tried again after 0.5, 1 and 2 s.
- */
-const RETRIES = 3;
-const RETRY_MS = 500;
-
 export class SfuMedia {
   readonly subscriptions = new Map<string, Subscription>();
   /** participant id → when `rtc.speaker` last said they talk; most recent first wins. */
@@ -49,7 +41,6 @@ export class SfuMedia {
   private readonly tried = new Set<string>();
   /** Feeds announced while a subscription to them was under way: tried again if it failed. */
   private readonly again = new Set<string>();
-  private readonly failures = new Map<string, number>();
   private wanted = new Map<string, Layer>();
   private seats: SfuSeat[] = [];
   private group: number | null = null;
@@ -182,7 +173,6 @@ export class SfuMedia {
     if (live) {
       // A feed published again (a rejoin) was announced ended first, which dropped the old one.
       this.live.add(name);
-      this.failures.delete(name);
       if (this.pending.has(name)) this.again.add(name);
     } else {
       this.live.delete(name);
@@ -265,24 +255,12 @@ export class SfuMedia {
         return;
       }
       this.live.add(name);
-      this.failures.delete(name);
       this.subscriptions.set(name, subscription);
       this.applyLayer(name, subscription);
       this.changed();
     } catch {
-      const failures = (this.failures.get(name) ?? 0) + 1;
-      if (this.again.has(name)) {
-        // Announced meanwhile: tried again at once below.
-      } else if (this.live.has(name) && failures <= RETRIES) {
-        this.failures.set(name, failures);
-        setTimeout(() => {
-          if (generation === this.generation) this.reconcile();
-        }, RETRY_MS * 2 ** (failures - 1));
-      } else {
-        // Not published yet, or already gone: its `rtc.feed` says when to try again.
-        this.live.delete(name);
-        this.failures.delete(name);
-      }
+      // Not published yet, or already gone: its `rtc.feed` says when to try again.
+      if (!this.again.has(name)) this.live.delete(name);
     } finally {
       this.pending.delete(name);
       if (this.again.delete(name)) this.reconcile();
