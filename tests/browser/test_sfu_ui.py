@@ -6,12 +6,14 @@ Every page decodes the others' video through Janus (`getStats`), the pupil's sub
 the teacher changes its simulcast layer with the view (the decoded width drops in the grid and
 comes back in the speaker view), a shared screen shows large for everyone, the teacher splits
 the class into groups, messages every group, visits one and calls everyone back. Screens are
-checked with axe at a laptop's and a phone's size; the Arabic pupil does everything by keyboard.
+checked with axe at a laptop's and a phone's size; the Arabic pupil joins, changes the view and
+raises a hand by keyboard alone. Then: eleven in a call are paged (by keyboard), a camera lock
+keeps the camera out of a pupil's feed, and when the Janus holding the session is killed the
+pages publish and subscribe again on the other one (`rtc.media_restart`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -29,6 +31,7 @@ from tests.browser.conftest import (
     no_sideways_scrolling,
     sign_in,
 )
+from tests.browser.sfu_pages import decoding, inbound, sending, tab_to, until
 from tests.browser.test_video_ui import FAKE_MEDIA_ARGS, TRACK_PEERS
 from tests.conftest import _drop_pg_database, _new_pg_database, _pg_url
 from tests.support import janus
@@ -44,21 +47,6 @@ pytestmark = pytest.mark.skipif(
 )
 
 ARABIC = json.loads((ROOT / "static/src/locales/ar.json").read_text(encoding="utf-8"))
-
-# Per peer connection of the page: the width of the video it decodes (0: none yet) and the
-# frames decoded so far.
-INBOUND = """async () => {
-  const found = [];
-  for (const pc of window.__peers ?? []) {
-    if (pc.connectionState === "closed") { found.push(null); continue; }
-    let width = 0, frames = 0;
-    (await pc.getStats()).forEach((s) => {
-      if (s.type === "inbound-rtp" && s.kind === "video") { width = s.frameWidth ?? 0; frames = s.framesDecoded ?? 0; }
-    });
-    found.push({ width, frames });
-  }
-  return found;
-}"""
 
 
 @dataclass
@@ -159,40 +147,6 @@ async def person(
     await page.goto(f"/#/p/{lesson.project_id}/video")
     await expect(page.locator("h1")).to_be_visible()
     return page
-
-
-async def inbound(page: Page) -> list[dict[str, int] | None]:
-    found: list[dict[str, int] | None] = await page.evaluate(INBOUND)
-    return found
-
-
-async def until(page: Page, test: str, check: object) -> list[dict[str, int] | None]:
-    """Polls the page's inbound video until `check` holds (getStats is a promise, which
-    `wait_for_function` would take as truthy); fails after the suite's bound."""
-    assert callable(check)
-    try:
-        async with asyncio.timeout(WAIT):
-            while True:
-                found = await inbound(page)
-                if check(found):
-                    return found
-                await asyncio.sleep(0.25)
-    except TimeoutError:
-        raise AssertionError(f"{test}: {await inbound(page)}") from None
-
-
-def decoding(count: int) -> object:
-    """At least `count` live connections decode video."""
-    return lambda found: sum(1 for s in found if s and s["frames"] > 0) >= count
-
-
-async def tab_to(page: Page, control: str, most: int = 80) -> None:
-    """Tab forward (keyboard only) until the control named `data-control` has the focus."""
-    for _ in range(most):
-        await page.keyboard.press("Tab")
-        if await page.evaluate(f"document.activeElement?.dataset?.control === {control!r}"):
-            return
-    raise AssertionError(f"{control!r} was not reached in {most} Tab presses")
 
 
 async def test_a_class_on_the_sfu_sees_each_other_in_speaker_and_grid_views(
@@ -363,22 +317,6 @@ async def test_more_people_than_a_page_holds_are_paged_by_keyboard(
         for socket in sockets:
             await socket.close()
         await teacher.context.close()
-
-
-# What each open connection of the page sends (a subscription sends nothing).
-SENT = """() => (window.__peers ?? [])
-    .filter((pc) => pc.connectionState !== "closed")
-    .map((pc) => pc.getSenders().filter((s) => s.track).map((s) => s.track.kind).sort().join())
-    .filter((kinds) => kinds)"""
-
-
-async def sending(page: Page, expected: list[str]) -> None:
-    try:
-        async with asyncio.timeout(WAIT):
-            while await page.evaluate(SENT) != expected:
-                await asyncio.sleep(0.25)
-    except TimeoutError:
-        raise AssertionError(f"sends {await page.evaluate(SENT)}, not {expected}") from None
 
 
 async def test_a_pupil_who_joined_under_a_camera_lock_publishes_the_camera_once_unlocked(
