@@ -44,16 +44,19 @@ class Live:
 
 
 @asynccontextmanager
-async def serve(settings: Settings, stock_uvicorn: bool = False) -> AsyncIterator[Live]:
+async def serve(
+    settings: Settings, stock_uvicorn: bool = False, host: str = "127.0.0.1"
+) -> AsyncIterator[Live]:
     """A real uvicorn server on an ephemeral port, with an HTTP client pointed at it.
 
     ``stock_uvicorn`` runs it as a bare ``uvicorn`` would, without the hub's frame writer.
+    ``host``: another local address, for a browser in a network namespace (the SFU's test).
     """
     app = create_app(settings)
     if stock_uvicorn:
-        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="critical")
+        config = uvicorn.Config(app, host=host, port=0, log_level="critical")
     else:
-        config = uvicorn_config(app, settings, "127.0.0.1", 0, "warning")
+        config = uvicorn_config(app, settings, host, 0, "warning")
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     async with asyncio.timeout(WAIT):
@@ -62,7 +65,7 @@ async def serve(settings: Settings, stock_uvicorn: bool = False) -> AsyncIterato
                 task.result()
             await asyncio.sleep(0.02)
     port = server.servers[0].sockets[0].getsockname()[1]
-    url = f"http://127.0.0.1:{port}"
+    url = f"http://{host}:{port}"
     try:
         async with httpx.AsyncClient(base_url=url, timeout=WAIT) as http:
             yield Live(url, app.state.services, http)

@@ -12,8 +12,11 @@ import { h, replace, uid } from "../dom";
 import { t } from "../i18n";
 import type { RoomClient } from "../hub/room_client";
 import type { RoomFeature } from "./features";
-import { type Participant, VideoCall } from "../video/call";
+import { VideoCall } from "../video/call";
 import { renderModeration } from "./video_moderation";
+import { BreakoutPanel, renderGroupNote } from "./video_breakout";
+import { VideoStage } from "./video_stage";
+import { type TileEntry, Tiles } from "./video_tiles";
 import { attempt } from "./feature_errors";
 import { keepFocus } from "./focus";
 import { ChatView } from "./chat";
@@ -35,7 +38,15 @@ export class VideoView implements RoomFeature {
   /** The device pickers, filled when my devices change, so a redraw never closes an open list. */
   private readonly devicesRow = h("div", { class: "row devices" });
   /** Tiles keep their <video> across redraws, so playback never restarts. */
-  private readonly tiles = new Map<string, HTMLLIElement>();
+  private readonly tiles = new Tiles();
+  /** Class-size (SFU) sessions: speaker and grid views, paging, screen share, groups. */
+  private readonly stage: VideoStage;
+  private readonly breakouts: BreakoutPanel;
+  private readonly groupNote = h("p", { class: "group-note", role: "status" });
+  private readonly broadcastNote = h("p", { class: "broadcast-note", role: "alert" });
+  /** The start options outlive redraws: a push between ticking one and pressing Start keeps it. */
+  private readonly lobbyOption = h("input", { type: "checkbox", id: uid("lobby"), class: "inline-check" });
+  private readonly classOption = h("input", { type: "checkbox", id: uid("class"), class: "inline-check whole-class" });
   private readonly unsubscribe: () => void;
 
   constructor(
@@ -45,6 +56,8 @@ export class VideoView implements RoomFeature {
     private readonly names: Names,
   ) {
     this.call = new VideoCall(client);
+    this.stage = new VideoStage(this.call, (run) => void this.attempt(run));
+    this.breakouts = new BreakoutPanel(this.call, (run) => void this.attempt(run));
     const stop = this.call.on((event) => {
       if (event === "muted") this.notice.textContent = t("video.muted_by_teacher");
       // The top line says it (and offers no Join); an old notice would only repeat or mislead.
@@ -74,7 +87,14 @@ export class VideoView implements RoomFeature {
       this.controls,
       this.status,
       this.notice,
-      h("div", { class: "video-layout" }, h("div", { class: "video-main" }, this.grid), h("div", { class: "video-side" }, this.moderation, this.chat ? this.chatPanel : null)),
+      this.groupNote,
+      this.broadcastNote,
+      h(
+        "div",
+        { class: "video-layout" },
+        h("div", { class: "video-main" }, this.grid, this.stage.element),
+        h("div", { class: "video-side" }, this.moderation, this.breakouts.element, this.chat ? this.chatPanel : null),
+      ),
     );
     this.render();
   }
@@ -100,19 +120,26 @@ export class VideoView implements RoomFeature {
     if (this.client.location.kind !== where) this.client.setLocation({ kind: where });
     this.renderTop();
     keepFocus(this.controls, () => this.renderControls());
+    const sfu = this.call.sfuSession();
+    this.grid.hidden = sfu;
+    this.stage.element.hidden = !sfu;
     this.renderGrid();
+    this.stage.render(this.client.can("video.share_screen"));
+    renderGroupNote(this.groupNote, this.broadcastNote, this.call);
     if (this.call.session && this.client.can("video.moderate")) {
       keepFocus(this.moderation, () => renderModeration(this.moderation, this.call, (run) => void this.attempt(run)));
+      keepFocus(this.breakouts.element, () => this.breakouts.render());
     } else {
       replace(this.moderation);
+      this.breakouts.element.hidden = true;
     }
   }
 
   private renderTop(): void {
     const session = this.call.session;
     if (!session) {
-      const lobbyId = uid("lobby");
-      const lobby = h("input", { type: "checkbox", id: lobbyId, class: "inline-check" });
+      const lobby = this.lobbyOption;
+      const wholeClass = this.classOption;
       replace(
         this.top,
         h("p", {}, t("video.none")),
@@ -121,7 +148,8 @@ export class VideoView implements RoomFeature {
               "div",
               { class: "row" },
               h("label", { class: "check" }, lobby, " ", t("video.lobby_option")),
-              h("button", { type: "button", class: "start-video", onclick: () => void this.attempt(() => this.call.start(lobby.checked)) }, t("video.start")),
+              h("label", { class: "check" }, wholeClass, " ", t("video.class_option")),
+              h("button", { type: "button", class: "start-video", onclick: () => void this.attempt(() => this.call.start(lobby.checked, wholeClass.checked)) }, t("video.start")),
               h("p", { class: "hint" }, t("video.start_joins")),
             )
           : null,
@@ -142,7 +170,7 @@ export class VideoView implements RoomFeature {
         this.top,
         h("p", {}, t("video.running", { count })),
         this.client.can("video.join")
-          ? h("button", { type: "button", class: "join-video", onclick: () => void this.attempt(() => this.call.join()) }, t("video.join"))
+          ? h("button", { type: "button", class: "join-video", "data-control": "join", onclick: () => void this.attempt(() => this.call.join()) }, t("video.join"))
           : null,
       );
     } else if (this.call.seat === "lobby") {
@@ -210,10 +238,11 @@ export class VideoView implements RoomFeature {
     });
   }
 
+  /** The mesh's grid: everyone seated, each with the stream of our peer connection. */
   private renderGrid(): void {
     const session = this.call.session;
-    const seated = this.call.seat === "joined" && session !== null;
-    const shown = new Map<string, { participant: Participant; stream: MediaStream | null; self: boolean }>();
+    const seated = this.call.seat === "joined" && session !== null && !this.call.sfuSession();
+    const shown = new Map<string, TileEntry>();
     if (seated && session) {
       for (const participant of session.participants) {
         if (participant.state === "lobby") continue;
@@ -222,43 +251,8 @@ export class VideoView implements RoomFeature {
         shown.set(String(participant.participant_id), { participant, stream, self });
       }
     }
-    for (const [key, tile] of this.tiles) {
-      if (!shown.has(key)) {
-        tile.remove();
-        this.tiles.delete(key);
-      }
-    }
-    for (const [key, entry] of shown) {
-      let tile = this.tiles.get(key);
-      if (!tile) {
-        const video = h("video", { autoplay: true, playsinline: true, "aria-hidden": "true" });
-        video.muted = entry.self;
-        tile = h("li", { class: "tile", "data-participant": key }, video, h("p", { class: "tile-name" }));
-        this.tiles.set(key, tile);
-        this.grid.append(tile);
-      }
-      const video = tile.querySelector("video") as HTMLVideoElement;
-      const tracks = String(entry.stream?.getTracks().length ?? 0);
-      if (video.srcObject !== entry.stream || video.dataset.tracks !== tracks) {
-        // A remote stream gains its tracks after it is shown: start playback again each time.
-        video.srcObject = entry.stream;
-        video.dataset.tracks = tracks;
-        video.play().catch(() => undefined);
-      }
-      const p = entry.participant;
-      const states = [
-        p.media.mic ? t("video.mic_on") : t("video.mic_off"),
-        p.media.camera ? t("video.camera_on") : t("video.camera_off"),
-        p.hand ? t("video.hand_up") : null,
-        p.state === "reconnecting" ? t("video.reconnecting") : null,
-      ].filter(Boolean);
-      tile.classList.toggle("hand-up", p.hand);
-      tile.classList.toggle("camera-off", !p.media.camera);
-      replace(
-        tile.querySelector(".tile-name") as HTMLElement,
-        h("strong", {}, entry.self ? t("presence.you", { name: p.display_name }) : p.display_name),
-        h("span", { class: "tile-state" }, ` · ${states.join(" · ")}`),
-      );
-    }
+    this.tiles.sync(shown, (_, tile) => {
+      if (tile.parentElement !== this.grid) this.grid.append(tile);
+    });
   }
 }

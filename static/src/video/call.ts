@@ -7,6 +7,7 @@
 import type { Frame } from "../hub/socket";
 import type { RoomClient } from "../hub/room_client";
 import { PeerLink, type SignalOut } from "./peer";
+import { SfuMedia } from "./sfu";
 
 export interface Media {
   mic: boolean;
@@ -23,13 +24,17 @@ export interface Participant {
   media: Media;
   hand: boolean;
   muted_by: number | null;
+  /** SFU sessions: my breakout group (null: the main room). */
+  breakout?: number | null;
 }
 
 export interface Session {
   session_id: number;
   version: number;
   status: "active" | "ended";
+  topology: "mesh" | "sfu";
   started_by: number;
+  breakouts?: number;
   lobby: boolean;
   max_participants: number;
   publish: "everyone" | "moderators";
@@ -38,7 +43,16 @@ export interface Session {
   hands: number[];
 }
 
-export type CallEvent = "session" | "media" | "peers" | "muted" | "removed" | "ended";
+export type CallEvent = "session" | "media" | "peers" | "muted" | "removed" | "ended" | "broadcast" | "moved";
+
+/** A teacher's message to every group (`rtc.broadcast`). */
+export interface Broadcast {
+  text: string;
+  name: string;
+}
+
+/** Asked for a whole class: the server caps it at its SFU maximum, or makes it a mesh. */
+export const CLASS_SIZE = 50;
 
 export class VideoCall {
   session: Session | null = null;
@@ -49,6 +63,9 @@ export class VideoCall {
   removed = false;
   local: MediaStream | null = null;
   readonly peers = new Map<number, PeerLink>();
+  /** SFU sessions: my feeds at Janus and my subscriptions (null in a mesh). */
+  sfu: SfuMedia | null = null;
+  broadcast: Broadcast | null = null;
   private iceServers: RTCIceServer[] = [];
   private politeTo = new Set<number>();
   private readonly listeners = new Set<(event: CallEvent) => void>();
@@ -80,8 +97,8 @@ export class VideoCall {
   }
 
   /** Starting is joining: the teacher who starts a session is in it at once. */
-  async start(lobby: boolean): Promise<void> {
-    const reply = await this.client.request("rtc.start", { lobby });
+  async start(lobby: boolean, wholeClass = false): Promise<void> {
+    const reply = await this.client.request("rtc.start", wholeClass ? { lobby, max_participants: CLASS_SIZE } : { lobby });
     this.setSession(reply.session as Session);
     await this.join();
   }
@@ -103,7 +120,10 @@ export class VideoCall {
     if (!this.local) await this.openDevices(null, null);
     const reply = await this.client.request("rtc.join");
     const id = reply.participant_id as number;
-    if (this.participantId !== null && (id !== this.participantId || !reply.rejoined)) this.closePeers();
+    if (this.participantId !== null && (id !== this.participantId || !reply.rejoined)) {
+      this.closePeers();
+      this.closeSfu();
+    }
     this.participantId = id;
     this.seat = reply.state as "joined" | "lobby";
     this.setSession(reply.session as Session);
@@ -111,9 +131,15 @@ export class VideoCall {
     await this.publishMedia();
   }
 
+  sfuSession(): boolean {
+    return this.session?.topology === "sfu";
+  }
+
   /** Camera and microphone, optionally from chosen devices; either may be missing. */
   async openDevices(cameraId: string | null, micId: string | null): Promise<void> {
-    const video: MediaTrackConstraints | boolean = cameraId ? { deviceId: { exact: cameraId } } : true;
+    // On the SFU the camera is sent in three layers: the largest is worth a larger picture.
+    const size: MediaTrackConstraints = this.sfuSession() ? { width: { ideal: 1280 }, height: { ideal: 720 } } : {};
+    const video: MediaTrackConstraints | boolean = cameraId ? { ...size, deviceId: { exact: cameraId } } : this.sfuSession() ? size : true;
     const audio: MediaTrackConstraints | boolean = micId ? { deviceId: { exact: micId } } : true;
     let stream: MediaStream | null = null;
     try {
@@ -126,6 +152,7 @@ export class VideoCall {
     if (this.local) {
       for (const track of stream.getTracks()) {
         for (const peer of this.peers.values()) await peer.replaceTrack(track);
+        await this.sfu?.replaceTrack(track);
         this.local.getTracks().filter((old) => old.kind === track.kind).forEach((old) => {
           old.stop();
           this.local?.removeTrack(old);
@@ -152,17 +179,24 @@ export class VideoCall {
   /** Announces what my devices give, except what a lock or `publish: "moderators"` keeps off. */
   private async publishMedia(): Promise<void> {
     if (this.seat !== "joined") return;
-    const locks = this.session?.locks;
-    const moderator = this.client.can("video.moderate");
-    const mic = (this.local?.getAudioTracks().length ?? 0) > 0 && (moderator || !locks?.mic);
-    const cameraAllowed = moderator || (!locks?.camera && this.session?.publish !== "moderators");
-    const camera = (this.local?.getVideoTracks().length ?? 0) > 0 && cameraAllowed;
+    const may = this.allowed();
+    const mic = (this.local?.getAudioTracks().length ?? 0) > 0 && may.mic;
+    const camera = (this.local?.getVideoTracks().length ?? 0) > 0 && may.camera;
     await this.setMedia({ mic, camera });
   }
 
   async setMedia(change: Partial<Media>): Promise<void> {
     const reply = await this.client.request("rtc.media", change);
     this.setSession(reply.session as Session);
+    // A kind kept out of my published feed by a lock goes into it once I may turn it on.
+    if (change.mic || change.camera) await this.sfu?.ensureCamera();
+  }
+
+  /** What my camera feed may carry: a lock or `publish: "moderators"` keeps a kind out. */
+  private allowed(): { mic: boolean; camera: boolean } {
+    const moderator = this.client.can("video.moderate");
+    const locks = this.session?.locks;
+    return { mic: moderator || !locks?.mic, camera: moderator || (!locks?.camera && this.session?.publish !== "moderators") };
   }
 
   async hand(raised: boolean): Promise<void> {
@@ -195,8 +229,16 @@ export class VideoCall {
     this.participantId = null;
     this.seat = null;
     this.closePeers();
+    this.closeSfu();
     for (const track of this.local?.getTracks() ?? []) track.stop();
     this.local = null;
+  }
+
+  private closeSfu(): void {
+    if (!this.sfu) return;
+    this.sfu.close();
+    this.sfu = null;
+    this.emit("peers");
   }
 
   private closePeers(): void {
@@ -208,10 +250,31 @@ export class VideoCall {
   /** Newly joined or admitted: I offer to everyone already joined. */
   private connect(reply: Frame): void {
     this.iceServers = (reply.ice_servers as RTCIceServer[] | undefined) ?? [];
+    if (this.sfuSession()) {
+      this.connectSfu();
+      return;
+    }
     const others = (this.session?.participants ?? []).filter((p) => p.state !== "lobby" && p.participant_id !== this.participantId);
     // `polite` applies to everyone listed now; later arrivals are polite toward me.
     this.politeTo = new Set(reply.polite ? others.map((p) => p.participant_id) : []);
     for (const other of others) if (other.state === "joined") this.peer(other.participant_id);
+  }
+
+  /** SFU: publish to Janus (again, after a rejoin: the server ended my old feed). */
+  private connectSfu(): void {
+    const me = this.participantId;
+    if (me === null) return;
+    if (this.sfu) {
+      void this.sfu.restart(this.iceServers).catch(() => undefined);
+      return;
+    }
+    this.sfu = new SfuMedia(this.client, me, this.iceServers, () => this.local, () => this.allowed(), () => this.emit("peers"));
+    this.sfuSeats();
+    void this.sfu.start().catch(() => undefined);
+  }
+
+  private sfuSeats(): void {
+    if (this.sfu && this.session) this.sfu.seated(this.session.participants, this.me()?.breakout ?? null);
   }
 
   private peer(id: number): PeerLink {
@@ -239,6 +302,8 @@ export class VideoCall {
     // A removal holds for its own session only; an ended session is news worth an event.
     if (this.session?.session_id !== before) this.removed = false;
     if (!this.session) {
+      // A teacher's message belongs to the lesson it was sent in.
+      this.broadcast = null;
       this.dropSeat();
       if (held) this.emit("ended");
     } else {
@@ -250,6 +315,7 @@ export class VideoCall {
         }
       }
       if (this.participantId !== null && !this.me()) this.dropSeat();
+      this.sfuSeats();
     }
     this.emit("session");
   }
@@ -278,6 +344,24 @@ export class VideoCall {
         if (frame.mic) for (const track of this.local?.getAudioTracks() ?? []) track.enabled = false;
         if (frame.camera) for (const track of this.local?.getVideoTracks() ?? []) track.enabled = false;
         this.emit("muted");
+        break;
+      case "rtc.feed":
+        this.sfu?.feed(frame.participant_id as number, frame.source === "screen" ? "screen" : "camera", frame.live === true);
+        break;
+      case "rtc.speaker":
+        this.sfu?.speaker(frame.participant_id as number, frame.talking === true);
+        break;
+      case "rtc.moved":
+        this.setSession(frame.session as Session);
+        void this.sfu?.restart().catch(() => undefined);
+        this.emit("moved");
+        break;
+      case "rtc.media_restart":
+        void this.sfu?.restart().catch(() => undefined);
+        break;
+      case "rtc.broadcast":
+        this.broadcast = { text: String(frame.text), name: String(frame.name) };
+        this.emit("broadcast");
         break;
       case "rtc.removed":
         this.removed = true;

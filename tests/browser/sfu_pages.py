@@ -1,0 +1,77 @@
+"""What the SFU browser test reads from its pages: each peer connection's decoded video
+(`getStats`, as frames and width), what each connection sends, and keyboard moves."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from playwright.async_api import Page
+
+from tests.support.waiting import WAIT
+
+Found = list[dict[str, int] | None]
+
+# Per peer connection of the page: the width of the video it decodes (0: none yet) and the
+# frames decoded so far.
+INBOUND = """async () => {
+  const found = [];
+  for (const pc of window.__peers ?? []) {
+    if (pc.connectionState === "closed") { found.push(null); continue; }
+    let width = 0, frames = 0;
+    (await pc.getStats()).forEach((s) => {
+      if (s.type === "inbound-rtp" && s.kind === "video") { width = s.frameWidth ?? 0; frames = s.framesDecoded ?? 0; }
+    });
+    found.push({ width, frames });
+  }
+  return found;
+}"""
+
+
+async def inbound(page: Page) -> Found:
+    found: Found = await page.evaluate(INBOUND)
+    return found
+
+
+async def until(page: Page, test: str, check: Callable[[Found], bool]) -> Found:
+    """Polls the page's inbound video until `check` holds (getStats is a promise, which
+    `wait_for_function` would take as truthy); fails after the suite's bound."""
+    try:
+        async with asyncio.timeout(WAIT):
+            while True:
+                found = await inbound(page)
+                if check(found):
+                    return found
+                await asyncio.sleep(0.25)
+    except TimeoutError:
+        raise AssertionError(f"{test}: {await inbound(page)}") from None
+
+
+def decoding(count: int) -> Callable[[Found], bool]:
+    """At least `count` live connections decode video."""
+    return lambda found: sum(1 for s in found if s and s["frames"] > 0) >= count
+
+
+async def tab_to(page: Page, control: str, most: int = 80) -> None:
+    """Tab forward (keyboard only) until the control named `data-control` has the focus."""
+    for _ in range(most):
+        await page.keyboard.press("Tab")
+        if await page.evaluate(f"document.activeElement?.dataset?.control === {control!r}"):
+            return
+    raise AssertionError(f"{control!r} was not reached in {most} Tab presses")
+
+
+# What each open connection of the page sends (a subscription sends nothing).
+SENT = """() => (window.__peers ?? [])
+    .filter((pc) => pc.connectionState !== "closed")
+    .map((pc) => pc.getSenders().filter((s) => s.track).map((s) => s.track.kind).sort().join())
+    .filter((kinds) => kinds)"""
+
+
+async def sending(page: Page, expected: list[str]) -> None:
+    try:
+        async with asyncio.timeout(WAIT):
+            while await page.evaluate(SENT) != expected:
+                await asyncio.sleep(0.25)
+    except TimeoutError:
+        raise AssertionError(f"sends {await page.evaluate(SENT)}, not {expected}") from None
