@@ -324,13 +324,18 @@ class Sfu:
         await subscription.handle.detach()
 
     async def unpublish(self, room: JanusRoom, participant_id: int, source: Source) -> bool:
-        """Whether the feed was live here; the participant stays seated in the room."""
-        seat = self._seats.get((room.id, feed_id(participant_id, source)))
+        """Whether the feed was live here; the participant stays seated in the session.
+
+        The feed's handle leaves the room and is detached: Janus 1.1.2 gives a publisher handle
+        that was told ``unpublish`` no media again when it publishes anew (no ``webrtcup``
+        came), so publishing again joins with a fresh handle, as the first time."""
+        key = (room.id, feed_id(participant_id, source))
+        seat = self._seats.get(key)
         if seat is None or not seat.handle.up.is_set():
             return False
+        del self._seats[key]
         async with self.links.janus(room.server):
-            await seat.handle.message({"request": "unpublish"}, wait_event=True)
-        seat.mids = {}
+            await seat.handle.detach()
         return True
 
     async def moderate(self, room_id: int, feed: int, kinds: dict[str, bool]) -> bool:

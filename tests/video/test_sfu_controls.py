@@ -220,3 +220,39 @@ async def test_a_pupil_back_through_another_node_publishes_again(
     finally:
         for peer in peers:
             await peer.close()
+
+
+async def test_a_feed_published_again_after_unpublishing_can_be_subscribed(
+    sfu_live: Live, janus: Janus
+) -> None:
+    """A camera turned off (`rtc.unpublish`) and on again (`rtc.publish`) on the same seat: the
+    new feed is announced once Janus has it up, and a subscriber receives it."""
+    live = sfu_live
+    room = await make_room(live.http, live.services)
+    teacher = await connect(live, room, "teacher_admin")
+    pupil = await connect(live, room, "pupil")
+    teacher_peer = await SfuPeer.start(janus)
+    pupil_peer = await SfuPeer.start(janus)
+    try:
+        await teacher.ok("rtc.start", max_participants=30)
+        pupil_id = (await pupil.ok("rtc.join"))["participant_id"]
+        teacher_id = (await teacher.ok("rtc.join"))["participant_id"]
+        await publish(teacher, teacher_peer, TEACHER_CAMERA)
+        await pupil.wait_for("rtc.feed", participant_id=teacher_id, live=True)
+        await subscribe(pupil, pupil_peer, teacher_id, "teacher")
+        await publish(pupil, pupil_peer, PUPIL_CAMERA)
+        await teacher.wait_for("rtc.feed", participant_id=pupil_id, live=True)
+        await subscribe(teacher, teacher_peer, pupil_id, "pupil")
+        await until_received(teacher_peer, "pupil", PUPIL_CAMERA)
+
+        # The pupil's camera off: what the pupil receives goes on.
+        await pupil.ok("rtc.unpublish")
+        await teacher.wait_for("rtc.feed", participant_id=pupil_id, live=False)
+        await publish(pupil, pupil_peer, PUPIL_CAMERA, name="again")
+        await teacher.wait_for("rtc.feed", count=2, participant_id=pupil_id, live=True)
+        await subscribe(teacher, teacher_peer, pupil_id, "again")
+        await until_received(teacher_peer, "again", PUPIL_CAMERA)
+        await flowing(pupil_peer, "teacher", "video")
+    finally:
+        for peer in (teacher_peer, pupil_peer):
+            await peer.close()
