@@ -289,7 +289,7 @@ def _writer(hub: Hub) -> ChatWriter:
 def register(hub: Hub) -> None:
     """Chat's request types, pushes and writer: called once when the application is built."""
     features: HubFeatures = hub.features
-    writer = ChatWriter(hub.db, hub.settings.chat_commit_window_ms / 1000)
+    writer = ChatWriter(hub.db)
     hub.state[FEATURE] = writer
     features.on_stop.append(writer.close)
     features.place("channel", place)

@@ -1,7 +1,8 @@
 """Group commit for new chat messages (`storage/engine.py:GroupCommit`).
 
-The posts that arrive within a few milliseconds share one transaction and a handful of
-statements, so a busy room pays one commit per batch rather than one per message. Each post
+The posts that arrive while the previous batch commits share one transaction and a handful of
+statements, so a busy room pays one commit per batch rather than one per message, and a quiet
+one commits each post at once. Each post
 still gets its own answer: its stored message, a duplicate's original, or its own refusal. A
 batch that fails as a whole is retried one post at a time, so one bad post cannot sink others.
 """
@@ -80,9 +81,9 @@ class _Post:
 
 
 class ChatWriter:
-    def __init__(self, db: Database, window: float) -> None:
+    def __init__(self, db: Database) -> None:
         self._db = db
-        self._batches: GroupCommit[_Post, Posted] = GroupCommit(self._commit, window, name="chat")
+        self._batches: GroupCommit[_Post, Posted] = GroupCommit(self._commit, name="chat")
         # Channels are never renamed, re-ruled or deleted, so a row once read stays true.
         self._channels: dict[tuple[int, str], ChannelRef] = {}
 

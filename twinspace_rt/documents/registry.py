@@ -54,9 +54,7 @@ class DocumentRegistry:
         self.settings = settings
         self.db = db
         self.broker = broker
-        self._log: GroupCommit[_Queued, None] = GroupCommit(
-            self._store, settings.docs_commit_window_ms / 1000, name="documents"
-        )
+        self._log: GroupCommit[_Queued, None] = GroupCommit(self._store, name="documents")
         self.by_id: dict[int, LiveDocument] = {}
         self._subscriptions: dict[int, Subscription] = {}
         self._unloads: dict[int, asyncio.TimerHandle] = {}
@@ -153,7 +151,7 @@ class DocumentRegistry:
     ) -> asyncio.Future[None] | None:
         """Proves an update, then queues it to be stored and relayed, in order, without waiting
         for it: a socket's reader takes its next message meanwhile (waiting held one socket to
-        one update per commit window). None when it carried nothing.
+        one update per commit). None when it carried nothing.
 
         The relay runs in the batch that stored the update, so a socket that closes while its
         updates are being committed cannot strand a stored update nobody was sent."""
