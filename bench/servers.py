@@ -19,8 +19,9 @@ HOST = "127.0.0.1"
 BENCH = Path(__file__).resolve().parent
 TWINSPACE_CLI = str(Path(sys.executable).parent / "twinspace-rt")
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-KINDS = ("twinspace", "socketio", "websockets")
+KINDS = ("twinspace", "socketio", "socketio-node", "websockets")
 YJS_SERVER = BENCH / "yjs" / "node_modules" / "@y" / "websocket-server" / "src" / "server.js"
+SOCKETIO_NODE_SERVER = BENCH / "socketio" / "server.mjs"
 
 
 @dataclass(frozen=True)
@@ -87,12 +88,15 @@ def usage(pid: int) -> Usage:
 
 
 def command(kind: str, port: int) -> tuple[list[str], dict[str, str]]:
-    """How to start a server: TwinSpace RT's own CLI, the reference Node Yjs server
-    (``yws``, which reads its address from the environment), or one of ``baselines.py``."""
+    """How to start a server: TwinSpace RT's own CLI, a Node server (the reference Yjs server
+    ``yws`` or Socket.IO ``socketio-node``, which read their address from the environment), or
+    one of ``baselines.py``."""
     if kind == "twinspace":
         return [TWINSPACE_CLI, "serve", "--port", str(port)], {}
     if kind == "yws":
         return ["node", str(YJS_SERVER)], {"HOST": HOST, "PORT": str(port)}
+    if kind == "socketio-node":
+        return ["node", str(SOCKETIO_NODE_SERVER)], {"HOST": HOST, "PORT": str(port)}
     return [sys.executable, str(BENCH / "baselines.py"), kind, "--port", str(port)], {}
 
 
