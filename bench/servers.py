@@ -103,9 +103,12 @@ def command(kind: str, port: int) -> tuple[list[str], dict[str, str]]:
 class ServerProcess:
     """One server in its own session, so stopping it also stops anything it started."""
 
-    def __init__(self, kind: str, work_dir: Path, env: dict[str, str]) -> None:
+    def __init__(
+        self, kind: str, work_dir: Path, env: dict[str, str], port: int | None = None
+    ) -> None:
+        """``port``: a given one, to start a server again where its clients look for it."""
         self.kind = kind
-        self.port = free_port()
+        self.port = port or free_port()
         self.log_path = work_dir / f"{kind}-{self.port}.log"
         argv, address = command(kind, self.port)
         with self.log_path.open("w") as log:

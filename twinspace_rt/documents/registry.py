@@ -180,11 +180,7 @@ class DocumentRegistry:
             await self._publish(
                 live, {"kind": "update", "conn": queued.origin, "data": queued.update}
             )
-            settings = self.settings
-            if (
-                live.log_rows >= settings.docs_compact_updates
-                or live.log_bytes >= settings.docs_compact_bytes
-            ):
+            if self._log_too_long(live):
                 self._spawn(observability.job("compaction", self._compact(live)))
         except PASS_THROUGH:
             raise
@@ -279,7 +275,17 @@ class DocumentRegistry:
             for conn in live.connections.values()
         ]
 
+    def _log_too_long(self, live: LiveDocument) -> bool:
+        settings = self.settings
+        return (
+            live.log_rows >= settings.docs_compact_updates
+            or live.log_bytes >= settings.docs_compact_bytes
+        )
+
     async def _compact(self, live: LiveDocument) -> None:
+        """One compaction per document at a time. Updates stored meanwhile asked for none; if
+        they filled the log again, it runs once more, or the log would stay long until the
+        document's next edit."""
         if live.ref.id in self._compacting:
             return
         self._compacting.add(live.ref.id)
@@ -289,6 +295,8 @@ class DocumentRegistry:
             live.log_bytes = max(0, live.log_bytes - size)
         finally:
             self._compacting.discard(live.ref.id)
+        if rows and self._log_too_long(live) and self.by_id.get(live.ref.id) is live:
+            self._spawn(observability.job("compaction", self._compact(live)))
 
     async def _tick(self) -> None:
         """Every second: expired tokens end their sockets; documents quiet for a while after
