@@ -104,13 +104,20 @@ class ServerProcess:
     """One server in its own session, so stopping it also stops anything it started."""
 
     def __init__(
-        self, kind: str, work_dir: Path, env: dict[str, str], port: int | None = None
+        self,
+        kind: str,
+        work_dir: Path,
+        env: dict[str, str],
+        port: int | None = None,
+        prefix: tuple[str, ...] = (),
     ) -> None:
-        """``port``: a given one, to start a server again where its clients look for it."""
+        """``port``: a given one, to start a server again where its clients look for it;
+        ``prefix``: a command the server runs under (a profiler)."""
         self.kind = kind
         self.port = port or free_port()
-        self.log_path = work_dir / f"{kind}-{self.port}.log"
+        self.log_path = work_dir / f"{kind}-{self.port}-{time.monotonic_ns()}.log"
         argv, address = command(kind, self.port)
+        argv = [*prefix, *argv]
         with self.log_path.open("w") as log:
             self.process = subprocess.Popen(
                 argv,

@@ -134,7 +134,12 @@ def storm_worker(target: Target, seats: list[Seat], pipe: Connection) -> None:
 
 
 def storm_phase(
-    size: int, seats: list[Seat], work_dir: Path, env: dict[str, str], parts: int
+    size: int,
+    seats: list[Seat],
+    work_dir: Path,
+    env: dict[str, str],
+    parts: int,
+    profile: Path | None,
 ) -> dict[str, Any]:
     print(f"TwinSpace RT: {size} clients, node killed and restarted, all reconnect", flush=True)
     first = ServerProcess("twinspace", work_dir, env)
@@ -144,7 +149,8 @@ def storm_phase(
             connected = group.ready()
             print(f"  {connected} joined; killing the node", flush=True)
             first.kill()
-            second = ServerProcess("twinspace", work_dir, env, port=first.port)
+            prefix = () if profile is None else _py_spy(profile)
+            second = ServerProcess("twinspace", work_dir, env, port=first.port, prefix=prefix)
             with second:
                 listening_ns = time.time_ns()
                 cpu0 = second.usage().cpu_seconds
@@ -170,6 +176,12 @@ def storm_phase(
         flush=True,
     )
     return result
+
+
+def _py_spy(output: Path) -> tuple[str, ...]:
+    """The restarted node under py-spy for the storm's first 20 s (it writes when it ends)."""
+    spy = str(Path(sys.executable).parent / "py-spy")
+    return (spy, "record", "-r", "200", "-d", "20", "-f", "raw", "-o", str(output), "--")
 
 
 def report(idle: list[dict[str, Any]], storm: dict[str, Any] | None) -> str:
@@ -210,6 +222,9 @@ def main(argv: list[str] | None = None) -> None:
         "--rooms", type=int, default=100, help="projects the pupils are spread over"
     )
     parser.add_argument("--json", type=Path, help="also write every figure here")
+    parser.add_argument(
+        "--profile", type=Path, help="py-spy's collapsed stacks of the restarted node, here"
+    )
     parser.add_argument("--timeout", type=float, default=1800.0)
     args = parser.parse_args(argv)
     sizes = [int(n) for n in args.idle.split(",") if int(n)]
@@ -233,7 +248,11 @@ def main(argv: list[str] | None = None) -> None:
             for n in sizes
             for kind in args.servers.split(",")
         ]
-        storm = storm_phase(args.storm, seats, work_dir, ours, args.workers) if args.storm else None
+        storm = (
+            storm_phase(args.storm, seats, work_dir, ours, args.workers, args.profile)
+            if args.storm
+            else None
+        )
     cancel_abort()
     print(f"\n`{command}` at `{code_version()}`\n\n{report(idle, storm)}")
     if args.json:

@@ -185,8 +185,7 @@ def _writable(conn: Connection, channel: Channel) -> bool:
 
 async def subscribe(hub: Hub, conn: Connection, request: ChatSubscribe) -> dict[str, Any]:
     """Replays each channel's missed changes, then switches it to live without gap or repeat."""
-    async with hub.db.reader() as tx:
-        found = [await channels.by_name(tx, conn.member, name) for name in request.channels]
+    found = await _writer(hub).channels_named(conn.member, list(request.channels))
     wanted = []
     for channel in found:
         assert channel.id is not None
