@@ -1,4 +1,5 @@
-"""Hub fan-out benchmark: TwinSpace RT against python-socketio and a bare websockets server.
+"""Hub fan-out benchmark: TwinSpace RT against python-socketio, Socket.IO on Node and a bare
+websockets server.
 
 R rooms x C clients each send one chat message every P seconds (random phase) to their room;
 every client receives every message of its room, its own included. TwinSpace RT stores each
@@ -38,6 +39,7 @@ from servers import KINDS, Seat, ServerProcess, usage
 NAMES = {
     "twinspace": "TwinSpace RT",
     "socketio": "python-socketio",
+    "socketio-node": "Socket.IO 4.8 on Node",
     "websockets": "bare websockets",
 }
 WARM_CONNECTIONS = 20

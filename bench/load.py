@@ -1,6 +1,6 @@
 """The load generator: worker processes holding many WebSocket clients on one event loop.
 
-All three servers are driven by the same client library (``websockets`` on uvloop) through a
+Every server is driven by the same client library (``websockets`` on uvloop) through a
 small ``Dialect`` per server, so the generator costs the same whatever it measures. A chat
 message carries ``sender:number:time_ns``; wall-clock nanoseconds are comparable between the
 sender's and the receiver's processes, so latency = receive time - send time.
@@ -152,6 +152,7 @@ class Bare:
 DIALECTS: dict[str, Dialect] = {
     "twinspace": TwinSpace(),
     "socketio": SocketIO(),
+    "socketio-node": SocketIO(),
     "websockets": Bare(),
 }
 

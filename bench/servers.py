@@ -19,8 +19,9 @@ HOST = "127.0.0.1"
 BENCH = Path(__file__).resolve().parent
 TWINSPACE_CLI = str(Path(sys.executable).parent / "twinspace-rt")
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-KINDS = ("twinspace", "socketio", "websockets")
+KINDS = ("twinspace", "socketio", "socketio-node", "websockets")
 YJS_SERVER = BENCH / "yjs" / "node_modules" / "@y" / "websocket-server" / "src" / "server.js"
+SOCKETIO_NODE_SERVER = BENCH / "socketio" / "server.mjs"
 
 
 @dataclass(frozen=True)
@@ -87,23 +88,36 @@ def usage(pid: int) -> Usage:
 
 
 def command(kind: str, port: int) -> tuple[list[str], dict[str, str]]:
-    """How to start a server: TwinSpace RT's own CLI, the reference Node Yjs server
-    (``yws``, which reads its address from the environment), or one of ``baselines.py``."""
+    """How to start a server: TwinSpace RT's own CLI, a Node server (the reference Yjs server
+    ``yws`` or Socket.IO ``socketio-node``, which read their address from the environment), or
+    one of ``baselines.py``."""
     if kind == "twinspace":
         return [TWINSPACE_CLI, "serve", "--port", str(port)], {}
     if kind == "yws":
         return ["node", str(YJS_SERVER)], {"HOST": HOST, "PORT": str(port)}
+    if kind == "socketio-node":
+        return ["node", str(SOCKETIO_NODE_SERVER)], {"HOST": HOST, "PORT": str(port)}
     return [sys.executable, str(BENCH / "baselines.py"), kind, "--port", str(port)], {}
 
 
 class ServerProcess:
     """One server in its own session, so stopping it also stops anything it started."""
 
-    def __init__(self, kind: str, work_dir: Path, env: dict[str, str]) -> None:
+    def __init__(
+        self,
+        kind: str,
+        work_dir: Path,
+        env: dict[str, str],
+        port: int | None = None,
+        prefix: tuple[str, ...] = (),
+    ) -> None:
+        """``port``: a given one, to start a server again where its clients look for it;
+        ``prefix``: a command the server runs under (a profiler)."""
         self.kind = kind
-        self.port = free_port()
-        self.log_path = work_dir / f"{kind}-{self.port}.log"
+        self.port = port or free_port()
+        self.log_path = work_dir / f"{kind}-{self.port}-{time.monotonic_ns()}.log"
         argv, address = command(kind, self.port)
+        argv = [*prefix, *argv]
         with self.log_path.open("w") as log:
             self.process = subprocess.Popen(
                 argv,

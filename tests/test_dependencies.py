@@ -46,12 +46,15 @@ class _Before0521(asyncio.Protocol):
         self.writable = asyncio.Event()
         self.curr_msg_data_type = None
         self.frames: list[bytes] = []
+        self.queue: asyncio.Queue[object] = asyncio.Queue()
 
     def handle_connect(self, event: object) -> None:
         self.scope = {"extensions": {}}
         self.response = event
 
     def send_receive_event_to_app(self) -> None: ...
+
+    async def send(self, message: object) -> None: ...
 
     def handle_parser_exception(self) -> None: ...
 

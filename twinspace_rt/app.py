@@ -95,6 +95,7 @@ def create_app(settings: Settings) -> Starlette:
             await services.privacy.stop()
             await services.documents.stop()
             await services.hub.stop()
+            await services.admissions.close()
             await services.broker.close()
             await services.throttle.close()
             await services.db.close()
@@ -137,7 +138,7 @@ def create_app(settings: Settings) -> Starlette:
     # What the WebSocket endpoints need, without reaching up to the composition.
     app.state.hub = services.hub
     app.state.documents = services.documents
-    app.state.gate = Gate(services.tokens, settings.allowed_origins, services.sockets)
+    app.state.gate = Gate(services.admissions, settings.allowed_origins, services.sockets)
     app.state.http_metrics = http_metrics
     return app
 

@@ -32,6 +32,7 @@ from twinspace_rt.materials.service import Materials
 from twinspace_rt.pages import hub_requests as page_requests
 from twinspace_rt.privacy.jobs import PrivacyJobs
 from twinspace_rt.projects import membership
+from twinspace_rt.projects.admission import Admissions
 from twinspace_rt.settings import Settings
 from twinspace_rt.storage.engine import Database
 from twinspace_rt.storage.models import Project, User
@@ -74,6 +75,8 @@ class Services:
     # What one member may cost this node: REST writes and open sockets (issue 13).
     writes: WriteBudget
     sockets: MemberSockets
+    # The sockets' handshakes, read in batches (a reconnect storm after a restart).
+    admissions: Admissions
     # Erasures, exports and the retention run (issue 19).
     privacy: PrivacyJobs
     # The blob store and the processing workers (issue 15).
@@ -111,6 +114,7 @@ class Services:
             documents=DocumentRegistry(settings, db, broker),
             writes=WriteBudget(settings.rest_write_rate_per_second, settings.rest_write_burst),
             sockets=MemberSockets(settings.ws_sockets_per_member),
+            admissions=Admissions(db, tokens),
             privacy=PrivacyJobs(settings, db, broker, materials.store),
             materials=materials,
         )

@@ -262,6 +262,44 @@ async def test_a_socket_from_before_a_reset_goes_even_beside_a_newer_one(live: L
     await new.ok("ping")
 
 
+async def test_handshakes_arriving_together_are_each_judged_on_rows_read_after_them(
+    live: Live,
+) -> None:
+    """Handshakes are read in batches (`projects/admission.py`, for reconnect storms): opened
+    together, each socket still gets its own verdict, and a reset made just before refuses the
+    older token at once, because nothing is cached between batches."""
+    room = await make_room(live.http, live.services, "a")
+    other = await make_room(live.http, live.services, "b")
+    pupil_id = room.user_ids["pupil"]
+    before_reset = await connect(live, room, "pupil")  # the old token was good a moment ago
+    await before_reset.close()
+    async with live.services.db.transaction() as tx:
+        user = await tx.get(User, pupil_id)
+        assert user is not None
+        user.token_generation += 1
+        tx.add(user)
+        generation = user.token_generation
+    fresh, _ = live.services.tokens.issue(pupil_id, generation)
+    admitted = [fresh] + [token(room, role) for role in ("teacher", "expert", "teacher_admin")]
+    opened = await asyncio.gather(
+        *(HubClient.connect(live.url, room.project_id, value) for value in admitted),
+        HubClient.connect(live.url, room.project_id, token(room, "pupil")),
+        HubClient.connect(live.url, other.project_id, token(room, "teacher")),
+        HubClient.connect(live.url, 987654, token(room, "expert")),
+    )
+    for client in opened[: len(admitted)]:
+        await client.wait_for("presence.state")
+        await client.ok("ping")
+    verdicts = []
+    for client in opened[len(admitted) :]:
+        code = await client.closed()
+        [frame] = client.of_type("error")
+        verdicts.append((code, frame["code"]))
+    assert verdicts == [(4401, "token_invalid"), (4403, "forbidden"), (4404, "not_found")]
+    for client in opened[: len(admitted)]:
+        await client.close()
+
+
 async def test_an_archived_room_takes_no_reports(live: Live) -> None:
     room = await make_room(live.http, live.services)
     pupil = await connect(live, room, "pupil")

@@ -1,4 +1,5 @@
-"""Group commit at shutdown: a batch being committed is never cut off from its answers."""
+"""Group commit: natural batching (no timer), and at shutdown a batch being committed is never cut
+off from its answers."""
 
 from __future__ import annotations
 
@@ -13,6 +14,40 @@ from twinspace_rt.storage.engine import GroupCommit
 pytestmark = pytest.mark.one_pass  # no database at all
 
 
+async def test_the_first_write_commits_alone_and_what_arrives_meanwhile_shares_the_next() -> None:
+    """No timer: the first write of a quiet spell is taken at once, alone; the writes submitted
+    while its commit runs wait for it and then go together, in the order they came."""
+    release = asyncio.Event()
+    in_flight = asyncio.Event()
+    committed: list[list[str]] = []
+
+    async def commit(items: list[str]) -> list[str | Exception]:
+        committed.append(items)
+        if len(committed) == 1:
+            in_flight.set()
+            await release.wait()
+        return [f"stored {item}" for item in items]
+
+    batches: GroupCommit[str, str] = GroupCommit(commit)
+    first = asyncio.create_task(batches.submit("a"))
+    await asyncio.wait_for(in_flight.wait(), WAIT)
+    assert committed == [["a"]], "the first write did not wait for company"
+    later = [batches.enqueue(item) for item in ("b", "c", "d")]
+    await asyncio.sleep(0)
+    assert committed == [["a"]], "nothing is taken while a commit runs"
+    assert not any(done.done() for done in later)
+    release.set()
+    assert await asyncio.wait_for(first, WAIT) == "stored a"
+    assert await asyncio.wait_for(asyncio.gather(*later), WAIT) == [
+        "stored b",
+        "stored c",
+        "stored d",
+    ]
+    assert committed == [["a"], ["b", "c", "d"]]
+    assert batches.batches == 2
+    await batches.close(drain=True)
+
+
 async def test_closing_waits_for_the_batch_in_flight_then_refuses_the_rest() -> None:
     started = asyncio.Event()
     release = asyncio.Event()
@@ -24,7 +59,7 @@ async def test_closing_waits_for_the_batch_in_flight_then_refuses_the_rest() -> 
         committed.append(items)
         return [f"stored {item}" for item in items]
 
-    batches: GroupCommit[str, str] = GroupCommit(commit, window=0)
+    batches: GroupCommit[str, str] = GroupCommit(commit)
     first = asyncio.create_task(batches.submit("a"))
     await asyncio.wait_for(started.wait(), WAIT)
     queued = asyncio.create_task(batches.submit("b"))
@@ -46,7 +81,7 @@ async def test_closing_with_drain_commits_what_is_queued() -> None:
     async def commit(items: list[str]) -> list[str | Exception]:
         return [item.upper() for item in items]
 
-    batches: GroupCommit[str, str] = GroupCommit(commit, window=0.05)
+    batches: GroupCommit[str, str] = GroupCommit(commit)
     pending = [asyncio.create_task(batches.submit(x)) for x in ("x", "y")]
     await asyncio.sleep(0)
     await asyncio.wait_for(batches.close(drain=True), WAIT)
@@ -66,7 +101,7 @@ async def test_a_panicking_commit_fails_its_batch_only() -> None:
             replica.apply_update(PANIC["panics"])
         return [item.upper() for item in items]
 
-    batches: GroupCommit[str, str] = GroupCommit(commit, window=0)
+    batches: GroupCommit[str, str] = GroupCommit(commit)
     with pytest.raises(AppError):
         await asyncio.wait_for(batches.submit("poison"), 5)
     assert await asyncio.wait_for(batches.submit("next"), 5) == "NEXT"
@@ -83,7 +118,7 @@ async def test_a_writer_that_dies_is_restarted_and_its_batch_fails_cleanly() -> 
             return []  # a bug: one answer short, which ends the writer task
         return [item.upper() for item in items]
 
-    batches: GroupCommit[str, str] = GroupCommit(commit, window=0)
+    batches: GroupCommit[str, str] = GroupCommit(commit)
     with pytest.raises(AppError):
         await asyncio.wait_for(batches.submit("lost"), 5)
     assert await asyncio.wait_for(batches.submit("after"), 5) == "AFTER"

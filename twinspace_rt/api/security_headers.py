@@ -10,6 +10,8 @@ from ever running a script or submitting a form, whatever it contains.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -35,11 +37,13 @@ class SecurityHeadersMiddleware:
         self.app = app
         self.web_route = web_route  # the name of the route that serves the web client
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        """Other scopes are handed on, not awaited (see `metrics.MetricsMiddleware`)."""
         if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+            return self.app(scope, receive, send)
+        return self._http(scope, receive, send)
 
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 # Routing has run by now and named the route that answers.

@@ -69,8 +69,12 @@ class TokenService:
 
     def decode(self, token: str) -> Identity:
         try:
-            issuer = jwt.decode(token, options={"verify_signature": False}).get("iss")
-            if self._settings.external_jwt_issuer and issuer == self._settings.external_jwt_issuer:
+            # Read unverified only to choose the key, and only when there is a choice: every
+            # socket's handshake comes through here (a reconnect storm is thousands at once).
+            external = self._settings.external_jwt_issuer
+            if external and jwt.decode(token, options={"verify_signature": False}).get("iss") == (
+                external
+            ):
                 return self._decode_external(token)
             claims = jwt.decode(
                 token,

@@ -185,8 +185,7 @@ def _writable(conn: Connection, channel: Channel) -> bool:
 
 async def subscribe(hub: Hub, conn: Connection, request: ChatSubscribe) -> dict[str, Any]:
     """Replays each channel's missed changes, then switches it to live without gap or repeat."""
-    async with hub.db.reader() as tx:
-        found = [await channels.by_name(tx, conn.member, name) for name in request.channels]
+    found = await _writer(hub).channels_named(conn.member, list(request.channels))
     wanted = []
     for channel in found:
         assert channel.id is not None
@@ -289,7 +288,7 @@ def _writer(hub: Hub) -> ChatWriter:
 def register(hub: Hub) -> None:
     """Chat's request types, pushes and writer: called once when the application is built."""
     features: HubFeatures = hub.features
-    writer = ChatWriter(hub.db, hub.settings.chat_commit_window_ms / 1000)
+    writer = ChatWriter(hub.db)
     hub.state[FEATURE] = writer
     features.on_stop.append(writer.close)
     features.place("channel", place)

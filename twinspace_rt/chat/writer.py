@@ -1,7 +1,8 @@
 """Group commit for new chat messages (`storage/engine.py:GroupCommit`).
 
-The posts that arrive within a few milliseconds share one transaction and a handful of
-statements, so a busy room pays one commit per batch rather than one per message. Each post
+The posts that arrive while the previous batch commits share one transaction and a handful of
+statements, so a busy room pays one commit per batch rather than one per message, and a quiet
+one commits each post at once. Each post
 still gets its own answer: its stored message, a duplicate's original, or its own refusal. A
 batch that fails as a whole is retried one post at a time, so one bad post cannot sink others.
 """
@@ -19,7 +20,7 @@ from sqlalchemy import Connection, Row, bindparam, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from twinspace_rt.auth.policy import Member
-from twinspace_rt.chat.channels import ChannelRef, require_write
+from twinspace_rt.chat.channels import ChannelRef, require_read, require_write
 from twinspace_rt.chat.messages import LINKS, MessageView
 from twinspace_rt.errors import AppError, ErrorCode
 from twinspace_rt.projects import attachments
@@ -80,9 +81,9 @@ class _Post:
 
 
 class ChatWriter:
-    def __init__(self, db: Database, window: float) -> None:
+    def __init__(self, db: Database) -> None:
         self._db = db
-        self._batches: GroupCommit[_Post, Posted] = GroupCommit(self._commit, window, name="chat")
+        self._batches: GroupCommit[_Post, Posted] = GroupCommit(self._commit, name="chat")
         # Channels are never renamed, re-ruled or deleted, so a row once read stays true.
         self._channels: dict[tuple[int, str], ChannelRef] = {}
 
@@ -103,6 +104,23 @@ class ChatWriter:
     async def close(self) -> None:
         await self._batches.close(drain=False)
 
+    async def channels_named(self, member: Member, names: list[str]) -> list[ChannelRef]:
+        """The member's project's channels by name, each readable by the member, else the
+        refusal. Read once per node and then kept, like the posts' channels: a whole room
+        subscribing after a restart read the same rows once per socket."""
+        wanted = {(member.project_id, name) for name in names}
+        if wanted - self._channels.keys():
+            missing = wanted - self._channels.keys()
+            self._channels.update(await self._db.run_sync(partial(_channels_of, missing)))
+        found = []
+        for name in names:
+            channel = self._channels.get((member.project_id, name))
+            if channel is None:
+                raise AppError(ErrorCode.not_found, f"No channel #{name} in this project.")
+            require_read(member, channel)
+            found.append(channel)
+        return found
+
     async def _commit(self, batch: list[_Post]) -> list[Posted | Exception]:
         """Optimistic first: a retried key is rare, so it is looked for only after a conflict."""
         try:
@@ -119,11 +137,12 @@ class ChatWriter:
     def _write(
         self, batch: list[_Post], look_for_retries: bool, connection: Connection
     ) -> list[Posted | AppError]:
-        """Runs through ``Database.run_sync``, one batch at a time, so the channel cache has
-        no other writer (a run that SQLite sends to its writer thread only re-reads rows)."""
+        """Runs through ``Database.run_sync``, one batch at a time. The channel cache is also
+        filled by ``channels_named``; both only add rows that never change, so whichever adds a
+        channel first, the entry is the same."""
         wanted = {(p.member.project_id, p.channel_name) for p in batch}
         if wanted - self._channels.keys():
-            self._channels.update(_channels(connection, wanted - self._channels.keys()))
+            self._channels.update(_channels_of(wanted - self._channels.keys(), connection))
         return _write(connection, batch, self._channels, look_for_retries)
 
 
@@ -203,8 +222,8 @@ def _identity(post: _Post, channels: dict[tuple[int, str], ChannelRef]) -> tuple
     return channel_id, post.member.user_id, post.key
 
 
-def _channels(
-    connection: Connection, names: set[tuple[int, str]]
+def _channels_of(
+    names: set[tuple[int, str]], connection: Connection
 ) -> dict[tuple[int, str], ChannelRef]:
     found = connection.execute(
         select(CHANNELS).where(tuple_(CHANNELS.c.project_id, CHANNELS.c.name).in_(names))

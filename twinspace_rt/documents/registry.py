@@ -54,9 +54,7 @@ class DocumentRegistry:
         self.settings = settings
         self.db = db
         self.broker = broker
-        self._log: GroupCommit[_Queued, None] = GroupCommit(
-            self._store, settings.docs_commit_window_ms / 1000, name="documents"
-        )
+        self._log: GroupCommit[_Queued, None] = GroupCommit(self._store, name="documents")
         self.by_id: dict[int, LiveDocument] = {}
         self._subscriptions: dict[int, Subscription] = {}
         self._unloads: dict[int, asyncio.TimerHandle] = {}
@@ -153,7 +151,7 @@ class DocumentRegistry:
     ) -> asyncio.Future[None] | None:
         """Proves an update, then queues it to be stored and relayed, in order, without waiting
         for it: a socket's reader takes its next message meanwhile (waiting held one socket to
-        one update per commit window). None when it carried nothing.
+        one update per commit). None when it carried nothing.
 
         The relay runs in the batch that stored the update, so a socket that closes while its
         updates are being committed cannot strand a stored update nobody was sent."""
@@ -182,11 +180,7 @@ class DocumentRegistry:
             await self._publish(
                 live, {"kind": "update", "conn": queued.origin, "data": queued.update}
             )
-            settings = self.settings
-            if (
-                live.log_rows >= settings.docs_compact_updates
-                or live.log_bytes >= settings.docs_compact_bytes
-            ):
+            if self._log_too_long(live):
                 self._spawn(observability.job("compaction", self._compact(live)))
         except PASS_THROUGH:
             raise
@@ -281,7 +275,17 @@ class DocumentRegistry:
             for conn in live.connections.values()
         ]
 
+    def _log_too_long(self, live: LiveDocument) -> bool:
+        settings = self.settings
+        return (
+            live.log_rows >= settings.docs_compact_updates
+            or live.log_bytes >= settings.docs_compact_bytes
+        )
+
     async def _compact(self, live: LiveDocument) -> None:
+        """One compaction per document at a time. Updates stored meanwhile asked for none; if
+        they filled the log again, it runs once more, or the log would stay long until the
+        document's next edit."""
         if live.ref.id in self._compacting:
             return
         self._compacting.add(live.ref.id)
@@ -291,6 +295,8 @@ class DocumentRegistry:
             live.log_bytes = max(0, live.log_bytes - size)
         finally:
             self._compacting.discard(live.ref.id)
+        if rows and self._log_too_long(live) and self.by_id.get(live.ref.id) is live:
+            self._spawn(observability.job("compaction", self._compact(live)))
 
     async def _tick(self) -> None:
         """Every second: expired tokens end their sockets; documents quiet for a while after

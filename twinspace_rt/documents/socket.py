@@ -57,8 +57,8 @@ async def _open(
     if writer is None:
         return None
     try:
-        async with documents.db.transaction() as tx:
-            user, expires_at, member = await admit(websocket, gate, tx, Action.doc_read)
+        user, expires_at, member = await admit(websocket, gate, Action.doc_read)
+        async with documents.db.reader() as tx:
             document = await catalog.by_name(tx, member, websocket.path_params["doc_name"])
         await accept(websocket, gate, member)
     except AppError as exc:

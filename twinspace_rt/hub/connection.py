@@ -149,8 +149,7 @@ async def _open(websocket: WebSocket, hub: Hub, gate: Gate) -> Connection | None
     if writer is None:
         return None
     try:
-        async with hub.db.transaction() as tx:
-            user, expires_at, member = await admit(websocket, gate, tx, Action.project_view)
+        user, expires_at, member = await admit(websocket, gate, Action.project_view)
         await accept(websocket, gate, member)
     except AppError as exc:
         await refuse(websocket, "hub", exc, protocol.error(None, exc))

@@ -1,4 +1,4 @@
-"""Chat, shared documents, search and the showcase: sizes, group-commit windows, rates, resume"""
+"""Chat, shared documents, search and the showcase: sizes, rates, resume and compaction"""
 
 from __future__ import annotations
 
@@ -7,17 +7,9 @@ from pydantic_settings import BaseSettings
 
 
 class ContentSettings(BaseSettings):
-    """Chat, shared documents, search and the showcase: sizes, group-commit windows, rates, resume
-    and compaction."""
+    """Chat, shared documents, search and the showcase: sizes, rates, resume and compaction."""
 
     chat_text_max: int = Field(4000, ge=1, description="Longest chat message, in characters.")
-    chat_commit_window_ms: float = Field(
-        5,
-        ge=0,
-        le=100,
-        description="Chat posts arriving within this many milliseconds share one transaction "
-        "(group commit): less CPU per message under load, this much more latency.",
-    )
     chat_rate_per_second: float = Field(
         5, gt=0, description="Sustained hub requests per second per connection."
     )
@@ -44,14 +36,6 @@ class ContentSettings(BaseSettings):
     )
     docs_rate_burst: int = Field(
         1000, ge=1, description="Messages a Yjs socket may burst above that before 4429."
-    )
-    docs_commit_window_ms: float = Field(
-        15,
-        ge=0,
-        le=100,
-        description="Document updates arriving within this many milliseconds share one "
-        "transaction, and each socket gets them in one write: with 50 editors in a document "
-        "the relay costs a third as much as with 5 ms.",
     )
     docs_compact_updates: int = Field(
         500, ge=1, description="Compact a document once its update log holds this many rows..."

@@ -4,7 +4,7 @@
 (chat posts, document updates) go another way, both parts of which live here so that a write
 can be followed from the feature to the disk in one file:
 
-- **Group commit** (``GroupCommit``): the writes submitted within a few milliseconds share one
+- **Group commit** (``GroupCommit``): the writes that arrive while a commit runs share the next
   transaction, run by ``Database.run_sync`` as plain synchronous code.
 - **On SQLite, inline** (``SQLiteWriter``): that transaction runs in the event loop on a
   connection that never waits, or on the writer thread when another connection holds the lock.
@@ -217,12 +217,23 @@ def _code(error: OperationalError) -> int | None:
 
 
 class GroupCommit(Generic[Item, Result]):
-    """Group commit: the writes submitted within a few milliseconds (``window``, in seconds) share
-    one transaction.
+    """Group commit by natural batching: the first write of an idle period is committed at once,
+    and the writes that arrive while a commit runs form the next batch (PostgreSQL's own group
+    commit works this way). There is no timer: at low load a write never waits for company that
+    is not coming, and under load batches grow by themselves, because commits take longer
+    than the gaps between writes.
+
+    On SQLite a batch usually commits inline without giving the event loop back
+    (``SQLiteWriter``), so nothing arrives during a commit: a batch is what the sockets read in
+    one turn of the loop, or two once the load is on (the previous batch had company), which
+    at 600 chat posts/s cut the node's CPU from 81 to 70 % of a core. On PostgreSQL the commit
+    awaits the server, and everything read meanwhile waits for the next batch.
 
     A busy node then pays one commit per batch rather than one per write. Each submitter still gets
     its own answer, in its own future: the batch function returns one result or one exception per
-    item, in order. Used by chat posts (`chat/writer.py`) and document updates (`documents/log.py`).
+    item, in order. Batches are committed one at a time, in submission order, so each submitter's
+    writes are stored in the order it submitted them. Used by chat posts (`chat/writer.py`) and
+    document updates (`documents/registry.py`).
 
     One writer task serves every submitter of a node, so nothing may stop it: a batch whose commit
     raises anything but cancellation (a Rust panic from pycrdt is a ``BaseException``) fails that
@@ -233,13 +244,11 @@ class GroupCommit(Generic[Item, Result]):
     def __init__(
         self,
         commit: Callable[[list[Item]], Awaitable[list[Result | Exception]]],
-        window: float,
         batch_max: int = 500,
         name: str = "other",
     ) -> None:
         self._name = name  # the `writer` label of its metrics
         self._commit = commit
-        self._window = window
         self._batch_max = batch_max
         self._queue: list[tuple[Item, asyncio.Future[Result]]] = []
         self._wakeup = asyncio.Event()
@@ -311,12 +320,21 @@ class GroupCommit(Generic[Item, Result]):
                 done.set_exception(AppError(ErrorCode.internal_error))
 
     async def _run(self) -> None:
+        """Sleeps only while nothing is queued; a write queued during a commit is taken as soon
+        as that commit has answered its submitters."""
+        crowded = False  # the last batch had company: the load is on
         while not self._stopping:
-            await self._wakeup.wait()
-            self._wakeup.clear()
-            await asyncio.sleep(self._window)
-            while self._queue and not self._stopping:
-                await self._take_batch()
+            if not self._queue:
+                self._wakeup.clear()
+                await self._wakeup.wait()
+                continue
+            if crowded:
+                # On SQLite a batch commits without giving the loop back, so nothing arrives
+                # "during" it; under load, one more turn of the loop lets every socket read in
+                # that turn join the batch. A lone write after a quiet spell never waits.
+                await asyncio.sleep(0)
+            crowded = len(self._queue) > 1
+            await self._take_batch()
 
     async def _take_batch(self) -> None:
         batch = self._queue[: self._batch_max]

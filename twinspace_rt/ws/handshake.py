@@ -12,16 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.websockets import WebSocket
 
 from twinspace_rt import observability
 from twinspace_rt.auth.bearer import from_header
 from twinspace_rt.auth.policy import Action, Member
-from twinspace_rt.auth.tokens import TokenService
 from twinspace_rt.errors import AppError, ErrorCode
-from twinspace_rt.projects import membership
-from twinspace_rt.projects.accounts import sign_in_for_token
+from twinspace_rt.projects.admission import Admissions
 from twinspace_rt.storage.models import User
 from twinspace_rt.ws.close_codes import FOR_ERROR, CloseCode
 from twinspace_rt.ws.member_sockets import MemberSockets
@@ -42,20 +39,20 @@ def check_origin(websocket: WebSocket, allowed: list[str]) -> None:
 class Gate:
     """What every socket's handshake is checked against; one per node (``app.state.gate``)."""
 
-    tokens: TokenService
+    admissions: Admissions
     allowed_origins: list[str]
     sockets: MemberSockets
 
 
-async def admit(
-    websocket: WebSocket, gate: Gate, tx: AsyncSession, action: Action
-) -> tuple[User, datetime, Member]:
-    """Origin, token, membership with ``action`` allowed: the member the socket speaks for."""
+async def admit(websocket: WebSocket, gate: Gate, action: Action) -> tuple[User, datetime, Member]:
+    """Origin, token, membership with ``action`` allowed: the member the socket speaks for.
+    Read with the other handshakes arriving meanwhile (`projects/admission.py`), never cached."""
     check_origin(websocket, gate.allowed_origins)
-    user, expires_at, sign_in = await sign_in_for_token(tx, gate.tokens, socket_token(websocket))
-    websocket.state.sign_in = sign_in  # a password change keeps this sign-in
-    _, member = await membership.enter(tx, user, websocket.path_params["project_id"], action)
-    return user, expires_at, member
+    admitted = await gate.admissions.admit(
+        socket_token(websocket), websocket.path_params["project_id"], action
+    )
+    websocket.state.sign_in = admitted.sign_in  # a password change keeps this sign-in
+    return admitted.user, admitted.expires_at, admitted.member
 
 
 def socket_token(websocket: WebSocket) -> str:

@@ -17,12 +17,15 @@ import logging
 import re
 import socket
 import struct
-from collections.abc import Coroutine
-from typing import Any, Protocol
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, Protocol, cast
 
 import uvicorn
-from starlette.types import ASGIApp
+from starlette.applications import Starlette
+from starlette.routing import Match, WebSocketRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
+from uvicorn._types import ASGIReceiveEvent, ASGISendEvent
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Request
@@ -87,13 +90,56 @@ SHUTDOWN_REASON = "server shutting down: reconnect and resume"
 SHUTDOWN_GRACE_SECONDS = 5.0
 
 
+class _Inbox:
+    """The received messages of one socket, for its one reader: what uvicorn's ``asyncio.Queue``
+    did there, in a list and one future while the reader waits. A ``Queue`` holds four deques
+    (its items, getters, putters, and an ``Event``'s waiters), about 2.5 KiB for every idle
+    socket of a node."""
+
+    __slots__ = ("_items", "_waiter")
+
+    def __init__(self) -> None:
+        self._items: list[ASGIReceiveEvent] = []
+        self._waiter: asyncio.Future[None] | None = None
+
+    def put_nowait(self, item: ASGIReceiveEvent) -> None:
+        self._items.append(item)
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    async def get(self) -> ASGIReceiveEvent:
+        while not self._items:
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        return self._items.pop(0)
+
+    def empty(self) -> bool:
+        return not self._items
+
+
 class HubWebSocketProtocol(WebSocketsSansIOProtocol):
-    """uvicorn's sans-I/O WebSocket protocol, plus the hub's synchronous frame writer."""
+    """uvicorn's sans-I/O WebSocket protocol, plus the hub's synchronous frame writer, and less
+    kept per socket for its whole life: `_Inbox`, and the handshake's parsed headers emptied
+    once used (the request's are held by the websockets parser's generator, the response's by
+    uvicorn; neither is read again), about 2 KiB."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.queue = cast("asyncio.Queue[ASGIReceiveEvent]", _Inbox())
 
     def handle_connect(self, event: Request) -> None:
         super().handle_connect(event)
+        event.headers.clear()  # the scope has its own copy
         if self.response.status_code == 101:
             self.scope["extensions"][EXTENSION] = {"writer": self}
+
+    async def send(self, message: ASGISendEvent) -> None:
+        await super().send(message)
+        if message["type"] == "websocket.accept" and self.handshake_complete:
+            self.response.headers.clear()  # sent
 
     def write_frame(self, frame: OutFrame, buffer_limit: int) -> int:
         """Called once per socket per delivered message: kept to attribute reads and one call
@@ -219,13 +265,16 @@ class DirectSocket:
         self.closing = True
         self.close_code = code
         self.close_reason = reason
-        self._closed.set_result(None)
+        if not self._closed.done():  # cancelled with the session's task (the node stopping)
+            self._closed.set_result(None)
 
     async def run(self, reader: Coroutine[Any, Any, None]) -> None:
-        """Runs ``reader`` until the socket is asked to close."""
+        """Runs ``reader`` until the socket is asked to close. ``_closed`` is awaited without a
+        shield (which costs every idle socket a future and two callbacks): only this task awaits
+        it, and ``close`` knows it may find it cancelled."""
         task = asyncio.create_task(reader)
         try:
-            await asyncio.shield(self._closed)
+            await self._closed
         finally:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
@@ -264,6 +313,33 @@ _TOKEN = re.compile(r"([?&]token=)[^&\s\"]+")
 _REDACT = RedactTokens()
 
 
+class SocketsFirst:
+    """The app as uvicorn runs it: a WebSocket route's endpoint is called straight away, and
+    everything else (HTTP, lifespan, a socket no route takes) goes through the app.
+
+    A socket lives for hours, and each ASGI layer it passes keeps a coroutine for that whole
+    time: the app, its error and exception middleware and their wrappers, the router, the
+    route's exception wrapper, about 4 KiB per idle socket in all. Our socket endpoints answer
+    every refusal themselves, with a close code (`ws/handshake.py`), so they need none of it;
+    the route still says which endpoint a path names, as it does for the router.
+    """
+
+    def __init__(self, app: Starlette) -> None:
+        self.app = app
+        self.routes = [r for r in app.router.routes if isinstance(r, WebSocketRoute)]
+
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        if scope["type"] == "websocket":
+            for route in self.routes:
+                match, child = route.matches(scope)
+                if match is Match.FULL:
+                    scope.update(child)
+                    scope["app"] = self.app
+                    endpoint: Callable[[WebSocket], Awaitable[None]] = route.endpoint
+                    return endpoint(WebSocket(scope, receive, send))
+        return self.app(scope, receive, send)
+
+
 def uvicorn_config(
     app: ASGIApp, settings: Settings, host: str, port: int, log_level: str
 ) -> uvicorn.Config:
@@ -273,7 +349,8 @@ def uvicorn_config(
     which any local process or a proxy that passes the header through can abuse)."""
     check_uvicorn(WebSocketsSansIOProtocol, uvicorn.__version__)
     config = uvicorn.Config(
-        app,
+        SocketsFirst(app) if isinstance(app, Starlette) else app,
+        interface="asgi3",  # SocketsFirst returns its awaitable rather than being a coroutine
         host=host,
         port=port,
         log_level=log_level,

@@ -23,6 +23,7 @@ METHODS = (
     "pause_writing",
     "resume_writing",
     "send_receive_event_to_app",
+    "send",
     "handle_parser_exception",
     "shutdown",
 )
@@ -38,6 +39,7 @@ ATTRIBUTES = (
     "writable",
     "curr_msg_data_type",
     "frames",
+    "queue",  # replaced by a lighter inbox, with the three methods uvicorn calls on it
 )
 
 
