@@ -22,7 +22,7 @@ from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from signaling.sfu import Sfu
-from signaling.state import read
+from signaling.state import read, reread
 from signaling.telling import announce
 from twinspace_rt.errors import AppError, ErrorCode
 from twinspace_rt.hub import events
@@ -91,13 +91,7 @@ async def _move(hub: Hub, sfu: Sfu, session_id: int, dead: str) -> None:
         )
         if moved.scalar_one_or_none() is None:
             return  # another node moved it first
-        video = (
-            await tx.exec(
-                select(VideoSession)
-                .where(VideoSession.id == session_id)
-                .execution_options(populate_existing=True)
-            )
-        ).one()
+        video = await reread(tx, session_id)
         state = await read(tx, video)
         for group in (None, *range(1, video.breakouts + 1)):
             await sfu.create_room(sfu.room(video, group), video.max_participants)

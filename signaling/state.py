@@ -102,20 +102,24 @@ async def lock(
     session_id = found.scalar_one_or_none()
     if session_id is None:
         raise AppError(ErrorCode.not_found, "No video session is running in this project.")
-    video = (
-        await tx.exec(
-            select(VideoSession)
-            .where(VideoSession.id == session_id)
-            .execution_options(populate_existing=True)
-        )
-    ).one()
-    state = await read(tx, video)
+    state = await read(tx, await reread(tx, session_id))
     _expire(state, now, grace)
     return state
 
 
 def lock_by_id(session_id: int) -> ColumnElement[bool]:
     return col(VideoSession.id) == session_id
+
+
+async def reread(tx: AsyncSession, session_id: int) -> VideoSession:
+    """The session's row as the UPDATE that just locked it left it: the transaction may hold an
+    older copy of the row, which `populate_existing` replaces."""
+    found = await tx.exec(
+        select(VideoSession)
+        .where(VideoSession.id == session_id)
+        .execution_options(populate_existing=True)
+    )
+    return found.one()
 
 
 async def read(tx: AsyncSession, video: VideoSession) -> SessionState:
