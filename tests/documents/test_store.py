@@ -128,6 +128,6 @@ async def test_documents_nobody_uses_are_unloaded(settings: Settings) -> None:
         async with asyncio.timeout(WAIT):
             while rooms:
                 await asyncio.sleep(0.05)
-        assert live.services.broker._handlers.topics() <= {  # type: ignore[attr-defined]
-            f"project:{room.project_id}"
-        }
+        # Their broker topics went with them; the node's own (a project's, video's) stay.
+        topics = live.services.broker._handlers.topics()  # type: ignore[attr-defined]
+        assert [topic for topic in topics if topic.startswith("doc:")] == []
