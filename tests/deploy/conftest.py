@@ -71,9 +71,12 @@ class Cluster:
 
 
 def _free_base() -> int:
-    """A base port with the whole span free (TCP and UDP) on loopback."""
+    """A base port with the whole span free (TCP and UDP) on loopback, below the kernel's
+    ephemeral range: a span in it was free when checked, then taken by another test's
+    connection before Caddy bound it ("address already in use")."""
+    lowest_ephemeral = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
     for _ in range(50):
-        base = randrange(42000, 58000)
+        base = randrange(10000, lowest_ephemeral - PORT_SPAN)
         try:
             for port in range(base, base + PORT_SPAN):
                 for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
