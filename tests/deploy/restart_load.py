@@ -12,7 +12,9 @@ import asyncio
 import contextlib
 import ssl
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import websockets
 
@@ -20,6 +22,7 @@ from tests.support.live import Closed, HubClient
 from tests.support.waiting import WAIT
 from tests.support.yjs_client import YjsClient
 
+T = TypeVar("T")
 GONE = (Closed, websockets.ConnectionClosed, ConnectionError, OSError)
 CHAT_PAUSE = 0.25  # under the default 5 requests per second of a connection
 TYPE_PAUSE = 0.02
@@ -67,6 +70,16 @@ async def _close_code(client: HubClient | YjsClient) -> int | None:
     return await client.closed()
 
 
+async def _reaching(connect: Callable[[], Awaitable[T]]) -> T:
+    """Connects, trying again while the node behind the entry is restarting (the test's own
+    timeout bounds it)."""
+    while True:
+        try:
+            return await connect()
+        except GONE:
+            await asyncio.sleep(0.2)
+
+
 async def _hub(entry: Entry, used: bool, project_id: int, token: str) -> HubClient:
     url = f"{entry.ws(used)}/ws/projects/{project_id}?token={token}"
     client = HubClient(await websockets.connect(url, ssl=entry.tls, max_size=2**22))
@@ -79,11 +92,7 @@ async def send_chat(load: Load, entry: Entry, project_id: int, token: str, sende
     (same key) after reconnecting, and must come back with the seq it was first stored with."""
     number, used = 0, False
     while not load.stop.is_set():
-        try:
-            client = await _hub(entry, used, project_id, token)
-        except GONE:
-            await asyncio.sleep(0.2)  # the node behind this entry is restarting
-            continue
+        client = await _reaching(lambda used=used: _hub(entry, used, project_id, token))
         used = True
         try:
             while not load.stop.is_set():
@@ -103,11 +112,7 @@ async def watch_chat(load: Load, entry: Entry, project_id: int, token: str) -> N
     once the load has stopped and the newest acknowledged message has arrived."""
     used = False
     while True:
-        try:
-            client = await _hub(entry, used, project_id, token)
-        except GONE:
-            await asyncio.sleep(0.2)
-            continue
+        client = await _reaching(lambda used=used: _hub(entry, used, project_id, token))
         used = True
         since = load.watched[-1] if load.watched else 0  # 0: from the first message
         seen = 0
@@ -159,11 +164,7 @@ async def type_words(load: Load, entry: Entry, project_id: int, doc: str, token:
     """Types numbered words at the end of the document, reconnecting after a close."""
     used, number = False, 0
     while not load.stop.is_set():
-        try:
-            writer = await _open(entry, used, project_id, doc, token)
-        except GONE:
-            await asyncio.sleep(0.2)
-            continue
+        writer = await _reaching(lambda used=used: _open(entry, used, project_id, doc, token))
         used = True
         try:
             while not load.stop.is_set():
@@ -182,11 +183,7 @@ async def read_words(load: Load, entry: Entry, project_id: int, doc: str, token:
     close or at the end was relayed. Ends once the load has stopped and the document is still."""
     used = False
     while True:
-        try:
-            reader = await _open(entry, used, project_id, doc, token)
-        except GONE:
-            await asyncio.sleep(0.2)
-            continue
+        reader = await _reaching(lambda used=used: _open(entry, used, project_id, doc, token))
         used = True
         try:
             # Until the load has stopped and a second passed with nothing new.
