@@ -13,7 +13,9 @@ import websockets
 
 from tests.chat.test_chat import connect, token
 from tests.support.live import Closed, HubClient, Live, serve
+from tests.support.log_capture import recorded
 from tests.support.room import make_room
+from tests.support.services import require_shared_redis
 from tests.support.waiting import WAIT, eventually
 from twinspace_rt.settings import Settings
 from twinspace_rt.storage.models import User
@@ -477,3 +479,27 @@ async def test_presence_never_names_a_channel_to_those_who_may_not_read_it(live:
     assert {"kind": "channel", "ref": None} in places_of(admin, pupil_id)
     for client in (admin, pupil, teacher, late):
         await client.close()
+
+
+async def test_sockets_leaving_together_close_the_room_once(settings: Settings) -> None:
+    """Every socket of a room closing at once: each leave awaits the broker, so several found
+    the room empty and all but the first one's teardown raised (tracebacks, first seen under
+    load). The room closes once, and the next sockets have a working room."""
+    redis_settings = settings.model_copy(
+        update={"redis_url": await require_shared_redis(), "redis_prefix": "test-leaving"}
+    )
+    # Recorded inside `serve`: uvicorn sets its loggers' handlers up when it starts.
+    async with serve(redis_settings) as live:
+        with recorded() as log:
+            room = await make_room(live.http, live.services)
+            roles = ["teacher_admin", "teacher", "pupil", "pupil_admin"] * 3
+            for _ in range(5):
+                clients = [await connect(live, room, role) for role in roles]
+                await asyncio.gather(*(client.close() for client in clients))
+                await eventually(lambda: room.project_id not in live.services.hub.rooms)
+            teacher = await connect(live, room, "teacher")
+            pupil = await connect(live, room, "pupil")
+            await pupil.ok("chat.subscribe", channels={"general": None})
+            await teacher.ok("chat.send", channel="general", text="still here", key="after")
+            await pupil.wait_for("chat.message")
+    assert log.tracebacks() == []

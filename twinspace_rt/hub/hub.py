@@ -112,7 +112,9 @@ class Hub:
         except BrokerUnavailable:
             log.warning("presence of %s left to expire: broker unavailable", conn.id)
         await self.publish(project_id, events.presence_changed())
-        if not room.connections and not room.joining:
+        # Sockets leaving together each reach this line after their awaits: only the first one
+        # that finds the room empty closes it, and never a newer room opened meanwhile.
+        if not room.connections and not room.joining and self.rooms.get(project_id) is room:
             self._subscriptions.pop(project_id).cancel()
             del self.rooms[project_id]
         for hook in self.features.on_leave:
