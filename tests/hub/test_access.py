@@ -488,7 +488,6 @@ async def test_sockets_leaving_together_close_the_room_once(settings: Settings) 
     redis_settings = settings.model_copy(
         update={"redis_url": await require_shared_redis(), "redis_prefix": "test-leaving"}
     )
-    # Recorded inside `serve`: uvicorn sets its loggers' handlers up when it starts.
     async with serve(redis_settings) as live:
         with recorded() as log:
             room = await make_room(live.http, live.services)

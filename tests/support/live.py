@@ -26,6 +26,7 @@ import uvicorn
 import websockets
 from websockets.asyncio.client import ClientConnection
 
+from tests.support.log_capture import reattach
 from tests.support.services import free_port
 from tests.support.waiting import WAIT
 from twinspace_rt.app import create_app
@@ -57,6 +58,7 @@ async def serve(
         config = uvicorn.Config(app, host=host, port=0, log_level="critical")
     else:
         config = uvicorn_config(app, settings, host, 0, "warning")
+    reattach()
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     async with asyncio.timeout(WAIT):

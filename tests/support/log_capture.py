@@ -1,7 +1,8 @@
 """What the server logged while a test ran, to prove refused input logs no traceback.
 
 uvicorn's loggers do not propagate to the root logger (pytest's ``caplog`` sees nothing of
-them), so the handler is attached to both.
+them), so the handler is attached to both. A server started inside ``recorded()`` replaces the
+uvicorn logger's handlers when it configures logging: `serve` then calls `reattach`.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 _LOGGERS = ("", "uvicorn")
+_ACTIVE: list[Recorder] = []
 
 
 class Recorder(logging.Handler):
@@ -33,8 +35,19 @@ def recorded() -> Iterator[Recorder]:
     loggers = [logging.getLogger(name) for name in _LOGGERS]
     for logger in loggers:
         logger.addHandler(recorder)
+    _ACTIVE.append(recorder)
     try:
         yield recorder
     finally:
+        _ACTIVE.remove(recorder)
         for logger in loggers:
             logger.removeHandler(recorder)
+
+
+def reattach() -> None:
+    """Puts every active recorder back on the loggers after uvicorn configured them."""
+    for name in _LOGGERS:
+        logger = logging.getLogger(name)
+        for recorder in _ACTIVE:
+            if recorder not in logger.handlers:
+                logger.addHandler(recorder)
