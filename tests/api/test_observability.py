@@ -169,7 +169,9 @@ async def test_an_idle_drop_is_a_close_but_not_an_overflow(settings: Settings) -
     async with serve(quick) as live:
         before = await scrape(live)
         room = await make_room(live.http, live.services)
-        silent = await connect(live, room, "pupil")
+        silent = await HubClient.connect(
+            live.url, room.project_id, token(room, "pupil"), silent=True
+        )
         assert await silent.closed(timeout=WAIT) == 4408
         after = await until(
             live,

@@ -124,13 +124,21 @@ class Closed(Exception):
         self.reason = reason
 
 
+PONG = json.dumps({"type": "pong"})
+
+
 class HubClient:
-    """Sends requests with ids, matches their replies, and keeps server pushes in order."""
+    """Sends requests with ids, matches their replies, and keeps server pushes in order.
+
+    It answers the server's keepalive ``ping`` with ``pong`` as the web client does, so a test
+    that waits a long time on something else (peers starting on a loaded machine) does not see
+    its socket dropped as idle; ``silent`` clients do not, to test that rule."""
 
     _ids = itertools.count(1)
 
-    def __init__(self, socket: ClientConnection) -> None:
+    def __init__(self, socket: ClientConnection, silent: bool = False) -> None:
         self.socket = socket
+        self.silent = silent
         self.pushes: list[dict[str, Any]] = []
         self._replies: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._arrived = asyncio.Condition()
@@ -145,17 +153,20 @@ class HubClient:
         project_id: int,
         token: str | None,
         headers: dict[str, str] | None = None,
+        silent: bool = False,
     ) -> HubClient:
         url = base_url.replace("http://", "ws://") + f"/ws/projects/{project_id}"
         if token is not None:
             url += f"?token={token}"
         socket = await websockets.connect(url, additional_headers=headers or {}, max_size=2**22)
-        return cls(socket)
+        return cls(socket, silent)
 
     async def _read(self) -> None:
         try:
             async for text in self.socket:
                 frame = json.loads(text)
+                if frame["type"] == "ping" and not self.silent:
+                    await self.socket.send(PONG)
                 request_id = frame.get("id")
                 if frame["type"] in ("ack", "error") and request_id in self._replies:
                     self._replies.pop(request_id).set_result(frame)
