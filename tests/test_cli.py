@@ -117,7 +117,9 @@ async def _start_serve(
     )
     assert process.stdout is not None
     rows: list[list[str]] = []
-    async with asyncio.timeout(WAIT):
+    # A whole process start: imports, every migration and the demo's password hashes, about
+    # 6 s of CPU here; on a machine loaded tenfold that alone took longer than one WAIT.
+    async with asyncio.timeout(WAIT * 2):
         while not (line := (await process.stdout.readline()).decode()).startswith("username"):
             assert line, "serve exited before printing the demo logins"
         while line := (await process.stdout.readline()).decode().strip():
