@@ -35,6 +35,8 @@ class BrowserNet:
     januses: tuple[Janus, ...]
     # The root namespace's end of the pair: the server listens here.
     server_address: str
+    # The namespace's end (Janus's ICE address): aiortc peers in the namespace take it too.
+    inner_address: str
     # An executable that runs Chromium inside the namespace, for Playwright's `launch`.
     chromium: str
 
@@ -86,7 +88,9 @@ async def browser_net(chromium: str, count: int = 1) -> AsyncIterator[BrowserNet
             await janus_support._links_up(namespace)
             for janus, folder in instances:
                 janus.process = await janus_support._start(janus, folder)
-            yield BrowserNet(tuple(j for j, _ in instances), server_address, str(wrapper))
+            yield BrowserNet(
+                tuple(j for j, _ in instances), server_address, inner_address, str(wrapper)
+            )
         finally:
             for janus, _ in instances:
                 if janus.process is not None:
