@@ -75,3 +75,38 @@ async def sending(page: Page, expected: list[str]) -> None:
                 await asyncio.sleep(0.25)
     except TimeoutError:
         raise AssertionError(f"sends {await page.evaluate(SENT)}, not {expected}") from None
+
+
+# The video frames decoded so far for the camera tile whose name holds `name`: the inbound video
+# of the connection that delivers the tile's track (-1 while the tile has none).
+TILE_FRAMES = """async (name) => {
+  const tile = [...document.querySelectorAll(".video-stage .tile:not(.screen)")]
+    .find((t) => t.querySelector(".tile-name")?.textContent.includes(name));
+  const track = tile?.querySelector("video")?.srcObject?.getVideoTracks()[0];
+  const pc = (window.__peers ?? []).find((pc) => pc.connectionState !== "closed"
+    && pc.getReceivers().some((r) => r.track === track));
+  if (!track || !pc) return -1;
+  let frames = -1;
+  (await pc.getStats(track)).forEach((s) => {
+    if (s.type === "inbound-rtp") frames = s.framesDecoded ?? 0;
+  });
+  return frames;
+}"""
+
+
+async def tile_decodes(page: Page, name: str, more: int = 10) -> None:
+    """Waits until the tile of `name` has decoded `more` frames after its first decoded one:
+    its picture comes from a live connection and keeps coming."""
+    start = None
+    frames = -1
+    try:
+        async with asyncio.timeout(WAIT):
+            while True:
+                frames = await page.evaluate(TILE_FRAMES, name)
+                if start is None and frames > 0:
+                    start = frames
+                if start is not None and frames >= start + more:
+                    return
+                await asyncio.sleep(0.25)
+    except TimeoutError:
+        raise AssertionError(f"{name}'s tile decoded {frames} frames") from None

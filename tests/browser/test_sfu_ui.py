@@ -7,14 +7,19 @@ the teacher changes its simulcast layer with the view (the decoded width drops i
 comes back in the speaker view), a shared screen shows large for everyone, the teacher splits
 the class into groups, messages every group, visits one and calls everyone back. Screens are
 checked with axe at a laptop's and a phone's size; the Arabic pupil joins, changes the view and
-raises a hand by keyboard alone. Then: eleven in a call are paged (by keyboard), a camera lock
-keeps the camera out of a pupil's feed, and when the Janus holding the session is killed the
-pages publish and subscribe again on the other one (`rtc.media_restart`).
+raises a hand by keyboard alone. Two aiortc pupils (hub sockets, media peers in the namespace)
+join three pages: each side decodes the other's feeds, and the speaker view follows whichever
+peer sends a loud tone (Janus's audio levels; the pages send silence). Then: eleven in a call
+are paged (by keyboard), a camera lock keeps the camera out of a pupil's feed, and when the
+Janus holding the session is killed the pages publish and subscribe again on the other one
+(`rtc.media_restart`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import wave
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -31,7 +36,8 @@ from tests.browser.conftest import (
     no_sideways_scrolling,
     sign_in,
 )
-from tests.browser.sfu_pages import decoding, inbound, sending, tab_to, until
+from tests.browser.sfu_pages import decoding, inbound, sending, tab_to, tile_decodes, until
+from tests.browser.sfu_peers import peer_pupils, receives, take_seat
 from tests.browser.test_video_ui import FAKE_MEDIA_ARGS, TRACK_PEERS
 from tests.conftest import _drop_pg_database, _new_pg_database, _pg_url
 from tests.support import janus
@@ -120,14 +126,29 @@ async def no_session_left(lesson: Class) -> AsyncIterator[None]:
 
 
 @pytest.fixture(scope="module")
-async def chromium(net: BrowserNet, lesson: Class) -> AsyncIterator[Browser]:
+async def chromium(
+    net: BrowserNet, lesson: Class, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Browser]:
     # Cameras need a secure context: loopback is one, the veth address is not (a school's
     # server has HTTPS), so Chromium is told to take this one origin as secure.
     secure = f"--unsafely-treat-insecure-origin-as-secure={lesson.live.url}"
+    # The pages' microphones send silence (Chromium's own fake one beeps): the only voices in
+    # the active-speaker test are the aiortc peers' tones.
+    silence = tmp_path_factory.mktemp("sfu-audio") / "silence.wav"
+    with wave.open(str(silence), "wb") as sound:
+        sound.setnchannels(1)
+        sound.setsampwidth(2)
+        sound.setframerate(48000)
+        sound.writeframes(bytes(2 * 48000))
     async with async_playwright() as playwright:
         launched = await playwright.chromium.launch(
             executable_path=net.chromium,
-            args=[*CHROMIUM_ARGS, *FAKE_MEDIA_ARGS, secure],
+            args=[
+                *CHROMIUM_ARGS,
+                *FAKE_MEDIA_ARGS,
+                secure,
+                f"--use-file-for-fake-audio-capture={silence}",
+            ],
             headless=True,
         )
         yield launched
@@ -163,9 +184,13 @@ async def test_a_class_on_the_sfu_sees_each_other_in_speaker_and_grid_views(
     await expect(teacher.get_by_role("button", name="Speaker view")).to_have_attribute(
         "aria-pressed", "true"
     )
-    await ines.get_by_role("button", name="Join the video session").click()
-    # The Arabic pupil joins by keyboard alone.
+    # The Arabic pupil joins by keyboard alone. While his focus is on the join button, Inês
+    # joins: his page is redrawn, and the focus stays on the (new) join button.
     await tab_to(rui, "join")
+    focused = await rui.evaluate_handle("document.activeElement")
+    await ines.get_by_role("button", name="Join the video session").click()
+    await rui.wait_for_function("(button) => !button.isConnected", arg=focused)
+    await expect(rui.locator("[data-control=join]")).to_be_focused()
     await rui.keyboard.press("Enter")
     for page in (teacher, ines, rui):
         await expect(page.locator(".video-stage .tile")).to_have_count(3)
@@ -262,6 +287,65 @@ async def test_a_class_on_the_sfu_sees_each_other_in_speaker_and_grid_views(
     await expect(ines.get_by_text("No video session is running.")).to_be_visible()
     for page in (teacher, ines, rui):
         await page.context.close()
+
+
+async def test_pages_and_aiortc_peers_see_each_other_and_the_speaker_view_follows_the_voice(
+    chromium: Browser, lesson: Class, net: BrowserNet
+) -> None:
+    """Three pages and two aiortc pupils (hub sockets, media peers in the namespace) in one
+    session: each page decodes the peers' tiles and each peer the pages' feeds. Then one peer
+    talks (a loud tone; everyone else sends silence): Janus's audio levels make it the speaker,
+    shown large and marked on every page; then the other talks, and the large tile follows."""
+    names = ["Leo Duarte", "Mia Sousa"]
+    async with peer_pupils(
+        lesson.live, lesson.project_id, lesson.teacher_headers, net, names
+    ) as peers:
+        teacher = await person(chromium, lesson, "ana", (1366, 768))
+        ines = await person(chromium, lesson, lesson.pupils[0][0], (375, 667))
+        rui = await person(chromium, lesson, lesson.pupils[1][0], (375, 667), locale="ar-EG")
+        pages = (teacher, ines, rui)
+        await teacher.get_by_label("A whole class, each on their own device").check()
+        await teacher.get_by_role("button", name="Start a video session").click()
+        await ines.get_by_role("button", name="Join the video session").click()
+        await rui.locator("[data-control=join]").click()  # in Arabic
+        for page in pages:
+            await until(page, "two feeds decoded", decoding(2))
+        for pupil in peers:
+            seated = await take_seat(pupil)
+            # The pages' feeds (the peers' own are checked by the pages).
+            pages_feeds = [f for f in seated if f not in {p.participant_id for p in peers}]
+            await asyncio.gather(*(receives(pupil, feed) for feed in pages_feeds))
+        for page in pages:
+            await expect(page.locator(".video-stage .tile")).to_have_count(5)
+        await asyncio.gather(*(tile_decodes(page, name) for page in pages for name in names))
+
+        # Leo talks: large and marked as the speaker on every page, nobody else marked.
+        leo, mia = peers
+        await leo.peer.command("loud", loud=True)
+        for page in pages:
+            await expect(page.locator(".stage-large .tile.speaking")).to_contain_text(leo.name)
+            await expect(page.locator(".video-stage .tile.speaking")).to_have_count(1)
+        await expect(teacher.locator(".stage-large .tile")).to_contain_text("speaking")
+        await tile_decodes(teacher, leo.name)
+        await check_screen(teacher, "47-sfu-speaker-1366")
+        # Leo stops: no one is marked, and he stays large until someone else talks.
+        await leo.peer.command("loud", loud=False)
+        for page in pages:
+            await expect(page.locator(".video-stage .tile.speaking")).to_have_count(0)
+            await expect(page.locator(".stage-large .tile")).to_contain_text(leo.name)
+        # Mia talks: the large tile switches to her.
+        await mia.peer.command("loud", loud=True)
+        for page in pages:
+            await expect(page.locator(".stage-large .tile.speaking")).to_contain_text(mia.name)
+            await expect(page.locator(".stage-grid .tile", has_text=leo.name)).to_have_count(1)
+        await tile_decodes(ines, mia.name)
+        await check_screen(ines, "48-sfu-speaker-switched-375")
+        await no_sideways_scrolling(ines)
+        await mia.peer.command("loud", loud=False)
+        await teacher.get_by_role("button", name="End the session for everyone").click()
+        await expect(ines.get_by_text("No video session is running.")).to_be_visible()
+        for page in pages:
+            await page.context.close()
 
 
 async def test_more_people_than_a_page_holds_are_paged_by_keyboard(

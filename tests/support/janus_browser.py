@@ -6,7 +6,8 @@ enforced interface) and the other in the root namespace (10.124.N.254), where th
 server listens. Chromium runs inside the namespace (Playwright launches a wrapper script that
 `ip netns exec`s it; Playwright talks to it over its own pipes, which cross namespaces), so its
 media meets Janus on `va`, and its pages reach the server through the pair. Nothing leaves the
-machine: both ends are private addresses of this host, with no route anywhere else. The
+machine: both ends are private addresses of this host, with no route anywhere else. aiortc
+peers beside the pages run inside the namespace too, on `va`'s address (`inner_address`). The
 namespace (and with it both ends of the pair) is removed when the test ends, however it ends.
 Janus is configured and started as in `tests/support/janus.py` (VideoRoom and the Unix-socket
 transport only), and the server reaches it through that socket.
@@ -35,6 +36,8 @@ class BrowserNet:
     januses: tuple[Janus, ...]
     # The root namespace's end of the pair: the server listens here.
     server_address: str
+    # The namespace's end (Janus's ICE address): aiortc peers in the namespace take it too.
+    inner_address: str
     # An executable that runs Chromium inside the namespace, for Playwright's `launch`.
     chromium: str
 
@@ -86,7 +89,9 @@ async def browser_net(chromium: str, count: int = 1) -> AsyncIterator[BrowserNet
             await janus_support._links_up(namespace)
             for janus, folder in instances:
                 janus.process = await janus_support._start(janus, folder)
-            yield BrowserNet(tuple(j for j, _ in instances), server_address, str(wrapper))
+            yield BrowserNet(
+                tuple(j for j, _ in instances), server_address, inner_address, str(wrapper)
+            )
         finally:
             for janus, _ in instances:
                 if janus.process is not None:

@@ -36,15 +36,18 @@ class SfuPeer:
         self._lock = asyncio.Lock()
 
     @classmethod
-    async def start(cls, janus: Janus, *, decode: bool = True) -> SfuPeer:
+    async def start(
+        cls, janus: Janus, *, decode: bool = True, address: str = JANUS_ADDRESS
+    ) -> SfuPeer:
         """``decode=False``: received frames are counted, not decoded (a benchmark's many
-        receivers on two cores); their sizes show as 0 × 0."""
+        receivers on two cores); their sizes show as 0 × 0. ``address``: Janus's own in its
+        namespace (the browser test's namespace has another)."""
         root = Path(__file__).resolve().parents[2]
         argv = janus.in_namespace(
             sys.executable,
             "-m",
             "tests.support.sfu_peer",
-            JANUS_ADDRESS,
+            address,
             *(() if decode else ("count",)),
         )
         process = await asyncio.create_subprocess_exec(

@@ -118,7 +118,8 @@ export class VideoView implements RoomFeature {
   private render(): void {
     const where = this.call.seat === null ? "home" : "video";
     if (this.client.location.kind !== where) this.client.setLocation({ kind: where });
-    this.renderTop();
+    // The join button is redrawn whenever someone joins or leaves: a keyboard user on it stays.
+    keepFocus(this.top, () => this.renderTop());
     keepFocus(this.controls, () => this.renderControls());
     const sfu = this.call.sfuSession();
     this.grid.hidden = sfu;
@@ -149,7 +150,7 @@ export class VideoView implements RoomFeature {
               { class: "row" },
               h("label", { class: "check" }, lobby, " ", t("video.lobby_option")),
               h("label", { class: "check" }, wholeClass, " ", t("video.class_option")),
-              h("button", { type: "button", class: "start-video", onclick: () => void this.attempt(() => this.call.start(lobby.checked, wholeClass.checked)) }, t("video.start")),
+              h("button", { type: "button", class: "start-video", "data-control": "start", onclick: () => void this.attempt(() => this.call.start(lobby.checked, wholeClass.checked)) }, t("video.start")),
               h("p", { class: "hint" }, t("video.start_joins")),
             )
           : null,
@@ -177,7 +178,7 @@ export class VideoView implements RoomFeature {
       replace(
         this.top,
         h("p", { role: "status" }, t("video.waiting")),
-        h("button", { type: "button", class: "secondary", onclick: () => void this.attempt(() => this.call.leave()) }, t("video.leave")),
+        h("button", { type: "button", class: "secondary", "data-control": "leave-lobby", onclick: () => void this.attempt(() => this.call.leave()) }, t("video.leave")),
       );
     } else {
       replace(this.top, h("p", {}, t("video.in_call", { count })));
