@@ -116,22 +116,28 @@ async def _start_serve(
         stderr=asyncio.subprocess.DEVNULL,
     )
     assert process.stdout is not None
-    rows: list[list[str]] = []
-    # A whole process start: imports, every migration and the demo's password hashes, about
-    # 6 s of CPU here; on a machine loaded tenfold that alone took longer than one WAIT.
-    async with asyncio.timeout(WAIT * 2):
-        while not (line := (await process.stdout.readline()).decode()).startswith("username"):
-            assert line, "serve exited before printing the demo logins"
-        while line := (await process.stdout.readline()).decode().strip():
-            rows.append(line.split(maxsplit=3))
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
-            while True:
-                try:
-                    if (await http.get("/healthz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.1)
+    try:
+        rows: list[list[str]] = []
+        # A whole process start: imports, every migration and the demo's password hashes, about
+        # 6 s of CPU here; on a machine loaded tenfold that alone took longer than one WAIT.
+        async with asyncio.timeout(WAIT * 2):
+            while not (line := (await process.stdout.readline()).decode()).startswith("username"):
+                assert line, "serve exited before printing the demo logins"
+            while line := (await process.stdout.readline()).decode().strip():
+                rows.append(line.split(maxsplit=3))
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+                while True:
+                    try:
+                        if (await http.get("/healthz")).status_code == 200:
+                            break
+                    except httpx.TransportError:
+                        pass
+                    await asyncio.sleep(0.1)
+    except BaseException:
+        # A start that timed out must not leave a server behind on the shared machine.
+        process.kill()
+        await process.wait()
+        raise
     return process, rows
 
 
