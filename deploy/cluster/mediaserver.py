@@ -31,7 +31,7 @@ from processes import running, start, stop, wait
 JANUS = shutil.which("janus") or "/usr/bin/janus"
 LIBRARIES = Path("/usr/lib/x86_64-linux-gnu/janus")
 # The cluster's /30s are cut from this range (in the root namespace: the end outside).
-POOL = ipaddress.ip_network("10.125.0.0/16")
+POOL = ipaddress.IPv4Network("10.125.0.0/16")
 INNER = "va"
 # Janus 1.1.2's Unix-socket transport may start its thread before it marks itself initialised;
 # Janus then exits at once ("No Janus API transport"). A supervisor restarts it (systemd's
