@@ -34,11 +34,21 @@ class Load:
 
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     acked: dict[str, int] = field(default_factory=dict)  # chat key -> acknowledged seq
-    watched: list[int] = field(default_factory=list)  # seqs a watcher received, in order
+    watched: list[int] = field(default_factory=list)  # seqs a watcher received, as they came
     typed: list[str] = field(default_factory=list)  # words the writer typed
     relayed: set[str] = field(default_factory=set)  # words the reader received
     closes: Counter[int | None] = field(default_factory=Counter)  # close codes the clients got
     reconnects: int = 0
+
+    def held(self) -> int:
+        """The highest seq up to which the watcher holds every message: where it resumes.
+        Live pushes stored at the same moment on two nodes may come out of seq order
+        (docs/PROTOCOL.md), so this is not simply the last one received."""
+        have = set(self.watched)
+        top = 0
+        while top + 1 in have:
+            top += 1
+        return top
 
     def progress(self) -> tuple[int, int]:
         return len(self.acked), len(self.typed)
@@ -108,20 +118,21 @@ async def send_chat(load: Load, entry: Entry, project_id: int, token: str, sende
 
 
 async def watch_chat(load: Load, entry: Entry, project_id: int, token: str) -> None:
-    """Receives the channel live; after a close, resumes from the last seq it received. Ends
-    once the load has stopped and the newest acknowledged message has arrived."""
+    """Receives the channel live; after a close, resumes from the seq up to which it holds
+    every message, as a client must. Ends once the load has stopped and it holds every
+    message up to the newest acknowledged one."""
     used = False
     while True:
         client = await _reaching(lambda used=used: _hub(entry, used, project_id, token))
         used = True
-        since = load.watched[-1] if load.watched else 0  # 0: from the first message
+        since = load.held()  # 0: from the first message
         seen = 0
         try:
             reply = await client.ok("chat.subscribe", channels={"general": since})
             assert reply["channels"]["general"]["recovered"] is True, reply
             while True:
                 seen = _take(load, client, seen)
-                if load.stop.is_set() and load.watched[-1:] == [max(load.acked.values())]:
+                if load.stop.is_set() and load.held() >= max(load.acked.values()):
                     await client.close()
                     return
                 with contextlib.suppress(TimeoutError):

@@ -358,8 +358,9 @@ async def test_rolling_restarts_under_chat_and_yjs_load_lose_nothing(cluster: Cl
     )
     # Every client was closed by a stopping node with 1001 (none otherwise), and came back.
     assert set(load.closes) == {1001} and load.closes[1001] >= 6, load.closes
-    # Chat: every acknowledged message reached the watcher, in order, once.
-    assert load.watched == sorted(set(load.watched)), "a message received twice or out of order"
+    # Chat: every acknowledged message reached the watcher once (live pushes stored at the same
+    # moment on two nodes may come out of seq order: PROTOCOL.md says clients apply them by seq).
+    assert len(load.watched) == len(set(load.watched)), "a message received twice"
     assert set(load.acked.values()) <= set(load.watched), "acknowledged messages never arrived"
     # Yjs: every relayed word is stored (stored before relayed), and none twice.
     assert load.relayed <= set(stored), sorted(load.relayed - set(stored))[:10]
