@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from signaling.sfu_rooms import SECOND
 from tests.chat.test_chat import connect
 from tests.support.janus import Janus
 from tests.support.live import HubClient, Live
@@ -16,12 +17,17 @@ from tests.video.sfu_support import (
     TEACHER_CAMERA,
     janus,
     publish,
+    room_id,
     sfu_live,
     subscribe,
+    until_publishers,
     until_received,
 )
 
 __all__ = ["janus", "sfu_live"]
+
+# The camera of a pupil's page after it came back: another size than before.
+RETURNED_CAMERA = (128, 96)
 
 
 def _feeds(session: dict[str, Any]) -> dict[int, dict[str, bool]]:
@@ -86,6 +92,50 @@ async def test_a_late_joiner_subscribes_to_the_live_feeds_its_state_shows(
         # The teacher, still seated, publishes again: its feed is live in the state again.
         await publish(teacher, teacher_peer, TEACHER_CAMERA, name="again")
         await _until_feeds(late, teacher_id, camera)
+    finally:
+        for peer in peers:
+            await peer.close()
+
+
+async def test_a_returning_pupil_is_switched_in_unless_its_feed_was_hung_up(
+    sfu_live: Live, janus: Janus
+) -> None:
+    """On one node: the pupil's socket drops while its media goes on, and it comes back and
+    publishes again (another camera size, to tell the feeds apart): the teacher's subscription,
+    made once, carries the new feed. Then the pupil's page goes (Janus hangs its feed up)
+    before it publishes again: Janus cannot switch a subscription of a hung-up feed without
+    renegotiating, so the feed is announced ended, then new, and the teacher subscribes again."""
+    live = sfu_live
+    room = await make_room(live.http, live.services)
+    teacher, pupil = [await connect(live, room, role) for role in ("teacher_admin", "pupil")]
+    peers = [await SfuPeer.start(janus) for _ in range(2)]
+    teacher_peer, pupil_peer = peers
+    try:
+        await teacher.ok("rtc.start", max_participants=30)
+        await teacher.ok("rtc.join")
+        pupil_id = (await pupil.ok("rtc.join"))["participant_id"]
+        await publish(pupil, pupil_peer, PUPIL_CAMERA)
+        await teacher.wait_for("rtc.feed", participant_id=pupil_id, live=True)
+        await subscribe(teacher, teacher_peer, pupil_id, "pupil")
+        await until_received(teacher_peer, "pupil", PUPIL_CAMERA)
+
+        await pupil.close()
+        back = await connect(live, room, "pupil")
+        assert (await back.ok("rtc.join"))["rejoined"] is True
+        await publish(back, pupil_peer, RETURNED_CAMERA, name="again")
+        await until_received(teacher_peer, "pupil", RETURNED_CAMERA)
+        await teacher.wait_for("rtc.feed", count=2, participant_id=pupil_id, live=True)
+        assert [p for p in teacher.of_type("rtc.feed") if not p["live"]] == []
+        # The old feed leaves the room; the new one, under the camera's second id, stays.
+        await until_publishers(janus, await room_id(live, room.project_id), [SECOND + pupil_id])
+
+        await pupil_peer.command("hangup", name="again")
+        await teacher.wait_for("rtc.feed", participant_id=pupil_id, live=False)
+        await _until_feeds(teacher, pupil_id, {"camera": False, "screen": False})
+        await publish(back, pupil_peer, PUPIL_CAMERA, name="reloaded")
+        await teacher.wait_for("rtc.feed", count=3, participant_id=pupil_id, live=True)
+        await subscribe(teacher, teacher_peer, pupil_id, "reloaded")
+        await until_received(teacher_peer, "reloaded", PUPIL_CAMERA)
     finally:
         for peer in peers:
             await peer.close()
