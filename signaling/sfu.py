@@ -90,6 +90,8 @@ class Sfu(SfuRooms):
         self._seats: dict[tuple[int, int], Seat] = {}
         self._subscriptions: dict[int, Subscription] = {}
         self._numbers = itertools.count(1)
+        # Handles of hung-up feeds being detached (a reference keeps each task alive).
+        self._detaching: set[asyncio.Task[None]] = set()
         self.on_speaker: SpeakerCallback | None = None
         # Told when a Janus instance went away, after this node forgot its handles there.
         self.on_server_lost: Callable[[str], None] | None = None
@@ -150,7 +152,9 @@ class Sfu(SfuRooms):
             if self._seats.get((seat.room.id, seat.feed)) is not seat:
                 return
             del self._seats[(seat.room.id, seat.feed)]
-            asyncio.get_running_loop().create_task(seat.handle.detach())
+            task = asyncio.get_running_loop().create_task(seat.handle.detach())
+            self._detaching.add(task)
+            task.add_done_callback(self._detaching.discard)
             if self.on_feed_down is not None:
                 self.on_feed_down(seat.project_id, seat.room.id, seat.feed)
 
