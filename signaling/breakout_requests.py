@@ -4,7 +4,8 @@ recall, and a message to every group.
 Each group is its own Janus room (`sfu_rooms.room_of` with the group's number), created with the
 split inside its transaction, as the main room is with the session. A participant moved between
 rooms leaves the old one as if it had left the session there (its tokens withdrawn, its handles
-detached wherever they are, ``rtc.feed`` with ``live: false``), and is told its new group with
+detached wherever they are, ``rtc.feed`` with ``live: false`` to that room, its feeds cleared
+from the state), and is told its new group with
 ``rtc.moved``: its client publishes and subscribes again, and the server lets it reach only the
 feeds of its own group. Recalling destroys the groups' rooms.
 """
@@ -32,7 +33,7 @@ async def _moved(hub: Hub, sfu: Sfu, state: SessionState, moves: list[Move]) -> 
     video = state.video
     for move in moves:
         await sfu_cluster.gone_from_sfu(
-            hub, sfu, video, move.participant, group=move.before, moved=True
+            hub, sfu, state, move.participant, group=move.before, moved=True
         )
     payload = await announce(hub, video.project_id, state)
     for move in moves:

@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from signaling.controls import is_moderator
 from signaling.messages import RtcBreakout
 from signaling.sessions import me
+from signaling.sfu_feeds import clear
 from signaling.state import Actor, SessionState
 from twinspace_rt.auth.policy import PUPIL_ROLES, Action, Role, require
 from twinspace_rt.errors import AppError, ErrorCode
@@ -92,6 +93,7 @@ def _move(state: SessionState, to: dict[int, int | None]) -> list[Move]:
         if participant.breakout != group:
             moves.append(Move(participant, participant.breakout))
             participant.breakout = group
+            clear(participant)
     return moves
 
 
@@ -124,6 +126,8 @@ async def visit(
         raise AppError(ErrorCode.not_found, f"There is no breakout group {group}.")
     mine = me(state, actor.connection_id)
     moves = [] if mine.breakout == group else [Move(mine, mine.breakout)]
+    if moves:
+        clear(mine)
     mine.breakout = group
     return state, moves
 

@@ -141,7 +141,7 @@ async def leave(hub: Hub, conn: Connection, request: RtcLeave, *, sfu: Sfu) -> d
     async with hub.db.transaction() as tx:
         state, mine = await sessions.leave_session(tx, actor(hub, conn))
     await announce(hub, conn.member.project_id, state)
-    await sfu_cluster.gone_from_sfu(hub, sfu, state.video, mine)
+    await sfu_cluster.gone_from_sfu(hub, sfu, state, mine)
     return {}
 
 
@@ -208,7 +208,7 @@ async def remove(hub: Hub, conn: Connection, request: RtcRemove, *, sfu: Sfu) ->
     frame = push("rtc.removed", participant_id=target.id, by=conn.user_id)
     await tell(hub, project_id, connection_id, frame)
     payload = await announce(hub, project_id, state)
-    await sfu_cluster.gone_from_sfu(hub, sfu, state.video, target, kick=True)
+    await sfu_cluster.gone_from_sfu(hub, sfu, state, target, kick=True)
     return {"session": payload}
 
 
@@ -245,7 +245,7 @@ async def dropped(hub: Hub, conn: Connection, *, sfu: Sfu) -> None:
         if expired.video.active_project_id is not None:
             await announce(hub, project_id, expired)
             for participant in expired.expired:
-                await sfu_cluster.gone_from_sfu(hub, sfu, expired.video, participant)
+                await sfu_cluster.gone_from_sfu(hub, sfu, expired, participant)
 
     hub.later(grace + 0.5, expire)
 
@@ -284,7 +284,7 @@ def register(hub: Hub) -> None:
         ("rtc.admitted", "the participant was let in from the lobby"),
         ("rtc.muted", "a moderator turned the participant's media off"),
         ("rtc.removed", "the participant was removed"),
-        ("rtc.feed", "a participant's feed (camera or screen) on the SFU started or ended"),
+        ("rtc.feed", "a feed (camera or screen) in my SFU room started or ended"),
         ("rtc.speaker", "a participant on the SFU started or stopped talking"),
         ("rtc.moved", "the participant was moved to a breakout group or back"),
         ("rtc.broadcast", "a moderator's message to every breakout group"),

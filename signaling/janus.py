@@ -180,6 +180,8 @@ class Handle:
         self.up = asyncio.Event()
         # The plugin's own events nobody asked for (``talking``, ``kicked``...): their data.
         self.on_plugin_event: Callable[[dict[str, Any]], None] | None = None
+        # Called when Janus hangs up a PeerConnection that was up (the peer went away).
+        self.on_hangup: Callable[[], None] | None = None
         session.connection.listeners[handle_id] = self._on_event
 
     def _on_event(self, message: dict[str, Any]) -> None:
@@ -187,7 +189,10 @@ class Handle:
         if kind == "webrtcup":
             self.up.set()
         elif kind in ("hangup", "detached"):
+            was_up = self.up.is_set()
             self.up.clear()
+            if kind == "hangup" and was_up and self.on_hangup is not None:
+                self.on_hangup()
         elif kind == "event" and self.on_plugin_event is not None:
             data = message.get("plugindata", {}).get("data")
             if isinstance(data, dict):

@@ -1,17 +1,16 @@
-"""The SFU of class-size sessions: Janus VideoRoom rooms and handles, driven by the server alone.
+"""The SFU of class-size sessions: this node's handles on Janus's VideoRoom, driven by the
+server alone.
 
-Browsers never talk to Janus. This node holds one Janus session (over `signaling/janus.py`),
-one handle that manages rooms, and per local participant a publisher handle per feed (camera,
-screen) and a handle per subscription. Nothing reaches a room except through here: Janus's API
-takes the API secret; rooms are created only with the plugin's ``admin_key``, are private (not
-listed), and carry a room ``secret`` (needed to kick, moderate or destroy) and an allow-list of
-tokens (needed to join at all). Each feed's token is added just before its handle joins and
-withdrawn when its participant leaves or is removed (`signaling/sfu_rooms.py` derives them).
+Browsers never talk to Janus. This node holds one Janus session per instance (over
+`signaling/janus.py`), and per local participant a publisher handle per feed (camera, screen)
+and a handle per subscription. Each feed's token is added to the room's allow-list just before
+its handle joins and withdrawn when its participant leaves or is removed (`sfu_admin.py`, which
+also creates and destroys rooms; `sfu_rooms.py` derives ids, secrets and tokens).
 
-What is global at Janus (kick, destroy, the allow-list) any node does with the room's secret;
-what needs a participant's handles (moderating its streams, which are named by the ``mid`` of
-its offer; detaching its handles) only the node holding them can do, so the other nodes ask it
-over the broker (`signaling/sfu_cluster.py`).
+What needs a participant's handles (moderating its streams, which are named by the ``mid`` of
+its offer; switching subscriptions to a returning participant's new feed; detaching handles)
+only the node holding them can do, so the other nodes ask it over the broker
+(`signaling/sfu_cluster.py`).
 """
 
 from __future__ import annotations
@@ -20,44 +19,31 @@ import asyncio
 import itertools
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from signaling.janus import Handle, JanusError, JanusSession
-from signaling.janus_links import JanusLinks
+from signaling.sfu_admin import SfuRooms
 from signaling.sfu_rooms import (
     NO_SUCH_FEED,
-    NO_SUCH_ROOM,
-    SOURCES,
     JanusRoom,
     Source,
     feed_id,
     feed_owner,
     mids_by_kind,
-    room_of,
+    other_feed,
 )
 from twinspace_rt.errors import AppError, ErrorCode
 from twinspace_rt.settings import Settings
-from twinspace_rt.storage.video_models import VideoSession
 
 log = logging.getLogger(__name__)
 
-# Active speaker (Janus's `audiolevel_event`): a feed is "talking" when the average level of its
-# last `AUDIO_ACTIVE_PACKETS` audio packets (20 ms each: one second) is louder than
-# -`AUDIO_LEVEL_AVERAGE` dBov (Janus's own default level; 127 is silence, 0 the loudest).
-AUDIO_ACTIVE_PACKETS = 50
-AUDIO_LEVEL_AVERAGE = 25
-
-# Janus asks every publisher for a keyframe this often (`fir_freq`): a subscriber switching to
-# another simulcast layer gets it at the next keyframe of that layer, and the one Janus asks for
-# at the switch does not always come (Chromium, measured in tests/video/test_sfu_simulcast.py).
-KEYFRAME_SECONDS = 3
-
 # Called with (project id, participant id, talking) when Janus reports a local feed's voice.
 SpeakerCallback = Callable[[int, int, bool], None]
-# Asks the other nodes to let go of a participant's handles in a room (project id, room id,
-# participant id).
+# Asks the other nodes to let go of a feed's seat in a room (project id, room id, feed id).
 ReleaseCallback = Callable[[int, int, int], Awaitable[None]]
+# Called with (project id, room id, feed id) when Janus hung up a local feed that was live.
+FeedDownCallback = Callable[[int, int, int], None]
 
 # VideoRoom: a publisher with that id is in the room already (held by another node).
 ID_EXISTS = 436
@@ -73,8 +59,11 @@ class Subscription:
     owner: int
     feed: int
     handle: Handle
-    # The subscription's video stream (its ``mid`` in Janus's offer), for a simulcast layer.
-    video_mid: str | None
+    # The subscription's streams by kind: their ``mid`` in Janus's offer (what `switch` and a
+    # simulcast layer name).
+    mids: dict[str, str]
+    # The simulcast layer asked for (substream, temporal), kept across a switch.
+    layer: tuple[int, int | None] | None = None
 
 
 @dataclass
@@ -85,38 +74,29 @@ class Seat:
 
     room: JanusRoom
     project_id: int
+    feed: int
     handle: Handle
     private_id: int
     mids: dict[str, list[str]] = field(default_factory=dict)
 
 
-class Sfu:
+class Sfu(SfuRooms):
     """This node's way to Janus; idle (and never connected) when no socket is configured."""
 
     def __init__(self, settings: Settings) -> None:
-        self._settings = settings
-        self.links = JanusLinks(settings)
+        super().__init__(settings)
         self.links.on_lost = self._lost
         # By (room id, feed id), and by subscription number.
         self._seats: dict[tuple[int, int], Seat] = {}
         self._subscriptions: dict[int, Subscription] = {}
         self._numbers = itertools.count(1)
+        # Handles of hung-up feeds being detached (a reference keeps each task alive).
+        self._detaching: set[asyncio.Task[None]] = set()
         self.on_speaker: SpeakerCallback | None = None
         # Told when a Janus instance went away, after this node forgot its handles there.
         self.on_server_lost: Callable[[str], None] | None = None
         self.on_held_elsewhere: ReleaseCallback | None = None
-
-    @property
-    def configured(self) -> bool:
-        return bool(self.links.servers)
-
-    def room(self, video: VideoSession, group: int | None = None) -> JanusRoom:
-        """The session's main room, or the room of one of its breakout groups. A session
-        started before sessions named their instance is on the first one configured."""
-        room = room_of(self._settings.signing_key, video, group)
-        if not room.server and self.links.servers:
-            return replace(room, server=self.links.servers[0])
-        return room
+        self.on_feed_down: FeedDownCallback | None = None
 
     def _lost(self, server: str) -> None:
         """Handles on a lost (or unreachable) instance are gone with it."""
@@ -128,48 +108,19 @@ class Sfu:
         if self.on_server_lost is not None:
             self.on_server_lost(server)
 
-    async def create_room(self, room: JanusRoom, publishers: int) -> None:
-        """Every participant may publish a camera and a screen: twice the seats in feeds."""
-        admin_key = self._settings.rtc_janus_admin_key
-        async with self.links.janus(room.server) as (_, manager):
-            await manager.message(
-                {
-                    "request": "create",
-                    "room": room.id,
-                    "secret": room.secret,
-                    "is_private": True,
-                    "publishers": 2 * publishers,
-                    "allowed": [],
-                    "require_pvtid": True,
-                    "audiolevel_event": True,
-                    "audio_active_packets": AUDIO_ACTIVE_PACKETS,
-                    "audio_level_average": AUDIO_LEVEL_AVERAGE,
-                    "fir_freq": KEYFRAME_SECONDS,
-                    **({} if admin_key is None else {"admin_key": admin_key.get_secret_value()}),
-                }
-            )
+    def _local(self, room_id: int, participant_id: int, source: Source | None = None) -> list[Seat]:
+        """This node's seats of a participant in a room (of one source, or both)."""
+        return [
+            seat
+            for (held_in, feed), seat in self._seats.items()
+            if held_in == room_id
+            and feed_owner(feed)[0] == participant_id
+            and (source is None or feed_owner(feed)[1] == source)
+        ]
 
-    async def destroy_room(self, room: JanusRoom) -> None:
-        """Ends every handle in the room at Janus; each node forgets its own (`forget_room`)."""
-        async with self.links.janus(room.server) as (_, manager):
-            try:
-                await manager.message(
-                    {"request": "destroy", "room": room.id, "secret": room.secret}
-                )
-            except JanusError as exc:
-                if exc.code != NO_SUCH_ROOM:
-                    raise
-
-    async def _allowed(self, manager: Handle, room: JanusRoom, action: str, feed: int) -> None:
-        body = {"request": "allowed", "room": room.id, "secret": room.secret, "action": action}
-        await manager.message({**body, "allowed": [room.token(feed)]})
-
-    async def live(
-        self, room: JanusRoom, participant_id: int, source: Source, timeout: float
-    ) -> bool:
+    async def live(self, room: JanusRoom, feed: int, timeout: float) -> bool:
         """Waits until the feed is up at Janus (subscribers may join it then)."""
-        key = (room.id, feed_id(participant_id, source))
-        seat = self._seats.get(key)
+        seat = self._seats.get((room.id, feed))
         if seat is None:
             return False
         try:
@@ -177,21 +128,37 @@ class Sfu:
                 await seat.handle.up.wait()
         except TimeoutError:
             return False
-        return self._seats.get(key) is seat
+        return self._seats.get((room.id, feed)) is seat
 
-    def _on_seat_event(self, seat: Seat, feed: int) -> Callable[[dict[str, Any]], None]:
+    def _on_seat_event(self, seat: Seat) -> Callable[[dict[str, Any]], None]:
         """Janus tells every publisher of the room who talks; the node holding the talker's
         own seat is the one that reports it, so it is reported once."""
 
         def on_event(data: dict[str, Any]) -> None:
             kind = data.get("videoroom")
-            if kind not in ("talking", "stopped-talking") or data.get("id") != feed:
+            if kind not in ("talking", "stopped-talking") or data.get("id") != seat.feed:
                 return
-            participant_id, source = feed_owner(feed)
+            participant_id, source = feed_owner(seat.feed)
             if self.on_speaker is not None and source == "camera":
                 self.on_speaker(seat.project_id, participant_id, kind == "talking")
 
         return on_event
+
+    def _on_hangup(self, seat: Seat) -> Callable[[], None]:
+        """The peer's connection to a live feed ended (its page closed, its network went):
+        Janus took the feed out of the room, so the seat goes and the session is told."""
+
+        def hung_up() -> None:
+            if self._seats.get((seat.room.id, seat.feed)) is not seat:
+                return
+            del self._seats[(seat.room.id, seat.feed)]
+            task = asyncio.get_running_loop().create_task(seat.handle.detach())
+            self._detaching.add(task)
+            task.add_done_callback(self._detaching.discard)
+            if self.on_feed_down is not None:
+                self.on_feed_down(seat.project_id, seat.room.id, seat.feed)
+
+        return hung_up
 
     async def _seat(
         self, session: JanusSession, manager: Handle, room: JanusRoom, project_id: int, feed: int
@@ -221,22 +188,36 @@ class Sfu:
                 last = attempt == RELEASE_ATTEMPTS - 1
                 if exc.code != ID_EXISTS or self.on_held_elsewhere is None or last:
                     raise
-                # The participant reconnected through this node; another still holds its old
-                # handles (in this very room): ask for them, then try again.
+                # The participant reconnected through this node; another still holds a seat
+                # of it under this id (in this very room): ask for it, then try again.
                 if attempt == 0:
-                    await self.on_held_elsewhere(project_id, room.id, feed_owner(feed)[0])
+                    await self.on_held_elsewhere(project_id, room.id, feed)
                 await asyncio.sleep(RELEASE_PAUSE)
-        seat = Seat(room, project_id, handle, int(data["private_id"]))
-        handle.on_plugin_event = self._on_seat_event(seat, feed)
+        seat = Seat(room, project_id, feed, handle, int(data["private_id"]))
+        handle.on_plugin_event = self._on_seat_event(seat)
+        handle.on_hangup = self._on_hangup(seat)
         self._seats[(room.id, feed)] = seat
         return seat
 
     async def publish(
-        self, room: JanusRoom, project_id: int, participant_id: int, source: Source, offer: str
-    ) -> str:
-        """Publishes one of the participant's feeds; Janus's answer."""
+        self,
+        room: JanusRoom,
+        project_id: int,
+        participant_id: int,
+        source: Source,
+        offer: str,
+        live: int | None,
+    ) -> tuple[int, str]:
+        """Publishes one of the participant's feeds: the feed's id and Janus's answer. While
+        an older feed of the source is ``live`` (the participant is back from a dropped socket),
+        the new one takes the source's other id, so that both are in the room until the old
+        one's subscribers are switched over."""
+        if live is not None:
+            feed = other_feed(live)
+        else:
+            held = self._local(room.id, participant_id, source)
+            feed = held[0].feed if held else feed_id(participant_id, source)
         async with self.links.janus(room.server) as (session, manager):
-            feed = feed_id(participant_id, source)
             seat = await self._seat(session, manager, room, project_id, feed)
             _, jsep = await seat.handle.message(
                 {"request": "configure", "audio": True, "video": True},
@@ -247,15 +228,27 @@ class Sfu:
                 raise JanusError(0, "no answer to the offer")
             seat.mids = mids_by_kind(offer)
             await seat.handle.trickle_completed()
-        return str(jsep["sdp"])
+        return feed, str(jsep["sdp"])
+
+    def mids(self, room_id: int, feed: int) -> dict[str, list[str]]:
+        """The published streams of a local feed, by kind."""
+        seat = self._seats.get((room_id, feed))
+        return {} if seat is None else seat.mids
 
     async def subscribe(
-        self, room: JanusRoom, project_id: int, participant_id: int, feed: int
+        self, room: JanusRoom, project_id: int, participant_id: int, feed: int, own: int | None
     ) -> tuple[int, str]:
         """A new subscription of the participant to one feed: its number and Janus's offer.
-        The participant's camera seat carries the ``private_id`` the room asks for."""
+        One of the participant's seats carries the ``private_id`` the room asks for: one held
+        here, or else a camera seat under an id that is not ``own`` (its live camera feed, which
+        another node may hold)."""
         async with self.links.janus(room.server) as (session, manager):
-            seat = await self._seat(session, manager, room, project_id, participant_id)
+            mine = self._local(room.id, participant_id)
+            if mine:
+                seat = mine[0]
+            else:
+                pvt = feed_id(participant_id, "camera") if own is None else other_feed(own)
+                seat = await self._seat(session, manager, room, project_id, pvt)
             handle = await session.attach()
             try:
                 data, jsep = await handle.message(
@@ -273,16 +266,10 @@ class Sfu:
             except JanusError:
                 await handle.detach()
                 raise
-        streams = data.get("streams", [])
-        video = next((s.get("mid") for s in streams if s.get("type") == "video"), None)
+        mids = {str(s["type"]): str(s["mid"]) for s in data.get("streams", []) if "mid" in s}
         number = next(self._numbers)
         self._subscriptions[number] = Subscription(
-            room.id,
-            room.server,
-            participant_id,
-            feed,
-            handle,
-            None if video is None else str(video),
+            room.id, room.server, participant_id, feed, handle, mids
         )
         return number, str(jsep["sdp"])
 
@@ -306,17 +293,52 @@ class Sfu:
         """The simulcast layer Janus forwards on one subscription (of a simulcast feed; Janus
         ignores it for a feed sent in one layer)."""
         subscription = self._subscription(participant_id, number)
-        if subscription.video_mid is None:
+        video = subscription.mids.get("video")
+        if video is None:
             raise AppError(ErrorCode.conflict, f"Subscription {number} carries no video.")
-        body: dict[str, Any] = {
-            "request": "configure",
-            "mid": subscription.video_mid,
-            "substream": substream,
-        }
+        body: dict[str, Any] = {"request": "configure", "mid": video, "substream": substream}
         if temporal is not None:
             body["temporal"] = temporal
         async with self.links.janus(subscription.server):
             await subscription.handle.message(body, wait_event=True)
+        subscription.layer = (substream, temporal)
+
+    async def switch(self, room_id: int, old: int, new: int, mids: dict[str, list[str]]) -> int:
+        """This node's subscriptions to feed ``old`` now carry feed ``new`` (VideoRoom's
+        ``switch``: each stream of the subscription is fed from the new feed's stream of the
+        same kind, on the same connection, without a new offer). How many were switched."""
+        switched = 0
+        for subscription in list(self._subscriptions.values()):
+            if subscription.room != room_id or subscription.feed != old:
+                continue
+            streams = []
+            for kind, sub_mid in subscription.mids.items():
+                if mids.get(kind):
+                    stream: dict[str, Any] = {"feed": new, "mid": mids[kind][0], "sub_mid": sub_mid}
+                    if kind == "video" and subscription.layer is not None:
+                        stream["substream"], temporal = subscription.layer
+                        if temporal is not None:
+                            stream["temporal"] = temporal
+                    streams.append(stream)
+            try:
+                async with self.links.janus(subscription.server):
+                    await subscription.handle.message(
+                        {"request": "switch", "streams": streams}, wait_event=True
+                    )
+            except JanusError as exc:
+                log.warning("switching a subscription to feed %s failed: %s", new, exc)
+                continue
+            subscription.feed = new
+            switched += 1
+        return switched
+
+    async def release(self, room_id: int, feed: int) -> bool:
+        """Lets go of a feed's seat held here (its handle leaves the room); whether it was."""
+        seat = self._seats.pop((room_id, feed), None)
+        if seat is None:
+            return False
+        await seat.handle.detach()
+        return True
 
     async def unsubscribe(self, participant_id: int, number: int) -> None:
         subscription = self._subscription(participant_id, number)
@@ -324,40 +346,36 @@ class Sfu:
         await subscription.handle.detach()
 
     async def unpublish(self, room: JanusRoom, participant_id: int, source: Source) -> bool:
-        """Whether the feed was live here; the participant stays seated in the session.
+        """Whether a feed of the source was live here; the participant stays seated.
 
         The feed's handle leaves the room and is detached: Janus 1.1.2 gives a publisher handle
         that was told ``unpublish`` no media again when it publishes anew (no ``webrtcup``
         came), so publishing again joins with a fresh handle, as the first time."""
-        key = (room.id, feed_id(participant_id, source))
-        seat = self._seats.get(key)
-        if seat is None or not seat.handle.up.is_set():
-            return False
-        del self._seats[key]
-        async with self.links.janus(room.server):
-            await seat.handle.detach()
-        return True
+        found = False
+        for seat in self._local(room.id, participant_id, source):
+            if seat.handle.up.is_set():
+                found = await self.release(room.id, seat.feed) or found
+        return found
 
-    async def moderate(self, room_id: int, feed: int, kinds: dict[str, bool]) -> bool:
-        """Mutes (True) or lets through (False) kinds of a local feed's streams at Janus, for
-        every subscriber; whether this node holds the feed."""
-        seat = self._seats.get((room_id, feed))
-        if seat is None:
-            return False
-        room = seat.room
-        async with self.links.janus(room.server) as (_, manager):
-            for kind, mute in kinds.items():
-                for mid in seat.mids.get(kind, []):
-                    body = {"request": "moderate", "room": room.id, "secret": room.secret}
-                    await manager.message({**body, "id": feed, "mid": mid, "mute": mute})
-        return True
+    async def moderate(
+        self, room_id: int, participant_id: int, source: Source, kinds: dict[str, bool]
+    ) -> bool:
+        """Mutes (True) or lets through (False) kinds of a local participant's feeds of one
+        source, for every subscriber; whether this node holds any."""
+        seats = self._local(room_id, participant_id, source)
+        for seat in seats:
+            room = seat.room
+            async with self.links.janus(room.server) as (_, manager):
+                for kind, mute in kinds.items():
+                    for mid in seat.mids.get(kind, []):
+                        body = {"request": "moderate", "room": room.id, "secret": room.secret}
+                        await manager.message({**body, "id": seat.feed, "mid": mid, "mute": mute})
+        return bool(seats)
 
     async def forget(self, room_id: int, participant_id: int) -> None:
         """Detaches this node's handles of a participant who left or was removed."""
-        for source in SOURCES:
-            seat = self._seats.pop((room_id, feed_id(participant_id, source)), None)
-            if seat is not None:
-                await seat.handle.detach()
+        for seat in self._local(room_id, participant_id):
+            await self.release(room_id, seat.feed)
         for number, subscription in list(self._subscriptions.items()):
             if subscription.room == room_id and subscription.owner == participant_id:
                 del self._subscriptions[number]
@@ -376,25 +394,6 @@ class Sfu:
         """How many handles this node holds in a room (seats and subscriptions)."""
         seats = sum(1 for key in self._seats if key[0] == room_id)
         return seats + sum(1 for s in self._subscriptions.values() if s.room == room_id)
-
-    async def withdraw(self, room: JanusRoom, participant_id: int) -> None:
-        """The participant's tokens leave the allow-list: no handle of theirs may join again."""
-        async with self.links.janus(room.server) as (_, manager):
-            for source in SOURCES:
-                await self._allowed(manager, room, "remove", feed_id(participant_id, source))
-
-    async def kick(self, room: JanusRoom, participant_id: int) -> None:
-        """Removal at the SFU, from any node: the tokens go first, then Janus kicks the feeds
-        wherever they are held. The holder detaches its handles when told (`forget`)."""
-        await self.withdraw(room, participant_id)
-        async with self.links.janus(room.server) as (_, manager):
-            for source in SOURCES:
-                body = {"request": "kick", "room": room.id, "secret": room.secret}
-                try:
-                    await manager.message({**body, "id": feed_id(participant_id, source)})
-                except JanusError as exc:
-                    if exc.code != NO_SUCH_FEED:
-                        raise
 
     async def close(self) -> None:
         await self.links.close()

@@ -22,6 +22,7 @@ from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from signaling.sfu import Sfu
+from signaling.sfu_feeds import clear
 from signaling.state import read, reread
 from signaling.telling import announce
 from twinspace_rt.errors import AppError, ErrorCode
@@ -93,6 +94,8 @@ async def _move(hub: Hub, sfu: Sfu, session_id: int, dead: str) -> None:
             return  # another node moved it first
         video = await reread(tx, session_id)
         state = await read(tx, video)
+        for participant in state.participants:
+            clear(participant)  # every feed was on the lost instance
         for group in (None, *range(1, video.breakouts + 1)):
             await sfu.create_room(sfu.room(video, group), video.max_participants)
     log.warning("video session %s moved from media server %s to %s", session_id, dead, target)

@@ -5,8 +5,8 @@ Every request is checked here before Janus hears of it: the permission table (``
 ``video.share_screen`` for a screen), a seat that is ``joined`` (not in the lobby, not removed)
 in the project's running session, and, for a publish offer, the locks and the publish rule
 (`sessions.check_turning_on`). The offer or answer passes the same SDP checks as a mesh signal.
-Janus's answer and offers come back in the request's ack; a new feed is announced to the room
-with ``rtc.feed`` (with its ``source``: camera or screen).
+Janus's answer and offers come back in the request's ack; a new feed goes into the session state
+and is announced to its room with ``rtc.feed`` once it is up (`signaling/sfu_feeds.py`).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from signaling import sfu_cluster, sfu_feeds
 from signaling.messages import (
     Description,
     RtcAnswer,
@@ -27,14 +28,11 @@ from signaling.messages import (
 from signaling.sdp import check_description
 from signaling.sessions import check_turning_on, me
 from signaling.sfu import Sfu
-from signaling.sfu_rooms import feed_id
 from signaling.state import read, running
 from twinspace_rt.auth.policy import Action, require
 from twinspace_rt.errors import AppError, ErrorCode
-from twinspace_rt.hub import events
 from twinspace_rt.hub.connection import Connection
 from twinspace_rt.hub.hub import Hub
-from twinspace_rt.hub.protocol import push
 from twinspace_rt.hub.request import Request
 from twinspace_rt.storage.video_models import SEATED, Participant, VideoSession
 
@@ -90,13 +88,18 @@ async def publish(hub: Hub, conn: Connection, request: RtcPublish, *, sfu: Sfu) 
     participant_id = _id(seat.me)
     project_id = conn.member.project_id
     room = sfu.room(seat.video, seat.me.breakout)
-    answer = await sfu.publish(room, project_id, participant_id, source, offer)
+    live = sfu_feeds.live_feed(seat.me, source)
+    feed, answer = await sfu.publish(room, project_id, participant_id, source, offer, live)
 
     async def announce() -> None:
-        """Once the peer's media reached Janus: before that, nobody could subscribe to it."""
-        if await sfu.live(room, participant_id, source, FEED_UP_SECONDS):
-            frame = push("rtc.feed", participant_id=participant_id, source=source, live=True)
-            await hub.publish(project_id, events.to_everyone(frame))
+        """Once the peer's media reached Janus: before that, nobody could subscribe to it.
+        A feed that replaces a live one (a returning participant's) takes over its
+        subscriptions first."""
+        if not await sfu.live(room, feed, FEED_UP_SECONDS):
+            return
+        if live is not None and live != feed:
+            await sfu_cluster.switch(hub, room.id, live, feed, sfu.mids(room.id, feed))
+        await sfu_feeds.went_live(hub, sfu, seat.video, room, feed)
 
     hub.later(0, announce)
     return {"description": {"type": "answer", "sdp": answer}}
@@ -107,9 +110,12 @@ async def unpublish(
 ) -> dict[str, Any]:
     seat = await _seat(hub, conn)
     room = sfu.room(seat.video, seat.me.breakout)
-    if await sfu.unpublish(room, _id(seat.me), request.source):
-        frame = push("rtc.feed", participant_id=seat.me.id, source=request.source, live=False)
-        await hub.publish(conn.member.project_id, events.to_everyone(frame))
+    live = sfu_feeds.live_feed(seat.me, request.source)
+    if not await sfu.unpublish(room, _id(seat.me), request.source) and live is not None:
+        # Live, but held by the node this participant talked through before its socket
+        # dropped.
+        await sfu_cluster.release(hub, room.id, live)
+    await sfu_feeds.ended(hub, sfu, conn.member.project_id, _id(seat.me), request.source)
     return {}
 
 
@@ -117,18 +123,24 @@ async def subscribe(
     hub: Hub, conn: Connection, request: RtcSubscribe, *, sfu: Sfu
 ) -> dict[str, Any]:
     seat = await _seat(hub, conn)
-    feed = seat.others.get(request.participant_id)
-    if feed is None or feed.state not in SEATED:
+    other = seat.others.get(request.participant_id)
+    if other is None or other.state not in SEATED:
         raise AppError(ErrorCode.not_found, f"Participant {request.participant_id} is not here.")
-    if feed.breakout != seat.me.breakout:
+    if other.breakout != seat.me.breakout:
         raise AppError(
             ErrorCode.not_found, f"Participant {request.participant_id} is in another group."
+        )
+    feed = sfu_feeds.live_feed(other, request.source)
+    if feed is None:
+        raise AppError(
+            ErrorCode.not_found, f"Participant {request.participant_id} publishes no such feed."
         )
     number, offer = await sfu.subscribe(
         sfu.room(seat.video, seat.me.breakout),
         conn.member.project_id,
         _id(seat.me),
-        feed_id(_id(feed), request.source),
+        feed,
+        sfu_feeds.live_feed(seat.me, "camera"),
     )
     return {"subscription": number, "description": {"type": "offer", "sdp": offer}}
 

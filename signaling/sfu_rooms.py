@@ -3,8 +3,11 @@
 A room's id, secret and tokens are derived from the node's signing key and the session (HMAC),
 so any node computes them and nothing about them is stored. A participant publishes up to two
 feeds in the room: the camera (with the microphone), whose Janus id is the participant's id, and
-a screen share, whose id is the participant's id plus `SCREEN_BASE`. Participant ids are
-database integers (below 2**31), so the two never meet, and every id stays a safe integer in
+a screen share, whose id is the participant's id plus `SCREEN_BASE`. Each has a second id
+(plus `SECOND`): a participant who publishes again while its feed is still live (back from a
+dropped socket) publishes under the other id, so both are in the room for the moment its
+subscribers are switched over (`switch`, see `signaling/sfu_feeds.py`). Participant ids are
+database integers (below 2**31), so the ids never meet, and every id stays a safe integer in
 JavaScript.
 """
 
@@ -22,6 +25,7 @@ from twinspace_rt.storage.video_models import VideoSession
 Source = Literal["camera", "screen"]
 SOURCES: tuple[Source, ...] = ("camera", "screen")
 SCREEN_BASE = 1 << 40
+SECOND = 1 << 41
 
 # VideoRoom's error codes (janus_videoroom.c) that are the caller's doing, not Janus's failure.
 NO_SUCH_ROOM, NO_SUCH_FEED, UNAUTHORIZED = 426, 428, 433
@@ -29,15 +33,27 @@ NO_SUCH_ROOM, NO_SUCH_FEED, UNAUTHORIZED = 426, 428, 433
 JSEP_ERRORS = (464, 465, 466)
 
 
-def feed_id(participant_id: int, source: Source) -> int:
-    return participant_id + (SCREEN_BASE if source == "screen" else 0)
+def feed_id(participant_id: int, source: Source, second: bool = False) -> int:
+    return participant_id + (SCREEN_BASE if source == "screen" else 0) + (SECOND if second else 0)
+
+
+def feed_ids(participant_id: int, source: Source | None = None) -> list[int]:
+    """Every id a participant's feeds (of one source, or both) may have in a room."""
+    sources = SOURCES if source is None else (source,)
+    return [feed_id(participant_id, s, second) for s in sources for second in (False, True)]
 
 
 def feed_owner(feed: int) -> tuple[int, Source]:
     """The participant and source of a Janus feed id."""
+    feed &= ~SECOND
     if feed >= SCREEN_BASE:
         return feed - SCREEN_BASE, "screen"
     return feed, "camera"
+
+
+def other_feed(feed: int) -> int:
+    """The other id of the same participant's feed of the same source."""
+    return feed ^ SECOND
 
 
 @dataclass(frozen=True)

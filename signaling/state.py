@@ -86,6 +86,7 @@ def _participant(p: Participant) -> dict[str, Any]:
         "hand": p.hand_order is not None,
         "breakout": p.breakout,
         "muted_by": p.muted_by,
+        "feeds": {"camera": p.camera_feed is not None, "screen": p.screen_feed is not None},
     }
 
 
@@ -154,3 +155,4 @@ def leave(participant: Participant, state: ParticipantState = ParticipantState.l
     participant.connection_id = None
     participant.hand_order = None
     participant.mic = participant.camera = participant.screen = False
+    participant.camera_feed = participant.screen_feed = None

@@ -8,7 +8,7 @@ every packet stays inside the namespace.
 
 Commands: ``publish`` (a named feed: unless ``video`` or ``audio`` is false, video of a given
 size, blank or with ``noise``, and a microphone; answers the offer), ``answered`` (the SFU's answer to that
-offer), ``loud`` (the microphones send a loud tone, or silence), ``accept`` (an SFU offer of a
+offer), ``hangup`` (a published feed's connection closes, as when its page goes), ``loud`` (the microphones send a loud tone, or silence), ``accept`` (an SFU offer of a
 feed, named by the test; answers the answer), ``received`` (frame sizes, video frame counts and
 audio frame counts per name, and when each name's first video frame arrived), ``sent`` (RTP
 packets and bytes the published feeds sent, by kind).
@@ -215,6 +215,10 @@ async def _serve(address: str, decode: bool) -> None:
         if op == "answered":
             answer = RTCSessionDescription(command["sdp"], "answer")
             await publishers[command.get("name", "camera")].setRemoteDescription(answer)
+            return {}
+        if op == "hangup":
+            # A page closed: the named feed's connection ends (DTLS says so to Janus).
+            await publishers.pop(command.get("name", "camera")).close()
             return {}
         if op == "loud":
             for microphone in microphones:

@@ -70,6 +70,8 @@ async def test_groups_mix_schools_and_receive_only_their_group(
     room.headers["partner"] = bearer(live.services, partner_id)
     teacher = await connect(live, room, "teacher_admin")
     partner = await connect(live, room, "teacher")
+    # A member of the project who stays out of the session.
+    observer = await connect(live, room, "observer")
     # Two pupils of each school: the Portuguese teacher's and the Polish teacher's.
     clients = [
         await _pupil_of(live, room, creator, f"{creator} {n}")
@@ -108,6 +110,17 @@ async def test_groups_mix_schools_and_receive_only_their_group(
         await a.wait_for("rtc.feed", participant_id=one[1], live=True)
         await subscribe(a, peers[0], one[1], "b")
         await until_received(peers[0], "b", PUPIL_CAMERA)
+        # Each group hears of its own feeds alone; the teachers in the main room and the
+        # member outside the session hear of none.
+        await a.wait_for("rtc.feed", participant_id=one[0], live=True)
+        await b.wait_for("rtc.feed", participant_id=one[0], live=True)
+        await b.wait_for("rtc.feed", participant_id=one[1], live=True)
+        await c.wait_for("rtc.feed", participant_id=two[0], live=True)
+        assert await _heard(a) == await _heard(b) == set(one)
+        assert await _heard(c) == {two[0]}
+        for outside in (teacher, partner):
+            assert await _heard(outside) == set()
+        assert await _heard(observer) == await _heard(observer, live=False) == set()
         with recorded() as log:
             reply = await a.request("rtc.subscribe", participant_id=two[0])
             assert reply["code"] == "not_found", reply
@@ -139,8 +152,13 @@ async def test_groups_mix_schools_and_receive_only_their_group(
         assert (await teacher.request("rtc.subscribe", participant_id=one[0]))[
             "code"
         ] == "not_found"
+        assert _feeds(visited)[two[0]]["camera"] is True
         ack = await teacher.ok("rtc.subscribe", participant_id=two[0])
         assert ack["description"]["type"] == "offer"
+        # While visiting, the teacher hears of group 2's feeds (group 1 does not).
+        await c.ok("rtc.unpublish")
+        await teacher.wait_for("rtc.feed", participant_id=two[0], live=False)
+        assert two[0] not in await _heard(a, live=False)
 
         # Everyone back: the groups' rooms close, every pupil is told.
         back = (await teacher.ok("rtc.recall"))["session"]
@@ -158,13 +176,25 @@ async def test_groups_mix_schools_and_receive_only_their_group(
                 raise AssertionError("a group's room outlived the recall")
         # In the main room again, pupils of the two former groups reach each other.
         await publish(c, peers[2], PUPIL_CAMERA, name="back")
-        # Its second feed announcement: the first was from its group's room.
-        await a.wait_for("rtc.feed", count=2, participant_id=two[0], live=True)
+        # The first announcement of it that `a` hears: the earlier one was group 2's alone.
+        await a.wait_for("rtc.feed", participant_id=two[0], live=True)
         await subscribe(a, peers[0], two[0], "c")
         await until_received(peers[0], "c", PUPIL_CAMERA)
     finally:
         for peer in peers:
             await peer.close()
+
+
+def _feeds(session: dict[str, Any]) -> dict[int, dict[str, bool]]:
+    return {p["participant_id"]: p["feeds"] for p in session["participants"]}
+
+
+async def _heard(client: HubClient, live: bool = True) -> set[int]:
+    """Whose feeds the ``rtc.feed`` pushes the socket received so far announced (live, or
+    ended). A request's ack comes after every push sent to the socket before it: none is
+    still on its way."""
+    await client.ok("rtc.state")
+    return {p["participant_id"] for p in client.of_type("rtc.feed") if p["live"] == live}
 
 
 def _own(session: dict[str, Any], room: Room) -> int:

@@ -14,6 +14,7 @@ import pytest
 
 from signaling.janus import JanusError
 from signaling.sfu import Sfu
+from signaling.sfu_rooms import feed_id
 from tests.chat.test_chat import connect
 from tests.support.janus import Janus
 from tests.support.live import Live, serve
@@ -39,6 +40,9 @@ from tests.video.sfu_support import (
 from twinspace_rt.settings import Settings
 
 __all__ = ["janus", "sfu_live"]
+
+# The camera of a pupil's page after it came back: another size than before.
+RETURNED_CAMERA = (128, 96)
 
 # Video frames come at 30 a second, audio frames at 50: a second of either witnesses that the
 # connection is alive while the other kind stays away.
@@ -184,11 +188,13 @@ async def test_a_seat_given_up_after_its_grace_period_leaves_janus(
             await peer.close()
 
 
-async def test_a_pupil_back_through_another_node_publishes_again(
+async def test_a_pupil_back_through_another_node_reaches_the_same_subscriptions(
     two_nodes: tuple[Live, Live], janus: Janus
 ) -> None:
-    """Node B holds the pupil's old handles; the pupil comes back within the grace period
-    through node A and publishes again: B lets go, the teacher receives the new feed."""
+    """Node B holds the pupil's feed; the pupil's socket drops, it comes back within the grace
+    period through node A and publishes again (another camera, so its frames tell the two
+    feeds apart). The teacher's subscription, made once, carries the new feed: no new
+    subscription, no feed announced ended, and B lets go of the old one."""
     a, b = two_nodes
     room = await make_room(a.http, a.services)
     teacher = await connect(a, room, "teacher_admin")
@@ -201,8 +207,8 @@ async def test_a_pupil_back_through_another_node_publishes_again(
         pupil_id = (await pupil.ok("rtc.join"))["participant_id"]
         await publish(pupil, pupil_peer, PUPIL_CAMERA)
         await teacher.wait_for("rtc.feed", participant_id=pupil_id, live=True)
-        await subscribe(teacher, teacher_peer, pupil_id, "first")
-        await until_received(teacher_peer, "first", PUPIL_CAMERA)
+        await subscribe(teacher, teacher_peer, pupil_id, "pupil")
+        await until_received(teacher_peer, "pupil", PUPIL_CAMERA)
         janus_room = await room_id(a, room.project_id)
         assert _sfu(b).holds(janus_room) == 1
 
@@ -210,13 +216,15 @@ async def test_a_pupil_back_through_another_node_publishes_again(
         back = await connect(a, room, "pupil")
         rejoined = await back.ok("rtc.join")
         assert (rejoined["participant_id"], rejoined["rejoined"]) == (pupil_id, True)
-        await publish(back, pupil_peer, PUPIL_CAMERA, name="again")
-        await teacher.wait_for("rtc.feed", participant_id=pupil_id, live=False)
+        await publish(back, pupil_peer, RETURNED_CAMERA, name="again")
+        await until_received(teacher_peer, "pupil", RETURNED_CAMERA)
+        # Announced again, as live (the state never said otherwise), and never as ended.
         await teacher.wait_for("rtc.feed", count=2, participant_id=pupil_id, live=True)
-        assert _sfu(b).holds(janus_room) == 0
-        await subscribe(teacher, teacher_peer, pupil_id, "second")
-        await until_received(teacher_peer, "second", PUPIL_CAMERA)
-        assert await publishers(janus, janus_room) == [pupil_id]
+        assert [p for p in teacher.of_type("rtc.feed") if not p["live"]] == []
+        assert _sfu(a).holds(janus_room) == 3  # the teacher's seat and subscription, the new feed
+        await eventually(lambda: _sfu(b).holds(janus_room) == 0)
+        await until_publishers(janus, janus_room, [feed_id(pupil_id, "camera", second=True)])
+        await flowing(teacher_peer, "pupil", "video")
     finally:
         for peer in peers:
             await peer.close()

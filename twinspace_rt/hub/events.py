@@ -31,6 +31,12 @@ def to_connection(connection_id: str, frame: str) -> dict[str, Any]:
     return {"kind": "connection", "connection_id": connection_id, "frame": frame}
 
 
+def to_connections(connection_ids: list[str], frame: str) -> dict[str, Any]:
+    """Some sockets, on whatever nodes hold them, in one event (a feed announced to the
+    participants of one breakout group)."""
+    return {"kind": "connections", "connection_ids": connection_ids, "frame": frame}
+
+
 def to_user(user_id: int, frame: str) -> dict[str, Any]:
     """Every socket of one member, on whatever node (a pupil told that a teacher paused them)."""
     return {"kind": "user", "user_id": user_id, "frame": frame}

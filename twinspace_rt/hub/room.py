@@ -70,6 +70,12 @@ class ProjectRoom:
             target = self.connections.get(event["connection_id"])
             if target is not None:
                 target.push(event["frame"])
+        elif kind == "connections":
+            frame = OutFrame(event["frame"])
+            for connection_id in event["connection_ids"]:
+                found = self.connections.get(connection_id)
+                if found is not None:
+                    found.push_frame(frame)
         elif kind == "user":
             frame = OutFrame(event["frame"])
             for conn in list(self.connections.values()):

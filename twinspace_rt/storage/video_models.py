@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+from sqlalchemy import BigInteger
 from sqlmodel import Field, SQLModel, String, UTCDateTime
 
 from twinspace_rt.storage.models import NAME_MAX, utcnow
@@ -70,6 +71,10 @@ class Participant(SQLModel, table=True):
     hand_order: int | None = None
     # The breakout group the participant is in; None: the main room.
     breakout: int | None = None
+    # SFU sessions: the Janus id of the participant's live camera and screen feeds (up at Janus,
+    # in the room of its group); None: no such feed is live.
+    camera_feed: int | None = Field(default=None, sa_type=BigInteger)
+    screen_feed: int | None = Field(default=None, sa_type=BigInteger)
     muted_by: int | None = Field(default=None, foreign_key="users.id")
     joined_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     disconnected_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -26,6 +26,8 @@ export interface Participant {
   muted_by: number | null;
   /** SFU sessions: my breakout group (null: the main room). */
   breakout?: number | null;
+  /** SFU sessions: the feeds live at Janus, by source. */
+  feeds?: { camera: boolean; screen: boolean };
 }
 
 export interface Session {
@@ -260,12 +262,13 @@ export class VideoCall {
     for (const other of others) if (other.state === "joined") this.peer(other.participant_id);
   }
 
-  /** SFU: publish to Janus (again, after a rejoin: the server ended my old feed). */
+  /** SFU: publish to Janus (again, after a rejoin: my new feed replaces the old one for its
+   * subscribers). */
   private connectSfu(): void {
     const me = this.participantId;
     if (me === null) return;
     if (this.sfu) {
-      void this.sfu.restart(this.iceServers).catch(() => undefined);
+      void this.sfu.restart(this.iceServers, true).catch(() => undefined);
       return;
     }
     this.sfu = new SfuMedia(this.client, me, this.iceServers, () => this.local, () => this.allowed(), () => this.emit("peers"));

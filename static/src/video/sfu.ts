@@ -2,10 +2,11 @@
  * The media of an SFU session as this client holds it: my camera (and screen) published to
  * Janus through the server, and one subscription per live feed of my group.
  *
- * Which feeds are live is learnt from `rtc.feed`. A participant who joins late has heard no
- * announcement for the feeds already running, so it tries each seated participant of its group
- * whose state shows media on once; `not_found` means "nothing published yet", and the
- * `rtc.feed` to come will say when it is.
+ * Which feeds are live the session state says (each seat's `feeds`), so a participant who joins
+ * late, or is moved into a group, subscribes from it at once; `rtc.feed` (sent to my room only,
+ * after the state) says the same sooner. A participant whose socket dropped keeps its seat and
+ * its feed: its subscriptions stay, and when it publishes again the server switches them to its
+ * new feed, so nothing here changes but the media.
  *
  * Layers: every feed of my group is subscribed (for its sound), and the view tells each one
  * which simulcast layer it needs (`want`): the large tile the largest, a visible small tile the
@@ -20,6 +21,8 @@ export interface SfuSeat {
   state: string;
   breakout?: number | null;
   media: { mic: boolean; camera: boolean; screen: boolean };
+  /** My room's live feeds at Janus, by source. */
+  feeds?: { camera: boolean; screen: boolean };
 }
 
 export interface Layer {
@@ -29,6 +32,10 @@ export interface Layer {
 
 const key = (participantId: number, source: Source) => `${participantId}:${source}`;
 
+/** Seated: joined, or back within the grace period (its feed may still be live). */
+const seatedHere = (seat: SfuSeat, group: number | null) =>
+  (seat.state === "joined" || seat.state === "reconnecting") && (seat.breakout ?? null) === group;
+
 export class SfuMedia {
   readonly subscriptions = new Map<string, Subscription>();
   /** participant id → when `rtc.speaker` last said they talk; most recent first wins. */
@@ -36,9 +43,11 @@ export class SfuMedia {
   lastSpeaker: number | null = null;
   screen: MediaStream | null = null;
   private readonly publishers = new Map<Source, Publisher>();
+  /** My feeds published before a rejoin: they go once their successors are live (the server
+   * switched my subscribers over by then), or when publishing again fails. */
+  private readonly retiring = new Map<Source, Publisher>();
   private readonly live = new Set<string>();
   private readonly pending = new Set<string>();
-  private readonly tried = new Set<string>();
   /** Feeds announced while a subscription to them was under way: tried again if it failed. */
   private readonly again = new Set<string>();
   private wanted = new Map<string, Layer>();
@@ -101,7 +110,13 @@ export class SfuMedia {
 
   private async publish(source: Source, stream: MediaStream): Promise<void> {
     const generation = this.generation;
-    const publisher = await Publisher.open(this.client, source, stream, this.iceServers);
+    let publisher: Publisher;
+    try {
+      publisher = await Publisher.open(this.client, source, stream, this.iceServers);
+    } catch (error) {
+      this.retire(source);
+      throw error;
+    }
     if (this.closed || generation !== this.generation) {
       publisher.close();
       return;
@@ -150,17 +165,22 @@ export class SfuMedia {
     await this.publishers.get("camera")?.replaceTrack(track);
   }
 
-  /** The session changed: feeds of those who left my group (or the call) end here. */
+  private retire(source: Source): void {
+    this.retiring.get(source)?.close();
+    this.retiring.delete(source);
+  }
+
+  /** The session changed: feeds that ended, or of those who left my group (or the call), end
+   * here. The state comes before the `rtc.feed` that tells the same. */
   seated(seats: SfuSeat[], group: number | null): void {
     this.seats = seats;
     this.group = group;
-    const here = new Map(seats.filter((s) => s.state === "joined" && (s.breakout ?? null) === group).map((s) => [s.participant_id, s]));
+    const here = new Map(seats.filter((s) => seatedHere(s, group)).map((s) => [s.participant_id, s]));
     for (const [name, subscription] of this.subscriptions) {
       const seat = here.get(subscription.participantId);
-      // A screen its sharer turned off is gone, whether or not its `rtc.feed` came.
-      if (!seat || (subscription.source === "screen" && !seat.media.screen)) {
+      if (!seat || !seat.feeds?.[subscription.source]) {
         this.drop(name);
-        if (seat) this.live.delete(name);
+        this.live.delete(name);
       }
     }
     this.reconcile();
@@ -168,10 +188,12 @@ export class SfuMedia {
 
   /** `rtc.feed`: subscribe to a new feed, or let an ended one go. */
   feed(participantId: number, source: Source, live: boolean): void {
-    if (participantId === this.me) return;
+    if (participantId === this.me) {
+      if (live) this.retire(source);
+      return;
+    }
     const name = key(participantId, source);
     if (live) {
-      // A feed published again (a rejoin) was announced ended first, which dropped the old one.
       this.live.add(name);
       if (this.pending.has(name)) this.again.add(name);
     } else {
@@ -207,38 +229,38 @@ export class SfuMedia {
   }
 
   /**
-   * `rtc.moved` (another group), `rtc.media_restart` (another Janus) or a rejoin: every
-   * connection is gone at the server's side; publish and subscribe again from scratch.
+   * `rtc.moved` (another group), `rtc.media_restart` (another Janus) or a rejoin: publish and
+   * subscribe again from scratch. After a rejoin (`rejoined`) my old feeds may still be live
+   * and carry my subscribers: they stay until their successors are (see `retiring`).
    */
-  async restart(iceServers: RTCIceServer[] | null = null): Promise<void> {
+  async restart(iceServers: RTCIceServer[] | null = null, rejoined = false): Promise<void> {
     this.generation += 1;
     if (iceServers) this.iceServers = iceServers;
-    for (const publisher of this.publishers.values()) publisher.close();
+    for (const [source, publisher] of this.publishers) {
+      this.retire(source);
+      if (rejoined) this.retiring.set(source, publisher);
+      else publisher.close();
+    }
     this.publishers.clear();
     for (const name of [...this.subscriptions.keys()]) this.drop(name, false);
     this.live.clear();
-    this.tried.clear();
     this.changed();
     await this.publishCamera();
     if (this.screen) await this.publish("screen", this.screen);
     this.reconcile();
   }
 
-  /** Subscribes to every feed of my group not yet held: those announced live, and (once) those
-   * whose participant's state shows the media on. */
+  /** Subscribes to every live feed of my group not yet held: those the state shows, and those
+   * announced since. */
   private reconcile(): void {
     if (this.closed) return;
     for (const seat of this.seats) {
       const id = seat.participant_id;
-      if (id === this.me || seat.state !== "joined" || (seat.breakout ?? null) !== this.group) continue;
-      const sources: [Source, boolean][] = [
-        ["camera", seat.media.camera || seat.media.mic],
-        ["screen", seat.media.screen],
-      ];
-      for (const [source, on] of sources) {
+      if (id === this.me || !seatedHere(seat, this.group)) continue;
+      for (const source of ["camera", "screen"] as const) {
         const name = key(id, source);
         if (this.subscriptions.has(name) || this.pending.has(name)) continue;
-        if (this.live.has(name) || (on && !this.tried.has(name))) void this.subscribe(id, source);
+        if (seat.feeds?.[source] || this.live.has(name)) void this.subscribe(id, source);
       }
     }
   }
@@ -247,7 +269,6 @@ export class SfuMedia {
     const name = key(participantId, source);
     const generation = this.generation;
     this.pending.add(name);
-    this.tried.add(name);
     try {
       const subscription = await Subscription.open(this.client, participantId, source, this.iceServers, this.changed);
       if (this.closed || generation !== this.generation || this.subscriptions.has(name)) {
@@ -259,7 +280,7 @@ export class SfuMedia {
       this.applyLayer(name, subscription);
       this.changed();
     } catch {
-      // Not published yet, or already gone: its `rtc.feed` says when to try again.
+      // Already gone: the state and `rtc.feed` say when it is live again.
       if (!this.again.has(name)) this.live.delete(name);
     } finally {
       this.pending.delete(name);
@@ -279,8 +300,9 @@ export class SfuMedia {
   close(): void {
     this.closed = true;
     this.generation += 1;
-    for (const publisher of this.publishers.values()) publisher.close();
+    for (const publisher of [...this.publishers.values(), ...this.retiring.values()]) publisher.close();
     this.publishers.clear();
+    this.retiring.clear();
     for (const subscription of this.subscriptions.values()) subscription.pc.close();
     this.subscriptions.clear();
     for (const track of this.screen?.getTracks() ?? []) track.stop();
