@@ -27,6 +27,13 @@ log = logging.getLogger(__name__)
 VIDEOROOM = "janus.plugin.videoroom"
 # Janus sends a whole message in one packet; SDPs are a few kilobytes, events smaller.
 MAX_PACKET = 1 << 20
+# What Janus 1.1.2's Unix-socket transport reads of one message: a longer one is dropped with
+# nothing but a line in Janus's log ("truncated"), and its request would wait for ever. A
+# browser's offer with its candidates (several interfaces, TURN over UDP and TCP) passes it,
+# so descriptions go without their candidates, which follow in `trickle` messages.
+MESSAGE_MAX = 8191
+# The candidates of one `trickle` message, in bytes of JSON: the envelope and secret fit beside.
+TRICKLE_BATCH = 6000
 
 
 class JanusError(Exception):
@@ -79,8 +86,11 @@ class JanusConnection:
         message = {**message, "transaction": transaction}
         if self._api_secret is not None:
             message["apisecret"] = self._api_secret
+        data = json.dumps(message).encode()
+        if len(data) > MESSAGE_MAX:
+            raise JanusError(0, f"a message of {len(data)} bytes is more than Janus reads")
         try:
-            await asyncio.get_running_loop().sock_sendall(self._sock, json.dumps(message).encode())
+            await asyncio.get_running_loop().sock_sendall(self._sock, data)
             reply = await future
         finally:
             self._pending.pop(transaction, None)
@@ -206,23 +216,65 @@ class Handle:
     ) -> tuple[dict[str, Any], dict[str, Any] | None]:
         """The plugin's answer (``plugindata.data``) and JSEP; a plugin refusal raises.
 
-        ``wait_event`` for the asynchronous requests (join, configure, start, ...)."""
+        ``wait_event`` for the asynchronous requests (join, configure, start, ...). A JSEP from
+        a peer (whose SDP carries all its candidates, as the hub requires) goes without them;
+        they follow in `trickle` messages, then the end of candidates."""
         message = {**self._envelope("message"), "body": body}
+        candidates: list[dict[str, Any]] = []
         if jsep is not None:
-            message["jsep"] = jsep
+            sdp, candidates = split_candidates(jsep["sdp"])
+            message["jsep"] = {**jsep, "sdp": sdp}
         reply = await self.session.connection.request(message, final_event=wait_event)
         data: dict[str, Any] = reply.get("plugindata", {}).get("data", {})
         if "error_code" in data:
             raise JanusError(int(data["error_code"]), str(data.get("error", "refused")))
+        if jsep is not None:
+            await self._trickle(candidates)
         return data, reply.get("jsep")
 
-    async def trickle_completed(self) -> None:
-        """The peer's SDP carried all its candidates: Janus should not wait for more."""
-        await self.session.connection.request(
-            {**self._envelope("trickle"), "candidate": {"completed": True}}
-        )
+    async def _trickle(self, candidates: list[dict[str, Any]]) -> None:
+        async def send(field: str, value: object) -> None:
+            await self.session.connection.request({**self._envelope("trickle"), field: value})
+
+        batch: list[dict[str, Any]] = []
+        size = 0
+        for candidate in candidates:
+            length = len(json.dumps(candidate)) + 2
+            if batch and size + length > TRICKLE_BATCH:
+                await send("candidates", batch)
+                batch, size = [], 0
+            batch.append(candidate)
+            size += length
+        if batch:
+            await send("candidates", batch)
+        await send("candidate", {"completed": True})
 
     async def detach(self) -> None:
         self.session.connection.listeners.pop(self.id, None)
         with contextlib.suppress(JanusError):
             await self.session.connection.request(self._envelope("detach"))
+
+
+def split_candidates(sdp: str) -> tuple[str, list[dict[str, Any]]]:
+    """The SDP without its ``a=candidate`` and ``a=end-of-candidates`` lines, and those
+    candidates as `trickle` takes them (with their m-section's ``mid`` and index)."""
+    lines = sdp.splitlines()
+    mids: list[str | None] = []
+    for line in lines:
+        if line.startswith("m="):
+            mids.append(None)
+        elif line.startswith("a=mid:") and mids:
+            mids[-1] = line.removeprefix("a=mid:").strip()
+    kept: list[str] = []
+    candidates: list[dict[str, Any]] = []
+    section = -1
+    for line in lines:
+        if line.startswith("m="):
+            section += 1
+        if line.startswith("a=candidate:") and section >= 0:
+            candidates.append(
+                {"candidate": line[2:], "sdpMid": mids[section], "sdpMLineIndex": section}
+            )
+        elif not line.startswith("a=end-of-candidates"):
+            kept.append(line)
+    return "\r\n".join(kept) + "\r\n", candidates

@@ -227,7 +227,6 @@ class Sfu(SfuRooms):
             if jsep is None:
                 raise JanusError(0, "no answer to the offer")
             seat.mids = mids_by_kind(offer)
-            await seat.handle.trickle_completed()
         return feed, str(jsep["sdp"])
 
     def mids(self, room_id: int, feed: int) -> dict[str, list[str]]:
@@ -285,7 +284,6 @@ class Sfu(SfuRooms):
             await subscription.handle.message(
                 {"request": "start"}, {"type": "answer", "sdp": answer}, wait_event=True
             )
-            await subscription.handle.trickle_completed()
 
     async def layer(
         self, participant_id: int, number: int, substream: int, temporal: int | None

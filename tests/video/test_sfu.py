@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from signaling.janus import JanusConnection, JanusError
+from signaling.janus import MESSAGE_MAX, JanusConnection, JanusError
 from tests.chat.test_chat import connect
 from tests.support.janus import Janus
 from tests.support.live import Live, serve
@@ -92,6 +92,51 @@ async def test_a_teacher_publishes_and_pupils_receive_through_janus(
     finally:
         for peer in peers:
             await peer.close()
+
+
+def _with_candidates(sdp: str, extra: int) -> str:
+    """The offer with ``extra`` more host candidates in its first section, on addresses of the
+    namespace's subnet that nobody holds (as a browser with several interfaces and TURN over
+    UDP and TCP offers): checks to them stay inside the namespace and fail."""
+    lines = sdp.splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith("a=candidate:"))
+    added = [
+        f"a=candidate:{9000 + n} 1 udp 2122260223 10.123.0.{100 + n} {40000 + n} typ host"
+        for n in range(extra)
+    ]
+    return "\r\n".join(lines[: first + 1] + added + lines[first + 1 :]) + "\r\n"
+
+
+async def test_an_offer_over_what_janus_reads_is_published_with_trickled_candidates(
+    sfu_live: Live, janus: Janus
+) -> None:
+    """Janus's Unix socket drops a message over 8 KB without a word, and a browser's offer with
+    its candidates can pass that: the description goes without them, and they follow in
+    `trickle` messages. Before, the publish waited for an answer that never came."""
+    live = sfu_live
+    room = await make_room(live.http, live.services)
+    teacher = await connect(live, room, "teacher_admin")
+    pupil = await connect(live, room, "pupil")
+    teacher_peer = await SfuPeer.start(janus)
+    pupil_peer = await SfuPeer.start(janus)
+    try:
+        await teacher.ok("rtc.start", max_participants=30)
+        teacher_id = (await teacher.ok("rtc.join"))["participant_id"]
+        await pupil.ok("rtc.join")
+        width, height = TEACHER_CAMERA
+        offer = await teacher_peer.command("publish", name="camera", width=width, height=height)
+        sdp = _with_candidates(offer["sdp"], 100)
+        assert len(sdp) > MESSAGE_MAX
+        ack = await teacher.ok(
+            "rtc.publish", source="camera", description={"type": "offer", "sdp": sdp}
+        )
+        await teacher_peer.command("answered", name="camera", sdp=ack["description"]["sdp"])
+        await pupil.wait_for("rtc.feed", participant_id=teacher_id, live=True)
+        await subscribe(pupil, pupil_peer, teacher_id, "teacher")
+        await until_received(pupil_peer, "teacher", TEACHER_CAMERA)
+    finally:
+        await teacher_peer.close()
+        await pupil_peer.close()
 
 
 async def test_sfu_requests_are_refused_outside_the_rules(sfu_live: Live, janus: Janus) -> None:
