@@ -28,8 +28,10 @@ from pathlib import Path
 
 from processes import running, start, stop, wait
 
+from signaling.janus_config import JanusConfig
+from signaling.janus_config import write as write_config
+
 JANUS = shutil.which("janus") or "/usr/bin/janus"
-LIBRARIES = Path("/usr/lib/x86_64-linux-gnu/janus")
 # The cluster's /30s are cut from this range (in the root namespace: the end outside).
 POOL = ipaddress.IPv4Network("10.125.0.0/16")
 INNER = "va"
@@ -129,59 +131,23 @@ def net_down(state: Path) -> None:
 
 
 def _config(state: Path, net: MediaNet, api_secret: str, admin_key: str) -> Path:
-    here = folder(state)
-    for kind, library in (("plugins", "videoroom"), ("transports", "pfunix")):
-        (here / kind).mkdir(parents=True, exist_ok=True)
-        link = here / kind / f"libjanus_{library}.so"
-        if not link.is_symlink():
-            link.symlink_to(LIBRARIES / kind / link.name)
-    for kind in ("events", "loggers"):
-        (here / kind).mkdir(exist_ok=True)
-    config = here / "janus.jcfg"
-    config.write_text(
-        f"""general: {{
-  configs_folder = "{here}"
-  plugins_folder = "{here}/plugins"
-  transports_folder = "{here}/transports"
-  events_folder = "{here}/events"
-  loggers_folder = "{here}/loggers"
-  api_secret = "{api_secret}"
-  session_timeout = 60
-  server_name = "{net.namespace}"
-  # The address its descriptions name (it would otherwise find none it likes and say 127.0.0.1).
-  interface = "{net.janus_address}"
-}}
-media: {{
-  # Inside the namespace: the range production opens in its firewall clashes with nothing here.
-  rtp_port_range = "20000-40000"
-}}
-nat: {{
-  # The pair's inner end only: the address a browser on this machine reaches.
-  ice_enforce_list = "{INNER}"
-  ignore_mdns = true
-}}
-"""
+    return write_config(
+        folder(state),
+        JanusConfig(
+            api_secret=api_secret,
+            admin_key=admin_key,
+            socket_path=str(socket_path(state)),
+            server_name=net.namespace,
+            # Inside the namespace: the range production opens in its firewall clashes with
+            # nothing here.
+            rtp_ports="20000-40000",
+            # The pair's inner end only: the address a browser on this machine reaches.
+            ice_interface=INNER,
+            # The address its descriptions name (it would otherwise find none it likes and say
+            # 127.0.0.1).
+            interface=net.janus_address,
+        ),
     )
-    (here / "janus.transport.pfunix.jcfg").write_text(
-        f"""general: {{
-  enabled = true
-  json = "compact"
-  path = "{socket_path(state)}"
-  type = "SOCK_SEQPACKET"
-}}
-admin: {{
-  admin_enabled = false
-}}
-"""
-    )
-    (here / "janus.plugin.videoroom.jcfg").write_text(
-        f"""general: {{
-  admin_key = "{admin_key}"
-  lock_rtp_forward = true
-}}
-"""
-    )
-    return config
 
 
 def pong(path: Path, api_secret: str) -> bool:

@@ -30,10 +30,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from signaling.janus import JanusConnection, JanusError
+from signaling.janus_config import JanusConfig
+from signaling.janus_config import write as write_config
 from tests.support.waiting import WAIT
 
 JANUS = shutil.which("janus") or "/usr/bin/janus"
-LIBRARIES = Path("/usr/lib/x86_64-linux-gnu/janus")
 JANUS_ADDRESS = "10.123.0.1"
 # Janus's start-up race (see `_start`) is lost more often the busier the machine: under a load
 # of 15 on two cores, five attempts in a row were lost once in a whole suite's ~40 starts.
@@ -79,51 +80,17 @@ class Janus:
 
 
 def _config(folder: Path, janus: Janus) -> None:
-    for kind, library in (("plugins", "videoroom"), ("transports", "pfunix")):
-        (folder / kind).mkdir()
-        name = f"libjanus_{library}.so"
-        (folder / kind / name).symlink_to(LIBRARIES / kind / name)
-    for kind in ("events", "loggers"):
-        (folder / kind).mkdir()
-    (folder / "janus.jcfg").write_text(
-        f"""general: {{
-  configs_folder = "{folder}"
-  plugins_folder = "{folder}/plugins"
-  transports_folder = "{folder}/transports"
-  events_folder = "{folder}/events"
-  loggers_folder = "{folder}/loggers"
-  debug_level = 4
-  api_secret = "{janus.api_secret}"
-  session_timeout = 60
-  server_name = "{janus.namespace}"
-}}
-media: {{
-  rtp_port_range = "{janus.rtp_ports}"
-}}
-nat: {{
-  ice_enforce_list = "va"
-  ignore_mdns = true
-}}
-"""
-    )
-    (folder / "janus.transport.pfunix.jcfg").write_text(
-        f"""general: {{
-  enabled = true
-  json = "compact"
-  path = "{janus.socket_path}"
-  type = "SOCK_SEQPACKET"
-}}
-admin: {{
-  admin_enabled = false
-}}
-"""
-    )
-    (folder / "janus.plugin.videoroom.jcfg").write_text(
-        f"""general: {{
-  admin_key = "{janus.admin_key}"
-  lock_rtp_forward = true
-}}
-"""
+    write_config(
+        folder,
+        JanusConfig(
+            api_secret=janus.api_secret,
+            admin_key=janus.admin_key,
+            socket_path=janus.socket_path,
+            server_name=janus.namespace,
+            rtp_ports=janus.rtp_ports,
+            ice_interface="va",
+            debug_level=4,
+        ),
     )
 
 
