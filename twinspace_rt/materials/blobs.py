@@ -47,6 +47,10 @@ def parts_prefix(upload_id: str) -> str:
 
 
 class BlobStore(Protocol):
+    # True when ``put`` holds a whole part in memory before storing it (S3's multipart parts):
+    # an upload then stores its parts one after another, so memory stays one part.
+    buffers_parts: bool
+
     async def start(self) -> None:
         """Makes the store ready before the server takes requests (S3: the bucket exists)."""
         ...
@@ -78,6 +82,8 @@ class BlobStore(Protocol):
 
 class LocalBlobStore:
     """Files under one folder; a write goes to a temporary file that is renamed into place."""
+
+    buffers_parts = False
 
     def __init__(self, root: Path) -> None:
         self.root = root

@@ -23,6 +23,8 @@ S3_MIN_PART = 5 * 1024 * 1024
 
 
 class S3BlobStore:
+    buffers_parts = True
+
     def __init__(self, settings: Settings) -> None:
         self.bucket = settings.s3_bucket
         self.part_bytes = max(S3_MIN_PART, settings.materials_chunk_bytes)

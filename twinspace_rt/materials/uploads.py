@@ -7,14 +7,16 @@ holds the row's lock (``lock_token`` until ``lock_until``, taken with one condit
 two nodes cannot both take it); a second PATCH meanwhile gets 409. The body streams into parts
 of at most ``materials_chunk_bytes``, each durable before the offset moves past it, so memory
 stays bounded (no part is buffered by the local store, one by S3) and a connection cut mid-way
-keeps every byte that arrived.
+keeps every byte that arrived. On the local store one part is flushed while the next is read.
 """
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import update
 from sqlmodel import col, or_, select
@@ -123,24 +125,32 @@ async def append(
         length = upload.length
     chunks = aiter(body)
     carry = b""
+    # Each part is kept by a task of its own: while one part is flushed and its offset
+    # committed, the next one already reads the body (stores that buffer a part do not overlap,
+    # so their memory stays one part). Offsets still commit in order: a part's task waits for
+    # the previous one's before committing its own.
+    keeping: list[asyncio.Task[None]] = []
     try:
         while True:
             first = carry or await anext(chunks, b"")
             if not first:
                 break
-            size, carry = await _store_part(
-                db,
-                store,
-                upload_id,
-                token,
-                offset,
-                first,
-                chunks,
-                settings.materials_chunk_bytes,
-                length,
-            )
-            offset += size
+            part = _Part(first, chunks, settings.materials_chunk_bytes, offset, length)
+            after = keeping[-1] if keeping else None
+            kept = asyncio.create_task(_keep(db, store, upload_id, token, part, after))
+            keeping.append(kept)
+            drained: asyncio.Future[Any] = asyncio.ensure_future(part.taken.wait())
+            await asyncio.wait((kept, drained), return_when=asyncio.FIRST_COMPLETED)
+            drained.cancel()
+            if kept.done() or store.buffers_parts:
+                await kept
+            offset += part.size
+            carry = part.carry
+        if keeping:
+            await keeping[-1]
     finally:
+        # Whatever failed, no part task may still be committing once the lock is let go.
+        await asyncio.gather(*keeping, return_exceptions=True)
         async with db.transaction() as tx:
             found = await tx.get(MaterialUpload, upload_id)
             assert found is not None
@@ -155,48 +165,61 @@ async def append(
     return upload
 
 
-async def _store_part(
+class _Part:
+    """One part's share of the PATCH body: at most ``most`` bytes, what is left carried over to
+    the next part. ``taken`` is set once the part has read all it will read of the body."""
+
+    def __init__(
+        self, first: bytes, chunks: AsyncIterator[bytes], most: int, offset: int, length: int
+    ) -> None:
+        self.first = first
+        self.chunks = chunks
+        self.most = most
+        self.offset = offset
+        self.length = length
+        self.size = 0
+        self.carry = b""
+        self.taken = asyncio.Event()
+
+    async def pieces(self) -> AsyncIterator[bytes]:
+        try:
+            piece: bytes | None = self.first
+            while piece:
+                room = self.most - self.size
+                if len(piece) > room:
+                    piece, self.carry = piece[:room], piece[room:]
+                if self.offset + self.size + len(piece) > self.length:
+                    raise AppError(ErrorCode.payload_too_large, "More bytes than Upload-Length.")
+                yield piece
+                self.size += len(piece)
+                if self.size >= self.most:
+                    return
+                piece = await anext(self.chunks, b"")
+        finally:
+            self.taken.set()
+
+
+async def _keep(
     db: Database,
     store: BlobStore,
     upload_id: str,
     token: str,
-    offset: int,
-    first: bytes,
-    chunks: AsyncIterator[bytes],
-    most: int,
-    length: int,
-) -> tuple[int, bytes]:
-    """Streams the body into one part of at most ``most`` bytes, straight to the store (the
-    local store writes each chunk as it comes; S3 holds one part). The part is durable before
-    the offset that counts it is committed. Returns its size and the bytes left over."""
-    size = 0
-    carry = b""
-
-    async def part() -> AsyncIterator[bytes]:
-        nonlocal size, carry
-        piece: bytes | None = first
-        while piece:
-            room = most - size
-            if len(piece) > room:
-                piece, carry = piece[:room], piece[room:]
-            if offset + size + len(piece) > length:
-                raise AppError(ErrorCode.payload_too_large, "More bytes than Upload-Length.")
-            yield piece
-            size += len(piece)
-            if size >= most:
-                return
-            piece = await anext(chunks, b"")
-
-    await store.put(part_key(upload_id, offset), part())
+    part: _Part,
+    after: asyncio.Task[None] | None,
+) -> None:
+    """Stores the part (durable when ``put`` returns), then, once the part before it is
+    committed, commits the offset that counts it."""
+    await store.put(part_key(upload_id, part.offset), part.pieces())
+    if after is not None:
+        await after
     async with db.transaction() as tx:
         moved = await tx.exec(
             update(MaterialUpload)
             .where(col(MaterialUpload.id) == upload_id, col(MaterialUpload.lock_token) == token)
-            .values(offset=offset + size, lock_until=utcnow() + PATCH_LEASE)
+            .values(offset=part.offset + part.size, lock_until=utcnow() + PATCH_LEASE)
         )
         if moved.rowcount != 1:
             raise AppError(ErrorCode.upload_busy, "The upload was taken over or removed.")
-    return size, carry
 
 
 async def read_parts(store: BlobStore, upload: MaterialUpload) -> AsyncIterator[bytes]:
