@@ -77,6 +77,21 @@ async def subscribe(
     return int(ack["subscription"])
 
 
+async def teacher_receives_pupil(
+    teacher: HubClient, pupil: HubClient, teacher_peer: SfuPeer, pupil_peer: SfuPeer
+) -> int:
+    """The teacher starts a session, both join, the pupil publishes its camera and the
+    teacher's peer receives it (named "pupil"); returns the pupil's participant id."""
+    await teacher.ok("rtc.start", max_participants=30)
+    await teacher.ok("rtc.join")
+    pupil_id = int((await pupil.ok("rtc.join"))["participant_id"])
+    await publish(pupil, pupil_peer, PUPIL_CAMERA)
+    await teacher.wait_for("rtc.feed", participant_id=pupil_id, live=True)
+    await subscribe(teacher, teacher_peer, pupil_id, "pupil")
+    await until_received(teacher_peer, "pupil", PUPIL_CAMERA)
+    return pupil_id
+
+
 async def until_received(
     peer: SfuPeer, name: str, size: tuple[int, int], sound: bool = True
 ) -> None:

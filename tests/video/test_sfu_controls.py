@@ -33,6 +33,7 @@ from tests.video.sfu_support import (
     sfu_live,
     stopped,
     subscribe,
+    teacher_receives_pupil,
     until_publishers,
     until_received,
     with_janus,
@@ -57,13 +58,7 @@ async def test_mute_and_locks_are_enforced_at_janus(sfu_live: Live, janus: Janus
     teacher_peer = await SfuPeer.start(janus)
     pupil_peer = await SfuPeer.start(janus)
     try:
-        await teacher.ok("rtc.start", max_participants=30)
-        await teacher.ok("rtc.join")
-        pupil_id = (await pupil.ok("rtc.join"))["participant_id"]
-        await publish(pupil, pupil_peer, PUPIL_CAMERA)
-        await teacher.wait_for("rtc.feed", participant_id=pupil_id, live=True)
-        await subscribe(teacher, teacher_peer, pupil_id, "pupil")
-        await until_received(teacher_peer, "pupil", PUPIL_CAMERA)
+        pupil_id = await teacher_receives_pupil(teacher, pupil, teacher_peer, pupil_peer)
 
         # Muted: Janus stops forwarding the pupil's microphone; the camera goes on.
         await teacher.ok("rtc.mute", participant_id=pupil_id)
@@ -202,13 +197,7 @@ async def test_a_pupil_back_through_another_node_reaches_the_same_subscriptions(
     peers = [await SfuPeer.start(janus) for _ in range(2)]
     teacher_peer, pupil_peer = peers
     try:
-        await teacher.ok("rtc.start", max_participants=30)
-        await teacher.ok("rtc.join")
-        pupil_id = (await pupil.ok("rtc.join"))["participant_id"]
-        await publish(pupil, pupil_peer, PUPIL_CAMERA)
-        await teacher.wait_for("rtc.feed", participant_id=pupil_id, live=True)
-        await subscribe(teacher, teacher_peer, pupil_id, "pupil")
-        await until_received(teacher_peer, "pupil", PUPIL_CAMERA)
+        pupil_id = await teacher_receives_pupil(teacher, pupil, teacher_peer, pupil_peer)
         janus_room = await room_id(a, room.project_id)
         assert _sfu(b).holds(janus_room) == 1
 

@@ -20,6 +20,7 @@ from tests.video.sfu_support import (
     room_id,
     sfu_live,
     subscribe,
+    teacher_receives_pupil,
     until_publishers,
     until_received,
 )
@@ -111,13 +112,7 @@ async def test_a_returning_pupil_is_switched_in_unless_its_feed_was_hung_up(
     peers = [await SfuPeer.start(janus) for _ in range(2)]
     teacher_peer, pupil_peer = peers
     try:
-        await teacher.ok("rtc.start", max_participants=30)
-        await teacher.ok("rtc.join")
-        pupil_id = (await pupil.ok("rtc.join"))["participant_id"]
-        await publish(pupil, pupil_peer, PUPIL_CAMERA)
-        await teacher.wait_for("rtc.feed", participant_id=pupil_id, live=True)
-        await subscribe(teacher, teacher_peer, pupil_id, "pupil")
-        await until_received(teacher_peer, "pupil", PUPIL_CAMERA)
+        pupil_id = await teacher_receives_pupil(teacher, pupil, teacher_peer, pupil_peer)
 
         await pupil.close()
         back = await connect(live, room, "pupil")
