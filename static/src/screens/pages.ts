@@ -24,6 +24,10 @@ const MAX_DEPTH = 3;
 /** A new page's title being typed, per project: it outlives the view, which the room may build
  * again (a reconnect, a slow first load) while the teacher types. */
 const titleDrafts = new Map<number, string>();
+/** The title field on screen, per project. When the room builds the view again while the
+ * teacher types, what reached the field it replaced (and the draft) must show in the new one:
+ * under load the new form was made, empty, just before the typing landed in the old one. */
+const titleFields = new Map<number, HTMLInputElement>();
 
 export class PagesView implements RoomFeature {
   private menu: PageInfo[] = [];
@@ -185,7 +189,12 @@ export class PagesView implements RoomFeature {
     const titleId = uid("page-title");
     const parentId = uid("page-parent");
     const field = h("input", { id: titleId, name: "title", required: true, maxlength: 120, autocomplete: "off", dir: "auto", value: titleDrafts.get(this.project) ?? "" });
-    field.addEventListener("input", () => titleDrafts.set(this.project, field.value));
+    field.addEventListener("input", () => {
+      titleDrafts.set(this.project, field.value);
+      const shown = titleFields.get(this.project);
+      if (shown && shown !== field) shown.value = field.value;
+    });
+    titleFields.set(this.project, field);
     const parent = this.parentSelect(parentId, null, null);
     const element = h(
       "form",
