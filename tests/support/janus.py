@@ -108,6 +108,10 @@ async def _ready(janus: Janus, process: asyncio.subprocess.Process) -> None:
                 else:
                     try:
                         reply = await connection.request({"janus": "ping"})
+                    except JanusError:
+                        # Janus lost its start-up race after making its socket, and went: the
+                        # next turn sees it exited, and `_start` tries again.
+                        reply = {}
                     finally:
                         await connection.close()
                     if reply.get("janus") == "pong":
