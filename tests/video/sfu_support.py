@@ -5,6 +5,7 @@ itself (its participant list) and to the media peers (what they received)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from pydantic import SecretStr
 from signaling.janus import JanusConnection, JanusSession
 from signaling.sfu_rooms import room_of
 from signaling.state import running
+from tests.chat.test_chat import connect
 from tests.support.janus import Janus, running_janus
 from tests.support.live import HubClient, Live, serve
 from tests.support.room import Room, settle_password
@@ -75,6 +77,23 @@ async def subscribe(
         description={"type": "answer", "sdp": answer["sdp"]},
     )
     return int(ack["subscription"])
+
+
+@asynccontextmanager
+async def teacher_and_pupil(
+    live: Live, room: Room, janus: Janus
+) -> AsyncIterator[tuple[HubClient, HubClient, SfuPeer, SfuPeer]]:
+    """A teacher administrator's and a pupil's sockets, and a media peer for each in Janus's
+    namespace; the peers are closed however the test ends."""
+    teacher = await connect(live, room, "teacher_admin")
+    pupil = await connect(live, room, "pupil")
+    teacher_peer = await SfuPeer.start(janus)
+    pupil_peer = await SfuPeer.start(janus)
+    try:
+        yield teacher, pupil, teacher_peer, pupil_peer
+    finally:
+        await teacher_peer.close()
+        await pupil_peer.close()
 
 
 async def teacher_receives_pupil(

@@ -28,6 +28,7 @@ from tests.video.sfu_support import (
     publishers,
     sfu_live,
     subscribe,
+    teacher_and_pupil,
     until_publishers,
     until_received,
 )
@@ -115,11 +116,7 @@ async def test_an_offer_over_what_janus_reads_is_published_with_trickled_candida
     `trickle` messages. Before, the publish waited for an answer that never came."""
     live = sfu_live
     room = await make_room(live.http, live.services)
-    teacher = await connect(live, room, "teacher_admin")
-    pupil = await connect(live, room, "pupil")
-    teacher_peer = await SfuPeer.start(janus)
-    pupil_peer = await SfuPeer.start(janus)
-    try:
+    async with teacher_and_pupil(live, room, janus) as (teacher, pupil, teacher_peer, pupil_peer):
         await teacher.ok("rtc.start", max_participants=30)
         teacher_id = (await teacher.ok("rtc.join"))["participant_id"]
         await pupil.ok("rtc.join")
@@ -134,9 +131,6 @@ async def test_an_offer_over_what_janus_reads_is_published_with_trickled_candida
         await pupil.wait_for("rtc.feed", participant_id=teacher_id, live=True)
         await subscribe(pupil, pupil_peer, teacher_id, "teacher")
         await until_received(pupil_peer, "teacher", TEACHER_CAMERA)
-    finally:
-        await teacher_peer.close()
-        await pupil_peer.close()
 
 
 async def test_sfu_requests_are_refused_outside_the_rules(sfu_live: Live, janus: Janus) -> None:

@@ -33,6 +33,7 @@ from tests.video.sfu_support import (
     sfu_live,
     stopped,
     subscribe,
+    teacher_and_pupil,
     teacher_receives_pupil,
     until_publishers,
     until_received,
@@ -53,11 +54,7 @@ VIDEO_WITNESS, AUDIO_WITNESS = 30, 50
 async def test_mute_and_locks_are_enforced_at_janus(sfu_live: Live, janus: Janus) -> None:
     live = sfu_live
     room = await make_room(live.http, live.services)
-    teacher = await connect(live, room, "teacher_admin")
-    pupil = await connect(live, room, "pupil")
-    teacher_peer = await SfuPeer.start(janus)
-    pupil_peer = await SfuPeer.start(janus)
-    try:
+    async with teacher_and_pupil(live, room, janus) as (teacher, pupil, teacher_peer, pupil_peer):
         pupil_id = await teacher_receives_pupil(teacher, pupil, teacher_peer, pupil_peer)
 
         # Muted: Janus stops forwarding the pupil's microphone; the camera goes on.
@@ -80,9 +77,6 @@ async def test_mute_and_locks_are_enforced_at_janus(sfu_live: Live, janus: Janus
         await teacher.ok("rtc.lock", camera=False)
         await pupil.ok("rtc.media", camera=True)
         await flowing(teacher_peer, "pupil", "video")
-    finally:
-        for peer in (teacher_peer, pupil_peer):
-            await peer.close()
 
 
 @pytest.fixture
@@ -226,11 +220,7 @@ async def test_a_feed_published_again_after_unpublishing_can_be_subscribed(
     new feed is announced once Janus has it up, and a subscriber receives it."""
     live = sfu_live
     room = await make_room(live.http, live.services)
-    teacher = await connect(live, room, "teacher_admin")
-    pupil = await connect(live, room, "pupil")
-    teacher_peer = await SfuPeer.start(janus)
-    pupil_peer = await SfuPeer.start(janus)
-    try:
+    async with teacher_and_pupil(live, room, janus) as (teacher, pupil, teacher_peer, pupil_peer):
         await teacher.ok("rtc.start", max_participants=30)
         pupil_id = (await pupil.ok("rtc.join"))["participant_id"]
         teacher_id = (await teacher.ok("rtc.join"))["participant_id"]
@@ -250,6 +240,3 @@ async def test_a_feed_published_again_after_unpublishing_can_be_subscribed(
         await subscribe(teacher, teacher_peer, pupil_id, "again")
         await until_received(teacher_peer, "again", PUPIL_CAMERA)
         await flowing(pupil_peer, "teacher", "video")
-    finally:
-        for peer in (teacher_peer, pupil_peer):
-            await peer.close()
