@@ -28,6 +28,7 @@ from signaling.messages import (
 from signaling.sdp import check_description
 from signaling.sessions import check_turning_on, me
 from signaling.sfu import Sfu
+from signaling.sfu_rooms import feed_owner
 from signaling.state import read, running
 from twinspace_rt.auth.policy import Action, require
 from twinspace_rt.errors import AppError, ErrorCode
@@ -77,6 +78,23 @@ def _id(participant: Participant) -> int:
     return participant.id
 
 
+async def _keep_muted(hub: Hub, sfu: Sfu, video: VideoSession, room_id: int, feed: int) -> None:
+    """A participant a moderator muted who publishes again (a new handle, or back from a
+    dropped socket) cannot lift the mute that way: what the state says is off stays muted at
+    Janus, before anyone receives the feed, until the participant turns it on (`rtc.media`)."""
+    participant_id, source = feed_owner(feed)
+    async with hub.db.reader() as tx:
+        state = await read(tx, video)
+    mine = next((p for p in state.seated() if p.id == participant_id), None)
+    if mine is None or mine.muted_by is None:
+        return
+    off = sfu_cluster.moderation(
+        not mine.mic or None, not mine.camera or None, not mine.screen or None
+    )
+    if source in off:
+        await sfu.moderate(room_id, participant_id, source, off[source])
+
+
 async def publish(hub: Hub, conn: Connection, request: RtcPublish, *, sfu: Sfu) -> dict[str, Any]:
     offer = _checked(hub, request.description, "offer")
     source = request.source
@@ -97,6 +115,7 @@ async def publish(hub: Hub, conn: Connection, request: RtcPublish, *, sfu: Sfu) 
         subscriptions first."""
         if not await sfu.live(room, feed, FEED_UP_SECONDS):
             return
+        await _keep_muted(hub, sfu, seat.video, room.id, feed)
         if live is not None and live != feed:
             await sfu_cluster.switch(hub, room.id, live, feed, sfu.mids(room.id, feed))
         await sfu_feeds.went_live(hub, sfu, seat.video, room, feed)

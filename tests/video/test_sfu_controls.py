@@ -79,6 +79,31 @@ async def test_mute_and_locks_are_enforced_at_janus(sfu_live: Live, janus: Janus
         await flowing(teacher_peer, "pupil", "video")
 
 
+async def test_a_muted_pupil_cannot_lift_the_mute_by_publishing_again(
+    sfu_live: Live, janus: Janus
+) -> None:
+    """Muted, the pupil's client publishes a new feed (as after a dropped connection) without
+    turning the microphone on: Janus holds that feed's audio back too, until the pupil turns
+    the microphone on as the mute allows."""
+    live = sfu_live
+    room = await make_room(live.http, live.services)
+    async with teacher_and_pupil(live, room, janus) as (teacher, pupil, teacher_peer, pupil_peer):
+        pupil_id = await teacher_receives_pupil(teacher, pupil, teacher_peer, pupil_peer)
+        await pupil.ok("rtc.media", mic=True, camera=True)
+        await teacher.ok("rtc.mute", participant_id=pupil_id, mic=True, camera=False)
+        await stopped(teacher_peer, "pupil", "audio", VIDEO_WITNESS)
+
+        await pupil.ok("rtc.unpublish")
+        await teacher.wait_for("rtc.feed", participant_id=pupil_id, live=False)
+        await publish(pupil, pupil_peer, PUPIL_CAMERA, name="again")
+        await teacher.wait_for("rtc.feed", count=2, participant_id=pupil_id, live=True)
+        await subscribe(teacher, teacher_peer, pupil_id, "again")
+        await stopped(teacher_peer, "again", "audio", VIDEO_WITNESS)
+
+        await pupil.ok("rtc.media", mic=True)
+        await flowing(teacher_peer, "again", "audio")
+
+
 @pytest.fixture
 async def two_nodes(settings: Settings, janus: Janus) -> Any:
     """Two nodes sharing the database, Redis and one Janus."""
