@@ -34,6 +34,9 @@ MAX_PACKET = 1 << 20
 MESSAGE_MAX = 8191
 # The candidates of one `trickle` message, in bytes of JSON: the envelope and secret fit beside.
 TRICKLE_BATCH = 6000
+# How long the tests' and tools' own connections wait for an answer; a node's come from its
+# settings (`rtc_janus_reply_seconds`).
+REPLY_SECONDS = 10.0
 
 
 class JanusError(Exception):
@@ -49,9 +52,11 @@ class JanusError(Exception):
 class JanusConnection:
     """One connection to the API; replies are matched to requests by transaction."""
 
-    def __init__(self, sock: socket.socket, api_secret: str | None) -> None:
+    def __init__(self, sock: socket.socket, api_secret: str | None, reply_seconds: float) -> None:
         self._sock = sock
         self._api_secret = api_secret
+        # A Janus that stops answering (hung, or stopped) must not hold a request for ever.
+        self._reply_seconds = reply_seconds
         self._pending: dict[str, tuple[asyncio.Future[dict[str, Any]], bool]] = {}
         # Events nobody asked for (webrtcup, hangup, ...), by the handle they concern.
         self.listeners: dict[int, Callable[[dict[str, Any]], None]] = {}
@@ -60,7 +65,9 @@ class JanusConnection:
         self._reader = asyncio.create_task(self._read())
 
     @classmethod
-    async def open(cls, path: str, api_secret: str | None) -> JanusConnection:
+    async def open(
+        cls, path: str, api_secret: str | None, reply_seconds: float = REPLY_SECONDS
+    ) -> JanusConnection:
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         sock.setblocking(False)
         try:
@@ -68,7 +75,7 @@ class JanusConnection:
         except OSError as exc:
             sock.close()
             raise JanusError(0, f"cannot reach Janus at {path}: {exc.strerror}") from exc
-        return cls(sock, api_secret)
+        return cls(sock, api_secret, reply_seconds)
 
     @property
     def closed(self) -> bool:
@@ -91,7 +98,11 @@ class JanusConnection:
             raise JanusError(0, f"a message of {len(data)} bytes is more than Janus reads")
         try:
             await asyncio.get_running_loop().sock_sendall(self._sock, data)
-            reply = await future
+            async with asyncio.timeout(self._reply_seconds):
+                reply = await future
+        except TimeoutError as exc:
+            log.warning("Janus did not answer within %g s", self._reply_seconds)
+            raise JanusError(0, f"no answer within {self._reply_seconds:g} s") from exc
         finally:
             self._pending.pop(transaction, None)
         if reply.get("janus") == "error":

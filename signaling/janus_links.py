@@ -43,7 +43,9 @@ class JanusLinks:
                 secret = self._settings.rtc_janus_api_secret
                 try:
                     connection = await JanusConnection.open(
-                        server, None if secret is None else secret.get_secret_value()
+                        server,
+                        None if secret is None else secret.get_secret_value(),
+                        self._settings.rtc_janus_reply_seconds,
                     )
                 except JanusError:
                     # Perhaps dead before this node ever reached it: its sessions move too.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 from collections.abc import AsyncIterator
 
 import pytest
@@ -23,6 +25,7 @@ from tests.video.sfu_support import (
     sfu_live,
     subscribe,
     until_received,
+    with_janus,
 )
 from twinspace_rt.settings import Settings
 
@@ -133,3 +136,34 @@ async def test_a_session_that_names_no_instance_runs_on_the_first(
         assert await publishers(janus, await room_id(live, room.project_id)) == [teacher_id]
     finally:
         await peer.close()
+
+
+async def test_a_janus_that_stops_answering_is_media_unavailable_until_it_answers(
+    settings: Settings, janus: Janus
+) -> None:
+    """A Janus that hangs (here: stopped) keeps its socket open, so only a bound on its answer
+    frees the request: the client hears `media_unavailable` and may try again, and once Janus
+    answers again the same publish works."""
+    hurried = with_janus(settings, janus).model_copy(update={"rtc_janus_reply_seconds": 1})
+    async with serve(hurried) as live:
+        room = await make_room(live.http, live.services)
+        teacher = await connect(live, room, "teacher_admin")
+        peer = await SfuPeer.start(janus)
+        assert janus.process is not None
+        try:
+            await teacher.ok("rtc.start", max_participants=30)
+            teacher_id = (await teacher.ok("rtc.join"))["participant_id"]
+            offer = await peer.command("publish", name="camera", width=64, height=48)
+            description = {"type": "offer", "sdp": offer["sdp"]}
+            os.kill(janus.process.pid, signal.SIGSTOP)
+            try:
+                reply = await teacher.request("rtc.publish", description=description)
+            finally:
+                os.kill(janus.process.pid, signal.SIGCONT)
+            assert reply["code"] == "media_unavailable", reply
+
+            await publish(teacher, peer, TEACHER_CAMERA, name="again")
+            await teacher.wait_for("rtc.feed", participant_id=teacher_id, live=True)
+            assert await publishers(janus, await room_id(live, room.project_id)) == [teacher_id]
+        finally:
+            await peer.close()

@@ -46,6 +46,12 @@ class VideoSettings(BaseSettings):
     rtc_janus_keepalive_seconds: float = Field(
         20, gt=0, description="Keepalive interval of our Janus sessions (under its timeout)."
     )
+    rtc_janus_reply_seconds: float = Field(
+        10,
+        gt=0,
+        description="How long a request to Janus may go unanswered (a Janus hung or overloaded) "
+        "before the client's request is answered `media_unavailable`.",
+    )
     rtc_sfu_max: int = Field(
         50, ge=2, le=500, description="Most participants in a video session on the SFU (Janus)."
     )
