@@ -174,6 +174,11 @@ class JanusSession:
             try:
                 await self.connection.request({"janus": "keepalive", "session_id": self.id})
             except JanusError as exc:
+                if exc.code == 0 and not self.connection.closed:
+                    # Unanswered (Janus busy or hung): giving up would let Janus end the
+                    # session, and every handle in it, once it answers again.
+                    log.warning("Janus session %s: a keepalive went unanswered", self.id)
+                    continue
                 log.warning("Janus session %s lost: %s", self.id, exc.reason)
                 return
 

@@ -13,9 +13,10 @@ from signaling.state import running
 from tests.chat.test_chat import connect
 from tests.support.janus import Janus, running_januses
 from tests.support.live import Live, serve
+from tests.support.log_capture import recorded
 from tests.support.room import make_room
 from tests.support.sfu_peer import SfuPeer
-from tests.support.waiting import WAIT
+from tests.support.waiting import WAIT, eventually
 from tests.video.sfu_support import (
     TEACHER_CAMERA,
     janus,
@@ -142,28 +143,41 @@ async def test_a_janus_that_stops_answering_is_media_unavailable_until_it_answer
     settings: Settings, janus: Janus
 ) -> None:
     """A Janus that hangs (here: stopped) keeps its socket open, so only a bound on its answer
-    frees the request: the client hears `media_unavailable` and may try again, and once Janus
-    answers again the same publish works."""
-    hurried = with_janus(settings, janus).model_copy(update={"rtc_janus_reply_seconds": 1})
+    frees the request: the client hears `media_unavailable` and may try again. A keepalive
+    left unanswered meanwhile does not give the Janus session up (Janus would end it, and every
+    handle in it, once it answers again): the same session carries the publish that follows."""
+    hurried = with_janus(settings, janus).model_copy(
+        update={"rtc_janus_reply_seconds": 1, "rtc_janus_keepalive_seconds": 0.5}
+    )
     async with serve(hurried) as live:
         room = await make_room(live.http, live.services)
         teacher = await connect(live, room, "teacher_admin")
         peer = await SfuPeer.start(janus)
         assert janus.process is not None
+        links = live.services.hub.state["video.sfu"].links
         try:
             await teacher.ok("rtc.start", max_participants=30)
             teacher_id = (await teacher.ok("rtc.join"))["participant_id"]
+            session, _ = await links.connect(janus.socket_path)
             offer = await peer.command("publish", name="camera", width=64, height=48)
             description = {"type": "offer", "sdp": offer["sdp"]}
-            os.kill(janus.process.pid, signal.SIGSTOP)
-            try:
-                reply = await teacher.request("rtc.publish", description=description)
-            finally:
-                os.kill(janus.process.pid, signal.SIGCONT)
+            with recorded() as log:
+                os.kill(janus.process.pid, signal.SIGSTOP)
+                try:
+                    reply = await teacher.request("rtc.publish", description=description)
+                    await eventually(
+                        lambda: any(
+                            "keepalive" in r.getMessage() or "lost" in r.getMessage()
+                            for r in log.records
+                        )
+                    )
+                finally:
+                    os.kill(janus.process.pid, signal.SIGCONT)
             assert reply["code"] == "media_unavailable", reply
 
             await publish(teacher, peer, TEACHER_CAMERA, name="again")
             await teacher.wait_for("rtc.feed", participant_id=teacher_id, live=True)
             assert await publishers(janus, await room_id(live, room.project_id)) == [teacher_id]
+            assert (await links.connect(janus.socket_path))[0] is session and session.alive
         finally:
             await peer.close()
