@@ -5,6 +5,7 @@ teacher and two pupils, and each person's page. Module-scoped: the test module i
 
 from __future__ import annotations
 
+import asyncio
 import wave
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -136,3 +137,18 @@ async def person(
     await page.goto(f"/#/p/{lesson.project_id}/video")
     await expect(page.locator("h1")).to_be_visible()
     return page
+
+
+async def until_locked(lesson: Class, camera: bool) -> None:
+    """Until the running session's camera lock, as the server holds it, is ``camera``."""
+    token = lesson.teacher_headers["Authorization"].removeprefix("Bearer ")
+    client = await HubClient.connect(lesson.live.url, lesson.project_id, token)
+    try:
+        async with asyncio.timeout(WAIT):
+            while True:
+                session = (await client.ok("rtc.state"))["session"]
+                if session is not None and session["locks"]["camera"] is camera:
+                    return
+                await asyncio.sleep(0.1)
+    finally:
+        await client.close()

@@ -110,3 +110,39 @@ async def tile_decodes(page: Page, name: str, more: int = 10) -> None:
                 await asyncio.sleep(0.25)
     except TimeoutError:
         raise AssertionError(f"{name}'s tile decoded {frames} frames") from None
+
+
+# Counts the hub's `media_unavailable` answers to the page's `rtc.publish` requests
+# (`window.__refusedPublishes`): an init script, so that it wraps the page's hub socket.
+COUNT_REFUSED_PUBLISHES = """(() => {
+  const Original = window.WebSocket;
+  window.__refusedPublishes = 0;
+  window.WebSocket = function (...args) {
+    const socket = new Original(...args);
+    const publishes = new Set();
+    const send = socket.send.bind(socket);
+    socket.send = (data) => {
+      const frame = JSON.parse(data);
+      if (frame.type === "rtc.publish") publishes.add(frame.id);
+      send(data);
+    };
+    socket.addEventListener("message", (event) => {
+      const frame = JSON.parse(event.data);
+      if (frame.type === "error" && frame.code === "media_unavailable" && publishes.has(frame.id))
+        window.__refusedPublishes += 1;
+    });
+    return socket;
+  };
+  window.WebSocket.prototype = Original.prototype;
+  for (const name of ["CONNECTING", "OPEN", "CLOSING", "CLOSED"]) window.WebSocket[name] = Original[name];
+})();"""
+
+
+async def refused_publishes(page: Page) -> None:
+    """Until the hub refused one of the page's publishes as `media_unavailable`."""
+    try:
+        async with asyncio.timeout(WAIT):
+            while not await page.evaluate("() => window.__refusedPublishes"):
+                await asyncio.sleep(0.25)
+    except TimeoutError:
+        raise AssertionError("no publish was refused as media_unavailable") from None

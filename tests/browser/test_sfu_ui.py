@@ -10,8 +10,8 @@ checked with axe at a laptop's and a phone's size; the Arabic pupil joins, chang
 raises a hand by keyboard alone. Two aiortc pupils (hub sockets, media peers in the namespace)
 join three pages: each side decodes the other's feeds, and the speaker view follows whichever
 peer sends a loud tone (Janus's audio levels; the pages send silence). Then: eleven in a call
-are paged (by keyboard), a camera lock keeps the camera out of a pupil's feed, and when the
-Janus holding the session is killed the pages publish and subscribe again on the other one
+are paged (by keyboard), a camera lock keeps the camera out of a pupil's feed, a publish refused
+while Janus hangs is tried again by the page, and when the Janus holding the session is killed the pages publish and subscribe again on the other one
 (`rtc.media_restart`).
 """
 
@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
 
 import pytest
 from playwright.async_api import Browser, expect
@@ -29,14 +31,30 @@ from tests.browser.conftest import (
     check_screen,
     no_sideways_scrolling,
 )
-from tests.browser.sfu_lesson import Class, chromium, lesson, net, no_session_left, person
-from tests.browser.sfu_pages import decoding, inbound, sending, tab_to, tile_decodes, until
+from tests.browser.sfu_lesson import (
+    Class,
+    chromium,
+    lesson,
+    net,
+    no_session_left,
+    person,
+    until_locked,
+)
+from tests.browser.sfu_pages import (
+    COUNT_REFUSED_PUBLISHES,
+    decoding,
+    inbound,
+    refused_publishes,
+    sending,
+    tab_to,
+    tile_decodes,
+    until,
+)
 from tests.browser.sfu_peers import peer_pupils, receives, take_seat
 from tests.support import janus
 from tests.support.janus_browser import BrowserNet
 from tests.support.live import HubClient
 from tests.support.room import bearer, settle_password
-from tests.support.waiting import WAIT
 
 pytestmark = pytest.mark.skipif(
     not janus.available(), reason="needs Janus (make janus) and root for network namespaces"
@@ -279,21 +297,6 @@ async def test_more_people_than_a_page_holds_are_paged_by_keyboard(
         await teacher.context.close()
 
 
-async def until_locked(lesson: Class, camera: bool) -> None:
-    """Until the running session's camera lock, as the server holds it, is ``camera``."""
-    token = lesson.teacher_headers["Authorization"].removeprefix("Bearer ")
-    client = await HubClient.connect(lesson.live.url, lesson.project_id, token)
-    try:
-        async with asyncio.timeout(WAIT):
-            while True:
-                session = (await client.ok("rtc.state"))["session"]
-                if session is not None and session["locks"]["camera"] is camera:
-                    return
-                await asyncio.sleep(0.1)
-    finally:
-        await client.close()
-
-
 async def test_a_pupil_who_joined_under_a_camera_lock_publishes_the_camera_once_unlocked(
     chromium: Browser, lesson: Class
 ) -> None:
@@ -319,6 +322,45 @@ async def test_a_pupil_who_joined_under_a_camera_lock_publishes_the_camera_once_
     await camera.click()
     await expect(camera).to_have_attribute("aria-pressed", "true")
     await sending(ines, ["audio,video"])
+    await teacher.get_by_role("button", name="End the session for everyone").click()
+    await expect(ines.get_by_text("No video session is running.")).to_be_visible()
+    for page in (teacher, ines):
+        await page.context.close()
+
+
+async def test_a_publish_refused_while_janus_hangs_is_tried_again(
+    chromium: Browser, lesson: Class, net: BrowserNet
+) -> None:
+    """Janus stops answering as a pupil turns her camera on: once Janus's reply bound passes
+    the hub refuses her publish (`media_unavailable`), and her page tries again after a pause;
+    when Janus answers again her camera is published without her doing anything."""
+    teacher = await person(chromium, lesson, "ana", (1366, 768))
+    ines = await person(chromium, lesson, lesson.pupils[0][0], (375, 667))
+    await ines.context.add_init_script(COUNT_REFUSED_PUBLISHES)
+    await ines.reload()
+    await teacher.get_by_label("A whole class, each on their own device").check()
+    await teacher.get_by_role("button", name="Start a video session").click()
+    await teacher.get_by_label("Keep cameras off").check()
+    await until_locked(lesson, camera=True)
+    await ines.get_by_role("button", name="Join the video session").click()
+    await sending(ines, ["audio"])
+    await teacher.get_by_label("Keep cameras off").uncheck()
+    camera = ines.get_by_role("button", name="Camera", exact=True)
+    await expect(camera).to_be_enabled()
+
+    async with lesson.live.services.db.reader() as tx:
+        video = await running(tx, lesson.project_id)
+    assert video is not None
+    holder = next(j for j in net.januses if j.socket_path == video.media_server)
+    assert holder.process is not None
+    os.kill(holder.process.pid, signal.SIGSTOP)
+    try:
+        await camera.click()
+        await refused_publishes(ines)
+    finally:
+        os.kill(holder.process.pid, signal.SIGCONT)
+    await sending(ines, ["audio,video"])
+    await until(teacher, "Ines's camera decoded", decoding(1))
     await teacher.get_by_role("button", name="End the session for everyone").click()
     await expect(ines.get_by_text("No video session is running.")).to_be_visible()
     for page in (teacher, ines):

@@ -14,6 +14,7 @@
  */
 
 import type { RoomClient } from "../hub/room_client";
+import { HubError } from "../hub/socket";
 import { Publisher, type Source, Subscription } from "./sfu_links";
 
 export interface SfuSeat {
@@ -31,6 +32,15 @@ export interface Layer {
 }
 
 const key = (participantId: number, source: Source) => `${participantId}:${source}`;
+
+/** A publish refused for a reason that passes (the media server unreachable or restarting, a
+ * rate limit) is tried again, after a pause that grows each time; a refusal that stays (a
+ * lock, a seat gone) is final at once. */
+const PUBLISH_ATTEMPTS = 4;
+const PUBLISH_PAUSE_MS = 1_000;
+const PASSING = new Set(["media_unavailable", "rate_limited", "internal_error"]);
+const passes = (error: unknown) => error instanceof HubError && PASSING.has(error.code);
+const pause = (ms: number) => new Promise((resolve) => window.setTimeout(resolve, ms));
 
 /** Seated: joined, or back within the grace period (its feed may still be live). */
 const seatedHere = (seat: SfuSeat, group: number | null) =>
@@ -94,6 +104,10 @@ export class SfuMedia {
     const sent = new Set(publisher.pc.getSenders().map((s) => s.track?.kind));
     const feed = this.cameraFeed();
     if (!feed || feed.getTracks().every((track) => sent.has(track.kind))) return;
+    // Unpublished, the old connection carries nothing any more: it goes now, so that a publish
+    // that fails leaves no half-live feed behind.
+    publisher.close();
+    this.publishers.delete("camera");
     await this.client.request("rtc.unpublish", { source: "camera" }).catch(() => undefined);
     await this.publishCamera();
   }
@@ -110,12 +124,18 @@ export class SfuMedia {
 
   private async publish(source: Source, stream: MediaStream): Promise<void> {
     const generation = this.generation;
-    let publisher: Publisher;
-    try {
-      publisher = await Publisher.open(this.client, source, stream, this.iceServers);
-    } catch (error) {
-      this.retire(source);
-      throw error;
+    let publisher: Publisher | null = null;
+    for (let attempt = 1; publisher === null; attempt += 1) {
+      try {
+        publisher = await Publisher.open(this.client, source, stream, this.iceServers);
+      } catch (error) {
+        const again = attempt < PUBLISH_ATTEMPTS && passes(error);
+        if (!again || this.closed || generation !== this.generation) {
+          this.retire(source);
+          throw error;
+        }
+        await pause(PUBLISH_PAUSE_MS * attempt);
+      }
     }
     if (this.closed || generation !== this.generation) {
       publisher.close();
