@@ -39,6 +39,7 @@ from seed import bench_settings, create_documents, seed_twinspace, twinspace_env
 from servers import ServerProcess, free_port
 
 TARGET_RATIO = 1.3
+SOCKETS_PER_MEMBER = 20  # TWINSPACE_WS_SOCKETS_PER_MEMBER's default, per node
 
 
 class Nodes:
@@ -112,6 +113,9 @@ def parse_args(argv: list[str] | None) -> tuple[ClusterConfig, argparse.Namespac
         parser.error("--nodes must be at least 2")
     if args.editors > args.clients:
         parser.error("--editors may not exceed --clients (editors are members of room 0)")
+    if args.docs * args.editors > SOCKETS_PER_MEMBER * args.clients:
+        # On one node, room 0's pupils hold every editor's socket between them.
+        parser.error(f"--docs x --editors may not exceed {SOCKETS_PER_MEMBER} x --clients")
     config = ClusterConfig(
         rooms=args.rooms,
         clients=args.clients,
