@@ -120,12 +120,24 @@ FUZZ_HUB_INPUTS ?= 100000
 .PHONY: fuzz-hub
 fuzz-hub: $(VENV)/.test-installed
 	$(BIN)/python -m tests.fuzz.hub_json --inputs $(FUZZ_HUB_INPUTS) $(if $(FUZZ_SEED),--seed $(FUZZ_SEED))
-.PHONY: test-stress soak bench-materials
+.PHONY: test-stress soak bench-materials bench-cluster
 
 # Issue 15's upload benchmark: 100 MB through the server against `cp`, RSS growth, a 100 MB
 # upload cut at 40 % and resumed byte-identical, 10 concurrent 20 MB uploads, image processing.
 bench-materials: $(VENV)/.test-installed
 	$(BIN)/python -m bench.materials_upload --size-mb 100
+
+# Issue 20's cluster benchmark: one node against three sharing PostgreSQL and the bench's own
+# Redis, a node killed and Redis restarted under load (bench/README.md). PostgreSQL must accept
+# user postgres without a password on 127.0.0.1:5432; redis-server must be installed.
+# `make bench-cluster BENCH_CLUSTER_ARGS=--quick` for a smoke run.
+BENCH_YJS := bench/yjs
+$(BENCH_YJS)/node_modules/.installed: $(BENCH_YJS)/package.json $(BENCH_YJS)/package-lock.json
+	cd $(BENCH_YJS) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+bench-cluster: $(VENV)/.test-installed $(BENCH_YJS)/node_modules/.installed
+	$(BIN)/python bench/cluster.py $(BENCH_CLUSTER_ARGS)
 
 # The whole suite while stress-ng keeps both cores busy: no test may depend on an idle machine.
 # stress-ng comes from Debian (installed when missing, as `make browser` does for Chromium); it is

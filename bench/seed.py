@@ -37,14 +37,21 @@ def twinspace_env(data_dir: Path, secret: str) -> dict[str, str]:
     return env
 
 
-def seed_twinspace(data_dir: Path, secret: str, rooms: int, users: int) -> list[Seat]:
-    """Writes ``rooms`` projects and ``users`` pupils straight into SQLite, in seconds.
+def bench_settings(data_dir: Path, secret: str, database_url: str | None = None) -> Settings:
+    return Settings(data_dir=data_dir, secret_key=SecretStr(secret), database_url=database_url)
+
+
+def seed_twinspace(
+    data_dir: Path, secret: str, rooms: int, users: int, database_url: str | None = None
+) -> list[Seat]:
+    """Writes ``rooms`` projects and ``users`` pupils straight into the database (SQLite in
+    ``data_dir`` unless ``database_url`` names another), in seconds.
 
     Going through the REST API would hash one argon2 password per pupil (minutes); the bench
     users never log in by password, so they share one precomputed hash. Pupil ``i`` belongs to
     project ``i % rooms``.
     """
-    settings = Settings(data_dir=data_dir, secret_key=SecretStr(secret))
+    settings = bench_settings(data_dir, secret, database_url)
     tokens = TokenService(settings)
 
     async def seed() -> list[Seat]:
@@ -98,6 +105,28 @@ def count_messages(data_dir: Path) -> int:
         return int(db.execute("SELECT count(*) FROM chat_messages").fetchone()[0])
 
 
+def create_documents(settings: Settings, project_id: int, names: list[str]) -> None:
+    """Text documents in a seeded project, made by the bench teacher with the catalogue's own
+    code (``documents.catalog.create``), as the REST endpoint does."""
+
+    async def create() -> None:
+        db = Database(settings.effective_database_url)
+        try:
+            async with db.transaction() as tx:
+                project = await tx.get(Project, project_id)
+                teacher = (
+                    await tx.exec(select(User).where(User.username == "bench.teacher"))
+                ).one()
+                assert project is not None and teacher.id is not None
+                member = as_member(project, teacher.id, Role.teacher_admin)
+                for name in names:
+                    await catalog.create(tx, member, name, name, DocKind.text)
+        finally:
+            await db.close()
+
+    asyncio.run(create())
+
+
 @dataclass(frozen=True)
 class TwinSpaceDocs:
     """TwinSpace RT's side of ``yjs_relay.py``: one project, its pupils' tokens, its documents.
@@ -118,24 +147,7 @@ class TwinSpaceDocs:
     ) -> TwinSpaceDocs:
         seats = seed_twinspace(data_dir, secret, 1, users)
         project_id = seats[0].project_id
-        settings = Settings(data_dir=data_dir, secret_key=SecretStr(secret))
-
-        async def create_documents() -> None:
-            db = Database(settings.effective_database_url)
-            try:
-                async with db.transaction() as tx:
-                    project = await tx.get(Project, project_id)
-                    teacher = (
-                        await tx.exec(select(User).where(User.username == "bench.teacher"))
-                    ).one()
-                    assert project is not None and teacher.id is not None
-                    member = as_member(project, teacher.id, Role.teacher_admin)
-                    for name in names:
-                        await catalog.create(tx, member, name, name, DocKind.text)
-            finally:
-                await db.close()
-
-        asyncio.run(create_documents())
+        create_documents(bench_settings(data_dir, secret), project_id, names)
         return cls(data_dir, secret, project_id, [s.token for s in seats], unload_seconds)
 
     def env(self, **settings: float) -> dict[str, str]:
