@@ -10,17 +10,16 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import asyncpg
-from servers import HOST, free_port, usage
+from servers import HOST, Closing, free_port, usage
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 READY_TIMEOUT = 20.0
 
 
-class RedisServer:
+class RedisServer(Closing):
     """``redis-server`` on a free loopback port, without persistence; ``restart`` kills it
     (SIGKILL, as a crash) and starts a fresh, empty one on the same port."""
 
@@ -80,21 +79,13 @@ class RedisServer:
             self.process.kill()
             self.process.wait(5)
 
+    def close(self) -> None:
+        self.kill()
+
     def restart(self, down_seconds: float) -> None:
         self.kill()
         time.sleep(down_seconds)
         self.start()
-
-    def __enter__(self) -> RedisServer:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.kill()
 
 
 @dataclass(frozen=True)
@@ -114,7 +105,7 @@ async def _fetch(url: str, query: str, *args: Any) -> list[asyncpg.Record]:
         await connection.close()
 
 
-class BenchDatabase:
+class BenchDatabase(Closing):
     """``tsrt_bench_cluster_<random>`` on the machine's PostgreSQL, dropped on exit."""
 
     def __init__(self) -> None:
@@ -152,16 +143,6 @@ class BenchDatabase:
         )
         return {(int(r["project_id"]), int(r["seq"])) for r in rows}
 
-    def drop(self) -> None:
+    def close(self) -> None:
+        """Drops the database."""
         asyncio.run(_fetch(PG_ADMIN, f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
-
-    def __enter__(self) -> BenchDatabase:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.drop()

@@ -18,7 +18,7 @@ from hub_fanout import by_room, workers
 from report import Result
 from runs import percentile, sleep_until
 from servers import HOST, Seat, ServerProcess
-from yjs_phases import connect, now_us
+from yjs_phases import connect
 
 STATS_SETTLE_SECONDS = 1.5  # pg_stat_database is flushed about once a second
 
@@ -199,19 +199,7 @@ def doc_window(
         result["connected"], failures = connect(group, seats, config.editor_workers)
         if failures:
             print(f"  {len(seats) - result['connected']} editors failed: {failures[:3]}")
-        start = now_us() + 500_000
-        t0 = start + int(config.warmup * 1e6)
-        t1 = t0 + int(config.duration * 1e6)
-        group.tell_all(
-            {
-                "op": "edit",
-                "start": start,
-                "t0": t0,
-                "t1": t1,
-                "periodUs": int(1e6 / config.rate),
-                "drainMs": int(config.drain * 1000),
-            }
-        )
+        t0, t1 = group.start_editing(config.warmup, config.duration, config.rate, config.drain)
         sleep_until(t0 * 1000, time.monotonic_ns)
         before = _backend_usage(scene)
         sleep_until(t1 * 1000, time.monotonic_ns)

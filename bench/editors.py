@@ -14,13 +14,17 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
-from servers import BENCH, raise_fd_limit, usage
+from servers import BENCH, Closing, raise_fd_limit, usage
 
 WORKER = BENCH / "yjs" / "editors.mjs"
 Reply = dict[str, Any]
+
+
+def now_us() -> int:
+    """The clock the Node editors stamp edits with (CLOCK_MONOTONIC), in microseconds."""
+    return time.monotonic_ns() // 1000
 
 
 @dataclass(frozen=True)
@@ -101,7 +105,7 @@ class EditorWorker:
                 self.process.wait(5)
 
 
-class Editors:
+class Editors(Closing):
     """A group of workers; commands go to all of them (one each) and are awaited together."""
 
     def __init__(self, count: int, work_dir: Path, name: str) -> None:
@@ -135,20 +139,22 @@ class Editors:
     def cpu_seconds(self) -> float:
         return sum(usage(worker.process.pid).cpu_seconds for worker in self.workers)
 
+    def start_editing(
+        self, warmup: float, duration: float, rate: float, drain: float
+    ) -> tuple[int, int]:
+        """Every editor edits ``rate`` times a second from half a second from now; the window
+        that counts opens ``warmup`` seconds later and lasts ``duration``. Returns its bounds
+        (`now_us`); the editors wait up to ``drain`` seconds for the last deliveries."""
+        start = now_us() + 500_000
+        t0 = start + int(warmup * 1e6)
+        t1 = t0 + int(duration * 1e6)
+        edit = {"op": "edit", "start": start, "t0": t0, "t1": t1}
+        self.tell_all({**edit, "periodUs": int(1e6 / rate), "drainMs": int(drain * 1000)})
+        return t0, t1
+
     def close(self) -> None:
         for worker in self.workers:
             worker.stop()
-
-    def __enter__(self) -> Editors:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def shares(items: list[Any], parts: int) -> list[list[Any]]:

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 HOST = "127.0.0.1"
 BENCH = Path(__file__).resolve().parent
@@ -38,6 +39,25 @@ class Seat:
 class Usage:
     cpu_seconds: float
     rss_kib: int
+
+
+class Closing:
+    """A context manager that lets go of what it holds on the way out, however the block
+    ends: each bench resource (a process, a database, workers) says how in ``close``."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
 
 
 def free_port() -> int:

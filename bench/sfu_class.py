@@ -18,6 +18,9 @@ runs in this process (SQLite in a temporary folder) and signals through the hub 
    of the teacher and pupils, which only answer pings then).
 
     sudo .venv/bin/python bench/sfu_class.py --pupils 29 --processes 4 --window 20
+
+`--event-loops 0,2` runs the class twice in one run: on Janus's default of a thread per handle,
+then on two static event loops (`JanusConfig.event_loops`).
 """
 
 from __future__ import annotations
@@ -69,8 +72,11 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-async def run(count: int, processes: int, size: tuple[int, int], window: float) -> None:
-    async with running_janus() as janus:
+async def run(
+    count: int, processes: int, size: tuple[int, int], window: float, event_loops: int | None
+) -> None:
+    print(f"Janus event loops: {event_loops or 'one thread per handle (Janus default)'}")
+    async with running_janus(event_loops) as janus:
         with tempfile.TemporaryDirectory() as folder:
             settings = Settings(
                 _env_file=None,
@@ -182,8 +188,16 @@ def main() -> None:
     parser.add_argument("--width", type=int, default=320)
     parser.add_argument("--height", type=int, default=240)
     parser.add_argument("--window", type=float, default=20.0)
+    parser.add_argument(
+        "--event-loops",
+        default="0",
+        help="Janus configurations run one after the other in this run: a comma list of its "
+        "static event loop counts, 0 for its default of one thread per handle",
+    )
     args = parser.parse_args()
-    asyncio.run(run(args.pupils, args.processes, (args.width, args.height), args.window))
+    for loops in (int(value) for value in args.event_loops.split(",")):
+        size = (args.width, args.height)
+        asyncio.run(run(args.pupils, args.processes, size, args.window, loops or None))
 
 
 if __name__ == "__main__":

@@ -29,11 +29,6 @@ SETTLE_SECONDS = 3.0
 BUILD_ROUND = 200
 
 
-def now_us() -> int:
-    """The clock the Node editors stamp edits with (CLOCK_MONOTONIC), in microseconds."""
-    return time.monotonic_ns() // 1000
-
-
 @dataclass(frozen=True)
 class Site:
     """How one running server names a document and admits an editor: the baselines take any
@@ -106,19 +101,7 @@ def run_relay(kind: str, docs: int, editors: int, stage: Stage) -> Result:
         if failures:
             print(f"  {docs * editors - connected} editors failed, e.g. {failures[:3]}")
         rss_open = server.usage().rss_kib
-        start = now_us() + 500_000
-        t0 = start + int(config.warmup * 1e6)
-        t1 = t0 + int(config.duration * 1e6)
-        group.tell_all(
-            {
-                "op": "edit",
-                "start": start,
-                "t0": t0,
-                "t1": t1,
-                "periodUs": int(1e6 / config.rate),
-                "drainMs": int(config.drain * 1000),
-            }
-        )
+        t0, t1 = group.start_editing(config.warmup, config.duration, config.rate, config.drain)
         sleep_until(t0 * 1000, time.monotonic_ns)
         server0, load0 = server.usage(), group.cpu_seconds()
         sleep_until(t1 * 1000, time.monotonic_ns)
