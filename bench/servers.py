@@ -120,7 +120,7 @@ def command(kind: str, port: int) -> tuple[list[str], dict[str, str]]:
     return [sys.executable, str(BENCH / "baselines.py"), kind, "--port", str(port)], {}
 
 
-class ServerProcess:
+class ServerProcess(Closing):
     """One server in its own session, so stopping it also stops anything it started."""
 
     def __init__(
@@ -200,10 +200,5 @@ class ServerProcess:
             raise
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def close(self) -> None:
         self.stop()

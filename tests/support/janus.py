@@ -64,6 +64,7 @@ class Janus:
     log_path: Path
     # Each instance of a namespace gets its own range of media ports.
     rtp_ports: str = "20000-40000"
+    event_loops: int | None = None
     process: asyncio.subprocess.Process | None = None
 
     def kill(self) -> None:
@@ -90,6 +91,7 @@ def _config(folder: Path, janus: Janus) -> None:
             rtp_ports=janus.rtp_ports,
             ice_interface="va",
             debug_level=4,
+            event_loops=janus.event_loops,
         ),
     )
 
@@ -169,14 +171,16 @@ async def _start(janus: Janus, folder: Path) -> asyncio.subprocess.Process:
 
 
 @asynccontextmanager
-async def running_janus() -> AsyncIterator[Janus]:
+async def running_janus(event_loops: int | None = None) -> AsyncIterator[Janus]:
     """A namespace with its veth pair and a Janus inside; everything is removed at the end."""
-    async with running_januses(1) as (janus,):
+    async with running_januses(1, event_loops) as (janus,):
         yield janus
 
 
 @asynccontextmanager
-async def running_januses(count: int) -> AsyncIterator[tuple[Janus, ...]]:
+async def running_januses(
+    count: int, event_loops: int | None = None
+) -> AsyncIterator[tuple[Janus, ...]]:
     """A namespace with its veth pair and ``count`` Janus instances inside, on the same address
     (so the same media peers reach either), each with its own API socket and media ports."""
     namespace = f"tsrt{os.getpid()}n{next(_numbers)}"
@@ -194,6 +198,7 @@ async def running_januses(count: int) -> AsyncIterator[tuple[Janus, ...]]:
                 admin_key=admin_key,
                 log_path=folder / "janus.log",
                 rtp_ports=f"{low}-{low + 20000 // count - 1}",
+                event_loops=event_loops,
             )
             _config(folder, janus)
             instances.append((janus, folder))
