@@ -9,12 +9,15 @@ room creation, and RTP forwarding is locked behind it.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 LIBRARIES = Path("/usr/lib/x86_64-linux-gnu/janus")
 PARTS = (("plugins", "videoroom"), ("transports", "pfunix"))
 FOLDERS = ("plugins", "transports", "events", "loggers")
+# Janus's static event loops, one per core of the machine it runs on (`JanusConfig.event_loops`).
+EVENT_LOOPS = os.cpu_count() or 1
 
 
 @dataclass(frozen=True)
@@ -30,8 +33,10 @@ class JanusConfig:
     interface: str | None = None
     debug_level: int | None = None
     # Janus's static event loops: that many threads carry every handle's media, instead of a
-    # thread per handle (Janus's default), which costs a context switch per packet and handle.
-    event_loops: int | None = None
+    # thread per handle (Janus's default), which wakes a thread per packet and handle. One loop
+    # per core forwarded 608-627 streams per core of Janus against 352-382 with a thread per
+    # handle (`bench/sfu_class.py --event-loops 0,2`, docs/PERFORMANCE.md). None: Janus's default.
+    event_loops: int | None = EVENT_LOOPS
 
 
 def write(folder: Path, config: JanusConfig) -> Path:

@@ -21,6 +21,9 @@ general: {
   loggers_folder = "$conf/loggers"
   api_secret = "$JANUS_API_SECRET"
   session_timeout = 60
+  # One static event loop per core instead of a thread per handle: 1.6x the forwarded streams
+  # per core (docs/PERFORMANCE.md, "A class on the SFU").
+  event_loops = ${JANUS_EVENT_LOOPS:-$(nproc)}
 }
 media: {
   # The UDP range the firewall opens for video (docs/DEPLOY.md).

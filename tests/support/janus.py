@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from signaling.janus import JanusConnection, JanusError
-from signaling.janus_config import JanusConfig
+from signaling.janus_config import EVENT_LOOPS, JanusConfig
 from signaling.janus_config import write as write_config
 from tests.support.waiting import WAIT
 
@@ -64,7 +64,8 @@ class Janus:
     log_path: Path
     # Each instance of a namespace gets its own range of media ports.
     rtp_ports: str = "20000-40000"
-    event_loops: int | None = None
+    # As in production unless a benchmark compares (None: Janus's thread per handle).
+    event_loops: int | None = EVENT_LOOPS
     process: asyncio.subprocess.Process | None = None
 
     def kill(self) -> None:
@@ -171,7 +172,7 @@ async def _start(janus: Janus, folder: Path) -> asyncio.subprocess.Process:
 
 
 @asynccontextmanager
-async def running_janus(event_loops: int | None = None) -> AsyncIterator[Janus]:
+async def running_janus(event_loops: int | None = EVENT_LOOPS) -> AsyncIterator[Janus]:
     """A namespace with its veth pair and a Janus inside; everything is removed at the end."""
     async with running_januses(1, event_loops) as (janus,):
         yield janus
@@ -179,7 +180,7 @@ async def running_janus(event_loops: int | None = None) -> AsyncIterator[Janus]:
 
 @asynccontextmanager
 async def running_januses(
-    count: int, event_loops: int | None = None
+    count: int, event_loops: int | None = EVENT_LOOPS
 ) -> AsyncIterator[tuple[Janus, ...]]:
     """A namespace with its veth pair and ``count`` Janus instances inside, on the same address
     (so the same media peers reach either), each with its own API socket and media ports."""
