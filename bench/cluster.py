@@ -102,6 +102,12 @@ def parse_args(argv: list[str] | None) -> tuple[ClusterConfig, argparse.Namespac
     add("--nodes", type=int, default=3)
     add("--redis-down", type=float, default=2.0, help="seconds Redis stays down")
     add("--no-deflate", action="store_true", help="clients do not offer permessage-deflate")
+    add(
+        "--route",
+        choices=("spread", "room"),
+        default="spread",
+        help="clients round-robin over the nodes, or each room's (document's) on one node",
+    )
     add("--json", type=Path, help="also write every figure here")
     add("--timeout", type=float, default=1800.0, help="abort the whole run after this")
     add("--quick", action="store_true", help="smoke run: 5 x 10 chat, 3 x 4 docs, 6 s windows")
@@ -131,6 +137,7 @@ def parse_args(argv: list[str] | None) -> tuple[ClusterConfig, argparse.Namespac
         nodes=args.nodes,
         redis_down=args.redis_down,
         deflate=not args.no_deflate,
+        route=args.route,
     )
     return config, args
 

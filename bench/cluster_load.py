@@ -68,10 +68,12 @@ class Tally:
 class Client:
     """One member on one node at a time; ``run`` keeps it connected and subscribed."""
 
-    def __init__(self, seat: Seat, ports: list[int], room: Room, tally: Tally, deflate: bool):
+    def __init__(
+        self, seat: Seat, ports: list[int], room: Room, tally: Tally, deflate: bool, by_room: bool
+    ):
         self.seat = seat
         self.ports = ports
-        self.node = seat.index % len(ports)
+        self.node = (seat.room if by_room else seat.index) % len(ports)
         self.room = room
         self.tally = tally
         self.deflate = deflate
@@ -268,11 +270,16 @@ class Client:
 
 
 async def _chat(
-    ports: list[int], seats: list[Seat], period: float, deflate: bool, pipe: Connection
+    ports: list[int],
+    seats: list[Seat],
+    period: float,
+    deflate: bool,
+    by_room: bool,
+    pipe: Connection,
 ) -> None:
     tally = Tally()
     rooms: defaultdict[int, Room] = defaultdict(Room)
-    clients = [Client(s, ports, rooms[s.room], tally, deflate) for s in seats]
+    clients = [Client(s, ports, rooms[s.room], tally, deflate, by_room) for s in seats]
     gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
 
     async def connect(client: Client) -> None:
@@ -335,8 +342,14 @@ def report(tally: Tally, clients: list[Client], rooms: dict[int, Room]) -> dict[
 
 
 def cluster_chat_worker(
-    ports: list[int], seats: list[Seat], period: float, deflate: bool, pipe: Connection
+    ports: list[int],
+    seats: list[Seat],
+    period: float,
+    deflate: bool,
+    by_room: bool,
+    pipe: Connection,
 ) -> None:
-    """Process entry point: whole rooms of resuming clients, spread round-robin over ``ports``."""
+    """Process entry point: whole rooms of resuming clients over ``ports``, spread round-robin
+    or (``by_room``) each room's clients on one node, as a proxy routing by project would."""
     raise_fd_limit()
-    uvloop.run(_chat(ports, seats, period, deflate, pipe))
+    uvloop.run(_chat(ports, seats, period, deflate, by_room, pipe))

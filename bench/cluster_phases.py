@@ -39,6 +39,9 @@ class ClusterConfig:
     nodes: int
     redis_down: float
     deflate: bool
+    # "room": each room's (document's) clients on one node, as a proxy routing by project (or
+    # by document) would; "spread": round-robin, so every room spans every node.
+    route: str = "spread"
 
 
 @dataclass
@@ -105,7 +108,8 @@ def chat_window(
     result: Result = {"phase": label, "nodes": len(ports)}
     run_seconds = config.warmup + config.duration + config.drain + 120
     with workers(
-        cluster_chat_worker, [(ports, s, config.period, config.deflate) for s in shares]
+        cluster_chat_worker,
+        [(ports, s, config.period, config.deflate, config.route == "room") for s in shares],
     ) as group:
         result["clients"] = group.ready()
         start_ns = time.time_ns() + 500_000_000
@@ -191,7 +195,8 @@ def doc_window(
     for d, name in enumerate(names):
         for e in range(editors):
             place = d * editors + e
-            url = f"ws://{HOST}:{nodes[place % len(nodes)].port}/yjs/{project_id}"
+            node = nodes[(d if config.route == "room" else place) % len(nodes)]
+            url = f"ws://{HOST}:{node.port}/yjs/{project_id}"
             address = Address(url, name, {"token": tokens[place % len(tokens)]})
             seats.append(address.seat(name, e, True, config.deflate))
     result: Result = {"phase": label, "nodes": len(nodes)}
