@@ -111,7 +111,15 @@ async def _ready(janus: Janus, process: asyncio.subprocess.Process) -> None:
                 else:
                     try:
                         reply = await connection.request({"janus": "ping"})
-                    except JanusError:
+                    except JanusError as exc:
+                        if exc.code == 0 and not connection.closed:
+                            # Its socket made, its API never answered (REPLY_SECONDS): the same
+                            # lost race, once seen to leave Janus running but deaf. Start anew.
+                            process.kill()
+                            await process.wait()
+                            raise JanusExited(
+                                f"Janus did not answer at start-up:\n{janus.log()}"
+                            ) from exc
                         # Janus lost its start-up race after making its socket, and went: the
                         # next turn sees it exited, and `_start` tries again.
                         reply = {}
