@@ -176,6 +176,12 @@ async def _start(janus: Janus, folder: Path) -> asyncio.subprocess.Process:
             await _stop(process)
             if attempt == START_ATTEMPTS - 1:
                 raise
+        except BaseException:
+            # Not ready in time (or the test was cancelled): no Janus outlives its test.
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+            raise
     raise AssertionError("unreachable")
 
 
